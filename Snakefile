@@ -1,0 +1,42 @@
+# w2s: weak-to-strong generalization experiments (Burns et al. 2023) as a Snakemake workflow.
+# The grid comes from config.yaml (or --configfile); w2s/grid.py turns it into targets and paths.
+import os
+import re
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+from w2s.config import validate_config
+from w2s.errors import W2SError
+from w2s import grid
+
+configfile: "config.yaml"
+
+try:
+    validate_config(config)
+except W2SError as exc:
+    raise WorkflowError(str(exc)) from None
+
+report: "report/workflow.rst"
+
+wildcard_constraints:
+    dataset="|".join(map(re.escape, config["datasets"])),
+    model="|".join(map(re.escape, config["models"])),
+    weak="|".join(map(re.escape, config["models"])),
+    loss="|".join(map(re.escape, config["losses"])),
+    seed=r"\d+",
+
+
+rule all:
+    input:
+        grid.final_targets(config),
+
+
+include: "rules/data.smk"
+include: "rules/models.smk"
+include: "rules/weak.smk"
+include: "rules/labels.smk"
+include: "rules/strong.smk"
+include: "rules/report.smk"

@@ -1,0 +1,9 @@
+rule split_dataset:
+    output:
+        **{split: grid.DATA.replace("{split}", split) for split in ("weak_train", "strong_train", "test")},
+    params:
+        entry=lambda w: config["datasets"][w.dataset],
+    log:
+        "logs/data/{dataset}/seed{seed}.log",
+    script:
+        "../scripts/split_dataset.py"

@@ -1,0 +1,17 @@
+"""Rules train_weak, train_ceiling, train_student: finetune one model and score it on the test split."""
+
+from w2s.job import logged
+from w2s.run import finetune
+
+with logged(snakemake.log[0]):
+    finetune(
+        params=snakemake.params.training,
+        train_path=snakemake.input.train,
+        target_column=snakemake.params.target_column,
+        test_path=snakemake.input.test,
+        loss_name=snakemake.params.loss_name,
+        loss_entry=snakemake.params.loss,
+        out=dict(snakemake.output.items()),
+        info=snakemake.params.info,
+        threads=snakemake.threads,
+    )

@@ -1,0 +1,14 @@
+"""Rule plot_results: accuracy per dataset and PGR per loss, in the paper's style."""
+
+import polars as pl
+
+from w2s.job import logged
+from w2s.plots import plot_accuracy, plot_pgr
+
+with logged(snakemake.log[0]):
+    agg = pl.read_csv(snakemake.input.aggregate)
+    order = snakemake.params.model_order
+    for dataset, path in zip(snakemake.params.datasets, snakemake.output.accuracy):
+        plot_accuracy(agg, dataset, order, path)
+    for loss, path in zip(snakemake.params.losses, snakemake.output.pgr):
+        plot_pgr(agg, loss, order, path)

@@ -1,0 +1,16 @@
+"""Rule split_dataset: draw the seeded, balanced weak_train / strong_train / test splits of one dataset."""
+
+from w2s.data.registry import make_source
+from w2s.data.splits import sample_splits
+from w2s.io import write_parquet
+from w2s.job import logged
+from w2s.version import code_version
+
+with logged(snakemake.log[0]):
+    dataset, seed, entry = snakemake.wildcards.dataset, int(snakemake.wildcards.seed), snakemake.params.entry
+    sizes = {split: entry[f"n_{split}"] for split in ("weak_train", "strong_train", "test")}
+    splits = sample_splits(make_source(dataset, entry), dataset, sizes, seed)
+    for split, frame in splits.items():
+        meta = {"dataset": dataset, "seed": seed, "split": split, "code_version": code_version()}
+        write_parquet(frame, snakemake.output[split], meta)
+        print(f"{split}: {len(frame)} rows, {int(frame['label'].sum())} of label 1", flush=True)

@@ -1,0 +1,15 @@
+"""Rule summarize_runs: PGR tables (per run, per task over seeds, across tasks) as csv and parquet."""
+
+from w2s.io import atomic_path, read_json, write_parquet
+from w2s.job import logged
+from w2s.summary import aggregate, overall, runs_table
+
+with logged(snakemake.log[0]):
+    runs = runs_table([read_json(path) for path in snakemake.input])
+    tables = {"runs": runs, "aggregate": aggregate(runs)}
+    tables["overall"] = overall(tables["aggregate"])
+    for name, table in tables.items():
+        with atomic_path(snakemake.output[f"{name}_csv"]) as tmp:
+            table.write_csv(tmp)
+        write_parquet(table, snakemake.output[f"{name}_parquet"])
+    print(tables["aggregate"], flush=True)

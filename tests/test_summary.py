@@ -1,0 +1,170 @@
+"""Tests for w2s.summary (PGR tables) and w2s.plots (figures), on hand-built metrics records."""
+
+import matplotlib.image
+import polars as pl
+import pytest
+
+from w2s.errors import W2SError
+from w2s.plots import plot_accuracy, plot_pgr
+from w2s.summary import aggregate, overall, runs_table
+
+ORDER = ["s", "m", "l"]
+
+# Test accuracies by (dataset, seed): weak model "s", ceilings "m" and "l", students by (strong, loss).
+ACC = {
+    ("d1", 0): {"s": 0.60, "m": 0.80, "l": 0.90,
+                ("m", "xent"): 0.70, ("m", "logconf"): 0.75, ("l", "xent"): 0.75, ("l", "logconf"): 0.84},
+    ("d1", 1): {"s": 0.62, "m": 0.82, "l": 0.92,
+                ("m", "xent"): 0.72, ("m", "logconf"): 0.78, ("l", "xent"): 0.80, ("l", "logconf"): 0.86},
+    ("d2", 0): {"s": 0.50, "m": 0.70, "l": 0.60,
+                ("m", "xent"): 0.55, ("m", "logconf"): 0.60, ("l", "xent"): 0.59, ("l", "logconf"): 0.56},
+    ("d2", 1): {"s": 0.50, "m": 0.70, "l": 0.60,
+                ("m", "xent"): 0.57, ("m", "logconf"): 0.62, ("l", "xent"): 0.57, ("l", "logconf"): 0.58},
+}
+
+
+def record(dataset, seed, role, model, acc, weak=None, loss=None):
+    # Extra keys mimic the real metrics files; the summary must ignore them.
+    return {"dataset": dataset, "seed": seed, "role": role, "model": model, "weak": weak, "loss": loss,
+            "accuracy": acc, "auroc": 0.5, "n": 100, "train_time_s": 12.3, "config": {"lr": 1e-5}}
+
+
+def make_records(acc=ACC):
+    recs = []
+    for (dataset, seed), accs in acc.items():
+        for key, value in accs.items():
+            if key == "s":
+                recs.append(record(dataset, seed, "weak", "s", value))
+            elif isinstance(key, str):
+                recs.append(record(dataset, seed, "ceiling", key, value))
+            else:
+                recs.append(record(dataset, seed, "student", key[0], value, weak="s", loss=key[1]))
+    return recs[::-1]  # out of order on purpose: the table must sort itself
+
+
+def row(frame, **keys):
+    sub = frame.filter(pl.all_horizontal(pl.col(k) == v for k, v in keys.items()))
+    assert sub.height == 1, keys
+    return sub.row(0, named=True)
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return runs_table(make_records())
+
+
+@pytest.fixture(scope="module")
+def agg(runs):
+    return aggregate(runs)
+
+
+def test_runs_table_shape_and_order(runs):
+    assert runs.columns == ["dataset", "weak", "strong", "loss", "seed",
+                            "weak_acc", "ceiling_acc", "student_acc", "pgr"]
+    assert runs.height == 2 * 2 * 2 * 2  # datasets x seeds x strong models x losses
+    assert runs.rows() == runs.sort("dataset", "weak", "strong", "loss", "seed").rows()
+    assert runs.select("dataset", "strong", "loss", "seed").rows()[:3] == [
+        ("d1", "l", "logconf", 0), ("d1", "l", "logconf", 1), ("d1", "l", "xent", 0)]
+
+
+def test_runs_table_values(runs):
+    r = row(runs, dataset="d1", strong="l", loss="xent", seed=0)
+    assert (r["weak"], r["weak_acc"], r["ceiling_acc"], r["student_acc"]) == ("s", 0.60, 0.90, 0.75)
+    assert r["pgr"] == pytest.approx(0.5)  # (0.75 - 0.60) / (0.90 - 0.60)
+    r = row(runs, dataset="d1", strong="l", loss="xent", seed=1)
+    assert r["pgr"] == pytest.approx(0.6)  # (0.80 - 0.62) / (0.92 - 0.62)
+    r = row(runs, dataset="d2", strong="m", loss="logconf", seed=0)
+    assert (r["weak_acc"], r["ceiling_acc"]) == (0.50, 0.70)
+    assert r["pgr"] == pytest.approx(0.5)  # (0.60 - 0.50) / (0.70 - 0.50)
+    r = row(runs, dataset="d2", strong="l", loss="xent", seed=0)
+    assert r["pgr"] == pytest.approx(0.9)  # (0.59 - 0.50) / (0.60 - 0.50)
+
+
+def test_aggregate_mean_and_sem(agg):
+    assert agg.height == 2 * 2 * 2
+    r = row(agg, dataset="d1", weak="s", strong="l", loss="xent")
+    assert r["n_seeds"] == 2
+    # Two values a, b: mean (a + b) / 2; sample std |a - b| / sqrt(2), so sem = |a - b| / 2.
+    assert r["pgr_mean"] == pytest.approx(0.55)
+    assert r["pgr_sem"] == pytest.approx(0.05)
+    assert r["weak_acc_mean"] == pytest.approx(0.61)
+    assert r["weak_acc_sem"] == pytest.approx(0.01)
+    assert r["ceiling_acc_mean"] == pytest.approx(0.91)
+    assert r["student_acc_mean"] == pytest.approx(0.775)
+    assert r["student_acc_sem"] == pytest.approx(0.025)
+    r = row(agg, dataset="d2", weak="s", strong="l", loss="xent")
+    assert r["pgr_mean"] == pytest.approx(0.8)  # pgr 0.9 and 0.7
+    assert r["pgr_sem"] == pytest.approx(0.1)
+    assert r["ceiling_acc_sem"] == pytest.approx(0.0)
+
+
+def test_aggregate_single_seed_has_null_sem():
+    one_seed = {k: v for k, v in ACC.items() if k[1] == 0}
+    agg = aggregate(runs_table(make_records(one_seed)))
+    assert (agg["n_seeds"] == 1).all()
+    for col in ["weak_acc", "ceiling_acc", "student_acc", "pgr"]:
+        assert agg[f"{col}_sem"].is_null().all()
+        assert agg[f"{col}_mean"].is_not_null().all()
+
+
+def test_pgr_null_when_ceiling_equals_weak():
+    recs = [record("d", 0, "weak", "s", 0.7), record("d", 0, "ceiling", "m", 0.7),
+            record("d", 0, "student", "m", 0.72, weak="s", loss="xent")]
+    runs = runs_table(recs)
+    assert runs["pgr"].to_list() == [None]
+    agg = aggregate(runs)
+    assert agg["pgr_mean"].to_list() == [None] and agg["pgr_sem"].to_list() == [None]
+
+
+def test_missing_ceiling_raises():
+    recs = [r for r in make_records() if not (r["role"] == "ceiling" and r["dataset"] == "d2"
+                                              and r["seed"] == 1 and r["model"] == "l")]
+    with pytest.raises(W2SError, match=r"ceiling.*'d2'.*seed 1.*'l'"):
+        runs_table(recs)
+
+
+def test_missing_weak_raises():
+    recs = [r for r in make_records() if not (r["role"] == "weak" and r["dataset"] == "d1" and r["seed"] == 0)]
+    with pytest.raises(W2SError, match=r"weak.*'d1'.*seed 0.*'s'"):
+        runs_table(recs)
+
+
+def test_overall_median(agg):
+    out = overall(agg)
+    assert out.columns == ["weak", "strong", "loss", "n_datasets", "pgr_median"]
+    r = row(out, weak="s", strong="l", loss="xent")
+    assert r["n_datasets"] == 2
+    assert r["pgr_median"] == pytest.approx((0.55 + 0.8) / 2)  # median of two = their mean
+    # Three datasets: the median is the middle value, not the mean (0.5 vs 0.5333).
+    three = pl.DataFrame({"dataset": ["a", "b", "c"], "weak": ["s"] * 3, "strong": ["l"] * 3,
+                          "loss": ["xent"] * 3, "pgr_mean": [0.2, 0.9, 0.5]})
+    assert overall(three)["pgr_median"].to_list() == [pytest.approx(0.5)]
+
+
+def assert_png(path):
+    assert path.exists() and path.stat().st_size > 0
+    image = matplotlib.image.imread(path)
+    assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100 and image.shape[2] in (3, 4)
+
+
+@pytest.mark.parametrize("seeds", [(0, 1), (0,)], ids=["multi_seed", "single_seed"])
+def test_plots_write_png(tmp_path, seeds):
+    agg = aggregate(runs_table(make_records({k: v for k, v in ACC.items() if k[1] in seeds})))
+    plot_accuracy(agg, "d1", ORDER, tmp_path / "acc" / "d1.png")
+    plot_pgr(agg, "xent", ORDER, tmp_path / "pgr" / "xent.png")
+    assert_png(tmp_path / "acc" / "d1.png")
+    assert_png(tmp_path / "pgr" / "xent.png")
+
+
+def test_plots_single_strong_model(tmp_path):
+    agg = aggregate(runs_table(make_records())).filter(pl.col("strong") == "m")
+    plot_accuracy(agg, "d2", ORDER, tmp_path / "acc.png")
+    plot_pgr(agg, "logconf", ORDER, tmp_path / "pgr.png")
+    assert_png(tmp_path / "acc.png")
+    assert_png(tmp_path / "pgr.png")
+
+
+def test_plot_unknown_dataset_raises(agg, tmp_path):
+    with pytest.raises(W2SError, match="nope"):
+        plot_accuracy(agg, "nope", ORDER, tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()

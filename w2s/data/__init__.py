@@ -1,0 +1,1 @@
+"""Datasets: sources of (text, label) examples and their seeded, balanced splits."""

@@ -1,0 +1,23 @@
+"""Build the source a dataset entry of the config describes."""
+
+from __future__ import annotations
+
+from w2s.data.hf_tasks import HF_TASKS, HFSource
+from w2s.data.sources import LocalFileSource, Source, SyntheticSentimentSource
+from w2s.errors import W2SError
+
+KINDS = ("synthetic", "local", *HF_TASKS)
+
+
+def make_source(dataset: str, entry: dict) -> Source:
+    kind, options = entry["kind"], entry.get("options", {})
+    try:
+        if kind == "synthetic":
+            return SyntheticSentimentSource(**options)
+        if kind == "local":
+            return LocalFileSource(**options)
+    except TypeError as exc:  # an unknown or missing option
+        raise W2SError(f"datasets.{dataset}.options: {exc}") from exc
+    if kind in HF_TASKS:
+        return HFSource(kind, options)
+    raise W2SError(f"datasets.{dataset}.kind: unknown kind {kind!r}; expected one of {list(KINDS)}")

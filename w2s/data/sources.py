@@ -1,0 +1,99 @@
+"""Example sources: anything that can hand out example i as (text, label).
+
+A source is indexed rather than materialised so that sampling a few thousand rows of a multi-million-row dataset
+formats only the rows it draws. `example(i, rng)` may use `rng` for per-row random choices (e.g. which distractor
+to show); the caller seeds it from (seed, i), so a row's formatting does not depend on which other rows were drawn.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import polars as pl
+
+from w2s.errors import W2SError
+
+
+class Source:
+    """Base class: `name` for messages, `__len__`, and `example(index, rng) -> (text, label)`."""
+
+    name: str
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def example(self, index: int, rng: random.Random) -> tuple[str, int]:
+        raise NotImplementedError
+
+
+def read_table(path: Path) -> pl.DataFrame:
+    """Read a jsonl, json, csv or parquet file into polars, with errors that name the file."""
+    if not path.exists():
+        raise W2SError(f"data file {path} does not exist")
+    readers = {".jsonl": pl.read_ndjson, ".csv": pl.read_csv, ".parquet": pl.read_parquet, ".json": pl.read_json}
+    reader = readers.get(path.suffix)
+    if reader is None:
+        raise W2SError(f"data file {path}: unsupported extension {path.suffix!r}; expected one of {sorted(readers)}")
+    try:
+        return reader(path)
+    except Exception as exc:  # polars raises several types; the user needs the file name either way
+        raise W2SError(f"data file {path} could not be read as {path.suffix[1:]}: {exc}") from exc
+
+
+class LocalFileSource(Source):
+    """A jsonl/csv/parquet file with a text column and a 0/1 label column (names configurable)."""
+
+    def __init__(self, path: str | Path, text_column: str = "text", label_column: str = "label"):
+        self.path = Path(path)
+        self.name = str(self.path)
+        table = read_table(self.path)
+        for column in (text_column, label_column):
+            if column not in table.columns:
+                raise W2SError(f"data file {self.path}: missing column {column!r}; found columns {table.columns}")
+        labels = table[label_column]
+        bad = table.with_row_index("row").filter(~labels.cast(pl.Utf8, strict=False).is_in(["0", "1", "true", "false"]))
+        if len(bad) or labels.null_count():
+            row = bad["row"][0] if len(bad) else labels.is_null().arg_max()
+            raise W2SError(
+                f"data file {self.path}: column {label_column!r} must hold labels 0 or 1; "
+                f"row {row} has {labels[row]!r}"
+            )
+        texts = table[text_column]
+        if texts.null_count():
+            raise W2SError(f"data file {self.path}: column {text_column!r} is empty in row {texts.is_null().arg_max()}")
+        self.texts = texts.cast(pl.Utf8).to_list()
+        self.labels = [int(value in (1, True, "1", "true")) for value in labels.to_list()]
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def example(self, index: int, rng: random.Random) -> tuple[str, int]:
+        return self.texts[index], self.labels[index]
+
+
+class SyntheticSentimentSource(Source):
+    """A bag-of-words task that needs no download: is a text's positive-word count above its negative-word count?
+
+    Texts are `length` words drawn from `vocab` words: a positive set, a negative set and neutral fillers. It is
+    learnable from scratch by a tiny transformer, and larger ones learn it faster; it is a smoke-test task, not a
+    model of latent knowledge.
+    """
+
+    def __init__(self, n_rows: int = 20000, length: int = 12, n_sentiment_words: int = 8, n_neutral_words: int = 32):
+        self.name = "synthetic_sentiment"
+        self.n_rows = n_rows
+        self.length = length
+        self.positive = [f"p{i}" for i in range(n_sentiment_words)]
+        self.negative = [f"n{i}" for i in range(n_sentiment_words)]
+        self.vocab = self.positive + self.negative + [f"w{i}" for i in range(n_neutral_words)]
+
+    def __len__(self) -> int:
+        return self.n_rows
+
+    def example(self, index: int, rng: random.Random) -> tuple[str, int]:
+        while True:  # redraw ties so that every label is unambiguous
+            words = rng.choices(self.vocab, k=self.length)
+            score = sum(w[0] == "p" for w in words) - sum(w[0] == "n" for w in words)
+            if score:
+                return " ".join(words), int(score > 0)

@@ -1,0 +1,80 @@
+"""The experiment grid: which runs a config asks for, where their files live, and each run's parameters.
+
+The Snakefile and rules use these patterns and functions, so a path is spelled in one place only.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+DATA = "results/data/{dataset}/seed{seed}/{split}.parquet"
+BASE_MODEL = "results/base_models/{model}"
+WEAK = "results/weak/{dataset}/seed{seed}/{model}"
+LABELS = "results/labels/{dataset}/seed{seed}/{model}.parquet"
+CEILING = "results/ceiling/{dataset}/seed{seed}/{model}"
+STUDENT = "results/student/{dataset}/seed{seed}/{weak}/{model}/{loss}"
+SUMMARY = "results/summary/{table}.{ext}"
+ACCURACY_PLOT = "results/plots/accuracy_{dataset}.png"
+PGR_PLOT = "results/plots/pgr_{loss}.png"
+SUMMARY_TABLES = ("runs", "aggregate", "overall")
+
+
+def model_pairs(config: dict) -> list[tuple[str, str]]:
+    if config["pairs"] == "all":
+        return list(combinations(config["models"], 2))
+    return [(pair["weak"], pair["strong"]) for pair in config["pairs"]]
+
+
+def model_source(config: dict, model: str) -> str:
+    """What to load a model from: its hub id or path, or the directory the pipeline builds it in."""
+    entry = config["models"][model]
+    return entry["path"] if "path" in entry else BASE_MODEL.format(model=model)
+
+
+def metrics_files(config: dict) -> list[str]:
+    """Every run's metrics.json the summary needs: weak models, ceilings and students of every pair."""
+    files = []
+    pairs = model_pairs(config)
+    for dataset in config["datasets"]:
+        for seed in config["seeds"]:
+            for model in dict.fromkeys(weak for weak, _ in pairs):
+                files.append(WEAK.format(dataset=dataset, seed=seed, model=model) + "/metrics.json")
+            for model in dict.fromkeys(strong for _, strong in pairs):
+                files.append(CEILING.format(dataset=dataset, seed=seed, model=model) + "/metrics.json")
+            for weak, strong in pairs:
+                for loss in config["losses"]:
+                    run = STUDENT.format(dataset=dataset, seed=seed, weak=weak, model=strong, loss=loss)
+                    files.append(run + "/metrics.json")
+    return files
+
+
+def summary_files() -> list[str]:
+    return [SUMMARY.format(table=table, ext=ext) for table in SUMMARY_TABLES for ext in ("csv", "parquet")]
+
+
+def final_targets(config: dict) -> list[str]:
+    return (
+        summary_files()
+        + [ACCURACY_PLOT.format(dataset=dataset) for dataset in config["datasets"]]
+        + [PGR_PLOT.format(loss=loss) for loss in config["losses"]]
+    )
+
+
+def training_params(config: dict, model: str, seed: int) -> dict:
+    """Everything a finetuning run's result depends on besides its data and loss: goes into the rule's params."""
+    entry = config["models"][model]
+    return {
+        "source": model_source(config, model),
+        "dtype": entry["dtype"],
+        "head_init": entry["head_init"],
+        "trust_remote_code": entry["trust_remote_code"],
+        "max_length": entry["max_length"],
+        "settings": {
+            "lr": entry["lr"],
+            "batch_size": entry["batch_size"],
+            "minibatch_size": entry["minibatch_size"],
+            "seed": int(seed),
+            **{k: v for k, v in config["training"].items() if k != "predict_batch_size"},
+        },
+        "predict_batch_size": config["training"]["predict_batch_size"],
+    }

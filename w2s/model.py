@@ -1,0 +1,93 @@
+"""A causal LM backbone with a linear two-class head on the last real token, and its checkpoint format.
+
+A checkpoint is a directory: the backbone as an ordinary Hugging Face model (config.json + model.safetensors),
+the tokenizer, and head.safetensors. `Classifier.load` takes a hub id, a plain LM directory or such a checkpoint.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from w2s.errors import W2SError
+
+HEAD_FILE = "head.safetensors"
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def looks_like_local_path(name: str) -> bool:
+    """Hub ids are 'name' or 'org/name'; anything else (./x, /x, ~/x, a/b/c) is meant as a local directory."""
+    return name.startswith((".", "/", "~")) or name.count("/") > 1 or os.path.isdir(name)
+
+
+def check_model_path(name: str, key: str = "model path") -> None:
+    if looks_like_local_path(name) and not Path(name).expanduser().is_dir():
+        raise W2SError(f"{key}: {name!r} is not a directory (expected a Hugging Face model directory or a hub id)")
+
+
+def last_token_index(attention_mask: torch.Tensor) -> torch.Tensor:
+    """Position of the last attended token in each row: right for left and right padding alike."""
+    positions = torch.arange(attention_mask.shape[1], device=attention_mask.device)
+    return (attention_mask * positions).argmax(dim=1)
+
+
+class Classifier(nn.Module):
+    def __init__(self, backbone: nn.Module, head_init: str = "zero"):
+        super().__init__()
+        self.backbone = backbone
+        self.head = nn.Linear(backbone.config.hidden_size, 2, dtype=torch.float32)
+        if head_init == "zero":  # the reference recipe: start at p = 0.5 for every input
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
+        elif head_init != "random":
+            raise W2SError(f"head_init: unknown value {head_init!r}; expected 'zero' or 'random'")
+        # Explicit position ids make left padding equivalent to right padding; not every backbone takes them.
+        self.takes_position_ids = "position_ids" in inspect.signature(backbone.forward).parameters
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        extra = {}
+        if self.takes_position_ids:
+            extra["position_ids"] = (attention_mask.long().cumsum(dim=1) - 1).clamp(min=0)
+        hidden = self.backbone(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
+        last = hidden[torch.arange(hidden.shape[0], device=hidden.device), last_token_index(attention_mask)]
+        return self.head(last.float())
+
+    @classmethod
+    def load(cls, name_or_path: str, dtype: str = "float32", head_init: str = "zero",
+             trust_remote_code: bool = False) -> "Classifier":
+        """Load a backbone by hub id or path; restore the head too when the path is a w2s checkpoint."""
+        from transformers import AutoModel
+        from transformers.utils import logging
+
+        check_model_path(name_or_path)
+        logging.set_verbosity_error()  # an LM checkpoint's unused lm_head weights are expected here, not news
+        logging.disable_progress_bar()
+        try:
+            backbone = AutoModel.from_pretrained(name_or_path, dtype=DTYPES[dtype], trust_remote_code=trust_remote_code)
+        except OSError as exc:
+            raise W2SError(f"could not load model {name_or_path!r}: {exc}") from exc
+        model = cls(backbone, head_init)
+        head_file = Path(name_or_path) / HEAD_FILE
+        if head_file.exists():
+            model.head.load_state_dict(load_file(head_file))
+        return model
+
+    def save(self, out_dir: str | Path, tokenizer) -> None:
+        out_dir = Path(out_dir)
+        self.backbone.save_pretrained(out_dir, safe_serialization=True)
+        save_file({k: v.contiguous() for k, v in self.head.state_dict().items()}, out_dir / HEAD_FILE)
+        tokenizer.save_pretrained(out_dir)
+
+
+def load_tokenizer(name_or_path: str, trust_remote_code: bool = False):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
+    if tokenizer.pad_token_id is None:  # GPT-2 style: padding is masked out, so any id will do
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer

@@ -1,0 +1,116 @@
+"""Paper-style figures from the aggregated table (w2s.summary.aggregate): accuracy per dataset, PGR per loss."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from w2s.errors import W2SError
+from w2s.io import atomic_path
+
+
+def _order(present, model_order: list[str]) -> list[str]:
+    """Models in model_order that are present; unknown ones go last (sorted) so no data silently disappears."""
+    present = set(present)
+    return [m for m in model_order if m in present] + sorted(present - set(model_order))
+
+
+def _values(frame: pl.DataFrame, col: str) -> list[float]:
+    # Nulls become NaN: matplotlib skips NaN points and error bars instead of failing on None.
+    return [float("nan") if v is None else v for v in frame[col].to_list()]
+
+
+def _new_figure(ncols: int) -> Figure:
+    fig = Figure(figsize=(4.5 * ncols, 4), layout="constrained")
+    FigureCanvasAgg(fig)  # render off-screen; no pyplot, so no global figure to leak
+    return fig
+
+
+def _save(fig: Figure, path) -> None:
+    # atomic_path makes the parent dir; its temporary name has no .png suffix, so name the format.
+    with atomic_path(Path(path)) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
+
+
+def _strong_axis(ax, strong: list[str]) -> None:
+    ax.set_xticks(range(len(strong)), strong)
+    ax.set_xlim(-0.5, len(strong) - 0.5)  # a single model still gets a readable axis
+    ax.set_xlabel("strong model")
+    ax.grid(alpha=0.3)
+
+
+def plot_accuracy(agg: pl.DataFrame, dataset: str, model_order: list[str], path) -> None:
+    """One panel per weak model: weak accuracy (dashed), ceiling (black), one student line per loss."""
+    rows = agg.filter(pl.col("dataset") == dataset)
+    if rows.is_empty():
+        raise W2SError(f"no aggregated results for dataset {dataset!r}")
+    weaks = _order(rows["weak"].unique(), model_order)
+    losses = sorted(rows["loss"].unique())
+    colours = {loss: f"C{i % 10}" for i, loss in enumerate(losses)}  # same colour per loss in every panel
+
+    fig = _new_figure(len(weaks))
+    axes = fig.subplots(1, len(weaks), squeeze=False, sharey=True)[0]
+    for ax, weak in zip(axes, weaks):
+        sub = rows.filter(pl.col("weak") == weak)
+        strong = _order(sub["strong"].unique(), model_order)
+        pos = {m: i for i, m in enumerate(strong)}
+
+        # Weak accuracy is one number per (dataset, weak); it repeats across rows, so take their mean.
+        ax.axhline(sub["weak_acc_mean"].mean(), color="grey", linestyle="--", label=f"weak ({weak})")
+
+        ceiling = sub.unique("strong", keep="first").sort(pl.col("strong").replace_strict(pos))
+        ax.errorbar(
+            [pos[m] for m in ceiling["strong"]],
+            _values(ceiling, "ceiling_acc_mean"),
+            yerr=_values(ceiling, "ceiling_acc_sem"),
+            color="black", marker="o", capsize=3, label="strong ceiling",
+        )
+        for loss in losses:
+            line = sub.filter(pl.col("loss") == loss).sort(pl.col("strong").replace_strict(pos))
+            if line.is_empty():
+                continue
+            ax.errorbar(
+                [pos[m] for m in line["strong"]],
+                _values(line, "student_acc_mean"),
+                yerr=_values(line, "student_acc_sem"),
+                color=colours[loss], marker="s", capsize=3, label=f"student ({loss})",
+            )
+        _strong_axis(ax, strong)
+        ax.set_title(f"weak supervisor: {weak}")
+        ax.legend(fontsize="small")
+    axes[0].set_ylabel("test accuracy")
+    fig.suptitle(f"{dataset}: weak-to-strong test accuracy")
+    _save(fig, path)
+
+
+def plot_pgr(agg: pl.DataFrame, loss: str, model_order: list[str], path) -> None:
+    """PGR (mean ± s.e.m. over seeds) against strong model, one line per (dataset, weak) pair."""
+    rows = agg.filter(pl.col("loss") == loss)
+    if rows.is_empty():
+        raise W2SError(f"no aggregated results for loss {loss!r}")
+    strong = _order(rows["strong"].unique(), model_order)
+    pos = {m: i for i, m in enumerate(strong)}
+    weak_rank = {m: i for i, m in enumerate(_order(rows["weak"].unique(), model_order))}
+    pairs = sorted(rows.select("dataset", "weak").unique().iter_rows(), key=lambda p: (p[0], weak_rank[p[1]]))
+
+    fig = _new_figure(1)
+    ax = fig.subplots()
+    ax.axhline(0, color="grey", linestyle="--", linewidth=1)  # no better than the weak supervisor
+    ax.axhline(1, color="black", linestyle="--", linewidth=1)  # as good as the ground-truth ceiling
+    for dataset, weak in pairs:
+        line = rows.filter((pl.col("dataset") == dataset) & (pl.col("weak") == weak))
+        line = line.sort(pl.col("strong").replace_strict(pos))
+        ax.errorbar(
+            [pos[m] for m in line["strong"]],
+            _values(line, "pgr_mean"),
+            yerr=_values(line, "pgr_sem"),
+            marker="o", capsize=3, label=f"{dataset} (weak {weak})",
+        )
+    _strong_axis(ax, strong)
+    ax.set_ylabel("performance gap recovered")
+    ax.set_title(f"PGR, loss {loss}")
+    ax.legend(fontsize="small")
+    _save(fig, path)

@@ -1,0 +1,104 @@
+"""The jobs behind the rules: finetune a model on a split, and label a split with a trained model.
+
+Both write predictions in one format (id, text, label, soft_label, hard_label, correct), so that the weak labels
+and every run's test predictions can be inspected the same way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import torch
+
+from w2s.errors import W2SError
+from w2s.io import atomic_path, write_json, write_parquet
+from w2s.losses import make_loss
+from w2s.metrics import classification_metrics
+from w2s.model import Classifier, load_tokenizer
+from w2s.predict import predict_p1
+from w2s.tokens import encode
+from w2s.train import TrainSettings, seed_everything, train
+from w2s.version import checkpoint_sha256, code_version
+
+PREDICTION_COLUMNS = ("id", "text", "label", "soft_label", "hard_label", "correct")
+
+
+def read_split(path: str | Path, target_column: str) -> pl.DataFrame:
+    frame = pl.read_parquet(path)
+    missing = [c for c in ("id", "text", target_column) if c not in frame.columns]
+    if missing:
+        raise W2SError(f"{path}: missing column(s) {missing}; found {frame.columns}")
+    return frame
+
+
+def predictions(model, tokenizer, frame: pl.DataFrame, max_length: int, batch_size: int, autocast: str):
+    """The prediction table for `frame` and the number of its texts that were truncated."""
+    ids, truncated = encode(frame["text"].to_list(), tokenizer, max_length)
+    p1 = predict_p1(model, ids, tokenizer.pad_token_id, batch_size, autocast)
+    hard = (p1 > 0.5).astype(np.int8)
+    table = pl.DataFrame({
+        "id": frame["id"], "text": frame["text"], "label": frame["label"].cast(pl.Int8),
+        "soft_label": p1, "hard_label": hard, "correct": hard == frame["label"].to_numpy(),
+    })
+    return table, truncated
+
+
+def finetune(params: dict, train_path, target_column: str, test_path, loss_name: str, loss_entry: dict,
+             out: dict, info: dict, threads: int) -> dict:
+    """Train one run and write its checkpoint, test predictions, metrics and trajectory to the paths in `out`."""
+    torch.set_num_threads(threads)
+    settings = TrainSettings(**params["settings"])
+    seed_everything(settings.seed)
+    train_frame, test_frame = read_split(train_path, target_column), read_split(test_path, "label")
+    tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
+    model = Classifier.load(params["source"], params["dtype"], params["head_init"], params["trust_remote_code"])
+    train_ids, train_truncated = encode(train_frame["text"].to_list(), tokenizer, params["max_length"])
+    test_ids, test_truncated = encode(test_frame["text"].to_list(), tokenizer, params["max_length"])
+    print(f"{len(train_ids)} training examples ({train_truncated} truncated to {params['max_length']} tokens), "
+          f"{len(test_ids)} test examples ({test_truncated} truncated)", flush=True)
+    test_labels = test_frame["label"].to_numpy()
+
+    def evaluate(m) -> dict:
+        p1 = predict_p1(m, test_ids, tokenizer.pad_token_id, params["predict_batch_size"], settings.autocast)
+        return {f"test_{k}": v for k, v in classification_metrics(p1, test_labels).items() if k != "n"}
+
+    targets = torch.tensor(train_frame[target_column].cast(pl.Float32).to_numpy())
+    summary = train(model, train_ids, targets, make_loss(loss_name, loss_entry), settings, tokenizer.pad_token_id,
+                    evaluate, out["trajectory"])
+
+    with atomic_path(out["checkpoint"]) as tmp:
+        model.save(tmp, tokenizer)
+    table, _ = predictions(model, tokenizer, test_frame, params["max_length"], params["predict_batch_size"],
+                           settings.autocast)
+    write_parquet(table, out["predictions"], {**info, "code_version": code_version()})
+    metrics = {
+        **info,
+        **classification_metrics(table["soft_label"].to_numpy(), test_labels),
+        "n_train": len(train_ids),
+        "n_train_truncated": train_truncated,
+        "n_test_truncated": test_truncated,
+        "steps": summary["steps"],
+        "train_seconds": round(summary["train_seconds"], 2),
+        "code_version": code_version(),
+    }
+    write_json(metrics, out["metrics"])
+    print(f"test accuracy {metrics['accuracy']:.4f}, AUROC {metrics['auroc']:.4f} on {metrics['n']} examples",
+          flush=True)
+    return metrics
+
+
+def label_split(checkpoint, split_path, out_path, params: dict, info: dict, threads: int) -> pl.DataFrame:
+    """Write the weak model's soft labels on a split, with provenance in the parquet metadata."""
+    torch.set_num_threads(threads)
+    frame = read_split(split_path, "label")
+    tokenizer = load_tokenizer(str(checkpoint))
+    model = Classifier.load(str(checkpoint), params["dtype"])
+    table, truncated = predictions(model, tokenizer, frame, params["max_length"], params["predict_batch_size"],
+                                   params["settings"]["autocast"])
+    metadata = {**info, "checkpoint_sha256": checkpoint_sha256(checkpoint), "code_version": code_version(),
+                "n_truncated": truncated}
+    write_parquet(table, out_path, metadata)
+    print(f"labelled {len(table)} examples; accuracy against ground truth {table['correct'].mean():.4f}", flush=True)
+    return table

@@ -1,0 +1,156 @@
+"""The one training loop for weak, ceiling and student runs.
+
+An optimizer step consumes `batch_size` examples as minibatches of `minibatch_size` (gradient accumulation). The
+loop is plain PyTorch; everything it needs from the outside is the model, token ids, per-example targets p(1), a
+loss and `TrainSettings`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from w2s.losses import LossContext
+from w2s.tokens import pad_batch
+
+
+@dataclass
+class TrainSettings:
+    lr: float
+    batch_size: int = 32
+    minibatch_size: int = 32
+    epochs: int = 2
+    optimizer: str = "adam"  # adam | adamw
+    weight_decay: float = 0.0
+    warmup_frac: float = 0.0  # share of steps with linear lr warmup before the cosine decay
+    schedule: str = "cosine"  # cosine | constant
+    eval_every: int = 0  # optimizer steps between evaluations; 0: evaluate at the end only
+    log_every: int = 10
+    autocast: str = "auto"  # auto (bf16 on GPUs that support it) | bf16 | off
+    seed: int = 0
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def bf16_enabled(setting: str, dev: torch.device) -> bool:
+    if setting == "auto":
+        return dev.type == "cuda" and torch.cuda.is_bf16_supported()
+    return setting == "bf16"
+
+
+def lr_factor(step: int, total: int, settings: TrainSettings) -> float:
+    warmup = int(settings.warmup_frac * total)
+    if step < warmup:
+        return (step + 1) / warmup
+    if settings.schedule == "constant":
+        return 1.0
+    return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
+
+
+def make_optimizer(model: torch.nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
+    kind = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[settings.optimizer]
+    return kind(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+
+
+def minibatch_logits(model, ids: list[list[int]], index: list[int], pad_id: int, dev, bf16: bool) -> torch.Tensor:
+    input_ids, mask = pad_batch([ids[i] for i in index], pad_id)
+    with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+        return model(input_ids.to(dev), mask.to(dev))
+
+
+def train(
+    model: torch.nn.Module,
+    ids: list[list[int]],
+    targets: torch.Tensor,
+    loss_fn,
+    settings: TrainSettings,
+    pad_id: int,
+    evaluate: Callable[[torch.nn.Module], dict] | None = None,
+    trajectory_path: str | Path | None = None,
+) -> dict:
+    """Train in place; return a summary. Writes one jsonl line per log/eval point to `trajectory_path`."""
+    dev = device()
+    bf16 = bf16_enabled(settings.autocast, dev)
+    model.to(dev).train()
+    optimizer = make_optimizer(model, settings)
+    steps_per_epoch = math.ceil(len(ids) / settings.batch_size)
+    total = steps_per_epoch * settings.epochs
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, total, settings))
+    generator = torch.Generator().manual_seed(settings.seed)
+    targets = targets.float().to(dev)
+    trajectory = open(trajectory_path, "w") if trajectory_path else None
+    start, step, recent = time.perf_counter(), 0, []
+    print(f"training {total} steps ({settings.epochs} epochs of {len(ids)} examples, batch {settings.batch_size}, "
+          f"minibatch {settings.minibatch_size}, bf16 {bf16}, device {dev})", flush=True)
+
+    def record(entry: dict) -> None:
+        print(" | ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in entry.items()), flush=True)
+        if trajectory:
+            trajectory.write(json.dumps(entry) + "\n")
+            trajectory.flush()
+
+    for epoch in range(settings.epochs):
+        order = torch.randperm(len(ids), generator=generator).tolist()
+        for first in range(0, len(ids), settings.batch_size):
+            batch = order[first : first + settings.batch_size]
+            micro = [batch[i : i + settings.minibatch_size] for i in range(0, len(batch), settings.minibatch_size)]
+            ctx = LossContext(progress=step / total)
+            if loss_fn.needs_batch_threshold and len(micro) > 1:
+                # The threshold must see the whole batch, not one minibatch: one extra forward pass, no grad.
+                with torch.no_grad():
+                    logits = torch.cat([minibatch_logits(model, ids, mb, pad_id, dev, bf16) for mb in micro])
+                ctx.threshold = loss_fn.batch_threshold(torch.softmax(logits.float(), -1)[:, 1], targets[batch])
+            optimizer.zero_grad(set_to_none=True)
+            batch_loss = 0.0
+            for mb in micro:
+                logits = minibatch_logits(model, ids, mb, pad_id, dev, bf16)
+                if loss_fn.needs_batch_threshold and ctx.threshold is None:  # one minibatch is the whole batch
+                    ctx.threshold = loss_fn.batch_threshold(torch.softmax(logits.detach().float(), -1)[:, 1], targets[mb])
+                loss = loss_fn(logits, targets[mb], ctx) * (len(mb) / len(batch))
+                loss.backward()
+                batch_loss += loss.item()
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            recent.append(batch_loss)
+            is_eval = evaluate is not None and settings.eval_every and step % settings.eval_every == 0 and step < total
+            if step % settings.log_every == 0 or is_eval or step == total:
+                elapsed = time.perf_counter() - start
+                entry = {"step": step, "epoch": round(step / steps_per_epoch, 3), "loss": sum(recent) / len(recent),
+                         "lr": scheduler.get_last_lr()[0], "steps_per_s": step / elapsed}
+                recent = []
+                if is_eval:
+                    entry.update(run_eval(model, evaluate))
+                record(entry)
+    seconds = time.perf_counter() - start
+    final = run_eval(model, evaluate) if evaluate else {}
+    if final:
+        record({"step": step, "epoch": float(settings.epochs), **final})
+    if trajectory:
+        trajectory.close()
+    return {"steps": step, "train_seconds": seconds, "samples_per_s": step and len(ids) * settings.epochs / seconds,
+            **final}
+
+
+def run_eval(model, evaluate) -> dict:
+    model.eval()
+    with torch.no_grad():
+        result = evaluate(model)
+    model.train()
+    return result
