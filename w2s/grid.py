@@ -52,9 +52,17 @@ def summary_files() -> list[str]:
     return [SUMMARY.format(table=table, ext=ext) for table in SUMMARY_TABLES for ext in ("csv", "parquet")]
 
 
+def label_files(config: dict) -> list[str]:
+    weak_models = dict.fromkeys(weak for weak, _ in model_pairs(config))
+    return [LABELS.format(dataset=dataset, seed=seed, model=model)
+            for dataset in config["datasets"] for seed in config["seeds"] for model in weak_models]
+
+
 def final_targets(config: dict) -> list[str]:
+    """The summary, the plots, and the weak labels: a deliverable to inspect, so a deleted one is remade."""
     return (
         summary_files()
+        + label_files(config)
         + [ACCURACY_PLOT.format(dataset=dataset) for dataset in config["datasets"]]
         + [PGR_PLOT.format(loss=loss) for loss in config["losses"]]
     )

@@ -97,7 +97,10 @@ def load_hf_rows(task_name: str, options: dict):
         builder = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}.get(Path(files[0]).suffix)
         if builder is None:
             raise W2SError(f"dataset {task_name}: cannot tell the format of {files[0]}; use .jsonl, .csv or .parquet")
-        loaded = [datasets.load_dataset(builder, data_files=files, split="train")]
+        try:
+            loaded = [datasets.load_dataset(builder, data_files=files, split="train")]
+        except Exception as exc:  # malformed rows surface as the datasets library's own error types
+            raise W2SError(f"dataset {task_name}: could not read {', '.join(files)} as {builder}: {exc}") from exc
         where = ", ".join(files)
     else:
         source = options.get("source", task.default_source)

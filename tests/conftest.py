@@ -1,0 +1,16 @@
+"""Shared fixtures: one tiny random GPT-2 built once per session (test_model, test_train and test_run use it)."""
+
+import pytest
+import torch
+
+from w2s.build import build_model
+
+# The test machine is shared and small: keep every test on one thread.
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2(tmp_path_factory):
+    """A randomly initialised 1-layer gpt2 (hidden size 16, dropout 0) with the byte tokenizer, as a local dir."""
+    return build_model(tmp_path_factory.mktemp("base") / "tiny_gpt2", "gpt2", hidden_size=16, num_layers=1,
+                       num_heads=2, max_position=128, seed=0)

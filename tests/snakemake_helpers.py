@@ -1,0 +1,59 @@
+"""Running the real workflow from tests: a tiny config in a temporary working directory."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def tiny_config(**overrides) -> dict:
+    """Two tiny built models, a small synthetic task, two losses, one seed: the whole grid in seconds per job."""
+    config = {
+        "seeds": [0],
+        "datasets": {"toy": {"kind": "synthetic", "options": {"n_rows": 2000, "length": 6},
+                             "n_weak_train": 48, "n_strong_train": 48, "n_test": 32}},
+        "models": {
+            "weakling": {"build": {"arch": "gpt2", "hidden_size": 8, "num_layers": 1, "num_heads": 2,
+                                   "max_position": 64}, "lr": 1e-3, "batch_size": 16, "minibatch_size": 8,
+                         "max_length": 48},
+            "strongling": {"build": {"arch": "gpt2", "hidden_size": 16, "num_layers": 1, "num_heads": 2,
+                                     "max_position": 64}, "lr": 1e-3, "batch_size": 16, "minibatch_size": 16,
+                           "max_length": 48},
+        },
+        "losses": {"xent": {"type": "xent"}, "logconf": {"type": "logconf", "alpha_max": 0.5, "warmup_frac": 0.2}},
+        "training": {"epochs": 1, "eval_every": 2, "log_every": 1},
+    }
+    config.update(overrides)
+    return config
+
+
+def write_config(workdir: Path, config: dict, name: str = "config.yaml") -> Path:
+    path = workdir / name
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def snakemake(workdir: Path, *args: str, config: str = "config.yaml", check: bool = True) -> subprocess.CompletedProcess:
+    command = [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--configfile", str(workdir / config),
+               *args]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=workdir)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def planned_jobs(workdir: Path, config: str = "config.yaml") -> dict[str, int]:
+    """Rule -> number of jobs a dry run plans (empty when there is nothing to do)."""
+    result = snakemake(workdir, "--dry-run", "--cores", "1", config=config)
+    output = result.stdout + result.stderr
+    if "Nothing to be done" in output:
+        return {}
+    table = output.split("Job stats:", 1)[1].split("total", 1)[0]
+    return {rule: int(count) for rule, count in re.findall(r"^(\w+)\s+(\d+)\s*$", table, re.MULTILINE)}

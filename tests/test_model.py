@@ -1,0 +1,133 @@
+"""Tests for w2s.model (Classifier pooling, position ids, checkpoints, path errors) and w2s.tokens."""
+
+import pytest
+import torch
+
+from w2s.build import build_model
+from w2s.errors import W2SError
+from w2s.model import Classifier, check_model_path, last_token_index, load_tokenizer
+from w2s.tokens import encode, pad_batch
+
+TEXTS = ["hi", "hello world", "a much longer sentence than the others", "xyz!", "q"]
+
+
+def token_ids(tokenizer, texts):
+    return [tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
+
+
+def left_pad(rows, pad_id):
+    width = max(len(r) for r in rows)
+    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, row in enumerate(rows):
+        input_ids[i, width - len(row):] = torch.tensor(row)
+        mask[i, width - len(row):] = 1
+    return input_ids, mask
+
+
+@pytest.mark.parametrize("arch", ["gpt2", "gpt_neox", "llama", "qwen2"])
+def test_padding_side_does_not_change_logits(tmp_path, arch):
+    path = build_model(tmp_path / arch, arch, hidden_size=16, num_layers=2, num_heads=2, max_position=64, seed=1)
+    tokenizer = load_tokenizer(str(path))
+    torch.manual_seed(0)
+    model = Classifier.load(str(path), head_init="random").eval()
+    rows = token_ids(tokenizer, TEXTS)
+    assert len({len(r) for r in rows}) == len(rows)  # all lengths differ, so every row but one is padded
+
+    with torch.no_grad():
+        alone = torch.cat([model(torch.tensor([r]), torch.ones(1, len(r), dtype=torch.long)) for r in rows])
+        right = model(*pad_batch(rows, tokenizer.pad_token_id))
+        left = model(*left_pad(rows, tokenizer.pad_token_id))
+
+    assert alone.shape == (len(TEXTS), 2)
+    # A random head on a random backbone: logits are non-zero and differ between texts, so equality means something.
+    assert alone.abs().min() > 1e-4
+    assert torch.cdist(alone, alone).add(torch.eye(len(TEXTS))).min() > 1e-4
+    assert torch.allclose(right, alone, atol=1e-5), (right - alone).abs().max()
+    assert torch.allclose(left, alone, atol=1e-5), (left - alone).abs().max()
+
+
+def test_last_token_index_right_and_left_padding():
+    right = torch.tensor([[1, 1, 1, 0, 0], [1, 0, 0, 0, 0], [1, 1, 1, 1, 1]])
+    left = torch.tensor([[0, 0, 1, 1, 1], [0, 0, 0, 0, 1], [1, 1, 1, 1, 1]])
+    assert last_token_index(right).tolist() == [2, 0, 4]
+    assert last_token_index(left).tolist() == [4, 4, 4]
+
+
+def test_zero_head_gives_zero_logits(tiny_gpt2):
+    tokenizer = load_tokenizer(str(tiny_gpt2))
+    model = Classifier.load(str(tiny_gpt2)).eval()  # head_init defaults to "zero"
+    with torch.no_grad():
+        logits = model(*pad_batch(token_ids(tokenizer, TEXTS), tokenizer.pad_token_id))
+    assert torch.equal(logits, torch.zeros(len(TEXTS), 2))
+    assert torch.equal(torch.softmax(logits, -1)[:, 1], torch.full((len(TEXTS),), 0.5))
+
+
+def test_unknown_head_init_is_an_error(tiny_gpt2):
+    with pytest.raises(W2SError, match="head_init"):
+        Classifier.load(str(tiny_gpt2), head_init="ones")
+
+
+def test_save_and_load_round_trip(tiny_gpt2, tmp_path):
+    tokenizer = load_tokenizer(str(tiny_gpt2))
+    torch.manual_seed(3)
+    model = Classifier.load(str(tiny_gpt2), head_init="random").eval()
+    with torch.no_grad():  # change the backbone too, so that the reload can't just be the base model again
+        model.backbone.wte.weight.add_(0.1 * torch.randn_like(model.backbone.wte.weight))
+    batch = pad_batch(token_ids(tokenizer, TEXTS), tokenizer.pad_token_id)
+    with torch.no_grad():
+        before = model(*batch)
+
+    out = tmp_path / "checkpoint"
+    model.save(out, tokenizer)
+    names = {p.name for p in out.iterdir()}
+    assert {"model.safetensors", "head.safetensors", "config.json", "tokenizer.json",
+            "tokenizer_config.json"} <= names
+    assert not [n for n in names if n.endswith((".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt"))]
+
+    # Loading the checkpoint restores the saved head even though head_init says "zero".
+    reloaded = Classifier.load(str(out)).eval()
+    with torch.no_grad():
+        after = reloaded(*batch)
+    assert torch.equal(after, before)
+    base = Classifier.load(str(tiny_gpt2), head_init="random").eval()
+    with torch.no_grad():
+        assert not torch.allclose(base(*batch), before)
+
+    reloaded_tokenizer = load_tokenizer(str(out))
+    assert reloaded_tokenizer.pad_token_id == tokenizer.pad_token_id
+    assert token_ids(reloaded_tokenizer, TEXTS) == token_ids(tokenizer, TEXTS)
+
+
+def test_missing_local_path_is_a_w2s_error():
+    with pytest.raises(W2SError, match=r"\./does/not/exist"):
+        Classifier.load("./does/not/exist")
+    with pytest.raises(W2SError, match=r"models\.weak\.path.*\./does/not/exist"):
+        check_model_path("./does/not/exist", key="models.weak.path")
+
+
+def test_check_model_path_accepts_dirs_and_hub_ids(tiny_gpt2, tmp_path):
+    check_model_path(str(tiny_gpt2))
+    check_model_path("gpt2")
+    check_model_path("EleutherAI/pythia-70m")  # a hub id: not checked locally
+    a_file = tmp_path / "weights.txt"
+    a_file.write_text("x")
+    with pytest.raises(W2SError, match="weights.txt"):
+        check_model_path(str(a_file))
+
+
+def test_encode_keeps_last_tokens_and_counts_truncations(tiny_gpt2):
+    tokenizer = load_tokenizer(str(tiny_gpt2))
+    texts = ["abcdefgh", "abcd", "xyz", "0123456789"]
+    ids, truncated = encode(texts, tokenizer, max_length=4)
+    assert truncated == 2  # "abcd" is exactly max_length: not truncated
+    assert ids == token_ids(tokenizer, ["efgh", "abcd", "xyz", "6789"])
+    ids, truncated = encode(texts, tokenizer, max_length=100)
+    assert truncated == 0
+    assert ids == token_ids(tokenizer, texts)
+
+
+def test_pad_batch_right_pads():
+    input_ids, mask = pad_batch([[5, 6, 7], [8]], pad_id=0)
+    assert input_ids.tolist() == [[5, 6, 7], [8, 0, 0]]
+    assert mask.tolist() == [[1, 1, 1], [1, 0, 0]]

@@ -1,0 +1,107 @@
+"""The whole workflow, run for real by Snakemake on a tiny grid: outputs, and what a change makes it rerun."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import polars as pl
+import pytest
+
+from snakemake_helpers import planned_jobs, snakemake, tiny_config, write_config
+
+PREDICTION_COLUMNS = ["id", "text", "label", "soft_label", "hard_label", "correct"]
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """A working directory in which the tiny grid has run to completion."""
+    workdir = tmp_path_factory.mktemp("pipeline")
+    write_config(workdir, tiny_config())
+    snakemake(workdir, "--cores", "2")
+    return workdir
+
+
+def test_full_run_writes_every_stage(finished):
+    data = finished / "results/data/toy/seed0"
+    splits = {name: pl.read_parquet(data / f"{name}.parquet") for name in ("weak_train", "strong_train", "test")}
+    assert {name: len(frame) for name, frame in splits.items()} == {"weak_train": 48, "strong_train": 48, "test": 32}
+    ids = [set(frame["id"]) for frame in splits.values()]
+    assert not (ids[0] & ids[1] or ids[0] & ids[2] or ids[1] & ids[2])
+    assert all(frame["label"].sum() == len(frame) // 2 for frame in splits.values())
+
+    labels_path = finished / "results/labels/toy/seed0/weakling.parquet"
+    labels = pl.read_parquet(labels_path)
+    assert labels.columns == PREDICTION_COLUMNS
+    assert labels["id"].to_list() == splits["strong_train"]["id"].to_list()
+    meta = pl.read_parquet_metadata(labels_path)
+    assert meta["dataset"] == "toy" and meta["weak_model"] == "weakling" and meta["seed"] == "0"
+    assert len(meta["checkpoint_sha256"]) == 64 and meta["code_version"].startswith("0.")
+
+    for run in ("weak/toy/seed0/weakling", "ceiling/toy/seed0/strongling",
+                "student/toy/seed0/weakling/strongling/xent", "student/toy/seed0/weakling/strongling/logconf"):
+        folder = finished / "results" / run
+        metrics = json.loads((folder / "metrics.json").read_text())
+        predictions = pl.read_parquet(folder / "test_predictions.parquet")
+        assert metrics["n"] == 32 and metrics["accuracy"] == pytest.approx(predictions["correct"].mean())
+        assert (folder / "checkpoint/model.safetensors").exists() and (folder / "checkpoint/head.safetensors").exists()
+        trajectory = [json.loads(line) for line in (folder / "trajectory.jsonl").read_text().splitlines()]
+        assert trajectory[-1]["step"] == metrics["steps"] and "test_accuracy" in trajectory[-1]
+        assert (finished / "benchmarks" / (run + ".tsv")).exists()
+
+    runs = pl.read_csv(finished / "results/summary/runs.csv")
+    assert runs.height == 2 and sorted(runs["loss"]) == ["logconf", "xent"]
+    row = runs.row(0, named=True)
+    expected = (row["student_acc"] - row["weak_acc"]) / (row["ceiling_acc"] - row["weak_acc"])
+    assert row["pgr"] == pytest.approx(expected)
+    assert pl.read_parquet(finished / "results/summary/aggregate.parquet").height == 2
+    for plot in ("accuracy_toy", "pgr_xent", "pgr_logconf"):
+        assert (finished / f"results/plots/{plot}.png").stat().st_size > 1000
+
+
+def test_nothing_to_do_after_a_full_run(finished):
+    assert planned_jobs(finished) == {}
+
+
+def test_student_only_change_reruns_students_and_summary(finished):
+    config = tiny_config()
+    config["losses"]["logconf"]["alpha_max"] = 0.75
+    write_config(finished, config, "student_change.yaml")
+    assert planned_jobs(finished, "student_change.yaml") == {
+        "train_student": 1, "summarize_runs": 1, "plot_results": 1, "all": 1}
+
+
+def test_weak_model_change_reruns_weak_side_not_ceiling(finished):
+    config = tiny_config()
+    config["models"]["weakling"]["lr"] = 2e-3
+    write_config(finished, config, "weak_change.yaml")
+    assert planned_jobs(finished, "weak_change.yaml") == {
+        "train_weak": 1, "label_strong_train": 1, "train_student": 2, "summarize_runs": 1, "plot_results": 1,
+        "all": 1}
+
+
+def test_deleted_label_file_reruns_only_its_dependents(finished):
+    labels = finished / "results/labels/toy/seed0/weakling.parquet"
+    before = pl.read_parquet(labels)
+    labels.unlink()
+    assert planned_jobs(finished) == {
+        "label_strong_train": 1, "train_student": 2, "summarize_runs": 1, "plot_results": 1, "all": 1}
+    snakemake(finished, "--cores", "2")
+    # Relabelling with the same checkpoint on CPU gives the same labels.
+    assert pl.read_parquet(labels).equals(before)
+    assert planned_jobs(finished) == {}
+
+
+def test_report_includes_plots_and_tables(finished):
+    snakemake(finished, "--report", "report.html", "--cores", "1")
+    html = (finished / "report.html").read_text(errors="replace")
+    assert "accuracy_toy.png" in html and "pgr_xent.png" in html and "aggregate.csv" in html
+
+
+def test_rerun_from_scratch_gives_identical_labels(finished, tmp_path):
+    """Reproducibility: a second working directory with the same config yields byte-equal weak labels."""
+    write_config(tmp_path, tiny_config())
+    snakemake(tmp_path, "--cores", "2", "results/labels/toy/seed0/weakling.parquet")
+    first = pl.read_parquet(finished / "results/labels/toy/seed0/weakling.parquet")
+    assert pl.read_parquet(tmp_path / "results/labels/toy/seed0/weakling.parquet").equals(first)
+    shutil.rmtree(tmp_path / "results")

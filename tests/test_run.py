@@ -1,0 +1,168 @@
+"""End-to-end tests of the jobs in w2s.run: finetune a weak model, label a split with it, train a student on it."""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from w2s.metrics import auroc
+from w2s.run import PREDICTION_COLUMNS, finetune, label_split
+from w2s.version import checkpoint_sha256, code_version
+
+MAX_LENGTH = 12
+
+
+def split(n, offset, flip=()):
+    """Texts of 'a's (label 1) or 'b's (label 0) with a varying prefix; a few longer than MAX_LENGTH tokens."""
+    rows = []
+    for i in range(n):
+        label = i % 2
+        word = "a" if label else "b"
+        text = f"{'xy' * (i % 3)} " + " ".join([word] * (2 + i % 4))
+        if i % 5 == 0:
+            text = "long preamble that is cut off " + text
+        rows.append({"id": f"r{offset + i}", "text": text, "label": 1 - label if i in flip else label})
+    return pl.DataFrame(rows)
+
+
+def training_params(source, seed=0, **settings):
+    """The shape w2s.grid.training_params produces."""
+    return {
+        "source": str(source), "dtype": "float32", "head_init": "zero", "trust_remote_code": False,
+        "max_length": MAX_LENGTH,
+        "settings": {"lr": 1e-2, "batch_size": 8, "minibatch_size": 4, "seed": seed, "epochs": 4,
+                     "optimizer": "adam", "weight_decay": 0.0, "schedule": "cosine", "warmup_frac": 0.1,
+                     "eval_every": 3, "log_every": 2, "autocast": "off", **settings},
+        "predict_batch_size": 7,
+    }
+
+
+def outputs(root):
+    return {"checkpoint": str(root / "checkpoint"), "metrics": str(root / "metrics.json"),
+            "predictions": str(root / "test_predictions.parquet"), "trajectory": str(root / "trajectory.jsonl")}
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data")
+    frames = {"weak_train": split(32, 0), "strong_train": split(24, 100), "test": split(20, 200, flip=(3, 8))}
+    for name, frame in frames.items():
+        frame.write_parquet(root / f"{name}.parquet")
+    return root, frames
+
+
+@pytest.fixture(scope="module")
+def weak_run(tiny_gpt2, data, tmp_path_factory):
+    root, _ = data
+    out = outputs(tmp_path_factory.mktemp("weak"))
+    info = {"dataset": "toy", "seed": 0, "role": "weak", "model": "tiny", "weak": None, "loss": None}
+    metrics = finetune(training_params(tiny_gpt2), root / "weak_train.parquet", "label", root / "test.parquet",
+                       "xent", {"type": "xent"}, out, info, threads=1)
+    return out, info, metrics
+
+
+def n_longer(frame):
+    return sum(len(t.encode()) > MAX_LENGTH for t in frame["text"])
+
+
+def check_prediction_table(table, frame):
+    assert tuple(table.columns) == PREDICTION_COLUMNS
+    assert table["id"].to_list() == frame["id"].to_list()  # input order kept despite length-sorted batches
+    assert table["text"].to_list() == frame["text"].to_list()
+    assert table["label"].to_list() == frame["label"].to_list()
+    soft, hard = table["soft_label"].to_numpy(), table["hard_label"].to_numpy()
+    assert np.all((soft >= 0) & (soft <= 1))
+    assert np.array_equal(hard, (soft > 0.5).astype(hard.dtype))
+    assert np.array_equal(table["correct"].to_numpy(), hard == table["label"].to_numpy())
+
+
+def test_finetune_outputs(weak_run, data):
+    out, info, metrics = weak_run
+    _, frames = data
+    test = frames["test"]
+    for key in ("metrics", "predictions", "trajectory"):
+        assert Path(out[key]).is_file(), key
+    checkpoint = Path(out["checkpoint"])
+    assert {"model.safetensors", "head.safetensors", "config.json", "tokenizer.json"} <= {
+        p.name for p in checkpoint.iterdir()}
+    assert not [p for p in checkpoint.parent.iterdir() if p.name.startswith(".")]  # no leftover temporary files
+
+    table = pl.read_parquet(out["predictions"])
+    check_prediction_table(table, test)
+    # The task is easy and the model learns it; the two flipped test labels are then exactly the errors.
+    assert table.filter(~pl.col("correct"))["id"].to_list() == ["r203", "r208"]
+
+    written = json.loads(Path(out["metrics"]).read_text())
+    assert written == metrics
+    assert {k: written[k] for k in info} == info
+    assert written["accuracy"] == pytest.approx(table["correct"].mean())
+    assert written["accuracy"] == pytest.approx(18 / 20)
+    assert written["auroc"] == pytest.approx(auroc(table["soft_label"].to_numpy(), test["label"].to_numpy()))
+    assert written["n"] == 20 and written["n_train"] == 32
+    # the byte tokenizer gives one token per byte
+    assert written["n_train_truncated"] == n_longer(frames["weak_train"]) >= 7  # the 7 with the preamble at least
+    assert written["n_test_truncated"] == n_longer(test) >= 4
+    assert written["steps"] == 4 * math.ceil(32 / 8)
+    assert written["code_version"] == code_version()
+
+    meta = pl.read_parquet_metadata(out["predictions"])
+    assert meta["dataset"] == "toy" and meta["role"] == "weak" and meta["seed"] == "0"
+    assert meta["code_version"] == code_version()
+
+    entries = [json.loads(line) for line in Path(out["trajectory"]).read_text().splitlines()]
+    evals = [e for e in entries if "test_accuracy" in e]
+    assert [e["step"] for e in evals] == [3, 6, 9, 12, 15, 16]
+    assert evals[-1]["test_accuracy"] == pytest.approx(written["accuracy"])  # final eval = the saved model's score
+    losses = [e["loss"] for e in entries if "loss" in e]
+    assert losses[-1] < losses[0]
+
+
+def test_label_split(weak_run, data, tmp_path):
+    out, _, _ = weak_run
+    root, frames = data
+    params = training_params(out["checkpoint"])
+    info = {"dataset": "toy", "seed": 0, "weak_model": "tiny", "split": "strong_train"}
+    first = label_split(out["checkpoint"], root / "strong_train.parquet", tmp_path / "labels.parquet", params, info, 1)
+    second = label_split(out["checkpoint"], root / "strong_train.parquet", tmp_path / "again.parquet", params, info, 1)
+
+    table = pl.read_parquet(tmp_path / "labels.parquet")
+    assert table.equals(first)
+    check_prediction_table(table, frames["strong_train"])
+    assert np.array_equal(second["soft_label"].to_numpy(), first["soft_label"].to_numpy())
+    assert len(np.unique(table["soft_label"].to_numpy())) > 2  # soft labels, not a constant
+
+    meta = pl.read_parquet_metadata(tmp_path / "labels.parquet")
+    assert meta["dataset"] == "toy" and meta["weak_model"] == "tiny" and meta["seed"] == "0"
+    assert meta["split"] == "strong_train"
+    assert meta["checkpoint_sha256"] == checkpoint_sha256(out["checkpoint"])
+    assert len(meta["checkpoint_sha256"]) == 64
+    assert meta["code_version"] == code_version()
+    assert meta["n_truncated"] == str(n_longer(frames["strong_train"]))
+
+    # Labelling the test split reproduces finetune's own test predictions: the checkpoint is the trained model.
+    test_labels = label_split(out["checkpoint"], root / "test.parquet", tmp_path / "test_labels.parquet", params,
+                              info, 1)
+    predictions = pl.read_parquet(out["predictions"])
+    assert np.allclose(test_labels["soft_label"].to_numpy(), predictions["soft_label"].to_numpy(), atol=1e-6, rtol=0)
+
+
+def test_student_on_weak_labels(tiny_gpt2, weak_run, data, tmp_path):
+    """A student trained with logconf on the weak model's soft labels: the whole weak-to-strong chain."""
+    out, _, _ = weak_run
+    root, frames = data
+    labels = tmp_path / "labels.parquet"
+    label_split(out["checkpoint"], root / "strong_train.parquet", labels, training_params(out["checkpoint"]),
+                {"dataset": "toy", "seed": 0, "weak_model": "tiny"}, 1)
+    student_out = outputs(tmp_path / "student")
+    info = {"dataset": "toy", "seed": 0, "role": "student", "model": "tiny", "weak": "tiny", "loss": "logconf"}
+    metrics = finetune(training_params(tiny_gpt2, seed=1, eval_every=0), labels, "soft_label",
+                       root / "test.parquet", "logconf", {"type": "logconf", "alpha_max": 0.5, "warmup_frac": 0.2},
+                       student_out, info, threads=1)
+    table = pl.read_parquet(student_out["predictions"])
+    check_prediction_table(table, frames["test"])
+    assert metrics["accuracy"] == pytest.approx(table["correct"].mean())
+    assert metrics["loss"] == "logconf" and metrics["weak"] == "tiny" and metrics["n_train"] == 24
+    assert metrics["steps"] == 4 * math.ceil(24 / 8)

@@ -1,0 +1,196 @@
+"""Tests for w2s.train (accumulation, learning, determinism, schedule, trajectory) and w2s.metrics."""
+
+import copy
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from w2s.losses import LogConfLoss, ProductLoss, XentLoss
+from w2s.metrics import accuracy, auroc, classification_metrics
+from w2s.model import Classifier, load_tokenizer
+from w2s.predict import predict_p1
+from w2s.tokens import encode
+from w2s.train import TrainSettings, lr_factor, train
+
+
+def settings(**overrides):
+    base = dict(lr=1e-3, batch_size=8, minibatch_size=8, epochs=2, seed=0, log_every=1000, autocast="off")
+    return TrainSettings(**{**base, **overrides})
+
+
+@pytest.fixture(scope="module")
+def base(tiny_gpt2):
+    """A loaded classifier with a random head (so every parameter gets gradient from the first step)."""
+    torch.manual_seed(0)
+    return Classifier.load(str(tiny_gpt2), head_init="random")
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tiny_gpt2):
+    return load_tokenizer(str(tiny_gpt2))
+
+
+@pytest.fixture(scope="module")
+def soft_data(tokenizer):
+    """20 texts of varied length with soft targets: 2 full batches of 8 and a last batch of 4."""
+    rng = np.random.default_rng(0)
+    words = ["good", "bad", "fine", "awful", "ok", "great", "meh"]
+    texts = [" ".join(rng.choice(words, size=rng.integers(1, 6))) for _ in range(20)]
+    ids, _ = encode(texts, tokenizer, 64)
+    targets = torch.tensor(rng.uniform(0, 1, size=20), dtype=torch.float32)
+    return ids, targets
+
+
+def params(model):
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def max_diff(a, b):
+    return max((a[k] - b[k]).abs().max().item() for k in a)
+
+
+def trained(base_model, ids, targets, loss, pad_id, **overrides):
+    model = copy.deepcopy(base_model)
+    train(model, ids, targets, loss, settings(**overrides), pad_id)
+    return params(model)
+
+
+@pytest.mark.parametrize("loss", [XentLoss(), LogConfLoss(alpha_max=0.5, warmup_frac=0.25), ProductLoss()],
+                         ids=["xent", "logconf", "product"])
+def test_gradient_accumulation_matches_full_batch(base, tokenizer, soft_data, loss):
+    ids, targets = soft_data
+    start = params(base)
+    full = trained(base, ids, targets, loss, tokenizer.pad_token_id, batch_size=8, minibatch_size=8)
+    for minibatch in (2, 3):  # 3 gives unequal minibatches (3, 3, 2), and (3, 1) for the last batch of 4
+        accumulated = trained(base, ids, targets, loss, tokenizer.pad_token_id, batch_size=8, minibatch_size=minibatch)
+        assert max_diff(full, accumulated) < 1e-5, (minibatch, max_diff(full, accumulated))
+    assert max_diff(full, start) > 1e-3  # training moved the weights far beyond the tolerance
+
+
+def test_logconf_differs_from_xent(base, tokenizer, soft_data):
+    """Sanity for the test above: the confidence term changes training, so its equivalence check is not vacuous."""
+    ids, targets = soft_data
+    xent = trained(base, ids, targets, XentLoss(), tokenizer.pad_token_id)
+    logconf = trained(base, ids, targets, LogConfLoss(alpha_max=0.5, warmup_frac=0.25), tokenizer.pad_token_id)
+    assert max_diff(xent, logconf) > 1e-4
+
+
+def test_determinism_and_seed(base, tokenizer, soft_data):
+    ids, targets = soft_data
+    loss = XentLoss()
+    first = trained(base, ids, targets, loss, tokenizer.pad_token_id, seed=5, minibatch_size=4)
+    second = trained(base, ids, targets, loss, tokenizer.pad_token_id, seed=5, minibatch_size=4)
+    other = trained(base, ids, targets, loss, tokenizer.pad_token_id, seed=6, minibatch_size=4)
+    assert all(torch.equal(first[k], second[k]) for k in first)
+    assert max_diff(first, other) > 1e-5
+
+
+def easy_task(tokenizer, n):
+    texts, labels = [], []
+    for i in range(n):
+        k = 2 + i % 4
+        texts += [" ".join(["a"] * k), " ".join(["b"] * k)]
+        labels += [1, 0]
+    ids, _ = encode(texts, tokenizer, 32)
+    return ids, np.array(labels)
+
+
+def test_training_learns_easy_task_and_logs_trajectory(tiny_gpt2, tokenizer, tmp_path):
+    model = Classifier.load(str(tiny_gpt2))  # zero head: starts at p = 0.5, loss log 2
+    train_ids, train_labels = easy_task(tokenizer, 16)
+    test_ids, test_labels = easy_task(tokenizer, 8)
+    calls = []
+
+    def evaluate(m):
+        assert not m.training  # evaluated in eval mode
+        p1 = predict_p1(m, test_ids, tokenizer.pad_token_id, batch_size=5, autocast="off")
+        calls.append(p1)
+        return {f"test_{k}": v for k, v in classification_metrics(p1, test_labels).items() if k != "n"}
+
+    trajectory = tmp_path / "trajectory.jsonl"
+    s = settings(lr=1e-2, epochs=4, batch_size=8, minibatch_size=4, eval_every=3, log_every=1, warmup_frac=0.1)
+    summary = train(model, train_ids, torch.tensor(train_labels, dtype=torch.float32), XentLoss(), s,
+                    tokenizer.pad_token_id, evaluate, trajectory)
+    assert model.training  # train() leaves the model in training mode after the last evaluation
+
+    total = 4 * math.ceil(32 / 8)
+    assert summary["steps"] == total
+    assert summary["test_accuracy"] == 1.0 and summary["test_auroc"] == 1.0
+
+    entries = [json.loads(line) for line in trajectory.read_text().splitlines()]
+    steps = [e for e in entries if "loss" in e]
+    assert [e["step"] for e in steps] == list(range(1, total + 1))  # log_every = 1
+    assert steps[0]["loss"] == pytest.approx(math.log(2), abs=1e-6)  # zero head: the first batch's loss is log 2
+    assert steps[-1]["loss"] < 0.2 * steps[0]["loss"]
+
+    evals = [e for e in entries if "test_accuracy" in e]
+    # every eval_every steps before the end, then one final evaluation at the last step
+    assert [e["step"] for e in evals] == [3, 6, 9, 12, 15, 16]
+    assert evals[-1]["epoch"] == 4.0 and "loss" not in evals[-1]
+    assert all(set(e) >= {"test_accuracy", "test_auroc"} for e in evals)
+    assert evals[-1]["test_accuracy"] == 1.0
+    assert len(calls) == len(evals)
+    # the logged lr follows the schedule: the last step's lr is lr * lr_factor(total) = 0
+    assert steps[-1]["lr"] == pytest.approx(0.0, abs=1e-12)
+    assert steps[0]["lr"] == pytest.approx(1e-2 * lr_factor(1, total, s))
+
+
+def test_no_eval_entries_without_eval_every(tiny_gpt2, tokenizer, tmp_path):
+    model = Classifier.load(str(tiny_gpt2))
+    ids, labels = easy_task(tokenizer, 4)
+    trajectory = tmp_path / "t.jsonl"
+    train(model, ids, torch.tensor(labels, dtype=torch.float32), XentLoss(),
+          settings(epochs=1, batch_size=4, minibatch_size=4, log_every=1), tokenizer.pad_token_id,
+          lambda m: {"test_accuracy": 0.5}, trajectory)
+    entries = [json.loads(line) for line in trajectory.read_text().splitlines()]
+    assert [e["step"] for e in entries] == [1, 2, 2]  # two logged steps, then the final evaluation
+    assert ["test_accuracy" in e for e in entries] == [False, False, True]
+
+
+def test_lr_factor_warmup_then_cosine():
+    s = TrainSettings(lr=1.0, warmup_frac=0.2, schedule="cosine")
+    total = 10  # 2 warmup steps
+    assert lr_factor(0, total, s) == pytest.approx(0.5)
+    assert lr_factor(1, total, s) == pytest.approx(1.0)
+    assert lr_factor(2, total, s) == pytest.approx(1.0)  # cosine starts at its top
+    assert lr_factor(6, total, s) == pytest.approx(0.5)  # halfway through the 8 cosine steps
+    assert lr_factor(9, total, s) == pytest.approx(0.5 * (1 + math.cos(math.pi * 7 / 8)))
+    assert lr_factor(10, total, s) == pytest.approx(0.0, abs=1e-12)
+    values = [lr_factor(i, total, s) for i in range(2, 11)]
+    assert all(a > b for a, b in zip(values, values[1:]))  # strictly decreasing after warmup
+
+
+def test_lr_factor_no_warmup_and_constant():
+    cosine = TrainSettings(lr=1.0)
+    assert lr_factor(0, 4, cosine) == 1.0
+    assert lr_factor(2, 4, cosine) == pytest.approx(0.5)
+    constant = TrainSettings(lr=1.0, schedule="constant")
+    assert [lr_factor(i, 7, constant) for i in range(8)] == [1.0] * 8
+    warm_constant = TrainSettings(lr=1.0, schedule="constant", warmup_frac=0.5)
+    assert [lr_factor(i, 8, warm_constant) for i in range(8)] == pytest.approx([0.25, 0.5, 0.75, 1, 1, 1, 1, 1])
+
+
+def test_auroc_hand_computed():
+    # positives 0.4 and 0.8 against negatives 0.1 and 0.4: (1 + 0.5 + 1 + 1) / 4
+    assert auroc(np.array([0.1, 0.4, 0.4, 0.8]), np.array([0, 0, 1, 1])) == pytest.approx(0.875)
+    assert auroc(np.array([0.1, 0.2, 0.3, 0.4]), np.array([0, 0, 1, 1])) == 1.0
+    assert auroc(np.array([0.1, 0.2, 0.3, 0.4]), np.array([1, 1, 0, 0])) == 0.0
+    assert auroc(np.array([0.5, 0.5, 0.5]), np.array([0, 1, 1])) == 0.5
+    # 3 positives vs 2 negatives, unsorted input, a tie across classes:
+    # pos 0.9 beats both; pos 0.3 beats 0.2, ties 0.3; pos 0.1 beats none -> (2 + 1.5 + 0) / 6
+    assert auroc(np.array([0.3, 0.9, 0.2, 0.1, 0.3]), np.array([1, 1, 0, 1, 0])) == pytest.approx(3.5 / 6)
+    assert math.isnan(auroc(np.array([0.2, 0.7]), np.array([1, 1])))
+
+
+def test_accuracy_and_metrics():
+    p1 = np.array([0.9, 0.5, 0.2, 0.51, 0.49])
+    labels = np.array([1, 1, 0, 0, 0])
+    # predictions: 1, 0 (0.5 is not > 0.5), 0, 1, 0 -> correct: yes, no, yes, no, yes
+    assert accuracy(p1, labels) == pytest.approx(0.6)
+    m = classification_metrics(p1, labels)
+    assert m["accuracy"] == pytest.approx(0.6) and m["n"] == 5
+    # pos 0.9, 0.5 vs neg 0.2, 0.51, 0.49: 0.9 beats 3; 0.5 beats 0.2 and 0.49 -> 5 / 6
+    assert m["auroc"] == pytest.approx(5 / 6)

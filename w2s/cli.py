@@ -1,0 +1,70 @@
+"""The `w2s` command: inspect label and prediction files.
+
+    w2s labels results/labels/<dataset>/seed<seed>/<weak>.parquet
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+import polars as pl
+
+from w2s.errors import W2SError
+from w2s.run import PREDICTION_COLUMNS
+
+
+def histogram(values: np.ndarray, bins: int = 10, width: int = 40) -> list[str]:
+    counts, edges = np.histogram(values, bins=bins, range=(0.0, 1.0))
+    scale = width / max(1, counts.max())
+    return [f"  [{lo:.1f}, {hi:.1f}{']' if i == bins - 1 else ')'} {count:6d} {'#' * round(count * scale)}"
+            for i, (lo, hi, count) in enumerate(zip(edges[:-1], edges[1:], counts))]
+
+
+def describe_labels(path: str, n_examples: int = 3) -> str:
+    """Accuracy against ground truth, a histogram of p(1), and a few confident mistakes and hits."""
+    try:
+        table = pl.read_parquet(path)
+    except Exception as exc:
+        raise W2SError(f"{path}: not a readable parquet file: {exc}") from exc
+    missing = [c for c in PREDICTION_COLUMNS if c not in table.columns]
+    if missing:
+        raise W2SError(f"{path}: missing column(s) {missing}; a labels file has {list(PREDICTION_COLUMNS)}")
+    metadata = pl.read_parquet_metadata(path)
+    soft = table["soft_label"].to_numpy()
+    confidence = np.abs(soft - 0.5) * 2
+    lines = [f"{path}: {len(table)} examples"]
+    lines += [f"  {key}: {value}" for key, value in sorted(metadata.items()) if not key.startswith("ARROW")]
+    lines.append(f"accuracy against ground truth: {table['correct'].mean():.4f}")
+    lines.append(f"share labelled 1: {table['hard_label'].mean():.4f} (ground truth: {table['label'].mean():.4f})")
+    lines.append(f"mean confidence |2p-1|: {confidence.mean():.4f}")
+    lines.append("p(1) histogram:")
+    lines += histogram(soft)
+    ranked = table.with_columns(confidence=pl.Series(confidence)).sort("confidence", descending=True)
+    for title, rows in (("most confident mistakes", ranked.filter(~pl.col("correct"))),
+                        ("most confident correct", ranked.filter(pl.col("correct")))):
+        lines.append(f"{title}:")
+        for row in rows.head(n_examples).iter_rows(named=True):
+            text = row["text"].replace("\n", " ")
+            lines.append(f"  {row['id']}  label {row['label']}  p(1) {row['soft_label']:.3f}  {text[:100]!r}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="w2s", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    labels = commands.add_parser("labels", help="summarise a weak-label or test-prediction parquet file")
+    labels.add_argument("path")
+    labels.add_argument("-n", "--examples", type=int, default=3, help="examples to show per group")
+    args = parser.parse_args(argv)
+    try:
+        print(describe_labels(args.path, args.examples))
+    except W2SError as exc:
+        print(f"w2s: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
