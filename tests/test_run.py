@@ -156,6 +156,7 @@ def test_student_on_weak_labels(tiny_gpt2, weak_run, data, tmp_path):
     labels = tmp_path / "labels.parquet"
     label_split(out["checkpoint"], root / "strong_train.parquet", labels, training_params(out["checkpoint"]),
                 {"dataset": "toy", "seed": 0, "weak_model": "tiny"}, 1)
+    (tmp_path / "student").mkdir()  # Snakemake creates output directories before a job runs; finetune does not
     student_out = outputs(tmp_path / "student")
     info = {"dataset": "toy", "seed": 0, "role": "student", "model": "tiny", "weak": "tiny", "loss": "logconf"}
     metrics = finetune(training_params(tiny_gpt2, seed=1, eval_every=0), labels, "soft_label",
