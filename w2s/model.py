@@ -69,7 +69,7 @@ class Classifier(nn.Module):
         logging.disable_progress_bar()
         try:
             backbone = AutoModel.from_pretrained(name_or_path, dtype=DTYPES[dtype], trust_remote_code=trust_remote_code)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # missing files; a directory that holds no known model type
             raise W2SError(f"could not load model {name_or_path!r}: {exc}") from exc
         model = cls(backbone, head_init)
         head_file = Path(name_or_path) / HEAD_FILE

@@ -94,6 +94,8 @@ def train(
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, total, settings))
     generator = torch.Generator().manual_seed(settings.seed)
     targets = targets.float().to(dev)
+    if trajectory_path:
+        Path(trajectory_path).parent.mkdir(parents=True, exist_ok=True)
     trajectory = open(trajectory_path, "w") if trajectory_path else None
     start, step, recent = time.perf_counter(), 0, []
     print(f"training {total} steps ({settings.epochs} epochs of {len(ids)} examples, batch {settings.batch_size}, "
