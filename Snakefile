@@ -12,7 +12,12 @@ from w2s.config import validate_config
 from w2s.errors import W2SError
 from w2s import grid
 
-configfile: "config.yaml"
+# A --configfile replaces the default grid rather than being merged into it (Snakemake merges by default, which
+# would silently add the default's datasets and models to yours).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
+
 
 try:
     validate_config(config)

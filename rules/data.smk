@@ -5,5 +5,7 @@ rule split_dataset:
         entry=lambda w: config["datasets"][w.dataset],
     log:
         "logs/data/{dataset}/seed{seed}.log",
+    conda:
+        "../envs/w2s.yaml"
     script:
         "../scripts/split_dataset.py"

@@ -11,6 +11,8 @@ rule summarize_runs:
         },
     log:
         "logs/summary/summarize_runs.log",
+    conda:
+        "../envs/w2s.yaml"
     script:
         "../scripts/summarize.py"
 
@@ -29,5 +31,7 @@ rule plot_results:
         model_order=list(config["models"]),
     log:
         "logs/summary/plot_results.log",
+    conda:
+        "../envs/w2s.yaml"
     script:
         "../scripts/plot.py"

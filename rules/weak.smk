@@ -1,27 +1,23 @@
-XENT = {"type": "xent"}
-
-
 rule train_weak:
     input:
         train=grid.DATA.replace("{split}", "weak_train"),
         test=grid.DATA.replace("{split}", "test"),
-        base=base_model_input,
+        base=lambda w: grid.base_model_inputs(config, w.model),
     output:
-        checkpoint=directory(grid.WEAK + "/checkpoint"),
-        metrics=grid.WEAK + "/metrics.json",
-        predictions=grid.WEAK + "/test_predictions.parquet",
-        trajectory=grid.WEAK + "/trajectory.jsonl",
+        **grid.run_outputs(grid.WEAK),
     params:
         training=lambda w: grid.training_params(config, w.model, w.seed),
         target_column="label",
         loss_name="xent",
-        loss=XENT,
+        loss={"type": "xent"},
         info=lambda w: {"dataset": w.dataset, "seed": int(w.seed), "role": "weak", "model": w.model,
                         "weak": None, "loss": None},
-    threads: model_threads
+    threads: lambda w: config["models"][w.model]["threads"]
     log:
         "logs/weak/{dataset}/seed{seed}/{model}.log",
     benchmark:
         "benchmarks/weak/{dataset}/seed{seed}/{model}.tsv"
+    conda:
+        "../envs/w2s.yaml"
     script:
         "../scripts/finetune.py"

@@ -5,6 +5,7 @@ The Snakefile and rules use these patterns and functions, so a path is spelled i
 
 from __future__ import annotations
 
+import os
 from itertools import combinations
 
 DATA = "results/data/{dataset}/seed{seed}/{split}.parquet"
@@ -13,10 +14,29 @@ WEAK = "results/weak/{dataset}/seed{seed}/{model}"
 LABELS = "results/labels/{dataset}/seed{seed}/{model}.parquet"
 CEILING = "results/ceiling/{dataset}/seed{seed}/{model}"
 STUDENT = "results/student/{dataset}/seed{seed}/{weak}/{model}/{loss}"
+WEAK_CHECKPOINT = f"{WEAK}/checkpoint"
 SUMMARY = "results/summary/{table}.{ext}"
 ACCURACY_PLOT = "results/plots/accuracy_{dataset}.png"
 PGR_PLOT = "results/plots/pgr_{loss}.png"
 SUMMARY_TABLES = ("runs", "aggregate", "overall")
+
+
+def run_outputs(run: str) -> dict:
+    """The files every finetuning run writes into its folder `run` (a pattern such as WEAK)."""
+    from snakemake.io import directory
+
+    return {
+        "checkpoint": directory(f"{run}/checkpoint"),
+        "metrics": f"{run}/metrics.json",
+        "predictions": f"{run}/test_predictions.parquet",
+        "trajectory": f"{run}/trajectory.jsonl",
+    }
+
+
+def base_model_inputs(config: dict, model: str) -> list[str]:
+    """The model directory a finetuning run starts from, when it is one the workflow can track."""
+    source = model_source(config, model)
+    return [source] if "build" in config["models"][model] or os.path.isdir(source) else []
 
 
 def model_pairs(config: dict) -> list[tuple[str, str]]:
@@ -38,13 +58,13 @@ def metrics_files(config: dict) -> list[str]:
     for dataset in config["datasets"]:
         for seed in config["seeds"]:
             for model in dict.fromkeys(weak for weak, _ in pairs):
-                files.append(WEAK.format(dataset=dataset, seed=seed, model=model) + "/metrics.json")
+                files.append(f"{WEAK}/metrics.json".format(dataset=dataset, seed=seed, model=model))
             for model in dict.fromkeys(strong for _, strong in pairs):
-                files.append(CEILING.format(dataset=dataset, seed=seed, model=model) + "/metrics.json")
+                files.append(f"{CEILING}/metrics.json".format(dataset=dataset, seed=seed, model=model))
             for weak, strong in pairs:
                 for loss in config["losses"]:
                     run = STUDENT.format(dataset=dataset, seed=seed, weak=weak, model=strong, loss=loss)
-                    files.append(run + "/metrics.json")
+                    files.append(f"{run}/metrics.json")
     return files
 
 
