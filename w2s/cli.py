@@ -16,10 +16,11 @@ from w2s.run import PREDICTION_COLUMNS
 
 
 def histogram(values: np.ndarray, bins: int = 10, width: int = 40) -> list[str]:
-    counts, edges = np.histogram(values, bins=bins, range=(0.0, 1.0))
+    # floor(p * bins) rather than np.histogram: its float edges put 0.3 into [0.2, 0.3)
+    counts = np.bincount(np.clip(np.floor(values * bins).astype(int), 0, bins - 1), minlength=bins)
     scale = width / max(1, counts.max())
-    return [f"  [{lo:.1f}, {hi:.1f}{']' if i == bins - 1 else ')'} {count:6d} {'#' * round(count * scale)}"
-            for i, (lo, hi, count) in enumerate(zip(edges[:-1], edges[1:], counts))]
+    return [f"  [{i / bins:.1f}, {(i + 1) / bins:.1f}{']' if i == bins - 1 else ')'} {count:6d} "
+            f"{'#' * round(count * scale)}" for i, count in enumerate(counts)]
 
 
 def describe_labels(path: str, n_examples: int = 3) -> str:

@@ -1,0 +1,46 @@
+"""`w2s labels`: summarising a labels file from the shell."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import polars as pl
+
+from w2s.io import write_parquet
+
+
+def labels_file(tmp_path):
+    table = pl.DataFrame({
+        "id": ["t:0", "t:1", "t:2", "t:3"], "text": ["alpha", "beta", "gamma", "delta"], "label": [1, 0, 1, 0],
+        "soft_label": [0.9, 0.2, 0.3, 0.95], "hard_label": [1, 0, 0, 1], "correct": [True, True, False, False],
+    })
+    path = tmp_path / "labels.parquet"
+    write_parquet(table, path, {"dataset": "t", "weak_model": "tiny", "seed": 0})
+    return path
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "w2s.cli", *args], capture_output=True, text=True)
+
+
+def test_labels_summary(tmp_path):
+    result = run_cli("labels", str(labels_file(tmp_path)), "-n", "1")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "4 examples" in out and "weak_model: tiny" in out
+    assert "accuracy against ground truth: 0.5000" in out
+    assert "share labelled 1: 0.5000" in out
+    # histogram: 0.2 and 0.3 in their own bins, 0.9 and 0.95 together in the last
+    assert "[0.9, 1.0]      2" in out and "[0.2, 0.3)      1" in out and "[0.3, 0.4)      1" in out
+    # the most confident mistake is delta (p = 0.95, label 0); the most confident hit is alpha
+    mistakes = out.split("most confident mistakes:")[1].split("most confident correct:")
+    assert "'delta'" in mistakes[0] and "'alpha'" in mistakes[1]
+
+
+def test_labels_on_a_file_that_is_not_a_labels_file(tmp_path):
+    path = tmp_path / "other.parquet"
+    pl.DataFrame({"id": ["a"], "text": ["x"]}).write_parquet(path)
+    result = run_cli("labels", str(path))
+    assert result.returncode == 1
+    assert f"{path}: missing column(s) ['label', 'soft_label', 'hard_label', 'correct']" in result.stderr

@@ -1,0 +1,64 @@
+"""The config's schema defaults and the grid the Snakefile builds from it."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from snakemake_helpers import REPO, tiny_config
+from w2s import grid
+from w2s.config import validate_config
+from w2s.errors import W2SError
+
+
+def test_defaults_are_filled():
+    config = validate_config(tiny_config())
+    assert config["pairs"] == "all"
+    assert config["training"]["optimizer"] == "adam" and config["training"]["schedule"] == "cosine"
+    assert config["models"]["weakling"]["dtype"] == "float32"
+    assert config["models"]["weakling"]["trust_remote_code"] is False
+    assert config["models"]["weakling"]["build"]["max_position"] == 64
+
+
+def test_defaults_are_not_shared_between_entries():
+    config = validate_config(tiny_config(datasets={"a": {"kind": "synthetic"}, "b": {"kind": "synthetic"}}))
+    config["datasets"]["a"]["options"]["n_rows"] = 5
+    assert config["datasets"]["b"]["options"] == {}
+
+
+def test_shipped_configs_are_valid():
+    for path in [REPO / "config.yaml", *sorted((REPO / "configs").glob("*.yaml"))]:
+        validate_config(yaml.safe_load(path.read_text()))
+
+
+def test_all_pairs_follow_model_order():
+    config = validate_config(tiny_config())
+    config["models"]["giant"] = copy.deepcopy(config["models"]["strongling"])
+    assert grid.model_pairs(config) == [("weakling", "strongling"), ("weakling", "giant"), ("strongling", "giant")]
+
+
+def test_explicit_pairs_and_targets():
+    config = validate_config(tiny_config(pairs=[{"weak": "weakling", "strong": "strongling"}], seeds=[0, 1]))
+    metrics = grid.metrics_files(config)
+    assert len(metrics) == 2 * (1 + 1 + 2)  # seeds x (weak + ceiling + two losses)
+    assert "results/student/toy/seed1/weakling/strongling/logconf/metrics.json" in metrics
+    targets = grid.final_targets(config)
+    assert "results/labels/toy/seed1/weakling.parquet" in targets
+    assert "results/plots/pgr_logconf.png" in targets and "results/summary/overall.parquet" in targets
+
+
+def test_training_params_hold_every_hyperparameter():
+    config = validate_config(tiny_config())
+    params = grid.training_params(config, "weakling", "3")
+    assert params["source"] == "results/base_models/weakling"
+    assert params["settings"]["seed"] == 3 and params["settings"]["lr"] == 1e-3
+    assert params["settings"]["minibatch_size"] == 8 and params["settings"]["epochs"] == 1
+
+
+def test_minibatch_larger_than_batch_is_named():
+    config = tiny_config()
+    config["models"]["weakling"]["minibatch_size"] = 64
+    with pytest.raises(W2SError, match=r"models\.weakling\.minibatch_size: 64 exceeds batch_size 16"):
+        validate_config(config)
