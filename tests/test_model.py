@@ -131,3 +131,9 @@ def test_pad_batch_right_pads():
     input_ids, mask = pad_batch([[5, 6, 7], [8]], pad_id=0)
     assert input_ids.tolist() == [[5, 6, 7], [8, 0, 0]]
     assert mask.tolist() == [[1, 1, 1], [1, 0, 0]]
+
+
+def test_max_tokens_is_capped_at_the_context_window(tiny_gpt2):
+    model = Classifier.load(str(tiny_gpt2))
+    assert model.max_tokens(64) == 64
+    assert model.max_tokens(10_000) == 128  # the fixture's max_position

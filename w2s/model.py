@@ -57,6 +57,12 @@ class Classifier(nn.Module):
         last = hidden[torch.arange(hidden.shape[0], device=hidden.device), last_token_index(attention_mask)]
         return self.head(last.float())
 
+    def max_tokens(self, requested: int) -> int:
+        """`requested`, capped at the backbone's context window where its config states one."""
+        config = self.backbone.config
+        window = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+        return min(requested, window) if window else requested
+
     @classmethod
     def load(cls, name_or_path: str, dtype: str = "float32", head_init: str = "zero",
              trust_remote_code: bool = False) -> "Classifier":

@@ -54,9 +54,10 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     train_frame, test_frame = read_split(train_path, target_column), read_split(test_path, "label")
     tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
     model = Classifier.load(params["source"], params["dtype"], params["head_init"], params["trust_remote_code"])
-    train_ids, train_truncated = encode(train_frame["text"].to_list(), tokenizer, params["max_length"])
-    test_ids, test_truncated = encode(test_frame["text"].to_list(), tokenizer, params["max_length"])
-    print(f"{len(train_ids)} training examples ({train_truncated} truncated to {params['max_length']} tokens), "
+    max_length = model.max_tokens(params["max_length"])
+    train_ids, train_truncated = encode(train_frame["text"].to_list(), tokenizer, max_length)
+    test_ids, test_truncated = encode(test_frame["text"].to_list(), tokenizer, max_length)
+    print(f"{len(train_ids)} training examples ({train_truncated} truncated to {max_length} tokens), "
           f"{len(test_ids)} test examples ({test_truncated} truncated)", flush=True)
     test_labels = test_frame["label"].to_numpy()
 
@@ -70,7 +71,7 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
 
     with atomic_path(out["checkpoint"]) as tmp:
         model.save(tmp, tokenizer)
-    table, _ = predictions(model, tokenizer, test_frame, params["max_length"], params["predict_batch_size"],
+    table, _ = predictions(model, tokenizer, test_frame, max_length, params["predict_batch_size"],
                            settings.autocast)
     write_parquet(table, out["predictions"], {**info, "code_version": code_version()})
     metrics = {
@@ -95,8 +96,8 @@ def label_split(checkpoint, split_path, out_path, params: dict, info: dict, thre
     frame = read_split(split_path, "label")
     tokenizer = load_tokenizer(str(checkpoint))
     model = Classifier.load(str(checkpoint), params["dtype"])
-    table, truncated = predictions(model, tokenizer, frame, params["max_length"], params["predict_batch_size"],
-                                   params["settings"]["autocast"])
+    table, truncated = predictions(model, tokenizer, frame, model.max_tokens(params["max_length"]),
+                                   params["predict_batch_size"], params["settings"]["autocast"])
     metadata = {**info, "checkpoint_sha256": checkpoint_sha256(checkpoint), "code_version": code_version(),
                 "n_truncated": truncated}
     write_parquet(table, out_path, metadata)
