@@ -1,11 +1,13 @@
 """Rules train_weak, train_ceiling, train_student: finetune one model and score it on the test split."""
 
+from w2s.grid import untracked_settings
 from w2s.job import logged
 from w2s.run import finetune
 
 with logged(snakemake.log[0]):
     finetune(
-        params=snakemake.params.training,
+        params={**snakemake.params.training,
+                "settings": {**snakemake.params.training["settings"], **untracked_settings(snakemake.config)}},
         train_path=snakemake.input.train,
         target_column=snakemake.params.target_column,
         test_path=snakemake.input.test,

@@ -105,3 +105,11 @@ def test_rerun_from_scratch_gives_identical_labels(finished, tmp_path):
     first = pl.read_parquet(finished / "results/labels/toy/seed0/weakling.parquet")
     assert pl.read_parquet(tmp_path / "results/labels/toy/seed0/weakling.parquet").equals(first)
     shutil.rmtree(tmp_path / "results")
+
+
+def test_progress_settings_rerun_nothing(finished):
+    """log_every and checkpoint_every change how a run reports and saves progress, not its result."""
+    config = tiny_config()
+    config["training"].update(log_every=3, checkpoint_every=7)
+    write_config(finished, config, "progress_change.yaml")
+    assert planned_jobs(finished, "progress_change.yaml") == {}

@@ -194,3 +194,54 @@ def test_accuracy_and_metrics():
     assert m["accuracy"] == pytest.approx(0.6) and m["n"] == 5
     # pos 0.9, 0.5 vs neg 0.2, 0.51, 0.49: 0.9 beats 3; 0.5 beats 0.2 and 0.49 -> 5 / 6
     assert m["auroc"] == pytest.approx(5 / 6)
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_resume_after_interruption_matches_uninterrupted_run(base, tokenizer, soft_data, tmp_path):
+    """A run stopped mid-training and restarted from its saved state ends with the uninterrupted run's weights."""
+    ids, targets = soft_data
+    loss = LogConfLoss(alpha_max=0.5, warmup_frac=0.25)  # progress-dependent, so a wrong resumed step would show
+    run = dict(epochs=3, batch_size=4, minibatch_size=2, checkpoint_every=2, eval_every=5)  # 15 steps
+    reference = copy.deepcopy(base)
+    train(reference, ids, targets, loss, settings(**run), tokenizer.pad_token_id, evaluate=lambda m: {})
+
+    def stop_at_step_10(model):
+        raise Interrupted  # evaluations run at steps 5 and 10; the step-5 one is let through below
+
+    calls = []
+    interrupted = copy.deepcopy(base)
+    with pytest.raises(Interrupted):
+        train(interrupted, ids, targets, loss, settings(**run), tokenizer.pad_token_id,
+              evaluate=lambda m: calls.append(1) or ({} if len(calls) < 2 else stop_at_step_10(m)),
+              trajectory_path=tmp_path / "trajectory.jsonl", resume_dir=tmp_path / "resume", fingerprint="a")
+    assert (tmp_path / "resume/latest").read_text().strip() == "step8"
+
+    resumed = copy.deepcopy(base)  # a fresh process would start from the base weights too
+    summary = train(resumed, ids, targets, loss, settings(**run), tokenizer.pad_token_id, evaluate=lambda m: {},
+                    trajectory_path=tmp_path / "trajectory.jsonl", resume_dir=tmp_path / "resume", fingerprint="a")
+    assert summary["steps"] == 15
+    assert max_diff(params(reference), params(resumed)) == 0.0
+    assert not (tmp_path / "resume").exists()  # removed once training finished
+    steps = [json.loads(line)["step"] for line in (tmp_path / "trajectory.jsonl").read_text().splitlines()]
+    assert steps == sorted(steps) and steps.count(5) == 1  # the entries before step 8 are kept, not repeated
+
+
+def test_state_of_other_settings_is_not_resumed(base, tokenizer, soft_data, tmp_path):
+    ids, targets = soft_data
+    run = dict(epochs=2, batch_size=4, minibatch_size=4, checkpoint_every=2, eval_every=3)
+
+    def interrupt(model):
+        raise Interrupted
+
+    with pytest.raises(Interrupted):
+        train(copy.deepcopy(base), ids, targets, XentLoss(), settings(**run), tokenizer.pad_token_id,
+              evaluate=interrupt, resume_dir=tmp_path / "resume", fingerprint="old")
+    fresh = copy.deepcopy(base)
+    train(fresh, ids, targets, XentLoss(), settings(**run), tokenizer.pad_token_id, resume_dir=tmp_path / "resume",
+          fingerprint="new")
+    reference = copy.deepcopy(base)
+    train(reference, ids, targets, XentLoss(), settings(**run), tokenizer.pad_token_id)
+    assert max_diff(params(reference), params(fresh)) == 0.0

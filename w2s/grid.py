@@ -88,6 +88,15 @@ def final_targets(config: dict) -> list[str]:
     )
 
 
+# Settings that change how a run reports and saves its progress, not its result: kept out of the rules' params so
+# that changing them reruns nothing (the scripts read them from the config).
+UNTRACKED_SETTINGS = ("log_every", "checkpoint_every")
+
+
+def untracked_settings(config: dict) -> dict:
+    return {k: config["training"][k] for k in UNTRACKED_SETTINGS}
+
+
 def training_params(config: dict, model: str, seed: int) -> dict:
     """Everything a finetuning run's result depends on besides its data and loss: goes into the rule's params."""
     entry = config["models"][model]
@@ -102,7 +111,7 @@ def training_params(config: dict, model: str, seed: int) -> dict:
             "batch_size": entry["batch_size"],
             "minibatch_size": entry["minibatch_size"],
             "seed": int(seed),
-            **{k: v for k, v in config["training"].items() if k != "predict_batch_size"},
+            **{k: v for k, v in config["training"].items() if k not in ("predict_batch_size", *UNTRACKED_SETTINGS)},
         },
         "predict_batch_size": config["training"]["predict_batch_size"],
     }

@@ -6,6 +6,8 @@ and every run's test predictions can be inspected the same way.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +47,12 @@ def predictions(model, tokenizer, frame: pl.DataFrame, max_length: int, batch_si
     return table, truncated
 
 
+def run_fingerprint(params: dict, loss_entry: dict, target_column: str, train_path) -> str:
+    digest = hashlib.sha256(json.dumps([params, loss_entry, target_column], sort_keys=True, default=str).encode())
+    digest.update(Path(train_path).read_bytes())
+    return digest.hexdigest()
+
+
 def finetune(params: dict, train_path, target_column: str, test_path, loss_name: str, loss_entry: dict,
              out: dict, info: dict, threads: int) -> dict:
     """Train one run and write its checkpoint, test predictions, metrics and trajectory to the paths in `out`."""
@@ -66,8 +74,11 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
         return {f"test_{k}": v for k, v in classification_metrics(p1, test_labels).items() if k != "n"}
 
     targets = torch.tensor(train_frame[target_column].cast(pl.Float32).to_numpy())
+    # Resumable state lives beside the outputs (Snakemake removes a failed job's outputs, not this folder); the
+    # fingerprint ties it to this run's data and settings so a changed run never resumes a stale state.
+    fingerprint = run_fingerprint(params, loss_entry, target_column, train_path)
     summary = train(model, train_ids, targets, make_loss(loss_name, loss_entry), settings, tokenizer.pad_token_id,
-                    evaluate, out["trajectory"])
+                    evaluate, out["trajectory"], Path(out["metrics"]).parent / "resume", fingerprint)
 
     with atomic_path(out["checkpoint"]) as tmp:
         model.save(tmp, tokenizer)

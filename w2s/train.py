@@ -1,8 +1,9 @@
 """The one training loop for weak, ceiling and student runs.
 
-An optimizer step consumes `batch_size` examples as minibatches of `minibatch_size` (gradient accumulation). The
-loop is plain PyTorch; everything it needs from the outside is the model, token ids, per-example targets p(1), a
-loss and `TrainSettings`.
+An optimizer step consumes `batch_size` examples as minibatches of `minibatch_size` (gradient accumulation). Each
+epoch's example order is a pure function of (seed, epoch), so the loop's position is just its step count: a run
+that saves its state every `checkpoint_every` steps resumes after a kill exactly where it stopped and ends with the
+same weights as an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,7 @@ import numpy as np
 import torch
 
 from w2s.losses import LossContext
+from w2s.resume import load_state, save_state
 from w2s.tokens import pad_batch
 
 
@@ -36,6 +39,7 @@ class TrainSettings:
     log_every: int = 10
     autocast: str = "auto"  # auto (bf16 on GPUs that support it) | bf16 | off
     seed: int = 0
+    checkpoint_every: int = 0  # optimizer steps between resumable states; 0: none
 
 
 def seed_everything(seed: int) -> None:
@@ -68,10 +72,28 @@ def make_optimizer(model: torch.nn.Module, settings: TrainSettings) -> torch.opt
     return kind(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
 
 
+def epoch_order(n: int, seed: int, epoch: int) -> list[int]:
+    """The example order of one epoch: depends on (seed, epoch) only, so a resumed run needs no generator state."""
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch)).tolist()
+
+
 def minibatch_logits(model, ids: list[list[int]], index: list[int], pad_id: int, dev, bf16: bool) -> torch.Tensor:
     input_ids, mask = pad_batch([ids[i] for i in index], pad_id)
     with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
         return model(input_ids.to(dev), mask.to(dev))
+
+
+def rng_state() -> dict:
+    state = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
 
 
 def train(
@@ -83,8 +105,14 @@ def train(
     pad_id: int,
     evaluate: Callable[[torch.nn.Module], dict] | None = None,
     trajectory_path: str | Path | None = None,
+    resume_dir: str | Path | None = None,
+    fingerprint: str = "",
 ) -> dict:
-    """Train in place; return a summary. Writes one jsonl line per log/eval point to `trajectory_path`."""
+    """Train in place; return a summary. Writes one jsonl line per log/eval point to `trajectory_path`.
+
+    With `resume_dir`, a state saved there by a run with the same `fingerprint` is restored first, a new one is
+    saved every `checkpoint_every` steps, and the folder is removed when training finishes.
+    """
     dev = device()
     bf16 = bf16_enabled(settings.autocast, dev)
     model.to(dev).train()
@@ -92,62 +120,92 @@ def train(
     steps_per_epoch = math.ceil(len(ids) / settings.batch_size)
     total = steps_per_epoch * settings.epochs
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, total, settings))
-    generator = torch.Generator().manual_seed(settings.seed)
     targets = targets.float().to(dev)
+    history: list[dict] = []
+    step = 0
+    saved = load_state(resume_dir) if resume_dir else None
+    if saved and saved["fingerprint"] != fingerprint:
+        print(f"discarding the resumable state in {resume_dir}: it belongs to other inputs or settings", flush=True)
+        shutil.rmtree(resume_dir)
+        saved = None
+    if saved:
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        scheduler.load_state_dict(saved["scheduler"])
+        set_rng_state(saved["rng"])
+        step, history = saved["step"], saved["history"]
+        print(f"resumed from step {step} of {total} ({resume_dir})", flush=True)
     if trajectory_path:
         Path(trajectory_path).parent.mkdir(parents=True, exist_ok=True)
     trajectory = open(trajectory_path, "w") if trajectory_path else None
-    start, step, recent = time.perf_counter(), 0, []
+    if trajectory:
+        trajectory.writelines(json.dumps(entry) + "\n" for entry in history)
     print(f"training {total} steps ({settings.epochs} epochs of {len(ids)} examples, batch {settings.batch_size}, "
           f"minibatch {settings.minibatch_size}, bf16 {bf16}, device {dev})", flush=True)
+    start, first_step, recent = time.perf_counter(), step, []
 
     def record(entry: dict) -> None:
+        history.append(entry)
         print(" | ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in entry.items()), flush=True)
         if trajectory:
             trajectory.write(json.dumps(entry) + "\n")
             trajectory.flush()
 
-    for epoch in range(settings.epochs):
-        order = torch.randperm(len(ids), generator=generator).tolist()
-        for first in range(0, len(ids), settings.batch_size):
-            batch = order[first : first + settings.batch_size]
-            micro = [batch[i : i + settings.minibatch_size] for i in range(0, len(batch), settings.minibatch_size)]
-            ctx = LossContext(progress=step / total)
-            if loss_fn.needs_batch_threshold and len(micro) > 1:
-                # The threshold must see the whole batch, not one minibatch: one extra forward pass, no grad.
-                with torch.no_grad():
-                    logits = torch.cat([minibatch_logits(model, ids, mb, pad_id, dev, bf16) for mb in micro])
-                ctx.threshold = loss_fn.batch_threshold(torch.softmax(logits.float(), -1)[:, 1], targets[batch])
-            optimizer.zero_grad(set_to_none=True)
-            batch_loss = 0.0
-            for mb in micro:
-                logits = minibatch_logits(model, ids, mb, pad_id, dev, bf16)
-                if loss_fn.needs_batch_threshold and ctx.threshold is None:  # one minibatch is the whole batch
-                    ctx.threshold = loss_fn.batch_threshold(torch.softmax(logits.detach().float(), -1)[:, 1], targets[mb])
-                loss = loss_fn(logits, targets[mb], ctx) * (len(mb) / len(batch))
-                loss.backward()
-                batch_loss += loss.item()
-            optimizer.step()
-            scheduler.step()
-            step += 1
-            recent.append(batch_loss)
-            is_eval = evaluate is not None and settings.eval_every and step % settings.eval_every == 0 and step < total
-            if step % settings.log_every == 0 or is_eval or step == total:
-                elapsed = time.perf_counter() - start
-                entry = {"step": step, "epoch": round(step / steps_per_epoch, 3), "loss": sum(recent) / len(recent),
-                         "lr": scheduler.get_last_lr()[0], "steps_per_s": step / elapsed}
-                recent = []
-                if is_eval:
-                    entry.update(run_eval(model, evaluate))
-                record(entry)
+    order, order_epoch = [], -1
+    while step < total:
+        epoch, position = divmod(step, steps_per_epoch)
+        if epoch != order_epoch:
+            order, order_epoch = epoch_order(len(ids), settings.seed, epoch), epoch
+        batch = order[position * settings.batch_size : (position + 1) * settings.batch_size]
+        recent.append(optimizer_step(model, ids, batch, targets, loss_fn, settings, LossContext(step / total),
+                                     optimizer, scheduler, pad_id, dev, bf16))
+        step += 1
+        is_eval = evaluate is not None and settings.eval_every and step % settings.eval_every == 0 and step < total
+        if step % settings.log_every == 0 or is_eval or step == total:
+            entry = {"step": step, "epoch": round(step / steps_per_epoch, 3), "loss": sum(recent) / len(recent),
+                     "lr": scheduler.get_last_lr()[0], "steps_per_s": (step - first_step) / (time.perf_counter() - start)}
+            recent = []
+            if is_eval:
+                entry.update(run_eval(model, evaluate))
+            record(entry)
+        if resume_dir and settings.checkpoint_every and step % settings.checkpoint_every == 0 and step < total:
+            save_state(resume_dir, step, {
+                "fingerprint": fingerprint, "step": step, "history": history, "rng": rng_state(),
+                "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+            })
     seconds = time.perf_counter() - start
     final = run_eval(model, evaluate) if evaluate else {}
     if final:
         record({"step": step, "epoch": float(settings.epochs), **final})
     if trajectory:
         trajectory.close()
-    return {"steps": step, "train_seconds": seconds, "samples_per_s": step and len(ids) * settings.epochs / seconds,
-            **final}
+    if resume_dir:
+        shutil.rmtree(resume_dir, ignore_errors=True)
+    trained = (step - first_step) * settings.batch_size
+    return {"steps": step, "train_seconds": seconds, "samples_per_s": trained / seconds if seconds else 0.0, **final}
+
+
+def optimizer_step(model, ids, batch, targets, loss_fn, settings, ctx: LossContext, optimizer, scheduler, pad_id,
+                   dev, bf16) -> float:
+    """One optimizer step over `batch`, accumulating gradients over its minibatches; returns the batch loss."""
+    micro = [batch[i : i + settings.minibatch_size] for i in range(0, len(batch), settings.minibatch_size)]
+    if loss_fn.needs_batch_threshold and len(micro) > 1:
+        # The threshold must see the whole batch, not one minibatch: one extra forward pass, no grad.
+        with torch.no_grad():
+            logits = torch.cat([minibatch_logits(model, ids, mb, pad_id, dev, bf16) for mb in micro])
+        ctx.threshold = loss_fn.batch_threshold(torch.softmax(logits.float(), -1)[:, 1], targets[batch])
+    optimizer.zero_grad(set_to_none=True)
+    batch_loss = 0.0
+    for mb in micro:
+        logits = minibatch_logits(model, ids, mb, pad_id, dev, bf16)
+        if loss_fn.needs_batch_threshold and ctx.threshold is None:  # one minibatch is the whole batch
+            ctx.threshold = loss_fn.batch_threshold(torch.softmax(logits.detach().float(), -1)[:, 1], targets[mb])
+        loss = loss_fn(logits, targets[mb], ctx) * (len(mb) / len(batch))
+        loss.backward()
+        batch_loss += loss.item()
+    optimizer.step()
+    scheduler.step()
+    return batch_loss
 
 
 def run_eval(model, evaluate) -> dict:

@@ -1,0 +1,59 @@
+"""Preemption: a training job killed with SIGKILL mid-run resumes from its saved state on the next run and ends
+with the same results as an uninterrupted run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import polars as pl
+
+from snakemake_helpers import REPO, SNAKEMAKE, snakemake, tiny_config, write_config
+
+CEILING = "results/ceiling/toy/seed0/strongling"
+
+
+def long_ceiling_config() -> dict:
+    config = tiny_config()
+    config["datasets"]["toy"].update(n_strong_train=512)
+    config["training"].update(epochs=4, checkpoint_every=4, eval_every=0, log_every=8)  # 128 steps
+    return config
+
+
+def test_killed_training_resumes_and_matches_uninterrupted_run(tmp_path):
+    reference, preempted = tmp_path / "reference", tmp_path / "preempted"
+    for workdir in (reference, preempted):
+        workdir.mkdir()
+        write_config(workdir, long_ceiling_config())
+    snakemake(reference, "--cores", "1", f"{CEILING}/metrics.json")
+
+    # Start the same run and kill Snakemake and its job (one process group, as a preempted node would) as soon as
+    # the first resumable state is on disk.
+    command = [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "-d", str(preempted), "--configfile",
+               str(preempted / "config.yaml"), "--cores", "1", f"{CEILING}/metrics.json"]
+    process = subprocess.Popen(command, cwd=preempted, start_new_session=True, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    latest = preempted / CEILING / "resume/latest"
+    deadline = time.monotonic() + 300
+    while not latest.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert latest.exists(), "the run ended before it saved a resumable state"
+    assert not (preempted / CEILING / "metrics.json").exists()
+
+    snakemake(preempted, "--unlock")
+    snakemake(preempted, "--cores", "1", "--rerun-incomplete", f"{CEILING}/metrics.json")
+    log = (preempted / "logs/ceiling/toy/seed0/strongling.log").read_text()
+    resumed_at = int(log.split("resumed from step ", 1)[1].split()[0])
+    assert 0 < resumed_at < 128
+
+    expected = json.loads((reference / CEILING / "metrics.json").read_text())
+    got = json.loads((preempted / CEILING / "metrics.json").read_text())
+    assert (got["accuracy"], got["auroc"], got["steps"]) == (expected["accuracy"], expected["auroc"], 128)
+    predictions = [pl.read_parquet(w / CEILING / "test_predictions.parquet") for w in (reference, preempted)]
+    assert predictions[0].equals(predictions[1])
+    assert not (preempted / CEILING / "resume").exists()
