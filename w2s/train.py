@@ -72,6 +72,52 @@ def make_optimizer(model: torch.nn.Module, settings: TrainSettings) -> torch.opt
     return kind(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
 
 
+class LocalEngine:
+    """One process, plain PyTorch: the optimizer and schedule the loop steps. `DeepSpeedEngine` has the same face."""
+
+    rank, world = 0, 1
+
+    def __init__(self, model: torch.nn.Module, settings: TrainSettings, total_steps: int):
+        self.module = model
+        self.optimizer = make_optimizer(model, settings)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: lr_factor(s, total_steps, settings))
+
+    def __call__(self, input_ids, attention_mask):
+        return self.module(input_ids, attention_mask)
+
+    def backward(self, loss: torch.Tensor) -> None:
+        loss.backward()
+
+    def step(self) -> None:
+        self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+
+    def gather(self, tensor: torch.Tensor) -> torch.Tensor:
+        """This rank's rows of a batch -> the whole batch's rows (any order)."""
+        return tensor
+
+    def lr(self) -> float:
+        return self.scheduler.get_last_lr()[0]
+
+    def state_dict(self) -> dict:
+        return {"model": self.module.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.module.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+
+
+def rank_minibatches(batch: list[int], minibatch_size: int, rank: int, world: int) -> list[list[int]]:
+    """This rank's share of a batch as minibatches; every rank gets the same count (some may be empty), because
+    under ZeRO-3 each forward pass is a collective operation."""
+    share = batch[rank::world]
+    count = math.ceil(math.ceil(len(batch) / world) / minibatch_size)
+    return [share[i * minibatch_size : (i + 1) * minibatch_size] for i in range(count)]
+
+
 def epoch_order(n: int, seed: int, epoch: int) -> list[int]:
     """The example order of one epoch: depends on (seed, epoch) only, so a resumed run needs no generator state."""
     return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch)).tolist()
@@ -107,6 +153,7 @@ def train(
     trajectory_path: str | Path | None = None,
     resume_dir: str | Path | None = None,
     fingerprint: str = "",
+    make_engine: Callable = LocalEngine,
 ) -> dict:
     """Train in place; return a summary. Writes one jsonl line per log/eval point to `trajectory_path`.
 
@@ -116,10 +163,9 @@ def train(
     dev = device()
     bf16 = bf16_enabled(settings.autocast, dev)
     model.to(dev).train()
-    optimizer = make_optimizer(model, settings)
     steps_per_epoch = math.ceil(len(ids) / settings.batch_size)
     total = steps_per_epoch * settings.epochs
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, total, settings))
+    engine = make_engine(model, settings, total)
     targets = targets.float().to(dev)
     history: list[dict] = []
     step = 0
@@ -129,9 +175,7 @@ def train(
         shutil.rmtree(resume_dir)
         saved = None
     if saved:
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
-        scheduler.load_state_dict(saved["scheduler"])
+        engine.load_state_dict(saved["engine"])
         set_rng_state(saved["rng"])
         step, history = saved["step"], saved["history"]
         print(f"resumed from step {step} of {total} ({resume_dir})", flush=True)
@@ -157,22 +201,20 @@ def train(
         if epoch != order_epoch:
             order, order_epoch = epoch_order(len(ids), settings.seed, epoch), epoch
         batch = order[position * settings.batch_size : (position + 1) * settings.batch_size]
-        recent.append(optimizer_step(model, ids, batch, targets, loss_fn, settings, LossContext(step / total),
-                                     optimizer, scheduler, pad_id, dev, bf16))
+        recent.append(optimizer_step(engine, ids, batch, targets, loss_fn, settings, LossContext(step / total),
+                                     pad_id, dev, bf16))
         step += 1
         is_eval = evaluate is not None and settings.eval_every and step % settings.eval_every == 0 and step < total
         if step % settings.log_every == 0 or is_eval or step == total:
             entry = {"step": step, "epoch": round(step / steps_per_epoch, 3), "loss": sum(recent) / len(recent),
-                     "lr": scheduler.get_last_lr()[0], "steps_per_s": (step - first_step) / (time.perf_counter() - start)}
+                     "lr": engine.lr(), "steps_per_s": (step - first_step) / (time.perf_counter() - start)}
             recent = []
             if is_eval:
                 entry.update(run_eval(model, evaluate))
             record(entry)
         if resume_dir and settings.checkpoint_every and step % settings.checkpoint_every == 0 and step < total:
-            save_state(resume_dir, step, {
-                "fingerprint": fingerprint, "step": step, "history": history, "rng": rng_state(),
-                "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-            })
+            save_state(resume_dir, step, {"fingerprint": fingerprint, "step": step, "history": history,
+                                          "rng": rng_state(), "engine": engine.state_dict()})
     seconds = time.perf_counter() - start
     final = run_eval(model, evaluate) if evaluate else {}
     if final:
@@ -185,26 +227,32 @@ def train(
     return {"steps": step, "train_seconds": seconds, "samples_per_s": trained / seconds if seconds else 0.0, **final}
 
 
-def optimizer_step(model, ids, batch, targets, loss_fn, settings, ctx: LossContext, optimizer, scheduler, pad_id,
-                   dev, bf16) -> float:
-    """One optimizer step over `batch`, accumulating gradients over its minibatches; returns the batch loss."""
-    micro = [batch[i : i + settings.minibatch_size] for i in range(0, len(batch), settings.minibatch_size)]
-    if loss_fn.needs_batch_threshold and len(micro) > 1:
+def optimizer_step(engine, ids, batch, targets, loss_fn, settings, ctx: LossContext, pad_id, dev, bf16) -> float:
+    """One optimizer step over `batch`, accumulating gradients over this rank's minibatches; returns the batch's
+    mean loss (estimated from this rank's share when there are several ranks).
+
+    An empty minibatch (a rank with nothing left of a short batch) still runs a forward pass on a stand-in row with
+    zero weight, because under ZeRO-3 every forward pass gathers weights collectively.
+    """
+    micro = rank_minibatches(batch, settings.minibatch_size, engine.rank, engine.world)
+    if loss_fn.needs_batch_threshold and (len(micro) > 1 or engine.world > 1):
         # The threshold must see the whole batch, not one minibatch: one extra forward pass, no grad.
         with torch.no_grad():
-            logits = torch.cat([minibatch_logits(model, ids, mb, pad_id, dev, bf16) for mb in micro])
-        ctx.threshold = loss_fn.batch_threshold(torch.softmax(logits.float(), -1)[:, 1], targets[batch])
-    optimizer.zero_grad(set_to_none=True)
+            p1 = [torch.softmax(minibatch_logits(engine, ids, mb or batch[:1], pad_id, dev, bf16).float(), -1)
+                  [: len(mb), 1] for mb in micro]
+        mine = [i for mb in micro for i in mb]
+        ctx.threshold = loss_fn.batch_threshold(engine.gather(torch.cat(p1)), engine.gather(targets[mine]))
     batch_loss = 0.0
     for mb in micro:
-        logits = minibatch_logits(model, ids, mb, pad_id, dev, bf16)
+        weight = len(mb) / len(batch) * engine.world  # the engine averages gradients over ranks
+        mb = mb or batch[:1]
+        logits = minibatch_logits(engine, ids, mb, pad_id, dev, bf16)
         if loss_fn.needs_batch_threshold and ctx.threshold is None:  # one minibatch is the whole batch
             ctx.threshold = loss_fn.batch_threshold(torch.softmax(logits.detach().float(), -1)[:, 1], targets[mb])
-        loss = loss_fn(logits, targets[mb], ctx) * (len(mb) / len(batch))
-        loss.backward()
+        loss = loss_fn(logits, targets[mb], ctx) * weight
+        engine.backward(loss)
         batch_loss += loss.item()
-    optimizer.step()
-    scheduler.step()
+    engine.step()
     return batch_loss
 
 
