@@ -2,10 +2,10 @@
 
 from w2s.grid import untracked_settings
 from w2s.job import logged
-from w2s.run import finetune
+from w2s.run import finetune_job
 
 with logged(snakemake.log[0]):
-    finetune(
+    finetune_job(
         params={**snakemake.params.training,
                 "settings": {**snakemake.params.training["settings"], **untracked_settings(snakemake.config)}},
         train_path=snakemake.input.train,

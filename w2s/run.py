@@ -14,14 +14,16 @@ import numpy as np
 import polars as pl
 import torch
 
+from w2s.distributed import DeepSpeedEngine, consolidated, init_distributed
 from w2s.errors import W2SError
+from w2s.launch import run_distributed
 from w2s.io import atomic_path, write_json, write_parquet
 from w2s.losses import make_loss
 from w2s.metrics import classification_metrics
 from w2s.model import Classifier, load_tokenizer
 from w2s.predict import predict_p1
 from w2s.tokens import encode
-from w2s.train import TrainSettings, seed_everything, train
+from w2s.train import LocalEngine, TrainSettings, seed_everything, train
 from w2s.version import checkpoint_sha256, code_version
 
 PREDICTION_COLUMNS = ("id", "text", "label", "soft_label", "hard_label", "correct")
@@ -53,11 +55,28 @@ def run_fingerprint(params: dict, loss_entry: dict, target_column: str, train_pa
     return digest.hexdigest()
 
 
+def finetune_job(**job) -> None:
+    """A training rule's job: in this process, or under a DeepSpeed launcher when the model entry asks for it."""
+    launch = job["params"].get("deepspeed")
+    if launch:
+        spec_path = Path(job["out"]["metrics"]).parent / "launch.json"
+        run_distributed(job, spec_path, launch["nodes"], launch["processes_per_node"])
+    else:
+        finetune(**job)
+
+
 def finetune(params: dict, train_path, target_column: str, test_path, loss_name: str, loss_entry: dict,
-             out: dict, info: dict, threads: int) -> dict:
-    """Train one run and write its checkpoint, test predictions, metrics and trajectory to the paths in `out`."""
+             out: dict, info: dict, threads: int) -> dict | None:
+    """Train one run and write its checkpoint, test predictions, metrics and trajectory to the paths in `out`.
+
+    Under DeepSpeed every process runs this (each forward pass may need all of them); only rank 0 writes.
+    """
     torch.set_num_threads(threads)
     settings = TrainSettings(**params["settings"])
+    zero = params.get("deepspeed")
+    if zero:
+        init_distributed()
+    rank = torch.distributed.get_rank() if zero else 0
     seed_everything(settings.seed)
     train_frame, test_frame = read_split(train_path, target_column), read_split(test_path, "label")
     tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
@@ -77,13 +96,21 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     # Resumable state lives beside the outputs (Snakemake removes a failed job's outputs, not this folder); the
     # fingerprint ties it to this run's data and settings so a changed run never resumes a stale state.
     fingerprint = run_fingerprint(params, loss_entry, target_column, train_path)
+    if zero:  # resumable states of DeepSpeed runs are not supported yet
+        make_engine, resume_dir = DeepSpeedEngine.factory(zero["stage"], zero["offload"]), None
+    else:
+        make_engine, resume_dir = LocalEngine, Path(out["metrics"]).parent / "resume"
     summary = train(model, train_ids, targets, make_loss(loss_name, loss_entry), settings, tokenizer.pad_token_id,
-                    evaluate, out["trajectory"], Path(out["metrics"]).parent / "resume", fingerprint)
+                    evaluate, out["trajectory"] if rank == 0 else None, resume_dir, fingerprint, make_engine)
 
-    with atomic_path(out["checkpoint"]) as tmp:
-        model.save(tmp, tokenizer)
+    with consolidated(model, zero["stage"] if zero else 0):
+        if rank == 0:
+            with atomic_path(out["checkpoint"]) as tmp:
+                model.save(tmp, tokenizer)
     table, _ = predictions(model, tokenizer, test_frame, max_length, params["predict_batch_size"],
                            settings.autocast)
+    if rank != 0:
+        return None
     write_parquet(table, out["predictions"], {**info, "code_version": code_version()})
     metrics = {
         **info,

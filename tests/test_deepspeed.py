@@ -1,0 +1,105 @@
+"""DeepSpeed ZeRO on CPU (gloo): ZeRO-2 and ZeRO-3 with 1 and 2 processes, started by the real launcher, match the
+plain single-process path; the checkpoint is consolidated into the plain format; multi-node launch commands."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import polars as pl
+import pytest
+
+from snakemake_helpers import snakemake, tiny_config, write_config
+from w2s.data.sources import SyntheticSentimentSource
+from w2s.data.splits import sample_splits
+from w2s.launch import launch_command
+from w2s.model import Classifier, load_tokenizer
+from w2s.run import finetune_job, predictions
+
+# DeepSpeed flattens parameters into one buffer, so its Adam sums in another order than the plain path; Adam's
+# normalised update turns those last-bit differences in near-zero gradients into small weight differences.
+TOLERANCE = 1e-3  # on each test example's p(1)
+
+
+@pytest.fixture(scope="module")
+def task(tmp_path_factory, tiny_gpt2):
+    root = tmp_path_factory.mktemp("deepspeed")
+    splits = sample_splits(SyntheticSentimentSource(n_rows=500, length=6), "toy", {"train": 44, "test": 24}, 0)
+    for name, frame in splits.items():
+        frame.write_parquet(root / f"{name}.parquet")
+    return root, tiny_gpt2
+
+
+def run(task, name: str, deepspeed: dict | None) -> dict:
+    root, base = task
+    folder = root / name
+    folder.mkdir()
+    out = {"checkpoint": str(folder / "checkpoint"), "metrics": str(folder / "metrics.json"),
+           "predictions": str(folder / "predictions.parquet"), "trajectory": str(folder / "trajectory.jsonl")}
+    params = {"source": str(base), "dtype": "float32", "head_init": "zero", "trust_remote_code": False,
+              "max_length": 48, "predict_batch_size": 16, "deepspeed": deepspeed,
+              # batch 12 over 44 examples: the last batch of each epoch is short (8), minibatches uneven
+              "settings": {"lr": 1e-3, "batch_size": 12, "minibatch_size": 4, "seed": 0, "epochs": 2,
+                           "autocast": "off", "log_every": 4, "eval_every": 0, "checkpoint_every": 0}}
+    finetune_job(params=params, train_path=str(root / "train.parquet"), target_column="label",
+                 test_path=str(root / "test.parquet"), loss_name="logconf",
+                 loss_entry={"type": "logconf", "alpha_max": 0.5, "warmup_frac": 0.2}, out=out,
+                 info={"dataset": "toy", "seed": 0, "role": "weak", "model": "m", "weak": None, "loss": None},
+                 threads=1)
+    return {"metrics": json.loads((folder / "metrics.json").read_text()),
+            "p1": pl.read_parquet(folder / "predictions.parquet")["soft_label"].to_numpy(), "out": out}
+
+
+@pytest.fixture(scope="module")
+def plain(task):
+    return run(task, "plain", None)
+
+
+@pytest.mark.parametrize("stage,processes", [(2, 1), (2, 2), (3, 1), (3, 2)])
+def test_zero_matches_plain_path(task, plain, stage, processes):
+    result = run(task, f"zero{stage}_{processes}", {"stage": stage, "offload": False,
+                                                     "processes_per_node": processes, "nodes": 1})
+    assert np.abs(result["p1"] - plain["p1"]).max() < TOLERANCE
+    assert result["metrics"]["accuracy"] == plain["metrics"]["accuracy"]
+    assert result["metrics"]["steps"] == plain["metrics"]["steps"] == 8
+    assert np.abs(result["p1"] - 0.5).max() > 10 * TOLERANCE  # training moved the model beyond the tolerance
+
+    # The checkpoint is consolidated (ZeRO-3 partitions the weights) into the plain format: it reloads by path
+    # and predicts what the run reported.
+    checkpoint = result["out"]["checkpoint"]
+    model, tokenizer = Classifier.load(checkpoint), load_tokenizer(checkpoint)
+    table, _ = predictions(model, tokenizer, pl.read_parquet(task[0] / "test.parquet"), 48, 16, "off")
+    assert np.abs(table["soft_label"].to_numpy() - result["p1"]).max() < 1e-6
+
+
+def test_launch_command_one_node():
+    command = launch_command("spec.json", nodes=1, processes_per_node=4)
+    assert command[1:] == ["-m", "torch.distributed.run", "--nproc_per_node=4", "--standalone", "-m", "w2s.launch",
+                           "spec.json"]
+
+
+def test_launch_command_two_nodes_in_a_slurm_job():
+    env = {"SLURM_JOB_ID": "4242", "SLURM_JOB_NODELIST": "gpu[07-08]"}
+    command = launch_command("spec.json", nodes=2, processes_per_node=8, env=env,
+                             hostnames=lambda nodelist: {"gpu[07-08]": ["gpu07", "gpu08"]}[nodelist])
+    assert command[:4] == ["srun", "--nodes=2", "--ntasks-per-node=1", "--kill-on-bad-exit=1"]
+    assert command[5:] == ["-m", "torch.distributed.run", "--nproc_per_node=8", "--nnodes=2", "--rdzv_backend=c10d",
+                           "--rdzv_endpoint=gpu07:29400", "--rdzv_id=4242", "-m", "w2s.launch", "spec.json"]
+
+
+def test_multi_node_outside_slurm_is_an_error():
+    with pytest.raises(Exception, match="must run inside a Slurm job"):
+        launch_command("spec.json", nodes=2, processes_per_node=1, env={})
+
+
+def test_pipeline_trains_a_deepspeed_model(tmp_path):
+    """A model entry asking for DeepSpeed goes through the launcher inside the Snakemake job."""
+    config = tiny_config()
+    config["models"]["strongling"]["deepspeed"] = {"stage": 3, "processes_per_node": 2}
+    write_config(tmp_path, config)
+    snakemake(tmp_path, "--cores", "2", "results/ceiling/toy/seed0/strongling/metrics.json")
+    log = (tmp_path / "logs/ceiling/toy/seed0/strongling.log").read_text()
+    assert "torch.distributed.run --nproc_per_node=2" in log
+    metrics = json.loads((tmp_path / "results/ceiling/toy/seed0/strongling/metrics.json").read_text())
+    assert metrics["n"] == 32 and (tmp_path / "results/ceiling/toy/seed0/strongling/checkpoint/head.safetensors").exists()
+    assert not (tmp_path / "results/ceiling/toy/seed0/strongling/launch.json").exists()

@@ -1,0 +1,103 @@
+"""DeepSpeed ZeRO training: the engine the training loop steps when a model entry asks for DeepSpeed.
+
+The loop does its own gradient accumulation (DeepSpeed's `managed_gradient_accumulation: false`: each `step()` is
+a boundary), so a batch of any size, including an epoch's short last batch, gives the same update as the
+single-process path. Checkpoints are consolidated into the plain format (`Classifier.save`) by `consolidated`.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+
+import torch
+import torch.distributed as dist
+
+from w2s.train import TrainSettings, lr_factor, make_optimizer
+
+
+def init_distributed() -> None:
+    """Join the process group a launcher (torchrun, or srun + torchrun) describes in the environment."""
+    import deepspeed
+
+    if not dist.is_initialized():
+        deepspeed.init_distributed(dist_backend="nccl" if torch.cuda.is_available() else "gloo")
+    if torch.cuda.is_available():
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
+
+
+def deepspeed_config(settings: TrainSettings, stage: int, offload: bool) -> dict:
+    """Weights stay fp32 (the loop's autocast gives bf16 compute where enabled, as in the plain path)."""
+    zero = {"stage": stage}
+    if offload:
+        zero["offload_optimizer"] = {"device": "cpu"}
+    return {
+        "train_micro_batch_size_per_gpu": settings.minibatch_size,
+        "gradient_accumulation_steps": 1,
+        "managed_gradient_accumulation": False,  # the loop accumulates; every step() is an optimizer step
+        "zero_optimization": zero,
+        "zero_allow_untested_optimizer": True,  # the loop's own torch Adam/AdamW, as in the plain path
+        "zero_force_ds_cpu_optimizer": False,
+        "steps_per_print": 10**9,
+        "wall_clock_breakdown": False,
+    }
+
+
+class DeepSpeedEngine:
+    """Same face as `LocalEngine`: call, backward, step, gather, lr."""
+
+    def __init__(self, model: torch.nn.Module, settings: TrainSettings, total_steps: int, stage: int = 2,
+                 offload: bool = False):
+        import deepspeed
+
+        optimizer = make_optimizer(model, settings)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, total_steps, settings))
+        self.engine, _, _, self.scheduler = deepspeed.initialize(
+            model=model, optimizer=optimizer, lr_scheduler=scheduler,
+            config=deepspeed_config(settings, stage, offload))
+        self.module = self.engine.module
+        self.rank, self.world = dist.get_rank(), dist.get_world_size()
+
+    @classmethod
+    def factory(cls, stage: int, offload: bool):
+        return lambda model, settings, total: cls(model, settings, total, stage, offload)
+
+    def __call__(self, input_ids, attention_mask):
+        return self.engine(input_ids, attention_mask)
+
+    def backward(self, loss: torch.Tensor) -> None:
+        self.engine.backward(loss, scale_wrt_gas=False)
+
+    def step(self) -> None:
+        self.engine.step()  # optimizer and lr schedule; zeroes the gradients
+
+    def gather(self, tensor: torch.Tensor) -> torch.Tensor:
+        sizes = [torch.zeros(1, dtype=torch.long, device=tensor.device) for _ in range(self.world)]
+        dist.all_gather(sizes, torch.tensor([len(tensor)], device=tensor.device))
+        longest = int(max(s.item() for s in sizes))
+        padded = torch.zeros(longest, *tensor.shape[1:], dtype=tensor.dtype, device=tensor.device)
+        padded[: len(tensor)] = tensor
+        parts = [torch.empty_like(padded) for _ in range(self.world)]
+        dist.all_gather(parts, padded)
+        return torch.cat([part[: int(size.item())] for part, size in zip(parts, sizes)])
+
+    def lr(self) -> float:
+        return self.scheduler.get_last_lr()[0]
+
+    def state_dict(self) -> dict:
+        raise NotImplementedError("resumable states of DeepSpeed runs are not supported yet")
+
+    def load_state_dict(self, state: dict) -> None:
+        raise NotImplementedError("resumable states of DeepSpeed runs are not supported yet")
+
+
+@contextmanager
+def consolidated(model: torch.nn.Module, zero_stage: int):
+    """Within the block every rank holds the full weights (ZeRO-3 partitions them; ZeRO-2 does not)."""
+    if zero_stage == 3:
+        import deepspeed
+
+        with deepspeed.zero.GatheredParameters(list(model.parameters()), modifier_rank=None):
+            yield
+    else:
+        yield

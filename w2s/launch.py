@@ -1,0 +1,54 @@
+"""Starting a DeepSpeed run: the launcher command, and the worker each of its processes runs.
+
+One node: `torchrun --standalone --nproc_per_node P -m w2s.launch SPEC`. Several nodes (inside a Slurm job that
+asked for one task per node): `srun` starts one torchrun per node and they meet at the first node of the job
+(c10d rendezvous keyed by the Slurm job id). Each process then runs `finetune` from the spec file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from w2s.errors import W2SError
+
+RENDEZVOUS_PORT = 29_400
+
+
+def slurm_hostnames(nodelist: str) -> list[str]:
+    return subprocess.run(["scontrol", "show", "hostnames", nodelist], check=True, capture_output=True,
+                          text=True).stdout.split()
+
+
+def launch_command(spec_path: str | Path, nodes: int, processes_per_node: int, env=os.environ,
+                   hostnames=slurm_hostnames) -> list[str]:
+    torchrun = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={processes_per_node}"]
+    worker = ["-m", "w2s.launch", str(spec_path)]
+    if nodes == 1:
+        return [*torchrun, "--standalone", *worker]
+    if "SLURM_JOB_ID" not in env:
+        raise W2SError(f"a {nodes}-node DeepSpeed run must run inside a Slurm job (snakemake --profile slurm)")
+    head = hostnames(env["SLURM_JOB_NODELIST"])[0]
+    return ["srun", f"--nodes={nodes}", "--ntasks-per-node=1", "--kill-on-bad-exit=1",
+            *torchrun, f"--nnodes={nodes}", "--rdzv_backend=c10d", f"--rdzv_endpoint={head}:{RENDEZVOUS_PORT}",
+            f"--rdzv_id={env['SLURM_JOB_ID']}", *worker]
+
+
+def run_distributed(spec: dict, spec_path: str | Path, nodes: int, processes_per_node: int) -> None:
+    """Write the spec, start the launcher, and fail like the slowest worker if any worker fails."""
+    Path(spec_path).write_text(json.dumps(spec))
+    command = launch_command(spec_path, nodes, processes_per_node)
+    print("launching:", " ".join(command), flush=True)
+    result = subprocess.run(command)
+    Path(spec_path).unlink(missing_ok=True)
+    if result.returncode:
+        raise W2SError(f"the DeepSpeed launcher exited with status {result.returncode}; see the worker output above")
+
+
+if __name__ == "__main__":  # one worker process of the launcher
+    from w2s.run import finetune
+
+    finetune(**json.loads(Path(sys.argv[1]).read_text()))
