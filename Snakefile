@@ -32,6 +32,8 @@ wildcard_constraints:
     weak="|".join(map(re.escape, config["models"])),
     loss="|".join(map(re.escape, config["losses"])),
     seed=r"\d+",
+    shard=r"\d+",
+    shards=r"\d+",
 
 
 rule all:

@@ -3,6 +3,8 @@ rule split_dataset:
         **{split: grid.DATA.replace("{split}", split) for split in ("weak_train", "strong_train", "test")},
     params:
         entry=lambda w: config["datasets"][w.dataset],
+    resources:
+        **grid.rule_resources(config, "split_dataset"),
     log:
         "logs/data/{dataset}/seed{seed}.log",
     conda:

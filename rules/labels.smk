@@ -3,16 +3,38 @@ rule label_strong_train:
         checkpoint=grid.WEAK_CHECKPOINT,
         split=grid.DATA.replace("{split}", "strong_train"),
     output:
-        grid.LABELS,
+        temp(grid.LABEL_SHARD),
     params:
         training=lambda w: grid.training_params(config, w.model, w.seed),
         info=lambda w: {"dataset": w.dataset, "seed": int(w.seed), "weak_model": w.model, "split": "strong_train"},
+        shard=lambda w: int(w.shard),
+        shards=lambda w: int(w.shards),
     threads: lambda w: config["models"][w.model]["threads"]
+    resources:
+        **grid.rule_resources(config, "label_strong_train"),
     log:
-        "logs/labels/{dataset}/seed{seed}/{model}.log",
+        "logs/labels/{dataset}/seed{seed}/{model}.shards/{shard}-of-{shards}.log",
     benchmark:
-        "benchmarks/labels/{dataset}/seed{seed}/{model}.tsv"
+        "benchmarks/labels/{dataset}/seed{seed}/{model}.shards/{shard}-of-{shards}.tsv"
     conda:
         "../envs/w2s.yaml"
     script:
         "../scripts/label_strong_train.py"
+
+
+# Concatenating shards is quick: it runs where Snakemake runs, not as a cluster job.
+localrules:
+    merge_label_shards,
+
+
+rule merge_label_shards:
+    input:
+        lambda w: grid.label_shard_files(config, w.dataset, w.seed, w.model),
+    output:
+        grid.LABELS,
+    log:
+        "logs/labels/{dataset}/seed{seed}/{model}.merge.log",
+    conda:
+        "../envs/w2s.yaml"
+    script:
+        "../scripts/merge_label_shards.py"

@@ -3,6 +3,8 @@ rule build_base_model:
         directory(grid.BASE_MODEL),
     params:
         build=lambda w: config["models"][w.model]["build"],
+    resources:
+        **grid.rule_resources(config, "build_base_model"),
     log:
         "logs/base_models/{model}.log",
     conda:

@@ -9,6 +9,8 @@ rule summarize_runs:
             for table in grid.SUMMARY_TABLES
             for ext in ("csv", "parquet")
         },
+    resources:
+        **grid.rule_resources(config, "summarize_runs"),
     log:
         "logs/summary/summarize_runs.log",
     conda:
@@ -29,6 +31,8 @@ rule plot_results:
         datasets=list(config["datasets"]),
         losses=list(config["losses"]),
         model_order=list(config["models"]),
+    resources:
+        **grid.rule_resources(config, "plot_results"),
     log:
         "logs/summary/plot_results.log",
     conda:

@@ -13,6 +13,8 @@ rule train_ceiling:
         info=lambda w: {"dataset": w.dataset, "seed": int(w.seed), "role": "ceiling", "model": w.model,
                         "weak": None, "loss": None},
     threads: lambda w: config["models"][w.model]["threads"]
+    resources:
+        **grid.rule_resources(config, "train_ceiling"),
     log:
         "logs/ceiling/{dataset}/seed{seed}/{model}.log",
     benchmark:
@@ -38,6 +40,8 @@ rule train_student:
         info=lambda w: {"dataset": w.dataset, "seed": int(w.seed), "role": "student", "model": w.model,
                         "weak": w.weak, "loss": w.loss},
     threads: lambda w: config["models"][w.model]["threads"]
+    resources:
+        **grid.rule_resources(config, "train_student"),
     log:
         "logs/student/{dataset}/seed{seed}/{weak}/{model}/{loss}.log",
     benchmark:

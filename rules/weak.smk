@@ -13,6 +13,8 @@ rule train_weak:
         info=lambda w: {"dataset": w.dataset, "seed": int(w.seed), "role": "weak", "model": w.model,
                         "weak": None, "loss": None},
     threads: lambda w: config["models"][w.model]["threads"]
+    resources:
+        **grid.rule_resources(config, "train_weak"),
     log:
         "logs/weak/{dataset}/seed{seed}/{model}.log",
     benchmark:

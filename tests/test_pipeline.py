@@ -76,16 +76,16 @@ def test_weak_model_change_reruns_weak_side_not_ceiling(finished):
     config["models"]["weakling"]["lr"] = 2e-3
     write_config(finished, config, "weak_change.yaml")
     assert planned_jobs(finished, "weak_change.yaml") == {
-        "train_weak": 1, "label_strong_train": 1, "train_student": 2, "summarize_runs": 1, "plot_results": 1,
-        "all": 1}
+        "train_weak": 1, "label_strong_train": 1, "merge_label_shards": 1, "train_student": 2, "summarize_runs": 1,
+        "plot_results": 1, "all": 1}
 
 
 def test_deleted_label_file_reruns_only_its_dependents(finished):
     labels = finished / "results/labels/toy/seed0/weakling.parquet"
     before = pl.read_parquet(labels)
     labels.unlink()
-    assert planned_jobs(finished) == {
-        "label_strong_train": 1, "train_student": 2, "summarize_runs": 1, "plot_results": 1, "all": 1}
+    assert planned_jobs(finished) == {"label_strong_train": 1, "merge_label_shards": 1, "train_student": 2,
+                                      "summarize_runs": 1, "plot_results": 1, "all": 1}
     snakemake(finished, "--cores", "2")
     # Relabelling with the same checkpoint on CPU gives the same labels.
     assert pl.read_parquet(labels).equals(before)
@@ -98,9 +98,11 @@ def test_report_includes_plots_and_tables(finished):
     assert "accuracy_toy.png" in html and "pgr_xent.png" in html and "aggregate.csv" in html
 
 
-def test_rerun_from_scratch_gives_identical_labels(finished, tmp_path):
-    """Reproducibility: a second working directory with the same config yields byte-equal weak labels."""
-    write_config(tmp_path, tiny_config())
+def test_sharded_labelling_gives_the_same_labels(finished, tmp_path):
+    """Three labelling jobs over row ranges, merged, equal the one-job labels row for row; and reproducibility: a
+    second working directory with the same settings yields equal weak labels."""
+    write_config(tmp_path, tiny_config(labelling={"shards": 3}))
+    assert planned_jobs(tmp_path)["label_strong_train"] == 3
     snakemake(tmp_path, "--cores", "2", "results/labels/toy/seed0/weakling.parquet")
     first = pl.read_parquet(finished / "results/labels/toy/seed0/weakling.parquet")
     assert pl.read_parquet(tmp_path / "results/labels/toy/seed0/weakling.parquet").equals(first)

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from w2s.metrics import auroc
-from w2s.run import PREDICTION_COLUMNS, finetune, label_split
+from w2s.run import PREDICTION_COLUMNS, finetune, label_split, merge_label_shards
 from w2s.version import checkpoint_sha256, code_version
 
 MAX_LENGTH = 12
@@ -147,6 +147,25 @@ def test_label_split(weak_run, data, tmp_path):
                               info, 1)
     predictions = pl.read_parquet(out["predictions"])
     assert np.allclose(test_labels["soft_label"].to_numpy(), predictions["soft_label"].to_numpy(), atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("shards", [2, 5])
+def test_sharded_labels_merge_into_the_unsharded_file(weak_run, data, tmp_path, shards):
+    out, _, _ = weak_run
+    root, _ = data
+    params = training_params(out["checkpoint"])
+    info = {"dataset": "toy", "seed": 0, "weak_model": "tiny", "split": "strong_train"}
+    whole = label_split(out["checkpoint"], root / "strong_train.parquet", tmp_path / "whole.parquet", params, info, 1)
+    paths = [tmp_path / f"{shard}-of-{shards}.parquet" for shard in range(shards)]
+    for shard, path in enumerate(paths):
+        label_split(out["checkpoint"], root / "strong_train.parquet", path, params, info, 1, shard, shards)
+    assert sum(pl.read_parquet(path).height for path in paths) == whole.height
+    merged = merge_label_shards(paths, tmp_path / "merged.parquet")
+    assert merged.equals(whole) and pl.read_parquet(tmp_path / "merged.parquet").equals(whole)
+    meta = pl.read_parquet_metadata(tmp_path / "merged.parquet")
+    whole_meta = pl.read_parquet_metadata(tmp_path / "whole.parquet")
+    assert {k: meta[k] for k in ("checkpoint_sha256", "n_truncated", "weak_model")} == {
+        k: whole_meta[k] for k in ("checkpoint_sha256", "n_truncated", "weak_model")}
 
 
 def test_student_on_weak_labels(tiny_gpt2, weak_run, data, tmp_path):

@@ -128,10 +128,14 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     return metrics
 
 
-def label_split(checkpoint, split_path, out_path, params: dict, info: dict, threads: int) -> pl.DataFrame:
-    """Write the weak model's soft labels on a split, with provenance in the parquet metadata."""
+def label_split(checkpoint, split_path, out_path, params: dict, info: dict, threads: int, shard: int = 0,
+                shards: int = 1) -> pl.DataFrame:
+    """Write the weak model's soft labels on shard `shard` of `shards` of a split (contiguous rows, so that the
+    shards concatenated in order are the whole split), with provenance in the parquet metadata."""
     torch.set_num_threads(threads)
     frame = read_split(split_path, "label")
+    start, stop = len(frame) * shard // shards, len(frame) * (shard + 1) // shards
+    frame = frame.slice(start, stop - start)
     tokenizer = load_tokenizer(str(checkpoint))
     model = Classifier.load(str(checkpoint), params["dtype"])
     table, truncated = predictions(model, tokenizer, frame, model.max_tokens(params["max_length"]),
@@ -139,5 +143,19 @@ def label_split(checkpoint, split_path, out_path, params: dict, info: dict, thre
     metadata = {**info, "checkpoint_sha256": checkpoint_sha256(checkpoint), "code_version": code_version(),
                 "n_truncated": truncated}
     write_parquet(table, out_path, metadata)
-    print(f"labelled {len(table)} examples; accuracy against ground truth {table['correct'].mean():.4f}", flush=True)
+    print(f"labelled rows {start}-{stop} of {split_path} (shard {shard + 1} of {shards}); "
+          f"accuracy against ground truth {table['correct'].mean():.4f}", flush=True)
+    return table
+
+
+def merge_label_shards(shard_paths: list, out_path) -> pl.DataFrame:
+    """Concatenate label shards in order into one labels file; its metadata is the shards' (truncations summed)."""
+    metadata = [pl.read_parquet_metadata(path) for path in shard_paths]
+    if len({m["checkpoint_sha256"] for m in metadata}) != 1:
+        raise W2SError(f"label shards {shard_paths} come from different checkpoints; rerun their labelling jobs")
+    table = pl.concat([pl.read_parquet(path) for path in shard_paths])
+    merged = {k: v for k, v in metadata[0].items() if not k.startswith("ARROW")}
+    merged["n_truncated"] = sum(int(m["n_truncated"]) for m in metadata)
+    write_parquet(table, out_path, merged)
+    print(f"merged {len(shard_paths)} shards into {out_path}: {len(table)} rows", flush=True)
     return table
