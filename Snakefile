@@ -2,11 +2,22 @@
 # The grid comes from config.yaml (or --configfile); w2s/grid.py turns it into targets and paths.
 import os
 import re
+import sys
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version
 
 min_version("9.0")
+
+# The workflow and its jobs import the w2s package from this checkout, also inside conda environments of the rules
+# (--software-deployment-method conda), which hold the dependencies but not the package itself.
+sys.path.insert(0, workflow.basedir)
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [workflow.basedir, os.environ.get("PYTHONPATH")]))
+
+
+envvars:
+    "PYTHONPATH",
+
 
 from w2s.config import validate_config
 from w2s.errors import W2SError
