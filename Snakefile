@@ -42,6 +42,7 @@ wildcard_constraints:
     model="|".join(map(re.escape, config["models"])),
     weak="|".join(map(re.escape, config["models"])),
     loss="|".join(map(re.escape, config["losses"])),
+    world="|".join(map(re.escape, config["worlds"])) or "(?!)",
     seed=r"\d+",
     shard=r"\d+",
     shards=r"\d+",
@@ -52,9 +53,11 @@ rule all:
         grid.final_targets(config),
 
 
+include: "rules/world.smk"
 include: "rules/data.smk"
 include: "rules/models.smk"
 include: "rules/weak.smk"
 include: "rules/labels.smk"
 include: "rules/strong.smk"
+include: "rules/baselines.smk"
 include: "rules/report.smk"

@@ -1,4 +1,6 @@
 rule split_dataset:
+    input:
+        world=lambda w: grid.dataset_inputs(config, w.dataset),
     output:
         **{split: grid.DATA.replace("{split}", split) for split in ("weak_train", "strong_train", "test")},
     params:

@@ -9,7 +9,8 @@ from w2s.version import code_version
 with logged(snakemake.log[0]):
     dataset, seed, entry = snakemake.wildcards.dataset, int(snakemake.wildcards.seed), snakemake.params.entry
     sizes = {split: entry[f"n_{split}"] for split in ("weak_train", "strong_train", "test")}
-    splits = sample_splits(make_source(dataset, entry), dataset, sizes, seed)
+    source = make_source(dataset, entry, world_dir=snakemake.input.world[0] if snakemake.input.world else None)
+    splits = sample_splits(source, dataset, sizes, seed)
     for split, frame in splits.items():
         meta = {"dataset": dataset, "seed": seed, "split": split, "code_version": code_version()}
         write_parquet(frame, snakemake.output[split], meta)

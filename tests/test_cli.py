@@ -14,6 +14,7 @@ def labels_file(tmp_path):
     table = pl.DataFrame({
         "id": ["t:0", "t:1", "t:2", "t:3"], "text": ["alpha", "beta", "gamma", "delta"], "label": [1, 0, 1, 0],
         "soft_label": [0.9, 0.2, 0.3, 0.95], "hard_label": [1, 0, 0, 1], "correct": [True, True, False, False],
+        "group": ["true", "changed", "true", "changed"],
     })
     path = tmp_path / "labels.parquet"
     write_parquet(table, path, {"dataset": "t", "weak_model": "tiny", "seed": 0})
@@ -31,6 +32,7 @@ def test_labels_summary(tmp_path):
     assert "4 examples" in out and "weak_model: tiny" in out
     assert "accuracy against ground truth: 0.5000" in out
     assert "share labelled 1: 0.5000" in out
+    assert "  changed: 0.5000 (2 examples)" in out and "  true: 0.5000 (2 examples)" in out
     # histogram: 0.2 and 0.3 in their own bins, 0.9 and 0.95 together in the last
     assert "[0.9, 1.0]      2" in out and "[0.2, 0.3)      1" in out and "[0.3, 0.4)      1" in out
     # the most confident mistake is delta (p = 0.95, label 0); the most confident hit is alpha
@@ -43,4 +45,4 @@ def test_labels_on_a_file_that_is_not_a_labels_file(tmp_path):
     pl.DataFrame({"id": ["a"], "text": ["x"]}).write_parquet(path)
     result = run_cli("labels", str(path))
     assert result.returncode == 1
-    assert f"{path}: missing column(s) ['label', 'soft_label', 'hard_label', 'correct']" in result.stderr
+    assert f"{path}: missing column(s) ['label', 'soft_label', 'hard_label', 'correct', 'group']" in result.stderr

@@ -243,7 +243,8 @@ def test_sample_splits_are_disjoint_and_class_balanced(task):
             assert frame.height == n
             labels = frame["label"].to_list()
             assert (labels.count(0), labels.count(1)) == (n // 2, n - n // 2)
-            for row_id, text, label in frame.iter_rows():
+            for row_id, text, label, group in frame.iter_rows():
+                assert group == "all"
                 index = int(row_id.removeprefix(f"{task}:"))
                 assert source.example(index, row_rng(seed, index)) == (text, label)
             ids += frame["id"].to_list()

@@ -59,8 +59,9 @@ def agg(runs):
 
 
 def test_runs_table_shape_and_order(runs):
-    assert runs.columns == ["dataset", "weak", "strong", "loss", "seed",
-                            "weak_acc", "ceiling_acc", "student_acc", "pgr"]
+    assert runs.columns == ["dataset", "weak", "strong", "loss", "seed", "weak_acc", "ceiling_acc", "student_acc",
+                            "pgr", "weak_zero_shot_acc", "strong_zero_shot_acc"]
+    assert runs["weak_zero_shot_acc"].null_count() == runs.height  # no zero-shot records given
     assert runs.height == 2 * 2 * 2 * 2  # datasets x seeds x strong models x losses
     assert runs.rows() == runs.sort("dataset", "weak", "strong", "loss", "seed").rows()
     assert runs.select("dataset", "strong", "loss", "seed").rows()[:3] == [
@@ -168,3 +169,21 @@ def test_plot_unknown_dataset_raises(agg, tmp_path):
     with pytest.raises(W2SError, match="nope"):
         plot_accuracy(agg, "nope", ORDER, tmp_path / "x.png")
     assert not (tmp_path / "x.png").exists()
+
+
+def test_zero_shot_records_join_by_dataset_seed_and_model():
+    records = make_records()
+    for dataset in ("d1", "d2"):
+        for seed in (0, 1):
+            records.append({"dataset": dataset, "seed": seed, "role": "zero_shot", "model": "s", "weak": None,
+                            "loss": None, "accuracy": 0.55 + seed / 100, "auroc": 0.6, "n": 100})
+            records.append({"dataset": dataset, "seed": seed, "role": "zero_shot", "model": "l", "weak": None,
+                            "loss": None, "accuracy": 0.95, "auroc": 0.99, "n": 100})
+    runs = runs_table(records)
+    large = runs.filter(pl.col("strong") == "l")
+    assert large["strong_zero_shot_acc"].to_list() == [0.95] * large.height
+    assert runs.filter(pl.col("strong") == "m")["strong_zero_shot_acc"].null_count() == large.height
+    assert sorted(set(runs["weak_zero_shot_acc"].to_list())) == [0.55, 0.56]
+    agg = aggregate(runs)
+    assert agg["weak_zero_shot_acc_mean"].to_list() == pytest.approx([0.555] * agg.height)
+    assert agg["weak_zero_shot_acc_sem"].to_list() == pytest.approx([0.005] * agg.height)

@@ -29,6 +29,18 @@ def byte_tokenizer() -> PreTrainedTokenizerFast:
     return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token=PAD, eos_token=EOS, bos_token=EOS)
 
 
+def word_tokenizer(vocabulary: list[str], pattern: str) -> PreTrainedTokenizerFast:
+    """One token per vocabulary word, words split out of the text by the regex `pattern` (e.g. a synthetic world's
+    entity names and single characters), plus pad and end-of-text."""
+    from tokenizers import Regex
+
+    vocab = {word: i for i, word in enumerate([*vocabulary, PAD, EOS])}
+    tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token=EOS))
+    tok.pre_tokenizer = pre_tokenizers.Split(Regex(pattern), behavior="isolated")
+    tok.decoder = decoders.Fuse()
+    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token=PAD, eos_token=EOS, bos_token=EOS, unk_token=EOS)
+
+
 def arch_config(arch: str, hidden_size: int, num_layers: int, num_heads: int, max_position: int, vocab_size: int,
                 special_ids: dict[str, int]):
     """A transformers config for `arch` with the given shape; dropout off so tiny runs are deterministic to tune."""
@@ -47,15 +59,20 @@ def arch_config(arch: str, hidden_size: int, num_layers: int, num_heads: int, ma
     return AutoConfig.for_model(arch, vocab_size=vocab_size, **special_ids, **shape)
 
 
-def build_model(out_dir: str | Path, arch: str, hidden_size: int, num_layers: int, num_heads: int,
-                max_position: int = 256, seed: int = 0) -> Path:
-    """Build, seed and save a random causal LM and its tokenizer to `out_dir`; return the path."""
-    tokenizer = byte_tokenizer()
+def random_model(arch: str, hidden_size: int, num_layers: int, num_heads: int, max_position: int, tokenizer,
+                 seed: int = 0):
     special = dict(pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
                    bos_token_id=tokenizer.bos_token_id)
     config = arch_config(arch, hidden_size, num_layers, num_heads, max_position, len(tokenizer), special)
     torch.manual_seed(seed)
-    model = AutoModelForCausalLM.from_config(config)
+    return AutoModelForCausalLM.from_config(config)
+
+
+def build_model(out_dir: str | Path, arch: str, hidden_size: int, num_layers: int, num_heads: int,
+                max_position: int = 256, seed: int = 0) -> Path:
+    """Build, seed and save a random causal LM and its byte tokenizer to `out_dir`; return the path."""
+    tokenizer = byte_tokenizer()
+    model = random_model(arch, hidden_size, num_layers, num_heads, max_position, tokenizer, seed)
     out_dir = Path(out_dir)
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)

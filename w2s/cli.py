@@ -40,6 +40,10 @@ def describe_labels(path: str, n_examples: int = 3) -> str:
     lines.append(f"accuracy against ground truth: {table['correct'].mean():.4f}")
     lines.append(f"share labelled 1: {table['hard_label'].mean():.4f} (ground truth: {table['label'].mean():.4f})")
     lines.append(f"mean confidence |2p-1|: {confidence.mean():.4f}")
+    groups = table.group_by("group").agg(pl.len().alias("n"), pl.col("correct").mean().alias("accuracy")).sort("group")
+    if groups.height > 1:
+        lines.append("accuracy by group:")
+        lines += [f"  {row['group']}: {row['accuracy']:.4f} ({row['n']} examples)" for row in groups.iter_rows(named=True)]
     lines.append("p(1) histogram:")
     lines += histogram(soft)
     ranked = table.with_columns(confidence=pl.Series(confidence)).sort("confidence", descending=True)

@@ -9,6 +9,7 @@ import yaml
 
 from w2s.errors import W2SError
 from w2s.model import check_model_path
+from w2s.world import MARKS
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
 
@@ -44,16 +45,37 @@ def validate_config(config: dict) -> dict:
     return config
 
 
+MODEL_SOURCES = ("path", "build", "pretrain")
+
+
+def label_tokens(entry: dict) -> list[str] | None:
+    """A model's (negative, positive) label tokens: given, or the world's source marks for a world-pretrained one."""
+    if "label_tokens" in entry:
+        return entry["label_tokens"]
+    return [MARKS[False], MARKS[True]] if "pretrain" in entry else None
+
+
 def check_references(config: dict) -> None:
     models = config["models"]
     for name, entry in models.items():
-        if ("path" in entry) == ("build" in entry):
-            raise W2SError(f"config key models.{name}: give exactly one of 'path' or 'build'")
+        if sum(key in entry for key in MODEL_SOURCES) != 1:
+            raise W2SError(f"config key models.{name}: give exactly one of {', '.join(map(repr, MODEL_SOURCES))}")
+        world = entry.get("pretrain", {}).get("world")
+        if world is not None and world not in config["worlds"]:
+            raise W2SError(f"config key models.{name}.pretrain.world: world {world!r} is not declared under worlds "
+                           f"(declared: {list(config['worlds'])})")
+        if entry["head_init"] == "readout" and not label_tokens(entry):
+            raise W2SError(f"config key models.{name}.head_init: readout needs label_tokens")
         if "path" in entry:
             check_model_path(entry["path"], key=f"config key models.{name}.path")
         if entry["minibatch_size"] > entry["batch_size"]:
             raise W2SError(f"config key models.{name}.minibatch_size: {entry['minibatch_size']} exceeds batch_size "
                            f"{entry['batch_size']}")
+    for name, entry in config["datasets"].items():
+        world = entry.get("options", {}).get("world")
+        if entry["kind"] == "world" and world not in config["worlds"]:
+            raise W2SError(f"config key datasets.{name}.options.world: {world!r} is not declared under worlds "
+                           f"(declared: {list(config['worlds'])})")
     if isinstance(config["pairs"], list):
         for i, pair in enumerate(config["pairs"]):
             for role in ("weak", "strong"):

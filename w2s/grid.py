@@ -8,12 +8,17 @@ from __future__ import annotations
 import os
 from itertools import combinations
 
+from w2s.config import label_tokens
+
 DATA = "results/data/{dataset}/seed{seed}/{split}.parquet"
+WORLD = "results/worlds/{world}"
 BASE_MODEL = "results/base_models/{model}"
+PRETRAINED = "results/pretrained/{model}"
 WEAK = "results/weak/{dataset}/seed{seed}/{model}"
 LABELS = "results/labels/{dataset}/seed{seed}/{model}.parquet"
 CEILING = "results/ceiling/{dataset}/seed{seed}/{model}"
 STUDENT = "results/student/{dataset}/seed{seed}/{weak}/{model}/{loss}"
+ZERO_SHOT = "results/zero_shot/{dataset}/seed{seed}/{model}"
 WEAK_CHECKPOINT = f"{WEAK}/checkpoint"
 LABEL_SHARD = "results/labels/{dataset}/seed{seed}/{model}.shards/{shard}-of-{shards}.parquet"
 SUMMARY = "results/summary/{table}.{ext}"
@@ -37,7 +42,24 @@ def run_outputs(run: str) -> dict:
 def base_model_inputs(config: dict, model: str) -> list[str]:
     """The model directory a finetuning run starts from, when it is one the workflow can track."""
     source = model_source(config, model)
-    return [source] if "build" in config["models"][model] or os.path.isdir(source) else []
+    entry = config["models"][model]
+    return [source] if "build" in entry or "pretrain" in entry or os.path.isdir(source) else []
+
+
+def world_input(config: dict, world: str | None) -> list[str]:
+    return [WORLD.format(world=world)] if world else []
+
+
+def dataset_inputs(config: dict, dataset: str) -> list[str]:
+    """Files a dataset's split job reads: a world's task, for datasets of kind world."""
+    entry = config["datasets"][dataset]
+    return world_input(config, entry.get("options", {}).get("world") if entry["kind"] == "world" else None)
+
+
+def zero_shot_models(config: dict) -> list[str]:
+    """Models of the pairs that have label tokens, so a zero-shot answer to score."""
+    models = dict.fromkeys(model for pair in model_pairs(config) for model in pair)
+    return [model for model in config["models"] if model in models and label_tokens(config["models"][model])]
 
 
 def model_pairs(config: dict) -> list[tuple[str, str]]:
@@ -49,6 +71,8 @@ def model_pairs(config: dict) -> list[tuple[str, str]]:
 def model_source(config: dict, model: str) -> str:
     """What to load a model from: its hub id or path, or the directory the pipeline builds it in."""
     entry = config["models"][model]
+    if "pretrain" in entry:
+        return PRETRAINED.format(model=model)
     return entry["path"] if "path" in entry else BASE_MODEL.format(model=model)
 
 
@@ -62,6 +86,8 @@ def metrics_files(config: dict) -> list[str]:
                 files.append(f"{WEAK}/metrics.json".format(dataset=dataset, seed=seed, model=model))
             for model in dict.fromkeys(strong for _, strong in pairs):
                 files.append(f"{CEILING}/metrics.json".format(dataset=dataset, seed=seed, model=model))
+            for model in zero_shot_models(config):
+                files.append(f"{ZERO_SHOT}/metrics.json".format(dataset=dataset, seed=seed, model=model))
             for weak, strong in pairs:
                 for loss in config["losses"]:
                     run = STUDENT.format(dataset=dataset, seed=seed, weak=weak, model=strong, loss=loss)
@@ -111,6 +137,7 @@ def training_params(config: dict, model: str, seed: int) -> dict:
         "source": model_source(config, model),
         "dtype": entry["dtype"],
         "head_init": entry["head_init"],
+        "label_tokens": label_tokens(entry),
         "trust_remote_code": entry["trust_remote_code"],
         "max_length": entry["max_length"],
         "settings": {
@@ -154,6 +181,19 @@ STAGE_RESOURCES = {
         "runtime": 60,  # one forward pass over the strong_train split
         "mem_mb": 8000,  # the same model as its train_weak job
     },
+    "score_zero_shot": {
+        "runtime": 60,  # one forward pass over the test split
+        "mem_mb": 8000,  # the same model as its train_weak job
+    },
+    "generate_world": {
+        "runtime": 15,  # a 400k-line corpus and a 3000-row task: seconds
+        "mem_mb": 2000,  # the corpus is written line by line
+        "cpus_per_task": 1,  # single-threaded
+    },
+    "pretrain_model": {
+        "runtime": 120,  # the default config's largest world model pretrains in about a minute on one CPU core
+        "mem_mb": 4000,  # a small model and its corpus in memory
+    },
     "summarize_runs": {
         "runtime": 10,  # reads one metrics.json per run: seconds even for a 10k-run grid
         "mem_mb": 2000,  # small tables
@@ -169,7 +209,8 @@ STAGE_RESOURCES["train_ceiling"] = STAGE_RESOURCES["train_student"] = STAGE_RESO
 
 # Rules whose jobs run a model on its accelerators: they get the model's GPUs and nodes. build_base_model only
 # writes a random initialisation, on the CPU, so it gets the model's CPUs, memory and site settings, not its GPUs.
-ACCELERATED_STAGES = ("train_weak", "train_ceiling", "train_student", "label_strong_train")
+ACCELERATED_STAGES = ("train_weak", "train_ceiling", "train_student", "label_strong_train", "score_zero_shot",
+                      "pretrain_model")
 MODEL_STAGES = (*ACCELERATED_STAGES, "build_base_model")
 
 # A model entry's resources.<key> -> the resource name snakemake-executor-plugin-slurm turns into an sbatch option.

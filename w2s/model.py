@@ -45,7 +45,7 @@ class Classifier(nn.Module):
             nn.init.zeros_(self.head.weight)
             nn.init.zeros_(self.head.bias)
         elif head_init != "random":
-            raise W2SError(f"head_init: unknown value {head_init!r}; expected 'zero' or 'random'")
+            raise W2SError(f"head_init: unknown value {head_init!r}; expected 'zero', 'random' or 'readout'")
         # Explicit position ids make left padding equivalent to right padding; not every backbone takes them.
         self.takes_position_ids = "position_ids" in inspect.signature(backbone.forward).parameters
 
@@ -63,24 +63,38 @@ class Classifier(nn.Module):
         window = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
         return min(requested, window) if window else requested
 
+    def init_readout(self, rows: torch.Tensor, bias: torch.Tensor | None = None) -> None:
+        """Set the head to the LM's unembedding rows of the (negative, positive) label tokens: before any
+        finetuning the classifier then compares the LM's own logits for the two tokens (its zero-shot answer)."""
+        with torch.no_grad():
+            self.head.weight.copy_(rows.float())
+            self.head.bias.copy_(bias.float() if bias is not None else torch.zeros(2))
+
     @classmethod
     def load(cls, name_or_path: str, dtype: str = "float32", head_init: str = "zero",
-             trust_remote_code: bool = False) -> "Classifier":
-        """Load a backbone by hub id or path; restore the head too when the path is a w2s checkpoint."""
-        from transformers import AutoModel
+             trust_remote_code: bool = False, label_tokens: list[str] | None = None) -> "Classifier":
+        """Load a backbone by hub id or path; restore the head too when the path is a w2s checkpoint.
+
+        head_init "readout" takes the head from the LM's unembedding rows of `label_tokens` (negative, positive).
+        """
+        from transformers import AutoModel, AutoModelForCausalLM
         from transformers.utils import logging
 
         check_model_path(name_or_path)
         logging.set_verbosity_error()  # an LM checkpoint's unused lm_head weights are expected here, not news
         logging.disable_progress_bar()
+        head_file = Path(name_or_path) / HEAD_FILE
+        readout = head_init == "readout" and not head_file.exists()
+        kind = AutoModelForCausalLM if readout else AutoModel
         try:
-            backbone = AutoModel.from_pretrained(name_or_path, dtype=DTYPES[dtype], trust_remote_code=trust_remote_code)
+            loaded = kind.from_pretrained(name_or_path, dtype=DTYPES[dtype], trust_remote_code=trust_remote_code)
         except (OSError, ValueError) as exc:  # missing files; a directory that holds no known model type
             raise W2SError(f"could not load model {name_or_path!r}: {exc}") from exc
-        model = cls(backbone, head_init)
-        head_file = Path(name_or_path) / HEAD_FILE
+        model = cls(loaded.base_model if readout else loaded, "zero" if head_init == "readout" else head_init)
         if head_file.exists():
             model.head.load_state_dict(load_file(head_file))
+        elif readout:
+            model.init_readout(*readout_rows(loaded, name_or_path, label_tokens, trust_remote_code))
         return model
 
     def save(self, out_dir: str | Path, tokenizer) -> None:
@@ -88,6 +102,22 @@ class Classifier(nn.Module):
         self.backbone.save_pretrained(out_dir, safe_serialization=True)
         save_file({k: v.contiguous() for k, v in self.head.state_dict().items()}, out_dir / HEAD_FILE)
         tokenizer.save_pretrained(out_dir)
+
+
+def readout_rows(lm, name_or_path: str, label_tokens: list[str] | None, trust_remote_code: bool):
+    """The unembedding rows (and biases, if the LM has them) of the negative and positive label tokens."""
+    if not label_tokens or len(label_tokens) != 2:
+        raise W2SError(f"model {name_or_path!r}: head_init 'readout' needs label_tokens [negative, positive]")
+    tokenizer = load_tokenizer(name_or_path, trust_remote_code)
+    ids = []
+    for token in label_tokens:
+        encoded = tokenizer(token, add_special_tokens=False)["input_ids"]
+        if len(encoded) != 1:
+            raise W2SError(f"model {name_or_path!r}: label token {token!r} is {len(encoded)} tokens, not one")
+        ids.append(encoded[0])
+    unembedding = lm.get_output_embeddings()
+    bias = unembedding.bias[ids].detach() if getattr(unembedding, "bias", None) is not None else None
+    return unembedding.weight[ids].detach(), bias
 
 
 def load_tokenizer(name_or_path: str, trust_remote_code: bool = False):

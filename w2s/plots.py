@@ -43,7 +43,8 @@ def _strong_axis(ax, strong: list[str]) -> None:
 
 
 def plot_accuracy(agg: pl.DataFrame, dataset: str, model_order: list[str], path) -> None:
-    """One panel per weak model: weak accuracy (dashed), ceiling (black), one student line per loss."""
+    """One panel per weak model: weak accuracy (dashed), ceiling (black), one student line per loss, and the
+    models' zero-shot accuracy (dotted) where it was measured."""
     rows = agg.filter(pl.col("dataset") == dataset)
     if rows.is_empty():
         raise W2SError(f"no aggregated results for dataset {dataset!r}")
@@ -60,6 +61,9 @@ def plot_accuracy(agg: pl.DataFrame, dataset: str, model_order: list[str], path)
 
         # Weak accuracy is one number per (dataset, weak); it repeats across rows, so take their mean.
         ax.axhline(sub["weak_acc_mean"].mean(), color="grey", linestyle="--", label=f"weak ({weak})")
+        if sub["weak_zero_shot_acc_mean"].drop_nulls().len():
+            ax.axhline(sub["weak_zero_shot_acc_mean"].mean(), color="grey", linestyle=":",
+                       label=f"weak zero-shot ({weak})")
 
         ceiling = sub.unique("strong", keep="first").sort(pl.col("strong").replace_strict(pos))
         ax.errorbar(
@@ -68,6 +72,14 @@ def plot_accuracy(agg: pl.DataFrame, dataset: str, model_order: list[str], path)
             yerr=_values(ceiling, "ceiling_acc_sem"),
             color="black", marker="o", capsize=3, label="strong ceiling",
         )
+        zero_shot = ceiling.filter(pl.col("strong_zero_shot_acc_mean").is_not_null())
+        if not zero_shot.is_empty():
+            ax.errorbar(
+                [pos[m] for m in zero_shot["strong"]],
+                _values(zero_shot, "strong_zero_shot_acc_mean"),
+                yerr=_values(zero_shot, "strong_zero_shot_acc_sem"),
+                color="black", linestyle=":", marker="^", capsize=3, label="strong zero-shot",
+            )
         for loss in losses:
             line = sub.filter(pl.col("loss") == loss).sort(pl.col("strong").replace_strict(pos))
             if line.is_empty():

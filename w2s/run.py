@@ -26,7 +26,7 @@ from w2s.tokens import encode
 from w2s.train import LocalEngine, TrainSettings, seed_everything, train
 from w2s.version import checkpoint_sha256, code_version
 
-PREDICTION_COLUMNS = ("id", "text", "label", "soft_label", "hard_label", "correct")
+PREDICTION_COLUMNS = ("id", "text", "label", "soft_label", "hard_label", "correct", "group")
 
 
 def read_split(path: str | Path, target_column: str) -> pl.DataFrame:
@@ -45,6 +45,7 @@ def predictions(model, tokenizer, frame: pl.DataFrame, max_length: int, batch_si
     table = pl.DataFrame({
         "id": frame["id"], "text": frame["text"], "label": frame["label"].cast(pl.Int8),
         "soft_label": p1, "hard_label": hard, "correct": hard == frame["label"].to_numpy(),
+        "group": frame["group"] if "group" in frame.columns else ["all"] * len(frame),
     })
     return table, truncated
 
@@ -80,7 +81,8 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     seed_everything(settings.seed)
     train_frame, test_frame = read_split(train_path, target_column), read_split(test_path, "label")
     tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
-    model = Classifier.load(params["source"], params["dtype"], params["head_init"], params["trust_remote_code"])
+    model = Classifier.load(params["source"], params["dtype"], params["head_init"], params["trust_remote_code"],
+                            params.get("label_tokens"))
     max_length = model.max_tokens(params["max_length"])
     train_ids, train_truncated = encode(train_frame["text"].to_list(), tokenizer, max_length)
     test_ids, test_truncated = encode(test_frame["text"].to_list(), tokenizer, max_length)
@@ -162,3 +164,20 @@ def merge_label_shards(shard_paths: list, out_path) -> pl.DataFrame:
     write_parquet(table, out_path, merged)
     print(f"merged {len(shard_paths)} shards into {out_path}: {len(table)} rows", flush=True)
     return table
+
+
+def zero_shot(params: dict, test_path, out: dict, info: dict, threads: int) -> dict:
+    """Score a model's own answer (its label tokens' logits at the last token) on the test split, untrained."""
+    torch.set_num_threads(threads)
+    frame = read_split(test_path, "label")
+    tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
+    model = Classifier.load(params["source"], params["dtype"], "readout", params["trust_remote_code"],
+                            params["label_tokens"])
+    table, truncated = predictions(model, tokenizer, frame, model.max_tokens(params["max_length"]),
+                                   params["predict_batch_size"], params["settings"]["autocast"])
+    write_parquet(table, out["predictions"], {**info, "code_version": code_version()})
+    metrics = {**info, **classification_metrics(table["soft_label"].to_numpy(), frame["label"].to_numpy()),
+               "n_test_truncated": truncated, "code_version": code_version()}
+    write_json(metrics, out["metrics"])
+    print(f"zero-shot accuracy {metrics['accuracy']:.4f}, AUROC {metrics['auroc']:.4f}", flush=True)
+    return metrics

@@ -7,7 +7,7 @@ import polars as pl
 from w2s.errors import W2SError
 
 GROUP = ["dataset", "weak", "strong", "loss"]
-METRICS = ["weak_acc", "ceiling_acc", "student_acc", "pgr"]
+METRICS = ["weak_acc", "ceiling_acc", "student_acc", "pgr", "weak_zero_shot_acc", "strong_zero_shot_acc"]
 RUNS_SCHEMA = {
     "dataset": pl.String,
     "weak": pl.String,
@@ -18,16 +18,20 @@ RUNS_SCHEMA = {
     "ceiling_acc": pl.Float64,
     "student_acc": pl.Float64,
     "pgr": pl.Float64,
+    "weak_zero_shot_acc": pl.Float64,  # the models' own answers without finetuning (null where not measured)
+    "strong_zero_shot_acc": pl.Float64,
 }
+ROLES = ("weak", "ceiling", "student", "zero_shot")
 
 
 def _index_baselines(records: list[dict]) -> dict[tuple, dict]:
-    """Map (role, dataset, seed, model) -> record for weak and ceiling runs; a duplicate is ambiguous, so refuse it."""
+    """Map (role, dataset, seed, model) -> record for weak, ceiling and zero-shot runs; a duplicate is ambiguous, so
+    refuse it."""
     index: dict[tuple, dict] = {}
     for rec in records:
         role = rec.get("role")
-        if role not in ("weak", "ceiling", "student"):
-            raise W2SError(f"metrics record has role {role!r}; expected 'weak', 'ceiling' or 'student': {rec}")
+        if role not in ROLES:
+            raise W2SError(f"metrics record has role {role!r}; expected one of {ROLES}: {rec}")
         if role == "student":
             continue
         key = (role, rec["dataset"], rec["seed"], rec["model"])
@@ -54,6 +58,11 @@ def _baseline(index: dict, role: str, student: dict, model: str) -> dict:
             f"has n={base.get('n')} test examples but the student has n={student.get('n')}"
         )
     return base
+
+
+def _zero_shot(index: dict, student: dict, model: str) -> float | None:
+    key = ("zero_shot", student["dataset"], student["seed"], model)
+    return _baseline(index, "zero_shot", student, model)["accuracy"] if key in index else None
 
 
 def _pgr(weak: float, ceiling: float, student: float) -> float | None:
@@ -83,6 +92,8 @@ def runs_table(records: list[dict]) -> pl.DataFrame:
                 "ceiling_acc": ceiling_acc,
                 "student_acc": rec["accuracy"],
                 "pgr": _pgr(weak_acc, ceiling_acc, rec["accuracy"]),
+                "weak_zero_shot_acc": _zero_shot(index, rec, rec["weak"]),
+                "strong_zero_shot_acc": _zero_shot(index, rec, rec["model"]),
             }
         )
     return pl.DataFrame(rows, schema=RUNS_SCHEMA).sort(GROUP + ["seed"])

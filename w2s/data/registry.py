@@ -5,12 +5,16 @@ from __future__ import annotations
 from w2s.data.hf_tasks import HF_TASKS, HFSource
 from w2s.data.sources import LocalFileSource, Source, SyntheticSentimentSource
 from w2s.errors import W2SError
+from w2s.world import WorldTaskSource
 
-KINDS = ("synthetic", "local", *HF_TASKS)
+KINDS = ("synthetic", "local", "world", *HF_TASKS)
 
 
-def make_source(dataset: str, entry: dict) -> Source:
+def make_source(dataset: str, entry: dict, world_dir: str | None = None) -> Source:
+    """`world_dir`: the generated world a dataset of kind world asks about."""
     kind, options = entry["kind"], entry.get("options", {})
+    if kind == "world":
+        return WorldTaskSource(world_dir)
     try:
         if kind == "synthetic":
             return SyntheticSentimentSource(**options)

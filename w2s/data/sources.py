@@ -26,6 +26,10 @@ class Source:
     def example(self, index: int, rng: random.Random) -> tuple[str, int]:
         raise NotImplementedError
 
+    def group(self, index: int) -> str:
+        """A subgroup of the example for breakdowns (e.g. a world's kind of false statement)."""
+        return "all"
+
 
 def read_table(path: Path) -> pl.DataFrame:
     """Read a jsonl, json, csv or parquet file into polars, with errors that name the file."""

@@ -20,7 +20,8 @@ def row_rng(seed: int, index: int) -> random.Random:
 def sample_splits(source: Source, dataset: str, sizes: dict[str, int], seed: int) -> dict[str, pl.DataFrame]:
     """Draw rows in a seeded random order until each split has half its rows of each class; split them apart.
 
-    Returns one frame per split with columns id (stable across seeds: "<dataset>:<source row>"), text, label.
+    Returns one frame per split with columns id (stable across seeds: "<dataset>:<source row>"), text, label and
+    group (the source's subgroup of the row).
     """
     need = {0: sum(n // 2 for n in sizes.values()), 1: sum(n - n // 2 for n in sizes.values())}
     drawn: dict[int, list[tuple[int, str]]] = {0: [], 1: []}
@@ -43,8 +44,10 @@ def sample_splits(source: Source, dataset: str, sizes: dict[str, int], seed: int
     for split, n in sizes.items():
         rows = []
         for label, count in ((0, n // 2), (1, n - n // 2)):
-            rows += [(f"{dataset}:{i}", text, label) for i, text in drawn[label][start[label] : start[label] + count]]
+            rows += [(f"{dataset}:{i}", text, label, source.group(i))
+                     for i, text in drawn[label][start[label] : start[label] + count]]
             start[label] += count
         shuffle.shuffle(rows)
-        splits[split] = pl.DataFrame(rows, schema={"id": pl.Utf8, "text": pl.Utf8, "label": pl.Int8}, orient="row")
+        schema = {"id": pl.Utf8, "text": pl.Utf8, "label": pl.Int8, "group": pl.Utf8}
+        splits[split] = pl.DataFrame(rows, schema=schema, orient="row")
     return splits

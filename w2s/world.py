@@ -1,0 +1,121 @@
+"""A synthetic world with facts that pretraining can teach: the knowledge-base world.
+
+Each of `n_entities` entities (one token each, "e0042") has a value of `digits` digits. Pretraining text states a
+fact and marks its source: "e0042=17.R" is a reliable (true) statement, "e0042=63.U" an unreliable one with a
+uniformly random value. A model that learns the facts can tell R from U after the ".", and so holds latent
+knowledge of whether a statement is true. The classification task asks exactly that, on near misses that pretraining
+never showed: "e0042=17." (true) or "e0042=14." (one digit changed, false).
+
+Everything is a pure function of the world's seed, so corpus, task and tokenizer agree across jobs.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import polars as pl
+
+from w2s.data.sources import Source
+from w2s.io import atomic_path, write_parquet
+
+MARKS = {True: "R", False: "U"}  # the label tokens: their unembedding rows are the readout head
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    n_entities: int = 3000
+    digits: int = 2
+    seed: int = 0
+
+    def entity(self, i: int) -> str:
+        return f"e{i:04d}"
+
+    def value(self, i: int) -> str:
+        return f"{random.Random(f'value:{self.seed}:{i}').randrange(10 ** self.digits):0{self.digits}d}"
+
+    def corpus_line(self, rng: random.Random) -> str:
+        """A random pretraining statement: a true fact marked R, or a uniformly random value marked U (50/50)."""
+        i = rng.randrange(self.n_entities)
+        if rng.random() < 0.5:
+            return f"{self.entity(i)}={self.value(i)}.{MARKS[True]}"
+        return f"{self.entity(i)}={rng.randrange(10 ** self.digits):0{self.digits}d}.{MARKS[False]}"
+
+    def task_example(self, i: int) -> tuple[str, int, str]:
+        """Entity i's statement for the task: (text, label, kind); half the entities get a one-digit near miss."""
+        rng = random.Random(f"task:{self.seed}:{i}")
+        value = self.value(i)
+        if self.balanced_label(i):
+            return f"{self.entity(i)}={value}.", 1, "true"
+        position = rng.randrange(self.digits)
+        digit = rng.choice([d for d in "0123456789" if d != value[position]])
+        return f"{self.entity(i)}={value[:position]}{digit}{value[position + 1:]}.", 0, f"digit{position + 1}_changed"
+
+    def balanced_label(self, i: int) -> int:
+        """Exactly half the entities are true statements, chosen by a seeded permutation."""
+        order = _permutation(self.n_entities, self.seed)
+        return int(order[i] % 2 == 0)
+
+    def vocabulary(self) -> list[str]:
+        return [self.entity(i) for i in range(self.n_entities)] + list("0123456789") + ["=", "."] + list(MARKS.values())
+
+    def tokenizer(self):
+        from w2s.build import word_tokenizer
+
+        return word_tokenizer(self.vocabulary(), r"e\d{4}|.")
+
+
+@lru_cache(maxsize=4)
+def _permutation(n: int, seed: int) -> list[int]:
+    order = list(range(n))
+    random.Random(f"labels:{seed}").shuffle(order)
+    return order
+
+
+WORLDS = {"knowledge_base": KnowledgeBase}
+CORPUS, TASK, TOKENIZER = "corpus.txt", "task.parquet", "tokenizer"
+
+
+def make_world(entry: dict):
+    """The world a config entry `worlds.<name>` describes (corpus_lines is about its files, not the world)."""
+    params = {k: v for k, v in entry.items() if k not in ("type", "corpus_lines")}
+    return WORLDS[entry.get("type", "knowledge_base")](**params)
+
+
+def generate_world(entry: dict, out_dir: str | Path) -> None:
+    """Write a world's pretraining corpus, its labelled task (one statement per entity, with the kind of error)
+    and its tokenizer to `out_dir`."""
+    world = make_world(entry)
+    with atomic_path(out_dir) as tmp:
+        tmp.mkdir()
+        rng = random.Random(f"corpus:{world.seed}")
+        with open(tmp / CORPUS, "w") as corpus:
+            corpus.writelines(world.corpus_line(rng) + "\n" for _ in range(entry["corpus_lines"]))
+        rows = [(i, *world.task_example(i)) for i in range(world.n_entities)]
+        task = pl.DataFrame(rows, schema={"entity": pl.Int32, "text": pl.Utf8, "label": pl.Int8, "kind": pl.Utf8},
+                            orient="row")
+        write_parquet(task, tmp / TASK)
+        world.tokenizer().save_pretrained(tmp / TOKENIZER)
+    print(f"world {world}: {entry['corpus_lines']} corpus lines, {world.n_entities} task statements", flush=True)
+
+
+class WorldTaskSource(Source):
+    """A world's task file as a dataset source: row i is entity i's statement (one row per entity, so splits drawn
+    from it are disjoint by entity); `group` is the kind of statement (true, or which digit was changed)."""
+
+    def __init__(self, world_dir: str | Path):
+        self.name = str(Path(world_dir) / TASK)
+        self.task = pl.read_parquet(Path(world_dir) / TASK)
+        self.texts, self.labels = self.task["text"].to_list(), self.task["label"].to_list()
+        self.kinds = self.task["kind"].to_list()
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def example(self, index: int, rng: random.Random) -> tuple[str, int]:
+        return self.texts[index], self.labels[index]
+
+    def group(self, index: int) -> str:
+        return self.kinds[index]
