@@ -1,0 +1,164 @@
+"""The synthetic world: its task and tokenizer, pretraining on its corpus, the readout head and the zero-shot
+baseline, and the whole demo pipeline on a reduced world (well-formed outputs, not scientific outcomes)."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import polars as pl
+import pytest
+import torch
+
+from snakemake_helpers import planned_jobs, snakemake, write_config
+from w2s.data.splits import sample_splits
+from w2s.model import Classifier, load_tokenizer
+from w2s.pretrain import pretrain
+from w2s.tokens import encode
+from w2s.world import CORPUS, TASK, KnowledgeBase, WorldTaskSource, generate_world
+
+SMALL_WORLD = {"type": "knowledge_base", "n_entities": 60, "digits": 2, "seed": 3, "corpus_lines": 2000}
+
+
+@pytest.fixture(scope="module")
+def world_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("world") / "kb"
+    generate_world(SMALL_WORLD, path)
+    return path
+
+
+def test_task_statements_are_true_or_one_digit_near_misses(world_dir):
+    world = KnowledgeBase(n_entities=60, digits=2, seed=3)
+    task = pl.read_parquet(world_dir / TASK)
+    assert task.height == 60 and task["label"].sum() == 30  # exactly balanced
+    for row in task.iter_rows(named=True):
+        entity, value = row["text"].rstrip(".").split("=")
+        assert entity == world.entity(row["entity"]) and len(value) == 2
+        changed = [a != b for a, b in zip(value, world.value(row["entity"]))]
+        if row["label"]:
+            assert row["kind"] == "true" and not any(changed)
+        else:
+            assert sum(changed) == 1 and row["kind"] == f"digit{changed.index(True) + 1}_changed"
+
+
+def test_corpus_marks_true_facts_r_and_random_values_u(world_dir):
+    world = KnowledgeBase(n_entities=60, digits=2, seed=3)
+    lines = (world_dir / CORPUS).read_text().split()
+    assert len(lines) == 2000
+    true_values = {world.entity(i): world.value(i) for i in range(60)}
+    marks = {"R": 0, "U": 0}
+    for line in lines:
+        fact, mark = line[:-1], line[-1]
+        entity, value = fact.rstrip(".").split("=")
+        marks[mark] += 1
+        if mark == "R":
+            assert value == true_values[entity]
+    assert 800 < marks["R"] < 1200  # 50/50
+
+
+def test_world_is_a_pure_function_of_its_seed(world_dir, tmp_path):
+    generate_world(SMALL_WORLD, tmp_path / "again")
+    assert (tmp_path / "again" / CORPUS).read_text() == (world_dir / CORPUS).read_text()
+    assert pl.read_parquet(tmp_path / "again" / TASK).equals(pl.read_parquet(world_dir / TASK))
+
+
+def test_tokenizer_keeps_entities_whole(world_dir):
+    tokenizer = load_tokenizer(str(world_dir / "tokenizer"))
+    tokens = tokenizer.convert_ids_to_tokens(tokenizer("e0042=17.R")["input_ids"])
+    assert tokens == ["e0042", "=", "1", "7", ".", "R"]
+
+
+def test_splits_are_disjoint_by_entity_and_keep_the_error_kind(world_dir):
+    source = WorldTaskSource(world_dir)
+    splits = sample_splits(source, "kb", {"weak_train": 20, "strong_train": 20, "test": 20}, seed=1)
+    entities = [{text.split("=")[0] for text in frame["text"]} for frame in splits.values()]
+    assert sum(map(len, entities)) == len(set.union(*entities)) == 60
+    kinds = set(pl.concat(splits.values())["group"])
+    assert "true" in kinds and kinds <= {"true", "digit1_changed", "digit2_changed"}
+
+
+@pytest.fixture(scope="module")
+def pretrained(world_dir, tmp_path_factory):
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("lm") / "model"
+    summary = pretrain(path, world_dir, "gpt2", hidden_size=16, num_layers=1, num_heads=2, steps=30, lr=3e-3,
+                       batch_size=64, log_every=10)
+    return path, summary
+
+
+def test_pretraining_lowers_the_loss_and_saves_a_hf_checkpoint(pretrained):
+    path, summary = pretrained
+    assert summary["steps"] == 30
+    assert summary["final_loss"] < 0.9 * np.log(14)  # below chance over the 14 symbol tokens
+    from transformers import AutoModelForCausalLM
+
+    assert AutoModelForCausalLM.from_pretrained(path).config.n_embd == 16
+
+
+def test_readout_head_is_the_lm_own_answer(pretrained):
+    """With head_init readout, the classifier's logits are exactly the LM's logits of U and R at the last token."""
+    path, _ = pretrained
+    from transformers import AutoModelForCausalLM
+
+    tokenizer = load_tokenizer(str(path))
+    lm = AutoModelForCausalLM.from_pretrained(path).eval()
+    classifier = Classifier.load(str(path), head_init="readout", label_tokens=["U", "R"]).eval()
+    ids, _ = encode(["e0001=12.", "e0002=99.", "e0003=07."], tokenizer, 16)
+    input_ids = torch.tensor(ids)
+    with torch.no_grad():
+        expected = lm(input_ids=input_ids).logits[:, -1][:, tokenizer.convert_tokens_to_ids(["U", "R"])]
+        got = classifier(input_ids, torch.ones_like(input_ids))
+    assert torch.allclose(got, expected, atol=1e-5)
+    assert (got[:, 0] != got[:, 1]).all()
+
+
+def test_readout_needs_single_token_labels(pretrained):
+    path, _ = pretrained
+    with pytest.raises(Exception, match="label token 'RU' is 2 tokens"):
+        Classifier.load(str(path), head_init="readout", label_tokens=["U", "RU"])
+
+
+def demo_config() -> dict:
+    pretrain_entry = {"world": "kb", "arch": "gpt2", "num_layers": 1, "num_heads": 2, "batch_size": 32}
+    return {
+        "seeds": [0],
+        "worlds": {"kb": {**SMALL_WORLD, "corpus_lines": 1000}},
+        "datasets": {"facts": {"kind": "world", "options": {"world": "kb"},
+                               "n_weak_train": 20, "n_strong_train": 20, "n_test": 20}},
+        "models": {
+            "weakling": {"pretrain": {**pretrain_entry, "hidden_size": 8, "steps": 5, "schedule_steps": 20},
+                         "lr": 1e-3, "batch_size": 10, "minibatch_size": 10, "max_length": 16},
+            "strongling": {"pretrain": {**pretrain_entry, "hidden_size": 16, "steps": 10}, "lr": 1e-3,
+                           "batch_size": 10, "minibatch_size": 5, "max_length": 16, "head_init": "readout"},
+        },
+        "losses": {"xent": {"type": "xent"}, "logconf": {"type": "logconf"}},
+        "training": {"epochs": 1},
+    }
+
+
+def test_demo_pipeline_on_a_reduced_world(tmp_path):
+    write_config(tmp_path, demo_config())
+    snakemake(tmp_path, "--cores", "2")
+    runs = pl.read_csv(tmp_path / "results/summary/runs.csv")
+    assert runs.height == 2
+    assert runs["weak_zero_shot_acc"].null_count() == 0 and runs["strong_zero_shot_acc"].null_count() == 0
+    zero_shot = json.loads((tmp_path / "results/zero_shot/facts/seed0/strongling/metrics.json").read_text())
+    assert zero_shot["role"] == "zero_shot" and zero_shot["n"] == 20
+    assert runs["strong_zero_shot_acc"][0] == zero_shot["accuracy"]
+    labels = pl.read_parquet(tmp_path / "results/labels/facts/seed0/weakling.parquet")
+    assert set(labels["group"]) <= {"true", "digit1_changed", "digit2_changed"} and "true" in set(labels["group"])
+    assert (tmp_path / "results/pretrained/strongling/model.safetensors").exists()
+
+    # A changed world reruns everything that depends on it; a changed pretraining step count only that model's side.
+    config = demo_config()
+    config["models"]["strongling"]["pretrain"]["steps"] = 12
+    write_config(tmp_path, config, "pretrain_change.yaml")
+    assert planned_jobs(tmp_path, "pretrain_change.yaml") == {
+        "pretrain_model": 1, "train_ceiling": 1, "train_student": 2, "score_zero_shot": 1, "summarize_runs": 1,
+        "plot_results": 1, "all": 1}
+    config = demo_config()
+    config["worlds"]["kb"]["seed"] = 4
+    write_config(tmp_path, config, "world_change.yaml")
+    jobs = planned_jobs(tmp_path, "world_change.yaml")
+    assert jobs["generate_world"] == 1 and jobs["pretrain_model"] == 2 and jobs["split_dataset"] == 1
