@@ -11,6 +11,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+# The repository's Slurm profile: `--profile slurm` only finds it from the repository root, so pass this path.
+SLURM_PROFILE = REPO / "slurm"
 
 
 def tiny_config(**overrides) -> dict:
@@ -40,10 +42,11 @@ def write_config(workdir: Path, config: dict, name: str = "config.yaml") -> Path
     return path
 
 
-def snakemake(workdir: Path, *args: str, config: str = "config.yaml", check: bool = True) -> subprocess.CompletedProcess:
+def snakemake(workdir: Path, *args: str, config: str = "config.yaml", check: bool = True, env: dict | None = None,
+              timeout: float | None = None) -> subprocess.CompletedProcess:
     command = [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--configfile", str(workdir / config),
                *args]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=workdir)
+    result = subprocess.run(command, capture_output=True, text=True, cwd=workdir, env=env, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -52,7 +55,11 @@ def snakemake(workdir: Path, *args: str, config: str = "config.yaml", check: boo
 def planned_jobs(workdir: Path, config: str = "config.yaml") -> dict[str, int]:
     """Rule -> number of jobs a dry run plans (empty when there is nothing to do)."""
     result = snakemake(workdir, "--dry-run", "--cores", "1", config=config)
-    output = result.stdout + result.stderr
+    return job_stats(result.stdout + result.stderr)
+
+
+def job_stats(output: str) -> dict[str, int]:
+    """Rule -> number of jobs, from the "Job stats" table Snakemake prints before it runs (or dry-runs) a plan."""
     if "Nothing to be done" in output:
         return {}
     table = output.split("Job stats:", 1)[1].split("total", 1)[0]

@@ -82,8 +82,8 @@ def test_launch_command_two_nodes_in_a_slurm_job():
     env = {"SLURM_JOB_ID": "4242", "SLURM_JOB_NODELIST": "gpu[07-08]"}
     command = launch_command("spec.json", nodes=2, processes_per_node=8, env=env,
                              hostnames=lambda nodelist: {"gpu[07-08]": ["gpu07", "gpu08"]}[nodelist])
-    assert command[:4] == ["srun", "--nodes=2", "--ntasks-per-node=1", "--kill-on-bad-exit=1"]
-    assert command[5:] == ["-m", "torch.distributed.run", "--nproc_per_node=8", "--nnodes=2", "--rdzv_backend=c10d",
+    assert command[:5] == ["srun", "--overlap", "--nodes=2", "--ntasks-per-node=1", "--kill-on-bad-exit=1"]
+    assert command[6:] == ["-m", "torch.distributed.run", "--nproc_per_node=8", "--nnodes=2", "--rdzv_backend=c10d",
                            "--rdzv_endpoint=gpu07:29400", "--rdzv_id=4242", "-m", "w2s.launch", "spec.json"]
 
 

@@ -32,7 +32,8 @@ def launch_command(spec_path: str | Path, nodes: int, processes_per_node: int, e
     if "SLURM_JOB_ID" not in env:
         raise W2SError(f"a {nodes}-node DeepSpeed run must run inside a Slurm job (snakemake --profile slurm)")
     head = hostnames(env["SLURM_JOB_NODELIST"])[0]
-    return ["srun", f"--nodes={nodes}", "--ntasks-per-node=1", "--kill-on-bad-exit=1",
+    # --overlap: the job step running this rule already holds the job's CPUs; without it srun waits forever.
+    return ["srun", "--overlap", f"--nodes={nodes}", "--ntasks-per-node=1", "--kill-on-bad-exit=1",
             *torchrun, f"--nnodes={nodes}", "--rdzv_backend=c10d", f"--rdzv_endpoint={head}:{RENDEZVOUS_PORT}",
             f"--rdzv_id={env['SLURM_JOB_ID']}", *worker]
 

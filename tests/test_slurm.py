@@ -1,0 +1,73 @@
+"""The tiny grid through `snakemake --profile slurm` on a real one-node Slurm cluster, against a local run.
+
+Each Slurm job costs seconds of overhead, so the grid is one seed, one loss: nine Slurm jobs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import polars as pl
+
+from slurm_cluster import slurm_cluster  # noqa: F401 (the fixture)
+from snakemake_helpers import SLURM_PROFILE, job_stats, snakemake, tiny_config, write_config
+
+RUNS = ("weak/toy/seed0/weakling", "ceiling/toy/seed0/strongling", "student/toy/seed0/weakling/strongling/xent")
+
+
+def slurm_config() -> dict:
+    config = tiny_config(losses={"xent": {"type": "xent"}})
+    for entry in config["models"].values():
+        # Fits the test node (the defaults ask for 8 GB per training job) and shows in each job's sbatch request.
+        entry["resources"] = {"runtime": 7, "mem_mb": 1500}
+    return config
+
+
+def test_tiny_grid_on_slurm_matches_a_local_run(slurm_cluster, tmp_path):  # noqa: F811
+    on_slurm, local = tmp_path / "slurm", tmp_path / "local"
+    for workdir in (on_slurm, local):
+        workdir.mkdir()
+        write_config(workdir, slurm_config())
+
+    # The local run goes alongside: the Slurm run spends most of its time waiting for the queue.
+    with ThreadPoolExecutor(1) as pool:
+        local_run = pool.submit(snakemake, local, "--cores", "2")
+        result = snakemake(
+            on_slurm, "--profile", str(SLURM_PROFILE),
+            # Test-only settings: keep every job's Slurm log, and poll the queue 14 s after a submission or a finished
+            # job instead of 40 s. The plugin waits 10 s longer after each poll that finds nothing finished, so the
+            # polls come at 14, 38, 72 s: most jobs here take 6-12 s, the training jobs 15-25 s.
+            "--slurm-init-seconds-before-status-checks", "14", "--slurm-keep-successful-logs", "--latency-wait", "5",
+            env=slurm_cluster.env, timeout=300)
+        local_run.result()
+    output = result.stdout + result.stderr
+    # Snakemake runs `all` and the rules marked localrules itself, every other job through Slurm.
+    planned = Counter(job_stats(output)) - Counter(re.findall(r"^localrule (\w+):", output, re.MULTILINE))
+    run_id = re.search(r"SLURM run ID: (\S+)", output).group(1)
+
+    # Every job went through Slurm, completed, and was a job Snakemake planned.
+    jobs = [job for job in slurm_cluster.jobs() if job["name"] == run_id]
+    assert {job["state"] for job in jobs} == {"COMPLETED"}
+    rules = {job["id"]: job["comment"].removeprefix("rule_").split("_wildcards_")[0] for job in jobs}
+    assert Counter(rules.values()) == planned and planned["train_student"] == 1
+    logs = {path.stem for path in (on_slurm / ".snakemake/slurm_logs").rglob("*.log")}
+    assert logs == set(rules)
+
+    # Their requests came from the rules (summarize_runs) and the model entries (train_weak).
+    def request(rule: str) -> str:
+        return slurm_cluster.run("scontrol", "show", "job", next(i for i, name in rules.items() if name == rule))
+
+    assert "TimeLimit=00:07:00" in request("train_weak") and "mem=1500M" in request("train_weak")
+    assert "TimeLimit=00:10:00" in request("summarize_runs") and "mem=2000M" in request("summarize_runs")
+
+    # The same results as the local run.
+    labels = "results/labels/toy/seed0/weakling.parquet"
+    assert pl.read_parquet(on_slurm / labels).equals(pl.read_parquet(local / labels))
+    for run in RUNS:
+        accuracy = [json.loads((workdir / "results" / run / "metrics.json").read_text())["accuracy"]
+                    for workdir in (on_slurm, local)]
+        assert accuracy[0] == accuracy[1], run
+    assert (on_slurm / "results/plots/pgr_xent.png").exists()
