@@ -21,7 +21,7 @@ envvars:
 
 from w2s.config import validate_config
 from w2s.errors import W2SError
-from w2s import grid
+from w2s import cluster, grid
 
 # A --configfile replaces the default grid rather than being merged into it (Snakemake merges by default, which
 # would silently add the default's datasets and models to yours).

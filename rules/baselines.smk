@@ -11,7 +11,7 @@ rule score_zero_shot:
                         "weak": None, "loss": None},
     threads: lambda w: config["models"][w.model]["threads"]
     resources:
-        **grid.rule_resources(config, "score_zero_shot"),
+        **cluster.rule_resources(config, "score_zero_shot"),
     log:
         "logs/zero_shot/{dataset}/seed{seed}/{model}.log",
     conda:

@@ -6,7 +6,7 @@ rule split_dataset:
     params:
         entry=lambda w: config["datasets"][w.dataset],
     resources:
-        **grid.rule_resources(config, "split_dataset"),
+        **cluster.rule_resources(config, "split_dataset"),
     log:
         "logs/data/{dataset}/seed{seed}.log",
     conda:

@@ -11,7 +11,7 @@ rule label_strong_train:
         shards=lambda w: int(w.shards),
     threads: lambda w: config["models"][w.model]["threads"]
     resources:
-        **grid.rule_resources(config, "label_strong_train"),
+        **cluster.rule_resources(config, "label_strong_train"),
     log:
         "logs/labels/{dataset}/seed{seed}/{model}.shards/{shard}-of-{shards}.log",
     benchmark:

@@ -4,7 +4,7 @@ rule build_base_model:
     params:
         build=lambda w: config["models"][w.model]["build"],
     resources:
-        **grid.rule_resources(config, "build_base_model"),
+        **cluster.rule_resources(config, "build_base_model"),
     log:
         "logs/base_models/{model}.log",
     conda:

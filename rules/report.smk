@@ -10,7 +10,7 @@ rule summarize_runs:
             for ext in ("csv", "parquet")
         },
     resources:
-        **grid.rule_resources(config, "summarize_runs"),
+        **cluster.rule_resources(config, "summarize_runs"),
     log:
         "logs/summary/summarize_runs.log",
     conda:
@@ -32,7 +32,7 @@ rule plot_results:
         losses=list(config["losses"]),
         model_order=list(config["models"]),
     resources:
-        **grid.rule_resources(config, "plot_results"),
+        **cluster.rule_resources(config, "plot_results"),
     log:
         "logs/summary/plot_results.log",
     conda:

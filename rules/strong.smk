@@ -14,7 +14,7 @@ rule train_ceiling:
                         "weak": None, "loss": None},
     threads: lambda w: config["models"][w.model]["threads"]
     resources:
-        **grid.rule_resources(config, "train_ceiling"),
+        **cluster.rule_resources(config, "train_ceiling"),
     log:
         "logs/ceiling/{dataset}/seed{seed}/{model}.log",
     benchmark:
@@ -41,7 +41,7 @@ rule train_student:
                         "weak": w.weak, "loss": w.loss},
     threads: lambda w: config["models"][w.model]["threads"]
     resources:
-        **grid.rule_resources(config, "train_student"),
+        **cluster.rule_resources(config, "train_student"),
     log:
         "logs/student/{dataset}/seed{seed}/{weak}/{model}/{loss}.log",
     benchmark:

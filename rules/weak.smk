@@ -14,7 +14,7 @@ rule train_weak:
                         "weak": None, "loss": None},
     threads: lambda w: config["models"][w.model]["threads"]
     resources:
-        **grid.rule_resources(config, "train_weak"),
+        **cluster.rule_resources(config, "train_weak"),
     log:
         "logs/weak/{dataset}/seed{seed}/{model}.log",
     benchmark:

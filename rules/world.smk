@@ -4,7 +4,7 @@ rule generate_world:
     params:
         entry=lambda w: config["worlds"][w.world],
     resources:
-        **grid.rule_resources(config, "generate_world"),
+        **cluster.rule_resources(config, "generate_world"),
     log:
         "logs/worlds/{world}.log",
     conda:
@@ -22,7 +22,7 @@ rule pretrain_model:
         pretrain=lambda w: {k: v for k, v in config["models"][w.model]["pretrain"].items() if k != "world"},
     threads: lambda w: config["models"][w.model]["threads"]
     resources:
-        **grid.rule_resources(config, "pretrain_model"),
+        **cluster.rule_resources(config, "pretrain_model"),
     log:
         "logs/pretrained/{model}.log",
     benchmark:

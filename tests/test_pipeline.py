@@ -10,7 +10,7 @@ import pytest
 
 from snakemake_helpers import planned_jobs, snakemake, tiny_config, write_config
 
-PREDICTION_COLUMNS = ["id", "text", "label", "soft_label", "hard_label", "correct"]
+PREDICTION_COLUMNS = ["id", "text", "label", "soft_label", "hard_label", "correct", "group"]
 
 
 @pytest.fixture(scope="module")

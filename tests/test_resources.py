@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from snakemake_helpers import SLURM_PROFILE, snakemake, tiny_config, write_config
-from w2s import grid
+from w2s import cluster
 from w2s.config import validate_config
 from w2s.errors import W2SError
 
@@ -23,45 +23,45 @@ def config_with(**weakling) -> dict:
 def test_defaults():
     config = config_with()
     for stage in ("train_weak", "train_ceiling", "train_student"):
-        assert grid.job_resources(config, "weakling", stage) == {"runtime": 240, "mem_mb": 8000, "cpus_per_task": 1}
-    assert grid.job_resources(config, "weakling", "label_strong_train") == {
+        assert cluster.job_resources(config, "weakling", stage) == {"runtime": 240, "mem_mb": 8000, "cpus_per_task": 1}
+    assert cluster.job_resources(config, "weakling", "label_strong_train") == {
         "runtime": 60, "mem_mb": 8000, "cpus_per_task": 1}
-    assert grid.job_resources(config, "weakling", "build_base_model") == {
+    assert cluster.job_resources(config, "weakling", "build_base_model") == {
         "runtime": 15, "mem_mb": 4000, "cpus_per_task": 1}
-    assert grid.job_resources(config, None, "split_dataset") == {"runtime": 30, "mem_mb": 4000, "cpus_per_task": 1}
+    assert cluster.job_resources(config, None, "split_dataset") == {"runtime": 30, "mem_mb": 4000, "cpus_per_task": 1}
     for stage in ("summarize_runs", "plot_results"):
-        assert grid.job_resources(config, None, stage) == {"runtime": 10, "mem_mb": 2000, "cpus_per_task": 1}
+        assert cluster.job_resources(config, None, stage) == {"runtime": 10, "mem_mb": 2000, "cpus_per_task": 1}
     entry = config["models"]["weakling"]
     assert (entry["gpus"], entry["nodes"], entry["resources"]) == (0, 1, {})
 
 
 def test_cpus_follow_the_model_threads():
     config = config_with(threads=6)
-    assert grid.job_resources(config, "weakling", "train_weak")["cpus_per_task"] == 6
-    assert grid.job_resources(config, "weakling", "build_base_model")["cpus_per_task"] == 6
-    assert grid.job_resources(config, "strongling", "train_weak")["cpus_per_task"] == 1
+    assert cluster.job_resources(config, "weakling", "train_weak")["cpus_per_task"] == 6
+    assert cluster.job_resources(config, "weakling", "build_base_model")["cpus_per_task"] == 6
+    assert cluster.job_resources(config, "strongling", "train_weak")["cpus_per_task"] == 1
 
 
 def test_gpu_request():
     config = config_with(gpus=2)
     for stage in ("train_weak", "train_student", "label_strong_train"):
-        resources = grid.job_resources(config, "weakling", stage)
+        resources = cluster.job_resources(config, "weakling", stage)
         assert resources["gpu"] == 2  # the plugin's --gpus=2
         assert not {"gres", "nodes", "tasks", "slurm_extra"} & set(resources)
-    assert "gpu" not in grid.job_resources(config, "weakling", "build_base_model")  # builds on the CPU
-    assert "gpu" not in grid.job_resources(config, "strongling", "train_weak")
+    assert "gpu" not in cluster.job_resources(config, "weakling", "build_base_model")  # builds on the CPU
+    assert "gpu" not in cluster.job_resources(config, "strongling", "train_weak")
 
 
 def test_multi_node_request():
     config = config_with(gpus=4, nodes=2)
-    resources = grid.job_resources(config, "weakling", "train_weak")
+    resources = cluster.job_resources(config, "weakling", "train_weak")
     # --gres is per node (--gpus would be the job's total); one task per node, which starts the GPUs' processes.
     assert resources["nodes"] == 2 and resources["gres"] == "gpu:4"
     assert resources["slurm_extra"] == "--ntasks-per-node=1"
     assert "gpu" not in resources and "tasks" not in resources  # with a GPU, the plugin reads tasks per GPU
-    assert not {"nodes", "gres"} & set(grid.job_resources(config, "weakling", "build_base_model"))
+    assert not {"nodes", "gres"} & set(cluster.job_resources(config, "weakling", "build_base_model"))
 
-    cpu_only = grid.job_resources(config_with(nodes=3), "weakling", "train_ceiling")
+    cpu_only = cluster.job_resources(config_with(nodes=3), "weakling", "train_ceiling")
     assert cpu_only["nodes"] == 3 and cpu_only["tasks"] == 3 and "gres" not in cpu_only
     assert cpu_only["slurm_extra"] == "--ntasks-per-node=1"
 
@@ -70,19 +70,19 @@ def test_config_override():
     own = {"runtime": 30, "mem_mb": 64000, "partition": "gpu", "account": "lab", "constraint": "a100",
            "slurm_extra": "--qos=long"}
     config = config_with(threads=8, gpus=4, nodes=2, resources=own)
-    assert grid.job_resources(config, "weakling", "train_student") == {
+    assert cluster.job_resources(config, "weakling", "train_student") == {
         "runtime": 30, "mem_mb": 64000, "cpus_per_task": 8, "slurm_partition": "gpu", "slurm_account": "lab",
         "constraint": "a100", "nodes": 2, "gres": "gpu:4", "slurm_extra": "--ntasks-per-node=1 --qos=long"}
-    assert grid.job_resources(config, "weakling", "build_base_model") == {
+    assert cluster.job_resources(config, "weakling", "build_base_model") == {
         "runtime": 30, "mem_mb": 64000, "cpus_per_task": 8, "slurm_partition": "gpu", "slurm_account": "lab",
         "constraint": "a100", "slurm_extra": "--qos=long"}
-    assert grid.job_resources(config, "strongling", "train_student") == {
+    assert cluster.job_resources(config, "strongling", "train_student") == {
         "runtime": 240, "mem_mb": 8000, "cpus_per_task": 1}
 
 
 def test_rule_resources_are_per_model():
     config = config_with(gpus=1, resources={"partition": "gpu"})
-    resources = grid.rule_resources(config, "train_weak")
+    resources = cluster.rule_resources(config, "train_weak")
     assert set(resources) == {"runtime", "mem_mb", "cpus_per_task", "gpu", "slurm_partition"}
     weak, strong = SimpleNamespace(model="weakling"), SimpleNamespace(model="strongling")
     assert {name: value(weak) for name, value in resources.items()} == {
@@ -90,8 +90,8 @@ def test_rule_resources_are_per_model():
     # None: Snakemake leaves the resource out of the job.
     assert resources["gpu"](strong) is None and resources["slurm_partition"](strong) is None
     # A resource no model sets is not the rule's, so the profile's default-resources still applies.
-    assert "slurm_partition" not in grid.rule_resources(config_with(), "train_weak")
-    assert grid.rule_resources(config, "plot_results") == {"runtime": 10, "mem_mb": 2000, "cpus_per_task": 1}
+    assert "slurm_partition" not in cluster.rule_resources(config_with(), "train_weak")
+    assert cluster.rule_resources(config, "plot_results") == {"runtime": 10, "mem_mb": 2000, "cpus_per_task": 1}
 
 
 @pytest.mark.parametrize("entry, key", [

@@ -71,3 +71,47 @@ def test_tiny_grid_on_slurm_matches_a_local_run(slurm_cluster, tmp_path):  # noq
                     for workdir in (on_slurm, local)]
         assert accuracy[0] == accuracy[1], run
     assert (on_slurm / "results/plots/pgr_xent.png").exists()
+
+
+def test_requeued_training_job_resumes_where_it_stopped(slurm_cluster, tmp_path):  # noqa: F811
+    """A training job that Slurm requeues (as on preemption) restarts from its last resumable state and ends with
+    the results of an uninterrupted run."""
+    import subprocess
+    import time
+
+    from snakemake_helpers import REPO, SNAKEMAKE
+
+    from test_resume import CEILING, long_ceiling_config
+
+    reference, on_slurm = tmp_path / "reference", tmp_path / "slurm"
+    for workdir in (reference, on_slurm):
+        workdir.mkdir()
+        config = long_ceiling_config()
+        config["training"]["epochs"] = 8  # 256 steps: time to requeue the job while it trains
+        for entry in config["models"].values():
+            entry["resources"] = {"runtime": 7, "mem_mb": 1500}
+        write_config(workdir, config)
+    snakemake(reference, "--cores", "1", f"{CEILING}/metrics.json")
+
+    command = [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "-d", str(on_slurm), "--configfile",
+               str(on_slurm / "config.yaml"), "--profile", str(SLURM_PROFILE),
+               "--slurm-init-seconds-before-status-checks", "14", "--latency-wait", "5", f"{CEILING}/metrics.json"]
+    process = subprocess.Popen(command, cwd=on_slurm, env=slurm_cluster.env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    latest = on_slurm / CEILING / "resume/latest"
+    deadline = time.monotonic() + 240
+    while not latest.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert latest.exists(), "the training job ended before it saved a resumable state"
+    job = next(j for j in slurm_cluster.jobs() if "train_ceiling" in j["comment"] and j["state"] == "RUNNING")
+    slurm_cluster.run("scontrol", "requeue", job["id"])
+    output, _ = process.communicate(timeout=300)
+    assert process.returncode == 0, output
+
+    log = (on_slurm / "logs/ceiling/toy/seed0/strongling.log").read_text()
+    assert int(log.split("resumed from step ", 1)[1].split()[0]) > 0
+    expected = json.loads((reference / CEILING / "metrics.json").read_text())
+    got = json.loads((on_slurm / CEILING / "metrics.json").read_text())
+    assert (got["accuracy"], got["auroc"], got["steps"]) == (expected["accuracy"], expected["auroc"], 256)
+    assert pl.read_parquet(on_slurm / CEILING / "test_predictions.parquet").equals(
+        pl.read_parquet(reference / CEILING / "test_predictions.parquet"))

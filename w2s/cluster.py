@@ -1,0 +1,113 @@
+"""Cluster resources of each rule's jobs (Slurm through `snakemake --profile slurm`; a local run ignores them).
+
+The numbers are defaults: a model entry's `gpus`, `nodes` and `resources` replace them for that model's jobs, and a
+profile's `set-resources` replaces both. runtime is in minutes, mem_mb is host memory (not GPU memory).
+"""
+
+from __future__ import annotations
+
+STAGE_RESOURCES = {
+    "split_dataset": {
+        "runtime": 30,  # loading, formatting and sampling a Hugging Face task takes minutes, a synthetic one seconds
+        "mem_mb": 4000,  # the pooled source splits sit in memory; amazon_polarity's 3.6M rows take ~2 GB
+        "cpus_per_task": 1,  # single-threaded
+    },
+    "build_base_model": {
+        "runtime": 15,  # random init and save_pretrained of a small model: seconds
+        "mem_mb": 4000,  # the fp32 weights of a model up to ~1B parameters
+    },
+    "train_weak": {
+        "runtime": 240,  # a GPT-2-family finetune of the paper grid (2 epochs of 5-10k examples) takes under an hour
+        "mem_mb": 8000,  # host memory to load a model in fp32 (gpt2-xl, 1.5B parameters: 6 GB) plus its data
+    },
+    "label_strong_train": {
+        "runtime": 60,  # one forward pass over the strong_train split
+        "mem_mb": 8000,  # the same model as its train_weak job
+    },
+    "score_zero_shot": {
+        "runtime": 60,  # one forward pass over the test split
+        "mem_mb": 8000,  # the same model as its train_weak job
+    },
+    "generate_world": {
+        "runtime": 15,  # a 400k-line corpus and a 3000-row task: seconds
+        "mem_mb": 2000,  # the corpus is written line by line
+        "cpus_per_task": 1,  # single-threaded
+    },
+    "pretrain_model": {
+        "runtime": 120,  # the default config's largest world model pretrains in about a minute on one CPU core
+        "mem_mb": 4000,  # a small model and its corpus in memory
+    },
+    "summarize_runs": {
+        "runtime": 10,  # reads one metrics.json per run: seconds even for a 10k-run grid
+        "mem_mb": 2000,  # small tables
+        "cpus_per_task": 1,  # single-threaded
+    },
+    "plot_results": {
+        "runtime": 10,  # a few matplotlib figures
+        "mem_mb": 2000,  # matplotlib
+        "cpus_per_task": 1,  # single-threaded
+    },
+}
+STAGE_RESOURCES["train_ceiling"] = STAGE_RESOURCES["train_student"] = STAGE_RESOURCES["train_weak"]
+
+# Rules whose jobs run a model on its accelerators: they get the model's GPUs and nodes. build_base_model only
+# writes a random initialisation, on the CPU, so it gets the model's CPUs, memory and site settings, not its GPUs.
+ACCELERATED_STAGES = ("train_weak", "train_ceiling", "train_student", "label_strong_train", "score_zero_shot",
+                      "pretrain_model")
+MODEL_STAGES = (*ACCELERATED_STAGES, "build_base_model")
+
+# A model entry's resources.<key> -> the resource name snakemake-executor-plugin-slurm turns into an sbatch option.
+SITE_RESOURCES = {"partition": "slurm_partition", "account": "slurm_account", "constraint": "constraint"}
+
+
+def job_resources(config: dict, model: str | None, stage: str) -> dict:
+    """The resources of one job of rule `stage`, for `model` (None for the rules that run no model).
+
+    Names are those snakemake-executor-plugin-slurm maps to sbatch: runtime (-t, minutes), mem_mb (--mem),
+    cpus_per_task, slurm_partition (-p), slurm_account (-A), constraint (-C), gpu (--gpus, the job's total) or
+    gres (--gres=gpu:N, per node), nodes (--nodes), tasks (--ntasks) and slurm_extra (appended verbatim).
+    """
+    resources = dict(STAGE_RESOURCES[stage])
+    if model is None:
+        return resources
+    if stage not in MODEL_STAGES:
+        raise ValueError(f"rule {stage} runs no model")
+    entry = config["models"][model]
+    own = entry.get("resources", {})
+    resources["cpus_per_task"] = entry["threads"]  # the threads the rule gives the job
+    resources.update({key: own[key] for key in ("runtime", "mem_mb") if key in own})
+    resources.update({name: own[key] for key, name in SITE_RESOURCES.items() if key in own})
+    extra = []
+    gpus, nodes = entry.get("gpus", 0), entry.get("nodes", 1)
+    if stage in ACCELERATED_STAGES and nodes > 1:
+        # One task per node: the job's launcher starts one process per GPU on each node.
+        resources["nodes"] = nodes
+        extra.append("--ntasks-per-node=1")
+        if gpus:
+            resources["gres"] = f"gpu:{gpus}"  # per node; the plugin's `gpu` would be the whole job's count
+        else:
+            resources["tasks"] = nodes  # a GPU job gets no --ntasks from the plugin, a CPU job needs it
+    elif stage in ACCELERATED_STAGES and gpus:
+        resources["gpu"] = gpus
+    if own.get("slurm_extra"):
+        extra.append(own["slurm_extra"])
+    if extra:
+        resources["slurm_extra"] = " ".join(extra)
+    return resources
+
+
+def rule_resources(config: dict, stage: str) -> dict:
+    """The `resources:` of rule `stage`: job_resources, as one function of the job's wildcards per resource.
+
+    A resource no model of the config sets is left out, so the profile's default-resources still supplies it; one
+    that some models set is theirs alone (the others' jobs go without it).
+    """
+    if stage not in MODEL_STAGES:
+        return job_resources(config, None, stage)
+    per_model = {model: job_resources(config, model, stage) for model in config["models"]}
+    names = dict.fromkeys(name for resources in per_model.values() for name in resources)
+    return {name: _model_resource(per_model, name) for name in names}
+
+
+def _model_resource(per_model: dict, name: str):
+    return lambda wildcards: per_model[wildcards.model].get(name)
