@@ -14,6 +14,8 @@ rule score_zero_shot:
         **cluster.rule_resources(config, "score_zero_shot"),
     log:
         "logs/zero_shot/{dataset}/seed{seed}/{model}.log",
+    benchmark:
+        "benchmarks/zero_shot/{dataset}/seed{seed}/{model}.tsv"
     conda:
         "../envs/w2s.yaml"
     script:
