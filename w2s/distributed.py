@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import torch
 import torch.distributed as dist
 
-from w2s.train import TrainSettings, lr_factor, make_optimizer
+from w2s.train import TrainSettings, optimizer_and_schedule
 
 
 def init_distributed() -> None:
@@ -50,8 +50,7 @@ class DeepSpeedEngine:
                  offload: bool = False):
         import deepspeed
 
-        optimizer = make_optimizer(model, settings)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, total_steps, settings))
+        optimizer, scheduler = optimizer_and_schedule(model, settings, total_steps)
         self.engine, _, _, self.scheduler = deepspeed.initialize(
             model=model, optimizer=optimizer, lr_scheduler=scheduler,
             config=deepspeed_config(settings, stage, offload))

@@ -1,7 +1,8 @@
-"""The jobs behind the rules: finetune a model on a split, and label a split with a trained model.
+"""The jobs behind the rules: finetune a model on a split, label a split with a trained model (in shards, merged),
+and score a model's zero-shot answer.
 
-Both write predictions in one format (id, text, label, soft_label, hard_label, correct), so that the weak labels
-and every run's test predictions can be inspected the same way.
+All write predictions in one format (PREDICTION_COLUMNS), so that the weak labels and every run's test predictions
+can be inspected the same way.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import torch
 
 from w2s.distributed import DeepSpeedEngine, consolidated, init_distributed
 from w2s.errors import W2SError
-from w2s.launch import run_distributed
 from w2s.io import atomic_path, write_json, write_parquet
+from w2s.launch import run_distributed
 from w2s.losses import make_loss
 from w2s.metrics import classification_metrics
 from w2s.model import Classifier, load_tokenizer

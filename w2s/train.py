@@ -67,9 +67,10 @@ def lr_factor(step: int, total: int, settings: TrainSettings) -> float:
     return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
 
 
-def make_optimizer(model: torch.nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
+def optimizer_and_schedule(model: torch.nn.Module, settings: TrainSettings, total_steps: int):
     kind = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[settings.optimizer]
-    return kind(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    optimizer = kind(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, total_steps, settings))
 
 
 class LocalEngine:
@@ -79,8 +80,7 @@ class LocalEngine:
 
     def __init__(self, model: torch.nn.Module, settings: TrainSettings, total_steps: int):
         self.module = model
-        self.optimizer = make_optimizer(model, settings)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: lr_factor(s, total_steps, settings))
+        self.optimizer, self.scheduler = optimizer_and_schedule(model, settings, total_steps)
 
     def __call__(self, input_ids, attention_mask):
         return self.module(input_ids, attention_mask)
@@ -179,11 +179,11 @@ def train(
         set_rng_state(saved["rng"])
         step, history = saved["step"], saved["history"]
         print(f"resumed from step {step} of {total} ({resume_dir})", flush=True)
+    trajectory = None
     if trajectory_path:
         Path(trajectory_path).parent.mkdir(parents=True, exist_ok=True)
-    trajectory = open(trajectory_path, "w") if trajectory_path else None
-    if trajectory:
-        trajectory.writelines(json.dumps(entry) + "\n" for entry in history)
+        trajectory = open(trajectory_path, "w")
+        trajectory.writelines(json.dumps(entry) + "\n" for entry in history)  # a resumed run's earlier points
     print(f"training {total} steps ({settings.epochs} epochs of {len(ids)} examples, batch {settings.batch_size}, "
           f"minibatch {settings.minibatch_size}, bf16 {bf16}, device {dev})", flush=True)
     start, first_step, recent = time.perf_counter(), step, []
