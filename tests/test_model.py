@@ -5,7 +5,8 @@ import torch
 
 from w2s.build import build_model
 from w2s.errors import W2SError
-from w2s.model import Classifier, check_model_path, last_token_index, load_tokenizer
+from w2s.model import Classifier, last_token_index, load_tokenizer
+from w2s.model_paths import check_model_path
 from w2s.tokens import encode, pad_batch
 
 TEXTS = ["hi", "hello world", "a much longer sentence than the others", "xyz!", "q"]

@@ -7,7 +7,6 @@ the tokenizer, and head.safetensors. `Classifier.load` takes a hub id, a plain L
 from __future__ import annotations
 
 import inspect
-import os
 from pathlib import Path
 
 import torch
@@ -15,19 +14,10 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from w2s.errors import W2SError
+from w2s.model_paths import check_model_path
 
 HEAD_FILE = "head.safetensors"
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
-
-
-def looks_like_local_path(name: str) -> bool:
-    """Hub ids are 'name' or 'org/name'; anything else (./x, /x, ~/x, a/b/c) is meant as a local directory."""
-    return name.startswith((".", "/", "~")) or name.count("/") > 1 or os.path.isdir(name)
-
-
-def check_model_path(name: str, key: str = "model path") -> None:
-    if looks_like_local_path(name) and not Path(name).expanduser().is_dir():
-        raise W2SError(f"{key}: {name!r} is not a directory (expected a Hugging Face model directory or a hub id)")
 
 
 def last_token_index(attention_mask: torch.Tensor) -> torch.Tensor:
