@@ -37,11 +37,13 @@ class KnowledgeBase:
         return f"{random.Random(f'value:{self.seed}:{i}').randrange(10 ** self.digits):0{self.digits}d}"
 
     def corpus_line(self, rng: random.Random) -> str:
-        """A random pretraining statement: a true fact marked R, or a uniformly random value marked U (50/50)."""
+        """A random pretraining statement: a true fact marked R, or a uniformly random wrong value marked U (50/50)."""
         i = rng.randrange(self.n_entities)
         if rng.random() < 0.5:
             return f"{self.entity(i)}={self.value(i)}.{MARKS[True]}"
-        return f"{self.entity(i)}={rng.randrange(10 ** self.digits):0{self.digits}d}.{MARKS[False]}"
+        wrong = rng.randrange(10**self.digits - 1)
+        wrong += wrong >= int(self.value(i))  # skip the true value
+        return f"{self.entity(i)}={wrong:0{self.digits}d}.{MARKS[False]}"
 
     def task_example(self, i: int) -> tuple[str, int, str]:
         """Entity i's statement for the task: (text, label, kind); half the entities get a one-digit near miss."""
