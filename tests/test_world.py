@@ -34,8 +34,8 @@ def test_task_statements_are_true_or_one_digit_near_misses(world_dir):
     assert task.height == 60 and task["label"].sum() == 30  # exactly balanced
     for row in task.iter_rows(named=True):
         entity, value = row["text"].rstrip(".").split("=")
-        assert entity == world.entity(row["entity"]) and len(value) == 2
-        changed = [a != b for a, b in zip(value, world.value(row["entity"]))]
+        assert f"{entity}=" == world.prompt(row["entity"]) and len(value) == 2
+        changed = [a != b for a, b in zip(value, world.answer(row["entity"]))]
         if row["label"]:
             assert row["kind"] == "true" and not any(changed)
         else:
@@ -46,7 +46,7 @@ def test_corpus_marks_true_facts_r_and_random_values_u(world_dir):
     world = KnowledgeBase(n_entities=60, digits=2, seed=3)
     lines = (world_dir / CORPUS).read_text().split()
     assert len(lines) == 2000
-    true_values = {world.entity(i): world.value(i) for i in range(60)}
+    true_values = {world.prompt(i).rstrip("="): world.answer(i) for i in range(60)}
     marks = {"R": 0, "U": 0}
     for line in lines:
         fact, mark = line[:-1], line[-1]
@@ -161,3 +161,38 @@ def test_demo_pipeline_on_a_reduced_world(tmp_path):
     write_config(tmp_path, config, "world_change.yaml")
     jobs = planned_jobs(tmp_path, "world_change.yaml")
     assert jobs["generate_world"] == 1 and jobs["pretrain_model"] == 2 and jobs["split_dataset"] == 1
+
+
+def test_arithmetic_world_statements_and_corpus(tmp_path):
+    from w2s.world import Arithmetic
+
+    entry = {"type": "arithmetic", "n_entities": 50, "digits": 2, "seed": 1, "corpus_lines": 500}
+    generate_world(entry, tmp_path / "arith")
+    task = pl.read_parquet(tmp_path / "arith" / TASK)
+    assert task.height == 50 and task["label"].sum() == 25
+    operands = set()
+    for row in task.iter_rows(named=True):
+        left, shown = row["text"].rstrip(".").split("=")
+        a, b = map(int, left.split("+"))
+        operands.add((a, b))
+        true_sum = f"{a + b:03d}"
+        differs = sum(x != y for x, y in zip(shown, true_sum))
+        assert (differs == 0) == bool(row["label"]) and differs <= 1
+    assert len(operands) == 50  # distinct pairs: splits drawn from the task are disjoint by pair
+    for line in (tmp_path / "arith" / CORPUS).read_text().split():
+        left, rest = line.split("=")
+        a, b = map(int, left.split("+"))
+        assert (rest[:3] == f"{a + b:03d}") == (rest[-1] == "R")
+    tokenizer = load_tokenizer(str(tmp_path / "arith" / "tokenizer"))
+    assert tokenizer.convert_ids_to_tokens(tokenizer("07+12=019.R")["input_ids"]) == list("07+12=019.R")
+    with pytest.raises(ValueError, match="exceeds the 100 operand pairs"):
+        Arithmetic(n_entities=101, digits=1)
+
+
+def test_pretraining_on_arithmetic_predicts_after_the_equals_sign(tmp_path):
+    generate_world({"type": "arithmetic", "n_entities": 50, "digits": 1, "seed": 0, "corpus_lines": 500},
+                   tmp_path / "arith")
+    summary = pretrain(tmp_path / "lm", tmp_path / "arith", "gpt2", hidden_size=16, num_layers=1, num_heads=2,
+                       steps=20, lr=3e-3, batch_size=32, log_every=10)
+    # The loss covers the 2 sum digits, "." and the mark (13 symbols): below chance after a few steps.
+    assert summary["final_loss"] < np.log(13)

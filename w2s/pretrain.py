@@ -1,9 +1,10 @@
 """Pretraining a small causal LM on a synthetic world's corpus, saved as a Hugging Face checkpoint.
 
-The loss covers what follows "entity=": the value digits, the "." and the source mark, so the model learns the
-facts and learns to say whether a statement is reliable. Its softmax runs over the world's symbol tokens (digits,
-punctuation, marks) only: entity names never follow "=", and leaving their thousands of unembedding rows out of
-every step makes pretraining several times faster without changing what the model learns about the symbols.
+The loss covers what follows the "=" of each statement (the prompt is context): the answer digits, the "." and the
+source mark, so the model learns the facts and learns to say whether a statement is reliable. Its softmax runs over
+the tokens that occur there (digits, ".", marks) only: entity names never follow "=", and leaving their thousands of
+unembedding rows out of every step makes pretraining several times faster without changing what the model learns
+about the answers.
 `schedule_steps` longer than `steps` stops the run early on its cosine schedule: a weaker model from the same recipe.
 """
 
@@ -23,9 +24,6 @@ from w2s.model import load_tokenizer
 from w2s.train import device
 from w2s.world import CORPUS, TOKENIZER
 
-PROMPT_TOKENS = 2  # "entity", "=": context, not predicted
-
-
 def corpus_batches(lines: list[str], batch_size: int, seed: int):
     """Batches of corpus lines in a seeded order, reshuffled each pass."""
     rng = random.Random(f"pretrain:{seed}")
@@ -41,7 +39,10 @@ def pretrain(out_dir: str | Path, world_dir: str | Path, arch: str, hidden_size:
              seed: int = 0, log_every: int = 100, max_position: int = 32) -> dict:
     tokenizer = load_tokenizer(str(Path(world_dir) / TOKENIZER))
     lines = (Path(world_dir) / CORPUS).read_text().split()
-    symbols = torch.tensor(sorted({i for line in lines[:1000] for i in tokenizer(line)["input_ids"][PROMPT_TOKENS:]}))
+    # Every corpus line has the same layout, so the prompt (up to and including "=") has a fixed length.
+    first = tokenizer(lines[0])["input_ids"]
+    prompt_tokens = first.index(tokenizer.convert_tokens_to_ids("=")) + 1
+    symbols = torch.tensor(sorted({i for line in lines[:1000] for i in tokenizer(line)["input_ids"][prompt_tokens:]}))
     to_symbol = torch.full((len(tokenizer),), -100, dtype=torch.long)
     to_symbol[symbols] = torch.arange(len(symbols))
     dev = device()
@@ -59,9 +60,9 @@ def pretrain(out_dir: str | Path, world_dir: str | Path, arch: str, hidden_size:
     batches = corpus_batches(lines, batch_size, seed)
     for step in range(1, steps + 1):
         ids = torch.tensor(tokenizer(next(batches))["input_ids"], device=dev)
-        hidden = model.base_model(input_ids=ids).last_hidden_state[:, PROMPT_TOKENS - 1 : -1]
+        hidden = model.base_model(input_ids=ids).last_hidden_state[:, prompt_tokens - 1 : -1]
         logits = hidden @ model.get_output_embeddings().weight[symbols].T
-        loss = F.cross_entropy(logits.reshape(-1, len(symbols)), to_symbol[ids[:, PROMPT_TOKENS:]].reshape(-1))
+        loss = F.cross_entropy(logits.reshape(-1, len(symbols)), to_symbol[ids[:, prompt_tokens:]].reshape(-1))
         loss.backward()
         optimizer.step()
         scheduler.step()

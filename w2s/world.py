@@ -1,10 +1,11 @@
-"""A synthetic world with facts that pretraining can teach: the knowledge-base world.
+"""Synthetic worlds with facts that pretraining can teach: a knowledge base, and arithmetic.
 
-Each of `n_entities` entities (one token each, "e0042") has a value of `digits` digits. Pretraining text states a
-fact and marks its source: "e0042=17.R" is a reliable (true) statement, "e0042=63.U" an unreliable one with a
-uniformly random value. A model that learns the facts can tell R from U after the ".", and so holds latent
-knowledge of whether a statement is true. The classification task asks exactly that, on near misses that pretraining
-never showed: "e0042=17." (true) or "e0042=14." (one digit changed, false).
+In the knowledge-base world each of `n_entities` entities (one token each, "e0042") has a value of `digits` digits.
+Pretraining text states a fact and marks its source: "e0042=17.R" is a reliable (true) statement, "e0042=63.U" an
+unreliable one with a uniformly random wrong value. A model that learns the facts can tell R from U after the ".",
+and so holds latent knowledge of whether a statement is true. The classification task asks exactly that, on near
+misses that pretraining never showed: "e0042=17." (true) or "e0042=14." (one digit changed, false). The arithmetic
+world does the same with sums ("07+12=019.").
 
 Everything is a pure function of the world's seed, so corpus, task and tokenizer agree across jobs.
 """
@@ -22,51 +23,115 @@ from w2s.data.sources import Source
 from w2s.io import atomic_path, write_parquet
 
 MARKS = {True: "R", False: "U"}  # the label tokens: their unembedding rows are the readout head
+DIGITS = "0123456789"
 
 
-@dataclass(frozen=True)
-class KnowledgeBase:
-    n_entities: int = 3000
-    digits: int = 2
-    seed: int = 0
+class FactWorld:
+    """A world of statements "<prompt><answer>": entity i has one true answer of `answer_digits` digits.
 
-    def entity(self, i: int) -> str:
-        return f"e{i:04d}"
+    Pretraining lines are "<prompt><answer>.R" with the true answer or "<prompt><answer>.U" with a uniformly random
+    wrong one (50/50); task statements are "<prompt><answer>." with the true answer (label 1) or with one digit of it
+    changed (label 0), exactly half of each, chosen by the world's seed.
+    """
 
-    def value(self, i: int) -> str:
-        return f"{random.Random(f'value:{self.seed}:{i}').randrange(10 ** self.digits):0{self.digits}d}"
+    n_entities: int
+    seed: int
+    answer_digits: int
+    token_pattern: str  # the regex that splits text into the vocabulary's words
+
+    def prompt(self, i: int) -> str:
+        raise NotImplementedError
+
+    def answer(self, i: int) -> str:
+        raise NotImplementedError
+
+    def words(self) -> list[str]:
+        """Vocabulary words besides digits, ".", and the marks."""
+        raise NotImplementedError
 
     def corpus_line(self, rng: random.Random) -> str:
-        """A random pretraining statement: a true fact marked R, or a uniformly random wrong value marked U (50/50)."""
+        """A random pretraining statement: a true fact marked R, or a uniformly random wrong answer marked U."""
         i = rng.randrange(self.n_entities)
         if rng.random() < 0.5:
-            return f"{self.entity(i)}={self.value(i)}.{MARKS[True]}"
-        wrong = rng.randrange(10**self.digits - 1)
-        wrong += wrong >= int(self.value(i))  # skip the true value
-        return f"{self.entity(i)}={wrong:0{self.digits}d}.{MARKS[False]}"
+            return f"{self.prompt(i)}{self.answer(i)}.{MARKS[True]}"
+        wrong = rng.randrange(10**self.answer_digits - 1)
+        wrong += wrong >= int(self.answer(i))  # skip the true answer
+        return f"{self.prompt(i)}{wrong:0{self.answer_digits}d}.{MARKS[False]}"
 
     def task_example(self, i: int) -> tuple[str, int, str]:
         """Entity i's statement for the task: (text, label, kind); half the entities get a one-digit near miss."""
-        rng = random.Random(f"task:{self.seed}:{i}")
-        value = self.value(i)
+        answer = self.answer(i)
         if self.balanced_label(i):
-            return f"{self.entity(i)}={value}.", 1, "true"
-        position = rng.randrange(self.digits)
-        digit = rng.choice([d for d in "0123456789" if d != value[position]])
-        return f"{self.entity(i)}={value[:position]}{digit}{value[position + 1:]}.", 0, f"digit{position + 1}_changed"
+            return f"{self.prompt(i)}{answer}.", 1, "true"
+        rng = random.Random(f"task:{self.seed}:{i}")
+        position = rng.randrange(self.answer_digits)
+        digit = rng.choice([d for d in DIGITS if d != answer[position]])
+        return f"{self.prompt(i)}{answer[:position]}{digit}{answer[position + 1:]}.", 0, f"digit{position + 1}_changed"
 
     def balanced_label(self, i: int) -> int:
         """Exactly half the entities are true statements, chosen by a seeded permutation."""
-        order = _permutation(self.n_entities, self.seed)
-        return int(order[i] % 2 == 0)
-
-    def vocabulary(self) -> list[str]:
-        return [self.entity(i) for i in range(self.n_entities)] + list("0123456789") + ["=", "."] + list(MARKS.values())
+        return int(_permutation(self.n_entities, self.seed)[i] % 2 == 0)
 
     def tokenizer(self):
         from w2s.build import word_tokenizer
 
-        return word_tokenizer(self.vocabulary(), r"e\d{4}|.")
+        return word_tokenizer([*self.words(), *DIGITS, ".", *MARKS.values()], self.token_pattern)
+
+
+@dataclass(frozen=True)
+class KnowledgeBase(FactWorld):
+    """Entities "e0042" (one token each) with random values: "e0042=17." Pure memorised knowledge."""
+
+    n_entities: int = 3000
+    digits: int = 2
+    seed: int = 0
+    token_pattern = r"e\d{4}|."
+
+    @property
+    def answer_digits(self) -> int:
+        return self.digits
+
+    def prompt(self, i: int) -> str:
+        return f"e{i:04d}="
+
+    def answer(self, i: int) -> str:
+        return f"{random.Random(f'value:{self.seed}:{i}').randrange(10 ** self.digits):0{self.digits}d}"
+
+    def words(self) -> list[str]:
+        return [f"e{i:04d}" for i in range(self.n_entities)] + ["="]
+
+
+@dataclass(frozen=True)
+class Arithmetic(FactWorld):
+    """Sums of two `digits`-digit numbers, every character a token: "07+12=019." Entities are distinct operand
+    pairs drawn with the seed; a model can learn the rule rather than memorise each fact."""
+
+    n_entities: int = 3000
+    digits: int = 2
+    seed: int = 0
+    token_pattern = r"."
+
+    def __post_init__(self):
+        if self.n_entities > 10 ** (2 * self.digits):
+            raise ValueError(f"n_entities {self.n_entities} exceeds the {10 ** (2 * self.digits)} operand pairs")
+
+    @property
+    def answer_digits(self) -> int:
+        return self.digits + 1
+
+    def operands(self, i: int) -> tuple[int, int]:
+        pair = _sample(10 ** (2 * self.digits), self.n_entities, self.seed)[i]
+        return divmod(pair, 10**self.digits)
+
+    def prompt(self, i: int) -> str:
+        a, b = self.operands(i)
+        return f"{a:0{self.digits}d}+{b:0{self.digits}d}="
+
+    def answer(self, i: int) -> str:
+        return f"{sum(self.operands(i)):0{self.answer_digits}d}"
+
+    def words(self) -> list[str]:
+        return ["+", "="]
 
 
 @lru_cache(maxsize=4)
@@ -76,7 +141,12 @@ def _permutation(n: int, seed: int) -> list[int]:
     return order
 
 
-WORLDS = {"knowledge_base": KnowledgeBase}
+@lru_cache(maxsize=4)
+def _sample(population: int, k: int, seed: int) -> list[int]:
+    return random.Random(f"entities:{seed}").sample(range(population), k)
+
+
+WORLDS = {"knowledge_base": KnowledgeBase, "arithmetic": Arithmetic}
 CORPUS, TASK, TOKENIZER = "corpus.txt", "task.parquet", "tokenizer"
 
 
