@@ -1,9 +1,16 @@
-"""Batched inference: p(label = 1) for each tokenised example."""
+"""Batched inference: p(label = 1) for each tokenised example.
+
+Under a DeepSpeed launcher every process calls this with the same examples; each predicts its share and the shares
+are summed across processes, so the work is split rather than repeated.
+"""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
+import torch.distributed as dist
 
 from w2s.train import bf16_enabled, device, minibatch_logits
 
@@ -13,13 +20,20 @@ def predict_p1(model, ids: list[list[int]], pad_id: int, batch_size: int = 64, a
     """Probabilities in input order; batches are formed by length so little compute goes to padding."""
     dev = device()
     bf16 = bf16_enabled(autocast, dev)
+    rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
     was_training = model.training
     model.to(dev).eval()
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-    p1 = np.empty(len(ids), dtype=np.float64)
-    for first in range(0, len(order), batch_size):
-        index = order[first : first + batch_size]
-        logits = minibatch_logits(model, ids, index, pad_id, dev, bf16)
-        p1[index] = torch.softmax(logits.float(), dim=-1)[:, 1].cpu().numpy()
+    mine = order[rank::world]
+    p1 = torch.zeros(len(ids), dtype=torch.float64, device=dev)
+    # Every process runs the same number of forward passes (ZeRO-3 gathers weights collectively in each); one
+    # whose share has run out predicts a stand-in row and discards it.
+    for batch in range(math.ceil(math.ceil(len(ids) / world) / batch_size)):
+        index = mine[batch * batch_size : (batch + 1) * batch_size]
+        logits = minibatch_logits(model, ids, index or order[:1], pad_id, dev, bf16)
+        if index:
+            p1[index] = torch.softmax(logits.float(), dim=-1)[:, 1].double()
+    if world > 1:
+        dist.all_reduce(p1)  # each example was predicted by exactly one process; the others add 0
     model.train(was_training)
-    return p1
+    return p1.cpu().numpy()
