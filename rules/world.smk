@@ -15,7 +15,7 @@ rule generate_world:
 
 rule pretrain_model:
     input:
-        world=lambda w: grid.world_input(config, config["models"][w.model]["pretrain"]["world"]),
+        world=lambda w: grid.world_input(config["models"][w.model]["pretrain"]["world"]),
     output:
         directory(grid.PRETRAINED),
     params:

@@ -46,14 +46,14 @@ def base_model_inputs(config: dict, model: str) -> list[str]:
     return [source] if "build" in entry or "pretrain" in entry or os.path.isdir(source) else []
 
 
-def world_input(config: dict, world: str | None) -> list[str]:
+def world_input(world: str | None) -> list[str]:
     return [WORLD.format(world=world)] if world else []
 
 
 def dataset_inputs(config: dict, dataset: str) -> list[str]:
     """Files a dataset's split job reads: a world's task, for datasets of kind world."""
     entry = config["datasets"][dataset]
-    return world_input(config, entry.get("options", {}).get("world") if entry["kind"] == "world" else None)
+    return world_input(entry.get("options", {}).get("world") if entry["kind"] == "world" else None)
 
 
 def zero_shot_models(config: dict) -> list[str]:

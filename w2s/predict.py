@@ -6,13 +6,11 @@ are summed across processes, so the work is split rather than repeated.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 import torch.distributed as dist
 
-from w2s.train import bf16_enabled, device, minibatch_logits
+from w2s.train import bf16_enabled, device, minibatch_logits, rank_minibatches
 
 
 @torch.no_grad()
@@ -24,12 +22,10 @@ def predict_p1(model, ids: list[list[int]], pad_id: int, batch_size: int = 64, a
     was_training = model.training
     model.to(dev).eval()
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-    mine = order[rank::world]
     p1 = torch.zeros(len(ids), dtype=torch.float64, device=dev)
     # Every process runs the same number of forward passes (ZeRO-3 gathers weights collectively in each); one
     # whose share has run out predicts a stand-in row and discards it.
-    for batch in range(math.ceil(math.ceil(len(ids) / world) / batch_size)):
-        index = mine[batch * batch_size : (batch + 1) * batch_size]
+    for index in rank_minibatches(order, batch_size, rank, world):
         logits = minibatch_logits(model, ids, index or order[:1], pad_id, dev, bf16)
         if index:
             p1[index] = torch.softmax(logits.float(), dim=-1)[:, 1].double()

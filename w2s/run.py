@@ -117,20 +117,19 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
                            settings.autocast)
     if rank != 0:
         return None
+    return write_scored(table, out, info, n_train=len(train_ids), n_train_truncated=train_truncated,
+                        n_test_truncated=test_truncated, steps=summary["steps"],
+                        train_seconds=round(summary["train_seconds"], 2))
+
+
+def write_scored(table: pl.DataFrame, out: dict, info: dict, **extra) -> dict:
+    """Write a run's test predictions and its metrics.json (info, accuracy, AUROC, n, `extra`); return the metrics."""
     write_parquet(table, out["predictions"], {**info, "code_version": code_version()})
-    metrics = {
-        **info,
-        **classification_metrics(table["soft_label"].to_numpy(), test_labels),
-        "n_train": len(train_ids),
-        "n_train_truncated": train_truncated,
-        "n_test_truncated": test_truncated,
-        "steps": summary["steps"],
-        "train_seconds": round(summary["train_seconds"], 2),
-        "code_version": code_version(),
-    }
+    metrics = {**info, **classification_metrics(table["soft_label"].to_numpy(), table["label"].to_numpy()), **extra,
+               "code_version": code_version()}
     write_json(metrics, out["metrics"])
-    print(f"test accuracy {metrics['accuracy']:.4f}, AUROC {metrics['auroc']:.4f} on {metrics['n']} examples",
-          flush=True)
+    print(f"{info['role']} test accuracy {metrics['accuracy']:.4f}, AUROC {metrics['auroc']:.4f} on {metrics['n']} "
+          "examples", flush=True)
     return metrics
 
 
@@ -176,9 +175,4 @@ def zero_shot(params: dict, test_path, out: dict, info: dict, threads: int) -> d
                             params["label_tokens"])
     table, truncated = predictions(model, tokenizer, frame, model.max_tokens(params["max_length"]),
                                    params["predict_batch_size"], params["settings"]["autocast"])
-    write_parquet(table, out["predictions"], {**info, "code_version": code_version()})
-    metrics = {**info, **classification_metrics(table["soft_label"].to_numpy(), frame["label"].to_numpy()),
-               "n_test_truncated": truncated, "code_version": code_version()}
-    write_json(metrics, out["metrics"])
-    print(f"zero-shot accuracy {metrics['accuracy']:.4f}, AUROC {metrics['auroc']:.4f}", flush=True)
-    return metrics
+    return write_scored(table, out, info, n_test_truncated=truncated)
