@@ -1,5 +1,6 @@
 """Preemption: a training job killed with SIGKILL mid-run resumes from its saved state on the next run and ends
-with the same results as an uninterrupted run."""
+with the same results as an uninterrupted run: in one process, and under DeepSpeed with two processes (ZeRO-2 with
+the optimizer offloaded to the CPU, ZeRO-3)."""
 
 from __future__ import annotations
 
@@ -10,30 +11,36 @@ import subprocess
 import time
 
 import polars as pl
+import pytest
 
 from snakemake_helpers import REPO, SNAKEMAKE, snakemake, tiny_config, write_config
 
 CEILING = "results/ceiling/toy/seed0/strongling"
 
 
-def long_ceiling_config() -> dict:
+def long_ceiling_config(deepspeed: dict | None) -> dict:
     config = tiny_config()
     config["datasets"]["toy"].update(n_strong_train=512)
+    if deepspeed:
+        config["models"]["strongling"]["deepspeed"] = deepspeed
     config["training"].update(epochs=4, checkpoint_every=4, eval_every=0, log_every=8)  # 128 steps
     return config
 
 
-def test_killed_training_resumes_and_matches_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("deepspeed", [None, {"stage": 2, "processes_per_node": 2, "offload": True},
+                                       {"stage": 3, "processes_per_node": 2}], ids=["plain", "zero2x2-offload", "zero3x2"])
+def test_killed_training_resumes_and_matches_uninterrupted_run(tmp_path, deepspeed):
     reference, preempted = tmp_path / "reference", tmp_path / "preempted"
     for workdir in (reference, preempted):
         workdir.mkdir()
-        write_config(workdir, long_ceiling_config())
-    snakemake(reference, "--cores", "1", f"{CEILING}/metrics.json")
+        write_config(workdir, long_ceiling_config(deepspeed))
+    cores = "2" if deepspeed else "1"
+    snakemake(reference, "--cores", cores, f"{CEILING}/metrics.json")
 
     # Start the same run and kill Snakemake and its job (one process group, as a preempted node would) as soon as
     # the first resumable state is on disk.
     command = [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "-d", str(preempted), "--configfile",
-               str(preempted / "config.yaml"), "--cores", "1", f"{CEILING}/metrics.json"]
+               str(preempted / "config.yaml"), "--cores", cores, f"{CEILING}/metrics.json"]
     process = subprocess.Popen(command, cwd=preempted, start_new_session=True, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     latest = preempted / CEILING / "resume/latest"
@@ -46,7 +53,7 @@ def test_killed_training_resumes_and_matches_uninterrupted_run(tmp_path):
     assert not (preempted / CEILING / "metrics.json").exists()
 
     snakemake(preempted, "--unlock")
-    snakemake(preempted, "--cores", "1", "--rerun-incomplete", f"{CEILING}/metrics.json")
+    snakemake(preempted, "--cores", cores, "--rerun-incomplete", f"{CEILING}/metrics.json")
     log = (preempted / "logs/ceiling/toy/seed0/strongling.log").read_text()
     resumed_at = int(log.split("resumed from step ", 1)[1].split()[0])
     assert 0 < resumed_at < 128

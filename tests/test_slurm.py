@@ -86,7 +86,7 @@ def test_requeued_training_job_resumes_where_it_stopped(slurm_cluster, tmp_path)
     reference, on_slurm = tmp_path / "reference", tmp_path / "slurm"
     for workdir in (reference, on_slurm):
         workdir.mkdir()
-        config = long_ceiling_config()
+        config = long_ceiling_config(None)
         config["training"]["epochs"] = 8  # 256 steps: time to requeue the job while it trains
         for entry in config["models"].values():
             entry["resources"] = {"runtime": 7, "mem_mb": 1500}

@@ -8,6 +8,7 @@ single-process path. Checkpoints are consolidated into the plain format (`Classi
 from __future__ import annotations
 
 import os
+import warnings
 from contextlib import contextmanager
 
 import torch
@@ -20,6 +21,8 @@ def init_distributed() -> None:
     """Join the process group a launcher (torchrun, or srun + torchrun) describes in the environment."""
     import deepspeed
 
+    # DeepSpeed calls these collectives under their old names, once per step: keep the job logs readable.
+    warnings.filterwarnings("ignore", r"`torch\.distributed\.\w+` is deprecated", FutureWarning)
     if not dist.is_initialized():
         deepspeed.init_distributed(dist_backend="nccl" if torch.cuda.is_available() else "gloo")
     if torch.cuda.is_available():
@@ -44,7 +47,7 @@ def deepspeed_config(settings: TrainSettings, stage: int, offload: bool) -> dict
 
 
 class DeepSpeedEngine:
-    """Same face as `LocalEngine`: call, backward, step, gather, lr."""
+    """Same face as `LocalEngine`: call, backward, step, gather, lr, and the resumable state."""
 
     def __init__(self, model: torch.nn.Module, settings: TrainSettings, total_steps: int, stage: int = 2,
                  offload: bool = False):
@@ -54,7 +57,7 @@ class DeepSpeedEngine:
         self.engine, _, _, self.scheduler = deepspeed.initialize(
             model=model, optimizer=optimizer, lr_scheduler=scheduler,
             config=deepspeed_config(settings, stage, offload))
-        self.module = self.engine.module
+        self.module, self.stage = self.engine.module, stage
         self.rank, self.world = dist.get_rank(), dist.get_world_size()
 
     @classmethod
@@ -83,11 +86,38 @@ class DeepSpeedEngine:
     def lr(self) -> float:
         return self.scheduler.get_last_lr()[0]
 
+    def model_state(self) -> dict | None:
+        """The full weights, on rank 0 (None elsewhere). They double as ZeRO's fp32 master weights, which equal
+        the module's in fp32 training, so a resumed run rebuilds both by loading them before the engine starts."""
+        with consolidated(self.module, self.stage):
+            if self.rank == 0:
+                return {k: v.detach().cpu().clone() for k, v in self.module.state_dict().items()}
+        return None
+
     def state_dict(self) -> dict:
-        raise NotImplementedError("resumable states of DeepSpeed runs are not supported yet")
+        """This process's share: its partition of the Adam moments (as the torch optimizer ZeRO steps holds them)
+        and the schedule. A state resumes only with the same process count (the run fingerprint checks that)."""
+        with partitioned_optimizer(self.engine.optimizer) as optimizer:
+            return {"optimizer": optimizer.state_dict(), "scheduler": self.scheduler.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
-        raise NotImplementedError("resumable states of DeepSpeed runs are not supported yet")
+        with partitioned_optimizer(self.engine.optimizer) as optimizer:
+            optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+
+
+@contextmanager
+def partitioned_optimizer(zero_optimizer):
+    """The torch optimizer ZeRO steps, holding this process's fp32 partitions. ZeRO-3 hands it the partitions only
+    while stepping; like DeepSpeed's own checkpointing, attach them while the state is read or written."""
+    attach = getattr(zero_optimizer, "_set_fp32_optimizer_param_groups", None)  # ZeRO-3 only
+    if attach:
+        attach()
+    try:
+        yield zero_optimizer.optimizer
+    finally:
+        if attach:
+            zero_optimizer._clear_fp32_optimizer_param_groups()
 
 
 @contextmanager

@@ -7,8 +7,10 @@ asked for one task per node): `srun` starts one torchrun per node and they meet 
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -38,12 +40,24 @@ def launch_command(spec_path: str | Path, nodes: int, processes_per_node: int, e
             f"--rdzv_id={env['SLURM_JOB_ID']}", *worker]
 
 
+def die_with_parent() -> None:
+    """Have the kernel kill this process when its parent dies (Linux). torchrun starts its workers in sessions of
+    their own, so a job killed with SIGKILL (Ctrl-C twice, the OOM killer, a local preemption) would otherwise
+    leave workers training on and writing into a run that a rerun is already redoing."""
+    if sys.platform != "linux":
+        return
+    parent = os.getppid()
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def run_distributed(spec: dict, spec_path: str | Path, nodes: int, processes_per_node: int) -> None:
     """Write the spec, start the launcher, and fail like the slowest worker if any worker fails."""
     Path(spec_path).write_text(json.dumps(spec))
     command = launch_command(spec_path, nodes, processes_per_node)
     print("launching:", " ".join(command), flush=True)
-    result = subprocess.run(command)
+    result = subprocess.run(command, preexec_fn=die_with_parent)
     Path(spec_path).unlink(missing_ok=True)
     if result.returncode:
         raise W2SError(f"the DeepSpeed launcher exited with status {result.returncode}; see the worker output above")
@@ -52,4 +66,5 @@ def run_distributed(spec: dict, spec_path: str | Path, nodes: int, processes_per
 if __name__ == "__main__":  # one worker process of the launcher
     from w2s.run import finetune
 
+    die_with_parent()
     finetune(**json.loads(Path(sys.argv[1]).read_text()))

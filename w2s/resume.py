@@ -1,16 +1,20 @@
 """Resumable training state on disk: safetensors for every tensor, JSON for the rest (no pickle).
 
-A state lives in `<dir>/step<N>/` (tensors.safetensors + state.json); `<dir>/latest` names the newest complete one
-and is replaced atomically, so a job killed while saving leaves the previous state usable.
+A state lives in `<dir>/step<N>/`: the run's shared part (weights, step, history: `shared.*`, written by rank 0)
+and each process's own part (optimizer partition, schedule, RNG: `rank<r>.*`). `<dir>/latest` names the newest
+complete state and is replaced atomically, so a job killed while saving leaves the previous state usable. With
+several processes every one calls `save_state`; they meet at barriers, so `latest` moves only once all have written.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 from safetensors.torch import load_file, save_file
 
 from w2s.io import atomic_path
@@ -40,27 +44,59 @@ def unflatten(obj, tensors: dict):
     return obj
 
 
-def save_state(directory: str | Path, step: int, state: dict) -> None:
-    directory = Path(directory)
+def write_part(folder: Path, name: str, obj: dict) -> None:
     tensors: dict[str, torch.Tensor] = {}
-    structure = flatten(state, tensors)
-    shutil.rmtree(directory / f"step{step}", ignore_errors=True)  # a leftover of a run killed after this step
-    with atomic_path(directory / f"step{step}") as tmp:
-        tmp.mkdir()
-        save_file(tensors, tmp / "tensors.safetensors")
-        (tmp / "state.json").write_text(json.dumps(structure))
-    with atomic_path(directory / "latest") as tmp:
-        tmp.write_text(f"step{step}\n")
-    for old in directory.glob("step*"):
-        if old.name != f"step{step}":
-            shutil.rmtree(old, ignore_errors=True)
+    structure = flatten(obj, tensors)
+    save_file(tensors, folder / f"{name}.safetensors")
+    (folder / f"{name}.json").write_text(json.dumps(structure))
 
 
-def load_state(directory: str | Path) -> dict | None:
-    """The newest complete state in `directory`, or None."""
+def read_part(folder: Path, name: str) -> dict:
+    return unflatten(json.loads((folder / f"{name}.json").read_text()), load_file(folder / f"{name}.safetensors"))
+
+
+def barrier() -> None:
+    if dist.is_initialized():
+        dist.barrier()
+
+
+def save_state(directory: str | Path, step: int, shared: dict | None, own: dict, rank: int = 0) -> None:
+    """Save the state after `step`: `shared` from rank 0 (None elsewhere), `own` from every process."""
+    directory = Path(directory)
+    partial = directory / f"step{step}.partial"
+    if rank == 0:
+        shutil.rmtree(partial, ignore_errors=True)  # a leftover of a run killed while saving this step
+        partial.mkdir(parents=True)
+    barrier()
+    write_part(partial, f"rank{rank}", own)
+    if rank == 0:
+        write_part(partial, "shared", shared)
+    barrier()
+    if rank == 0:
+        shutil.rmtree(directory / f"step{step}", ignore_errors=True)  # a leftover of a run killed after this step
+        os.replace(partial, directory / f"step{step}")
+        with atomic_path(directory / "latest") as tmp:
+            tmp.write_text(f"step{step}\n")
+        for old in directory.glob("step*"):
+            if old.name != f"step{step}":
+                shutil.rmtree(old, ignore_errors=True)
+    barrier()
+
+
+def load_state(directory: str | Path, rank: int = 0) -> tuple[dict, dict | None] | None:
+    """The newest complete state in `directory` as (shared part, this process's part), or None. The process's part
+    is None when the state was saved by fewer processes; the caller sees that from the shared part's `world`."""
     latest = Path(directory) / "latest"
     if not latest.exists():
         return None
     folder = Path(directory) / latest.read_text().strip()
-    tensors = load_file(folder / "tensors.safetensors")
-    return unflatten(json.loads((folder / "state.json").read_text()), tensors)
+    own = read_part(folder, f"rank{rank}") if (folder / f"rank{rank}.json").exists() else None
+    return read_part(folder, "shared"), own
+
+
+def remove_state(directory: str | Path, rank: int = 0) -> None:
+    """Delete the folder once every process is done with it."""
+    barrier()
+    if rank == 0:
+        shutil.rmtree(directory, ignore_errors=True)
+    barrier()

@@ -99,13 +99,8 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     # Resumable state lives beside the outputs (Snakemake removes a failed job's outputs, not this folder); the
     # fingerprint ties it to this run's data and settings so a changed run never resumes a stale state.
     fingerprint = run_fingerprint(params, loss_entry, target_column, train_path)
-    if zero:
-        make_engine, resume_dir = DeepSpeedEngine.factory(zero["stage"], zero["offload"]), None
-        if settings.checkpoint_every and rank == 0:
-            print("note: DeepSpeed runs do not save resumable states yet; a killed run restarts from step 0",
-                  flush=True)
-    else:
-        make_engine, resume_dir = LocalEngine, Path(out["metrics"]).parent / "resume"
+    make_engine = DeepSpeedEngine.factory(zero["stage"], zero["offload"]) if zero else LocalEngine
+    resume_dir = Path(out["metrics"]).parent / "resume"
     summary = train(model, train_ids, targets, make_loss(loss_name, loss_entry), settings, tokenizer.pad_token_id,
                     evaluate, out["trajectory"] if rank == 0 else None, resume_dir, fingerprint, make_engine)
 

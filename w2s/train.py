@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import random
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +18,10 @@ from typing import Callable
 
 import numpy as np
 import torch
+import torch.distributed as dist
 
 from w2s.losses import LossContext
-from w2s.resume import load_state, save_state
+from w2s.resume import load_state, remove_state, save_state
 from w2s.tokens import pad_batch
 
 
@@ -100,12 +100,13 @@ class LocalEngine:
     def lr(self) -> float:
         return self.scheduler.get_last_lr()[0]
 
+    def model_state(self) -> dict:
+        return self.module.state_dict()
+
     def state_dict(self) -> dict:
-        return {"model": self.module.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict()}
+        return {"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
-        self.module.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
 
@@ -165,20 +166,27 @@ def train(
     model.to(dev).train()
     steps_per_epoch = math.ceil(len(ids) / settings.batch_size)
     total = steps_per_epoch * settings.epochs
-    engine = make_engine(model, settings, total)
-    targets = targets.float().to(dev)
+    rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
     history: list[dict] = []
     step = 0
-    saved = load_state(resume_dir) if resume_dir else None
-    if saved and saved["fingerprint"] != fingerprint:
-        print(f"discarding the resumable state in {resume_dir}: it belongs to other inputs or settings", flush=True)
-        shutil.rmtree(resume_dir)
+    saved = load_state(resume_dir, rank) if resume_dir else None
+    if saved and (saved[0]["fingerprint"], saved[0]["world"]) != (fingerprint, world):
+        if rank == 0:
+            print(f"discarding the resumable state in {resume_dir}: it belongs to other inputs, settings or "
+                  "process count", flush=True)
+        remove_state(resume_dir, rank)
         saved = None
     if saved:
-        engine.load_state_dict(saved["engine"])
-        set_rng_state(saved["rng"])
-        step, history = saved["step"], saved["history"]
+        shared, own = saved
+        model.load_state_dict(shared["model"])  # before the engine: DeepSpeed partitions the weights it is given
+        engine = make_engine(model, settings, total)
+        engine.load_state_dict(own["engine"])
+        set_rng_state(own["rng"])
+        step, history = shared["step"], shared["history"]
         print(f"resumed from step {step} of {total} ({resume_dir})", flush=True)
+    else:
+        engine = make_engine(model, settings, total)
+    targets = targets.float().to(dev)
     trajectory = None
     if trajectory_path:
         Path(trajectory_path).parent.mkdir(parents=True, exist_ok=True)
@@ -213,8 +221,10 @@ def train(
                 entry.update(run_eval(model, evaluate))
             record(entry)
         if resume_dir and settings.checkpoint_every and step % settings.checkpoint_every == 0 and step < total:
-            save_state(resume_dir, step, {"fingerprint": fingerprint, "step": step, "history": history,
-                                          "rng": rng_state(), "engine": engine.state_dict()})
+            weights = engine.model_state()  # on rank 0; under ZeRO-3 every rank takes part in gathering them
+            shared = {"fingerprint": fingerprint, "world": world, "step": step, "history": history, "model": weights}
+            save_state(resume_dir, step, shared if rank == 0 else None,
+                       {"rng": rng_state(), "engine": engine.state_dict()}, rank)
     seconds = time.perf_counter() - start
     final = run_eval(model, evaluate) if evaluate else {}
     if final:
@@ -222,7 +232,7 @@ def train(
     if trajectory:
         trajectory.close()
     if resume_dir:
-        shutil.rmtree(resume_dir, ignore_errors=True)
+        remove_state(resume_dir, rank)
     trained = (step - first_step) * settings.batch_size
     return {"steps": step, "train_seconds": seconds, "samples_per_s": trained / seconds if seconds else 0.0, **final}
 
