@@ -19,7 +19,7 @@ rule label_strong_train:
     conda:
         "../envs/w2s.yaml"
     script:
-        "../scripts/label_strong_train.py"
+        "../scripts/predict_shard.py"
 
 
 # Concatenating shards is quick: it runs where Snakemake runs, not as a cluster job.

@@ -4,14 +4,13 @@ rule train_ceiling:
         test=grid.DATA.replace("{split}", "test"),
         base=lambda w: grid.base_model_inputs(config, w.model),
     output:
-        **grid.run_outputs(grid.CEILING),
+        **grid.run_outputs(config, grid.CEILING),
     params:
         training=lambda w: grid.training_params(config, w.model, w.seed),
         target_column="label",
         loss_name="xent",
         loss={"type": "xent"},
-        info=lambda w: {"dataset": w.dataset, "seed": int(w.seed), "role": "ceiling", "model": w.model,
-                        "weak": None, "loss": None},
+        info=lambda w: grid.run_info("ceiling", w),
     threads: lambda w: config["models"][w.model]["threads"]
     resources:
         **cluster.rule_resources(config, "train_ceiling"),
@@ -31,14 +30,13 @@ rule train_student:
         test=grid.DATA.replace("{split}", "test"),
         base=lambda w: grid.base_model_inputs(config, w.model),
     output:
-        **grid.run_outputs(grid.STUDENT),
+        **grid.run_outputs(config, grid.STUDENT),
     params:
         training=lambda w: grid.training_params(config, w.model, w.seed),
         target_column="soft_label",
         loss_name=lambda w: w.loss,
         loss=lambda w: config["losses"][w.loss],
-        info=lambda w: {"dataset": w.dataset, "seed": int(w.seed), "role": "student", "model": w.model,
-                        "weak": w.weak, "loss": w.loss},
+        info=lambda w: grid.run_info("student", w),
     threads: lambda w: config["models"][w.model]["threads"]
     resources:
         **cluster.rule_resources(config, "train_student"),

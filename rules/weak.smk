@@ -4,14 +4,13 @@ rule train_weak:
         test=grid.DATA.replace("{split}", "test"),
         base=lambda w: grid.base_model_inputs(config, w.model),
     output:
-        **grid.run_outputs(grid.WEAK),
+        **grid.run_outputs(config, grid.WEAK),
     params:
         training=lambda w: grid.training_params(config, w.model, w.seed),
         target_column="label",
         loss_name="xent",
         loss={"type": "xent"},
-        info=lambda w: {"dataset": w.dataset, "seed": int(w.seed), "role": "weak", "model": w.model,
-                        "weak": None, "loss": None},
+        info=lambda w: grid.run_info("weak", w),
     threads: lambda w: config["models"][w.model]["threads"]
     resources:
         **cluster.rule_resources(config, "train_weak"),

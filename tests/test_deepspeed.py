@@ -35,7 +35,8 @@ def run(task, name: str, deepspeed: dict | None) -> dict:
     folder = root / name
     folder.mkdir()
     out = {"checkpoint": str(folder / "checkpoint"), "metrics": str(folder / "metrics.json"),
-           "predictions": str(folder / "predictions.parquet"), "trajectory": str(folder / "trajectory.jsonl")}
+           "predictions": str(folder / "predictions.parquet"), "trajectory": str(folder / "trajectory.jsonl"),
+           "training": str(folder / "training.json")}
     params = {"source": str(base), "dtype": "float32", "head_init": "zero", "trust_remote_code": False,
               "max_length": 48, "predict_batch_size": 16, "deepspeed": deepspeed,
               # batch 12 over 44 examples: the last batch of each epoch is short (8), minibatches uneven

@@ -109,6 +109,33 @@ def test_sharded_labelling_gives_the_same_labels(finished, tmp_path):
     shutil.rmtree(tmp_path / "results")
 
 
+def test_sharded_test_predictions_match_the_training_jobs(finished, tmp_path):
+    """Three prediction jobs per run over row ranges of the test split, merged and scored, give the predictions and
+    metrics that the training jobs write when they predict themselves, row for row. Soft labels agree to float32
+    rounding only: a shard's batches pad to other lengths than the whole split's."""
+    config = tiny_config(labelling={"test_shards": 3})
+    # Switching a finished grid to sharded test predictions redoes the predictions, not the training.
+    write_config(finished, config, "test_shards.yaml")
+    assert planned_jobs(finished, "test_shards.yaml") == {
+        "predict_weak_test": 3, "predict_ceiling_test": 3, "predict_student_test": 6, "score_weak_run": 1,
+        "score_ceiling_run": 1, "score_student_run": 2, "summarize_runs": 1, "plot_results": 1, "all": 1}
+    write_config(tmp_path, config)
+    runs = ("weak/toy/seed0/weakling", "ceiling/toy/seed0/strongling", "student/toy/seed0/weakling/strongling/logconf")
+    snakemake(tmp_path, "--cores", "2", *(f"results/{run}/metrics.json" for run in runs))
+    for run in runs:
+        sharded = pl.read_parquet(tmp_path / f"results/{run}/test_predictions.parquet")
+        whole = pl.read_parquet(finished / f"results/{run}/test_predictions.parquet")
+        assert sharded.drop("soft_label").equals(whole.drop("soft_label"))
+        assert (sharded["soft_label"] - whole["soft_label"]).abs().max() < 1e-6
+        got, expected = (json.loads((root / f"results/{run}/metrics.json").read_text()) for root in (tmp_path, finished))
+        assert got.keys() == expected.keys()
+        exact = ("accuracy", "n", "steps", "n_train", "n_train_truncated", "n_test_truncated", "role", "loss")
+        assert {k: got[k] for k in exact} == {k: expected[k] for k in exact}
+        assert abs(got["auroc"] - expected["auroc"]) < 1e-6
+        assert not (tmp_path / f"results/{run}/test_predictions.shards").exists()  # temporary, gone once merged
+    shutil.rmtree(tmp_path / "results")
+
+
 def test_progress_settings_rerun_nothing(finished):
     """log_every and checkpoint_every change how a run reports and saves progress, not its result."""
     config = tiny_config()

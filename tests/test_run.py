@@ -42,7 +42,8 @@ def training_params(source, seed=0, **settings):
 
 def outputs(root):
     return {"checkpoint": str(root / "checkpoint"), "metrics": str(root / "metrics.json"),
-            "predictions": str(root / "test_predictions.parquet"), "trajectory": str(root / "trajectory.jsonl")}
+            "predictions": str(root / "test_predictions.parquet"), "trajectory": str(root / "trajectory.jsonl"),
+            "training": str(root / "training.json")}
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +84,7 @@ def test_finetune_outputs(weak_run, data):
     out, info, metrics = weak_run
     _, frames = data
     test = frames["test"]
-    for key in ("metrics", "predictions", "trajectory"):
+    for key in ("metrics", "predictions", "trajectory", "training"):
         assert Path(out[key]).is_file(), key
     checkpoint = Path(out["checkpoint"])
     assert {"model.safetensors", "head.safetensors", "config.json", "tokenizer.json"} <= {
@@ -107,6 +108,8 @@ def test_finetune_outputs(weak_run, data):
     assert written["n_test_truncated"] == n_longer(test) >= 4
     assert written["steps"] == 4 * math.ceil(32 / 8)
     assert written["code_version"] == code_version()
+    training = json.loads(Path(out["training"]).read_text())  # what a sharded prediction's scoring job reads
+    assert training == {k: written[k] for k in ("n_train", "n_train_truncated", "steps", "train_seconds")}
 
     meta = pl.read_parquet_metadata(out["predictions"])
     assert meta["dataset"] == "toy" and meta["role"] == "weak" and meta["seed"] == "0"

@@ -24,6 +24,10 @@ STAGE_RESOURCES = {
         "runtime": 60,  # one forward pass over the strong_train split
         "mem_mb": 8000,  # the same model as its train_weak job
     },
+    "predict_test": {
+        "runtime": 60,  # one forward pass over a shard of the test split
+        "mem_mb": 8000,  # the same model as its training job
+    },
     "score_zero_shot": {
         "runtime": 60,  # one forward pass over the test split
         "mem_mb": 8000,  # the same model as its train_weak job
@@ -52,8 +56,8 @@ STAGE_RESOURCES["train_ceiling"] = STAGE_RESOURCES["train_student"] = STAGE_RESO
 
 # Rules whose jobs run a model on its accelerators: they get the model's GPUs and nodes. build_base_model only
 # writes a random initialisation, on the CPU, so it gets the model's CPUs, memory and site settings, not its GPUs.
-ACCELERATED_STAGES = ("train_weak", "train_ceiling", "train_student", "label_strong_train", "score_zero_shot",
-                      "pretrain_model")
+ACCELERATED_STAGES = ("train_weak", "train_ceiling", "train_student", "label_strong_train", "predict_test",
+                      "score_zero_shot", "pretrain_model")
 MODEL_STAGES = (*ACCELERATED_STAGES, "build_base_model")
 
 # A model entry's resources.<key> -> the resource name snakemake-executor-plugin-slurm turns into an sbatch option.

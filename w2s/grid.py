@@ -21,22 +21,45 @@ STUDENT = "results/student/{dataset}/seed{seed}/{weak}/{model}/{loss}"
 ZERO_SHOT = "results/zero_shot/{dataset}/seed{seed}/{model}"
 WEAK_CHECKPOINT = f"{WEAK}/checkpoint"
 LABEL_SHARD = "results/labels/{dataset}/seed{seed}/{model}.shards/{shard}-of-{shards}.parquet"
+TEST_SHARD = "{run}/test_predictions.shards/{{shard}}-of-{{shards}}.parquet"  # {run}: a run folder pattern
 SUMMARY = "results/summary/{table}.{ext}"
 ACCURACY_PLOT = "results/plots/accuracy_{dataset}.png"
 PGR_PLOT = "results/plots/pgr_{loss}.png"
 SUMMARY_TABLES = ("runs", "aggregate", "overall")
 
 
-def run_outputs(run: str) -> dict:
-    """The files every finetuning run writes into its folder `run` (a pattern such as WEAK)."""
+RUNS = {"weak": WEAK, "ceiling": CEILING, "student": STUDENT}
+
+
+def test_shards(config: dict) -> int:
+    return config["labelling"]["test_shards"]
+
+
+def scored_outputs(run: str) -> dict:
+    """A finetuning run's test predictions and metrics, in its folder `run` (a pattern such as WEAK)."""
+    return {"metrics": f"{run}/metrics.json", "predictions": f"{run}/test_predictions.parquet"}
+
+
+def run_outputs(config: dict, run: str) -> dict:
+    """The files a training job writes into its run folder `run`: with test_shards > 1 the scored outputs come
+    from the shard jobs instead (`scored_outputs`)."""
     from snakemake.io import directory
 
-    return {
-        "checkpoint": directory(f"{run}/checkpoint"),
-        "metrics": f"{run}/metrics.json",
-        "predictions": f"{run}/test_predictions.parquet",
-        "trajectory": f"{run}/trajectory.jsonl",
-    }
+    outputs = {"checkpoint": directory(f"{run}/checkpoint"), "trajectory": f"{run}/trajectory.jsonl",
+               "training": f"{run}/training.json"}
+    return outputs if test_shards(config) > 1 else {**outputs, **scored_outputs(run)}
+
+
+def test_shard_files(config: dict, run: str, wildcards) -> list[str]:
+    shards = test_shards(config)
+    return [TEST_SHARD.format(run=run).format(**dict(wildcards.items()), shard=shard, shards=shards)
+            for shard in range(shards)]
+
+
+def run_info(role: str, wildcards) -> dict:
+    """What a run's metrics and predictions record about it."""
+    return {"dataset": wildcards.dataset, "seed": int(wildcards.seed), "role": role, "model": wildcards.model,
+            "weak": wildcards.get("weak"), "loss": wildcards.get("loss")}
 
 
 def base_model_inputs(config: dict, model: str) -> list[str]:

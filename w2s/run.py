@@ -1,5 +1,5 @@
-"""The jobs behind the rules: finetune a model on a split, label a split with a trained model (in shards, merged),
-and score a model's zero-shot answer.
+"""The jobs behind the rules: finetune a model on a split, predict a split with a trained model (in shards,
+merged: the weak labels, and test predictions when they are sharded), and score a model's zero-shot answer.
 
 All write predictions in one format (PREDICTION_COLUMNS), so that the weak labels and every run's test predictions
 can be inspected the same way.
@@ -17,7 +17,7 @@ import torch
 
 from w2s.distributed import DeepSpeedEngine, consolidated, init_distributed
 from w2s.errors import W2SError
-from w2s.io import atomic_path, write_json, write_parquet
+from w2s.io import atomic_path, read_json, write_json, write_parquet
 from w2s.launch import run_distributed
 from w2s.losses import make_loss
 from w2s.metrics import classification_metrics
@@ -38,17 +38,20 @@ def read_split(path: str | Path, target_column: str) -> pl.DataFrame:
     return frame
 
 
-def predictions(model, tokenizer, frame: pl.DataFrame, max_length: int, batch_size: int, autocast: str):
-    """The prediction table for `frame` and the number of its texts that were truncated."""
-    ids, truncated = encode(frame["text"].to_list(), tokenizer, max_length)
-    p1 = predict_p1(model, ids, tokenizer.pad_token_id, batch_size, autocast)
+def prediction_table(frame: pl.DataFrame, p1: np.ndarray) -> pl.DataFrame:
+    """The predictions file's rows: `frame`'s examples with their p(label = 1) and what follows from it."""
     hard = (p1 > 0.5).astype(np.int8)
-    table = pl.DataFrame({
+    return pl.DataFrame({
         "id": frame["id"], "text": frame["text"], "label": frame["label"].cast(pl.Int8),
         "soft_label": p1, "hard_label": hard, "correct": hard == frame["label"].to_numpy(),
         "group": frame["group"] if "group" in frame.columns else ["all"] * len(frame),
     })
-    return table, truncated
+
+
+def predictions(model, tokenizer, frame: pl.DataFrame, max_length: int, batch_size: int, autocast: str):
+    """The prediction table for `frame` and the number of its texts that were truncated."""
+    ids, truncated = encode(frame["text"].to_list(), tokenizer, max_length)
+    return prediction_table(frame, predict_p1(model, ids, tokenizer.pad_token_id, batch_size, autocast)), truncated
 
 
 def run_fingerprint(params: dict, loss_entry: dict, target_column: str, train_path) -> str:
@@ -61,7 +64,7 @@ def finetune_job(**job) -> None:
     """A training rule's job: in this process, or under a DeepSpeed launcher when the model entry asks for it."""
     launch = job["params"].get("deepspeed")
     if launch:
-        spec_path = Path(job["out"]["metrics"]).parent / "launch.json"
+        spec_path = Path(job["out"]["training"]).parent / "launch.json"
         run_distributed(job, spec_path, launch["nodes"], launch["processes_per_node"])
     else:
         finetune(**job)
@@ -69,7 +72,8 @@ def finetune_job(**job) -> None:
 
 def finetune(params: dict, train_path, target_column: str, test_path, loss_name: str, loss_entry: dict,
              out: dict, info: dict, threads: int) -> dict | None:
-    """Train one run and write its checkpoint, test predictions, metrics and trajectory to the paths in `out`.
+    """Train one run and write its checkpoint, trajectory and training summary to the paths in `out`, and its test
+    predictions and metrics where `out` names them (else separate jobs predict the test split in shards).
 
     Under DeepSpeed every process runs this (each forward pass may need all of them); only rank 0 writes.
     """
@@ -90,31 +94,37 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     print(f"{len(train_ids)} training examples ({train_truncated} truncated to {max_length} tokens), "
           f"{len(test_ids)} test examples ({test_truncated} truncated)", flush=True)
     test_labels = test_frame["label"].to_numpy()
+    predict_here = "predictions" in out
+    latest = {}
 
     def evaluate(m) -> dict:
-        p1 = predict_p1(m, test_ids, tokenizer.pad_token_id, params["predict_batch_size"], settings.autocast)
-        return {f"test_{k}": v for k, v in classification_metrics(p1, test_labels).items() if k != "n"}
+        latest["p1"] = predict_p1(m, test_ids, tokenizer.pad_token_id, params["predict_batch_size"], settings.autocast)
+        return {f"test_{k}": v for k, v in classification_metrics(latest["p1"], test_labels).items() if k != "n"}
 
     targets = torch.tensor(train_frame[target_column].cast(pl.Float32).to_numpy())
     # Resumable state lives beside the outputs (Snakemake removes a failed job's outputs, not this folder); the
     # fingerprint ties it to this run's data and settings so a changed run never resumes a stale state.
     fingerprint = run_fingerprint(params, loss_entry, target_column, train_path)
     make_engine = DeepSpeedEngine.factory(zero["stage"], zero["offload"]) if zero else LocalEngine
-    resume_dir = Path(out["metrics"]).parent / "resume"
+    resume_dir = Path(out["training"]).parent / "resume"
     summary = train(model, train_ids, targets, make_loss(loss_name, loss_entry), settings, tokenizer.pad_token_id,
-                    evaluate, out["trajectory"] if rank == 0 else None, resume_dir, fingerprint, make_engine)
+                    evaluate, out["trajectory"] if rank == 0 else None, resume_dir, fingerprint, make_engine,
+                    evaluate_at_end=predict_here)
 
     with consolidated(model, zero["stage"] if zero else 0):
         if rank == 0:
             with atomic_path(out["checkpoint"]) as tmp:
                 model.save(tmp, tokenizer)
-    table, _ = predictions(model, tokenizer, test_frame, max_length, params["predict_batch_size"],
-                           settings.autocast)
     if rank != 0:
         return None
-    return write_scored(table, out, info, n_train=len(train_ids), n_train_truncated=train_truncated,
-                        n_test_truncated=test_truncated, steps=summary["steps"],
-                        train_seconds=round(summary["train_seconds"], 2))
+    training = {"n_train": len(train_ids), "n_train_truncated": train_truncated, "steps": summary["steps"],
+                "train_seconds": round(summary["train_seconds"], 2)}
+    write_json(training, out["training"])
+    if not predict_here:
+        return training
+    # The final evaluation predicted the test split with the trained model: those are the run's predictions.
+    return write_scored(prediction_table(test_frame, latest["p1"]), out, info, n_test_truncated=test_truncated,
+                        **training)
 
 
 def write_scored(table: pl.DataFrame, out: dict, info: dict, **extra) -> dict:
@@ -130,8 +140,9 @@ def write_scored(table: pl.DataFrame, out: dict, info: dict, **extra) -> dict:
 
 def label_split(checkpoint, split_path, out_path, params: dict, info: dict, threads: int, shard: int = 0,
                 shards: int = 1) -> pl.DataFrame:
-    """Write the weak model's soft labels on shard `shard` of `shards` of a split (contiguous rows, so that the
-    shards concatenated in order are the whole split), with provenance in the parquet metadata."""
+    """Write a trained model's predictions (the weak model's soft labels, or a run's test predictions) on shard
+    `shard` of `shards` of a split (contiguous rows, so that the shards concatenated in order are the whole split),
+    with provenance in the parquet metadata."""
     torch.set_num_threads(threads)
     frame = read_split(split_path, "label")
     start, stop = len(frame) * shard // shards, len(frame) * (shard + 1) // shards
@@ -143,22 +154,35 @@ def label_split(checkpoint, split_path, out_path, params: dict, info: dict, thre
     metadata = {**info, "checkpoint_sha256": checkpoint_sha256(checkpoint), "code_version": code_version(),
                 "n_truncated": truncated}
     write_parquet(table, out_path, metadata)
-    print(f"labelled rows {start}-{stop} of {split_path} (shard {shard + 1} of {shards}); "
+    print(f"predicted rows {start}-{stop} of {split_path} (shard {shard + 1} of {shards}); "
           f"accuracy against ground truth {table['correct'].mean():.4f}", flush=True)
     return table
 
 
-def merge_label_shards(shard_paths: list, out_path) -> pl.DataFrame:
-    """Concatenate label shards in order into one labels file; its metadata is the shards' (truncations summed)."""
+def merge_shards(shard_paths: list) -> tuple[pl.DataFrame, dict]:
+    """Prediction shards (from `label_split`) concatenated in order, and their metadata (truncations summed)."""
     metadata = [pl.read_parquet_metadata(path) for path in shard_paths]
     if len({m["checkpoint_sha256"] for m in metadata}) != 1:
-        raise W2SError(f"label shards {shard_paths} come from different checkpoints; rerun their labelling jobs")
+        raise W2SError(f"shards {shard_paths} come from different checkpoints; rerun the jobs that wrote them")
     table = pl.concat([pl.read_parquet(path) for path in shard_paths])
     merged = {k: v for k, v in metadata[0].items() if not k.startswith("ARROW")}
     merged["n_truncated"] = sum(int(m["n_truncated"]) for m in metadata)
-    write_parquet(table, out_path, merged)
-    print(f"merged {len(shard_paths)} shards into {out_path}: {len(table)} rows", flush=True)
+    print(f"merged {len(shard_paths)} shards: {len(table)} rows", flush=True)
+    return table, merged
+
+
+def merge_label_shards(shard_paths: list, out_path) -> pl.DataFrame:
+    """Label shards in order as one labels file, with the shards' provenance."""
+    table, metadata = merge_shards(shard_paths)
+    write_parquet(table, out_path, metadata)
     return table
+
+
+def score_run(shard_paths: list, training_path, out: dict, info: dict) -> dict:
+    """A run whose test predictions were made in shards: merge them, and write its predictions and metrics as a
+    training job that predicts itself would."""
+    table, metadata = merge_shards(shard_paths)
+    return write_scored(table, out, info, n_test_truncated=int(metadata["n_truncated"]), **read_json(training_path))
 
 
 def zero_shot(params: dict, test_path, out: dict, info: dict, threads: int) -> dict:

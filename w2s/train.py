@@ -155,8 +155,10 @@ def train(
     resume_dir: str | Path | None = None,
     fingerprint: str = "",
     make_engine: Callable = LocalEngine,
+    evaluate_at_end: bool = True,
 ) -> dict:
-    """Train in place; return a summary. Writes one jsonl line per log/eval point to `trajectory_path`.
+    """Train in place; return a summary. Writes one jsonl line per log/eval point to `trajectory_path`. `evaluate`
+    runs every `eval_every` steps and, with `evaluate_at_end`, once more on the trained model.
 
     With `resume_dir`, a state saved there by a run with the same `fingerprint` is restored first, a new one is
     saved every `checkpoint_every` steps, and the folder is removed when training finishes.
@@ -226,7 +228,7 @@ def train(
             save_state(resume_dir, step, shared if rank == 0 else None,
                        {"rng": rng_state(), "engine": engine.state_dict()}, rank)
     seconds = time.perf_counter() - start
-    final = run_eval(model, evaluate) if evaluate else {}
+    final = run_eval(model, evaluate) if evaluate and evaluate_at_end else {}
     if final:
         record({"step": step, "epoch": float(settings.epochs), **final})
     if trajectory:

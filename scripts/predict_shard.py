@@ -1,4 +1,4 @@
-"""Rule label_strong_train: the weak model's soft labels on one shard of strong_train."""
+"""Rules label_strong_train and predict_<role>_test: a trained model's predictions on one shard of a split."""
 
 from w2s.job import logged
 from w2s.run import label_split

@@ -1,0 +1,50 @@
+# Test predictions in shards (labelling.test_shards > 1): each trained run's checkpoint predicts contiguous row
+# ranges of the test split in separate jobs, merged and scored into the run's predictions and metrics. With one
+# shard the training job predicts the test split itself, while it holds the model.
+if grid.test_shards(config) > 1:
+    for role, run in grid.RUNS.items():
+        logs = run.replace("results/", "logs/", 1)
+
+        rule:
+            name:
+                f"predict_{role}_test"
+            input:
+                checkpoint=f"{run}/checkpoint",
+                split=grid.DATA.replace("{split}", "test"),
+            output:
+                temp(grid.TEST_SHARD.format(run=run)),
+            params:
+                training=lambda w: grid.training_params(config, w.model, w.seed),
+                info=lambda w, role=role: {**grid.run_info(role, w), "split": "test"},
+                shard=lambda w: int(w.shard),
+                shards=lambda w: int(w.shards),
+            threads: lambda w: config["models"][w.model]["threads"]
+            resources:
+                **cluster.rule_resources(config, "predict_test"),
+            log:
+                f"{logs}/test_predictions.shards/{{shard}}-of-{{shards}}.log",
+            benchmark:
+                f"{run.replace('results/', 'benchmarks/', 1)}/test_predictions.shards/{{shard}}-of-{{shards}}.tsv"
+            conda:
+                "../envs/w2s.yaml"
+            script:
+                "../scripts/predict_shard.py"
+
+        rule:
+            name:
+                f"score_{role}_run"
+            # Concatenating shards is quick: it runs where Snakemake runs, not as a cluster job.
+            localrule: True
+            input:
+                shards=lambda w, run=run: grid.test_shard_files(config, run, w),
+                training=f"{run}/training.json",
+            output:
+                **grid.scored_outputs(run),
+            params:
+                info=lambda w, role=role: grid.run_info(role, w),
+            log:
+                f"{logs}/score.log",
+            conda:
+                "../envs/w2s.yaml"
+            script:
+                "../scripts/score_run.py"
