@@ -1,31 +1,53 @@
-"""Training throughput of the finetuning loop, fp32 against bf16 autocast, measured side by side in one run.
+"""Training throughput of the finetuning loop: fp32 against bf16 autocast, and optionally the plain engine against
+DeepSpeed ZeRO-2 and ZeRO-3 (one process), measured side by side in one run.
 
     python bench/train_throughput.py [--arch gpt2] [--hidden 128] [--layers 2] [--length 128] [--repeats 3]
+                                     [--engines plain,zero2,zero3] [--out FILE]
 
-Runs on CUDA when available, else on the CPU. Prints samples/s for each precision (best of --repeats, runs
-interleaved so that machine noise hits both) and the bf16/fp32 ratio.
+Runs on CUDA when available, else on the CPU. Prints samples/s for each (engine, precision) pair (best of
+--repeats, runs interleaved so that machine noise hits all alike) and each one's ratio to plain fp32; --out also
+writes that table to FILE (markdown).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import socket
 import tempfile
+from pathlib import Path
 
 import torch
 
 from w2s.build import build_model
 from w2s.losses import XentLoss
 from w2s.model import Classifier
-from w2s.train import TrainSettings, train
+from w2s.train import LocalEngine, TrainSettings, train
+
+ZERO_STAGES = {"zero2": 2, "zero3": 3}
 
 
-def one_run(path, autocast: str, n: int, length: int) -> float:
+def join_single_process_group() -> None:
+    """DeepSpeed needs a process group; a benchmark in one process forms one of its own."""
+    from w2s.distributed import init_distributed
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    os.environ.update(RANK="0", LOCAL_RANK="0", WORLD_SIZE="1", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    init_distributed()
+
+
+def one_run(path, engine: str, autocast: str, n: int, length: int) -> float:
+    from w2s.distributed import DeepSpeedEngine
+
     model = Classifier.load(str(path), head_init="random")
     generator = torch.Generator().manual_seed(0)
     ids = torch.randint(0, 250, (n, length), generator=generator).tolist()
     targets = torch.randint(0, 2, (n,), generator=generator).float()
     settings = TrainSettings(lr=1e-4, batch_size=32, minibatch_size=32, epochs=1, autocast=autocast, log_every=10**9)
-    return train(model, ids, targets, XentLoss(), settings, pad_id=256)["samples_per_s"]
+    make_engine = DeepSpeedEngine.factory(ZERO_STAGES[engine], False) if engine in ZERO_STAGES else LocalEngine
+    return train(model, ids, targets, XentLoss(), settings, pad_id=256, make_engine=make_engine)["samples_per_s"]
 
 
 def main() -> None:
@@ -38,20 +60,38 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=640)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--engines", default="plain", help="comma-separated: plain, zero2, zero3")
+    parser.add_argument("--out", type=Path, help="also write the table to this markdown file")
     args = parser.parse_args()
+    engines = args.engines.split(",")
+    unknown = set(engines) - {"plain", *ZERO_STAGES}
+    if unknown:
+        parser.error(f"--engines: unknown {sorted(unknown)}; expected plain, zero2, zero3")
     torch.set_num_threads(args.threads)
+    if set(engines) & set(ZERO_STAGES):
+        join_single_process_group()
+    runs = [(engine, autocast) for engine in engines for autocast in ("off", "bf16")]
     with tempfile.TemporaryDirectory() as tmp:
         path = build_model(tmp, args.arch, args.hidden, args.layers, args.heads, max_position=args.length)
-        one_run(path, "off", 64, args.length)  # warm-up: first-call allocations and kernel selection
-        best = {"off": 0.0, "bf16": 0.0}
+        parameters = sum(p.numel() for p in Classifier.load(str(path)).parameters())
+        for engine in engines:  # warm-up: first-call allocations, kernel selection, DeepSpeed's op builds
+            one_run(path, engine, "off", 64, args.length)
+        best = dict.fromkeys(runs, 0.0)
         for _ in range(args.repeats):
-            for autocast in best:
-                best[autocast] = max(best[autocast], one_run(path, autocast, args.examples, args.length))
-    device = "cuda" if torch.cuda.is_available() else f"cpu ({args.threads} threads)"
-    print(f"{args.arch} hidden {args.hidden} x {args.layers} layers, {args.length} tokens, batch 32, {device}")
-    print(f"fp32: {best['off']:8.1f} samples/s")
-    print(f"bf16: {best['bf16']:8.1f} samples/s")
-    print(f"bf16 / fp32 = {best['bf16'] / best['off']:.2f}x")
+            for engine, autocast in runs:
+                best[engine, autocast] = max(best[engine, autocast],
+                                             one_run(path, engine, autocast, args.examples, args.length))
+    device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"cpu ({args.threads} threads)"
+    base = best.get(("plain", "off")) or best[runs[0]]
+    lines = [f"{args.arch} hidden {args.hidden} x {args.layers} layers ({parameters / 1e6:.1f}M parameters), "
+             f"{args.length} tokens, batch 32, {device}; best of {args.repeats}", "",
+             f"| engine | precision | samples/s | vs {runs[0][0]} fp32 |", "|---|---|---|---|"]
+    lines += [f"| {engine} | {'fp32' if autocast == 'off' else 'bf16'} | {best[engine, autocast]:.1f} | "
+              f"{best[engine, autocast] / base:.2f}x |" for engine, autocast in runs]
+    print("\n".join(lines))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

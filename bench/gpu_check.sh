@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The GPU path once, on a machine with a CUDA GPU: the tests that exercise it (model, training loop, DeepSpeed
+# over NCCL), then the training throughput of a GPT-2-medium-sized model built from config (24 x 1024, ~355M
+# parameters) in fp32 and bf16, plain and under DeepSpeed ZeRO-2/3, written to OUTDIR/gpu_throughput.md.
+#
+#     bash bench/gpu_check.sh [OUTDIR]        (default bench/results; PYTHON picks the interpreter)
+set -euo pipefail
+out=${1:-bench/results}
+python=${PYTHON:-python}
+mkdir -p "$out"
+"$python" -c "import torch; assert torch.cuda.is_available(), 'no CUDA GPU visible to torch'"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$out/gpu.csv"
+"$python" -m pytest -q -p no:cacheprovider tests/test_model.py tests/test_train.py tests/test_deepspeed.py \
+    2>&1 | tee "$out/gpu_tests.log"
+"$python" bench/train_throughput.py --hidden 1024 --layers 24 --heads 16 --length 256 --examples 1024 \
+    --repeats 2 --threads 8 --engines plain,zero2,zero3 --out "$out/gpu_throughput.md"
