@@ -10,7 +10,14 @@ python=${PYTHON:-python}
 mkdir -p "$out"
 "$python" -c "import torch; assert torch.cuda.is_available(), 'no CUDA GPU visible to torch'"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$out/gpu.csv"
-"$python" -m pytest -q -p no:cacheprovider tests/test_model.py tests/test_train.py tests/test_deepspeed.py \
-    2>&1 | tee "$out/gpu_tests.log"
+# Two processes need two GPUs under NCCL: on a one-GPU machine only the one-process DeepSpeed runs can go.
+deselect=()
+if [ "$("$python" -c 'import torch; print(torch.cuda.device_count())')" -lt 2 ]; then
+    deselect=(--deselect "tests/test_deepspeed.py::test_zero_matches_plain_path[2-2]"
+              --deselect "tests/test_deepspeed.py::test_zero_matches_plain_path[3-2]"
+              --deselect tests/test_deepspeed.py::test_pipeline_trains_a_deepspeed_model)
+fi
+"$python" -m pytest -q -p no:cacheprovider "${deselect[@]}" tests/test_model.py tests/test_train.py \
+    tests/test_deepspeed.py 2>&1 | tee "$out/gpu_tests.log"
 "$python" bench/train_throughput.py --hidden 1024 --layers 24 --heads 16 --length 256 --examples 1024 \
     --repeats 2 --threads 8 --engines plain,zero2,zero3 --out "$out/gpu_throughput.md"
