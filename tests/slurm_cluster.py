@@ -28,7 +28,7 @@ INSTALL_HINT = ("install them with `apt-get install munge slurmctld slurmd slurm
 class SlurmCluster:
     root: Path
     conf: Path
-    node: str
+    nodes: list[str]
     env: dict
 
     def run(self, *command: str) -> str:
@@ -58,15 +58,18 @@ def _tail(path: Path, lines: int = 15) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else "(no log)"
 
 
-def write_slurm_conf(root: Path, node: str, munge_socket: Path) -> Path:
-    """A one-node cluster: this machine's CPUs, 90% of its memory, one default partition, no accounting."""
+def write_slurm_conf(root: Path, nodes: list[str], munge_socket: Path) -> Path:
+    """One node: this machine's CPUs and 90% of its memory. Several (one slurmd each on this machine, told apart by
+    port and by %n in their file names): one CPU and an equal share of 90% of the memory each. One default
+    partition, no accounting."""
     user = os.environ.get("USER") or subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip()
+    cpus, memory = (os.cpu_count(), int(_memory_mb() * 0.9)) if len(nodes) == 1 else (
+        1, int(_memory_mb() * 0.9 / len(nodes)))
     conf = root / "slurm.conf"
     conf.write_text("\n".join([
         "ClusterName=w2stest",
-        f"SlurmctldHost={node}(127.0.0.1)",
+        f"SlurmctldHost={socket.gethostname().split('.')[0]}(127.0.0.1)",
         f"SlurmctldPort={_free_port()}",
-        f"SlurmdPort={_free_port()}",
         f"SlurmUser={user}",
         "AuthType=auth/munge",
         "CredType=cred/munge",
@@ -82,13 +85,14 @@ def write_slurm_conf(root: Path, node: str, munge_socket: Path) -> Path:
         "MinJobAge=600",
         "ReturnToService=2",
         f"StateSaveLocation={root / 'state'}",
-        f"SlurmdSpoolDir={root / 'spool'}",
+        f"SlurmdSpoolDir={root / 'spool' / '%n'}",
         f"SlurmctldPidFile={root / 'slurmctld.pid'}",
-        f"SlurmdPidFile={root / 'slurmd.pid'}",
+        f"SlurmdPidFile={root / 'slurmd.%n.pid'}",
         f"SlurmctldLogFile={root / 'slurmctld.log'}",
-        f"SlurmdLogFile={root / 'slurmd.log'}",
-        f"NodeName={node} NodeAddr=127.0.0.1 CPUs={os.cpu_count()} RealMemory={int(_memory_mb() * 0.9)} State=UNKNOWN",
-        f"PartitionName=debug Nodes={node} Default=YES MaxTime=INFINITE State=UP",
+        f"SlurmdLogFile={root / 'slurmd.%n.log'}",
+        *(f"NodeName={node} NodeHostname=localhost NodeAddr=127.0.0.1 Port={_free_port()} CPUs={cpus} "
+          f"RealMemory={memory} State=UNKNOWN" for node in nodes),
+        f"PartitionName=debug Nodes={','.join(nodes)} Default=YES MaxTime=INFINITE State=UP",
         "",
     ]))
     return conf
@@ -117,8 +121,19 @@ def _stop(process: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="session")
 def slurm_cluster():
-    """Start munged, slurmctld (until `scontrol ping` says UP) and slurmd (until `sinfo` says idle); stop them all,
-    by their PIDs, when the session ends, whatever happened in between."""
+    """A one-node cluster of this machine."""
+    yield from start_cluster([socket.gethostname().split(".")[0]])
+
+
+@pytest.fixture(scope="session")
+def slurm_two_nodes():
+    """A two-node cluster, both nodes on this machine, for multi-node jobs."""
+    yield from start_cluster(["n1", "n2"])
+
+
+def start_cluster(nodes: list[str]):
+    """Start munged, slurmctld (until `scontrol ping` says UP) and a slurmd per node (until `sinfo` says idle); stop
+    them all, by their PIDs, when the session ends, whatever happened in between."""
     missing = [path for path in DAEMONS.values() if not os.access(path, os.X_OK)]
     missing += [name for name in CLIENTS if shutil.which(name) is None]
     if missing:
@@ -128,14 +143,13 @@ def slurm_cluster():
     # Not under pytest's 0700 tmp folder: munged wants every folder above its socket searchable by all.
     root = Path(tempfile.mkdtemp(prefix="w2s-slurm-"))
     root.chmod(0o755)
-    for folder in ("state", "spool"):
-        (root / folder).mkdir()
-    node = socket.gethostname().split(".")[0]
+    for folder in ("state", *(f"spool/{node}" for node in nodes)):
+        (root / folder).mkdir(parents=True)
     munge_socket = root / "munge.socket"
     key = root / "munge.key"
     key.write_bytes(os.urandom(1024))
     key.chmod(0o400)
-    conf = write_slurm_conf(root, node, munge_socket)
+    conf = write_slurm_conf(root, nodes, munge_socket)
     # Inside a job, snakemake-executor-plugin-slurm-jobstep runs the rule through `srun` with every SLURM_* variable
     # but the job's ids removed, SLURM_CONF included, so that srun would look for /etc/slurm/slurm.conf (where a real
     # cluster keeps it). An srun first on PATH (sbatch exports PATH into the job) points it back to this cluster.
@@ -146,7 +160,7 @@ def slurm_cluster():
     env = {**os.environ, "SLURM_CONF": str(conf), "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     for name in [name for name in env if name.startswith(("SLURM_", "SBATCH_", "SRUN_")) and name != "SLURM_CONF"]:
         del env[name]  # a test session started inside a Slurm job must not hand that job's settings on
-    cluster = SlurmCluster(root=root, conf=conf, node=node, env=env)
+    cluster = SlurmCluster(root=root, conf=conf, nodes=nodes, env=env)
 
     def ping() -> bool:
         result = subprocess.run(["scontrol", "ping"], env=env, capture_output=True, text=True)
@@ -154,7 +168,7 @@ def slurm_cluster():
 
     def idle() -> bool:
         result = subprocess.run(["sinfo", "--noheader", "--format=%T"], env=env, capture_output=True, text=True)
-        return result.stdout.strip() == "idle"
+        return set(result.stdout.split()) == {"idle"}
 
     processes: list[subprocess.Popen] = []
     try:
@@ -170,13 +184,14 @@ def slurm_cluster():
                                      stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
         processes.append(slurmctld)
         _wait("slurmctld", ping, slurmctld, root / "slurmctld.log")
-        slurmd = subprocess.Popen([DAEMONS["slurmd"], "-D", "-f", str(conf), "-N", node], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
-        processes.append(slurmd)
-        _wait("slurmd", idle, slurmd, root / "slurmd.log")
+        for node in nodes:
+            processes.append(subprocess.Popen([DAEMONS["slurmd"], "-D", "-f", str(conf), "-N", node], env=env,
+                                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                              start_new_session=True))
+        _wait("slurmd", idle, processes[-1], root / f"slurmd.{nodes[-1]}.log")
         yield cluster
     finally:
-        if len(processes) == 3 and slurmctld.poll() is None:
+        if len(processes) > 2 and slurmctld.poll() is None:
             # Jobs a failed test left behind would outlive slurmd (their slurmstepd is its own process).
             ids = subprocess.run(["squeue", "--noheader", "--format=%i"], env=env, capture_output=True,
                                  text=True).stdout.split()

@@ -82,9 +82,10 @@ def test_launch_command_one_node():
 def test_launch_command_two_nodes_in_a_slurm_job():
     env = {"SLURM_JOB_ID": "4242", "SLURM_JOB_NODELIST": "gpu[07-08]"}
     command = launch_command("spec.json", nodes=2, processes_per_node=8, env=env,
-                             hostnames=lambda nodelist: {"gpu[07-08]": ["gpu07", "gpu08"]}[nodelist])
-    assert command[:5] == ["srun", "--overlap", "--nodes=2", "--ntasks-per-node=1", "--kill-on-bad-exit=1"]
-    assert command[6:] == ["-m", "torch.distributed.run", "--nproc_per_node=8", "--nnodes=2", "--rdzv_backend=c10d",
+                             head_address=lambda nodelist: {"gpu[07-08]": "gpu07"}[nodelist])
+    assert command[:6] == ["srun", "--overlap", "--nodes=2", "--ntasks=2", "--ntasks-per-node=1",
+                           "--kill-on-bad-exit=1"]
+    assert command[7:] == ["-m", "torch.distributed.run", "--nproc_per_node=8", "--nnodes=2", "--rdzv_backend=c10d",
                            "--rdzv_endpoint=gpu07:29400", "--rdzv_id=4242", "-m", "w2s.launch", "spec.json"]
 
 

@@ -33,7 +33,7 @@ def test_env_file_parses_and_matches_pyproject():
 def test_every_rule_uses_an_existing_env_file():
     for rules in (REPO / "rules").glob("*.smk"):
         text = rules.read_text()
-        n_rules = len(re.findall(r"^rule \w+:", text, re.MULTILINE))
+        n_rules = len(re.findall(r"^\s*rule( \w+)?:", text, re.MULTILINE))  # rule NAME:, or rule: with name:
         envs = re.findall(r"conda:\s*\n\s*\"([^\"]+)\"", text)
         assert len(envs) == n_rules, f"{rules.name}: {n_rules} rules, {len(envs)} conda directives"
         for env in envs:

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
-from slurm_cluster import slurm_cluster  # noqa: F401 (the fixture)
+from slurm_cluster import slurm_cluster, slurm_two_nodes  # noqa: F401 (the fixtures)
 from snakemake_helpers import SLURM_PROFILE, job_stats, snakemake, tiny_config, write_config
 
 RUNS = ("weak/toy/seed0/weakling", "ceiling/toy/seed0/strongling", "student/toy/seed0/weakling/strongling/xent")
@@ -119,3 +119,31 @@ def test_requeued_training_job_resumes_where_it_stopped(slurm_cluster, tmp_path)
     assert (got["accuracy"], got["auroc"], got["steps"]) == (expected["accuracy"], expected["auroc"], 256)
     assert pl.read_parquet(on_slurm / CEILING / "test_predictions.parquet").equals(
         pl.read_parquet(reference / CEILING / "test_predictions.parquet"))
+
+
+def test_two_node_deepspeed_training_matches_a_local_run(slurm_two_nodes, tmp_path):  # noqa: F811
+    """A model entry with `nodes: 2` trains as one Slurm job over two nodes: srun starts a torchrun on each, they meet
+    at the first node, and the run agrees with a plain local one."""
+    ceiling = "results/ceiling/toy/seed0/strongling"
+    on_slurm, local = tmp_path / "slurm", tmp_path / "local"
+    for workdir in (on_slurm, local):
+        workdir.mkdir()
+        config = slurm_config()
+        if workdir == on_slurm:
+            config["models"]["strongling"].update(nodes=2, threads=1, deepspeed={"stage": 2, "processes_per_node": 1})
+        write_config(workdir, config)
+    snakemake(local, "--cores", "2", f"{ceiling}/metrics.json")
+    result = snakemake(on_slurm, "--profile", str(SLURM_PROFILE), "--slurm-init-seconds-before-status-checks", "5",
+                       "--latency-wait", "5", f"{ceiling}/metrics.json", env=slurm_two_nodes.env, timeout=300)
+    run_id = re.search(r"SLURM run ID: (\S+)", result.stdout + result.stderr).group(1)
+    job = next(job for job in slurm_two_nodes.jobs() if job["name"] == run_id and "train_ceiling" in job["comment"])
+    details = slurm_two_nodes.run("scontrol", "show", "job", job["id"], "--oneliner")
+    assert "JobState=COMPLETED" in details and " NumNodes=2 " in details and " NodeList=n[1-2] " in details
+
+    log = (on_slurm / "logs/ceiling/toy/seed0/strongling.log").read_text()
+    assert "srun --overlap --nodes=2 --ntasks=2" in log and "--nnodes=2 --rdzv_backend=c10d" in log
+    assert log.count("training 3 steps") == 2  # one line from each node's process
+    got, expected = (pl.read_parquet(w / ceiling / "test_predictions.parquet") for w in (on_slurm, local))
+    assert got["id"].equals(expected["id"])
+    assert (got["soft_label"] - expected["soft_label"]).abs().max() < 1e-3  # the DeepSpeed tests' tolerance
+    assert got["hard_label"].equals(expected["hard_label"])

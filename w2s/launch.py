@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,22 +21,29 @@ from w2s.errors import W2SError
 RENDEZVOUS_PORT = 29_400
 
 
-def slurm_hostnames(nodelist: str) -> list[str]:
-    return subprocess.run(["scontrol", "show", "hostnames", nodelist], check=True, capture_output=True,
-                          text=True).stdout.split()
+def scontrol(*args: str) -> str:
+    return subprocess.run(["scontrol", *args], check=True, capture_output=True, text=True).stdout
+
+
+def slurm_head_address(nodelist: str) -> str:
+    """The address of a job's first node: its NodeAddr, which on most clusters is its hostname."""
+    head = scontrol("show", "hostnames", nodelist).split()[0]
+    address = re.search(r"\bNodeAddr=(\S+)", scontrol("show", "node", head, "--oneliner"))
+    return address.group(1) if address else head
 
 
 def launch_command(spec_path: str | Path, nodes: int, processes_per_node: int, env=os.environ,
-                   hostnames=slurm_hostnames) -> list[str]:
+                   head_address=slurm_head_address) -> list[str]:
     torchrun = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={processes_per_node}"]
     worker = ["-m", "w2s.launch", str(spec_path)]
     if nodes == 1:
         return [*torchrun, "--standalone", *worker]
     if "SLURM_JOB_ID" not in env:
         raise W2SError(f"a {nodes}-node DeepSpeed run must run inside a Slurm job (snakemake --profile slurm)")
-    head = hostnames(env["SLURM_JOB_NODELIST"])[0]
+    head = head_address(env["SLURM_JOB_NODELIST"])  # run_distributed sets it to the whole job's (job_nodelist)
     # --overlap: the job step running this rule already holds the job's CPUs; without it srun waits forever.
-    return ["srun", "--overlap", f"--nodes={nodes}", "--ntasks-per-node=1", "--kill-on-bad-exit=1",
+    # --ntasks: the rule's own step sets SLURM_NTASKS=1 in the environment, which would put both tasks on one node.
+    return ["srun", "--overlap", f"--nodes={nodes}", f"--ntasks={nodes}", "--ntasks-per-node=1", "--kill-on-bad-exit=1",
             *torchrun, f"--nnodes={nodes}", "--rdzv_backend=c10d", f"--rdzv_endpoint={head}:{RENDEZVOUS_PORT}",
             f"--rdzv_id={env['SLURM_JOB_ID']}", *worker]
 
@@ -52,12 +60,29 @@ def die_with_parent() -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+def job_nodelist(job_id: str) -> str:
+    """The job's nodes as the controller knows them (inside a job step the environment names the step's)."""
+    return re.search(r"\bNodeList=(\S+)", scontrol("show", "job", job_id, "--oneliner")).group(1)
+
+
+def whole_job_env(nodelist: str, nodes: int, env=os.environ) -> dict:
+    """The environment for an srun over the whole job from inside the rule's job step: the Slurm executor runs the
+    rule with `srun -n1`, whose step describes one node and one task, and a nested srun would stay in it."""
+    whole = {k: v for k, v in env.items() if k not in ("SLURM_NTASKS", "SLURM_NPROCS") and
+             not k.startswith("SLURM_STEP_")}
+    return {**whole, "SLURM_NODELIST": nodelist, "SLURM_JOB_NODELIST": nodelist, "SLURM_NNODES": str(nodes),
+            "SLURM_JOB_NUM_NODES": str(nodes)}
+
+
 def run_distributed(spec: dict, spec_path: str | Path, nodes: int, processes_per_node: int) -> None:
     """Write the spec, start the launcher, and fail like the slowest worker if any worker fails."""
     Path(spec_path).write_text(json.dumps(spec))
-    command = launch_command(spec_path, nodes, processes_per_node)
+    env = dict(os.environ)
+    if nodes > 1 and "SLURM_JOB_ID" in env:
+        env = whole_job_env(job_nodelist(env["SLURM_JOB_ID"]), nodes, env)
+    command = launch_command(spec_path, nodes, processes_per_node, env)
     print("launching:", " ".join(command), flush=True)
-    result = subprocess.run(command, preexec_fn=die_with_parent)
+    result = subprocess.run(command, env=env, preexec_fn=die_with_parent)
     Path(spec_path).unlink(missing_ok=True)
     if result.returncode:
         raise W2SError(f"the DeepSpeed launcher exited with status {result.returncode}; see the worker output above")
