@@ -3,7 +3,7 @@
 # shard the training job predicts the test split itself, while it holds the model.
 if grid.test_shards(config) > 1:
     for role, run in grid.RUNS.items():
-        logs = run.replace("results/", "logs/", 1)
+        logs, benchmarks = (run.replace("results/", f"{folder}/", 1) for folder in ("logs", "benchmarks"))
 
         rule:
             name:
@@ -24,7 +24,7 @@ if grid.test_shards(config) > 1:
             log:
                 f"{logs}/test_predictions.shards/{{shard}}-of-{{shards}}.log",
             benchmark:
-                f"{run.replace('results/', 'benchmarks/', 1)}/test_predictions.shards/{{shard}}-of-{{shards}}.tsv"
+                f"{benchmarks}/test_predictions.shards/{{shard}}-of-{{shards}}.tsv"
             conda:
                 "../envs/w2s.yaml"
             script:

@@ -127,7 +127,8 @@ def test_sharded_test_predictions_match_the_training_jobs(finished, tmp_path):
         whole = pl.read_parquet(finished / f"results/{run}/test_predictions.parquet")
         assert sharded.drop("soft_label").equals(whole.drop("soft_label"))
         assert (sharded["soft_label"] - whole["soft_label"]).abs().max() < 1e-6
-        got, expected = (json.loads((root / f"results/{run}/metrics.json").read_text()) for root in (tmp_path, finished))
+        got, expected = (json.loads((root / f"results/{run}/metrics.json").read_text())
+                         for root in (tmp_path, finished))
         assert got.keys() == expected.keys()
         exact = ("accuracy", "n", "steps", "n_train", "n_train_truncated", "n_test_truncated", "role", "loss")
         assert {k: got[k] for k in exact} == {k: expected[k] for k in exact}

@@ -28,7 +28,8 @@ def long_ceiling_config(deepspeed: dict | None) -> dict:
 
 
 @pytest.mark.parametrize("deepspeed", [None, {"stage": 2, "processes_per_node": 2, "offload": True},
-                                       {"stage": 3, "processes_per_node": 2}], ids=["plain", "zero2x2-offload", "zero3x2"])
+                                       {"stage": 3, "processes_per_node": 2}],
+                         ids=["plain", "zero2x2-offload", "zero3x2"])
 def test_killed_training_resumes_and_matches_uninterrupted_run(tmp_path, deepspeed):
     reference, preempted = tmp_path / "reference", tmp_path / "preempted"
     for workdir in (reference, preempted):

@@ -42,9 +42,9 @@ def launch_command(spec_path: str | Path, nodes: int, processes_per_node: int, e
         raise W2SError(f"a {nodes}-node DeepSpeed run must run inside a Slurm job (snakemake --profile slurm)")
     head = head_address(env["SLURM_JOB_NODELIST"])  # run_distributed sets it to the whole job's (job_nodelist)
     # --overlap: the job step running this rule already holds the job's CPUs; without it srun waits forever.
-    # --ntasks: the rule's own step sets SLURM_NTASKS=1 in the environment, which would put both tasks on one node.
-    return ["srun", "--overlap", f"--nodes={nodes}", f"--ntasks={nodes}", "--ntasks-per-node=1", "--kill-on-bad-exit=1",
-            *torchrun, f"--nnodes={nodes}", "--rdzv_backend=c10d", f"--rdzv_endpoint={head}:{RENDEZVOUS_PORT}",
+    # --ntasks: one torchrun per node, whatever task count the environment of the rule's own job step carries.
+    return ["srun", "--overlap", f"--nodes={nodes}", f"--ntasks={nodes}", "--ntasks-per-node=1",
+            "--kill-on-bad-exit=1", *torchrun, f"--nnodes={nodes}", "--rdzv_backend=c10d", f"--rdzv_endpoint={head}:{RENDEZVOUS_PORT}",
             f"--rdzv_id={env['SLURM_JOB_ID']}", *worker]
 
 
