@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from snakemake_helpers import snakemake, tiny_config, write_config
+from tolerance import assert_predictions_close
 from w2s.data.sources import SyntheticSentimentSource
 from w2s.data.splits import sample_splits
 from w2s.launch import launch_command
@@ -48,7 +49,7 @@ def run(task, name: str, deepspeed: dict | None) -> dict:
                  info={"dataset": "toy", "seed": 0, "role": "weak", "model": "m", "weak": None, "loss": None},
                  threads=1)
     return {"metrics": json.loads((folder / "metrics.json").read_text()),
-            "p1": pl.read_parquet(folder / "predictions.parquet")["soft_label"].to_numpy(), "out": out}
+            "table": pl.read_parquet(folder / "predictions.parquet"), "out": out}
 
 
 @pytest.fixture(scope="module")
@@ -56,21 +57,24 @@ def plain(task):
     return run(task, "plain", None)
 
 
+@pytest.mark.kernel_sensitive
 @pytest.mark.parametrize("stage,processes", [(2, 1), (2, 2), (3, 1), (3, 2)])
 def test_zero_matches_plain_path(task, plain, stage, processes):
     result = run(task, f"zero{stage}_{processes}", {"stage": stage, "offload": False,
                                                      "processes_per_node": processes, "nodes": 1})
-    assert np.abs(result["p1"] - plain["p1"]).max() < TOLERANCE
-    assert result["metrics"]["accuracy"] == plain["metrics"]["accuracy"]
+    undecided = assert_predictions_close(result["table"], plain["table"], TOLERANCE)
+    accuracy = result["metrics"]["accuracy"], plain["metrics"]["accuracy"]
+    assert abs(accuracy[0] - accuracy[1]) <= undecided / plain["metrics"]["n"], accuracy
     assert result["metrics"]["steps"] == plain["metrics"]["steps"] == 8
-    assert np.abs(result["p1"] - 0.5).max() > 10 * TOLERANCE  # training moved the model beyond the tolerance
+    p1 = result["table"]["soft_label"].to_numpy()
+    assert np.abs(p1 - 0.5).max() > 10 * TOLERANCE  # training moved the model beyond the tolerance
 
     # The checkpoint is consolidated (ZeRO-3 partitions the weights) into the plain format: it reloads by path
     # and predicts what the run reported.
     checkpoint = result["out"]["checkpoint"]
     model, tokenizer = Classifier.load(checkpoint), load_tokenizer(checkpoint)
     table, _ = predictions(model, tokenizer, pl.read_parquet(task[0] / "test.parquet"), 48, 16, "off")
-    assert np.abs(table["soft_label"].to_numpy() - result["p1"]).max() < 1e-6
+    assert_predictions_close(table, result["table"])  # with 2 processes, the run's batches were split between them
 
 
 def test_launch_command_one_node():

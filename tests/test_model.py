@@ -26,6 +26,7 @@ def left_pad(rows, pad_id):
     return input_ids, mask
 
 
+@pytest.mark.kernel_sensitive
 @pytest.mark.parametrize("arch", ["gpt2", "gpt_neox", "llama", "qwen2"])
 def test_padding_side_does_not_change_logits(tmp_path, arch):
     path = build_model(tmp_path / arch, arch, hidden_size=16, num_layers=2, num_heads=2, max_position=64, seed=1)

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from snakemake_helpers import planned_jobs, snakemake, tiny_config, write_config
+from tolerance import assert_predictions_close, auroc_slack
 
 PREDICTION_COLUMNS = ["id", "text", "label", "soft_label", "hard_label", "correct", "group"]
 
@@ -80,6 +81,7 @@ def test_weak_model_change_reruns_weak_side_not_ceiling(finished):
         "plot_results": 1, "all": 1}
 
 
+@pytest.mark.kernel_sensitive
 def test_deleted_label_file_reruns_only_its_dependents(finished):
     labels = finished / "results/labels/toy/seed0/weakling.parquet"
     before = pl.read_parquet(labels)
@@ -87,7 +89,7 @@ def test_deleted_label_file_reruns_only_its_dependents(finished):
     assert planned_jobs(finished) == {"label_strong_train": 1, "merge_label_shards": 1, "train_student": 2,
                                       "summarize_runs": 1, "plot_results": 1, "all": 1}
     snakemake(finished, "--cores", "2")
-    # Relabelling with the same checkpoint on CPU gives the same labels.
+    # Relabelling with the same checkpoint runs the same kernels on the same batches: the same labels, bit for bit.
     assert pl.read_parquet(labels).equals(before)
     assert planned_jobs(finished) == {}
 
@@ -98,21 +100,27 @@ def test_report_includes_plots_and_tables(finished):
     assert "accuracy_toy.png" in html and "pgr_xent.png" in html and "aggregate.csv" in html
 
 
+@pytest.mark.kernel_sensitive
 def test_sharded_labelling_gives_the_same_labels(finished, tmp_path):
-    """Three labelling jobs over row ranges, merged, equal the one-job labels row for row; and reproducibility: a
-    second working directory with the same settings yields equal weak labels."""
+    """Reproducibility: a second working directory with the same settings trains the same weak model, bit for bit
+    (the same kernels on the same batches). Three labelling jobs over row ranges of its labelling, merged, equal the
+    one-job labels to float32 rounding: a shard's batches pad to other lengths than the whole split's."""
     write_config(tmp_path, tiny_config(labelling={"shards": 3}))
     assert planned_jobs(tmp_path)["label_strong_train"] == 3
-    snakemake(tmp_path, "--cores", "2", "results/labels/toy/seed0/weakling.parquet")
-    first = pl.read_parquet(finished / "results/labels/toy/seed0/weakling.parquet")
-    assert pl.read_parquet(tmp_path / "results/labels/toy/seed0/weakling.parquet").equals(first)
+    labels = "results/labels/toy/seed0/weakling.parquet"
+    snakemake(tmp_path, "--cores", "2", labels)
+    sharded, whole = (root / labels for root in (tmp_path, finished))
+    assert pl.read_parquet_metadata(sharded)["checkpoint_sha256"] == pl.read_parquet_metadata(whole)[
+        "checkpoint_sha256"]
+    assert_predictions_close(pl.read_parquet(sharded), pl.read_parquet(whole))
     shutil.rmtree(tmp_path / "results")
 
 
+@pytest.mark.kernel_sensitive
 def test_sharded_test_predictions_match_the_training_jobs(finished, tmp_path):
     """Three prediction jobs per run over row ranges of the test split, merged and scored, give the predictions and
-    metrics that the training jobs write when they predict themselves, row for row. Soft labels agree to float32
-    rounding only: a shard's batches pad to other lengths than the whole split's."""
+    metrics that the training jobs write when they predict themselves. Soft labels agree to float32 rounding only:
+    a shard's batches pad to other lengths than the whole split's."""
     config = tiny_config(labelling={"test_shards": 3})
     # Switching a finished grid to sharded test predictions redoes the predictions, not the training.
     write_config(finished, config, "test_shards.yaml")
@@ -125,14 +133,14 @@ def test_sharded_test_predictions_match_the_training_jobs(finished, tmp_path):
     for run in runs:
         sharded = pl.read_parquet(tmp_path / f"results/{run}/test_predictions.parquet")
         whole = pl.read_parquet(finished / f"results/{run}/test_predictions.parquet")
-        assert sharded.drop("soft_label").equals(whole.drop("soft_label"))
-        assert (sharded["soft_label"] - whole["soft_label"]).abs().max() < 1e-6
+        undecided = assert_predictions_close(sharded, whole)
         got, expected = (json.loads((root / f"results/{run}/metrics.json").read_text())
                          for root in (tmp_path, finished))
         assert got.keys() == expected.keys()
-        exact = ("accuracy", "n", "steps", "n_train", "n_train_truncated", "n_test_truncated", "role", "loss")
+        exact = ("n", "steps", "n_train", "n_train_truncated", "n_test_truncated", "role", "loss")
         assert {k: got[k] for k in exact} == {k: expected[k] for k in exact}
-        assert abs(got["auroc"] - expected["auroc"]) < 1e-6
+        assert abs(got["accuracy"] - expected["accuracy"]) <= undecided / expected["n"]
+        assert abs(got["auroc"] - expected["auroc"]) <= auroc_slack(whole) + 1e-12
         assert not (tmp_path / f"results/{run}/test_predictions.shards").exists()  # temporary, gone once merged
     shutil.rmtree(tmp_path / "results")
 

@@ -13,7 +13,7 @@ import time
 import polars as pl
 import pytest
 
-from snakemake_helpers import REPO, SNAKEMAKE, snakemake, tiny_config, write_config
+from snakemake_helpers import LOCAL_ENV, REPO, SNAKEMAKE, snakemake, tiny_config, write_config
 
 CEILING = "results/ceiling/toy/seed0/strongling"
 
@@ -27,6 +27,7 @@ def long_ceiling_config(deepspeed: dict | None) -> dict:
     return config
 
 
+@pytest.mark.kernel_sensitive
 @pytest.mark.parametrize("deepspeed", [None, {"stage": 2, "processes_per_node": 2, "offload": True},
                                        {"stage": 3, "processes_per_node": 2}],
                          ids=["plain", "zero2x2-offload", "zero3x2"])
@@ -42,8 +43,8 @@ def test_killed_training_resumes_and_matches_uninterrupted_run(tmp_path, deepspe
     # the first resumable state is on disk.
     command = [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "-d", str(preempted), "--configfile",
                str(preempted / "config.yaml"), "--cores", cores, f"{CEILING}/metrics.json"]
-    process = subprocess.Popen(command, cwd=preempted, start_new_session=True, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command, cwd=preempted, env=LOCAL_ENV, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     latest = preempted / CEILING / "resume/latest"
     deadline = time.monotonic() + 300
     while not latest.exists() and process.poll() is None and time.monotonic() < deadline:
@@ -62,6 +63,8 @@ def test_killed_training_resumes_and_matches_uninterrupted_run(tmp_path, deepspe
     expected = json.loads((reference / CEILING / "metrics.json").read_text())
     got = json.loads((preempted / CEILING / "metrics.json").read_text())
     assert (got["accuracy"], got["auroc"], got["steps"]) == (expected["accuracy"], expected["auroc"], 128)
+    # The resumed run replays the uninterrupted run's batches from the same weights, optimizer state and RNG, with
+    # the same kernels on the same shapes: equal bit for bit, not just to rounding.
     predictions = [pl.read_parquet(w / CEILING / "test_predictions.parquet") for w in (reference, preempted)]
     assert predictions[0].equals(predictions[1])
     assert not (preempted / CEILING / "resume").exists()

@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from tolerance import assert_predictions_close
 from w2s.metrics import auroc
 from w2s.run import PREDICTION_COLUMNS, finetune, label_split, merge_label_shards
 from w2s.version import checkpoint_sha256, code_version
@@ -123,6 +124,7 @@ def test_finetune_outputs(weak_run, data):
     assert losses[-1] < losses[0]
 
 
+@pytest.mark.kernel_sensitive
 def test_label_split(weak_run, data, tmp_path):
     out, _, _ = weak_run
     root, frames = data
@@ -134,6 +136,7 @@ def test_label_split(weak_run, data, tmp_path):
     table = pl.read_parquet(tmp_path / "labels.parquet")
     assert table.equals(first)
     check_prediction_table(table, frames["strong_train"])
+    # The same kernels on the same batches: bit for bit.
     assert np.array_equal(second["soft_label"].to_numpy(), first["soft_label"].to_numpy())
     assert len(np.unique(table["soft_label"].to_numpy())) > 2  # soft labels, not a constant
 
@@ -148,10 +151,10 @@ def test_label_split(weak_run, data, tmp_path):
     # Labelling the test split reproduces finetune's own test predictions: the checkpoint is the trained model.
     test_labels = label_split(out["checkpoint"], root / "test.parquet", tmp_path / "test_labels.parquet", params,
                               info, 1)
-    predictions = pl.read_parquet(out["predictions"])
-    assert np.allclose(test_labels["soft_label"].to_numpy(), predictions["soft_label"].to_numpy(), atol=1e-6, rtol=0)
+    assert_predictions_close(test_labels, pl.read_parquet(out["predictions"]))
 
 
+@pytest.mark.kernel_sensitive
 @pytest.mark.parametrize("shards", [2, 5])
 def test_sharded_labels_merge_into_the_unsharded_file(weak_run, data, tmp_path, shards):
     out, _, _ = weak_run
@@ -164,7 +167,10 @@ def test_sharded_labels_merge_into_the_unsharded_file(weak_run, data, tmp_path, 
         label_split(out["checkpoint"], root / "strong_train.parquet", path, params, info, 1, shard, shards)
     assert sum(pl.read_parquet(path).height for path in paths) == whole.height
     merged = merge_label_shards(paths, tmp_path / "merged.parquet")
-    assert merged.equals(whole) and pl.read_parquet(tmp_path / "merged.parquet").equals(whole)
+    assert pl.read_parquet(tmp_path / "merged.parquet").equals(merged)
+    # A shard's length-sorted batches hold other rows than the whole split's, so they pad to other lengths: equal
+    # to float32 rounding, not bit for bit.
+    assert_predictions_close(merged, whole)
     meta = pl.read_parquet_metadata(tmp_path / "merged.parquet")
     whole_meta = pl.read_parquet_metadata(tmp_path / "whole.parquet")
     assert {k: meta[k] for k in ("checkpoint_sha256", "n_truncated", "weak_model")} == {

@@ -95,6 +95,7 @@ def test_pretraining_lowers_the_loss_and_saves_a_hf_checkpoint(pretrained):
     assert AutoModelForCausalLM.from_pretrained(path).config.n_embd == 16
 
 
+@pytest.mark.kernel_sensitive
 def test_readout_head_is_the_lm_own_answer(pretrained):
     """With head_init readout, the classifier's logits are exactly the LM's logits of U and R at the last token."""
     path, _ = pretrained
