@@ -6,7 +6,7 @@ rule score_zero_shot:
         metrics=f"{grid.ZERO_SHOT}/metrics.json",
         predictions=f"{grid.ZERO_SHOT}/test_predictions.parquet",
     params:
-        training=lambda w: grid.training_params(config, w.model, w.seed),
+        prediction=lambda w: grid.zero_shot_params(config, w.model),
         info=lambda w: {"dataset": w.dataset, "seed": int(w.seed), "role": "zero_shot", "model": w.model,
                         "weak": None, "loss": None},
     threads: lambda w: config["models"][w.model]["threads"]

@@ -5,7 +5,7 @@ rule label_strong_train:
     output:
         temp(grid.LABEL_SHARD),
     params:
-        training=lambda w: grid.training_params(config, w.model, w.seed),
+        prediction=lambda w: grid.prediction_params(config, w.model),
         info=lambda w: {"dataset": w.dataset, "seed": int(w.seed), "weak_model": w.model, "split": "strong_train"},
         shard=lambda w: int(w.shard),
         shards=lambda w: int(w.shards),

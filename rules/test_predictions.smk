@@ -14,7 +14,7 @@ if grid.test_shards(config) > 1:
             output:
                 temp(grid.TEST_SHARD.format(run=run)),
             params:
-                training=lambda w: grid.training_params(config, w.model, w.seed),
+                prediction=lambda w: grid.prediction_params(config, w.model),
                 info=lambda w, role=role: {**grid.run_info(role, w), "split": "test"},
                 shard=lambda w: int(w.shard),
                 shards=lambda w: int(w.shards),

@@ -2,12 +2,11 @@
 
 from w2s.grid import untracked_settings
 from w2s.job import logged
-from w2s.run import finetune_job
+from w2s.launch import finetune_job
 
 with logged(snakemake.log[0]):
     finetune_job(
-        params={**snakemake.params.training,
-                "settings": {**snakemake.params.training["settings"], **untracked_settings(snakemake.config)}},
+        params=snakemake.params.training,
         train_path=snakemake.input.train,
         target_column=snakemake.params.target_column,
         test_path=snakemake.input.test,
@@ -16,4 +15,5 @@ with logged(snakemake.log[0]):
         out=dict(snakemake.output.items()),
         info=snakemake.params.info,
         threads=snakemake.threads,
+        progress=untracked_settings(snakemake.config),
     )

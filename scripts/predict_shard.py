@@ -4,5 +4,5 @@ from w2s.job import logged
 from w2s.run import label_split
 
 with logged(snakemake.log[0]):
-    label_split(snakemake.input.checkpoint, snakemake.input.split, snakemake.output[0], snakemake.params.training,
+    label_split(snakemake.input.checkpoint, snakemake.input.split, snakemake.output[0], snakemake.params.prediction,
                 snakemake.params.info, snakemake.threads, snakemake.params.shard, snakemake.params.shards)

@@ -4,5 +4,5 @@ from w2s.job import logged
 from w2s.run import zero_shot
 
 with logged(snakemake.log[0]):
-    zero_shot(snakemake.params.training, snakemake.input.test, dict(snakemake.output.items()), snakemake.params.info,
+    zero_shot(snakemake.params.prediction, snakemake.input.test, dict(snakemake.output.items()), snakemake.params.info,
               snakemake.threads)

@@ -13,9 +13,9 @@ from snakemake_helpers import snakemake, tiny_config, write_config
 from tolerance import assert_predictions_close
 from w2s.data.sources import SyntheticSentimentSource
 from w2s.data.splits import sample_splits
-from w2s.launch import launch_command
+from w2s.launch import finetune_job, launch_command
 from w2s.model import Classifier, load_tokenizer
-from w2s.run import finetune_job, predictions
+from w2s.run import predictions
 
 # DeepSpeed flattens parameters into one buffer, so its Adam sums in another order than the plain path; Adam's
 # normalised update turns those last-bit differences in near-zero gradients into small weight differences.

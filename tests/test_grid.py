@@ -57,6 +57,21 @@ def test_training_params_hold_every_hyperparameter():
     assert params["settings"]["minibatch_size"] == 8 and params["settings"]["epochs"] == 1
 
 
+def test_prediction_params_leave_out_the_training_recipe():
+    """Labelling, test-prediction and zero-shot jobs keep only what predicting depends on in their params, so a
+    changed learning rate, epoch count or loss reruns none of them (the labels rerun through the checkpoint)."""
+    config = validate_config(tiny_config())
+    changed = copy.deepcopy(config)
+    changed["models"]["weakling"].update(lr=5e-4, batch_size=8, minibatch_size=4)
+    changed["training"].update(epochs=3, warmup_frac=0.5, log_every=7)
+    changed["losses"]["logconf"]["alpha_max"] = 0.75
+    for params in (grid.prediction_params, grid.zero_shot_params):
+        assert params(changed, "weakling") == params(config, "weakling")
+    assert grid.zero_shot_params(config, "weakling")["source"] == "results/base_models/weakling"
+    changed["training"]["predict_batch_size"] = 3
+    assert grid.prediction_params(changed, "weakling")["predict_batch_size"] == 3
+
+
 def test_minibatch_larger_than_batch_is_named():
     config = tiny_config()
     config["models"]["weakling"]["minibatch_size"] = 64

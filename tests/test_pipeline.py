@@ -146,8 +146,11 @@ def test_sharded_test_predictions_match_the_training_jobs(finished, tmp_path):
 
 
 def test_progress_settings_rerun_nothing(finished):
-    """log_every and checkpoint_every change how a run reports and saves progress, not its result."""
+    """log_every, checkpoint_every and threads change how a run reports, saves progress and uses the CPU, not its
+    result."""
     config = tiny_config()
     config["training"].update(log_every=3, checkpoint_every=7)
+    for entry in config["models"].values():
+        entry["threads"] = 2
     write_config(finished, config, "progress_change.yaml")
     assert planned_jobs(finished, "progress_change.yaml") == {}

@@ -54,6 +54,10 @@ def test_killed_training_resumes_and_matches_uninterrupted_run(tmp_path, deepspe
     assert latest.exists(), "the run ended before it saved a resumable state"
     assert not (preempted / CEILING / "metrics.json").exists()
 
+    # Reporting progress more often does not change the run: the saved state still resumes.
+    config = long_ceiling_config(deepspeed)
+    config["training"]["log_every"] = 4
+    write_config(preempted, config)
     snakemake(preempted, "--unlock")
     snakemake(preempted, "--cores", cores, "--rerun-incomplete", f"{CEILING}/metrics.json")
     log = (preempted / "logs/ceiling/toy/seed0/strongling.log").read_text()

@@ -10,7 +10,8 @@ import pytest
 
 from tolerance import assert_predictions_close
 from w2s.metrics import auroc
-from w2s.run import PREDICTION_COLUMNS, finetune, label_split, merge_label_shards
+from w2s.predictions import PREDICTION_COLUMNS, merge_label_shards
+from w2s.run import finetune, label_split
 from w2s.version import checkpoint_sha256, code_version
 
 MAX_LENGTH = 12
@@ -39,6 +40,11 @@ def training_params(source, seed=0, **settings):
                      "eval_every": 3, "log_every": 2, "autocast": "off", **settings},
         "predict_batch_size": 7,
     }
+
+
+# The shape w2s.grid.prediction_params produces.
+PREDICTION = {"dtype": "float32", "trust_remote_code": False, "max_length": MAX_LENGTH, "predict_batch_size": 7,
+              "autocast": "off"}
 
 
 def outputs(root):
@@ -128,7 +134,7 @@ def test_finetune_outputs(weak_run, data):
 def test_label_split(weak_run, data, tmp_path):
     out, _, _ = weak_run
     root, frames = data
-    params = training_params(out["checkpoint"])
+    params = PREDICTION
     info = {"dataset": "toy", "seed": 0, "weak_model": "tiny", "split": "strong_train"}
     first = label_split(out["checkpoint"], root / "strong_train.parquet", tmp_path / "labels.parquet", params, info, 1)
     second = label_split(out["checkpoint"], root / "strong_train.parquet", tmp_path / "again.parquet", params, info, 1)
@@ -159,7 +165,7 @@ def test_label_split(weak_run, data, tmp_path):
 def test_sharded_labels_merge_into_the_unsharded_file(weak_run, data, tmp_path, shards):
     out, _, _ = weak_run
     root, _ = data
-    params = training_params(out["checkpoint"])
+    params = PREDICTION
     info = {"dataset": "toy", "seed": 0, "weak_model": "tiny", "split": "strong_train"}
     whole = label_split(out["checkpoint"], root / "strong_train.parquet", tmp_path / "whole.parquet", params, info, 1)
     paths = [tmp_path / f"{shard}-of-{shards}.parquet" for shard in range(shards)]
@@ -182,7 +188,7 @@ def test_student_on_weak_labels(tiny_gpt2, weak_run, data, tmp_path):
     out, _, _ = weak_run
     root, frames = data
     labels = tmp_path / "labels.parquet"
-    label_split(out["checkpoint"], root / "strong_train.parquet", labels, training_params(out["checkpoint"]),
+    label_split(out["checkpoint"], root / "strong_train.parquet", labels, PREDICTION,
                 {"dataset": "toy", "seed": 0, "weak_model": "tiny"}, 1)
     (tmp_path / "student").mkdir()  # Snakemake creates output directories before a job runs; finetune does not
     student_out = outputs(tmp_path / "student")

@@ -157,6 +157,14 @@ def test_demo_pipeline_on_a_reduced_world(tmp_path):
     assert planned_jobs(tmp_path, "pretrain_change.yaml") == {
         "pretrain_model": 1, "train_ceiling": 1, "train_student": 2, "score_zero_shot": 1, "summarize_runs": 1,
         "plot_results": 1, "all": 1}
+    # Zero-shot scoring does not depend on the finetuning recipe: changing it plans no score_zero_shot job.
+    config = demo_config()
+    config["models"]["strongling"]["lr"] = 2e-3
+    config["training"]["epochs"] = 2
+    config["losses"]["logconf"]["alpha_max"] = 0.75
+    write_config(tmp_path, config, "recipe_change.yaml")
+    jobs = planned_jobs(tmp_path, "recipe_change.yaml")
+    assert jobs["train_ceiling"] == 1 and jobs["train_student"] == 2 and "score_zero_shot" not in jobs
     config = demo_config()
     config["worlds"]["kb"]["seed"] = 4
     write_config(tmp_path, config, "world_change.yaml")

@@ -153,6 +153,23 @@ def untracked_settings(config: dict) -> dict:
     return {k: config["training"][k] for k in UNTRACKED_SETTINGS}
 
 
+def prediction_params(config: dict, model: str) -> dict:
+    """What predicting with a trained `model` (its checkpoint) depends on: the rule params of labelling and
+    test-prediction jobs, so that they rerun when these change, not when the training recipe does (the recipe
+    reaches them through the checkpoint file)."""
+    entry = config["models"][model]
+    return {"dtype": entry["dtype"], "trust_remote_code": entry["trust_remote_code"],
+            "max_length": entry["max_length"], "predict_batch_size": config["training"]["predict_batch_size"],
+            "autocast": config["training"]["autocast"]}
+
+
+def zero_shot_params(config: dict, model: str) -> dict:
+    """What scoring `model`'s own answer depends on: the base model, its label tokens and how it predicts."""
+    entry = config["models"][model]
+    return {"source": model_source(config, model), "label_tokens": label_tokens(entry),
+            **prediction_params(config, model)}
+
+
 def training_params(config: dict, model: str, seed: int) -> dict:
     """Everything a finetuning run's result depends on besides its data and loss: goes into the rule's params."""
     entry = config["models"][model]

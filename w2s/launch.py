@@ -3,6 +3,8 @@
 One node: `torchrun --standalone --nproc_per_node P -m w2s.launch SPEC`. Several nodes (inside a Slurm job that
 asked for one task per node): `srun` starts one torchrun per node and they meet at the first node of the job
 (c10d rendezvous keyed by the Slurm job id). Each process then runs `finetune` from the spec file.
+
+This module imports `w2s.run`, never the other way round.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 from pathlib import Path
 
 from w2s.errors import W2SError
+from w2s.run import finetune
 
 RENDEZVOUS_PORT = 29_400
 
@@ -88,8 +91,17 @@ def run_distributed(spec: dict, spec_path: str | Path, nodes: int, processes_per
         raise W2SError(f"the DeepSpeed launcher exited with status {result.returncode}; see the worker output above")
 
 
-if __name__ == "__main__":  # one worker process of the launcher
-    from w2s.run import finetune
+def finetune_job(**job) -> None:
+    """A training rule's job (the arguments of `w2s.run.finetune`): in this process, or under a DeepSpeed launcher
+    when the model entry asks for it."""
+    launch = job["params"].get("deepspeed")
+    if launch:
+        spec_path = Path(job["out"]["training"]).parent / "launch.json"
+        run_distributed(job, spec_path, launch["nodes"], launch["processes_per_node"])
+    else:
+        finetune(**job)
 
+
+if __name__ == "__main__":  # one worker process of the launcher
     die_with_parent()
     finetune(**json.loads(Path(sys.argv[1]).read_text()))

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from w2s.train import bf16_enabled, device, minibatch_logits, rank_minibatches
+from w2s.runtime import bf16_enabled, device, minibatch_logits, rank_and_world, rank_minibatches
 
 
 @torch.no_grad()
@@ -18,7 +18,7 @@ def predict_p1(model, ids: list[list[int]], pad_id: int, batch_size: int = 64, a
     """Probabilities in input order; batches are formed by length so little compute goes to padding."""
     dev = device()
     bf16 = bf16_enabled(autocast, dev)
-    rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
+    rank, world = rank_and_world()
     was_training = model.training
     model.to(dev).eval()
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from w2s.build import random_model
 from w2s.io import atomic_path
 from w2s.model import load_tokenizer
-from w2s.train import device
+from w2s.runtime import device
 from w2s.world import CORPUS, TOKENIZER
 
 def corpus_batches(lines: list[str], batch_size: int, seed: int):

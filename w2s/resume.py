@@ -11,13 +11,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import torch
 import torch.distributed as dist
 from safetensors.torch import load_file, save_file
 
 from w2s.io import atomic_path
+from w2s.runtime import rank_and_world
 
 
 def flatten(obj, tensors: dict, prefix: str = "t"):
@@ -100,3 +103,55 @@ def remove_state(directory: str | Path, rank: int = 0) -> None:
     if rank == 0:
         shutil.rmtree(directory, ignore_errors=True)
     barrier()
+
+
+def rng_state() -> dict:
+    state = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+@dataclass
+class Resumable:
+    """Where a run keeps its resumable state, and what identifies the run it belongs to."""
+
+    folder: str | Path | None
+    fingerprint: str = ""
+
+    def start(self, model, settings, total: int, make_engine: Callable):
+        """The engine, step and history to start from: a saved state of this run if there is one."""
+        rank, world = rank_and_world()
+        saved = load_state(self.folder, rank) if self.folder else None
+        if saved and (saved[0]["fingerprint"], saved[0]["world"]) != (self.fingerprint, world):
+            if rank == 0:
+                print(f"discarding the resumable state in {self.folder}: it belongs to other inputs, settings or "
+                      "process count", flush=True)
+            remove_state(self.folder, rank)
+            saved = None
+        if not saved:
+            return make_engine(model, settings, total), 0, []
+        shared, own = saved
+        model.load_state_dict(shared["model"])  # before the engine: DeepSpeed partitions the weights it is given
+        engine = make_engine(model, settings, total)
+        engine.load_state_dict(own["engine"])
+        set_rng_state(own["rng"])
+        print(f"resumed from step {shared['step']} of {total} ({self.folder})", flush=True)
+        return engine, shared["step"], shared["history"]
+
+    def save(self, engine, step: int, history: list[dict]) -> None:
+        rank, world = rank_and_world()
+        weights = engine.model_state()  # on rank 0; under ZeRO-3 every rank takes part in gathering them
+        shared = {"fingerprint": self.fingerprint, "world": world, "step": step, "history": history, "model": weights}
+        own = {"rng": rng_state(), "engine": engine.state_dict()}
+        save_state(self.folder, step, shared if rank == 0 else None, own, rank)
+
+    def finish(self) -> None:
+        if self.folder:
+            remove_state(self.folder, rank_and_world()[0])

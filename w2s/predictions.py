@@ -1,0 +1,71 @@
+"""The predictions file: one row per example with the model's p(label = 1), for the weak labels and every run's
+test predictions alike. Writing, merging shards and scoring them needs no torch, so the CLI and the merge jobs
+start fast.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from w2s.errors import W2SError
+from w2s.io import read_json, write_json, write_parquet
+from w2s.metrics import classification_metrics
+from w2s.version import code_version
+
+PREDICTION_COLUMNS = ("id", "text", "label", "soft_label", "hard_label", "correct", "group")
+
+
+def read_split(path, target_column: str) -> pl.DataFrame:
+    frame = pl.read_parquet(path)
+    missing = [c for c in ("id", "text", target_column) if c not in frame.columns]
+    if missing:
+        raise W2SError(f"{path}: missing column(s) {missing}; found {frame.columns}")
+    return frame
+
+
+def prediction_table(frame: pl.DataFrame, p1: np.ndarray) -> pl.DataFrame:
+    """The predictions file's rows: `frame`'s examples with their p(label = 1) and what follows from it."""
+    hard = (p1 > 0.5).astype(np.int8)
+    return pl.DataFrame({
+        "id": frame["id"], "text": frame["text"], "label": frame["label"].cast(pl.Int8),
+        "soft_label": p1, "hard_label": hard, "correct": hard == frame["label"].to_numpy(),
+        "group": frame["group"] if "group" in frame.columns else ["all"] * len(frame),
+    })
+
+
+def write_scored(table: pl.DataFrame, out: dict, info: dict, **extra) -> dict:
+    """Write a run's test predictions and its metrics.json (info, accuracy, AUROC, n, `extra`); return the metrics."""
+    write_parquet(table, out["predictions"], {**info, "code_version": code_version()})
+    metrics = {**info, **classification_metrics(table["soft_label"].to_numpy(), table["label"].to_numpy()), **extra,
+               "code_version": code_version()}
+    write_json(metrics, out["metrics"])
+    print(f"{info['role']} test accuracy {metrics['accuracy']:.4f}, AUROC {metrics['auroc']:.4f} on {metrics['n']} "
+          "examples", flush=True)
+    return metrics
+
+
+def merge_shards(shard_paths: list) -> tuple[pl.DataFrame, dict]:
+    """Prediction shards concatenated in order, and their metadata (truncations summed)."""
+    metadata = [pl.read_parquet_metadata(path) for path in shard_paths]
+    if len({m["checkpoint_sha256"] for m in metadata}) != 1:
+        raise W2SError(f"shards {shard_paths} come from different checkpoints; rerun the jobs that wrote them")
+    table = pl.concat([pl.read_parquet(path) for path in shard_paths])
+    merged = {k: v for k, v in metadata[0].items() if not k.startswith("ARROW")}
+    merged["n_truncated"] = sum(int(m["n_truncated"]) for m in metadata)
+    print(f"merged {len(shard_paths)} shards: {len(table)} rows", flush=True)
+    return table, merged
+
+
+def merge_label_shards(shard_paths: list, out_path) -> pl.DataFrame:
+    """Label shards in order as one labels file, with the shards' provenance."""
+    table, metadata = merge_shards(shard_paths)
+    write_parquet(table, out_path, metadata)
+    return table
+
+
+def score_run(shard_paths: list, training_path, out: dict, info: dict) -> dict:
+    """A run whose test predictions were made in shards: merge them, and write its predictions and metrics as a
+    training job that predicts itself would."""
+    table, metadata = merge_shards(shard_paths)
+    return write_scored(table, out, info, n_test_truncated=int(metadata["n_truncated"]), **read_json(training_path))

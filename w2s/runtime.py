@@ -1,0 +1,49 @@
+"""Where and in what precision the models compute, and how work is split over the processes of a DeepSpeed run:
+shared by training, prediction and pretraining."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from w2s.tokens import pad_batch
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def bf16_enabled(setting: str, dev: torch.device) -> bool:
+    """autocast "auto" means bf16 on GPUs that support it; on CPUs it is slower or no faster at these sizes."""
+    if setting == "auto":
+        return dev.type == "cuda" and torch.cuda.is_bf16_supported()
+    return setting == "bf16"
+
+
+def rank_and_world() -> tuple[int, int]:
+    return (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
+
+
+def rank_minibatches(batch: list[int], minibatch_size: int, rank: int, world: int) -> list[list[int]]:
+    """This rank's share of a batch as minibatches; every rank gets the same count (some may be empty), because
+    under ZeRO-3 each forward pass is a collective operation."""
+    share = batch[rank::world]
+    count = math.ceil(math.ceil(len(batch) / world) / minibatch_size)
+    return [share[i * minibatch_size : (i + 1) * minibatch_size] for i in range(count)]
+
+
+def minibatch_logits(model, ids: list[list[int]], index: list[int], pad_id: int, dev, bf16: bool) -> torch.Tensor:
+    """The model's logits for examples `index` of `ids`, padded into one batch."""
+    input_ids, mask = pad_batch([ids[i] for i in index], pad_id)
+    with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+        return model(input_ids.to(dev), mask.to(dev))
