@@ -41,6 +41,9 @@ def word_tokenizer(vocabulary: list[str], pattern: str) -> PreTrainedTokenizerFa
     return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token=PAD, eos_token=EOS, bos_token=EOS, unk_token=EOS)
 
 
+ARCHS = ("gpt2", "gpt_neox", "llama", "qwen2")
+
+
 def arch_config(arch: str, hidden_size: int, num_layers: int, num_heads: int, max_position: int, vocab_size: int,
                 special_ids: dict[str, int]):
     """A transformers config for `arch` with the given shape; dropout off so tiny runs are deterministic to tune."""
@@ -55,7 +58,7 @@ def arch_config(arch: str, hidden_size: int, num_layers: int, num_heads: int, ma
         shape = dict(hidden_size=hidden_size, num_hidden_layers=num_layers, num_attention_heads=num_heads,
                      num_key_value_heads=num_heads, intermediate_size=ffn, max_position_embeddings=max_position)
     else:
-        raise W2SError(f"build.arch: unknown architecture {arch!r}; expected gpt2, gpt_neox, llama or qwen2")
+        raise W2SError(f"build.arch: unknown architecture {arch!r}; expected one of {list(ARCHS)}")
     return AutoConfig.for_model(arch, vocab_size=vocab_size, **special_ids, **shape)
 
 

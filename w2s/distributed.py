@@ -29,6 +29,9 @@ def init_distributed() -> None:
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
 
 
+ZERO_STAGES = (2, 3)  # stage 1 (optimizer states only) saves too little to be worth a launcher
+
+
 def deepspeed_config(settings: TrainSettings, stage: int, offload: bool) -> dict:
     """Weights stay fp32 (the loop's autocast gives bf16 compute where enabled, as in the plain path)."""
     zero = {"stage": stage}

@@ -18,6 +18,7 @@ from w2s.model_paths import check_model_path
 
 HEAD_FILE = "head.safetensors"
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+HEAD_INITS = ("zero", "random", "readout")
 
 
 def last_token_index(attention_mask: torch.Tensor) -> torch.Tensor:
@@ -35,7 +36,7 @@ class Classifier(nn.Module):
             nn.init.zeros_(self.head.weight)
             nn.init.zeros_(self.head.bias)
         elif head_init != "random":
-            raise W2SError(f"head_init: unknown value {head_init!r}; expected 'zero', 'random' or 'readout'")
+            raise W2SError(f"head_init: unknown value {head_init!r}; expected one of {list(HEAD_INITS)}")
         # Explicit position ids make left padding equivalent to right padding; not every backbone takes them.
         self.takes_position_ids = "position_ids" in inspect.signature(backbone.forward).parameters
 

@@ -23,6 +23,9 @@ def device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+AUTOCAST = ("auto", "bf16", "off")
+
+
 def bf16_enabled(setting: str, dev: torch.device) -> bool:
     """autocast "auto" means bf16 on GPUs that support it; on CPUs it is slower or no faster at these sizes."""
     if setting == "auto":

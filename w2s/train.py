@@ -40,6 +40,10 @@ class TrainSettings:
     checkpoint_every: int = 0  # optimizer steps between resumable states; 0: none
 
 
+OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
+SCHEDULES = ("cosine", "constant")
+
+
 def lr_factor(step: int, total: int, settings: TrainSettings) -> float:
     warmup = int(settings.warmup_frac * total)
     if step < warmup:
@@ -50,8 +54,7 @@ def lr_factor(step: int, total: int, settings: TrainSettings) -> float:
 
 
 def optimizer_and_schedule(model: torch.nn.Module, settings: TrainSettings, total_steps: int):
-    kind = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[settings.optimizer]
-    optimizer = kind(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    optimizer = OPTIMIZERS[settings.optimizer](model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, total_steps, settings))
 
 

@@ -1,0 +1,48 @@
+"""Every choice the config schema offers is one the code implements, and the other way round: the schema's enums
+equal the code's registries, so a new loss, dataset kind or architecture cannot be added to one and not the other."""
+
+from __future__ import annotations
+
+import yaml
+
+from snakemake_helpers import REPO
+from w2s.build import ARCHS
+from w2s.data.registry import KINDS
+from w2s.distributed import ZERO_STAGES
+from w2s.losses import LOSSES
+from w2s.model import DTYPES, HEAD_INITS
+from w2s.runtime import AUTOCAST
+from w2s.train import OPTIMIZERS, SCHEDULES
+from w2s.world import WORLDS
+
+CATALOGUES = {
+    "worlds.type": WORLDS,
+    "datasets.kind": KINDS,
+    "models.build.arch": ARCHS,
+    "models.pretrain.arch": ARCHS,
+    "models.dtype": DTYPES,
+    "models.head_init": HEAD_INITS,
+    "models.deepspeed.stage": ZERO_STAGES,
+    "losses.type": LOSSES,
+    "training.optimizer": OPTIMIZERS,
+    "training.schedule": SCHEDULES,
+    "training.autocast": AUTOCAST,
+}
+
+
+def schema_enums(node: dict, path: tuple = ()) -> dict[str, list]:
+    """Config key -> the enum the schema allows there; named entries are left out of the key (models.<name>.dtype
+    is models.dtype)."""
+    enums = {".".join(path): node["enum"]} if "enum" in node else {}
+    for key, child in node.get("properties", {}).items():
+        enums.update(schema_enums(child, path + (key,)))
+    if isinstance(node.get("additionalProperties"), dict):
+        enums.update(schema_enums(node["additionalProperties"], path))
+    return enums
+
+
+def test_schema_enums_equal_the_code_registries():
+    enums = schema_enums(yaml.safe_load((REPO / "w2s/config.schema.yaml").read_text()))
+    assert enums.keys() == CATALOGUES.keys()
+    for key, registry in CATALOGUES.items():
+        assert sorted(enums[key], key=str) == sorted(registry, key=str), key
