@@ -1,21 +1,22 @@
+# One job per model scores its own answer on every seed's test split: the model is loaded once, not once a seed.
 rule score_zero_shot:
     input:
-        test=grid.DATA.replace("{split}", "test"),
+        test=lambda w: grid.zero_shot_files(config, w)["test"],
         base=lambda w: grid.base_model_inputs(config, w.model),
     output:
-        metrics=f"{grid.ZERO_SHOT}/metrics.json",
-        predictions=f"{grid.ZERO_SHOT}/test_predictions.parquet",
+        metrics=expand(f"{grid.ZERO_SHOT}/metrics.json", seed=config["seeds"], allow_missing=True),
+        predictions=expand(f"{grid.ZERO_SHOT}/test_predictions.parquet", seed=config["seeds"], allow_missing=True),
     params:
         prediction=lambda w: grid.zero_shot_params(config, w.model),
-        info=lambda w: {"dataset": w.dataset, "seed": int(w.seed), "role": "zero_shot", "model": w.model,
-                        "weak": None, "loss": None},
+        info=lambda w: [{"dataset": w.dataset, "seed": int(seed), "role": "zero_shot", "model": w.model,
+                         "weak": None, "loss": None} for seed in config["seeds"]],
     threads: lambda w: config["models"][w.model]["threads"]
     resources:
         **cluster.rule_resources(config, "score_zero_shot"),
     log:
-        "logs/zero_shot/{dataset}/seed{seed}/{model}.log",
+        "logs/zero_shot/{dataset}/{model}.log",
     benchmark:
-        "benchmarks/zero_shot/{dataset}/seed{seed}/{model}.tsv"
+        "benchmarks/zero_shot/{dataset}/{model}.tsv"
     conda:
         "../envs/w2s.yaml"
     script:

@@ -16,4 +16,6 @@ with logged(snakemake.log[0]):
         info=snakemake.params.info,
         threads=snakemake.threads,
         progress=untracked_settings(snakemake.config),
+        label_split_path=snakemake.input.get("label_split"),
+        label_info=snakemake.params.get("label_info"),
     )

@@ -1,8 +1,8 @@
-"""Rule score_zero_shot: a model's own answer on the test split (its label tokens' logits), without finetuning."""
+"""Rule score_zero_shot: a model's own answer on each seed's test split (its label tokens' logits), no finetuning."""
 
 from w2s.job import logged
 from w2s.run import zero_shot
 
 with logged(snakemake.log[0]):
-    zero_shot(snakemake.params.prediction, snakemake.input.test, dict(snakemake.output.items()), snakemake.params.info,
-              snakemake.threads)
+    outs = [{"metrics": m, "predictions": p} for m, p in zip(snakemake.output.metrics, snakemake.output.predictions)]
+    zero_shot(snakemake.params.prediction, list(snakemake.input.test), outs, snakemake.params.info, snakemake.threads)

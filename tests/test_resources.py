@@ -121,7 +121,7 @@ def job_resources_in_plan(output: str) -> dict[str, dict[str, str]]:
 
 
 def test_rules_take_model_resources_and_set_resources_wins(tmp_path):
-    config = tiny_config()
+    config = tiny_config(labelling={"shards": 2})  # labelling jobs of their own
     config["models"]["weakling"].update(threads=2, resources={"runtime": 45, "partition": "small"})
     write_config(tmp_path, config)
     result = snakemake(tmp_path, "--dry-run", "--cores", "2", "--set-resources", "train_weak:runtime=99")

@@ -50,6 +50,23 @@ def run_outputs(config: dict, run: str) -> dict:
     return outputs if test_shards(config) > 1 else {**outputs, **scored_outputs(run)}
 
 
+def labels_in_weak_job(config: dict) -> bool:
+    """Unsharded labelling happens in the weak training job, with the model it holds: one process fewer per weak
+    run (loading torch and transformers is most of a small job's time). Sharded labelling has jobs of its own."""
+    return config["labelling"]["shards"] == 1
+
+
+def weak_run_outputs(config: dict) -> dict:
+    outputs = run_outputs(config, WEAK)
+    return {**outputs, "labels": LABELS} if labels_in_weak_job(config) else outputs
+
+
+def label_info(wildcards) -> dict:
+    """What a labels file records about itself."""
+    return {"dataset": wildcards.dataset, "seed": int(wildcards.seed), "weak_model": wildcards.model,
+            "split": "strong_train"}
+
+
 def test_shard_files(config: dict, run: str, wildcards) -> list[str]:
     shards = test_shards(config)
     return [TEST_SHARD.format(run=run).format(**dict(wildcards.items()), shard=shard, shards=shards)
@@ -83,6 +100,14 @@ def zero_shot_models(config: dict) -> list[str]:
     """Models of the pairs that have label tokens, so a zero-shot answer to score."""
     models = dict.fromkeys(model for pair in model_pairs(config) for model in pair)
     return [model for model in config["models"] if model in models and label_tokens(config["models"][model])]
+
+
+def zero_shot_files(config: dict, wildcards) -> dict[str, list[str]]:
+    """A zero-shot job's inputs and outputs: one model on the test split of every seed."""
+    runs = [ZERO_SHOT.format(dataset=wildcards.dataset, seed=seed, model=wildcards.model) for seed in config["seeds"]]
+    return {"test": [DATA.format(dataset=wildcards.dataset, seed=seed, split="test") for seed in config["seeds"]],
+            "metrics": [f"{run}/metrics.json" for run in runs],
+            "predictions": [f"{run}/test_predictions.parquet" for run in runs]}
 
 
 def model_pairs(config: dict) -> list[tuple[str, str]]:

@@ -38,9 +38,12 @@ def run_fingerprint(params: dict, loss_entry: dict, target_column: str, train_pa
 
 
 def finetune(params: dict, train_path, target_column: str, test_path, loss_name: str, loss_entry: dict,
-             out: dict, info: dict, threads: int, progress: dict | None = None) -> dict | None:
+             out: dict, info: dict, threads: int, progress: dict | None = None, label_split_path=None,
+             label_info: dict | None = None) -> dict | None:
     """Train one run and write its checkpoint, trajectory and training summary to the paths in `out`, and its test
-    predictions and metrics where `out` names them (else separate jobs predict the test split in shards).
+    predictions and metrics where `out` names them (else separate jobs predict the test split in shards). Where
+    `out` names labels (a weak run, labelling unsharded), the trained model also labels `label_split_path`, as a
+    labelling job would from the checkpoint (the same weights and batches: the same labels).
     `progress` (log_every, checkpoint_every) changes how the run reports and saves progress, not its result: it is
     kept out of the fingerprint, so a run resumes after it changed.
 
@@ -80,12 +83,17 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
                     evaluate, out["trajectory"] if rank == 0 else None, resume_dir, fingerprint, make_engine,
                     evaluate_at_end=predict_here)
 
+    if "labels" in out:  # every process takes part in predicting
+        labels = predictions(model, tokenizer, read_split(label_split_path, "label"), max_length,
+                             params["predict_batch_size"], settings.autocast)
     with consolidated(model, zero["stage"] if zero else 0):
         if rank == 0:
             with atomic_path(out["checkpoint"]) as tmp:
                 model.save(tmp, tokenizer)
     if rank != 0:
         return None
+    if "labels" in out:
+        write_labels(*labels, out["checkpoint"], out["labels"], label_info)
     training = {"n_train": len(train_ids), "n_train_truncated": train_truncated, "steps": summary["steps"],
                 "train_seconds": round(summary["train_seconds"], 2)}
     write_json(training, out["training"])
@@ -109,21 +117,31 @@ def label_split(checkpoint, split_path, out_path, params: dict, info: dict, thre
     model = Classifier.load(str(checkpoint), params["dtype"], trust_remote_code=params["trust_remote_code"])
     table, truncated = predictions(model, tokenizer, frame, model.max_tokens(params["max_length"]),
                                    params["predict_batch_size"], params["autocast"])
-    metadata = {**info, "checkpoint_sha256": checkpoint_sha256(checkpoint), "code_version": code_version(),
-                "n_truncated": truncated}
-    write_parquet(table, out_path, metadata)
-    print(f"predicted rows {start}-{stop} of {split_path} (shard {shard + 1} of {shards}); "
-          f"accuracy against ground truth {table['correct'].mean():.4f}", flush=True)
+    write_labels(table, truncated, checkpoint, out_path, info)
+    print(f"predicted rows {start}-{stop} of {split_path} (shard {shard + 1} of {shards})", flush=True)
     return table
 
 
-def zero_shot(params: dict, test_path, out: dict, info: dict, threads: int) -> dict:
-    """Score a model's own answer (its label tokens' logits at the last token) on the test split, untrained."""
+def write_labels(table: pl.DataFrame, truncated: int, checkpoint, out_path, info: dict) -> None:
+    """A predictions file with its provenance: which checkpoint made it, with which code."""
+    metadata = {**info, "checkpoint_sha256": checkpoint_sha256(checkpoint), "code_version": code_version(),
+                "n_truncated": truncated}
+    write_parquet(table, out_path, metadata)
+    print(f"wrote {out_path}: {len(table)} rows, accuracy against ground truth {table['correct'].mean():.4f}",
+          flush=True)
+
+
+def zero_shot(params: dict, test_paths: list, outs: list[dict], infos: list[dict], threads: int) -> list[dict]:
+    """Score a model's own answer (its label tokens' logits at the last token), untrained, on test splits (one per
+    seed: the model is loaded once for all)."""
     torch.set_num_threads(threads)
-    frame = read_split(test_path, "label")
     tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
     model = Classifier.load(params["source"], params["dtype"], "readout", params["trust_remote_code"],
                             params["label_tokens"])
-    table, truncated = predictions(model, tokenizer, frame, model.max_tokens(params["max_length"]),
-                                   params["predict_batch_size"], params["autocast"])
-    return write_scored(table, out, info, n_test_truncated=truncated)
+    scored = []
+    for test_path, out, info in zip(test_paths, outs, infos, strict=True):
+        table, truncated = predictions(model, tokenizer, read_split(test_path, "label"),
+                                       model.max_tokens(params["max_length"]), params["predict_batch_size"],
+                                       params["autocast"])
+        scored.append(write_scored(table, out, info, n_test_truncated=truncated))
+    return scored
