@@ -1,5 +1,5 @@
 # w2s: weak-to-strong generalization experiments (Burns et al. 2023) as a Snakemake workflow.
-# The grid comes from config.yaml (or --configfile); w2s/grid.py turns it into targets and paths.
+# The grid comes from config.yaml (or --configfile); w2s/pipeline/grid.py turns it into targets and paths.
 import os
 import re
 import sys
@@ -19,9 +19,9 @@ envvars:
     "PYTHONPATH",
 
 
-from w2s.config import validate_config
+from w2s.pipeline.config import validate_config
 from w2s.errors import W2SError
-from w2s import cluster, grid
+from w2s.pipeline import cluster, grid
 
 # A --configfile replaces the default grid rather than being merged into it (Snakemake merges by default, which
 # would silently add the default's datasets and models to yours).

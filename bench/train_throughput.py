@@ -19,17 +19,17 @@ from pathlib import Path
 
 import torch
 
-from w2s.build import build_model
-from w2s.losses import XentLoss
-from w2s.model import Classifier
-from w2s.train import LocalEngine, TrainSettings, train
+from w2s.models.build import build_model
+from w2s.training.losses import XentLoss
+from w2s.models.classifier import Classifier
+from w2s.training.loop import LocalEngine, TrainSettings, train
 
 ZERO_STAGES = {"zero2": 2, "zero3": 3}
 
 
 def join_single_process_group() -> None:
     """DeepSpeed needs a process group; a benchmark in one process forms one of its own."""
-    from w2s.distributed import init_distributed
+    from w2s.training.distributed import init_distributed
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -39,7 +39,7 @@ def join_single_process_group() -> None:
 
 
 def one_run(path, engine: str, autocast: str, n: int, length: int) -> float:
-    from w2s.distributed import DeepSpeedEngine
+    from w2s.training.distributed import DeepSpeedEngine
 
     model = Classifier.load(str(path), head_init="random")
     generator = torch.Generator().manual_seed(0)

@@ -1,8 +1,8 @@
 """Rules train_weak, train_ceiling, train_student: finetune one model and score it on the test split."""
 
-from w2s.grid import untracked_settings
-from w2s.job import logged
-from w2s.launch import finetune_job
+from w2s.pipeline.grid import untracked_settings
+from w2s.pipeline.job import logged
+from w2s.pipeline.launch import finetune_job
 
 with logged(snakemake.log[0]):
     finetune_job(

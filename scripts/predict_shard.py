@@ -1,7 +1,7 @@
 """Rules label_strong_train and predict_<role>_test: a trained model's predictions on one shard of a split."""
 
-from w2s.job import logged
-from w2s.run import label_split
+from w2s.pipeline.job import logged
+from w2s.pipeline.run import label_split
 
 with logged(snakemake.log[0]):
     label_split(snakemake.input.checkpoint, snakemake.input.split, snakemake.output[0], snakemake.params.prediction,

@@ -2,8 +2,8 @@
 
 import torch
 
-from w2s.job import logged
-from w2s.pretrain import pretrain
+from w2s.pipeline.job import logged
+from w2s.training.pretrain import pretrain
 
 with logged(snakemake.log[0]):
     torch.set_num_threads(snakemake.threads)

@@ -1,7 +1,7 @@
 """Rule score_zero_shot: a model's own answer on each seed's test split (its label tokens' logits), no finetuning."""
 
-from w2s.job import logged
-from w2s.run import zero_shot
+from w2s.pipeline.job import logged
+from w2s.pipeline.run import zero_shot
 
 with logged(snakemake.log[0]):
     outs = [{"metrics": m, "predictions": p} for m, p in zip(snakemake.output.metrics, snakemake.output.predictions)]

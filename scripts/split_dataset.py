@@ -3,7 +3,7 @@
 from w2s.data.registry import make_source
 from w2s.data.splits import sample_splits
 from w2s.io import write_parquet
-from w2s.job import logged
+from w2s.pipeline.job import logged
 from w2s.version import code_version
 
 with logged(snakemake.log[0]):

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from w2s.build import build_model
+from w2s.models.build import build_model
 
 # The test machine is shared and small: keep every test on one thread.
 torch.set_num_threads(1)

@@ -6,14 +6,14 @@ from __future__ import annotations
 import yaml
 
 from snakemake_helpers import REPO
-from w2s.build import ARCHS
+from w2s.models.build import ARCHS
 from w2s.data.registry import KINDS
-from w2s.distributed import ZERO_STAGES
-from w2s.losses import LOSSES
-from w2s.model import DTYPES, HEAD_INITS
-from w2s.runtime import AUTOCAST
-from w2s.train import OPTIMIZERS, SCHEDULES
-from w2s.world import WORLDS
+from w2s.training.distributed import ZERO_STAGES
+from w2s.training.losses import LOSSES
+from w2s.models.classifier import DTYPES, HEAD_INITS
+from w2s.training.runtime import AUTOCAST
+from w2s.training.loop import OPTIMIZERS, SCHEDULES
+from w2s.data.world import WORLDS
 
 CATALOGUES = {
     "worlds.type": WORLDS,
@@ -42,7 +42,7 @@ def schema_enums(node: dict, path: tuple = ()) -> dict[str, list]:
 
 
 def test_schema_enums_equal_the_code_registries():
-    enums = schema_enums(yaml.safe_load((REPO / "w2s/config.schema.yaml").read_text()))
+    enums = schema_enums(yaml.safe_load((REPO / "w2s/pipeline/config.schema.yaml").read_text()))
     assert enums.keys() == CATALOGUES.keys()
     for key, registry in CATALOGUES.items():
         assert sorted(enums[key], key=str) == sorted(registry, key=str), key

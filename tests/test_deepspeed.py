@@ -13,9 +13,9 @@ from snakemake_helpers import snakemake, tiny_config, write_config
 from tolerance import assert_predictions_close
 from w2s.data.sources import SyntheticSentimentSource
 from w2s.data.splits import sample_splits
-from w2s.launch import finetune_job, launch_command
-from w2s.model import Classifier, load_tokenizer
-from w2s.run import predictions
+from w2s.pipeline.launch import finetune_job, launch_command
+from w2s.models.classifier import Classifier, load_tokenizer
+from w2s.pipeline.run import predictions
 
 # DeepSpeed flattens parameters into one buffer, so its Adam sums in another order than the plain path; Adam's
 # normalised update turns those last-bit differences in near-zero gradients into small weight differences.
@@ -79,7 +79,7 @@ def test_zero_matches_plain_path(task, plain, stage, processes):
 
 def test_launch_command_one_node():
     command = launch_command("spec.json", nodes=1, processes_per_node=4)
-    assert command[1:] == ["-m", "torch.distributed.run", "--nproc_per_node=4", "--standalone", "-m", "w2s.launch",
+    assert command[1:] == ["-m", "torch.distributed.run", "--nproc_per_node=4", "--standalone", "-m", "w2s.pipeline.launch",
                            "spec.json"]
 
 
@@ -90,7 +90,7 @@ def test_launch_command_two_nodes_in_a_slurm_job():
     assert command[:6] == ["srun", "--overlap", "--nodes=2", "--ntasks=2", "--ntasks-per-node=1",
                            "--kill-on-bad-exit=1"]
     assert command[7:] == ["-m", "torch.distributed.run", "--nproc_per_node=8", "--nnodes=2", "--rdzv_backend=c10d",
-                           "--rdzv_endpoint=gpu07:29400", "--rdzv_id=4242", "-m", "w2s.launch", "spec.json"]
+                           "--rdzv_endpoint=gpu07:29400", "--rdzv_id=4242", "-m", "w2s.pipeline.launch", "spec.json"]
 
 
 def test_multi_node_outside_slurm_is_an_error():

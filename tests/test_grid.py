@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from snakemake_helpers import REPO, tiny_config
-from w2s import grid
-from w2s.config import validate_config
+from w2s.pipeline import grid
+from w2s.pipeline.config import validate_config
 from w2s.errors import W2SError
 
 

@@ -1,4 +1,4 @@
-"""Tests for w2s.losses against values worked out by hand (math.log / math.exp, not torch's cross-entropy)."""
+"""Tests for w2s.training.losses against values worked out by hand (math.log / math.exp, not torch's cross-entropy)."""
 
 import math
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from w2s.errors import W2SError
-from w2s.losses import LogConfLoss, LossContext, ProductLoss, XentLoss, make_loss
+from w2s.training.losses import LogConfLoss, LossContext, ProductLoss, XentLoss, make_loss
 
 LOGITS = [[0.0, 1.0], [2.0, -1.0], [0.5, 0.5]]
 P1 = [0.3, 0.9, 1.0]

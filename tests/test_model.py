@@ -1,13 +1,13 @@
-"""Tests for w2s.model (Classifier pooling, position ids, checkpoints, path errors) and w2s.tokens."""
+"""Tests for w2s.models.classifier (Classifier pooling, position ids, checkpoints, path errors) and w2s.models.tokens."""
 
 import pytest
 import torch
 
-from w2s.build import build_model
+from w2s.models.build import build_model
 from w2s.errors import W2SError
-from w2s.model import Classifier, last_token_index, load_tokenizer
-from w2s.model_paths import check_model_path
-from w2s.tokens import encode, pad_batch
+from w2s.models.classifier import Classifier, last_token_index, load_tokenizer
+from w2s.models.paths import check_model_path
+from w2s.models.tokens import encode, pad_batch
 
 TEXTS = ["hi", "hello world", "a much longer sentence than the others", "xyz!", "q"]
 

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from snakemake_helpers import SLURM_PROFILE, snakemake, tiny_config, write_config
-from w2s import cluster
-from w2s.config import validate_config
+from w2s.pipeline import cluster
+from w2s.pipeline.config import validate_config
 from w2s.errors import W2SError
 
 

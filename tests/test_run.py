@@ -1,4 +1,4 @@
-"""End-to-end tests of the jobs in w2s.run: finetune a weak model, label a split with it, train a student on it."""
+"""End-to-end tests of the jobs in w2s.pipeline.run: finetune a weak model, label a split with it, train a student on it."""
 
 import json
 import math
@@ -9,9 +9,9 @@ import polars as pl
 import pytest
 
 from tolerance import assert_predictions_close
-from w2s.metrics import auroc
-from w2s.predictions import PREDICTION_COLUMNS, merge_label_shards
-from w2s.run import finetune, label_split
+from w2s.analysis.metrics import auroc
+from w2s.analysis.predictions import PREDICTION_COLUMNS, merge_label_shards
+from w2s.pipeline.run import finetune, label_split
 from w2s.version import checkpoint_sha256, code_version
 
 MAX_LENGTH = 12
@@ -31,7 +31,7 @@ def split(n, offset, flip=()):
 
 
 def training_params(source, seed=0, **settings):
-    """The shape w2s.grid.training_params produces."""
+    """The shape w2s.pipeline.grid.training_params produces."""
     return {
         "source": str(source), "dtype": "float32", "head_init": "zero", "trust_remote_code": False,
         "max_length": MAX_LENGTH,
@@ -42,7 +42,7 @@ def training_params(source, seed=0, **settings):
     }
 
 
-# The shape w2s.grid.prediction_params produces.
+# The shape w2s.pipeline.grid.prediction_params produces.
 PREDICTION = {"dtype": "float32", "trust_remote_code": False, "max_length": MAX_LENGTH, "predict_batch_size": 7,
               "autocast": "off"}
 

@@ -1,12 +1,12 @@
-"""Tests for w2s.summary (PGR tables) and w2s.plots (figures), on hand-built metrics records."""
+"""Tests for w2s.analysis.summary (PGR tables) and w2s.analysis.plots (figures), on hand-built metrics records."""
 
 import matplotlib.image
 import polars as pl
 import pytest
 
 from w2s.errors import W2SError
-from w2s.plots import plot_accuracy, plot_pgr
-from w2s.summary import aggregate, overall, runs_table
+from w2s.analysis.plots import plot_accuracy, plot_pgr
+from w2s.analysis.summary import aggregate, overall, runs_table
 
 ORDER = ["s", "m", "l"]
 

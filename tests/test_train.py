@@ -1,4 +1,4 @@
-"""Tests for w2s.train (accumulation, learning, determinism, schedule, trajectory) and w2s.metrics."""
+"""Tests for w2s.training.loop (accumulation, learning, determinism, schedule, trajectory) and w2s.analysis.metrics."""
 
 import copy
 import json
@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from w2s.losses import LogConfLoss, ProductLoss, XentLoss
-from w2s.metrics import accuracy, auroc, classification_metrics
-from w2s.model import Classifier, load_tokenizer
-from w2s.predict import predict_p1
-from w2s.tokens import encode
-from w2s.train import TrainSettings, lr_factor, train
+from w2s.training.losses import LogConfLoss, ProductLoss, XentLoss
+from w2s.analysis.metrics import accuracy, auroc, classification_metrics
+from w2s.models.classifier import Classifier, load_tokenizer
+from w2s.training.predict import predict_p1
+from w2s.models.tokens import encode
+from w2s.training.loop import TrainSettings, lr_factor, train
 
 
 def settings(**overrides):

@@ -13,10 +13,10 @@ import torch
 
 from snakemake_helpers import planned_jobs, snakemake, write_config
 from w2s.data.splits import sample_splits
-from w2s.model import Classifier, load_tokenizer
-from w2s.pretrain import pretrain
-from w2s.tokens import encode
-from w2s.world import CORPUS, TASK, KnowledgeBase, WorldTaskSource, generate_world
+from w2s.models.classifier import Classifier, load_tokenizer
+from w2s.training.pretrain import pretrain
+from w2s.models.tokens import encode
+from w2s.data.world import CORPUS, TASK, KnowledgeBase, WorldTaskSource, generate_world
 
 SMALL_WORLD = {"type": "knowledge_base", "n_entities": 60, "digits": 2, "seed": 3, "corpus_lines": 2000}
 
@@ -173,7 +173,7 @@ def test_demo_pipeline_on_a_reduced_world(tmp_path):
 
 
 def test_arithmetic_world_statements_and_corpus(tmp_path):
-    from w2s.world import Arithmetic
+    from w2s.data.world import Arithmetic
 
     entry = {"type": "arithmetic", "n_entities": 50, "digits": 2, "seed": 1, "corpus_lines": 500}
     generate_world(entry, tmp_path / "arith")

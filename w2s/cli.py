@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 
 from w2s.errors import W2SError
-from w2s.predictions import PREDICTION_COLUMNS
+from w2s.analysis.predictions import PREDICTION_COLUMNS
 
 
 def histogram(values: np.ndarray, bins: int = 10, width: int = 40) -> list[str]:

@@ -13,7 +13,7 @@ from w2s import __version__
 def code_version() -> str:
     digest = hashlib.sha256()
     package = Path(__file__).parent
-    for path in sorted(package.rglob("*.py")) + sorted(package.glob("*.yaml")):
+    for path in sorted(package.rglob("*.py")) + sorted(package.rglob("*.yaml")):
         digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     return f"{__version__}+{digest.hexdigest()[:12]}"
 

@@ -18,9 +18,9 @@ from typing import Callable
 
 import torch
 
-from w2s.losses import LossContext
-from w2s.resume import Resumable
-from w2s.runtime import bf16_enabled, device, minibatch_logits, rank_and_world, rank_minibatches
+from w2s.training.losses import LossContext
+from w2s.training.resume import Resumable
+from w2s.training.runtime import bf16_enabled, device, minibatch_logits, rank_and_world, rank_minibatches
 
 
 @dataclass

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from itertools import combinations
 
-from w2s.config import label_tokens
+from w2s.pipeline.config import label_tokens
 
 DATA = "results/data/{dataset}/seed{seed}/{split}.parquet"
 WORLD = "results/worlds/{world}"

@@ -8,8 +8,8 @@ import jsonschema
 import yaml
 
 from w2s.errors import W2SError
-from w2s.model_paths import check_model_path
-from w2s.world import MARKS
+from w2s.models.paths import check_model_path
+from w2s.data.world import MARKS
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
 

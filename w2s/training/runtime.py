@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from w2s.tokens import pad_batch
+from w2s.models.tokens import pad_batch
 
 
 def seed_everything(seed: int) -> None:

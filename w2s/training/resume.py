@@ -20,7 +20,7 @@ import torch.distributed as dist
 from safetensors.torch import load_file, save_file
 
 from w2s.io import atomic_path
-from w2s.runtime import rank_and_world
+from w2s.training.runtime import rank_and_world
 
 
 def flatten(obj, tensors: dict, prefix: str = "t"):

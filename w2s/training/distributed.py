@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import torch
 import torch.distributed as dist
 
-from w2s.train import TrainSettings, optimizer_and_schedule
+from w2s.training.loop import TrainSettings, optimizer_and_schedule
 
 
 def init_distributed() -> None:

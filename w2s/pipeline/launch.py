@@ -1,10 +1,10 @@
 """Starting a DeepSpeed run: the launcher command, and the worker each of its processes runs.
 
-One node: `torchrun --standalone --nproc_per_node P -m w2s.launch SPEC`. Several nodes (inside a Slurm job that
+One node: `torchrun --standalone --nproc_per_node P -m w2s.pipeline.launch SPEC`. Several nodes (inside a Slurm job that
 asked for one task per node): `srun` starts one torchrun per node and they meet at the first node of the job
 (c10d rendezvous keyed by the Slurm job id). Each process then runs `finetune` from the spec file.
 
-This module imports `w2s.run`, never the other way round.
+This module imports `w2s.pipeline.run`, never the other way round.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from w2s.errors import W2SError
-from w2s.run import finetune
+from w2s.pipeline.run import finetune
 
 RENDEZVOUS_PORT = 29_400
 
@@ -38,7 +38,7 @@ def slurm_head_address(nodelist: str) -> str:
 def launch_command(spec_path: str | Path, nodes: int, processes_per_node: int, env=os.environ,
                    head_address=slurm_head_address) -> list[str]:
     torchrun = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={processes_per_node}"]
-    worker = ["-m", "w2s.launch", str(spec_path)]
+    worker = ["-m", "w2s.pipeline.launch", str(spec_path)]
     if nodes == 1:
         return [*torchrun, "--standalone", *worker]
     if "SLURM_JOB_ID" not in env:
@@ -92,7 +92,7 @@ def run_distributed(spec: dict, spec_path: str | Path, nodes: int, processes_per
 
 
 def finetune_job(**job) -> None:
-    """A training rule's job (the arguments of `w2s.run.finetune`): in this process, or under a DeepSpeed launcher
+    """A training rule's job (the arguments of `w2s.pipeline.run.finetune`): in this process, or under a DeepSpeed launcher
     when the model entry asks for it."""
     launch = job["params"].get("deepspeed")
     if launch:

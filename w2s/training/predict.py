@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from w2s.runtime import bf16_enabled, device, minibatch_logits, rank_and_world, rank_minibatches
+from w2s.training.runtime import bf16_enabled, device, minibatch_logits, rank_and_world, rank_minibatches
 
 
 @torch.no_grad()

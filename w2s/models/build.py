@@ -1,4 +1,4 @@
-"""Randomly initialised causal LMs built from a config, with a byte-level tokenizer that needs no training.
+"""Randomly initialised causal LMs built from a config, with the byte-level tokenizer (w2s.data.tokenizers).
 
 They are what the default experiment and the tests run on: no download, any size, and saved as ordinary Hugging
 Face checkpoints so that every later stage loads them by path like a hub model.
@@ -9,37 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-from transformers import AutoConfig, AutoModelForCausalLM, PreTrainedTokenizerFast
+from transformers import AutoConfig, AutoModelForCausalLM
 
+from w2s.data.tokenizers import byte_tokenizer
 from w2s.errors import W2SError
-
-PAD, EOS = "<|pad|>", "<|endoftext|>"
-
-
-def byte_tokenizer() -> PreTrainedTokenizerFast:
-    """256 byte tokens (GPT-2's byte-to-unicode alphabet, no merges) plus pad and end-of-text."""
-    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
-    vocab = {symbol: i for i, symbol in enumerate(alphabet)}
-    vocab.update({PAD: len(vocab), EOS: len(vocab) + 1})
-    tok = Tokenizer(models.BPE(vocab=vocab, merges=[]))
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
-    tok.decoder = decoders.ByteLevel()
-    tok.add_special_tokens([PAD, EOS])
-    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token=PAD, eos_token=EOS, bos_token=EOS)
-
-
-def word_tokenizer(vocabulary: list[str], pattern: str) -> PreTrainedTokenizerFast:
-    """One token per vocabulary word, words split out of the text by the regex `pattern` (e.g. a synthetic world's
-    entity names and single characters), plus pad and end-of-text."""
-    from tokenizers import Regex
-
-    vocab = {word: i for i, word in enumerate([*vocabulary, PAD, EOS])}
-    tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token=EOS))
-    tok.pre_tokenizer = pre_tokenizers.Split(Regex(pattern), behavior="isolated")
-    tok.decoder = decoders.Fuse()
-    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token=PAD, eos_token=EOS, bos_token=EOS, unk_token=EOS)
-
 
 ARCHS = ("gpt2", "gpt_neox", "llama", "qwen2")
 

@@ -73,7 +73,7 @@ class FactWorld:
         return int(_permutation(self.n_entities, self.seed)[i] % 2 == 0)
 
     def tokenizer(self):
-        from w2s.build import word_tokenizer
+        from w2s.data.tokenizers import word_tokenizer
 
         return word_tokenizer([*self.words(), *DIGITS, ".", *MARKS.values()], self.token_pattern)
 

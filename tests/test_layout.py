@@ -1,0 +1,53 @@
+"""The package's floors (see w2s/__init__.py): each module imports only from its own floor and the ones below, so
+there is no import circle between floors, and the analysis floor loads no torch."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from snakemake_helpers import REPO
+
+BASE = {"errors", "io", "version", ""}  # "" is the package itself (w2s.__version__)
+ALLOWED = {
+    "base": {"base"},
+    "data": {"base", "data"},
+    "models": {"base", "data", "models"},
+    "training": {"base", "data", "models", "training"},
+    "analysis": {"base", "analysis"},
+    "pipeline": {"base", "data", "models", "training", "analysis", "pipeline"},
+    "cli": {"base", "analysis"},
+}
+
+
+def floor(module: str) -> str:
+    """w2s.training.loop -> training; w2s.io -> base; w2s.cli -> cli."""
+    parts = module.split(".")[1:] or [""]
+    if parts[0] in BASE:
+        return "base"
+    return parts[0]
+
+
+def imports(path: Path) -> set[str]:
+    """The w2s modules a file imports, at the top or inside functions."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "w2s":
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.split(".")[0] == "w2s")
+    return found
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(REPO).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_modules_import_only_from_their_floor_and_below():
+    package = REPO / "w2s"
+    modules = sorted(package.rglob("*.py"))
+    assert len(modules) > 20 and set(ALLOWED) >= {floor(module_name(p)) for p in modules}
+    wrong = [f"{module_name(path)} imports {target}" for path in modules for target in imports(path)
+             if floor(target) not in ALLOWED[floor(module_name(path))]]
+    assert not wrong, wrong
