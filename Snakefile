@@ -35,7 +35,9 @@ try:
 except W2SError as exc:
     raise WorkflowError(str(exc)) from None
 
+
 report: "report/workflow.rst"
+
 
 wildcard_constraints:
     dataset="|".join(map(re.escape, config["datasets"])),

@@ -3,13 +3,13 @@ rule split_dataset:
         world=lambda w: grid.dataset_inputs(config, w.dataset),
     output:
         **{split: grid.DATA.replace("{split}", split) for split in ("weak_train", "strong_train", "test")},
-    params:
-        entry=lambda w: config["datasets"][w.dataset],
-    resources:
-        **cluster.rule_resources(config, "split_dataset"),
     log:
         "logs/data/{dataset}/seed{seed}.log",
     conda:
         "../envs/w2s.yaml"
+    resources:
+        **cluster.rule_resources(config, "split_dataset"),
+    params:
+        entry=lambda w: config["datasets"][w.dataset],
     script:
         "../scripts/split_dataset.py"

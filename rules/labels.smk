@@ -8,33 +8,32 @@ if not grid.labels_in_weak_job(config):
             split=grid.DATA.replace("{split}", "strong_train"),
         output:
             temp(grid.LABEL_SHARD),
-        params:
-            prediction=lambda w: grid.prediction_params(config, w.model),
-            info=grid.label_info,
-            shard=lambda w: int(w.shard),
-            shards=lambda w: int(w.shards),
-        threads: lambda w: config["models"][w.model]["threads"]
-        resources:
-            **cluster.rule_resources(config, "label_strong_train"),
         log:
             "logs/labels/{dataset}/seed{seed}/{model}.shards/{shard}-of-{shards}.log",
         benchmark:
             "benchmarks/labels/{dataset}/seed{seed}/{model}.shards/{shard}-of-{shards}.tsv"
         conda:
             "../envs/w2s.yaml"
+        threads: lambda w: config["models"][w.model]["threads"]
+        resources:
+            **cluster.rule_resources(config, "label_strong_train"),
+        params:
+            prediction=lambda w: grid.prediction_params(config, w.model),
+            info=grid.label_info,
+            shard=lambda w: int(w.shard),
+            shards=lambda w: int(w.shards),
         script:
             "../scripts/predict_shard.py"
 
-
     rule merge_label_shards:
-        # Concatenating shards is quick: it runs where Snakemake runs, not as a cluster job.
-        localrule: True
         input:
             lambda w: grid.label_shard_files(config, w.dataset, w.seed, w.model),
         output:
             grid.LABELS,
         log:
             "logs/labels/{dataset}/seed{seed}/{model}.merge.log",
+        # Concatenating shards is quick: it runs where Snakemake runs, not as a cluster job.
+        localrule: True
         conda:
             "../envs/w2s.yaml"
         script:

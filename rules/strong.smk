@@ -5,21 +5,21 @@ rule train_ceiling:
         base=lambda w: grid.base_model_inputs(config, w.model),
     output:
         **grid.run_outputs(config, grid.CEILING),
-    params:
-        training=lambda w: grid.training_params(config, w.model, w.seed),
-        target_column="label",
-        loss_name="xent",
-        loss={"type": "xent"},
-        info=lambda w: grid.run_info("ceiling", w),
-    threads: lambda w: config["models"][w.model]["threads"]
-    resources:
-        **cluster.rule_resources(config, "train_ceiling"),
     log:
         "logs/ceiling/{dataset}/seed{seed}/{model}.log",
     benchmark:
         "benchmarks/ceiling/{dataset}/seed{seed}/{model}.tsv"
     conda:
         "../envs/w2s.yaml"
+    threads: lambda w: config["models"][w.model]["threads"]
+    resources:
+        **cluster.rule_resources(config, "train_ceiling"),
+    params:
+        training=lambda w: grid.training_params(config, w.model, w.seed),
+        target_column="label",
+        loss_name="xent",
+        loss={"type": "xent"},
+        info=lambda w: grid.run_info("ceiling", w),
     script:
         "../scripts/finetune.py"
 
@@ -31,20 +31,20 @@ rule train_student:
         base=lambda w: grid.base_model_inputs(config, w.model),
     output:
         **grid.run_outputs(config, grid.STUDENT),
-    params:
-        training=lambda w: grid.training_params(config, w.model, w.seed),
-        target_column="soft_label",
-        loss_name=lambda w: w.loss,
-        loss=lambda w: config["losses"][w.loss],
-        info=lambda w: grid.run_info("student", w),
-    threads: lambda w: config["models"][w.model]["threads"]
-    resources:
-        **cluster.rule_resources(config, "train_student"),
     log:
         "logs/student/{dataset}/seed{seed}/{weak}/{model}/{loss}.log",
     benchmark:
         "benchmarks/student/{dataset}/seed{seed}/{weak}/{model}/{loss}.tsv"
     conda:
         "../envs/w2s.yaml"
+    threads: lambda w: config["models"][w.model]["threads"]
+    resources:
+        **cluster.rule_resources(config, "train_student"),
+    params:
+        training=lambda w: grid.training_params(config, w.model, w.seed),
+        target_column="soft_label",
+        loss_name=lambda w: w.loss,
+        loss=lambda w: config["losses"][w.loss],
+        info=lambda w: grid.run_info("student", w),
     script:
         "../scripts/finetune.py"

@@ -13,38 +13,38 @@ if grid.test_shards(config) > 1:
                 split=grid.DATA.replace("{split}", "test"),
             output:
                 temp(grid.TEST_SHARD.format(run=run)),
-            params:
-                prediction=lambda w: grid.prediction_params(config, w.model),
-                info=lambda w, role=role: {**grid.run_info(role, w), "split": "test"},
-                shard=lambda w: int(w.shard),
-                shards=lambda w: int(w.shards),
-            threads: lambda w: config["models"][w.model]["threads"]
-            resources:
-                **cluster.rule_resources(config, "predict_test"),
             log:
                 f"{logs}/test_predictions.shards/{{shard}}-of-{{shards}}.log",
             benchmark:
                 f"{benchmarks}/test_predictions.shards/{{shard}}-of-{{shards}}.tsv"
             conda:
                 "../envs/w2s.yaml"
+            threads: lambda w: config["models"][w.model]["threads"]
+            resources:
+                **cluster.rule_resources(config, "predict_test"),
+            params:
+                prediction=lambda w: grid.prediction_params(config, w.model),
+                info=lambda w, role=role: {**grid.run_info(role, w), "split": "test"},
+                shard=lambda w: int(w.shard),
+                shards=lambda w: int(w.shards),
             script:
                 "../scripts/predict_shard.py"
 
         rule:
             name:
                 f"score_{role}_run"
-            # Concatenating shards is quick: it runs where Snakemake runs, not as a cluster job.
-            localrule: True
             input:
                 shards=lambda w, run=run: grid.test_shard_files(config, run, w),
                 training=f"{run}/training.json",
             output:
                 **grid.scored_outputs(run),
-            params:
-                info=lambda w, role=role: grid.run_info(role, w),
             log:
                 f"{logs}/score.log",
+            # Concatenating shards is quick: it runs where Snakemake runs, not as a cluster job.
+            localrule: True
             conda:
                 "../envs/w2s.yaml"
+            params:
+                info=lambda w, role=role: grid.run_info(role, w),
             script:
                 "../scripts/score_run.py"

@@ -1,7 +1,7 @@
 """Rule build_base_model: a random-init causal LM and byte tokenizer, saved as a Hugging Face directory."""
 
-from w2s.models.build import build_model
 from w2s.io import atomic_path
+from w2s.models.build import build_model
 from w2s.pipeline.job import logged
 
 with logged(snakemake.log[0]):

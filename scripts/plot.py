@@ -2,8 +2,8 @@
 
 import polars as pl
 
-from w2s.pipeline.job import logged
 from w2s.analysis.plots import plot_accuracy, plot_pgr
+from w2s.pipeline.job import logged
 
 with logged(snakemake.log[0]):
     agg = pl.read_csv(snakemake.input.aggregate)

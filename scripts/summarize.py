@@ -1,8 +1,8 @@
 """Rule summarize_runs: PGR tables (per run, per task over seeds, across tasks) as csv and parquet."""
 
+from w2s.analysis.summary import aggregate, overall, runs_table
 from w2s.io import atomic_path, read_json, write_parquet
 from w2s.pipeline.job import logged
-from w2s.analysis.summary import aggregate, overall, runs_table
 
 with logged(snakemake.log[0]):
     runs = runs_table([read_json(path) for path in snakemake.input])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-
 from snakemake_helpers import snakemake, tiny_config, write_config
 
 
@@ -50,7 +49,8 @@ def test_missing_model_path_is_named(tmp_path):
 def test_model_needs_path_or_build(tmp_path):
     config = tiny_config()
     config["models"]["weakling"] = {"lr": 1e-3}
-    assert "config key models.weakling: give exactly one of 'path', 'build', 'pretrain'" in dry_run_error(tmp_path, config)
+    expected = "config key models.weakling: give exactly one of 'path', 'build', 'pretrain'"
+    assert expected in dry_run_error(tmp_path, config)
 
 
 def run_local_dataset(tmp_path, frame: pl.DataFrame, **sizes) -> str:

@@ -4,16 +4,16 @@ equal the code's registries, so a new loss, dataset kind or architecture cannot 
 from __future__ import annotations
 
 import yaml
-
 from snakemake_helpers import REPO
-from w2s.models.build import ARCHS
+
 from w2s.data.registry import KINDS
-from w2s.training.distributed import ZERO_STAGES
-from w2s.training.losses import LOSSES
-from w2s.models.classifier import DTYPES, HEAD_INITS
-from w2s.training.runtime import AUTOCAST
-from w2s.training.loop import OPTIMIZERS, SCHEDULES
 from w2s.data.world import WORLDS
+from w2s.models.build import ARCHS
+from w2s.models.classifier import DTYPES, HEAD_INITS
+from w2s.training.distributed import ZERO_STAGES
+from w2s.training.loop import OPTIMIZERS, SCHEDULES
+from w2s.training.losses import LOSSES
+from w2s.training.runtime import AUTOCAST
 
 CATALOGUES = {
     "worlds.type": WORLDS,

@@ -51,7 +51,8 @@ def test_labels_on_a_file_that_is_not_a_labels_file(tmp_path):
 def test_inspecting_files_does_not_load_torch():
     """The CLI and the modules that merge, score and summarise predictions start in well under a second: no torch,
     no transformers (each costs seconds to import)."""
-    modules = ["w2s.cli", "w2s.analysis.predictions", "w2s.analysis.summary", "w2s.analysis.plots", "w2s.pipeline.grid", "w2s.pipeline.config", "w2s.pipeline.cluster"]
+    modules = ["w2s.cli", "w2s.analysis.predictions", "w2s.analysis.summary", "w2s.analysis.plots",
+               "w2s.pipeline.grid", "w2s.pipeline.config", "w2s.pipeline.cluster"]
     check = f"import sys; import {', '.join(modules)}; print(sorted({{'torch', 'transformers'}} & set(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

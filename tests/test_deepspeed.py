@@ -8,13 +8,13 @@ import json
 import numpy as np
 import polars as pl
 import pytest
-
 from snakemake_helpers import snakemake, tiny_config, write_config
 from tolerance import assert_predictions_close
+
 from w2s.data.sources import SyntheticSentimentSource
 from w2s.data.splits import sample_splits
-from w2s.pipeline.launch import finetune_job, launch_command
 from w2s.models.classifier import Classifier, load_tokenizer
+from w2s.pipeline.launch import finetune_job, launch_command
 from w2s.pipeline.run import predictions
 
 # DeepSpeed flattens parameters into one buffer, so its Adam sums in another order than the plain path; Adam's
@@ -79,8 +79,8 @@ def test_zero_matches_plain_path(task, plain, stage, processes):
 
 def test_launch_command_one_node():
     command = launch_command("spec.json", nodes=1, processes_per_node=4)
-    assert command[1:] == ["-m", "torch.distributed.run", "--nproc_per_node=4", "--standalone", "-m", "w2s.pipeline.launch",
-                           "spec.json"]
+    assert command[1:] == ["-m", "torch.distributed.run", "--nproc_per_node=4", "--standalone", "-m",
+                           "w2s.pipeline.launch", "spec.json"]
 
 
 def test_launch_command_two_nodes_in_a_slurm_job():
@@ -107,5 +107,6 @@ def test_pipeline_trains_a_deepspeed_model(tmp_path):
     log = (tmp_path / "logs/ceiling/toy/seed0/strongling.log").read_text()
     assert "torch.distributed.run --nproc_per_node=2" in log
     metrics = json.loads((tmp_path / "results/ceiling/toy/seed0/strongling/metrics.json").read_text())
-    assert metrics["n"] == 32 and (tmp_path / "results/ceiling/toy/seed0/strongling/checkpoint/head.safetensors").exists()
+    assert metrics["n"] == 32
+    assert (tmp_path / "results/ceiling/toy/seed0/strongling/checkpoint/head.safetensors").exists()
     assert not (tmp_path / "results/ceiling/toy/seed0/strongling/launch.json").exists()

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
+
 import tomllib
-
 import yaml
-
 from snakemake_helpers import REPO
 
 # Snakemake and its executor plugin run the workflow; they are not needed inside a rule's environment.

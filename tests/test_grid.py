@@ -6,11 +6,11 @@ import copy
 
 import pytest
 import yaml
-
 from snakemake_helpers import REPO, tiny_config
+
+from w2s.errors import W2SError
 from w2s.pipeline import grid
 from w2s.pipeline.config import validate_config
-from w2s.errors import W2SError
 
 
 def test_defaults_are_filled():

@@ -1,4 +1,5 @@
-"""The Hugging Face tasks, loaded through the real `datasets.load_dataset` path from fixtures in each dataset's schema."""
+"""The Hugging Face tasks, loaded through the real `datasets.load_dataset` path from fixtures in each dataset's
+schema."""
 
 from __future__ import annotations
 
@@ -190,7 +191,8 @@ def test_anthropic_hh_pair_format_shows_dialogue_once_and_chosen_first_iff_label
             assert text.startswith(dialogue.strip() + "\n\nResponse A: ")
             assert text.count(first_turn) == 1
             first, second = (chosen, rejected) if label else (rejected, chosen)
-            assert text.endswith(f"Response A: {first.strip()}\n\nResponse B: {second.strip()}\n\nIs response A better?")
+            expected = f"Response A: {first.strip()}\n\nResponse B: {second.strip()}\n\nIs response A better?"
+            assert text.endswith(expected)
             seen.add(label)
     assert seen == {0, 1}
 
@@ -269,7 +271,8 @@ def test_missing_data_file_is_named(tmp_path):
         HFSource("sciq", {"data_files": str(path)})
     assert str(path) in str(info.value)
     with pytest.raises(W2SError) as info:
-        make_source("sciq_local", {"kind": "sciq", "options": {"data_files": [str(FIXTURES / "sciq.jsonl"), str(path)]}})
+        files = [str(FIXTURES / "sciq.jsonl"), str(path)]
+        make_source("sciq_local", {"kind": "sciq", "options": {"data_files": files}})
     assert str(path) in str(info.value)
 
 

@@ -1,10 +1,11 @@
-"""Tests for w2s.models.classifier (Classifier pooling, position ids, checkpoints, path errors) and w2s.models.tokens."""
+"""Tests for w2s.models.classifier (Classifier pooling, position ids, checkpoints, path errors) and
+w2s.models.tokens."""
 
 import pytest
 import torch
 
-from w2s.models.build import build_model
 from w2s.errors import W2SError
+from w2s.models.build import build_model
 from w2s.models.classifier import Classifier, last_token_index, load_tokenizer
 from w2s.models.paths import check_model_path
 from w2s.models.tokens import encode, pad_batch

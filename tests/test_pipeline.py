@@ -7,7 +7,6 @@ import shutil
 
 import polars as pl
 import pytest
-
 from snakemake_helpers import planned_jobs, snakemake, tiny_config, write_config
 from tolerance import assert_predictions_close, auroc_slack
 

@@ -7,11 +7,11 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
-
 from snakemake_helpers import SLURM_PROFILE, snakemake, tiny_config, write_config
+
+from w2s.errors import W2SError
 from w2s.pipeline import cluster
 from w2s.pipeline.config import validate_config
-from w2s.errors import W2SError
 
 
 def config_with(**weakling) -> dict:

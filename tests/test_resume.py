@@ -12,7 +12,6 @@ import time
 
 import polars as pl
 import pytest
-
 from snakemake_helpers import LOCAL_ENV, REPO, SNAKEMAKE, snakemake, tiny_config, write_config
 
 CEILING = "results/ceiling/toy/seed0/strongling"

@@ -1,4 +1,5 @@
-"""End-to-end tests of the jobs in w2s.pipeline.run: finetune a weak model, label a split with it, train a student on it."""
+"""End-to-end tests of the jobs in w2s.pipeline.run: finetune a weak model, label a split with it, train a student
+on it."""
 
 import json
 import math
@@ -7,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-
 from tolerance import assert_predictions_close
+
 from w2s.analysis.metrics import auroc
 from w2s.analysis.predictions import PREDICTION_COLUMNS, merge_label_shards
 from w2s.pipeline.run import finetune, label_split

@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 import pytest
-
 from slurm_cluster import slurm_cluster, slurm_two_nodes  # noqa: F401 (the fixtures)
 from snakemake_helpers import SLURM_PROFILE, job_stats, snakemake, tiny_config, write_config
 from tolerance import assert_predictions_close
@@ -84,7 +83,6 @@ def test_requeued_training_job_resumes_where_it_stopped(slurm_cluster, tmp_path)
     import time
 
     from snakemake_helpers import REPO, SNAKEMAKE
-
     from test_resume import CEILING, long_ceiling_config
 
     reference, on_slurm = tmp_path / "reference", tmp_path / "slurm"

@@ -4,9 +4,9 @@ import matplotlib.image
 import polars as pl
 import pytest
 
-from w2s.errors import W2SError
 from w2s.analysis.plots import plot_accuracy, plot_pgr
 from w2s.analysis.summary import aggregate, overall, runs_table
+from w2s.errors import W2SError
 
 ORDER = ["s", "m", "l"]
 

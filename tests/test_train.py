@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from w2s.training.losses import LogConfLoss, ProductLoss, XentLoss
 from w2s.analysis.metrics import accuracy, auroc, classification_metrics
 from w2s.models.classifier import Classifier, load_tokenizer
-from w2s.training.predict import predict_p1
 from w2s.models.tokens import encode
 from w2s.training.loop import TrainSettings, lr_factor, train
+from w2s.training.losses import LogConfLoss, ProductLoss, XentLoss
+from w2s.training.predict import predict_p1
 
 
 def settings(**overrides):

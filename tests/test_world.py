@@ -4,19 +4,18 @@ baseline, and the whole demo pipeline on a reduced world (well-formed outputs, n
 from __future__ import annotations
 
 import json
-import random
 
 import numpy as np
 import polars as pl
 import pytest
 import torch
-
 from snakemake_helpers import planned_jobs, snakemake, write_config
+
 from w2s.data.splits import sample_splits
-from w2s.models.classifier import Classifier, load_tokenizer
-from w2s.training.pretrain import pretrain
-from w2s.models.tokens import encode
 from w2s.data.world import CORPUS, TASK, KnowledgeBase, WorldTaskSource, generate_world
+from w2s.models.classifier import Classifier, load_tokenizer
+from w2s.models.tokens import encode
+from w2s.training.pretrain import pretrain
 
 SMALL_WORLD = {"type": "knowledge_base", "n_entities": 60, "digits": 2, "seed": 3, "corpus_lines": 2000}
 

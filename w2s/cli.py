@@ -11,8 +11,8 @@ import sys
 import numpy as np
 import polars as pl
 
-from w2s.errors import W2SError
 from w2s.analysis.predictions import PREDICTION_COLUMNS
+from w2s.errors import W2SError
 
 
 def histogram(values: np.ndarray, bins: int = 10, width: int = 40) -> list[str]:
@@ -43,7 +43,8 @@ def describe_labels(path: str, n_examples: int = 3) -> str:
     groups = table.group_by("group").agg(pl.len().alias("n"), pl.col("correct").mean().alias("accuracy")).sort("group")
     if groups.height > 1:
         lines.append("accuracy by group:")
-        lines += [f"  {row['group']}: {row['accuracy']:.4f} ({row['n']} examples)" for row in groups.iter_rows(named=True)]
+        lines += [f"  {row['group']}: {row['accuracy']:.4f} ({row['n']} examples)"
+                  for row in groups.iter_rows(named=True)]
     lines.append("p(1) histogram:")
     lines += histogram(soft)
     ranked = table.with_columns(confidence=pl.Series(confidence)).sort("confidence", descending=True)

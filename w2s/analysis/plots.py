@@ -1,4 +1,5 @@
-"""Paper-style figures from the aggregated table (w2s.analysis.summary.aggregate): accuracy per dataset, PGR per loss."""
+"""Paper-style figures from the aggregated table (w2s.analysis.summary.aggregate): accuracy per dataset, PGR per
+loss."""
 
 from __future__ import annotations
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from w2s.analysis.metrics import classification_metrics
 from w2s.errors import W2SError
 from w2s.io import read_json, write_json, write_parquet
-from w2s.analysis.metrics import classification_metrics
 from w2s.version import code_version
 
 PREDICTION_COLUMNS = ("id", "text", "label", "soft_label", "hard_label", "correct", "group")

@@ -8,9 +8,9 @@ Each task names the columns it needs and a formatter `(row, rng) -> (text, label
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from w2s.data.sources import Source
 from w2s.errors import W2SError
@@ -18,7 +18,8 @@ from w2s.errors import W2SError
 
 def format_sciq(row: dict, rng: random.Random) -> tuple[str, int]:
     label = int(rng.random() < 0.5)
-    answer = row["correct_answer"] if label else rng.choice([row["distractor1"], row["distractor2"], row["distractor3"]])
+    distractors = [row["distractor1"], row["distractor2"], row["distractor3"]]
+    answer = row["correct_answer"] if label else rng.choice(distractors)
     return f"Q: {row['question']} A: {answer}", label
 
 
@@ -70,10 +71,13 @@ class HFTask:
 
 
 HF_TASKS: dict[str, HFTask] = {
-    "sciq": HFTask("allenai/sciq", ("question", "correct_answer", "distractor1", "distractor2", "distractor3"), format_sciq),
+    "sciq": HFTask(
+        "allenai/sciq", ("question", "correct_answer", "distractor1", "distractor2", "distractor3"), format_sciq
+    ),
     "boolq": HFTask("google/boolq", ("question", "passage", "answer"), format_boolq),
     "cosmos_qa": HFTask(
-        "allenai/cosmos_qa", ("context", "question", "answer0", "answer1", "answer2", "answer3", "label"), format_cosmos_qa
+        "allenai/cosmos_qa", ("context", "question", "answer0", "answer1", "answer2", "answer3", "label"),
+        format_cosmos_qa,
     ),
     "amazon_polarity": HFTask("fancyzhx/amazon_polarity", ("title", "content", "label"), format_amazon_polarity),
     "anthropic_hh": HFTask("Anthropic/hh-rlhf", ("chosen", "rejected"), format_anthropic_hh),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from w2s.data.hf_tasks import HF_TASKS, HFSource
 from w2s.data.sources import LocalFileSource, Source, SyntheticSentimentSource
-from w2s.errors import W2SError
 from w2s.data.world import WorldTaskSource
+from w2s.errors import W2SError
 
 KINDS = ("synthetic", "local", "world", *HF_TASKS)
 

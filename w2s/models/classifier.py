@@ -63,7 +63,7 @@ class Classifier(nn.Module):
 
     @classmethod
     def load(cls, name_or_path: str, dtype: str = "float32", head_init: str = "zero",
-             trust_remote_code: bool = False, label_tokens: list[str] | None = None) -> "Classifier":
+             trust_remote_code: bool = False, label_tokens: list[str] | None = None) -> Classifier:
         """Load a backbone by hub id or path; restore the head too when the path is a w2s checkpoint.
 
         head_init "readout" takes the head from the LM's unembedding rows of `label_tokens` (negative, positive).

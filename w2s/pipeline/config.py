@@ -7,9 +7,9 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from w2s.data.world import MARKS
 from w2s.errors import W2SError
 from w2s.models.paths import check_model_path
-from w2s.data.world import MARKS
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
 
@@ -22,7 +22,8 @@ def _with_defaults(validator_class):
         if isinstance(instance, dict):
             for name, sub in properties.items():
                 if "default" in sub and name not in instance:
-                    instance[name] = sub["default"] if not isinstance(sub["default"], (dict, list)) else type(sub["default"])(sub["default"])
+                    default = sub["default"]
+                    instance[name] = type(default)(default) if isinstance(default, (dict, list)) else default
         yield from validate_properties(validator, properties, instance, schema)
 
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})

@@ -30,7 +30,7 @@ def logged(log_path: str):
         except W2SError as exc:
             print(f"error: {exc}", flush=True)
             os.write(console, f"w2s error: {exc}\n".encode())
-            raise SystemExit(1)
+            raise SystemExit(1) from None
         except BaseException:
             traceback.print_exc()
             os.write(console, f"w2s: job failed, see {log_path}\n".encode())

@@ -47,7 +47,8 @@ def launch_command(spec_path: str | Path, nodes: int, processes_per_node: int, e
     # --overlap: the job step running this rule already holds the job's CPUs; without it srun waits forever.
     # --ntasks: one torchrun per node, whatever task count the environment of the rule's own job step carries.
     return ["srun", "--overlap", f"--nodes={nodes}", f"--ntasks={nodes}", "--ntasks-per-node=1",
-            "--kill-on-bad-exit=1", *torchrun, f"--nnodes={nodes}", "--rdzv_backend=c10d", f"--rdzv_endpoint={head}:{RENDEZVOUS_PORT}",
+            "--kill-on-bad-exit=1", *torchrun, f"--nnodes={nodes}", "--rdzv_backend=c10d",
+            f"--rdzv_endpoint={head}:{RENDEZVOUS_PORT}",
             f"--rdzv_id={env['SLURM_JOB_ID']}", *worker]
 
 
@@ -92,8 +93,8 @@ def run_distributed(spec: dict, spec_path: str | Path, nodes: int, processes_per
 
 
 def finetune_job(**job) -> None:
-    """A training rule's job (the arguments of `w2s.pipeline.run.finetune`): in this process, or under a DeepSpeed launcher
-    when the model entry asks for it."""
+    """A training rule's job (the arguments of `w2s.pipeline.run.finetune`): in this process, or under a DeepSpeed
+    launcher when the model entry asks for it."""
     launch = job["params"].get("deepspeed")
     if launch:
         spec_path = Path(job["out"]["training"]).parent / "launch.json"

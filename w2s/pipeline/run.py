@@ -12,16 +12,16 @@ from pathlib import Path
 import polars as pl
 import torch
 
-from w2s.training.distributed import DeepSpeedEngine, consolidated, init_distributed
-from w2s.io import atomic_path, write_json, write_parquet
-from w2s.training.losses import make_loss
 from w2s.analysis.metrics import classification_metrics
-from w2s.models.classifier import Classifier, load_tokenizer
-from w2s.training.predict import predict_p1
 from w2s.analysis.predictions import prediction_table, read_split, write_scored
+from w2s.io import atomic_path, write_json, write_parquet
+from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.tokens import encode
-from w2s.training.runtime import seed_everything
+from w2s.training.distributed import DeepSpeedEngine, consolidated, init_distributed
 from w2s.training.loop import LocalEngine, TrainSettings, train
+from w2s.training.losses import make_loss
+from w2s.training.predict import predict_p1
+from w2s.training.runtime import seed_everything
 from w2s.version import checkpoint_sha256, code_version
 
 

@@ -11,16 +11,16 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
 
 import torch
 
 from w2s.training.losses import LossContext
 from w2s.training.resume import Resumable
-from w2s.training.runtime import bf16_enabled, device, minibatch_logits, rank_and_world, rank_minibatches
+from w2s.training.runtime import bf16_enabled, device, minibatch_logits, rank_minibatches
 
 
 @dataclass

@@ -65,7 +65,9 @@ class LogConfLoss:
         student_p1 = torch.softmax(logits.float().detach(), dim=-1)[:, 1]
         hard = (student_p1 > ctx.threshold).float()
         a = self.alpha(ctx.progress)
-        return (1 - a) * soft_cross_entropy(logits, as_two_class(p1)) + a * soft_cross_entropy(logits, as_two_class(hard))
+        on_targets = soft_cross_entropy(logits, as_two_class(p1))
+        on_own = soft_cross_entropy(logits, as_two_class(hard))
+        return (1 - a) * on_targets + a * on_own
 
 
 class ProductLoss:

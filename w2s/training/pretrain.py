@@ -18,11 +18,12 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from w2s.models.build import random_model
+from w2s.data.world import CORPUS, TOKENIZER
 from w2s.io import atomic_path
+from w2s.models.build import random_model
 from w2s.models.classifier import load_tokenizer
 from w2s.training.runtime import device
-from w2s.data.world import CORPUS, TOKENIZER
+
 
 def corpus_batches(lines: list[str], batch_size: int, seed: int):
     """Batches of corpus lines in a seeded order, reshuffled each pass."""
