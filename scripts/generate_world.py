@@ -1,7 +1,5 @@
 """Rule generate_world: a synthetic world's pretraining corpus, labelled task and tokenizer."""
 
-from w2s.data.world import generate_world
-from w2s.pipeline.job import logged
+from w2s.pipeline.warm import run_job
 
-with logged(snakemake.log[0]):
-    generate_world(snakemake.params.entry, snakemake.output[0])
+run_job("w2s.data.world:generate_world", snakemake.log[0], entry=snakemake.params.entry, out_dir=snakemake.output[0])

@@ -1,8 +1,8 @@
 """Rules label_strong_train and predict_<role>_test: a trained model's predictions on one shard of a split."""
 
-from w2s.pipeline.job import logged
-from w2s.pipeline.run import label_split
+from w2s.pipeline.warm import run_job
 
-with logged(snakemake.log[0]):
-    label_split(snakemake.input.checkpoint, snakemake.input.split, snakemake.output[0], snakemake.params.prediction,
-                snakemake.params.info, snakemake.threads, snakemake.params.shard, snakemake.params.shards)
+run_job("w2s.pipeline.run:label_split", snakemake.log[0], checkpoint=snakemake.input.checkpoint,
+        split_path=snakemake.input.split, out_path=snakemake.output[0], params=snakemake.params.prediction,
+        info=snakemake.params.info, threads=snakemake.threads, shard=snakemake.params.shard,
+        shards=snakemake.params.shards)

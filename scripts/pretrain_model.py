@@ -1,10 +1,6 @@
 """Rule pretrain_model: a causal LM pretrained on its world's corpus, saved as a Hugging Face directory."""
 
-import torch
+from w2s.pipeline.warm import run_job
 
-from w2s.pipeline.job import logged
-from w2s.training.pretrain import pretrain
-
-with logged(snakemake.log[0]):
-    torch.set_num_threads(snakemake.threads)
-    pretrain(snakemake.output[0], snakemake.input.world[0], **snakemake.params.pretrain)
+run_job("w2s.training.pretrain:pretrain", snakemake.log[0], out_dir=snakemake.output[0],
+        world_dir=snakemake.input.world[0], threads=snakemake.threads, **snakemake.params.pretrain)

@@ -1,8 +1,7 @@
 """Rule score_zero_shot: a model's own answer on each seed's test split (its label tokens' logits), no finetuning."""
 
-from w2s.pipeline.job import logged
-from w2s.pipeline.run import zero_shot
+from w2s.pipeline.warm import run_job
 
-with logged(snakemake.log[0]):
-    outs = [{"metrics": m, "predictions": p} for m, p in zip(snakemake.output.metrics, snakemake.output.predictions)]
-    zero_shot(snakemake.params.prediction, list(snakemake.input.test), outs, snakemake.params.info, snakemake.threads)
+outs = [{"metrics": m, "predictions": p} for m, p in zip(snakemake.output.metrics, snakemake.output.predictions)]
+run_job("w2s.pipeline.run:zero_shot", snakemake.log[0], params=snakemake.params.prediction,
+        test_paths=list(snakemake.input.test), outs=outs, infos=snakemake.params.info, threads=snakemake.threads)

@@ -13,6 +13,7 @@ from transformers import AutoConfig, AutoModelForCausalLM
 
 from w2s.data.tokenizers import byte_tokenizer
 from w2s.errors import W2SError
+from w2s.io import atomic_path
 
 ARCHS = ("gpt2", "gpt_neox", "llama", "qwen2")
 
@@ -42,6 +43,13 @@ def random_model(arch: str, hidden_size: int, num_layers: int, num_heads: int, m
     config = arch_config(arch, hidden_size, num_layers, num_heads, max_position, len(tokenizer), special)
     torch.manual_seed(seed)
     return AutoModelForCausalLM.from_config(config)
+
+
+def build_base_model(out_dir: str | Path, build: dict) -> None:
+    """Rule build_base_model: `build_model` into `out_dir`, which appears only once complete."""
+    with atomic_path(out_dir) as tmp:
+        build_model(tmp, **build)
+    print(f"built {build} into {out_dir}", flush=True)
 
 
 def build_model(out_dir: str | Path, arch: str, hidden_size: int, num_layers: int, num_heads: int,

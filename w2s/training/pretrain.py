@@ -37,7 +37,9 @@ def corpus_batches(lines: list[str], batch_size: int, seed: int):
 
 def pretrain(out_dir: str | Path, world_dir: str | Path, arch: str, hidden_size: int, num_layers: int,
              num_heads: int, steps: int, lr: float, batch_size: int = 256, schedule_steps: int | None = None,
-             seed: int = 0, log_every: int = 100, max_position: int = 32) -> dict:
+             seed: int = 0, log_every: int = 100, max_position: int = 32, threads: int | None = None) -> dict:
+    if threads:
+        torch.set_num_threads(threads)
     tokenizer = load_tokenizer(str(Path(world_dir) / TOKENIZER))
     lines = (Path(world_dir) / CORPUS).read_text().split()
     # Every corpus line has the same layout, so the prompt (up to and including "=") has a fixed length.
