@@ -51,6 +51,12 @@ def test_killed_training_resumes_and_matches_uninterrupted_run(tmp_path, deepspe
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     assert latest.exists(), "the run ended before it saved a resumable state"
+    # Nothing trains on unseen (the job may have run in a fork of the warm worker, outside Snakemake's process
+    # group): a live run would save a new state every 4 steps, many times a second.
+    log = preempted / "logs/ceiling/toy/seed0/strongling.log"
+    seen = latest.read_text(), log.stat().st_size
+    time.sleep(2)
+    assert (latest.read_text(), log.stat().st_size) == seen
     assert not (preempted / CEILING / "metrics.json").exists()
 
     # Reporting progress more often does not change the run: the saved state still resumes.

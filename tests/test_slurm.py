@@ -65,7 +65,12 @@ def test_tiny_grid_on_slurm_matches_a_local_run(slurm_cluster, tmp_path):  # noq
     assert "TimeLimit=00:07:00" in request("train_weak") and "mem=1500M" in request("train_weak")
     assert "TimeLimit=00:10:00" in request("summarize_runs") and "mem=2000M" in request("summarize_runs")
 
-    # The same results as the local run, bit for bit: each job ran the same kernels on the same batches.
+    # Jobs in a Slurm allocation run in their own process; the local run hands its jobs to a warm worker (once one
+    # is up). The same results, bit for bit: each job ran the same kernels on the same batches.
+    def warm_logs(workdir):
+        return [p for p in (workdir / "logs").rglob("*.log") if "warm start" in p.read_text()]
+
+    assert not warm_logs(on_slurm) and warm_logs(local)
     labels = "results/labels/toy/seed0/weakling.parquet"
     assert pl.read_parquet(on_slurm / labels).equals(pl.read_parquet(local / labels))
     for run in RUNS:

@@ -9,8 +9,9 @@ kills its jobs' processes, and with them the work they handed over).
 
 Only local runs use it: a job inside a Slurm allocation (SLURM_JOB_ID set) or with W2S_WARM_START=0 runs in its
 own process. The first job that finds no worker runs itself and starts one for the jobs after it; the worker exits
-after IDLE_SECONDS without a job. Its socket is keyed by the Python, the package's code version, the installed
-torch and transformers and the environment their imports read, so edited code or another venv never runs in it.
+after IDLE_SECONDS without a job. Its socket (in W2S_WARM_DIR, by default a folder of this user's in the temporary
+directory) is keyed by the Python, the package's code version, the installed torch and transformers and the
+environment their imports read, so edited code or another venv never runs in it.
 """
 
 from __future__ import annotations
@@ -54,8 +55,8 @@ def socket_path() -> Path:
     versions = {name: metadata.version(name) for name in ("torch", "transformers")}
     env = {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIXES)}
     key = json.dumps([sys.executable, code_version(), versions, env], sort_keys=True)
-    folder = Path(tempfile.gettempdir()) / f"w2s-warm-{os.getuid()}"
-    folder.mkdir(mode=0o700, exist_ok=True)
+    folder = Path(os.environ.get("W2S_WARM_DIR") or Path(tempfile.gettempdir()) / f"w2s-warm-{os.getuid()}")
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.sock"
 
 
