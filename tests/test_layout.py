@@ -1,5 +1,5 @@
-"""The package's floors (see w2s/__init__.py): each module imports only from its own floor and the ones below, so
-there is no import circle between floors, and the analysis floor loads no torch."""
+"""The package's floors (see w2s/__init__.py): each module imports only from its own floor and the ones below, and
+no modules import each other in a circle."""
 
 from __future__ import annotations
 
@@ -51,3 +51,23 @@ def test_modules_import_only_from_their_floor_and_below():
     wrong = [f"{module_name(path)} imports {target}" for path in modules for target in imports(path)
              if floor(target) not in ALLOWED[floor(module_name(path))]]
     assert not wrong, wrong
+
+
+def test_no_import_circle():
+    modules = {module_name(path): path for path in (REPO / "w2s").rglob("*.py")}
+    graph = {name: {target for target in imports(path) if target in modules and target != name}
+             for name, path in modules.items()}
+    done, on_path = set(), []
+
+    def visit(name: str) -> None:
+        assert name not in on_path, " -> ".join([*on_path[on_path.index(name):], name])
+        if name in done:
+            return
+        on_path.append(name)
+        for target in sorted(graph[name]):
+            visit(target)
+        on_path.pop()
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name)

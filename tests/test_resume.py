@@ -52,8 +52,10 @@ def test_killed_training_resumes_and_matches_uninterrupted_run(tmp_path, deepspe
     process.wait()
     assert latest.exists(), "the run ended before it saved a resumable state"
     # Nothing trains on unseen (the job may have run in a fork of the warm worker, outside Snakemake's process
-    # group): a live run would save a new state every 4 steps, many times a second.
+    # group): after a moment for the job's processes to die (each takes its children with it), neither the log
+    # nor the resumable state changes, where a live run would log and save a new state many times a second.
     log = preempted / "logs/ceiling/toy/seed0/strongling.log"
+    time.sleep(1)
     seen = latest.read_text(), log.stat().st_size
     time.sleep(2)
     assert (latest.read_text(), log.stat().st_size) == seen
