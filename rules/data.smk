@@ -2,7 +2,7 @@ rule split_dataset:
     input:
         world=lambda w: grid.dataset_inputs(config, w.dataset),
     output:
-        **{split: grid.DATA.replace("{split}", split) for split in ("weak_train", "strong_train", "test")},
+        **{split: grid.split_file(split) for split in ("weak_train", "strong_train", "test")},
     log:
         "logs/data/{dataset}/seed{seed}.log",
     conda:

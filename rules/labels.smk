@@ -5,7 +5,7 @@ if not grid.labels_in_weak_job(config):
     rule label_strong_train:
         input:
             checkpoint=grid.WEAK_CHECKPOINT,
-            split=grid.DATA.replace("{split}", "strong_train"),
+            split=grid.split_file("strong_train"),
         output:
             temp(grid.LABEL_SHARD),
         log:

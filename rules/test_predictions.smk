@@ -10,7 +10,7 @@ if grid.test_shards(config) > 1:
                 f"predict_{role}_test"
             input:
                 checkpoint=f"{run}/checkpoint",
-                split=grid.DATA.replace("{split}", "test"),
+                split=grid.split_file("test"),
             output:
                 temp(grid.TEST_SHARD.format(run=run)),
             log:

@@ -56,9 +56,36 @@ def labels_in_weak_job(config: dict) -> bool:
     return config["labelling"]["shards"] == 1
 
 
-def weak_run_outputs(config: dict) -> dict:
-    outputs = run_outputs(config, WEAK)
-    return {**outputs, "labels": LABELS} if labels_in_weak_job(config) else outputs
+def split_file(split: str) -> str:
+    """The pattern of one split's file, with the dataset and seed still wildcards."""
+    return DATA.format(dataset="{dataset}", seed="{seed}", split=split)
+
+
+def training_inputs(config: dict, role: str) -> dict:
+    """A training job's inputs: its training targets, the test split, the base model (and the split it labels)."""
+    train = {"weak": split_file("weak_train"), "ceiling": split_file("strong_train"),
+             "student": LABELS.format(dataset="{dataset}", seed="{seed}", model="{weak}")}[role]
+    inputs = {"train": train, "test": split_file("test"), "base": lambda w: base_model_inputs(config, w.model)}
+    if role == "weak" and labels_in_weak_job(config):
+        inputs["label_split"] = split_file("strong_train")
+    return inputs
+
+
+def training_outputs(config: dict, role: str) -> dict:
+    outputs = run_outputs(config, RUNS[role])
+    return {**outputs, "labels": LABELS} if role == "weak" and labels_in_weak_job(config) else outputs
+
+
+def finetune_params(config: dict, role: str, wildcards) -> dict:
+    """What a training job reads besides its model's training params: its targets, loss and identity."""
+    student = role == "student"
+    params = {"target_column": "soft_label" if student else "label",
+              "loss_name": wildcards.loss if student else "xent",
+              "loss_entry": config["losses"][wildcards.loss] if student else {"type": "xent"},
+              "info": run_info(role, wildcards)}
+    if role == "weak" and labels_in_weak_job(config):
+        params["label_info"] = label_info(wildcards)
+    return params
 
 
 def label_info(wildcards) -> dict:
