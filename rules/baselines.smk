@@ -1,7 +1,7 @@
 # One job per model scores its own answer on every seed's test split: the model is loaded once, not once a seed.
 rule score_zero_shot:
     input:
-        test=lambda w: grid.zero_shot_files(config, w)["test"],
+        test=lambda w: grid.zero_shot_tests(config, w),
         base=lambda w: grid.base_model_inputs(config, w.model),
     output:
         metrics=expand(f"{grid.ZERO_SHOT}/metrics.json", seed=config["seeds"], allow_missing=True),

@@ -129,12 +129,9 @@ def zero_shot_models(config: dict) -> list[str]:
     return [model for model in config["models"] if model in models and label_tokens(config["models"][model])]
 
 
-def zero_shot_files(config: dict, wildcards) -> dict[str, list[str]]:
-    """A zero-shot job's inputs and outputs: one model on the test split of every seed."""
-    runs = [ZERO_SHOT.format(dataset=wildcards.dataset, seed=seed, model=wildcards.model) for seed in config["seeds"]]
-    return {"test": [DATA.format(dataset=wildcards.dataset, seed=seed, split="test") for seed in config["seeds"]],
-            "metrics": [f"{run}/metrics.json" for run in runs],
-            "predictions": [f"{run}/test_predictions.parquet" for run in runs]}
+def zero_shot_tests(config: dict, wildcards) -> list[str]:
+    """A zero-shot job's inputs: the test split of every seed (its outputs are one run folder per seed)."""
+    return [DATA.format(dataset=wildcards.dataset, seed=seed, split="test") for seed in config["seeds"]]
 
 
 def model_pairs(config: dict) -> list[tuple[str, str]]:
