@@ -56,6 +56,11 @@ def labels_in_weak_job(config: dict) -> bool:
     return config["labelling"]["shards"] == 1
 
 
+def writes_labels(config: dict, role: str) -> bool:
+    """Whether the training job of `role` also writes the weak labels."""
+    return role == "weak" and labels_in_weak_job(config)
+
+
 def split_file(split: str) -> str:
     """The pattern of one split's file, with the dataset and seed still wildcards."""
     return DATA.format(dataset="{dataset}", seed="{seed}", split=split)
@@ -66,14 +71,14 @@ def training_inputs(config: dict, role: str) -> dict:
     train = {"weak": split_file("weak_train"), "ceiling": split_file("strong_train"),
              "student": LABELS.format(dataset="{dataset}", seed="{seed}", model="{weak}")}[role]
     inputs = {"train": train, "test": split_file("test"), "base": lambda w: base_model_inputs(config, w.model)}
-    if role == "weak" and labels_in_weak_job(config):
+    if writes_labels(config, role):
         inputs["label_split"] = split_file("strong_train")
     return inputs
 
 
 def training_outputs(config: dict, role: str) -> dict:
     outputs = run_outputs(config, RUNS[role])
-    return {**outputs, "labels": LABELS} if role == "weak" and labels_in_weak_job(config) else outputs
+    return {**outputs, "labels": LABELS} if writes_labels(config, role) else outputs
 
 
 def finetune_params(config: dict, role: str, wildcards) -> dict:
@@ -83,7 +88,7 @@ def finetune_params(config: dict, role: str, wildcards) -> dict:
               "loss_name": wildcards.loss if student else "xent",
               "loss_entry": config["losses"][wildcards.loss] if student else {"type": "xent"},
               "info": run_info(role, wildcards)}
-    if role == "weak" and labels_in_weak_job(config):
+    if writes_labels(config, role):
         params["label_info"] = label_info(wildcards)
     return params
 
