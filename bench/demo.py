@@ -1,15 +1,22 @@
-"""The science benchmark: run the default experiment from scratch and print its weak-to-strong results.
+"""The science benchmark: run a world experiment from scratch, once per pretraining seed, and write its results.
 
-    python bench/demo.py [--configfile config.yaml] [--cores 2] [--keep DIR]
+    python bench/demo.py [--configfile config.yaml] [--pretrain-seeds 0,1,2] [--cores all] [--out docs/demo.md]
 
-Runs the whole pipeline (world, pretraining, finetuning, summary) in a fresh working directory, then prints weak,
-ceiling and student accuracy, PGR (mean ± s.e.m. over seeds), the zero-shot baselines and the wall time. This is a
-benchmark, not a test: its numbers depend on the recipe and are not asserted anywhere.
+For each pretraining seed the whole pipeline (world, pretraining, finetuning, summary) runs in a fresh working
+directory with every model's `pretrain.seed` set to it; the config's own `seeds` (the data splits and finetuning)
+vary inside each run. The file written to --out holds, stamped with the commit and the machine:
+- the headline table: every cell's accuracies and PGR, pooled over all pretraining and config seeds;
+- the robustness table: each cell's mean PGR per pretraining seed side by side, its largest distance from the
+  mean over pretraining seeds, and the weak models' accuracy per pretraining seed;
+- runs below chance (a student under 0.5 on the balanced test split), and the wall time of each run.
+A benchmark, not a test: nothing here is asserted, the numbers are for reading (and for the README).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import subprocess
 import sys
 import tempfile
@@ -17,30 +24,127 @@ import time
 from pathlib import Path
 
 import polars as pl
+import torch
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-COLUMNS = ["weak_acc", "ceiling_acc", "student_acc", "pgr", "weak_zero_shot_acc", "strong_zero_shot_acc"]
+CELL = ["dataset", "weak", "strong", "loss"]
+
+
+def with_pretrain_seed(config: dict, seed: int) -> dict:
+    models = {name: {**entry, "pretrain": {**entry["pretrain"], "seed": seed}} if "pretrain" in entry else entry
+              for name, entry in config["models"].items()}
+    return {**config, "models": models}
+
+
+def run_once(config: dict, workdir: Path, cores: str) -> tuple[pl.DataFrame, float]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    configfile = workdir / "config.yaml"
+    configfile.write_text(yaml.safe_dump(config, sort_keys=False))
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir),
+                    "--configfile", str(configfile), "--cores", cores, "--quiet"], check=True)
+    return pl.read_csv(workdir / "results/summary/runs.csv"), time.perf_counter() - start
+
+
+def stamp(threads: str) -> str:
+    commit = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty", "--abbrev=12"],
+                            capture_output=True, text=True).stdout.strip()
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else "?"
+    return (f"commit `{commit}`, {time.strftime('%Y-%m-%d')}; machine: {cpu}, {os.cpu_count()} cores, "
+            f"torch {torch.__version__}, Snakemake --cores {threads}, Python {platform.python_version()}")
+
+
+def pm(mean: float | None, sem: float | None, digits: int = 3) -> str:
+    if mean is None:
+        return "undefined"
+    return f"{mean:.{digits}f}" + (f" ± {sem:.{digits}f}" if sem is not None else "")
+
+
+def headline(runs: pl.DataFrame) -> str:
+    """Every cell pooled over pretraining and config seeds: mean ± s.e.m., and PGR from the mean accuracies."""
+    cols = ["weak_acc", "ceiling_acc", "student_acc", "pgr"]
+    agg = runs.group_by(CELL, maintain_order=True).agg(
+        pl.len().alias("n"),
+        *[pl.col(c).mean().alias(f"{c}_mean") for c in cols],
+        *[(pl.col(c).std() / pl.col(c).count().sqrt()).alias(f"{c}_sem") for c in cols],
+        pl.col("pgr").is_null().sum().alias("undefined"),
+    )
+    lines = ["| weak | strong | loss | runs | weak | ceiling | student | PGR (mean of runs) | PGR of the means |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for row in agg.iter_rows(named=True):
+        gap = row["ceiling_acc_mean"] - row["weak_acc_mean"]
+        of_means = (row["student_acc_mean"] - row["weak_acc_mean"]) / gap if gap > 0 else None
+        undefined = f" ({row['undefined']} undefined)" if row["undefined"] else ""
+        lines.append(f"| {row['weak']} | {row['strong']} | {row['loss']} | {row['n']} | "
+                     f"{pm(row['weak_acc_mean'], row['weak_acc_sem'])} | "
+                     f"{pm(row['ceiling_acc_mean'], row['ceiling_acc_sem'])} | "
+                     f"{pm(row['student_acc_mean'], row['student_acc_sem'])} | "
+                     f"**{pm(row['pgr_mean'], row['pgr_sem'], 2)}**{undefined} | {pm(of_means, None, 2)} |")
+    return "\n".join(lines)
+
+
+def robustness(runs: pl.DataFrame, seeds: list[int]) -> str:
+    """Each cell's mean PGR per pretraining seed, and its largest distance from the mean over pretraining seeds."""
+    per_seed = runs.group_by([*CELL, "pretrain_seed"]).agg(pl.col("pgr").mean().alias("pgr"))
+    lines = ["| weak | strong | loss | " + " | ".join(f"PGR, pretrain seed {s}" for s in seeds)
+             + " | mean | largest distance |", "|---|---|---|" + "---|" * (len(seeds) + 2)]
+    for cell in runs.select(CELL).unique(maintain_order=True).iter_rows():
+        values = [per_seed.filter(pl.all_horizontal([pl.col(c) == v for c, v in zip(CELL, cell)])
+                                  & (pl.col("pretrain_seed") == s))["pgr"].item() for s in seeds]
+        known = [v for v in values if v is not None]
+        mean = sum(known) / len(known) if known else None
+        spread = max(abs(v - mean) for v in known) if known else None
+        lines.append(f"| {cell[1]} | {cell[2]} | {cell[3]} | " + " | ".join(pm(v, None, 2) for v in values)
+                     + f" | {pm(mean, None, 2)} | {pm(spread, None, 2)} |")
+    weak = runs.group_by(["weak", "pretrain_seed"]).agg(pl.col("weak_acc").mean())
+    lines += ["", "| weak model | " + " | ".join(f"accuracy, pretrain seed {s}" for s in seeds) + " | range |",
+              "|---|" + "---|" * (len(seeds) + 1)]
+    for model in runs["weak"].unique(maintain_order=True):
+        accs = [weak.filter((pl.col("weak") == model) & (pl.col("pretrain_seed") == s))["weak_acc"].item()
+                for s in seeds]
+        lines.append(f"| {model} | " + " | ".join(f"{a:.3f}" for a in accs) + f" | {max(accs) - min(accs):.3f} |")
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configfile", default=str(REPO / "config.yaml"))
+    parser.add_argument("--pretrain-seeds", default="0", help="comma-separated pretraining seeds (e.g. 0,1,2)")
     parser.add_argument("--cores", default="all")
+    parser.add_argument("--out", help="markdown file to write the tables to (e.g. docs/demo.md)")
     parser.add_argument("--keep", help="working directory to use and keep (default: a temporary one)")
     args = parser.parse_args()
+    seeds = [int(s) for s in args.pretrain_seeds.split(",")]
+    config = yaml.safe_load(Path(args.configfile).read_text())
     workdir = Path(args.keep or tempfile.mkdtemp(prefix="w2s-demo-"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir),
-                    "--configfile", str(Path(args.configfile).resolve()), "--cores", args.cores, "--quiet"],
-                   check=True)
-    seconds = time.perf_counter() - start
-    agg = pl.read_csv(workdir / "results/summary/aggregate.csv")
-    with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200, tbl_hide_dataframe_shape=True):
-        print(agg.select("dataset", "weak", "strong", "loss", "n_seeds", *[
-            pl.format("{} ± {}", pl.col(f"{c}_mean").round(3), pl.col(f"{c}_sem").round(3)).alias(c)
-            for c in COLUMNS if agg[f"{c}_mean"].null_count() < agg.height]))
-    print(f"wall time: {seconds:.0f} s (--cores {args.cores}); results in {workdir}")
+    frames, walls = [], {}
+    for seed in seeds:
+        runs, walls[seed] = run_once(with_pretrain_seed(config, seed), workdir / f"pretrain_seed{seed}", args.cores)
+        frames.append(runs.with_columns(pl.lit(seed).alias("pretrain_seed")))
+        print(f"pretrain seed {seed}: {walls[seed]:.0f} s", flush=True)
+    runs = pl.concat(frames)
+    below = runs.filter(pl.col("student_acc") < 0.5)
+    report = "\n\n".join([
+        f"# Results of `{Path(args.configfile).name}`, pretraining seeds {args.pretrain_seeds}",
+        f"Written by `python bench/demo.py --configfile {Path(args.configfile).name} --pretrain-seeds "
+        f"{args.pretrain_seeds}` at {stamp(args.cores)}.",
+        f"Each cell pools {len(seeds)} pretraining seed(s) x the config's seeds {config.get('seeds', [0])} "
+        "(data splits and finetuning); mean ± s.e.m. over those runs. 'PGR (mean of runs)' averages each run's PGR; "
+        "'PGR of the means' is the paper's form, (student − weak) / (ceiling − weak) of the mean accuracies.",
+        headline(runs),
+        "## Across pretraining seeds", robustness(runs, seeds),
+        f"Runs with a student below chance (accuracy < 0.5): {below.height} of {runs.height}"
+        + ("".join(f"\n- {r['weak']} → {r['strong']}, {r['loss']}, config seed {r['seed']}, pretrain seed "
+                   f"{r['pretrain_seed']}: {r['student_acc']:.3f}" for r in below.iter_rows(named=True))),
+        "Wall time per run (the whole pipeline from an empty folder): "
+        + ", ".join(f"pretrain seed {s}: {w:.0f} s" for s, w in walls.items()),
+    ]) + "\n"
+    print(report)
+    if args.out:
+        Path(args.out).write_text(report)
+        print(f"written to {args.out}")
 
 
 if __name__ == "__main__":

@@ -50,9 +50,9 @@ def test_unsupported_extension_is_named(tmp_path):
 
 def test_splits_disjoint_balanced_and_seeded():
     source = SyntheticSentimentSource(n_rows=500, length=6)
-    first = sample_splits(source, "toy", SIZES, seed=3)
-    again = sample_splits(source, "toy", SIZES, seed=3)
-    other = sample_splits(source, "toy", SIZES, seed=4)
+    first, _ = sample_splits(source, "toy", SIZES, seed=3)
+    again, _ = sample_splits(source, "toy", SIZES, seed=3)
+    other, _ = sample_splits(source, "toy", SIZES, seed=4)
     assert all(first[s].equals(again[s]) for s in SIZES)
     assert not first["test"].equals(other["test"])
     ids = [set(first[s]["id"]) for s in SIZES]
@@ -63,7 +63,7 @@ def test_splits_disjoint_balanced_and_seeded():
 
 def test_splits_are_random_rows_not_the_first_ones():
     source = SyntheticSentimentSource(n_rows=10_000, length=6)
-    splits = sample_splits(source, "toy", SIZES, seed=0)
+    splits, _ = sample_splits(source, "toy", SIZES, seed=0)
     rows = [int(i.split(":")[1]) for s in SIZES for i in splits[s]["id"]]
     assert max(rows) > 1000  # the first 26 balanced rows would all sit near the start
 
@@ -74,5 +74,22 @@ def test_ids_are_stable_across_seeds(tmp_path):
     pl.DataFrame({"text": [f"row {i}" for i in range(40)], "label": [i % 2 for i in range(40)]}).write_csv(path)
     source = LocalFileSource(path)
     for seed in range(3):
-        for row in sample_splits(source, "mine", {"a": 10}, seed)["a"].iter_rows(named=True):
+        for row in sample_splits(source, "mine", {"a": 10}, seed)[0]["a"].iter_rows(named=True):
             assert row["id"] == f"mine:{row['text'].split()[1]}"
+
+
+def test_duplicate_texts_never_land_in_two_splits(tmp_path):
+    """A source that repeats rows (as pooled splits of a dataset often do) gives splits with disjoint texts; the
+    skipped repeats are counted, including a repeat with the other label."""
+    texts = [f"statement {i}" for i in range(40)]
+    labels = [i % 2 for i in range(40)]
+    path = tmp_path / "dupes.csv"
+    rows = {"text": texts * 3 + ["statement 0"], "label": labels * 3 + [1]}  # the last one contradicts row 0
+    pl.DataFrame(rows).write_csv(path)
+    splits, duplicates = sample_splits(LocalFileSource(path), "dupes", {"weak_train": 10, "strong_train": 10, "test": 10},
+                                       seed=0)
+    drawn = [text for frame in splits.values() for text in frame["text"]]
+    assert len(drawn) == 30 and len(set(drawn)) == 30
+    assert duplicates > 0
+    with pytest.raises(W2SError, match="repeat another row's text"):
+        sample_splits(LocalFileSource(path), "dupes", {"weak_train": 20, "strong_train": 20, "test": 10}, seed=0)

@@ -25,7 +25,7 @@ TOLERANCE = 1e-3  # on each test example's p(1)
 @pytest.fixture(scope="module")
 def task(tmp_path_factory, tiny_gpt2):
     root = tmp_path_factory.mktemp("deepspeed")
-    splits = sample_splits(SyntheticSentimentSource(n_rows=500, length=6), "toy", {"train": 44, "test": 24}, 0)
+    splits, _ = sample_splits(SyntheticSentimentSource(n_rows=500, length=6), "toy", {"train": 44, "test": 24}, 0)
     for name, frame in splits.items():
         frame.write_parquet(root / f"{name}.parquet")
     return root, tiny_gpt2

@@ -237,7 +237,7 @@ SIZES = {"weak_train": 8, "strong_train": 6, "test": 7}
 def test_sample_splits_are_disjoint_and_class_balanced(task):
     source = load(task)
     for seed in (0, 1):
-        splits = sample_splits(source, task, SIZES, seed)
+        splits, _ = sample_splits(source, task, SIZES, seed)
         assert list(splits) == list(SIZES)
         ids = []
         for name, frame in splits.items():
@@ -286,3 +286,26 @@ def test_unknown_kind_names_the_config_key(kind):
     with pytest.raises(W2SError, match=r"datasets\.my_data\.kind") as info:
         make_source("my_data", {"kind": kind})
     assert repr(kind) in str(info.value)
+
+
+def test_cosmos_qa_rows_the_card_marks_unlabelled_are_dropped_and_counted(tmp_path):
+    """cosmos_qa's test split gives label -1 (hidden): such rows are left out, with a count; formatting one would
+    silently show answer3 as the right answer."""
+    rows = raw_rows("cosmos_qa")
+    hidden = [{**row, "label": -1} for row in rows[:3]]
+    path = tmp_path / "cosmos_qa_with_hidden.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows + hidden))
+    source = HFSource("cosmos_qa", {"data_files": str(path)})
+    assert len(source) == len(rows) and source.dropped == {"unlabelled_rows": 3}
+    assert all(label in (0, 1, 2, 3) for label in source.rows["label"])
+
+
+@pytest.mark.parametrize(("task", "column", "bad"), [("cosmos_qa", "label", 7), ("amazon_polarity", "label", 2),
+                                                     ("boolq", "answer", None)])
+def test_labels_out_of_range_are_an_error_naming_dataset_file_and_count(tmp_path, task, column, bad):
+    rows = raw_rows(task)
+    rows[1][column] = rows[4][column] = bad
+    path = tmp_path / f"{task}_bad.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    with pytest.raises(W2SError, match=rf"dataset {task} \(.*{path.name}\): 2 of {len(rows)} rows have a '{column}'"):
+        HFSource(task, {"data_files": str(path)})

@@ -72,6 +72,24 @@ def test_product_loss_alpha_one_beta_one_by_hand():
     assert close(loss, expected)
 
 
+def test_product_loss_row_whose_products_underflow_keeps_its_gradient():
+    """Weak p(1) = 1e-30 against a student sure of class 1 (p(0) = e^-60): both products are below 1e-26, yet the
+    normalised target is well defined, t1 = 1e-30 / (1e-30 + e^-60) ~ 1.1e-4, and the row's gradient is q1 - t1 ~ 1."""
+    logits = torch.tensor([[0.0, 60.0]], requires_grad=True)
+    ProductLoss()(logits, torch.tensor([1e-30]), LossContext()).backward()
+    t1 = 1e-30 / (1e-30 + math.exp(-60))
+    q1 = 1 / (1 + math.exp(-60))
+    assert logits.grad[0, 1].item() == pytest.approx(q1 - t1, abs=1e-6)
+    assert logits.grad[0, 1].item() > 0.99
+
+
+def test_product_loss_with_a_hard_weak_label_targets_it():
+    logits = torch.tensor([[0.5, -0.5]], requires_grad=True)
+    ProductLoss()(logits, torch.tensor([1.0]), LossContext()).backward()
+    q1 = 1 / (1 + math.exp(1.0))
+    assert logits.grad[0, 1].item() == pytest.approx(q1 - 1.0, abs=1e-6)  # the target is [0, 1]
+
+
 def test_product_target_is_detached():
     logits = torch.tensor([[0.0, 1.0]], requires_grad=True)
     ProductLoss()(logits, torch.tensor([0.3]), LossContext()).backward()
@@ -82,15 +100,29 @@ def test_product_target_is_detached():
     assert abs(logits.grad[0, 0].item() + (q1 - t)) < 1e-6
 
 
-def test_logconf_alpha_ramp():
-    loss = LogConfLoss(alpha_max=0.5, warmup_frac=0.2)
+def test_logconf_linear_alpha_ramp():
+    loss = LogConfLoss(alpha_max=0.5, warmup_frac=0.2, alpha_schedule="linear")
     assert loss.alpha(0.0) == 0.0
     assert loss.alpha(0.1) == pytest.approx(0.25)
     assert loss.alpha(0.05) == pytest.approx(0.125)
     assert loss.alpha(0.2) == pytest.approx(0.5)
     assert loss.alpha(0.7) == 0.5
     assert loss.alpha(1.0) == 0.5
-    assert LogConfLoss(alpha_max=0.75, warmup_frac=0.0).alpha(0.0) == 0.75
+    assert LogConfLoss(alpha_max=0.75, warmup_frac=0.0, alpha_schedule="linear").alpha(0.0) == 0.75
+
+
+def test_logconf_reference_alpha_schedule_is_the_default():
+    """The reference code's weight: alpha_max * progress until warmup ends (at most alpha_max * warmup_frac), then
+    alpha_max; this is the default, since it is what the paper's numbers were made with."""
+    loss = LogConfLoss(alpha_max=0.5, warmup_frac=0.2)
+    assert loss.alpha_schedule == "reference"
+    assert loss.alpha(0.0) == 0.0
+    assert loss.alpha(0.1) == pytest.approx(0.05)
+    assert loss.alpha(0.2) == pytest.approx(0.1)  # still in warmup at its last point, as the reference's `>`
+    assert loss.alpha(0.2001) == 0.5
+    assert loss.alpha(1.0) == 0.5
+    with pytest.raises(W2SError, match="alpha_schedule"):
+        make_loss("lc", {"type": "logconf", "alpha_schedule": "cosine"})
 
 
 def test_logconf_batch_threshold():
@@ -110,7 +142,7 @@ def test_logconf_value():
     logits = [[0.0, 1.0], [1.0, 0.0], [0.0, 2.0], [0.0, 0.0]]
     weak = [0.3, 0.6, 0.8, 0.1]
     q = [softmax1(r) for r in logits]  # 0.731, 0.269, 0.881, 0.5
-    lossfn = LogConfLoss(alpha_max=0.5, warmup_frac=0.2)
+    lossfn = LogConfLoss(alpha_max=0.5, warmup_frac=0.2, alpha_schedule="linear")
     progress = 0.1  # halfway through warmup: a = 0.25
     a = 0.5 * (0.1 / 0.2)
     threshold = LogConfLoss.batch_threshold(torch.tensor(q), torch.tensor(weak))

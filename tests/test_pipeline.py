@@ -29,6 +29,8 @@ def test_full_run_writes_every_stage(finished):
     ids = [set(frame["id"]) for frame in splits.values()]
     assert not (ids[0] & ids[1] or ids[0] & ids[2] or ids[1] & ids[2])
     assert all(frame["label"].sum() == len(frame) // 2 for frame in splits.values())
+    split_meta = pl.read_parquet_metadata(data / "test.parquet")
+    assert split_meta["split"] == "test" and split_meta["duplicate_texts_dropped"] == "0"
 
     labels_path = finished / "results/labels/toy/seed0/weakling.parquet"
     labels = pl.read_parquet(labels_path)

@@ -79,6 +79,61 @@ def test_logconf_differs_from_xent(base, tokenizer, soft_data):
     assert max_diff(xent, logconf) > 1e-4
 
 
+@pytest.fixture(scope="module")
+def dropout_base(base):
+    """The same classifier with the dropout of hub GPT-2 checkpoints (0.1 on embeddings, attention, residuals)."""
+    model = copy.deepcopy(base)
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.1
+    return model
+
+
+@pytest.mark.kernel_sensitive
+def test_dropout_is_off_by_default_so_accumulation_gives_the_full_batch_update(dropout_base, tokenizer, soft_data):
+    """The reference trains with dropout off; then a logconf step accumulated over minibatches is the full batch's
+    step, dropout in the model or not. With the model's own dropout on, the two differ (so the check is not vacuous)."""
+    ids, targets = soft_data
+    loss, pad = LogConfLoss(alpha_max=0.5, warmup_frac=0.0), tokenizer.pad_token_id
+    full = trained(dropout_base, ids, targets, loss, pad, batch_size=8, minibatch_size=8)
+    accumulated = trained(dropout_base, ids, targets, loss, pad, batch_size=8, minibatch_size=4)
+    assert max_diff(full, accumulated) < 1e-5
+    assert max_diff(full, params(dropout_base)) > 1e-3
+    with_dropout = trained(dropout_base, ids, targets, loss, pad, batch_size=8, minibatch_size=8, dropout="model")
+    assert max_diff(full, with_dropout) > 1e-4
+
+
+class RecordingLogConf(LogConfLoss):
+    """logconf that remembers, per call, the step's threshold and the student's p(1) the loss was computed on."""
+
+    def __init__(self):
+        super().__init__(alpha_max=0.5, warmup_frac=0.0)
+        self.calls = []
+
+    def __call__(self, logits, p1, ctx):
+        self.calls.append((ctx, torch.softmax(logits.detach().float(), -1)[:, 1], p1))
+        return super().__call__(logits, p1, ctx)
+
+
+def test_with_model_dropout_the_threshold_pass_sees_the_gradient_pass_masks(dropout_base, tokenizer, soft_data):
+    """Under accumulation the whole-batch threshold comes from an extra no-grad pass; with dropout on, that pass
+    must draw the same dropout masks as the gradient passes, or the threshold belongs to other predictions."""
+    ids, targets = soft_data
+    loss = RecordingLogConf()
+    model = copy.deepcopy(dropout_base)
+    train(model, ids, targets, loss, settings(batch_size=8, minibatch_size=4, dropout="model"), tokenizer.pad_token_id)
+    steps: dict[int, list] = {}
+    for ctx, student, weak in loss.calls:
+        steps.setdefault(id(ctx), []).append((ctx.threshold, student, weak))
+    accumulated = [calls for calls in steps.values() if len(calls) == 2]
+    assert len(accumulated) == 4  # 2 epochs x 2 full batches of 8 in 2 minibatches each
+    for calls in accumulated:
+        student = torch.cat([c[1] for c in calls])
+        weak = torch.cat([c[2] for c in calls])
+        assert calls[0][0] == calls[1][0]
+        assert calls[0][0] == pytest.approx(LogConfLoss.batch_threshold(student, weak), abs=1e-6)
+
+
 @pytest.mark.kernel_sensitive
 def test_determinism_and_seed(base, tokenizer, soft_data):
     ids, targets = soft_data

@@ -69,7 +69,7 @@ def test_tokenizer_keeps_entities_whole(world_dir):
 
 def test_splits_are_disjoint_by_entity_and_keep_the_error_kind(world_dir):
     source = WorldTaskSource(world_dir)
-    splits = sample_splits(source, "kb", {"weak_train": 20, "strong_train": 20, "test": 20}, seed=1)
+    splits, _ = sample_splits(source, "kb", {"weak_train": 20, "strong_train": 20, "test": 20}, seed=1)
     entities = [{text.split("=")[0] for text in frame["text"]} for frame in splits.values()]
     assert sum(map(len, entities)) == len(set.union(*entities)) == 60
     kinds = set(pl.concat(splits.values())["group"])

@@ -68,26 +68,55 @@ class HFTask:
     columns: tuple[str, ...]
     format: Callable[[dict, random.Random], tuple[str, int]]
     default_subset: str | None = None
+    label_column: str | None = None  # the source's own label column, checked before formatting
+    labels: tuple = ()  # its valid values
+    unlabelled: object = None  # the value the dataset card gives rows without a label (dropped, and counted)
 
 
 HF_TASKS: dict[str, HFTask] = {
     "sciq": HFTask(
         "allenai/sciq", ("question", "correct_answer", "distractor1", "distractor2", "distractor3"), format_sciq
     ),
-    "boolq": HFTask("google/boolq", ("question", "passage", "answer"), format_boolq),
+    "boolq": HFTask("google/boolq", ("question", "passage", "answer"), format_boolq, label_column="answer",
+                    labels=(False, True)),
+    # https://huggingface.co/datasets/allenai/cosmos_qa: the test split's labels are hidden, given as -1.
     "cosmos_qa": HFTask(
         "allenai/cosmos_qa", ("context", "question", "answer0", "answer1", "answer2", "answer3", "label"),
-        format_cosmos_qa,
+        format_cosmos_qa, label_column="label", labels=(0, 1, 2, 3), unlabelled=-1,
     ),
-    "amazon_polarity": HFTask("fancyzhx/amazon_polarity", ("title", "content", "label"), format_amazon_polarity),
+    "amazon_polarity": HFTask("fancyzhx/amazon_polarity", ("title", "content", "label"), format_amazon_polarity,
+                              label_column="label", labels=(0, 1)),
     "anthropic_hh": HFTask("Anthropic/hh-rlhf", ("chosen", "rejected"), format_anthropic_hh),
 }
 
 HH_FORMATS = {"single": format_anthropic_hh, "pair": format_anthropic_hh_pair}
 
 
+def checked_labels(task_name: str, rows, where: str):
+    """`rows` without the rows the dataset card marks as unlabelled, and how many those were; any other label
+    outside the task's valid values is an error that names the dataset, the split or file, and the count."""
+    task = HF_TASKS[task_name]
+    if task.label_column is None:
+        return rows, 0
+    values = rows.data.column(task.label_column).to_pylist()  # straight from Arrow: fast on millions of rows
+    unlabelled = [i for i, v in enumerate(values) if v == task.unlabelled and task.unlabelled is not None]
+    invalid = [v for v in values if v not in task.labels and not (task.unlabelled is not None and v == task.unlabelled)]
+    if invalid:
+        raise W2SError(
+            f"dataset {task_name} ({where}): {len(invalid)} of {len(values)} rows have a {task.label_column!r} "
+            f"outside {list(task.labels)} (e.g. {invalid[0]!r})"
+        )
+    if unlabelled:
+        print(f"dataset {task_name} ({where}): dropping {len(unlabelled)} of {len(values)} rows whose "
+              f"{task.label_column!r} is {task.unlabelled!r}, the dataset's mark for an unlabelled row", flush=True)
+        drop = set(unlabelled)
+        rows = rows.select([i for i in range(len(values)) if i not in drop])
+    return rows, len(unlabelled)
+
+
 def load_hf_rows(task_name: str, options: dict):
-    """Load the configured splits of a HF dataset (hub id, local dataset dir, or local data_files) as one Dataset."""
+    """Load the configured splits of a HF dataset (hub id, local dataset dir, or local data_files) as one Dataset,
+    with the count of unlabelled rows left out."""
     import datasets  # slow import; only the data stage needs it
 
     task = HF_TASKS[task_name]
@@ -105,7 +134,7 @@ def load_hf_rows(task_name: str, options: dict):
             loaded = [datasets.load_dataset(builder, data_files=files, split="train")]
         except Exception as exc:  # malformed rows surface as the datasets library's own error types
             raise W2SError(f"dataset {task_name}: could not read {', '.join(files)} as {builder}: {exc}") from exc
-        where = ", ".join(files)
+        wheres = [", ".join(files)]
     else:
         source = options.get("source", task.default_source)
         subset = options.get("subset", task.default_subset)
@@ -113,12 +142,14 @@ def load_hf_rows(task_name: str, options: dict):
             loaded = [datasets.load_dataset(source, subset, split=split) for split in splits]
         except Exception as exc:  # offline, unknown id, unknown split: all end here
             raise W2SError(f"dataset {task_name}: could not load {source!r} splits {splits}: {exc}") from exc
-        where = source
-    rows = datasets.concatenate_datasets(loaded) if len(loaded) > 1 else loaded[0]
-    missing = [c for c in task.columns if c not in rows.column_names]
-    if missing:
-        raise W2SError(f"dataset {task_name} ({where}): missing column(s) {missing}; found {rows.column_names}")
-    return rows
+        wheres = [f"{source} split {split}" for split in splits]
+    for part, where in zip(loaded, wheres, strict=True):
+        missing = [c for c in task.columns if c not in part.column_names]
+        if missing:
+            raise W2SError(f"dataset {task_name} ({where}): missing column(s) {missing}; found {part.column_names}")
+    checked = [checked_labels(task_name, part, where) for part, where in zip(loaded, wheres, strict=True)]
+    parts = [part for part, _ in checked]
+    return (datasets.concatenate_datasets(parts) if len(parts) > 1 else parts[0]), sum(n for _, n in checked)
 
 
 class HFSource(Source):
@@ -126,7 +157,8 @@ class HFSource(Source):
         if task_name not in HF_TASKS:
             raise W2SError(f"unknown Hugging Face task {task_name!r}; known: {sorted(HF_TASKS)}")
         self.name = task_name
-        self.rows = load_hf_rows(task_name, options)
+        self.rows, unlabelled = load_hf_rows(task_name, options)
+        self.dropped = {"unlabelled_rows": unlabelled} if unlabelled else {}
         self.format = HF_TASKS[task_name].format
         if task_name == "anthropic_hh":
             fmt = options.get("format", "pair")

@@ -16,9 +16,11 @@ from w2s.errors import W2SError
 
 
 class Source:
-    """Base class: `name` for messages, `__len__`, and `example(index, rng) -> (text, label)`."""
+    """Base class: `name` for messages, `__len__`, and `example(index, rng) -> (text, label)`; `dropped` counts the
+    rows a source left out by reason (e.g. rows its dataset card marks as unlabelled), for the split's metadata."""
 
     name: str
+    dropped: dict[str, int] = {}
 
     def __len__(self) -> int:
         raise NotImplementedError

@@ -12,6 +12,7 @@ Everything is a pure function of the world's seed, so corpus, task and tokenizer
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 from functools import lru_cache
@@ -68,9 +69,15 @@ class FactWorld:
         digit = rng.choice([d for d in DIGITS if d != answer[position]])
         return f"{self.prompt(i)}{answer[:position]}{digit}{answer[position + 1:]}.", 0, f"digit{position + 1}_changed"
 
+    def known_prompts(self, fraction: float) -> set[str]:
+        """The prompts of the entities a model with this share of the world's knowledge sees in pretraining: a
+        prefix of one seeded order, so a larger share knows everything a smaller one knows."""
+        order = _permutation(self.n_entities, f"known:{self.seed}")
+        return {self.prompt(i) for i in order[: round(fraction * self.n_entities)]}
+
     def balanced_label(self, i: int) -> int:
         """Exactly half the entities are true statements, chosen by a seeded permutation."""
-        return int(_permutation(self.n_entities, self.seed)[i] % 2 == 0)
+        return int(_permutation(self.n_entities, f"labels:{self.seed}")[i] % 2 == 0)
 
     def tokenizer(self):
         from w2s.data.tokenizers import word_tokenizer
@@ -135,9 +142,9 @@ class Arithmetic(FactWorld):
 
 
 @lru_cache(maxsize=4)
-def _permutation(n: int, seed: int) -> list[int]:
+def _permutation(n: int, key: str) -> list[int]:
     order = list(range(n))
-    random.Random(f"labels:{seed}").shuffle(order)
+    random.Random(key).shuffle(order)
     return order
 
 
@@ -147,13 +154,18 @@ def _sample(population: int, k: int, seed: int) -> list[int]:
 
 
 WORLDS = {"knowledge_base": KnowledgeBase, "arithmetic": Arithmetic}
-CORPUS, TASK, TOKENIZER = "corpus.txt", "task.parquet", "tokenizer"
+CORPUS, TASK, TOKENIZER, ENTRY = "corpus.txt", "task.parquet", "tokenizer", "world.json"
 
 
 def make_world(entry: dict):
     """The world a config entry `worlds.<name>` describes (corpus_lines is about its files, not the world)."""
     params = {k: v for k, v in entry.items() if k not in ("type", "corpus_lines")}
     return WORLDS[entry.get("type", "knowledge_base")](**params)
+
+
+def load_world(world_dir: str | Path):
+    """The world a generated world folder was made from."""
+    return make_world(json.loads((Path(world_dir) / ENTRY).read_text()))
 
 
 def generate_world(entry: dict, out_dir: str | Path) -> None:
@@ -170,6 +182,7 @@ def generate_world(entry: dict, out_dir: str | Path) -> None:
                             orient="row")
         write_parquet(task, tmp / TASK)
         world.tokenizer().save_pretrained(tmp / TOKENIZER)
+        (tmp / ENTRY).write_text(json.dumps(entry, sort_keys=True) + "\n")
     print(f"world {world}: {entry['corpus_lines']} corpus lines, {world.n_entities} task statements", flush=True)
 
 

@@ -20,7 +20,8 @@ import torch
 
 from w2s.training.losses import LossContext
 from w2s.training.resume import Resumable
-from w2s.training.runtime import bf16_enabled, device, minibatch_logits, rank_minibatches
+from w2s.training.runtime import (bf16_enabled, device, minibatch_logits, rank_minibatches, rng_state, set_rng_state,
+                                  training_mode)
 
 
 @dataclass
@@ -36,6 +37,7 @@ class TrainSettings:
     eval_every: int = 0  # optimizer steps between evaluations; 0: evaluate at the end only
     log_every: int = 10
     autocast: str = "auto"  # auto (bf16 on GPUs that support it) | bf16 | off
+    dropout: str = "off"  # off (the reference recipe) | model (the model's own dropout while training)
     seed: int = 0
     checkpoint_every: int = 0  # optimizer steps between resumable states; 0: none
 
@@ -175,10 +177,11 @@ def train(model: torch.nn.Module, ids: list[list[int]], targets: torch.Tensor, l
     """
     dev = device()
     examples = Examples(ids, targets.float().to(dev), pad_id, dev, bf16_enabled(settings.autocast, dev))
-    model.to(dev).train()
+    model.to(dev)
     schedule, resumable = Schedule(len(ids), settings), Resumable(resume_dir, fingerprint)
     total = schedule.total
     engine, step, history = resumable.start(model, settings, total, make_engine)
+    training_mode(model, settings.dropout)  # after the engine is made: a DeepSpeed engine may set its own mode
     print(f"training {total} steps ({settings.epochs} epochs of {len(ids)} examples, batch {settings.batch_size}, "
           f"minibatch {settings.minibatch_size}, bf16 {examples.bf16}, device {dev})", flush=True)
     start, first_step, recent = time.perf_counter(), step, []
@@ -193,11 +196,11 @@ def train(model: torch.nn.Module, ids: list[list[int]], targets: torch.Tensor, l
                          "loss": sum(recent) / len(recent), "lr": engine.lr(),
                          "steps_per_s": (step - first_step) / (time.perf_counter() - start)}
                 recent = []
-                trajectory.record({**entry, **(run_eval(model, evaluate) if is_eval else {})})
+                trajectory.record({**entry, **(run_eval(model, evaluate, settings.dropout) if is_eval else {})})
             if resume_dir and settings.checkpoint_every and step % settings.checkpoint_every == 0 and step < total:
                 resumable.save(engine, step, trajectory.history)
         seconds = time.perf_counter() - start
-        final = run_eval(model, evaluate) if evaluate and evaluate_at_end else {}
+        final = run_eval(model, evaluate, settings.dropout) if evaluate and evaluate_at_end else {}
         if final:
             trajectory.record({"step": step, "epoch": float(settings.epochs), **final})
     resumable.finish()
@@ -215,16 +218,24 @@ def optimizer_step(engine, examples: Examples, batch: list[int], loss_fn, miniba
     """
     micro = rank_minibatches(batch, minibatch_size, engine.rank, engine.world)
     targets = examples.targets
+    # With dropout on, each minibatch's gradient pass replays the random state of its threshold pass, so that both
+    # see the same dropout masks and the threshold is that of the predictions the loss is computed on.
+    states = []
     if loss_fn.needs_batch_threshold and (len(micro) > 1 or engine.world > 1):
         # The threshold must see the whole batch, not one minibatch: one extra forward pass, no grad.
+        p1 = []
         with torch.no_grad():
-            p1 = [torch.softmax(examples.logits(engine, mb or batch[:1]).float(), -1)[: len(mb), 1] for mb in micro]
+            for mb in micro:
+                states.append(rng_state(examples.device))
+                p1.append(torch.softmax(examples.logits(engine, mb or batch[:1]).float(), -1)[: len(mb), 1])
         mine = [i for mb in micro for i in mb]
         ctx.threshold = loss_fn.batch_threshold(engine.gather(torch.cat(p1)), engine.gather(targets[mine]))
     batch_loss = 0.0
-    for mb in micro:
+    for k, mb in enumerate(micro):
         weight = len(mb) / len(batch) * engine.world  # the engine averages gradients over ranks
         mb = mb or batch[:1]
+        if states:
+            set_rng_state(examples.device, states[k])
         logits = examples.logits(engine, mb)
         if loss_fn.needs_batch_threshold and ctx.threshold is None:  # one minibatch is the whole batch
             ctx.threshold = loss_fn.batch_threshold(torch.softmax(logits.detach().float(), -1)[:, 1], targets[mb])
@@ -235,9 +246,9 @@ def optimizer_step(engine, examples: Examples, batch: list[int], loss_fn, miniba
     return batch_loss
 
 
-def run_eval(model, evaluate) -> dict:
+def run_eval(model, evaluate, dropout: str) -> dict:
     model.eval()
     with torch.no_grad():
         result = evaluate(model)
-    model.train()
+    training_mode(model, dropout)
     return result

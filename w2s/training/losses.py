@@ -43,18 +43,28 @@ class LogConfLoss:
     """Auxiliary confidence loss: (1-a) CE(p, weak) + a CE(p, hard_t(p)).
 
     hard_t(p) thresholds the student's own p(1) so that its positive share equals the weak labels' mean over the
-    batch. a ramps linearly from 0 to alpha_max over the first warmup_frac of training, then stays there.
+    batch. The weight a follows `alpha_schedule` over the first warmup_frac of training, then stays at alpha_max:
+    - "reference" (default): a = alpha_max * progress during warmup, then a jump to alpha_max: what the paper's
+      reference code does (its published numbers were made with it). The weight stays small while the student
+      first learns the weak labels' direction, so its own predictions are worth reinforcing when the jump comes.
+    - "linear": a ramps linearly from 0 to alpha_max at the end of warmup, as the paper's text describes. It
+      reinforces the student's early, still arbitrary predictions, and collapses more often (README, Benchmarks).
     """
 
     needs_batch_threshold = True
+    SCHEDULES = ("reference", "linear")
 
-    def __init__(self, alpha_max: float = 0.5, warmup_frac: float = 0.2):
-        self.alpha_max, self.warmup_frac = alpha_max, warmup_frac
+    def __init__(self, alpha_max: float = 0.5, warmup_frac: float = 0.2, alpha_schedule: str = "reference"):
+        if alpha_schedule not in self.SCHEDULES:
+            raise ValueError(f"alpha_schedule must be one of {list(self.SCHEDULES)}, got {alpha_schedule!r}")
+        self.alpha_max, self.warmup_frac, self.alpha_schedule = alpha_max, warmup_frac, alpha_schedule
 
     def alpha(self, progress: float) -> float:
-        if self.warmup_frac <= 0:
+        if progress > self.warmup_frac or self.warmup_frac <= 0:
             return self.alpha_max
-        return self.alpha_max * min(1.0, progress / self.warmup_frac)
+        if self.alpha_schedule == "reference":
+            return self.alpha_max * progress
+        return self.alpha_max * progress / self.warmup_frac
 
     @staticmethod
     def batch_threshold(student_p1: torch.Tensor, target_p1: torch.Tensor) -> float:
@@ -71,7 +81,11 @@ class LogConfLoss:
 
 
 class ProductLoss:
-    """Cross-entropy to the normalised product target ∝ p^beta · weak^alpha (detached)."""
+    """Cross-entropy to the normalised product target ∝ p^beta · weak^alpha (detached).
+
+    The target is normalised in log space: where both classes' products underflow (a near-certain weak label
+    against a confident student), a normaliser in probability space would be 0 and the row would lose its gradient.
+    """
 
     needs_batch_threshold = False
 
@@ -79,10 +93,14 @@ class ProductLoss:
         self.alpha, self.beta = alpha, beta
 
     def __call__(self, logits, p1, ctx: LossContext):
-        student = torch.softmax(logits.float().detach(), dim=-1)
-        target = as_two_class(p1.float()) ** self.alpha * student**self.beta
-        target = target / target.sum(dim=-1, keepdim=True).clamp_min(1e-12)
-        return soft_cross_entropy(logits, target)
+        log_student = F.log_softmax(logits.float().detach(), dim=-1)
+        log_weak = torch.log(as_two_class(p1.float()))  # -inf for a hard 0, which the product keeps at 0
+        log_target = torch.zeros_like(log_student)
+        if self.alpha:
+            log_target = log_target + self.alpha * log_weak
+        if self.beta:
+            log_target = log_target + self.beta * log_student
+        return soft_cross_entropy(logits, torch.softmax(log_target, dim=-1))
 
 
 LOSSES = {"xent": XentLoss, "logconf": LogConfLoss, "product": ProductLoss}
@@ -96,5 +114,5 @@ def make_loss(name: str, entry: dict):
         raise W2SError(f"losses.{name}.type: unknown loss {kind!r}; expected one of {sorted(LOSSES)}")
     try:
         return LOSSES[kind](**params)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise W2SError(f"losses.{name}: bad parameters {params} for loss type {kind!r}: {exc}") from exc

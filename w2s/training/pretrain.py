@@ -5,7 +5,11 @@ source mark, so the model learns the facts and learns to say whether a statement
 the tokens that occur there (digits, ".", marks) only: entity names never follow "=", and leaving their thousands of
 unembedding rows out of every step makes pretraining several times faster without changing what the model learns
 about the answers.
-`schedule_steps` longer than `steps` stops the run early on its cosine schedule: a weaker model from the same recipe.
+A model's knowledge is set by its corpus: with `known_fraction` below 1 it sees the statements about that share of
+the world's entities only (the same entities for every model of the world, nested by share), so trained to
+convergence it knows those facts and nothing about the rest, whatever its seed. `schedule_steps` longer than `steps`
+instead stops the run early on its cosine schedule; what such a model knows depends on where a chaotic trajectory
+happens to be, so it moves with the seed and the machine.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from w2s.data.world import CORPUS, TOKENIZER
+from w2s.data.world import CORPUS, TOKENIZER, load_world
 from w2s.io import atomic_path
 from w2s.models.build import random_model
 from w2s.models.classifier import load_tokenizer
@@ -37,11 +41,15 @@ def corpus_batches(lines: list[str], batch_size: int, seed: int):
 
 def pretrain(out_dir: str | Path, world_dir: str | Path, arch: str, hidden_size: int, num_layers: int,
              num_heads: int, steps: int, lr: float, batch_size: int = 256, schedule_steps: int | None = None,
-             seed: int = 0, log_every: int = 100, max_position: int = 32, threads: int | None = None) -> dict:
+             seed: int = 0, log_every: int = 100, max_position: int = 32, threads: int | None = None,
+             known_fraction: float = 1.0) -> dict:
     if threads:
         torch.set_num_threads(threads)
     tokenizer = load_tokenizer(str(Path(world_dir) / TOKENIZER))
     lines = (Path(world_dir) / CORPUS).read_text().split()
+    if known_fraction < 1:
+        known = load_world(world_dir).known_prompts(known_fraction)
+        lines = [line for line in lines if line[: line.index("=") + 1] in known]
     # Every corpus line has the same layout, so the prompt (up to and including "=") has a fixed length.
     first = tokenizer(lines[0])["input_ids"]
     prompt_tokens = first.index(tokenizer.convert_tokens_to_ids("=")) + 1
@@ -57,7 +65,7 @@ def pretrain(out_dir: str | Path, world_dir: str | Path, arch: str, hidden_size:
         optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, schedule_steps) / schedule_steps)))
     n_params = sum(p.numel() for p in model.parameters())
     print(f"pretraining {arch} ({n_params / 1e6:.2f}M parameters) for {steps} of {schedule_steps} scheduled steps, "
-          f"batch {batch_size}, {len(lines)} corpus lines", flush=True)
+          f"batch {batch_size}, {len(lines)} corpus lines (known_fraction {known_fraction})", flush=True)
     model.train()
     start = time.perf_counter()
     batches = corpus_batches(lines, batch_size, seed)

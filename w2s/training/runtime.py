@@ -24,6 +24,25 @@ def device() -> torch.device:
 
 
 AUTOCAST = ("auto", "bf16", "off")
+DROPOUT = ("off", "model")
+
+
+def training_mode(model: torch.nn.Module, dropout: str) -> None:
+    """Dropout "off" trains in eval mode, as the reference code does: for these models the modes differ in dropout
+    only, so the gradients are those of the deterministic forward pass."""
+    model.train(dropout == "model")
+
+
+def rng_state(dev: torch.device) -> torch.Tensor:
+    """The random generator that dropout on `dev` draws from."""
+    return torch.cuda.get_rng_state(dev) if dev.type == "cuda" else torch.get_rng_state()
+
+
+def set_rng_state(dev: torch.device, state: torch.Tensor) -> None:
+    if dev.type == "cuda":
+        torch.cuda.set_rng_state(state, dev)
+    else:
+        torch.set_rng_state(state)
 
 
 def bf16_enabled(setting: str, dev: torch.device) -> bool:
