@@ -48,6 +48,28 @@ def test_labels_on_a_file_that_is_not_a_labels_file(tmp_path):
     assert f"{path}: missing column(s) ['label', 'soft_label', 'hard_label', 'correct', 'group']" in result.stderr
 
 
+def test_summary_shows_cells_and_flags_suspicious_runs(tmp_path):
+    from w2s.analysis.summary import runs_table
+
+    def rec(seed, role, model, acc, weak=None, loss=None):
+        return {"dataset": "d", "seed": seed, "role": role, "model": model, "weak": weak, "loss": loss,
+                "accuracy": acc, "n": 100}
+
+    records = [rec(0, "weak", "s", 0.6), rec(0, "ceiling", "l", 0.9), rec(0, "student", "l", 0.04, "s", "xent"),
+               rec(1, "weak", "s", 0.7), rec(1, "ceiling", "l", 0.69), rec(1, "student", "l", 0.72, "s", "xent")]
+    path = tmp_path / "runs.parquet"
+    runs_table(records).write_parquet(path)
+    result = run_cli("summary", str(path))
+    assert result.returncode == 0, result.stderr
+    cell = next(line for line in result.stdout.splitlines() if line.startswith("d "))
+    assert cell.split()[:5] == ["d", "s", "l", "xent", "2"] and "-1.87" in cell  # seed 0's PGR alone
+    assert "2 flagged run(s):" in result.stdout
+    assert "d seed 0, s -> l, xent: student below chance (0.040)" in result.stdout
+    assert "d seed 1, s -> l, xent: PGR undefined: ceiling 0.690 does not beat weak 0.700" in result.stdout
+    bad = run_cli("summary", str(tmp_path / "missing.parquet"))
+    assert bad.returncode == 1 and "missing.parquet" in bad.stderr
+
+
 def test_inspecting_files_does_not_load_torch():
     """The CLI and the modules that merge, score and summarise predictions start in well under a second: no torch,
     no transformers (each costs seconds to import)."""

@@ -130,6 +130,24 @@ def test_encode_keeps_last_tokens_and_counts_truncations(tiny_gpt2):
     assert ids == token_ids(tokenizer, texts)
 
 
+def test_encode_adds_the_tokenizers_bos_and_keeps_it_when_truncating():
+    """A Llama-style tokenizer starts every text with BOS (the reference code tokenises with the default
+    add_special_tokens=True); truncation drops text tokens, never the BOS."""
+    from tokenizers.processors import TemplateProcessing
+
+    from w2s.data.tokenizers import EOS, byte_tokenizer
+
+    tokenizer = byte_tokenizer()
+    bos = tokenizer.convert_tokens_to_ids(EOS)
+    tokenizer.backend_tokenizer.post_processor = TemplateProcessing(single=f"{EOS} $A", special_tokens=[(EOS, bos)])
+    assert tokenizer("ab")["input_ids"] == [bos, *token_ids(tokenizer, ["ab"])[0]]
+    ids, truncated = encode(["abcdefgh", "xy"], tokenizer, max_length=4)
+    assert ids == [[bos, *token_ids(tokenizer, ["fgh"])[0]], [bos, *token_ids(tokenizer, ["xy"])[0]]]
+    assert truncated == 1
+    with pytest.raises(W2SError, match="max_length 1 leaves no room"):
+        encode(["ab"], tokenizer, max_length=1)
+
+
 def test_pad_batch_right_pads():
     input_ids, mask = pad_batch([[5, 6, 7], [8]], pad_id=0)
     assert input_ids.tolist() == [[5, 6, 7], [8, 0, 0]]

@@ -5,7 +5,7 @@ import polars as pl
 import pytest
 
 from w2s.analysis.plots import plot_accuracy, plot_pgr
-from w2s.analysis.summary import aggregate, overall, runs_table
+from w2s.analysis.summary import aggregate, overall, runs_table, warnings
 from w2s.errors import W2SError
 
 ORDER = ["s", "m", "l"]
@@ -60,7 +60,7 @@ def agg(runs):
 
 def test_runs_table_shape_and_order(runs):
     assert runs.columns == ["dataset", "weak", "strong", "loss", "seed", "weak_acc", "ceiling_acc", "student_acc",
-                            "pgr", "weak_zero_shot_acc", "strong_zero_shot_acc"]
+                            "pgr", "weak_zero_shot_acc", "strong_zero_shot_acc", "flags"]
     assert runs["weak_zero_shot_acc"].null_count() == runs.height  # no zero-shot records given
     assert runs.height == 2 * 2 * 2 * 2  # datasets x seeds x strong models x losses
     assert runs.rows() == runs.sort("dataset", "weak", "strong", "loss", "seed").rows()
@@ -117,6 +117,44 @@ def test_pgr_null_when_ceiling_equals_weak():
     assert agg["pgr_mean"].to_list() == [None] and agg["pgr_sem"].to_list() == [None]
 
 
+def seeds_of(accuracies: list[tuple[float, float, float]]) -> list[dict]:
+    """Records of one cell over seeds: (weak, ceiling, student) accuracy per seed."""
+    recs = []
+    for seed, (weak, ceiling, student) in enumerate(accuracies):
+        recs += [record("d", seed, "weak", "s", weak), record("d", seed, "ceiling", "l", ceiling),
+                 record("d", seed, "student", "l", student, weak="s", loss="xent")]
+    return recs
+
+
+def test_pgr_undefined_and_flagged_when_the_ceiling_is_below_weak():
+    """Weak 0.70, ceiling 0.69: the ratio would be -2.0 and drag the mean; it is undefined and flagged instead, and
+    the mean covers the other seeds only."""
+    runs = runs_table(seeds_of([(0.70, 0.69, 0.72), (0.60, 0.80, 0.70), (0.60, 0.80, 0.75)]))
+    assert runs["pgr"].to_list() == [None, pytest.approx(0.5), pytest.approx(0.75)]
+    assert runs["flags"].to_list() == ["ceiling_not_above_weak", "", ""]
+    r = aggregate(runs).row(0, named=True)
+    assert r["pgr_mean"] == pytest.approx(0.625) and r["n_pgr_undefined"] == 1
+    assert any("PGR undefined" in line and "seed 0" in line for line in warnings(runs))
+
+
+def test_pgr_of_means_is_the_papers_form_beside_the_mean_of_pgrs():
+    runs = runs_table(seeds_of([(0.60, 0.70, 0.69), (0.60, 0.90, 0.63)]))  # PGRs 0.9 and 0.1
+    r = aggregate(runs).row(0, named=True)
+    assert r["pgr_mean"] == pytest.approx(0.5)
+    assert r["pgr_of_means"] == pytest.approx((0.66 - 0.60) / (0.80 - 0.60))  # 0.3
+    assert overall(aggregate(runs))["pgr_of_means_median"].to_list() == [pytest.approx(0.3)]
+    no_gap = aggregate(runs_table(seeds_of([(0.70, 0.69, 0.72)]))).row(0, named=True)
+    assert no_gap["pgr_of_means"] is None and no_gap["pgr_mean"] is None
+
+
+def test_student_below_chance_is_flagged():
+    runs = runs_table(seeds_of([(0.60, 0.90, 0.04), (0.60, 0.90, 0.80)]))
+    assert runs["flags"].to_list() == ["student_below_chance", ""]
+    assert aggregate(runs)["n_below_chance"].to_list() == [1]
+    assert [line for line in warnings(runs)] == [
+        "d seed 0, s -> l, xent: student below chance (0.040): it learnt the inverted rule"]
+
+
 def test_missing_ceiling_raises():
     recs = [r for r in make_records() if not (r["role"] == "ceiling" and r["dataset"] == "d2"
                                               and r["seed"] == 1 and r["model"] == "l")]
@@ -132,13 +170,13 @@ def test_missing_weak_raises():
 
 def test_overall_median(agg):
     out = overall(agg)
-    assert out.columns == ["weak", "strong", "loss", "n_datasets", "pgr_median"]
+    assert out.columns == ["weak", "strong", "loss", "n_datasets", "pgr_median", "pgr_of_means_median"]
     r = row(out, weak="s", strong="l", loss="xent")
     assert r["n_datasets"] == 2
     assert r["pgr_median"] == pytest.approx((0.55 + 0.8) / 2)  # median of two = their mean
     # Three datasets: the median is the middle value, not the mean (0.5 vs 0.5333).
     three = pl.DataFrame({"dataset": ["a", "b", "c"], "weak": ["s"] * 3, "strong": ["l"] * 3,
-                          "loss": ["xent"] * 3, "pgr_mean": [0.2, 0.9, 0.5]})
+                          "loss": ["xent"] * 3, "pgr_mean": [0.2, 0.9, 0.5], "pgr_of_means": [0.1, 0.3, 0.2]})
     assert overall(three)["pgr_median"].to_list() == [pytest.approx(0.5)]
 
 

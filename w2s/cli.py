@@ -1,6 +1,7 @@
-"""The `w2s` command: inspect label and prediction files.
+"""The `w2s` command: inspect label and prediction files, and a run's results.
 
     w2s labels results/labels/<dataset>/seed<seed>/<weak>.parquet
+    w2s summary [results/summary/runs.parquet]
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 import polars as pl
 
 from w2s.analysis.predictions import PREDICTION_COLUMNS
+from w2s.analysis.summary import RUNS_SCHEMA, aggregate, warnings
 from w2s.errors import W2SError
 
 
@@ -57,15 +59,42 @@ def describe_labels(path: str, n_examples: int = 3) -> str:
     return "\n".join(lines)
 
 
+def describe_summary(path: str) -> str:
+    """Each cell's accuracies and PGR over seeds, then every flagged run (undefined PGR, student below chance)."""
+    try:
+        runs = pl.read_parquet(path)
+    except Exception as exc:
+        raise W2SError(f"{path}: not a readable parquet file ({exc})") from exc
+    missing = [c for c in RUNS_SCHEMA if c not in runs.columns]
+    if missing:
+        raise W2SError(f"{path}: not a runs table (results/summary/runs.parquet); missing columns {missing}")
+    lines = [f"{'dataset':<12} {'weak':<8} {'strong':<8} {'loss':<9} {'seeds':>5} {'weak':>6} {'ceiling':>7} "
+             f"{'student':>7} {'PGR (mean ± sem)':>17} {'PGR of means':>12}"]
+    for r in aggregate(runs).iter_rows(named=True):
+        mean, sem, of_means = r["pgr_mean"], r["pgr_sem"], r["pgr_of_means"]
+        pgr = "undefined" if mean is None else f"{mean:.2f}" + (f" ± {sem:.2f}" if sem is not None else "")
+        lines.append(f"{r['dataset']:<12} {r['weak']:<8} {r['strong']:<8} {r['loss']:<9} {r['n_seeds']:>5} "
+                     f"{r['weak_acc_mean']:>6.3f} {r['ceiling_acc_mean']:>7.3f} {r['student_acc_mean']:>7.3f} "
+                     f"{pgr:>17} {'undefined' if of_means is None else f'{of_means:.2f}':>12}")
+    flagged = warnings(runs)
+    lines += [f"\n{len(flagged)} flagged run(s):", *(f"  {line}" for line in flagged)] if flagged else []
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="w2s", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     labels = commands.add_parser("labels", help="summarise a weak-label or test-prediction parquet file")
     labels.add_argument("path")
     labels.add_argument("-n", "--examples", type=int, default=3, help="examples to show per group")
+    summary = commands.add_parser("summary", help="PGR per cell over seeds, and the runs flagged as suspicious")
+    summary.add_argument("path", nargs="?", default="results/summary/runs.parquet")
     args = parser.parse_args(argv)
     try:
-        print(describe_labels(args.path, args.examples))
+        if args.command == "labels":
+            print(describe_labels(args.path, args.examples))
+        else:
+            print(describe_summary(args.path))
     except W2SError as exc:
         print(f"w2s: {exc}", file=sys.stderr)
         return 1

@@ -1,4 +1,9 @@
-"""Turn per-run metrics records into PGR tables: per run, per task (over seeds), and across tasks."""
+"""Turn per-run metrics records into PGR tables: per run, per task (over seeds), and across tasks.
+
+PGR is undefined where the ceiling does not beat the weak model (there is no gap to recover; a ratio over a gap
+near 0 or below it means nothing): such runs get a null PGR and a flag, and means skip them. A student below chance
+on the balanced test split learnt the inverted rule, which is a finding, so it is flagged too.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +25,10 @@ RUNS_SCHEMA = {
     "pgr": pl.Float64,
     "weak_zero_shot_acc": pl.Float64,  # the models' own answers without finetuning (null where not measured)
     "strong_zero_shot_acc": pl.Float64,
+    "flags": pl.String,  # ";"-joined FLAGS that apply to the run ("" for none)
 }
+NO_GAP, BELOW_CHANCE = "ceiling_not_above_weak", "student_below_chance"
+CHANCE = 0.5  # the test split is balanced 50/50
 ROLES = ("weak", "ceiling", "student", "zero_shot")
 
 
@@ -65,11 +73,15 @@ def _zero_shot(index: dict, student: dict, model: str) -> float | None:
     return _baseline(index, "zero_shot", student, model)["accuracy"] if key in index else None
 
 
-def _pgr(weak: float, ceiling: float, student: float) -> float | None:
-    # No gap to recover: PGR is undefined, so null rather than inf/NaN.
-    if ceiling == weak:
+def pgr(weak: float, ceiling: float, student: float) -> float | None:
+    """(student - weak) / (ceiling - weak); None where the ceiling does not beat the weak model."""
+    if ceiling <= weak:
         return None
     return (student - weak) / (ceiling - weak)
+
+
+def run_flags(weak: float, ceiling: float, student: float) -> str:
+    return ";".join([*([NO_GAP] if ceiling <= weak else []), *([BELOW_CHANCE] if student < CHANCE else [])])
 
 
 def runs_table(records: list[dict]) -> pl.DataFrame:
@@ -91,29 +103,54 @@ def runs_table(records: list[dict]) -> pl.DataFrame:
                 "weak_acc": weak_acc,
                 "ceiling_acc": ceiling_acc,
                 "student_acc": rec["accuracy"],
-                "pgr": _pgr(weak_acc, ceiling_acc, rec["accuracy"]),
+                "pgr": pgr(weak_acc, ceiling_acc, rec["accuracy"]),
                 "weak_zero_shot_acc": _zero_shot(index, rec, rec["weak"]),
                 "strong_zero_shot_acc": _zero_shot(index, rec, rec["model"]),
+                "flags": run_flags(weak_acc, ceiling_acc, rec["accuracy"]),
             }
         )
     return pl.DataFrame(rows, schema=RUNS_SCHEMA).sort(GROUP + ["seed"])
 
 
 def aggregate(runs: pl.DataFrame) -> pl.DataFrame:
-    """Mean and s.e.m. over seeds per (dataset, weak, strong, loss); s.e.m. is null with fewer than two values."""
+    """Mean and s.e.m. over seeds per (dataset, weak, strong, loss); s.e.m. is null with fewer than two values.
+
+    `pgr_mean` is the mean of the seeds' PGRs (undefined ones left out, and counted in `n_pgr_undefined`);
+    `pgr_of_means` is the paper's form, the PGR of the seed-mean accuracies (null where the mean ceiling does not
+    beat the mean weak accuracy). `n_below_chance` counts students below chance.
+    """
     stats = [pl.len().alias("n_seeds")]
     for col in METRICS:
         # count() skips nulls, so a seed with undefined PGR does not shrink the s.e.m.
         stats.append(pl.col(col).mean().alias(f"{col}_mean"))
         stats.append((pl.col(col).std(ddof=1) / pl.col(col).count().sqrt()).alias(f"{col}_sem"))
-    return runs.group_by(GROUP).agg(stats).sort(GROUP)
+    stats.append(pl.col("pgr").is_null().sum().cast(pl.Int64).alias("n_pgr_undefined"))
+    stats.append((pl.col("student_acc") < CHANCE).sum().cast(pl.Int64).alias("n_below_chance"))
+    agg = runs.group_by(GROUP).agg(stats).sort(GROUP)
+    gap = pl.col("ceiling_acc_mean") - pl.col("weak_acc_mean")
+    of_means = pl.when(gap > 0).then((pl.col("student_acc_mean") - pl.col("weak_acc_mean")) / gap)
+    return agg.with_columns(of_means.alias("pgr_of_means"))
 
 
 def overall(agg: pl.DataFrame) -> pl.DataFrame:
-    """The paper's across-task summary: median over datasets of each task's mean PGR."""
+    """The paper's across-task summary: median over datasets of each task's PGR (mean of seeds, and of means)."""
     keys = ["weak", "strong", "loss"]
     return (
         agg.group_by(keys)
-        .agg(pl.col("dataset").n_unique().alias("n_datasets"), pl.col("pgr_mean").median().alias("pgr_median"))
+        .agg(pl.col("dataset").n_unique().alias("n_datasets"), pl.col("pgr_mean").median().alias("pgr_median"),
+             pl.col("pgr_of_means").median().alias("pgr_of_means_median"))
         .sort(keys)
     )
+
+
+def warnings(runs: pl.DataFrame) -> list[str]:
+    """One line per flagged run, for logs and the command line."""
+    lines = []
+    for r in runs.filter(pl.col("flags") != "").iter_rows(named=True):
+        what = []
+        if NO_GAP in r["flags"]:
+            what.append(f"PGR undefined: ceiling {r['ceiling_acc']:.3f} does not beat weak {r['weak_acc']:.3f}")
+        if BELOW_CHANCE in r["flags"]:
+            what.append(f"student below chance ({r['student_acc']:.3f}): it learnt the inverted rule")
+        lines.append(f"{r['dataset']} seed {r['seed']}, {r['weak']} -> {r['strong']}, {r['loss']}: " + "; ".join(what))
+    return lines

@@ -4,18 +4,38 @@ Length policy: a text longer than the model's `max_length` tokens keeps its *las
 end and the answer under judgement sit at the end in every task format). Every model of a grid is then scored on the
 same examples, which PGR needs; the reference code instead drops long examples, which changes the test set per
 model. The number of truncated examples is reported in each run's metrics.
+
+Special tokens are added as the tokenizer's own default does (and as the reference code does): e.g. Llama-style
+tokenizers start each text with BOS, GPT-2's adds nothing. They are kept when a text is truncated.
 """
 
 from __future__ import annotations
 
 import torch
 
+from w2s.errors import W2SError
+
+
+def special_tokens(tokenizer) -> tuple[list[int], list[int]]:
+    """The ids the tokenizer adds before and after a text by default (e.g. ([BOS], []) for Llama, ([], []) for
+    GPT-2)."""
+    plain = tokenizer("a", add_special_tokens=False)["input_ids"]
+    full = tokenizer("a")["input_ids"]
+    start = next(i for i in range(len(full) - len(plain) + 1) if full[i : i + len(plain)] == plain)
+    return full[:start], full[start + len(plain) :]
+
 
 def encode(texts: list[str], tokenizer, max_length: int) -> tuple[list[list[int]], int]:
-    """Token ids per text, truncated from the left to `max_length`; also the count of truncated texts."""
+    """Token ids per text with the tokenizer's special tokens, the text's own tokens truncated from the left so that
+    a row has at most `max_length` ids; also the count of truncated texts."""
+    before, after = special_tokens(tokenizer)
+    budget = max_length - len(before) - len(after)
+    if budget < 1:
+        raise W2SError(f"max_length {max_length} leaves no room for text besides {len(before) + len(after)} "
+                         "special tokens")
     ids = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
-    truncated = sum(len(row) > max_length for row in ids)
-    return [row[-max_length:] if len(row) > max_length else row for row in ids], truncated
+    truncated = sum(len(row) > budget for row in ids)
+    return [before + row[-budget:] + after for row in ids], truncated
 
 
 def pad_batch(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
