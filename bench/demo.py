@@ -70,9 +70,10 @@ def headline(runs: pl.DataFrame) -> str:
         *[pl.col(c).mean().alias(f"{c}_mean") for c in cols],
         *[(pl.col(c).std() / pl.col(c).count().sqrt()).alias(f"{c}_sem") for c in cols],
         pl.col("pgr").is_null().sum().alias("undefined"),
+        (pl.col("student_acc") < 0.5).sum().alias("below_chance"),
     )
-    lines = ["| weak | strong | loss | runs | weak | ceiling | student | PGR (mean of runs) | PGR of the means |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| weak | strong | loss | runs | weak | ceiling | student | PGR (mean of runs) | PGR of the means | "
+             "students below chance |", "|---|---|---|---|---|---|---|---|---|---|"]
     for row in agg.iter_rows(named=True):
         gap = row["ceiling_acc_mean"] - row["weak_acc_mean"]
         of_means = (row["student_acc_mean"] - row["weak_acc_mean"]) / gap if gap > 0 else None
@@ -81,7 +82,8 @@ def headline(runs: pl.DataFrame) -> str:
                      f"{pm(row['weak_acc_mean'], row['weak_acc_sem'])} | "
                      f"{pm(row['ceiling_acc_mean'], row['ceiling_acc_sem'])} | "
                      f"{pm(row['student_acc_mean'], row['student_acc_sem'])} | "
-                     f"**{pm(row['pgr_mean'], row['pgr_sem'], 2)}**{undefined} | {pm(of_means, None, 2)} |")
+                     f"**{pm(row['pgr_mean'], row['pgr_sem'], 2)}**{undefined} | {pm(of_means, None, 2)} | "
+                     f"{row['below_chance']} |")
     return "\n".join(lines)
 
 

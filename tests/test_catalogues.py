@@ -12,8 +12,8 @@ from w2s.models.build import ARCHS
 from w2s.models.classifier import DTYPES, HEAD_INITS
 from w2s.training.distributed import ZERO_STAGES
 from w2s.training.loop import OPTIMIZERS, SCHEDULES
-from w2s.training.losses import LOSSES
-from w2s.training.runtime import AUTOCAST
+from w2s.training.losses import LOSSES, LogConfLoss
+from w2s.training.runtime import AUTOCAST, DROPOUT
 
 CATALOGUES = {
     "worlds.type": WORLDS,
@@ -24,9 +24,11 @@ CATALOGUES = {
     "models.head_init": HEAD_INITS,
     "models.deepspeed.stage": ZERO_STAGES,
     "losses.type": LOSSES,
+    "losses.alpha_schedule": LogConfLoss.SCHEDULES,
     "training.optimizer": OPTIMIZERS,
     "training.schedule": SCHEDULES,
     "training.autocast": AUTOCAST,
+    "training.dropout": DROPOUT,
 }
 
 
