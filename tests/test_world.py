@@ -112,6 +112,37 @@ def test_readout_head_is_the_lm_own_answer(pretrained):
     assert (got[:, 0] != got[:, 1]).all()
 
 
+def test_known_fractions_are_nested_and_sized(world_dir):
+    world = KnowledgeBase(n_entities=60, digits=2, seed=3)
+    smaller, larger = world.known_prompts(0.25), world.known_prompts(0.5)
+    assert len(smaller) == 15 and len(larger) == 30 and smaller < larger
+    assert world.known_prompts(1.0) == {world.prompt(i) for i in range(60)}
+    assert KnowledgeBase(n_entities=60, digits=2, seed=4).known_prompts(0.25) != smaller  # set by the world's seed
+
+
+def test_pretraining_with_known_fraction_sees_only_those_entities(world_dir, tmp_path, capsys):
+    """A model with known_fraction 0.25 trains on the corpus lines of its 15 entities only: the others' embeddings
+    never get a gradient, so they stay where initialisation put them."""
+    from transformers import AutoModelForCausalLM
+
+    from w2s.data.world import load_world
+    from w2s.models.build import random_model
+
+    summary = pretrain(tmp_path / "lm", world_dir, "gpt2", hidden_size=16, num_layers=1, num_heads=2, steps=20,
+                       lr=3e-3, batch_size=32, seed=0, known_fraction=0.25)
+    assert summary["steps"] == 20
+    known = load_world(world_dir).known_prompts(0.25)
+    lines = (world_dir / CORPUS).read_text().split()
+    assert f"{sum(line[: line.index('=') + 1] in known for line in lines)} corpus lines" in capsys.readouterr().out
+    tokenizer = load_tokenizer(str(world_dir / "tokenizer"))
+    start = random_model("gpt2", 16, 1, 2, 32, tokenizer, 0).get_input_embeddings().weight
+    trained = AutoModelForCausalLM.from_pretrained(tmp_path / "lm").get_input_embeddings().weight
+    moved = {tokenizer.convert_ids_to_tokens(i) + "=" for i in range(len(tokenizer))
+             if not torch.equal(start[i], trained[i])}
+    entities = {f"e{i:04d}=" for i in range(60)}
+    assert moved & entities == known
+
+
 def test_readout_needs_single_token_labels(pretrained):
     path, _ = pretrained
     with pytest.raises(Exception, match="label token 'RU' is 2 tokens"):
