@@ -86,8 +86,8 @@ def test_duplicate_texts_never_land_in_two_splits(tmp_path):
     path = tmp_path / "dupes.csv"
     rows = {"text": texts * 3 + ["statement 0"], "label": labels * 3 + [1]}  # the last one contradicts row 0
     pl.DataFrame(rows).write_csv(path)
-    splits, duplicates = sample_splits(LocalFileSource(path), "dupes", {"weak_train": 10, "strong_train": 10, "test": 10},
-                                       seed=0)
+    sizes = {"weak_train": 10, "strong_train": 10, "test": 10}
+    splits, duplicates = sample_splits(LocalFileSource(path), "dupes", sizes, seed=0)
     drawn = [text for frame in splits.values() for text in frame["text"]]
     assert len(drawn) == 30 and len(set(drawn)) == 30
     assert duplicates > 0

@@ -30,7 +30,13 @@ def _new_figure(ncols: int) -> Figure:
     return fig
 
 
+# What the error bars cover, on every figure: the seeds redraw splits and finetuning, never the base models.
+ERROR_BARS = ("error bars: s.e.m. over the config's seeds (data splits, head init, data order); the base models "
+              "(pretrained or from the hub) are the same for every seed")
+
+
 def _save(fig: Figure, path) -> None:
+    fig.supxlabel(ERROR_BARS, fontsize="x-small", color="dimgrey")
     # atomic_path makes the parent dir; its temporary name has no .png suffix, so name the format.
     with atomic_path(Path(path)) as tmp:
         fig.savefig(tmp, format="png", dpi=120)

@@ -20,8 +20,15 @@ import torch
 
 from w2s.training.losses import LossContext
 from w2s.training.resume import Resumable
-from w2s.training.runtime import (bf16_enabled, device, minibatch_logits, rank_minibatches, rng_state, set_rng_state,
-                                  training_mode)
+from w2s.training.runtime import (
+    bf16_enabled,
+    device,
+    minibatch_logits,
+    rank_minibatches,
+    rng_state,
+    set_rng_state,
+    training_mode,
+)
 
 
 @dataclass
