@@ -53,9 +53,12 @@ def test_full_run_writes_every_stage(finished):
 
     runs = pl.read_csv(finished / "results/summary/runs.csv")
     assert runs.height == 2 and sorted(runs["loss"]) == ["logconf", "xent"]
-    row = runs.row(0, named=True)
-    expected = (row["student_acc"] - row["weak_acc"]) / (row["ceiling_acc"] - row["weak_acc"])
-    assert row["pgr"] == pytest.approx(expected)
+    for row in runs.iter_rows(named=True):
+        if row["ceiling_acc"] > row["weak_acc"]:
+            expected = (row["student_acc"] - row["weak_acc"]) / (row["ceiling_acc"] - row["weak_acc"])
+            assert row["pgr"] == pytest.approx(expected)
+        else:  # the tiny grid's models learn little: no gap to recover is a flagged, undefined PGR
+            assert row["pgr"] is None and "ceiling_not_above_weak" in row["flags"]
     assert pl.read_parquet(finished / "results/summary/aggregate.parquet").height == 2
     for plot in ("accuracy_toy", "pgr_xent", "pgr_logconf"):
         assert (finished / f"results/plots/{plot}.png").stat().st_size > 1000
