@@ -47,13 +47,15 @@ def run_once(config: dict, workdir: Path, cores: str) -> tuple[pl.DataFrame, flo
     return pl.read_csv(workdir / "results/summary/runs.csv"), time.perf_counter() - start
 
 
-def stamp(threads: str) -> str:
+def stamp(cores: str, config: dict) -> str:
+    threads = sorted({entry.get("threads", 1) for entry in config["models"].values()})
     commit = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty", "--abbrev=12"],
                             capture_output=True, text=True).stdout.strip()
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else "?"
     return (f"commit `{commit}`, {time.strftime('%Y-%m-%d')}; machine: {cpu}, {os.cpu_count()} cores, "
-            f"torch {torch.__version__}, Snakemake --cores {threads}, Python {platform.python_version()}")
+            f"torch {torch.__version__}, Snakemake --cores {cores}, torch threads per job {threads}, "
+            f"Python {platform.python_version()}")
 
 
 def pm(mean: float | None, sem: float | None, digits: int = 3) -> str:
@@ -131,7 +133,7 @@ def main() -> None:
     report = "\n\n".join([
         f"# Results of `{Path(args.configfile).name}`, pretraining seeds {args.pretrain_seeds}",
         f"Written by `python bench/demo.py --configfile {Path(args.configfile).name} --pretrain-seeds "
-        f"{args.pretrain_seeds}` at {stamp(args.cores)}.",
+        f"{args.pretrain_seeds}` at {stamp(args.cores, config)}.",
         f"Each cell pools {len(seeds)} pretraining seed(s) x the config's seeds {config.get('seeds', [0])} "
         "(data splits and finetuning); mean ± s.e.m. over those runs. 'PGR (mean of runs)' averages each run's PGR; "
         "'PGR of the means' is the paper's form, (student − weak) / (ceiling − weak) of the mean accuracies.",
