@@ -1,6 +1,6 @@
 rule split_dataset:
     input:
-        world=lambda w: grid.dataset_inputs(config, w.dataset),
+        files=lambda w: grid.dataset_inputs(config, w.dataset),
     output:
         **{split: grid.split_file(split) for split in ("weak_train", "strong_train", "test")},
     log:

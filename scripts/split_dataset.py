@@ -9,7 +9,7 @@ from w2s.version import code_version
 with logged(snakemake.log[0]):
     dataset, seed, entry = snakemake.wildcards.dataset, int(snakemake.wildcards.seed), snakemake.params.entry
     sizes = {split: entry[f"n_{split}"] for split in ("weak_train", "strong_train", "test")}
-    source = make_source(dataset, entry, world_dir=snakemake.input.world[0] if snakemake.input.world else None)
+    source = make_source(dataset, entry, world_dir=snakemake.input.files[0] if entry["kind"] == "world" else None)
     splits, duplicates = sample_splits(source, dataset, sizes, seed)
     dropped = {"duplicate_texts_dropped": duplicates, **{f"{k}_dropped": v for k, v in source.dropped.items()}}
     print(", ".join(f"{k}: {v}" for k, v in dropped.items()), flush=True)

@@ -26,6 +26,9 @@ def read_split(path, target_column: str) -> pl.DataFrame:
 
 def prediction_table(frame: pl.DataFrame, p1: np.ndarray) -> pl.DataFrame:
     """The predictions file's rows: `frame`'s examples with their p(label = 1) and what follows from it."""
+    if not np.isfinite(p1).all():
+        raise W2SError(f"{int((~np.isfinite(p1)).sum())} of {len(p1)} predictions are not finite numbers: the model's "
+                       "weights are (training diverged, or the checkpoint is damaged)")
     hard = (p1 > 0.5).astype(np.int8)
     return pl.DataFrame({
         "id": frame["id"], "text": frame["text"], "label": frame["label"].cast(pl.Int8),

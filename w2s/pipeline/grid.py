@@ -111,11 +111,26 @@ def run_info(role: str, wildcards) -> dict:
             "weak": wildcards.get("weak"), "loss": wildcards.get("loss")}
 
 
+def local_files(path: str) -> list[str]:
+    """The files of a local directory (recursively, hidden ones left out), or [path] for a file: as Snakemake inputs,
+    so that editing any of them reruns what reads them (a directory's own mtime moves only when entries come or go)."""
+    if not os.path.isdir(path):
+        return [path]
+    files = []
+    for root, dirs, names in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        files += [os.path.join(root, name) for name in sorted(names) if not name.startswith(".")]
+    return files
+
+
 def base_model_inputs(config: dict, model: str) -> list[str]:
-    """The model directory a finetuning run starts from, when it is one the workflow can track."""
+    """What a finetuning run starts from, when it is something the workflow can track: a directory the workflow
+    builds, or every file of a local model directory."""
     source = model_source(config, model)
     entry = config["models"][model]
-    return [source] if "build" in entry or "pretrain" in entry or os.path.isdir(source) else []
+    if "build" in entry or "pretrain" in entry:
+        return [source]
+    return local_files(source) if os.path.isdir(source) else []
 
 
 def world_input(world: str | None) -> list[str]:
@@ -123,9 +138,19 @@ def world_input(world: str | None) -> list[str]:
 
 
 def dataset_inputs(config: dict, dataset: str) -> list[str]:
-    """Files a dataset's split job reads: a world's task, for datasets of kind world."""
+    """Files a dataset's split job reads: a world's task, a local data file, local `data_files`, or every file of a
+    local dataset directory given as `source`; a hub id is nothing the workflow can track."""
     entry = config["datasets"][dataset]
-    return world_input(entry.get("options", {}).get("world") if entry["kind"] == "world" else None)
+    options = entry.get("options", {})
+    if entry["kind"] == "world":
+        return world_input(options.get("world"))
+    if entry["kind"] == "local":
+        return [options["path"]] if "path" in options else []
+    data_files = options.get("data_files")
+    if data_files:
+        return [data_files] if isinstance(data_files, str) else list(data_files)
+    source = options.get("source")
+    return local_files(source) if source and os.path.isdir(source) else []
 
 
 def zero_shot_models(config: dict) -> list[str]:

@@ -14,11 +14,13 @@ import torch
 
 from w2s.analysis.metrics import classification_metrics
 from w2s.analysis.predictions import prediction_table, read_split, write_scored
+from w2s.errors import W2SError
 from w2s.io import atomic_path, write_json, write_parquet
 from w2s.models.classifier import Classifier, load_tokenizer
+from w2s.models.paths import source_identity
 from w2s.models.tokens import encode
 from w2s.training.distributed import DeepSpeedEngine, consolidated, init_distributed
-from w2s.training.loop import LocalEngine, TrainSettings, train
+from w2s.training.loop import Diverged, LocalEngine, TrainSettings, train
 from w2s.training.losses import make_loss
 from w2s.training.predict import predict_p1
 from w2s.training.runtime import seed_everything
@@ -32,8 +34,11 @@ def predictions(model, tokenizer, frame: pl.DataFrame, max_length: int, batch_si
 
 
 def run_fingerprint(params: dict, loss_entry: dict, target_column: str, train_path) -> str:
+    """What a resumable state must match to be resumed: the run's settings, loss, training data and the contents of
+    the model it starts from."""
     digest = hashlib.sha256(json.dumps([params, loss_entry, target_column], sort_keys=True, default=str).encode())
     digest.update(Path(train_path).read_bytes())
+    digest.update(source_identity(params["source"]).encode())
     return digest.hexdigest()
 
 
@@ -79,9 +84,12 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     fingerprint = run_fingerprint(params, loss_entry, target_column, train_path)
     make_engine = DeepSpeedEngine.factory(zero["stage"], zero["offload"]) if zero else LocalEngine
     resume_dir = Path(out["training"]).parent / "resume"
-    summary = train(model, train_ids, targets, make_loss(loss_name, loss_entry), settings, tokenizer.pad_token_id,
-                    evaluate, out["trajectory"] if rank == 0 else None, resume_dir, fingerprint, make_engine,
-                    evaluate_at_end=predict_here)
+    try:
+        summary = train(model, train_ids, targets, make_loss(loss_name, loss_entry), settings, tokenizer.pad_token_id,
+                        evaluate, out["trajectory"] if rank == 0 else None, resume_dir, fingerprint, make_engine,
+                        evaluate_at_end=predict_here)
+    except Diverged as exc:
+        raise W2SError(f"run {resume_dir.parent}: {exc}") from None
 
     if "labels" in out:  # every process takes part in predicting
         labels = predictions(model, tokenizer, read_split(label_split_path, "label"), max_length,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from w2s.errors import W2SError
 from w2s.training.losses import LossContext
 from w2s.training.resume import Resumable
 from w2s.training.runtime import (
@@ -50,6 +51,10 @@ class TrainSettings:
 
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
+
+
+class Diverged(W2SError):
+    """The loss became NaN or infinite: every later step and prediction would be meaningless."""
 SCHEDULES = ("cosine", "constant")
 
 
@@ -197,6 +202,9 @@ def train(model: torch.nn.Module, ids: list[list[int]], targets: torch.Tensor, l
             recent.append(optimizer_step(engine, examples, schedule.batch(step), loss_fn, settings.minibatch_size,
                                          LossContext(step / total)))
             step += 1
+            if not math.isfinite(recent[-1]):
+                raise Diverged(f"training diverged: the loss is {recent[-1]} at step {step} of {total} (learning "
+                               f"rate {engine.lr():.3g}); lower the learning rate (lr) and rerun")
             is_eval = evaluate is not None and settings.eval_every and step % settings.eval_every == 0 and step < total
             if step % settings.log_every == 0 or is_eval or step == total:
                 entry = {"step": step, "epoch": round(step / schedule.steps_per_epoch, 3),
