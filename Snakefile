@@ -19,7 +19,7 @@ envvars:
     "PYTHONPATH",
 
 
-from w2s.pipeline.config import validate_config
+from w2s.pipeline.config import check_config_file, validate_config
 from w2s.errors import W2SError
 from w2s.pipeline import cluster, grid
 
@@ -31,6 +31,8 @@ if not workflow.overwrite_configfiles:
 
 
 try:
+    for path in workflow.overwrite_configfiles or ["config.yaml"]:
+        check_config_file(path)
     validate_config(config)
 except W2SError as exc:
     raise WorkflowError(str(exc)) from None

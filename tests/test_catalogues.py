@@ -48,3 +48,14 @@ def test_schema_enums_equal_the_code_registries():
     assert enums.keys() == CATALOGUES.keys()
     for key, registry in CATALOGUES.items():
         assert sorted(enums[key], key=str) == sorted(registry, key=str), key
+
+
+def test_config_loss_parameters_are_the_loss_classes_parameters():
+    import inspect
+
+    from w2s.pipeline.config import LOSS_PARAMETERS
+
+    assert LOSS_PARAMETERS.keys() == LOSSES.keys()
+    for name, cls in LOSSES.items():
+        taken = set(inspect.signature(cls).parameters) - {"args", "kwargs"}  # XentLoss: object.__init__
+        assert set(LOSS_PARAMETERS[name]) == taken, name

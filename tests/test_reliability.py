@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 import torch
+import yaml
 from snakemake_helpers import planned_jobs, snakemake, tiny_config, write_config
 
 from w2s.analysis.predictions import prediction_table
@@ -17,6 +18,7 @@ from w2s.models.build import build_model
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.tokens import encode
 from w2s.pipeline import grid
+from w2s.pipeline.config import validate_config
 from w2s.pipeline.run import run_fingerprint
 from w2s.training.loop import Diverged, TrainSettings, train
 from w2s.training.losses import XentLoss
@@ -84,3 +86,39 @@ def test_non_finite_predictions_are_an_error_not_a_table():
     frame = pl.DataFrame({"id": ["a", "b"], "text": ["x", "y"], "label": [1, 0]})
     with pytest.raises(W2SError, match="1 of 2 predictions are not finite"):
         prediction_table(frame, np.array([0.3, np.nan]))
+
+
+# --- config: every mistake named at start, before any job runs ----------------------------------------------------
+
+
+def test_a_duplicate_model_key_is_an_error_naming_file_and_lines(tmp_path):
+    """YAML keeps the second of two equal keys: one model would silently replace the other."""
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(tiny_config(), sort_keys=False).replace(
+        "  strongling:", "  weakling:\n    build: {arch: gpt2, hidden_size: 4, num_layers: 1, num_heads: 1}\n"
+        "  strongling:", 1))
+    result = snakemake(tmp_path, "--dry-run", "--cores", "1", check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"config file {config}: key 'weakling' appears twice in one mapping, at lines" in output
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda c: c["datasets"]["toy"].update(n_test=32.0),
+     "config key datasets.toy.n_test: 32.0 is not of type 'integer'"),
+    (lambda c: c.update(seeds=[0.0]), "config key seeds.0: 0.0 is not of type 'integer'"),
+    (lambda c: c.update(seeds=[0, 0]), "config key seeds: [0, 0] has non-unique elements"),
+    (lambda c: c["models"]["weakling"].update(lr=float("nan")), "config key models.weakling.lr: nan is not a finite"),
+    (lambda c: c["models"]["weakling"].update(lr=float("inf")), "config key models.weakling.lr: inf is not a finite"),
+    (lambda c: c["losses"].update(plain={"type": "xent", "alpha_max": 0.5}),
+     "config key losses.plain: loss type 'xent' takes no parameter 'alpha_max' (it takes none)"),
+    (lambda c: c["losses"].update(prod={"type": "product", "warmup_frac": 0.1}),
+     "config key losses.prod: loss type 'product' takes no parameter 'warmup_frac' (it takes ['alpha', 'beta'])"),
+], ids=["float_integer", "float_seed", "duplicate_seeds", "nan_lr", "inf_lr", "xent_parameter", "product_parameter"])
+def test_config_mistakes_that_used_to_fail_late_are_named_at_start(change, message):
+    config = tiny_config()
+    change(config)
+    with pytest.raises(W2SError) as error:
+        validate_config(config)
+    assert str(error.value).startswith(message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import jsonschema
@@ -12,6 +13,14 @@ from w2s.errors import W2SError
 from w2s.models.paths import check_model_path
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
+
+
+def _strict_integers(validator_class):
+    """JSON Schema counts 32.0 as an integer; the code downstream would take it as a float and fail late. Here an
+    integer is an int, so `n_test: 32.0` is an error that names the key."""
+    checker = validator_class.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool))
+    return jsonschema.validators.extend(validator_class, type_checker=checker)
 
 
 def _with_defaults(validator_class):
@@ -36,7 +45,8 @@ def key_path(error: jsonschema.ValidationError) -> str:
 def validate_config(config: dict) -> dict:
     """Fill defaults in place and raise W2SError naming the first offending key; return the config."""
     schema = yaml.safe_load(SCHEMA_PATH.read_text())
-    validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
+    check_finite(config)
+    validator = _with_defaults(_strict_integers(jsonschema.Draft202012Validator))(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), key_path(e)))
     if errors:
         error = errors[0]
@@ -46,7 +56,43 @@ def validate_config(config: dict) -> dict:
     return config
 
 
+def check_finite(node, path: str = "") -> None:
+    """NaN and infinity pass every numeric bound of the schema (a comparison with NaN is never false): reject them."""
+    if isinstance(node, float) and not math.isfinite(node):
+        raise W2SError(f"config key {path or '(top level)'}: {node} is not a finite number")
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, child in children:
+        check_finite(child, f"{path}.{key}" if path else str(key))
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML keeps the last of two equal keys in a mapping without a word; a config must not."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise W2SError(f"key {key!r} appears twice in one mapping, at lines {seen[key]} and "
+                               f"{key_node.start_mark.line + 1} (YAML would silently keep the second)")
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def check_config_file(path: str | Path) -> None:
+    """Read a config file strictly: a duplicate key is an error naming the file and both lines."""
+    try:
+        yaml.load(Path(path).read_text(), Loader=_UniqueKeyLoader)
+    except W2SError as exc:
+        raise W2SError(f"config file {path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise W2SError(f"config file {path} is not valid YAML: {exc}") from None
+
+
 MODEL_SOURCES = ("path", "build", "pretrain")
+# Each loss type's parameters (tests/test_catalogues.py checks them against the loss classes): one the loss does not
+# take is an error now, not when its first student starts.
+LOSS_PARAMETERS = {"xent": (), "logconf": ("alpha_max", "warmup_frac", "alpha_schedule"), "product": ("alpha", "beta")}
 
 
 def label_tokens(entry: dict) -> list[str] | None:
@@ -72,6 +118,11 @@ def check_references(config: dict) -> None:
         if entry["minibatch_size"] > entry["batch_size"]:
             raise W2SError(f"config key models.{name}.minibatch_size: {entry['minibatch_size']} exceeds batch_size "
                            f"{entry['batch_size']}")
+    for name, entry in config["losses"].items():
+        unknown = sorted(set(entry) - {"type", *LOSS_PARAMETERS[entry["type"]]})
+        if unknown:
+            raise W2SError(f"config key losses.{name}: loss type {entry['type']!r} takes no parameter {unknown[0]!r} "
+                           f"(it takes {list(LOSS_PARAMETERS[entry['type']]) or 'none'})")
     for name, entry in config["datasets"].items():
         world = entry.get("options", {}).get("world")
         if entry["kind"] == "world" and world not in config["worlds"]:
