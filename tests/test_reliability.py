@@ -4,6 +4,10 @@ output left behind. Each test reproduces a way the workflow once went wrong."""
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -12,16 +16,19 @@ import torch
 import yaml
 from snakemake_helpers import planned_jobs, snakemake, tiny_config, write_config
 
-from w2s.analysis.predictions import prediction_table
+from w2s.analysis.predictions import prediction_table, read_split
 from w2s.errors import W2SError
+from w2s.io import atomic_path
 from w2s.models.build import build_model
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.tokens import encode
 from w2s.pipeline import grid
 from w2s.pipeline.config import validate_config
+from w2s.pipeline.job import sole_writer
 from w2s.pipeline.run import run_fingerprint
 from w2s.training.loop import Diverged, TrainSettings, train
 from w2s.training.losses import XentLoss
+from w2s.training.resume import load_state, save_state
 
 # --- provenance: a result's identity covers everything it depends on ------------------------------------------------
 
@@ -122,3 +129,82 @@ def test_config_mistakes_that_used_to_fail_late_are_named_at_start(change, messa
     with pytest.raises(W2SError) as error:
         validate_config(config)
     assert str(error.value).startswith(message)
+
+
+# --- intermediates: a damaged file is named, with what to do ------------------------------------------------------
+
+
+def test_a_truncated_labels_file_is_named_with_what_to_do(tmp_path):
+    path = tmp_path / "weakling.parquet"
+    pl.DataFrame({"id": ["a", "b"], "text": ["x", "y"], "label": [1, 0], "soft_label": [0.9, 0.2]}).write_parquet(path)
+    path.write_bytes(path.read_bytes()[:40])
+    with pytest.raises(W2SError, match=rf"{path} cannot be read as parquet .*delete it and rerun snakemake"):
+        read_split(path, "soft_label")
+
+
+@pytest.mark.parametrize(("soft", "row"), [([0.9, float("nan"), 0.1], 1), ([0.9, 0.2, 1.5], 2), ([None, 0.2, 0.3], 0)])
+def test_soft_labels_that_are_not_probabilities_are_named_by_row(tmp_path, soft, row):
+    path = tmp_path / "labels.parquet"
+    pl.DataFrame({"id": ["a", "b", "c"], "text": ["x", "y", "z"], "soft_label": soft}).write_parquet(path)
+    with pytest.raises(W2SError, match=rf"{path}: 1 rows have a 'soft_label' that is not a number in \[0, 1\] "
+                                       rf"\(row {row}"):
+        read_split(path, "soft_label")
+
+
+def test_a_damaged_resume_state_is_set_aside_and_training_starts_over(tmp_path, capsys):
+    state = tmp_path / "resume"
+    save_state(state, 3, {"step": 3, "model": {"w": torch.ones(4)}}, {"rng": {"x": torch.zeros(2)}})
+    shared = state / "step3" / "shared.safetensors"
+    shared.write_bytes(shared.read_bytes()[:10])
+    assert load_state(state) is None
+    assert not state.exists() and (tmp_path / "resume.damaged" / "step3").is_dir()
+    assert "cannot be read" in capsys.readouterr().out
+
+
+# --- processes: one writer per run, and no job outlives its Snakemake ---------------------------------------------
+
+
+def test_a_second_writer_of_a_run_fails_at_once_naming_the_first(tmp_path):
+    with sole_writer(tmp_path / "run"):
+        with pytest.raises(W2SError, match=rf"{tmp_path / 'run'} is being written by another process \(pid "):
+            with sole_writer(tmp_path / "run"):
+                pass
+    with sole_writer(tmp_path / "run"):  # released when the first writer is done
+        pass
+
+
+def test_writing_an_output_folder_over_a_finished_twin_replaces_it(tmp_path):
+    """A rerun that raced a still-running job used to fail at the rename ("Directory not empty")."""
+    (tmp_path / "checkpoint").mkdir()
+    (tmp_path / "checkpoint" / "old.bin").write_text("old")
+    with atomic_path(tmp_path / "checkpoint") as tmp:
+        tmp.mkdir()
+        (tmp / "new.bin").write_text("new")
+    assert [p.name for p in (tmp_path / "checkpoint").iterdir()] == ["new.bin"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint"]
+
+
+def test_a_job_stops_when_its_snakemake_is_killed(tmp_path):
+    """A stand-in for Snakemake starts a job that would run for a minute, and is killed with SIGKILL: the job must
+    not outlive it."""
+    job = "from w2s.pipeline.job import stop_when_orphaned; import time; stop_when_orphaned(0.1); time.sleep(60)"
+    parent = ("import subprocess, sys, time; child = subprocess.Popen([sys.executable, '-c', sys.argv[1]]); "
+              "print(child.pid, flush=True); time.sleep(60)")
+    snakemake_stand_in = subprocess.Popen([sys.executable, "-c", parent, job], stdout=subprocess.PIPE, text=True)
+    child = int(snakemake_stand_in.stdout.readline())
+    time.sleep(1.0)
+    assert process_alive(child)
+    snakemake_stand_in.kill()
+    snakemake_stand_in.wait()
+    deadline = time.time() + 10
+    while process_alive(child) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not process_alive(child)
+
+
+def process_alive(pid: int) -> bool:
+    """Running, not a zombie (a reparented child that exited waits for init to reap it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -10,6 +10,10 @@ from pathlib import Path
 
 import polars as pl
 
+from w2s.errors import W2SError
+
+REMAKE = "delete it and rerun snakemake, which makes it again"
+
 
 @contextmanager
 def atomic_path(path: str | Path):
@@ -19,7 +23,13 @@ def atomic_path(path: str | Path):
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
         yield tmp
-        os.replace(tmp, path)
+        if tmp.is_dir() and path.is_dir():  # a finished twin (another process wrote the same output): replace it
+            old = path.with_name(f".{path.name}.old{os.getpid()}")
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, path)
     finally:
         if tmp.is_dir():
             shutil.rmtree(tmp)
@@ -38,4 +48,23 @@ def write_json(obj, path: str | Path) -> None:
 
 
 def read_json(path: str | Path):
-    return json.loads(Path(path).read_text())
+    """A JSON file an earlier stage wrote, or an error that names it and says what to do."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise W2SError(f"{path} cannot be read as JSON ({exc}): it is damaged or incomplete; {REMAKE}") from None
+
+
+def read_parquet(path: str | Path) -> pl.DataFrame:
+    """A parquet file an earlier stage wrote, or an error that names it and says what to do."""
+    try:
+        return pl.read_parquet(path)
+    except Exception as exc:  # polars raises several types for a truncated or foreign file
+        raise W2SError(f"{path} cannot be read as parquet ({exc}): it is damaged or incomplete; {REMAKE}") from None
+
+
+def read_parquet_metadata(path: str | Path) -> dict[str, str]:
+    try:
+        return pl.read_parquet_metadata(path)
+    except Exception as exc:
+        raise W2SError(f"{path} cannot be read as parquet ({exc}): it is damaged or incomplete; {REMAKE}") from None

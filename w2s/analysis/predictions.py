@@ -10,17 +10,29 @@ import polars as pl
 
 from w2s.analysis.metrics import classification_metrics
 from w2s.errors import W2SError
-from w2s.io import read_json, write_json, write_parquet
+from w2s.io import REMAKE, read_json, read_parquet, read_parquet_metadata, write_json, write_parquet
 from w2s.version import code_version
 
 PREDICTION_COLUMNS = ("id", "text", "label", "soft_label", "hard_label", "correct", "group")
 
 
 def read_split(path, target_column: str) -> pl.DataFrame:
-    frame = pl.read_parquet(path)
+    """A split or labels file, checked: readable, the columns a stage needs, rows, unique ids, and targets that are
+    probabilities (a NaN soft label would otherwise train a student on nothing)."""
+    frame = read_parquet(path)
     missing = [c for c in ("id", "text", target_column) if c not in frame.columns]
     if missing:
-        raise W2SError(f"{path}: missing column(s) {missing}; found {frame.columns}")
+        raise W2SError(f"{path}: missing column(s) {missing}; found {frame.columns}; {REMAKE}")
+    if frame.is_empty():
+        raise W2SError(f"{path} has no rows; {REMAKE}")
+    if frame["id"].n_unique() != frame.height:
+        raise W2SError(f"{path}: {frame.height - frame['id'].n_unique()} ids appear more than once; {REMAKE}")
+    target = frame[target_column].cast(pl.Float64, strict=False)
+    bad = ~(target.is_finite() & (target >= 0) & (target <= 1)).fill_null(False)
+    if bad.any():
+        row = int(bad.arg_max())
+        raise W2SError(f"{path}: {int(bad.sum())} rows have a {target_column!r} that is not a number in [0, 1] "
+                       f"(row {row}: {frame[target_column][row]!r}); {REMAKE}")
     return frame
 
 
@@ -50,10 +62,10 @@ def write_scored(table: pl.DataFrame, out: dict, info: dict, **extra) -> dict:
 
 def merge_shards(shard_paths: list) -> tuple[pl.DataFrame, dict]:
     """Prediction shards concatenated in order, and their metadata (truncations summed)."""
-    metadata = [pl.read_parquet_metadata(path) for path in shard_paths]
+    metadata = [read_parquet_metadata(path) for path in shard_paths]
     if len({m["checkpoint_sha256"] for m in metadata}) != 1:
         raise W2SError(f"shards {shard_paths} come from different checkpoints; rerun the jobs that wrote them")
-    table = pl.concat([pl.read_parquet(path) for path in shard_paths])
+    table = pl.concat([read_parquet(path) for path in shard_paths])
     merged = {k: v for k, v in metadata[0].items() if not k.startswith("ARROW")}
     merged["n_truncated"] = sum(int(m["n_truncated"]) for m in metadata)
     print(f"merged {len(shard_paths)} shards: {len(table)} rows", flush=True)

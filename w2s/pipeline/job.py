@@ -1,14 +1,54 @@
-"""Running a rule's script: output to the rule's log file, user errors also on the console, in one line."""
+"""Running a rule's script: output to the rule's log file, user errors also on the console, in one line; a job that
+stops when its Snakemake is gone, and one writer per run folder."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import signal
+import socket
 import sys
+import threading
+import time
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
 from w2s.errors import W2SError
+
+
+def stop_when_orphaned(interval: float = 1.0) -> None:
+    """Exit once the parent process (Snakemake, or the Slurm step) is gone. A Snakemake killed with SIGKILL leaves
+    its jobs running otherwise: they train on and race the rerun that redoes their work. (The kernel's parent-death
+    signal is no substitute: Snakemake starts jobs from threads, and it fires when the starting thread ends.)"""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="stop-when-orphaned", daemon=True).start()
+
+
+@contextmanager
+def sole_writer(folder: str | Path):
+    """Hold `<folder>/.lock` while writing into the folder: a second job on the same run (a rerun racing a job that
+    is still alive) fails at once, naming the holder, instead of both writing one run."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            raise W2SError(f"{folder} is being written by another process ({handle.read().strip() or 'unknown'}): "
+                           "wait for it to finish, or stop it, then rerun") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()}")
+        handle.flush()
+        yield
 
 
 @contextmanager

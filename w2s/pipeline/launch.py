@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from w2s.errors import W2SError
+from w2s.pipeline.job import sole_writer
 from w2s.pipeline.run import finetune
 
 RENDEZVOUS_PORT = 29_400
@@ -96,11 +97,12 @@ def finetune_job(**job) -> None:
     """A training rule's job (the arguments of `w2s.pipeline.run.finetune`): in this process, or under a DeepSpeed
     launcher when the model entry asks for it."""
     launch = job["params"].get("deepspeed")
-    if launch:
-        spec_path = Path(job["out"]["training"]).parent / "launch.json"
-        run_distributed(job, spec_path, launch["nodes"], launch["processes_per_node"])
-    else:
-        finetune(**job)
+    run_dir = Path(job["out"]["training"]).parent
+    with sole_writer(run_dir):
+        if launch:
+            run_distributed(job, run_dir / "launch.json", launch["nodes"], launch["processes_per_node"])
+        else:
+            finetune(**job)
 
 
 if __name__ == "__main__":  # one worker process of the launcher

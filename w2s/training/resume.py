@@ -93,8 +93,25 @@ def load_state(directory: str | Path, rank: int = 0) -> tuple[dict, dict | None]
     if not latest.exists():
         return None
     folder = Path(directory) / latest.read_text().strip()
-    own = read_part(folder, f"rank{rank}") if (folder / f"rank{rank}.json").exists() else None
-    return read_part(folder, "shared"), own
+    try:
+        own = read_part(folder, f"rank{rank}") if (folder / f"rank{rank}.json").exists() else None
+        return read_part(folder, "shared"), own
+    except Exception as exc:  # truncated or foreign files: safetensors, JSON and the OS raise their own types
+        print(f"the resumable state {folder} cannot be read ({type(exc).__name__}: {exc}); setting it aside as "
+              f"{set_aside(directory, rank)} and training from the start", flush=True)
+        return None
+
+
+def set_aside(directory: str | Path, rank: int = 0) -> Path:
+    """Move a damaged state folder out of the way (kept for a look, never resumed); returns where it went."""
+    directory = Path(directory)
+    aside = directory.with_name(f"{directory.name}.damaged")
+    barrier()
+    if rank == 0:
+        shutil.rmtree(aside, ignore_errors=True)
+        os.replace(directory, aside)
+    barrier()
+    return aside
 
 
 def remove_state(directory: str | Path, rank: int = 0) -> None:
