@@ -4,6 +4,7 @@ output left behind. Each test reproduces a way the workflow once went wrong."""
 from __future__ import annotations
 
 import copy
+import shutil
 import subprocess
 import sys
 import time
@@ -208,3 +209,23 @@ def process_alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_damaged_labels_and_deleted_runs_are_never_left_under_an_old_summary(tmp_path):
+    """Truncate the weak labels: the students fail naming the file and what to do; Snakemake must then still plan
+    them (it used to say all was up to date, with the old numbers in runs.csv). Deleting the file as told, or a
+    student's folder, gets everything made again."""
+    write_config(tmp_path, tiny_config(losses={"xent": {"type": "xent"}}))
+    snakemake(tmp_path, "--cores", "2")
+    labels = tmp_path / "results/labels/toy/seed0/weakling.parquet"
+    labels.write_bytes(labels.read_bytes()[:100])
+    failed = snakemake(tmp_path, "--cores", "2", check=False)
+    assert failed.returncode != 0
+    assert f"w2s error: {labels.relative_to(tmp_path)} cannot be read as parquet" in failed.stdout + failed.stderr
+    assert planned_jobs(tmp_path)["train_student"] == 1
+    labels.unlink()
+    snakemake(tmp_path, "--cores", "2")
+    assert pl.read_csv(tmp_path / "results/summary/runs.csv").height == 1
+    student = tmp_path / "results/student/toy/seed0/weakling/strongling/xent"
+    shutil.rmtree(student)
+    assert planned_jobs(tmp_path) == {"train_student": 1, "summarize_runs": 1, "plot_results": 1, "all": 1}

@@ -214,10 +214,13 @@ def label_files(config: dict) -> list[str]:
 
 
 def final_targets(config: dict) -> list[str]:
-    """The summary, the plots, and the weak labels: a deliverable to inspect, so a deleted one is remade."""
+    """The summary, the plots, the weak labels and every run's metrics. Each run is a deliverable too: Snakemake
+    does not remake a missing intermediate file while what was made from it is newer, so a run whose folder was
+    deleted, or whose job failed after its labels were damaged, would otherwise stay missing under an old summary."""
     return (
         summary_files()
         + label_files(config)
+        + metrics_files(config)
         + [ACCURACY_PLOT.format(dataset=dataset) for dataset in config["datasets"]]
         + [PGR_PLOT.format(loss=loss) for loss in config["losses"]]
     )
