@@ -18,6 +18,7 @@ import yaml
 from snakemake_helpers import planned_jobs, snakemake, tiny_config, write_config
 
 from w2s.analysis.predictions import prediction_table, read_split
+from w2s.data.sources import LocalFileSource
 from w2s.errors import W2SError
 from w2s.io import atomic_path
 from w2s.models.build import build_model
@@ -229,3 +230,41 @@ def test_damaged_labels_and_deleted_runs_are_never_left_under_an_old_summary(tmp
     student = tmp_path / "results/student/toy/seed0/weakling/strongling/xent"
     shutil.rmtree(student)
     assert planned_jobs(tmp_path) == {"train_student": 1, "summarize_runs": 1, "plot_results": 1, "all": 1}
+
+
+@pytest.mark.parametrize(("labels", "expected"), [([0.0, 1.0, 1.0, 0.0], [0, 1, 1, 0]),
+                                                  (["false", "TRUE", "1", "0.0"], [0, 1, 1, 0])])
+def test_unambiguous_label_spellings_are_accepted(tmp_path, labels, expected):
+    path = tmp_path / "data.jsonl"
+    pl.DataFrame({"text": ["a", "b", "c", "d"], "label": labels}).write_ndjson(path)
+    assert LocalFileSource(path).labels == expected
+
+
+@pytest.mark.parametrize(("labels", "row"), [([0.0, 1.0, float("nan"), 0.0], 2), ([0, 1, 2, 0], 2),
+                                             ([1, None, 0, 1], 1)])
+def test_a_bad_label_is_reported_at_its_row(tmp_path, labels, row):
+    path = tmp_path / "data.jsonl"
+    pl.DataFrame({"text": ["a", "b", "c", "d"], "label": labels}).write_ndjson(path)
+    with pytest.raises(W2SError, match=rf"{path}: column 'label' must hold labels 0 or 1; row {row} has"):
+        LocalFileSource(path)
+
+
+def test_empty_texts_are_named(tmp_path):
+    path = tmp_path / "data.csv"
+    pl.DataFrame({"text": ["a", " ", "", "d"], "label": [0, 1, 0, 1]}).write_csv(path)
+    with pytest.raises(W2SError, match=rf"{path}: column 'text' is empty in 2 rows \(first: row 1\)"):
+        LocalFileSource(path)
+
+
+def test_more_label_shards_than_rows_is_named_at_start():
+    config = tiny_config(labelling={"shards": 49})
+    with pytest.raises(W2SError, match="config key labelling.shards: 49 shards of dataset toy's 48 strong_train"):
+        validate_config(config)
+
+
+def test_a_model_directory_without_config_json_is_named_at_start(tmp_path):
+    (tmp_path / "empty_model").mkdir()
+    config = tiny_config()
+    config["models"]["weakling"] = {"path": str(tmp_path / "empty_model")}
+    with pytest.raises(W2SError, match=r"config key models.weakling.path: .*empty_model' has no config.json"):
+        validate_config(config)

@@ -57,19 +57,23 @@ class LocalFileSource(Source):
         for column in (text_column, label_column):
             if column not in table.columns:
                 raise W2SError(f"data file {self.path}: missing column {column!r}; found columns {table.columns}")
-        labels = table[label_column]
-        bad = table.with_row_index("row").filter(~labels.cast(pl.Utf8, strict=False).is_in(["0", "1", "true", "false"]))
-        if len(bad) or labels.null_count():
-            row = bad["row"][0] if len(bad) else labels.is_null().arg_max()
-            raise W2SError(
-                f"data file {self.path}: column {label_column!r} must hold labels 0 or 1; "
-                f"row {row} has {labels[row]!r}"
-            )
-        texts = table[text_column]
-        if texts.null_count():
-            raise W2SError(f"data file {self.path}: column {text_column!r} is empty in row {texts.is_null().arg_max()}")
-        self.texts = texts.cast(pl.Utf8).to_list()
-        self.labels = [int(value in (1, True, "1", "true")) for value in labels.to_list()]
+        self.labels = [self.label(value, row, label_column) for row, value in enumerate(table[label_column])]
+        texts = table[text_column].cast(pl.Utf8)
+        empty = texts.is_null() | (texts.str.strip_chars() == "")
+        if empty.any():
+            raise W2SError(f"data file {self.path}: column {text_column!r} is empty in {int(empty.sum())} rows "
+                           f"(first: row {int(empty.arg_max())}); every example needs a text")
+        self.texts = texts.to_list()
+
+    def label(self, value, row: int, column: str) -> int:
+        """0/1, false/true, or 0.0/1.0: the label; anything else (including empty and NaN) names the row."""
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, (int, float)) and value in (0, 1):
+            return int(value)
+        if isinstance(value, str) and value.strip().lower() in ("0", "1", "true", "false", "0.0", "1.0"):
+            return int(value.strip().lower() in ("1", "true", "1.0"))
+        raise W2SError(f"data file {self.path}: column {column!r} must hold labels 0 or 1; row {row} has {value!r}")
 
     def __len__(self) -> int:
         return len(self.texts)

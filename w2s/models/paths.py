@@ -15,8 +15,14 @@ def looks_like_local_path(name: str) -> bool:
 
 
 def check_model_path(name: str, key: str = "model path") -> None:
-    if looks_like_local_path(name) and not Path(name).expanduser().is_dir():
+    if not looks_like_local_path(name):
+        return
+    path = Path(name).expanduser()
+    if not path.is_dir():
         raise W2SError(f"{key}: {name!r} is not a directory (expected a Hugging Face model directory or a hub id)")
+    if not (path / "config.json").is_file():
+        raise W2SError(f"{key}: {name!r} has no config.json, so it is not a Hugging Face model directory (save one "
+                       "with save_pretrained, with its tokenizer)")
 
 
 HASHED_BYTES = 64 << 20  # files up to this size are hashed whole; larger ones by size and modification time

@@ -123,7 +123,15 @@ def check_references(config: dict) -> None:
         if unknown:
             raise W2SError(f"config key losses.{name}: loss type {entry['type']!r} takes no parameter {unknown[0]!r} "
                            f"(it takes {list(LOSS_PARAMETERS[entry['type']]) or 'none'})")
+    shards, test_shards = config["labelling"]["shards"], config["labelling"]["test_shards"]
     for name, entry in config["datasets"].items():
+        if shards > entry["n_strong_train"]:
+            raise W2SError(f"config key labelling.shards: {shards} shards of dataset {name}'s "
+                           f"{entry['n_strong_train']} strong_train rows would leave some empty; use at most as many "
+                           "shards as rows")
+        if test_shards > entry["n_test"]:
+            raise W2SError(f"config key labelling.test_shards: {test_shards} shards of dataset {name}'s "
+                           f"{entry['n_test']} test rows would leave some empty; use at most as many shards as rows")
         world = entry.get("options", {}).get("world")
         if entry["kind"] == "world" and world not in config["worlds"]:
             raise W2SError(f"config key datasets.{name}.options.world: {world!r} is not declared under worlds "
