@@ -268,3 +268,13 @@ def test_a_model_directory_without_config_json_is_named_at_start(tmp_path):
     config["models"]["weakling"] = {"path": str(tmp_path / "empty_model")}
     with pytest.raises(W2SError, match=r"config key models.weakling.path: .*empty_model' has no config.json"):
         validate_config(config)
+
+
+def test_a_hub_id_that_is_neither_cached_nor_reachable_fails_at_once(monkeypatch):
+    """Offline, loading an uncached hub id used to retry for about a minute and end in a traceback. (The hub's
+    address is pointed at a closed local port, so the test is offline on any machine.)"""
+    monkeypatch.setattr("w2s.models.paths.HUB", ("127.0.0.1", 9))
+    start = time.time()
+    with pytest.raises(W2SError, match="'someone/missing-model' is a Hugging Face hub id that is not in the local"):
+        Classifier.load("someone/missing-model")
+    assert time.time() - start < 10

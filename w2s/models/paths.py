@@ -14,7 +14,33 @@ def looks_like_local_path(name: str) -> bool:
     return name.startswith((".", "/", "~")) or name.count("/") > 1 or os.path.isdir(name)
 
 
+HUB = ("huggingface.co", 443)
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    import socket
+
+    try:
+        socket.create_connection(HUB, timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def check_hub_model(name: str, key: str) -> None:
+    """A hub id must be in the local cache or downloadable: offline, loading one would retry for about a minute and
+    end in a traceback, in every job that loads it."""
+    from huggingface_hub import try_to_load_from_cache
+
+    if try_to_load_from_cache(name, "config.json") is None and not hub_reachable():
+        raise W2SError(f"{key}: {name!r} is a Hugging Face hub id that is not in the local cache, and the hub cannot "
+                       "be reached from here; download it on a machine that can (huggingface-cli download "
+                       f"{name}) into a shared cache or a local directory, and give that")
+
+
 def check_model_path(name: str, key: str = "model path") -> None:
+    """A local model directory must be one (checked at config time); a hub id is checked where a job loads it, since
+    the machine that plans a run may not be the one that runs it."""
     if not looks_like_local_path(name):
         return
     path = Path(name).expanduser()
