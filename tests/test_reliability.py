@@ -17,10 +17,10 @@ import torch
 import yaml
 from snakemake_helpers import planned_jobs, snakemake, tiny_config, write_config
 
-from w2s.analysis.predictions import prediction_table, read_split
+from w2s.analysis.predictions import check_provenance, prediction_table, read_split
 from w2s.data.sources import LocalFileSource
 from w2s.errors import W2SError
-from w2s.io import atomic_path
+from w2s.io import atomic_path, write_parquet
 from w2s.models.build import build_model
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.tokens import encode
@@ -278,3 +278,15 @@ def test_a_hub_id_that_is_neither_cached_nor_reachable_fails_at_once(monkeypatch
     with pytest.raises(W2SError, match="'someone/missing-model' is a Hugging Face hub id that is not in the local"):
         Classifier.load("someone/missing-model")
     assert time.time() - start < 10
+
+
+def test_a_labels_file_from_another_run_is_refused(tmp_path):
+    """The student checks the labels' own provenance: a file copied over from another seed's run is named."""
+    path = tmp_path / "weakling.parquet"
+    frame = pl.DataFrame({"id": ["a"], "text": ["x"], "label": [1], "soft_label": [0.8]})
+    write_parquet(frame, path, {"dataset": "toy", "seed": 1, "weak_model": "weakling", "split": "strong_train"})
+    expected = {"dataset": "toy", "seed": 0, "weak_model": "weakling", "split": "strong_train"}
+    with pytest.raises(W2SError, match=rf"{path} is not the labels file this run needs: it records seed '1' where "
+                                       "'0' was expected"):
+        check_provenance(path, expected)
+    check_provenance(path, {**expected, "seed": 1})

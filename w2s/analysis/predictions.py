@@ -36,6 +36,16 @@ def read_split(path, target_column: str) -> pl.DataFrame:
     return frame
 
 
+def check_provenance(path, expected: dict) -> None:
+    """A labels file must be the one a run asks for (dataset, seed, weak model, split), by its own metadata: a file
+    copied or linked from another run would otherwise train a student on the wrong labels without a word."""
+    metadata = read_parquet_metadata(path)
+    wrong = {k: (metadata.get(k), str(v)) for k, v in expected.items() if metadata.get(k) != str(v)}
+    if wrong:
+        found = ", ".join(f"{k} {got!r} where {want!r} was expected" for k, (got, want) in wrong.items())
+        raise W2SError(f"{path} is not the labels file this run needs: it records {found}; {REMAKE}")
+
+
 def prediction_table(frame: pl.DataFrame, p1: np.ndarray) -> pl.DataFrame:
     """The predictions file's rows: `frame`'s examples with their p(label = 1) and what follows from it."""
     if not np.isfinite(p1).all():

@@ -13,7 +13,7 @@ import polars as pl
 import torch
 
 from w2s.analysis.metrics import classification_metrics
-from w2s.analysis.predictions import prediction_table, read_split, write_scored
+from w2s.analysis.predictions import check_provenance, prediction_table, read_split, write_scored
 from w2s.errors import W2SError
 from w2s.io import atomic_path, write_json, write_parquet
 from w2s.models.classifier import Classifier, load_tokenizer
@@ -61,6 +61,9 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
         init_distributed()
     rank = torch.distributed.get_rank() if zero else 0
     seed_everything(settings.seed)
+    if info["role"] == "student":
+        check_provenance(train_path, {"dataset": info["dataset"], "seed": info["seed"], "weak_model": info["weak"],
+                                      "split": "strong_train"})
     train_frame, test_frame = read_split(train_path, target_column), read_split(test_path, "label")
     tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
     model = Classifier.load(params["source"], params["dtype"], params["head_init"], params["trust_remote_code"],
