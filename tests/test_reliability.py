@@ -113,19 +113,62 @@ def test_a_duplicate_model_key_is_an_error_naming_file_and_lines(tmp_path):
     assert "Traceback" not in output
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    (lambda c: c["datasets"]["toy"].update(n_test=32.0),
-     "config key datasets.toy.n_test: 32.0 is not of type 'integer'"),
-    (lambda c: c.update(seeds=[0.0]), "config key seeds.0: 0.0 is not of type 'integer'"),
-    (lambda c: c.update(seeds=[0, 0]), "config key seeds: [0, 0] has non-unique elements"),
-    (lambda c: c["models"]["weakling"].update(lr=float("nan")), "config key models.weakling.lr: nan is not a finite"),
-    (lambda c: c["models"]["weakling"].update(lr=float("inf")), "config key models.weakling.lr: inf is not a finite"),
-    (lambda c: c["losses"].update(plain={"type": "xent", "alpha_max": 0.5}),
-     "config key losses.plain: loss type 'xent' takes no parameter 'alpha_max' (it takes none)"),
-    (lambda c: c["losses"].update(prod={"type": "product", "warmup_frac": 0.1}),
-     "config key losses.prod: loss type 'product' takes no parameter 'warmup_frac' (it takes ['alpha', 'beta'])"),
-], ids=["float_integer", "float_seed", "duplicate_seeds", "nan_lr", "inf_lr", "xent_parameter", "product_parameter"])
-def test_config_mistakes_that_used_to_fail_late_are_named_at_start(change, message):
+def set_in(path: str, value):
+    """A config change: set the value at a dotted key path (creating nothing: the path must exist but its last key)."""
+    def change(config: dict) -> None:
+        *parents, last = path.split(".")
+        node = config
+        for key in parents:
+            node = node[key]
+        node[last] = value
+    return change
+
+
+# Config faults, each with the start of the one sentence it must produce; all are found before any job runs.
+CONFIG_FAULTS = {
+    "unknown_key": (set_in("models.weakling.lrr", 1e-3), "config key models.weakling: Additional properties"),
+    "wrong_type": (set_in("models.strongling.lr", "fast"), "config key models.strongling.lr: 'fast' is not of type"),
+    "zero_epochs": (set_in("training.epochs", 0), "config key training.epochs: 0 is less than the minimum of 1"),
+    "float_integer": (set_in("datasets.toy.n_test", 32.0), "config key datasets.toy.n_test: 32.0 is not of type "
+                                                           "'integer'"),
+    "float_seed": (set_in("seeds", [0.0]), "config key seeds.0: 0.0 is not of type 'integer'"),
+    "duplicate_seeds": (set_in("seeds", [0, 0]), "config key seeds: [0, 0] has non-unique elements"),
+    "nan_lr": (set_in("models.weakling.lr", float("nan")), "config key models.weakling.lr: nan is not a finite"),
+    "inf_lr": (set_in("models.weakling.lr", float("inf")), "config key models.weakling.lr: inf is not a finite"),
+    "xent_parameter": (set_in("losses.plain", {"type": "xent", "alpha_max": 0.5}),
+                       "config key losses.plain: loss type 'xent' takes no parameter 'alpha_max' (it takes none)"),
+    "product_parameter": (set_in("losses.prod", {"type": "product", "warmup_frac": 0.1}),
+                          "config key losses.prod: loss type 'product' takes no parameter 'warmup_frac' (it takes "
+                          "['alpha', 'beta'])"),
+    "unknown_loss": (set_in("losses.mine", {"type": "hinge"}), "config key losses.mine.type: 'hinge' is not one of"),
+    "unknown_schedule": (set_in("losses.logconf.alpha_schedule", "cosine"),
+                         "config key losses.logconf.alpha_schedule: 'cosine' is not one of"),
+    "undeclared_pair_model": (set_in("pairs", [{"weak": "weakling", "strong": "giant"}]),
+                              "config key pairs.0.strong: model 'giant' is not declared under models"),
+    "same_pair_model": (set_in("pairs", [{"weak": "weakling", "strong": "weakling"}]),
+                        "config key pairs.0: weak and strong are the same model 'weakling'"),
+    "missing_model_path": (set_in("models.weakling", {"path": "./models/not-there"}),
+                           "config key models.weakling.path: './models/not-there' is not a directory"),
+    "no_model_source": (set_in("models.weakling", {"lr": 1e-3}),
+                        "config key models.weakling: give exactly one of 'path', 'build', 'pretrain'"),
+    "minibatch_above_batch": (set_in("models.weakling.minibatch_size", 64),
+                              "config key models.weakling.minibatch_size: 64 exceeds batch_size 16"),
+    "readout_without_tokens": (set_in("models.weakling.head_init", "readout"),
+                               "config key models.weakling.head_init: readout needs label_tokens"),
+    "undeclared_world": (set_in("datasets.toy", {"kind": "world", "options": {"world": "nowhere"}}),
+                         "config key datasets.toy.options.world: 'nowhere' is not declared under worlds"),
+    "one_model_for_all_pairs": (set_in("models", {"weakling": tiny_config()["models"]["weakling"]}),
+                                "config key pairs: 'all' needs at least two models"),
+    "label_shards_beyond_rows": (set_in("labelling", {"shards": 49}),
+                                 "config key labelling.shards: 49 shards of dataset toy's 48 strong_train"),
+    "test_shards_beyond_rows": (set_in("labelling", {"test_shards": 33}),
+                                "config key labelling.test_shards: 33 shards of dataset toy's 32 test rows"),
+    "unknown_dropout": (set_in("training.dropout", "on"), "config key training.dropout: 'on' is not one of"),
+}
+
+
+@pytest.mark.parametrize(("change", "message"), CONFIG_FAULTS.values(), ids=CONFIG_FAULTS.keys())
+def test_config_faults_are_one_sentence_at_start(change, message):
     config = tiny_config()
     change(config)
     with pytest.raises(W2SError) as error:
@@ -254,12 +297,6 @@ def test_empty_texts_are_named(tmp_path):
     pl.DataFrame({"text": ["a", " ", "", "d"], "label": [0, 1, 0, 1]}).write_csv(path)
     with pytest.raises(W2SError, match=rf"{path}: column 'text' is empty in 2 rows \(first: row 1\)"):
         LocalFileSource(path)
-
-
-def test_more_label_shards_than_rows_is_named_at_start():
-    config = tiny_config(labelling={"shards": 49})
-    with pytest.raises(W2SError, match="config key labelling.shards: 49 shards of dataset toy's 48 strong_train"):
-        validate_config(config)
 
 
 def test_a_model_directory_without_config_json_is_named_at_start(tmp_path):
