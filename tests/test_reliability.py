@@ -327,3 +327,12 @@ def test_a_labels_file_from_another_run_is_refused(tmp_path):
                                        "'0' was expected"):
         check_provenance(path, expected)
     check_provenance(path, {**expected, "seed": 1})
+
+
+def test_a_model_directory_without_a_tokenizer_is_named(tmp_path):
+    model = build_model(tmp_path / "lm", "gpt2", hidden_size=8, num_layers=1, num_heads=2, max_position=32, seed=0)
+    for file in model.iterdir():
+        if file.name.startswith(("tokenizer", "special_tokens")):
+            file.unlink()
+    with pytest.raises(W2SError, match=rf"could not load the tokenizer of model '{model}'"):
+        load_tokenizer(str(model))

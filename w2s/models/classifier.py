@@ -19,6 +19,7 @@ from w2s.models.paths import check_hub_model, check_model_path, looks_like_local
 HEAD_FILE = "head.safetensors"
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 HEAD_INITS = ("zero", "random", "readout")
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.json", "tokenizer.model", "spiece.model")
 
 
 def last_token_index(attention_mask: torch.Tensor) -> torch.Tensor:
@@ -116,7 +117,16 @@ def readout_rows(lm, name_or_path: str, label_tokens: list[str] | None, trust_re
 def load_tokenizer(name_or_path: str, trust_remote_code: bool = False):
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
+    advice = "a model directory needs its tokenizer files beside config.json: save them with tokenizer.save_pretrained"
+    local = Path(name_or_path).expanduser()
+    # Without any tokenizer file transformers builds an empty tokenizer from the config alone, and says nothing.
+    if local.is_dir() and not any((local / name).exists() for name in TOKENIZER_FILES):
+        raise W2SError(f"could not load the tokenizer of model {name_or_path!r}: none of {list(TOKENIZER_FILES)} is "
+                       f"there ({advice})")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as exc:  # tokenizer files transformers cannot read
+        raise W2SError(f"could not load the tokenizer of model {name_or_path!r} ({advice}): {exc}") from None
     if tokenizer.pad_token_id is None:  # GPT-2 style: padding is masked out, so any id will do
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
