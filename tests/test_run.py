@@ -190,7 +190,7 @@ def test_student_on_weak_labels(tiny_gpt2, weak_run, data, tmp_path):
     root, frames = data
     labels = tmp_path / "labels.parquet"
     label_split(out["checkpoint"], root / "strong_train.parquet", labels, PREDICTION,
-                {"dataset": "toy", "seed": 0, "weak_model": "tiny"}, 1)
+                {"dataset": "toy", "seed": 0, "weak_model": "tiny", "split": "strong_train"}, 1)
     (tmp_path / "student").mkdir()  # Snakemake creates output directories before a job runs; finetune does not
     student_out = outputs(tmp_path / "student")
     info = {"dataset": "toy", "seed": 0, "role": "student", "model": "tiny", "weak": "tiny", "loss": "logconf"}
