@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 import torch
 import yaml
-from snakemake_helpers import planned_jobs, snakemake, tiny_config, write_config
+from snakemake_helpers import LOCAL_ENV, REPO, SNAKEMAKE, planned_jobs, snakemake, tiny_config, write_config
 
 from w2s.analysis.predictions import check_provenance, prediction_table, read_split
 from w2s.data.sources import LocalFileSource
@@ -336,3 +336,35 @@ def test_a_model_directory_without_a_tokenizer_is_named(tmp_path):
             file.unlink()
     with pytest.raises(W2SError, match=rf"could not load the tokenizer of model '{model}'"):
         load_tokenizer(str(model))
+
+
+@pytest.mark.parametrize("warm", ["1", "0"], ids=["warm_worker", "own_process"])
+def test_killing_snakemake_alone_stops_its_training_job(tmp_path, warm):
+    """SIGKILL to Snakemake's own pid (not its process group): the training job it started used to train on and race
+    the rerun. It must stop, free its run folder, and the rerun must finish the run."""
+    from test_resume import CEILING, long_ceiling_config
+
+    config = long_ceiling_config(None)
+    config["training"].update(epochs=30, checkpoint_every=40)  # 960 steps: far longer than the job needs to stop
+    write_config(tmp_path, config)
+    command = [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "--configfile",
+               str(tmp_path / "config.yaml"), "--cores", "1", f"{CEILING}/metrics.json"]
+    env = {**LOCAL_ENV, "W2S_WARM_START": warm, "W2S_WARM_DIR": str(tmp_path / "warm")}
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    latest = tmp_path / CEILING / "resume/latest"
+    deadline = time.monotonic() + 300
+    while not latest.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.kill()
+    process.wait()
+    assert latest.exists(), "the run ended before it saved a resumable state"
+    log = tmp_path / "logs/ceiling/toy/seed0/strongling.log"
+    time.sleep(2)  # the job notices within a second that its Snakemake is gone
+    seen = latest.read_text(), log.stat().st_size
+    time.sleep(2)
+    assert (latest.read_text(), log.stat().st_size) == seen, "the job trains on without its Snakemake"
+    with sole_writer(tmp_path / CEILING):  # nobody holds the run folder any more
+        pass
+    snakemake(tmp_path, "--unlock", env=env)
+    snakemake(tmp_path, "--cores", "1", "--rerun-incomplete", f"{CEILING}/metrics.json", env=env)
+    assert "resumed from step" in log.read_text()
