@@ -4,6 +4,7 @@ output left behind. Each test reproduces a way the workflow once went wrong."""
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import torch
 import yaml
 from snakemake_helpers import LOCAL_ENV, REPO, SNAKEMAKE, planned_jobs, snakemake, tiny_config, write_config
 
-from w2s.analysis.predictions import check_provenance, prediction_table, read_split
+from w2s.analysis.predictions import check_provenance, merge_label_shards, prediction_table, read_split
 from w2s.data.sources import LocalFileSource
 from w2s.errors import W2SError
 from w2s.io import atomic_path, write_parquet
@@ -368,3 +369,27 @@ def test_killing_snakemake_alone_stops_its_training_job(tmp_path, warm):
     snakemake(tmp_path, "--unlock", env=env)
     snakemake(tmp_path, "--cores", "1", "--rerun-incomplete", f"{CEILING}/metrics.json", env=env)
     assert "resumed from step" in log.read_text()
+
+
+@pytest.mark.parametrize(("ranges", "message"), [
+    ([(0, 3, 3), (3, 6, 3)], None),
+    ([(0, 3, 3), (4, 6, 2)], "holds rows 4-6 (2 rows) where rows from 3 were expected"),
+    ([(0, 3, 2), (3, 6, 3)], "holds rows 0-3 (2 rows) where rows from 0 were expected"),
+    ([(0, 3, 3), (3, 5, 2)], "stop at row 5 of 6"),
+], ids=["whole", "gap", "short_shard", "short_of_the_end"])
+def test_label_shards_must_cover_the_split_exactly(tmp_path, ranges, message):
+    """Each shard records its rows of the split; the merge checks that they tile it. Cases: (start, stop, rows held)."""
+    paths = []
+    for i, (start, stop, rows) in enumerate(ranges):
+        frame = pl.DataFrame({"id": [f"r{start + k}" for k in range(rows)], "text": ["x"] * rows, "label": [1] * rows,
+                              "soft_label": [0.7] * rows})
+        paths.append(tmp_path / f"{i}.parquet")
+        write_parquet(frame, paths[-1], {"checkpoint_sha256": "same", "n_truncated": 0, "row_start": start,
+                                         "row_stop": stop, "split_rows": 6})
+    if message is None:
+        assert merge_label_shards(paths, tmp_path / "merged.parquet").height == 6
+        assert "row_start" not in pl.read_parquet_metadata(tmp_path / "merged.parquet")
+    else:
+        with pytest.raises(W2SError, match=re.escape(message)):
+            merge_label_shards(paths, tmp_path / "merged.parquet")
+        assert not (tmp_path / "merged.parquet").exists()

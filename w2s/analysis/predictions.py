@@ -75,11 +75,30 @@ def merge_shards(shard_paths: list) -> tuple[pl.DataFrame, dict]:
     metadata = [read_parquet_metadata(path) for path in shard_paths]
     if len({m["checkpoint_sha256"] for m in metadata}) != 1:
         raise W2SError(f"shards {shard_paths} come from different checkpoints; rerun the jobs that wrote them")
-    table = pl.concat([read_parquet(path) for path in shard_paths])
-    merged = {k: v for k, v in metadata[0].items() if not k.startswith("ARROW")}
+    tables = [read_parquet(path) for path in shard_paths]
+    check_coverage(shard_paths, tables, metadata)
+    table = pl.concat(tables)
+    shard_keys = ("row_start", "row_stop", "split_rows")
+    merged = {k: v for k, v in metadata[0].items() if not k.startswith("ARROW") and k not in shard_keys}
     merged["n_truncated"] = sum(int(m["n_truncated"]) for m in metadata)
     print(f"merged {len(shard_paths)} shards: {len(table)} rows", flush=True)
     return table, merged
+
+
+def check_coverage(shard_paths: list, tables: list[pl.DataFrame], metadata: list[dict]) -> None:
+    """The shards, in order, hold every row of the split once: each starts where the one before stopped, holds the
+    rows its metadata says, and the last stops at the split's end."""
+    expected_start = 0
+    for path, table, meta in zip(shard_paths, tables, metadata, strict=True):
+        if "row_start" not in meta:
+            raise W2SError(f"{path} does not record which rows it holds (an older shard); {REMAKE}")
+        start, stop, total = int(meta["row_start"]), int(meta["row_stop"]), int(meta["split_rows"])
+        if start != expected_start or table.height != stop - start:
+            raise W2SError(f"{path} holds rows {start}-{stop} ({table.height} rows) where rows from {expected_start} "
+                           f"were expected: the shards do not cover the split; {REMAKE}")
+        expected_start = stop
+    if expected_start != total:
+        raise W2SError(f"the shards {shard_paths} stop at row {expected_start} of {total}; {REMAKE}")
 
 
 def merge_label_shards(shard_paths: list, out_path) -> pl.DataFrame:

@@ -122,13 +122,15 @@ def label_split(checkpoint, split_path, out_path, params: dict, info: dict, thre
     with provenance in the parquet metadata."""
     torch.set_num_threads(threads)
     frame = read_split(split_path, "label")
-    start, stop = len(frame) * shard // shards, len(frame) * (shard + 1) // shards
+    start, stop, total = len(frame) * shard // shards, len(frame) * (shard + 1) // shards, len(frame)
     frame = frame.slice(start, stop - start)
     tokenizer = load_tokenizer(str(checkpoint), params["trust_remote_code"])
     model = Classifier.load(str(checkpoint), params["dtype"], trust_remote_code=params["trust_remote_code"])
     table, truncated = predictions(model, tokenizer, frame, model.max_tokens(params["max_length"]),
                                    params["predict_batch_size"], params["autocast"])
-    write_labels(table, truncated, checkpoint, out_path, info)
+    # The shard's place in the split, so that the merge can check that the shards cover it exactly.
+    write_labels(table, truncated, checkpoint, out_path, {**info, "row_start": start, "row_stop": stop,
+                                                          "split_rows": total})
     print(f"predicted rows {start}-{stop} of {split_path} (shard {shard + 1} of {shards})", flush=True)
     return table
 
