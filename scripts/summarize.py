@@ -1,6 +1,6 @@
 """Rule summarize_runs: PGR tables (per run, per task over seeds, across tasks) as csv and parquet."""
 
-from w2s.analysis.summary import aggregate, overall, runs_table, warnings
+from w2s.analysis.summary import aggregate, flagged_runs, overall, runs_table
 from w2s.io import atomic_path, read_json, write_parquet
 from w2s.pipeline.job import logged
 
@@ -13,5 +13,5 @@ with logged(snakemake.log[0]):
             table.write_csv(tmp)
         write_parquet(table, snakemake.output[f"{name}_parquet"])
     print(tables["aggregate"], flush=True)
-    for line in warnings(runs):
+    for line in flagged_runs(runs):
         print(f"WARNING {line}", flush=True)

@@ -5,7 +5,7 @@ import polars as pl
 import pytest
 
 from w2s.analysis.plots import plot_accuracy, plot_pgr
-from w2s.analysis.summary import aggregate, overall, runs_table, warnings
+from w2s.analysis.summary import aggregate, flagged_runs, overall, runs_table
 from w2s.errors import W2SError
 
 ORDER = ["s", "m", "l"]
@@ -134,7 +134,7 @@ def test_pgr_undefined_and_flagged_when_the_ceiling_is_below_weak():
     assert runs["flags"].to_list() == ["ceiling_not_above_weak", "", ""]
     r = aggregate(runs).row(0, named=True)
     assert r["pgr_mean"] == pytest.approx(0.625) and r["n_pgr_undefined"] == 1
-    assert any("PGR undefined" in line and "seed 0" in line for line in warnings(runs))
+    assert any("PGR undefined" in line and "seed 0" in line for line in flagged_runs(runs))
 
 
 def test_pgr_of_means_is_the_papers_form_beside_the_mean_of_pgrs():
@@ -151,7 +151,7 @@ def test_student_below_chance_is_flagged():
     runs = runs_table(seeds_of([(0.60, 0.90, 0.04), (0.60, 0.90, 0.80)]))
     assert runs["flags"].to_list() == ["student_below_chance", ""]
     assert aggregate(runs)["n_below_chance"].to_list() == [1]
-    assert [line for line in warnings(runs)] == [
+    assert flagged_runs(runs) == [
         "d seed 0, s -> l, xent: student below chance (0.040): it learnt the inverted rule"]
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 
 from w2s.analysis.predictions import PREDICTION_COLUMNS
-from w2s.analysis.summary import RUNS_SCHEMA, aggregate, warnings
+from w2s.analysis.summary import RUNS_SCHEMA, aggregate, flagged_runs
 from w2s.errors import W2SError
 
 
@@ -76,7 +76,7 @@ def describe_summary(path: str) -> str:
         lines.append(f"{r['dataset']:<12} {r['weak']:<8} {r['strong']:<8} {r['loss']:<9} {r['n_seeds']:>5} "
                      f"{r['weak_acc_mean']:>6.3f} {r['ceiling_acc_mean']:>7.3f} {r['student_acc_mean']:>7.3f} "
                      f"{pgr:>17} {'undefined' if of_means is None else f'{of_means:.2f}':>12}")
-    flagged = warnings(runs)
+    flagged = flagged_runs(runs)
     lines += [f"\n{len(flagged)} flagged run(s):", *(f"  {line}" for line in flagged)] if flagged else []
     return "\n".join(lines)
 

@@ -143,7 +143,7 @@ def overall(agg: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def warnings(runs: pl.DataFrame) -> list[str]:
+def flagged_runs(runs: pl.DataFrame) -> list[str]:
     """One line per flagged run, for logs and the command line."""
     lines = []
     for r in runs.filter(pl.col("flags") != "").iter_rows(named=True):
