@@ -15,6 +15,7 @@ import polars as pl
 from w2s.analysis.predictions import PREDICTION_COLUMNS
 from w2s.analysis.summary import RUNS_SCHEMA, aggregate, flagged_runs
 from w2s.errors import W2SError
+from w2s.io import read_parquet
 
 
 def histogram(values: np.ndarray, bins: int = 10, width: int = 40) -> list[str]:
@@ -25,15 +26,18 @@ def histogram(values: np.ndarray, bins: int = 10, width: int = 40) -> list[str]:
             f"{'#' * round(count * scale)}" for i, count in enumerate(counts)]
 
 
+def read_table(path: str, columns, what: str) -> pl.DataFrame:
+    """A results table, or an error naming the file and the columns that `what` (e.g. "a labels file") has."""
+    table = read_parquet(path)
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise W2SError(f"{path}: missing column(s) {missing}; {what} has {list(columns)}")
+    return table
+
+
 def describe_labels(path: str, n_examples: int = 3) -> str:
     """Accuracy against ground truth, a histogram of p(1), and a few confident mistakes and hits."""
-    try:
-        table = pl.read_parquet(path)
-    except Exception as exc:
-        raise W2SError(f"{path}: not a readable parquet file: {exc}") from exc
-    missing = [c for c in PREDICTION_COLUMNS if c not in table.columns]
-    if missing:
-        raise W2SError(f"{path}: missing column(s) {missing}; a labels file has {list(PREDICTION_COLUMNS)}")
+    table = read_table(path, PREDICTION_COLUMNS, "a labels file")
     metadata = pl.read_parquet_metadata(path)
     soft = table["soft_label"].to_numpy()
     confidence = np.abs(soft - 0.5) * 2
@@ -61,13 +65,7 @@ def describe_labels(path: str, n_examples: int = 3) -> str:
 
 def describe_summary(path: str) -> str:
     """Each cell's accuracies and PGR over seeds, then every flagged run (undefined PGR, student below chance)."""
-    try:
-        runs = pl.read_parquet(path)
-    except Exception as exc:
-        raise W2SError(f"{path}: not a readable parquet file ({exc})") from exc
-    missing = [c for c in RUNS_SCHEMA if c not in runs.columns]
-    if missing:
-        raise W2SError(f"{path}: not a runs table (results/summary/runs.parquet); missing columns {missing}")
+    runs = read_table(path, RUNS_SCHEMA, "a runs table (results/summary/runs.parquet)")
     lines = [f"{'dataset':<12} {'weak':<8} {'strong':<8} {'loss':<9} {'seeds':>5} {'weak':>6} {'ceiling':>7} "
              f"{'student':>7} {'PGR (mean ± sem)':>17} {'PGR of means':>12}"]
     for r in aggregate(runs).iter_rows(named=True):

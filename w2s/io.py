@@ -47,24 +47,27 @@ def write_json(obj, path: str | Path) -> None:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
+def damaged(path: str | Path, kind: str, exc: Exception) -> W2SError:
+    """The error for a file an earlier stage wrote that cannot be read: it names the file and says what to do."""
+    return W2SError(f"{path} cannot be read as {kind} ({exc}): it is damaged or incomplete; {REMAKE}")
+
+
 def read_json(path: str | Path):
-    """A JSON file an earlier stage wrote, or an error that names it and says what to do."""
     try:
         return json.loads(Path(path).read_text())
     except (OSError, ValueError) as exc:
-        raise W2SError(f"{path} cannot be read as JSON ({exc}): it is damaged or incomplete; {REMAKE}") from None
+        raise damaged(path, "JSON", exc) from None
 
 
 def read_parquet(path: str | Path) -> pl.DataFrame:
-    """A parquet file an earlier stage wrote, or an error that names it and says what to do."""
     try:
         return pl.read_parquet(path)
     except Exception as exc:  # polars raises several types for a truncated or foreign file
-        raise W2SError(f"{path} cannot be read as parquet ({exc}): it is damaged or incomplete; {REMAKE}") from None
+        raise damaged(path, "parquet", exc) from None
 
 
 def read_parquet_metadata(path: str | Path) -> dict[str, str]:
     try:
         return pl.read_parquet_metadata(path)
     except Exception as exc:
-        raise W2SError(f"{path} cannot be read as parquet ({exc}): it is damaged or incomplete; {REMAKE}") from None
+        raise damaged(path, "parquet", exc) from None
