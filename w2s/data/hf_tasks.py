@@ -99,8 +99,9 @@ def checked_labels(task_name: str, rows, where: str):
     if task.label_column is None:
         return rows, 0
     values = rows.data.column(task.label_column).to_pylist()  # straight from Arrow: fast on millions of rows
-    unlabelled = [i for i, v in enumerate(values) if v == task.unlabelled and task.unlabelled is not None]
-    invalid = [v for v in values if v not in task.labels and not (task.unlabelled is not None and v == task.unlabelled)]
+    marks_unlabelled = task.unlabelled is not None  # else a missing (None) label would count as marked
+    unlabelled = {i for i, v in enumerate(values) if marks_unlabelled and v == task.unlabelled}
+    invalid = [v for i, v in enumerate(values) if v not in task.labels and i not in unlabelled]
     if invalid:
         raise W2SError(
             f"dataset {task_name} ({where}): {len(invalid)} of {len(values)} rows have a {task.label_column!r} "
@@ -109,8 +110,7 @@ def checked_labels(task_name: str, rows, where: str):
     if unlabelled:
         print(f"dataset {task_name} ({where}): dropping {len(unlabelled)} of {len(values)} rows whose "
               f"{task.label_column!r} is {task.unlabelled!r}, the dataset's mark for an unlabelled row", flush=True)
-        drop = set(unlabelled)
-        rows = rows.select([i for i in range(len(values)) if i not in drop])
+        rows = rows.select([i for i in range(len(values)) if i not in unlabelled])
     return rows, len(unlabelled)
 
 
