@@ -20,16 +20,8 @@ import torch
 
 from w2s.errors import W2SError
 from w2s.training.losses import LossContext
-from w2s.training.resume import Resumable
-from w2s.training.runtime import (
-    bf16_enabled,
-    device,
-    minibatch_logits,
-    rank_minibatches,
-    rng_state,
-    set_rng_state,
-    training_mode,
-)
+from w2s.training.resume import Resumable, rng_state, set_rng_state
+from w2s.training.runtime import bf16_enabled, device, minibatch_logits, rank_minibatches, training_mode
 
 
 @dataclass
@@ -241,7 +233,7 @@ def optimizer_step(engine, examples: Examples, batch: list[int], loss_fn, miniba
         p1 = []
         with torch.no_grad():
             for mb in micro:
-                states.append(rng_state(examples.device))
+                states.append(rng_state())
                 p1.append(torch.softmax(examples.logits(engine, mb or batch[:1]).float(), -1)[: len(mb), 1])
         mine = [i for mb in micro for i in mb]
         ctx.threshold = loss_fn.batch_threshold(engine.gather(torch.cat(p1)), engine.gather(targets[mine]))
@@ -250,7 +242,7 @@ def optimizer_step(engine, examples: Examples, batch: list[int], loss_fn, miniba
         weight = len(mb) / len(batch) * engine.world  # the engine averages gradients over ranks
         mb = mb or batch[:1]
         if states:
-            set_rng_state(examples.device, states[k])
+            set_rng_state(states[k])
         logits = examples.logits(engine, mb)
         if loss_fn.needs_batch_threshold and ctx.threshold is None:  # one minibatch is the whole batch
             ctx.threshold = loss_fn.batch_threshold(torch.softmax(logits.detach().float(), -1)[:, 1], targets[mb])

@@ -123,6 +123,8 @@ def remove_state(directory: str | Path, rank: int = 0) -> None:
 
 
 def rng_state() -> dict:
+    """Torch's random generators (CPU and every GPU): saved in a resumable state, and replayed by the training loop
+    so that a gradient pass sees the dropout masks of its threshold pass."""
     state = {"torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()

@@ -33,18 +33,6 @@ def training_mode(model: torch.nn.Module, dropout: str) -> None:
     model.train(dropout == "model")
 
 
-def rng_state(dev: torch.device) -> torch.Tensor:
-    """The random generator that dropout on `dev` draws from."""
-    return torch.cuda.get_rng_state(dev) if dev.type == "cuda" else torch.get_rng_state()
-
-
-def set_rng_state(dev: torch.device, state: torch.Tensor) -> None:
-    if dev.type == "cuda":
-        torch.cuda.set_rng_state(state, dev)
-    else:
-        torch.set_rng_state(state)
-
-
 def bf16_enabled(setting: str, dev: torch.device) -> bool:
     """autocast "auto" means bf16 on GPUs that support it; on CPUs it is slower or no faster at these sizes."""
     if setting == "auto":
