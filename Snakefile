@@ -19,7 +19,7 @@ envvars:
     "PYTHONPATH",
 
 
-from w2s.pipeline.config import check_config_file, validate_config
+from w2s.pipeline.config import read_config_file, validate_config
 from w2s.errors import W2SError
 from w2s.pipeline import cluster, grid
 
@@ -32,7 +32,7 @@ if not workflow.overwrite_configfiles:
 
 try:
     for path in workflow.overwrite_configfiles or ["config.yaml"]:
-        check_config_file(path)
+        read_config_file(path)
     validate_config(config)
 except W2SError as exc:
     raise WorkflowError(str(exc)) from None

@@ -6,6 +6,9 @@ import subprocess
 import sys
 
 import polars as pl
+import pytest
+import yaml
+from snakemake_helpers import tiny_config
 
 from w2s.io import write_parquet
 
@@ -79,3 +82,30 @@ def test_inspecting_files_does_not_load_torch():
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_check_passes_a_good_config_and_names_what_it_holds(tmp_path):
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump(tiny_config()))
+    result = run_cli("check", str(path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"{path}: ok (1 dataset(s), 2 model(s), all pairs, 2 loss(es), 1 seed(s))"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (None, "config file {path} cannot be read: No such file or directory"),
+    ("seeds: [0\nmodels: {}\n", "config file {path} is not valid YAML at line 2, column 7: expected ',' or ']'"),
+    ("seeds: [0]\nseeds: [1]\n", "config file {path}: key 'seeds' appears twice in one mapping, at lines 1 and 2"),
+    ("- 1\n- 2\n", "config file {path}: expected a mapping of keys at the top level, found list"),
+    ("seeds: [0]\n", "config key (top level): 'datasets' is a required property"),
+], ids=["missing", "syntax", "duplicate_key", "not_a_mapping", "schema"])
+def test_check_names_the_file_and_line_snakemake_would_not(tmp_path, text, message):
+    """Snakemake reads a --configfile before the workflow starts: for a missing file it prints a traceback, for a
+    syntax error "not valid JSON or YAML" with no line. `w2s check` gives one sentence with the line."""
+    path = tmp_path / "grid.yaml"
+    if text is not None:
+        path.write_text(text)
+    result = run_cli("check", str(path))
+    assert result.returncode == 1
+    assert result.stderr.startswith("w2s: " + message.format(path=path)), result.stderr
+    assert "Traceback" not in result.stderr

@@ -16,7 +16,7 @@ ALLOWED = {
     "training": {"base", "data", "models", "training"},
     "analysis": {"base", "analysis"},
     "pipeline": {"base", "data", "models", "training", "analysis", "pipeline"},
-    "cli": {"base", "analysis"},
+    "cli": {"base", "analysis", "pipeline"},
 }
 
 

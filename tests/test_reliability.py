@@ -31,7 +31,7 @@ from w2s.pipeline.job import sole_writer
 from w2s.pipeline.run import run_fingerprint
 from w2s.training.loop import Diverged, TrainSettings, train
 from w2s.training.losses import XentLoss
-from w2s.training.resume import load_state, save_state
+from w2s.training.resume import load_agreed_state, save_state, write_part
 
 # --- provenance: a result's identity covers everything it depends on ------------------------------------------------
 
@@ -202,9 +202,30 @@ def test_a_damaged_resume_state_is_set_aside_and_training_starts_over(tmp_path, 
     save_state(state, 3, {"step": 3, "model": {"w": torch.ones(4)}}, {"rng": {"x": torch.zeros(2)}})
     shared = state / "step3" / "shared.safetensors"
     shared.write_bytes(shared.read_bytes()[:10])
-    assert load_state(state) is None
+    assert load_agreed_state(state) is None
     assert not state.exists() and (tmp_path / "resume.damaged" / "step3").is_dir()
     assert "cannot be read" in capsys.readouterr().out
+
+
+def load_on_two_ranks(rank: int, state: Path, store: Path, results: Path) -> None:
+    torch.distributed.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=2)
+    saved = load_agreed_state(state, rank)
+    (results / f"rank{rank}").write_text("resumed" if saved else "from scratch")
+    torch.distributed.destroy_process_group()
+
+
+@pytest.mark.parametrize("damaged_rank", [0, 1])
+def test_a_resume_state_damaged_on_one_rank_is_set_aside_by_all(tmp_path, damaged_rank):
+    """Rank 1's part of a two-process state is truncated (or rank 0's): both processes must start over together;
+    one resuming while the other starts from scratch would train two different models, or hang in a collective."""
+    state = tmp_path / "resume"
+    save_state(state, 5, {"step": 5}, {"rng": {"x": torch.zeros(2)}})
+    write_part(state / "step5", "rank1", {"rng": {"x": torch.ones(2)}})  # as rank 1 of a two-process run writes it
+    part = state / "step5" / f"rank{damaged_rank}.safetensors"
+    part.write_bytes(part.read_bytes()[:12])
+    torch.multiprocessing.spawn(load_on_two_ranks, args=(state, tmp_path / "store", tmp_path), nprocs=2)
+    assert [(tmp_path / f"rank{r}").read_text() for r in (0, 1)] == ["from scratch", "from scratch"]
+    assert not state.exists() and (tmp_path / "resume.damaged" / "step5").is_dir()
 
 
 # --- processes: one writer per run, and no job outlives its Snakemake ---------------------------------------------

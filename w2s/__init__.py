@@ -2,7 +2,7 @@
 
 The package in floors, each importing only from the ones below it:
 
-    cli.py      the `w2s` command (inspects predictions files)
+    cli.py      the `w2s` command (checks a config, inspects predictions files and results)
     pipeline/   the Snakemake side: config, grid and rule params, cluster resources, the jobs the rules run
     training/   the training loop, losses, engines, resumable state, prediction, pretraining
     analysis/   predictions files, metrics, summary tables and plots (beside training: needs no torch)

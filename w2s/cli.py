@@ -1,5 +1,6 @@
-"""The `w2s` command: inspect label and prediction files, and a run's results.
+"""The `w2s` command: check a config, inspect label and prediction files, and a run's results.
 
+    w2s check [config.yaml]
     w2s labels results/labels/<dataset>/seed<seed>/<weak>.parquet
     w2s summary [results/summary/runs.parquet]
 """
@@ -79,9 +80,22 @@ def describe_summary(path: str) -> str:
     return "\n".join(lines)
 
 
+def check_config(path: str) -> str:
+    """A config checked as the workflow checks it, without starting Snakemake (which reads a --configfile itself
+    and says only "not valid JSON or YAML" for a syntax error, with no line)."""
+    from w2s.pipeline.config import read_config_file, validate_config
+
+    config = validate_config(read_config_file(path))
+    pairs = "all pairs" if config["pairs"] == "all" else f"{len(config['pairs'])} pair(s)"
+    return (f"{path}: ok ({len(config['datasets'])} dataset(s), {len(config['models'])} model(s), {pairs}, "
+            f"{len(config['losses'])} loss(es), {len(config['seeds'])} seed(s))")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="w2s", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="check a config file as the workflow would, naming any bad key or line")
+    check.add_argument("path", nargs="?", default="config.yaml")
     labels = commands.add_parser("labels", help="summarise a weak-label or test-prediction parquet file")
     labels.add_argument("path")
     labels.add_argument("-n", "--examples", type=int, default=3, help="examples to show per group")
@@ -89,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     summary.add_argument("path", nargs="?", default="results/summary/runs.parquet")
     args = parser.parse_args(argv)
     try:
-        if args.command == "labels":
+        if args.command == "check":
+            print(check_config(args.path))
+        elif args.command == "labels":
             print(describe_labels(args.path, args.examples))
         else:
             print(describe_summary(args.path))

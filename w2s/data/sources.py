@@ -8,7 +8,9 @@ to show); the caller seeds it from (seed, i), so a row's formatting does not dep
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 import polars as pl
 
@@ -20,7 +22,7 @@ class Source:
     rows a source left out by reason (e.g. rows its dataset card marks as unlabelled), for the split's metadata."""
 
     name: str
-    dropped: dict[str, int] = {}
+    dropped: Mapping[str, int] = MappingProxyType({})  # read-only: a subclass sets its own, never mutates this one
 
     def __len__(self) -> int:
         raise NotImplementedError

@@ -14,7 +14,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from w2s.errors import W2SError
-from w2s.models.paths import check_hub_model, check_model_path, looks_like_local_path
+from w2s.models.paths import check_model_path
 
 HEAD_FILE = "head.safetensors"
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -72,9 +72,7 @@ class Classifier(nn.Module):
         from transformers import AutoModel, AutoModelForCausalLM
         from transformers.utils import logging
 
-        check_model_path(name_or_path)
-        if not looks_like_local_path(name_or_path):
-            check_hub_model(name_or_path, "model")
+        check_model_path(name_or_path, "model", hub=True)
         logging.set_verbosity_error()  # an LM checkpoint's unused lm_head weights are expected here, not news
         logging.disable_progress_bar()
         head_file = Path(name_or_path) / HEAD_FILE

@@ -38,10 +38,12 @@ def check_hub_model(name: str, key: str) -> None:
                        f"{name}) into a shared cache or a local directory, and give that")
 
 
-def check_model_path(name: str, key: str = "model path") -> None:
-    """A local model directory must be one (checked at config time); a hub id is checked where a job loads it, since
-    the machine that plans a run may not be the one that runs it."""
+def check_model_path(name: str, key: str = "model path", hub: bool = False) -> None:
+    """A local model directory must be one. A hub id must be cached or reachable, checked only with `hub` (where a
+    job loads it), since the machine that plans a run may not be the one that runs it."""
     if not looks_like_local_path(name):
+        if hub:
+            check_hub_model(name, key)
         return
     path = Path(name).expanduser()
     if not path.is_dir():

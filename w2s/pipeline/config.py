@@ -79,14 +79,27 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def check_config_file(path: str | Path) -> None:
-    """Read a config file strictly: a duplicate key is an error naming the file and both lines."""
+def read_config_file(path: str | Path) -> dict:
+    """Read a config file strictly: a duplicate key is an error naming the file and both lines, a syntax error one
+    naming the line."""
     try:
-        yaml.load(Path(path).read_text(), Loader=_UniqueKeyLoader)
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise W2SError(f"config file {path} cannot be read: {exc.strerror}") from None
+    try:
+        config = yaml.load(text, Loader=_UniqueKeyLoader)
     except W2SError as exc:
         raise W2SError(f"config file {path}: {exc}") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise W2SError(f"config file {path} is not valid YAML{where}: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
         raise W2SError(f"config file {path} is not valid YAML: {exc}") from None
+    if not isinstance(config, dict):
+        raise W2SError(f"config file {path}: expected a mapping of keys at the top level, found "
+                       f"{type(config).__name__}")
+    return config
 
 
 MODEL_SOURCES = ("path", "build", "pretrain")

@@ -86,9 +86,14 @@ def save_state(directory: str | Path, step: int, shared: dict | None, own: dict,
     barrier()
 
 
+class DamagedState(Exception):
+    """A saved state whose files cannot be read (truncated, or not ours)."""
+
+
 def load_state(directory: str | Path, rank: int = 0) -> tuple[dict, dict | None] | None:
-    """The newest complete state in `directory` as (shared part, this process's part), or None. The process's part
-    is None when the state was saved by fewer processes; the caller sees that from the shared part's `world`."""
+    """The newest complete state in `directory` as (shared part, this process's part), or None; DamagedState when
+    its files cannot be read. The process's part is None when the state was saved by fewer processes; the caller
+    sees that from the shared part's `world`."""
     latest = Path(directory) / "latest"
     if not latest.exists():
         return None
@@ -97,9 +102,33 @@ def load_state(directory: str | Path, rank: int = 0) -> tuple[dict, dict | None]
         own = read_part(folder, f"rank{rank}") if (folder / f"rank{rank}.json").exists() else None
         return read_part(folder, "shared"), own
     except Exception as exc:  # truncated or foreign files: safetensors, JSON and the OS raise their own types
-        print(f"the resumable state {folder} cannot be read ({type(exc).__name__}: {exc}); setting it aside as "
-              f"{set_aside(directory, rank)} and training from the start", flush=True)
-        return None
+        raise DamagedState(f"{folder} cannot be read ({type(exc).__name__}: {exc})") from None
+
+
+def on_any_rank(flag: bool) -> bool:
+    """Whether `flag` holds on any process (every process must call this: it is a collective)."""
+    if not dist.is_initialized():
+        return flag
+    value = torch.tensor([int(flag)], device="cuda" if dist.get_backend() == "nccl" else "cpu")
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())
+
+
+def load_agreed_state(directory: str | Path, rank: int = 0) -> tuple[dict, dict | None] | None:
+    """`load_state` on every process, agreed: when any process finds its part damaged (a job killed while one
+    rank's files were being written, a disk error on one node), every process sets the state aside together and
+    starts from scratch, rather than some resuming and some not."""
+    try:
+        saved, problem = load_state(directory, rank), None
+    except DamagedState as exc:
+        saved, problem = None, str(exc)
+    if not on_any_rank(problem is not None):
+        return saved
+    aside = set_aside(directory, rank)
+    if problem or rank == 0:
+        print(f"the resumable state {problem or 'is damaged on another process'}; set aside as {aside}, training "
+              "from the start", flush=True)
+    return None
 
 
 def set_aside(directory: str | Path, rank: int = 0) -> Path:
@@ -147,7 +176,7 @@ class Resumable:
     def start(self, model, settings, total: int, make_engine: Callable):
         """The engine, step and history to start from: a saved state of this run if there is one."""
         rank, world = rank_and_world()
-        saved = load_state(self.folder, rank) if self.folder else None
+        saved = load_agreed_state(self.folder, rank) if self.folder else None
         if saved and (saved[0]["fingerprint"], saved[0]["world"]) != (self.fingerprint, world):
             if rank == 0:
                 print(f"discarding the resumable state in {self.folder}: it belongs to other inputs, settings or "
