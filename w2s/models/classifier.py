@@ -19,6 +19,7 @@ from w2s.models.paths import check_model_path
 HEAD_FILE = "head.safetensors"
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 HEAD_INITS = ("zero", "random", "readout")
+PICKLED_WEIGHTS = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.json", "tokenizer.model", "spiece.model")
 
 
@@ -78,8 +79,14 @@ class Classifier(nn.Module):
         head_file = Path(name_or_path) / HEAD_FILE
         readout = head_init == "readout" and not head_file.exists()
         kind = AutoModelForCausalLM if readout else AutoModel
-        try:
-            loaded = kind.from_pretrained(name_or_path, dtype=DTYPES[dtype], trust_remote_code=trust_remote_code)
+        pickled = [p.name for p in Path(name_or_path).glob("*") if p.suffix in PICKLED_WEIGHTS]
+        if pickled and not any(Path(name_or_path).glob("*.safetensors")):
+            raise W2SError(f"model {name_or_path!r} has only pickled weights ({', '.join(sorted(pickled))}); w2s loads "
+                           "safetensors only, since a pickle can run code when loaded: convert them on a machine you "
+                           "trust (model.save_pretrained(path, safe_serialization=True))")
+        try:  # safetensors only (also for hub models): never unpickle a download
+            loaded = kind.from_pretrained(name_or_path, dtype=DTYPES[dtype], trust_remote_code=trust_remote_code,
+                                          use_safetensors=True)
         except (OSError, ValueError) as exc:  # missing files; a directory that holds no known model type
             raise W2SError(f"could not load model {name_or_path!r}: {exc}") from exc
         model = cls(loaded.base_model if readout else loaded, "zero" if head_init == "readout" else head_init)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -51,6 +52,10 @@ def check_model_path(name: str, key: str = "model path", hub: bool = False) -> N
     if not (path / "config.json").is_file():
         raise W2SError(f"{key}: {name!r} has no config.json, so it is not a Hugging Face model directory (save one "
                        "with save_pretrained, with its tokenizer)")
+    try:
+        json.loads((path / "config.json").read_text())
+    except (ValueError, OSError) as exc:  # every loader (model, tokenizer) reads it, each failing in its own words
+        raise W2SError(f"{key}: {name!r} has a config.json that is not valid JSON ({exc})") from None
 
 
 HASHED_BYTES = 64 << 20  # files up to this size are hashed whole; larger ones by size and modification time

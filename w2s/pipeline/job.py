@@ -3,6 +3,7 @@ stops when its Snakemake is gone, and one writer per run folder."""
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import signal
@@ -51,12 +52,23 @@ def sole_writer(folder: str | Path):
         yield
 
 
+OUT_OF_SPACE = {errno.ENOSPC: "No space left on device", errno.EDQUOT: "Disk quota exceeded",
+                errno.EFBIG: "File too large"}
+
+
+def out_of_space(exc: BaseException) -> bool:
+    """A full disk, quota or file size limit: an OSError, or a library's own error that quotes the OS's words."""
+    if isinstance(exc, OSError) and exc.errno in OUT_OF_SPACE:
+        return True
+    return any(words in str(exc) for words in OUT_OF_SPACE.values())
+
+
 @contextmanager
 def logged(log_path: str):
     """Send stdout and stderr (file descriptors too, for library output) to `log_path` for the block.
 
     A W2SError is written to the log and to the console, then the job exits with status 1 (no traceback: the
-    message says what to fix). Any other exception keeps its traceback in the log.
+    message says what to fix), and so is a full disk. Any other exception keeps its traceback in the log.
     """
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     console = os.dup(2)
@@ -71,8 +83,13 @@ def logged(log_path: str):
             print(f"error: {exc}", flush=True)
             os.write(console, f"w2s error: {exc}\n".encode())
             raise SystemExit(1) from None
-        except BaseException:
+        except BaseException as exc:
             traceback.print_exc()
+            if out_of_space(exc):
+                os.write(console, f"w2s error: out of disk space while writing this job's outputs ({exc}): free "
+                                  "space (or raise the quota or file size limit) and rerun; nothing partly written "
+                                  f"was kept (details in {log_path})\n".encode())
+                raise SystemExit(1) from None
             os.write(console, f"w2s: job failed, see {log_path}\n".encode())
             raise
         finally:

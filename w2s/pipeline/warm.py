@@ -10,8 +10,9 @@ kills its jobs' processes, and with them the work they handed over).
 Only local runs use it: a job inside a Slurm allocation (SLURM_JOB_ID set) or with W2S_WARM_START=0 runs in its
 own process. The first job that finds no worker runs itself and starts one for the jobs after it; the worker exits
 after IDLE_SECONDS without a job. Its socket (in W2S_WARM_DIR, by default a folder of this user's in the temporary
-directory) is keyed by the Python, the package's code version, the installed torch and transformers and the
-environment their imports read, so edited code or another venv never runs in it.
+directory) is keyed by the Python, the package's code version, the installed torch and transformers, the
+environment their imports read and the resource limits, so edited code, another venv or a job under other limits
+never runs in it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import hashlib
 import importlib
 import json
 import os
+import resource
 import signal
 import socket
 import struct
@@ -50,11 +52,17 @@ def enabled() -> bool:
     return os.environ.get("W2S_WARM_START", "1") != "0" and "SLURM_JOB_ID" not in os.environ
 
 
+def resource_limits() -> dict[str, tuple[int, int]]:
+    """This process's limits (ulimit): a fork of the worker has the worker's, so a job run under other limits (a
+    memory or file size cap) needs a worker started under those."""
+    return {name: resource.getrlimit(getattr(resource, name)) for name in dir(resource) if name.startswith("RLIMIT_")}
+
+
 def socket_path() -> Path:
-    """Where the worker for this Python, code and environment listens."""
+    """Where the worker for this Python, code, environment and resource limits listens."""
     versions = {name: metadata.version(name) for name in ("torch", "transformers")}
     env = {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIXES)}
-    key = json.dumps([sys.executable, code_version(), versions, env], sort_keys=True)
+    key = json.dumps([sys.executable, code_version(), versions, env, resource_limits()], sort_keys=True)
     folder = Path(os.environ.get("W2S_WARM_DIR") or Path(tempfile.gettempdir()) / f"w2s-warm-{os.getuid()}")
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.sock"
