@@ -4,57 +4,19 @@ schema."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from task_helpers import FIXTURES, SEEDS, examples, first_with_label, load, raw_rows
 
 from w2s.data.hf_tasks import HF_TASKS, HFSource
 from w2s.data.registry import make_source
 from w2s.data.splits import row_rng, sample_splits
 from w2s.errors import W2SError
 
-FIXTURES = Path(__file__).parent / "fixtures"
-TASKS = ["sciq", "boolq", "cosmos_qa", "amazon_polarity", "anthropic_hh"]
-SEEDS = range(8)
+pytestmark = pytest.mark.usefixtures("private_datasets_cache")
+
+TASKS = sorted(HF_TASKS)
 NONE_OF_THE_ABOVE = "None of the above choices ."
-
-
-@pytest.fixture(scope="module", autouse=True)
-def private_datasets_cache(tmp_path_factory):
-    """Keep the Arrow files `datasets` builds from fixtures out of the user's cache."""
-    import datasets
-
-    saved = datasets.config.HF_DATASETS_CACHE
-    datasets.config.HF_DATASETS_CACHE = tmp_path_factory.mktemp("hf_datasets_cache")
-    yield
-    datasets.config.HF_DATASETS_CACHE = saved
-
-
-_loaded: dict[tuple, HFSource] = {}
-
-
-def load(task: str, **options) -> HFSource:
-    key = (task, tuple(sorted(options.items())))
-    if key not in _loaded:
-        _loaded[key] = HFSource(task, {"data_files": str(FIXTURES / f"{task}.jsonl"), **options})
-    return _loaded[key]
-
-
-def raw_rows(task: str) -> list[dict]:
-    return [json.loads(line) for line in (FIXTURES / f"{task}.jsonl").read_text().splitlines()]
-
-
-def examples(source: HFSource, seed: int):
-    for index in range(len(source)):
-        yield index, source.rows[index], *source.example(index, row_rng(seed, index))
-
-
-def first_with_label(source: HFSource, index: int, label: int) -> str:
-    for seed in range(100):
-        text, got = source.example(index, row_rng(seed, index))
-        if got == label:
-            return text
-    raise AssertionError(f"row {index} never drew label {label}")
 
 
 # --- fixtures and loading ------------------------------------------------------------------------------------------
@@ -246,11 +208,16 @@ def test_sample_splits_are_disjoint_and_class_balanced(task):
             labels = frame["label"].to_list()
             assert (labels.count(0), labels.count(1)) == (n // 2, n - n // 2)
             for row_id, text, label, group in frame.iter_rows():
-                assert group == "all"
                 index = int(row_id.removeprefix(f"{task}:"))
                 assert source.example(index, row_rng(seed, index)) == (text, label)
+                assert group == source.group(index)
             ids += frame["id"].to_list()
         assert len(ids) == len(set(ids)) == sum(SIZES.values())
+        items = source.items()
+        if items is not None:  # no source item straddles two splits
+            item_splits = [{items[int(i.split(":")[1])] for i in f["id"]} for f in splits.values()]
+            assert not (item_splits[0] & item_splits[1] or item_splits[0] & item_splits[2]
+                        or item_splits[1] & item_splits[2])
 
 
 # --- errors --------------------------------------------------------------------------------------------------------

@@ -34,6 +34,11 @@ class Source:
         """A subgroup of the example for breakdowns (e.g. a world's kind of false statement)."""
         return "all"
 
+    def items(self) -> list | None:
+        """Each row's source item, where one item spans several rows (the candidate answers of one question):
+        the rows of one item are drawn into one split. None: every row is an item of its own."""
+        return None
+
 
 def read_table(path: Path) -> pl.DataFrame:
     """Read a jsonl, json, csv or parquet file into polars, with errors that name the file."""

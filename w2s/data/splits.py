@@ -17,46 +17,68 @@ def row_rng(seed: int, index: int) -> random.Random:
     return random.Random(f"{seed}:{index}")
 
 
+def draw_order(source: Source, seed: int) -> list[int]:
+    """Row indices in a seeded random order; where rows share a source item, an item's rows come together (items in
+    the order their first row came up)."""
+    order = list(range(len(source)))
+    random.Random(seed).shuffle(order)
+    items = source.items()
+    if items is not None:
+        first: dict = {}
+        for position, index in enumerate(order):
+            first.setdefault(items[index], position)
+        order.sort(key=lambda index: first[items[index]])  # stable: an item's rows keep their shuffled order
+    return order
+
+
 def sample_splits(source: Source, dataset: str, sizes: dict[str, int],
                   seed: int) -> tuple[dict[str, pl.DataFrame], int]:
     """Draw rows in a seeded random order until each split has half its rows of each class; split them apart.
 
-    A row whose formatted text equals one drawn before is skipped (whatever its label): identical rows in the source
-    would otherwise land in training and test splits alike. Returns one frame per split with columns id (stable
-    across seeds: "<dataset>:<source row>"), text, label and group (the source's subgroup of the row), and the
-    number of duplicate rows skipped.
+    Each row goes to the first split (in the order of `sizes`) that still needs its label. Where rows share a
+    source item, the item's rows all go to the split its first row went to, as far as that split needs them, and
+    the rest are left out: no item straddles two splits. A row whose formatted text equals one drawn before is
+    skipped (whatever its label): identical rows in the source would otherwise land in training and test splits
+    alike. Returns one frame per split with columns id (stable across seeds: "<dataset>:<source row>"), text, label
+    and group (the source's subgroup of the row), and the number of duplicate rows skipped.
     """
-    need = {0: sum(n // 2 for n in sizes.values()), 1: sum(n - n // 2 for n in sizes.values())}
-    drawn: dict[int, list[tuple[int, str]]] = {0: [], 1: []}
+    need = {split: {0: n // 2, 1: n - n // 2} for split, n in sizes.items()}
+    drawn: dict[str, dict[int, list[tuple[int, str]]]] = {split: {0: [], 1: []} for split in sizes}
+    missing = {0: sum(n[0] for n in need.values()), 1: sum(n[1] for n in need.values())}
+    items = source.items()
     seen: set[str] = set()
     duplicates = 0
-    order = list(range(len(source)))
-    random.Random(seed).shuffle(order)
-    for index in order:
-        if len(drawn[0]) >= need[0] and len(drawn[1]) >= need[1]:
+    item_split: tuple = (None, None)  # (the item being drawn, the split it went to)
+    for index in draw_order(source, seed):
+        if not missing[0] and not missing[1]:
             break
         text, label = source.example(index, row_rng(seed, index))
         if text in seen:
             duplicates += 1
             continue
         seen.add(text)
-        if len(drawn[label]) < need[label]:
-            drawn[label].append((index, text))
-    if len(drawn[0]) < need[0] or len(drawn[1]) < need[1]:
+        item = items[index] if items is not None else index
+        if item == item_split[0]:
+            split = item_split[1]
+        else:
+            split = next((s for s in sizes if len(drawn[s][label]) < need[s][label]), None)
+            item_split = (item, split)
+        if split is not None and len(drawn[split][label]) < need[split][label]:
+            drawn[split][label].append((index, text))
+            missing[label] -= 1
+    if missing[0] or missing[1]:
+        total = {label: sum(n[label] for n in need.values()) for label in (0, 1)}
         raise W2SError(
             f"dataset {dataset} ({source.name}): too few rows after balancing classes 50/50: "
-            f"the sizes {sizes} need {need[0]} rows of label 0 and {need[1]} of label 1, "
-            f"but the {len(source)} rows hold only {len(drawn[0])} and {len(drawn[1])}"
+            f"the sizes {sizes} need {total[0]} rows of label 0 and {total[1]} of label 1, "
+            f"but the {len(source)} rows hold only {total[0] - missing[0]} and {total[1] - missing[1]}"
             + (f" once {duplicates} rows that repeat another row's text are left out" if duplicates else "")
+            + (" that fit their items' splits" if items is not None else "")
         )
-    splits, start = {}, {0: 0, 1: 0}
+    splits = {}
     shuffle = random.Random(seed + 1)
-    for split, n in sizes.items():
-        rows = []
-        for label, count in ((0, n // 2), (1, n - n // 2)):
-            rows += [(f"{dataset}:{i}", text, label, source.group(i))
-                     for i, text in drawn[label][start[label] : start[label] + count]]
-            start[label] += count
+    for split in sizes:
+        rows = [(f"{dataset}:{i}", text, label, source.group(i)) for label in (0, 1) for i, text in drawn[split][label]]
         shuffle.shuffle(rows)
         schema = {"id": pl.Utf8, "text": pl.Utf8, "label": pl.Int8, "group": pl.Utf8}
         splits[split] = pl.DataFrame(rows, schema=schema, orient="row")

@@ -1,0 +1,37 @@
+"""What a Hugging Face task is: where its rows come from, the columns and labels its card promises, and how a row
+becomes a binary example. Each module of this package declares a family of tasks as `TASKS`."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+Formatter = Callable[[dict, random.Random], tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class HFTask:
+    """`formats` maps a name to a formatter `(row, rng) -> (text, label)`; the first is the default, the others are
+    chosen with the dataset's `options.format`."""
+
+    source: str  # the hub id
+    card: str  # the dataset card the schema is taken from
+    columns: tuple[str, ...]  # the columns the formatter reads
+    formats: Mapping[str, Formatter]
+    subset: str | None = None
+    splits: tuple[str, ...] = ("train",)  # the splits loaded by default: those whose labels the card says are given
+    label_column: str | None = None  # the source's own label column, checked before formatting
+    labels: tuple = ()  # its valid values
+    unlabelled: object = None  # the value the dataset card gives rows without a label (dropped, and counted)
+    # Columns whose values together name the source item a row belongs to, where one item spans several rows (the
+    # candidate answers of one question): such rows are drawn into one split, never straddling two.
+    item_columns: tuple[str, ...] = ()
+    group: Callable[[dict], str] | None = None  # a row's subgroup for breakdowns; "all" without one
+
+
+def one_candidate(rng: random.Random, correct: str, wrong: list[str]) -> tuple[str, int]:
+    """A multiple-choice item as one binary example, as the reference code does for SciQ: label 1 (half the time)
+    shows the correct answer, label 0 one wrong answer drawn at random."""
+    label = int(rng.random() < 0.5)
+    return (correct if label else rng.choice(wrong)), label
