@@ -33,6 +33,10 @@ rule plot_results:
             report(grid.PGR_PLOT.format(loss=l), category="Plots", caption="../report/pgr.rst")
             for l in config["losses"]
         ],
+        pgr_by_task=[
+            report(grid.PGR_BY_TASK_PLOT.format(loss=l), category="Plots", caption="../report/pgr_by_task.rst")
+            for l in config["losses"]
+        ],
     log:
         "logs/summary/plot_results.log",
     conda:

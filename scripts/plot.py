@@ -1,8 +1,8 @@
-"""Rule plot_results: accuracy per dataset and PGR per loss, in the paper's style."""
+"""Rule plot_results: accuracy per dataset, PGR per loss, and PGR per task with its median, in the paper's style."""
 
 import polars as pl
 
-from w2s.analysis.plots import plot_accuracy, plot_pgr
+from w2s.analysis.plots import plot_accuracy, plot_pgr, plot_pgr_by_task
 from w2s.pipeline.job import logged
 
 with logged(snakemake.log[0]):
@@ -12,3 +12,5 @@ with logged(snakemake.log[0]):
         plot_accuracy(agg, dataset, order, path)
     for loss, path in zip(snakemake.params.losses, snakemake.output.pgr):
         plot_pgr(agg, loss, order, path)
+    for loss, path in zip(snakemake.params.losses, snakemake.output.pgr_by_task):
+        plot_pgr_by_task(agg, loss, order, path)

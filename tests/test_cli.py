@@ -73,6 +73,24 @@ def test_summary_shows_cells_and_flags_suspicious_runs(tmp_path):
     assert bad.returncode == 1 and "missing.parquet" in bad.stderr
 
 
+def test_summary_gives_the_median_over_datasets(tmp_path):
+    from w2s.analysis.summary import runs_table
+
+    records = []
+    for dataset, student in (("a", 0.62), ("b", 0.65), ("c", 0.69)):  # PGR 0.2, 0.5, 0.9 over a 0.6 -> 0.7 gap
+        records += [{"dataset": dataset, "seed": 0, "role": "weak", "model": "s", "weak": None, "loss": None,
+                     "accuracy": 0.6, "n": 100},
+                    {"dataset": dataset, "seed": 0, "role": "ceiling", "model": "l", "weak": None, "loss": None,
+                     "accuracy": 0.7, "n": 100},
+                    {"dataset": dataset, "seed": 0, "role": "student", "model": "l", "weak": "s", "loss": "xent",
+                     "accuracy": student, "n": 100}]
+    path = tmp_path / "runs.parquet"
+    runs_table(records).write_parquet(path)
+    result = run_cli("summary", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "  s -> l, xent: 0.50 | 0.50 over 3 datasets" in result.stdout
+
+
 def test_inspecting_files_does_not_load_torch():
     """The CLI and the modules that merge, score and summarise predictions start in well under a second: no torch,
     no transformers (each costs seconds to import)."""

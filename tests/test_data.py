@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from w2s.data.registry import make_source
-from w2s.data.sources import LocalFileSource, SyntheticSentimentSource
+from w2s.data.sources import LocalFileSource, Source, SyntheticSentimentSource
 from w2s.data.splits import row_rng, sample_splits
 from w2s.errors import W2SError
 
@@ -93,3 +93,43 @@ def test_duplicate_texts_never_land_in_two_splits(tmp_path):
     assert duplicates > 0
     with pytest.raises(W2SError, match="repeat another row's text"):
         sample_splits(LocalFileSource(path), "dupes", {"weak_train": 20, "strong_train": 20, "test": 10}, seed=0)
+
+
+class CandidateAnswers(Source):
+    """Questions of 4 candidate answers each, one row per candidate (1 right, 3 wrong): items that span rows."""
+
+    name = "candidates"
+
+    def __init__(self, n_questions: int):
+        self.rows = [(q, c) for q in range(n_questions) for c in range(4)]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def example(self, index: int, rng) -> tuple[str, int]:
+        question, candidate = self.rows[index]
+        return f"question {question} answer {candidate}", int(candidate == 0)
+
+    def items(self) -> list:
+        return [question for question, _ in self.rows]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_rows_of_one_source_item_never_straddle_splits(seed):
+    source = CandidateAnswers(60)
+    sizes = {"weak_train": 10, "strong_train": 12, "test": 9}
+    splits, _ = sample_splits(source, "mc", sizes, seed)
+    questions = {}
+    for name, frame in splits.items():
+        labels = frame["label"].to_list()
+        assert (frame.height, labels.count(1)) == (sizes[name], sizes[name] - sizes[name] // 2)
+        for row_id in frame["id"]:
+            questions.setdefault(source.rows[int(row_id.split(":")[1])][0], set()).add(name)
+    assert all(len(names) == 1 for names in questions.values())
+    # the drawing is still random: the first questions of the source are not the ones drawn
+    assert set(questions) != set(range(len(questions)))
+
+
+def test_too_few_items_is_an_error_naming_the_items():
+    with pytest.raises(W2SError, match="that fit their items' splits"):
+        sample_splits(CandidateAnswers(8), "mc", {"weak_train": 10, "strong_train": 10, "test": 10}, 0)

@@ -1,10 +1,11 @@
 """Tests for w2s.analysis.summary (PGR tables) and w2s.analysis.plots (figures), on hand-built metrics records."""
 
 import matplotlib.image
+import numpy as np
 import polars as pl
 import pytest
 
-from w2s.analysis.plots import plot_accuracy, plot_pgr
+from w2s.analysis.plots import plot_accuracy, plot_pgr, plot_pgr_by_task
 from w2s.analysis.summary import aggregate, flagged_runs, overall, runs_table
 from w2s.errors import W2SError
 
@@ -201,6 +202,24 @@ def test_plots_single_strong_model(tmp_path):
     plot_pgr(agg, "logconf", ORDER, tmp_path / "pgr.png")
     assert_png(tmp_path / "acc.png")
     assert_png(tmp_path / "pgr.png")
+
+
+def test_pgr_by_task_has_a_row_per_task_for_two_dozen_tasks(tmp_path):
+    """The paper's 22 tasks and two more, three pairs, one with an undefined PGR on one task: one readable row per
+    task (the figure grows with the tasks) plus the median row."""
+    rng = np.random.default_rng(0)
+    pairs = [("s", "m"), ("s", "l"), ("m", "l")]
+    rows = [{"dataset": f"task{t:02d}", "weak": w, "strong": st, "loss": "xent",
+             "pgr_mean": None if (t, w, st) == (3, "s", "l") else float(rng.uniform(-0.2, 1.1)),
+             "pgr_sem": float(rng.uniform(0, 0.1))} for t in range(24) for w, st in pairs]
+    agg = pl.DataFrame(rows)
+    plot_pgr_by_task(agg, "xent", ORDER, tmp_path / "many.png")
+    plot_pgr_by_task(agg.filter(pl.col("dataset") < "task03"), "xent", ORDER, tmp_path / "few.png")
+    many, few = (matplotlib.image.imread(tmp_path / f"{name}.png") for name in ("many", "few"))
+    assert many.shape[0] > 24 * 0.3 * 120 and many.shape[0] > 2.5 * few.shape[0]  # rows keep their height
+    with pytest.raises(W2SError, match="'product'"):
+        plot_pgr_by_task(agg, "product", ORDER, tmp_path / "none.png")
+    assert not (tmp_path / "none.png").exists()
 
 
 def test_plot_unknown_dataset_raises(agg, tmp_path):

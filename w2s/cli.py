@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from w2s.analysis.predictions import PREDICTION_COLUMNS
-from w2s.analysis.summary import RUNS_SCHEMA, aggregate, flagged_runs
+from w2s.analysis.summary import RUNS_SCHEMA, aggregate, flagged_runs, overall
 from w2s.errors import W2SError
 from w2s.io import read_parquet
 
@@ -64,6 +64,10 @@ def describe_labels(path: str, n_examples: int = 3) -> str:
     return "\n".join(lines)
 
 
+def fmt(value: float | None) -> str:
+    return "undefined" if value is None else f"{value:.2f}"
+
+
 def describe_summary(path: str) -> str:
     """Each cell's accuracies and PGR over seeds, then every flagged run (undefined PGR, student below chance)."""
     runs = read_table(path, RUNS_SCHEMA, "a runs table (results/summary/runs.parquet)")
@@ -75,6 +79,12 @@ def describe_summary(path: str) -> str:
         lines.append(f"{r['dataset']:<12} {r['weak']:<8} {r['strong']:<8} {r['loss']:<9} {r['n_seeds']:>5} "
                      f"{r['weak_acc_mean']:>6.3f} {r['ceiling_acc_mean']:>7.3f} {r['student_acc_mean']:>7.3f} "
                      f"{pgr:>17} {'undefined' if of_means is None else f'{of_means:.2f}':>12}")
+    medians = overall(aggregate(runs))
+    if medians["n_datasets"].max() > 1:  # the paper's headline aggregate over tasks
+        lines.append("\nmedian over datasets (of each dataset's PGR mean | of its PGR of means):")
+        lines += [f"  {r['weak']} -> {r['strong']}, {r['loss']}: {fmt(r['pgr_median'])} | "
+                  f"{fmt(r['pgr_of_means_median'])} over {r['n_datasets']} datasets"
+                  for r in medians.iter_rows(named=True)]
     flagged = flagged_runs(runs)
     lines += [f"\n{len(flagged)} flagged run(s):", *(f"  {line}" for line in flagged)] if flagged else []
     return "\n".join(lines)

@@ -3,6 +3,7 @@ loss."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import polars as pl
@@ -36,7 +37,8 @@ ERROR_BARS = ("error bars: s.e.m. over the config's seeds (data splits, head ini
 
 
 def _save(fig: Figure, path) -> None:
-    fig.supxlabel(ERROR_BARS, fontsize="x-small", color="dimgrey")
+    # wrapped to the figure's width (about 18 x-small characters per inch), so a narrow figure shows all of it
+    fig.supxlabel(textwrap.fill(ERROR_BARS, width=int(18 * fig.get_figwidth())), fontsize="x-small", color="dimgrey")
     # atomic_path makes the parent dir; its temporary name has no .png suffix, so name the format.
     with atomic_path(Path(path)) as tmp:
         fig.savefig(tmp, format="png", dpi=120)
@@ -132,4 +134,39 @@ def plot_pgr(agg: pl.DataFrame, loss: str, model_order: list[str], path) -> None
     ax.set_ylabel("performance gap recovered")
     ax.set_title(f"PGR, loss {loss}")
     ax.legend(fontsize="small")
+    _save(fig, path)
+
+
+def plot_pgr_by_task(agg: pl.DataFrame, loss: str, model_order: list[str], path) -> None:
+    """One row per dataset (task), one point per (weak, strong) pair: PGR, mean ± s.e.m. over seeds; a last row
+    gives each pair's median over the datasets, the paper's headline aggregate. Tall enough for two dozen tasks."""
+    rows = agg.filter(pl.col("loss") == loss)
+    if rows.is_empty():
+        raise W2SError(f"no aggregated results for loss {loss!r}")
+    rank = {m: i for i, m in enumerate(model_order)}
+    pairs = sorted(rows.select("weak", "strong").unique().iter_rows(),
+                   key=lambda p: (rank.get(p[0], len(rank)), p[0], rank.get(p[1], len(rank)), p[1]))
+    datasets = sorted(rows["dataset"].unique())
+    y = {d: len(datasets) - i for i, d in enumerate(datasets)}  # first dataset on top, the median row at 0
+    fig = Figure(figsize=(8.5, 1.4 + 0.32 * (len(datasets) + 1)), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    ax.axvline(0, color="grey", linestyle="--", linewidth=1)  # no better than the weak supervisor
+    ax.axvline(1, color="black", linestyle="--", linewidth=1)  # as good as the ground-truth ceiling
+    ax.axhline(0.5, color="lightgrey", linewidth=1)
+    offsets = [0.3 * (i / max(1, len(pairs) - 1) - 0.5) for i in range(len(pairs))]  # spread a row's points
+    for offset, (weak, strong) in zip(offsets, pairs, strict=True):
+        sub = rows.filter((pl.col("weak") == weak) & (pl.col("strong") == strong))
+        colour = ax.errorbar(_values(sub, "pgr_mean"), [y[d] + offset for d in sub["dataset"]],
+                             xerr=_values(sub, "pgr_sem"), fmt="o", capsize=2, markersize=4,
+                             label=f"{weak} → {strong}")[0].get_color()
+        median = sub["pgr_mean"].median()
+        if median is not None:
+            ax.plot([median], [offset], marker="D", color=colour)
+    ax.set_yticks([*y.values(), 0], [*y, "median over tasks"])
+    ax.set_ylim(-0.7, len(datasets) + 0.7)
+    ax.set_xlabel("performance gap recovered")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title(f"PGR per task, loss {loss}")
+    fig.legend(fontsize="small", loc="outside right upper", title="weak → strong")
     _save(fig, path)

@@ -25,6 +25,7 @@ TEST_SHARD = "{run}/test_predictions.shards/{{shard}}-of-{{shards}}.parquet"  # 
 SUMMARY = "results/summary/{table}.{ext}"
 ACCURACY_PLOT = "results/plots/accuracy_{dataset}.png"
 PGR_PLOT = "results/plots/pgr_{loss}.png"
+PGR_BY_TASK_PLOT = "results/plots/pgr_by_task/{loss}.png"
 SUMMARY_TABLES = ("runs", "aggregate", "overall")
 
 
@@ -223,6 +224,7 @@ def final_targets(config: dict) -> list[str]:
         + metrics_files(config)
         + [ACCURACY_PLOT.format(dataset=dataset) for dataset in config["datasets"]]
         + [PGR_PLOT.format(loss=loss) for loss in config["losses"]]
+        + [PGR_BY_TASK_PLOT.format(loss=loss) for loss in config["losses"]]
     )
 
 
