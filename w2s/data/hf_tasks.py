@@ -60,13 +60,15 @@ def load_hf_rows(task_name: str, options: dict):
     else:
         source = options.get("source", task.source)
         subset = options.get("subset", task.subset)
+        revision = options.get("revision", task.revision if source == task.source else None)
+        where = {"revision": revision, "data_dir": options.get("data_dir")}
         try:
-            loaded = [datasets.load_dataset(source, subset, split=split) for split in splits]
+            loaded = [datasets.load_dataset(source, subset, split=split, **where) for split in splits]
         except Exception as exc:  # offline, unknown id, unknown split: all end here
             raise W2SError(f"dataset {task_name}: could not load {source!r} splits {splits}: {exc}") from exc
         wheres = [f"{source} split {split}" for split in splits]
     for part, where in zip(loaded, wheres, strict=True):
-        missing = [c for c in task.columns if c not in part.column_names]
+        missing = [c for c in (*task.columns, *task.item_columns) if c not in part.column_names]
         if missing:
             raise W2SError(f"dataset {task_name} ({where}): missing column(s) {missing}; found {part.column_names}")
     checked = [checked_labels(task_name, part, where) for part, where in zip(loaded, wheres, strict=True)]
@@ -104,4 +106,6 @@ class HFSource(Source):
         if not self.task.item_columns:
             return None
         columns = [self.rows.data.column(c).to_pylist() for c in self.task.item_columns]  # Arrow: fast
+        if self.task.item_key:
+            return [self.task.item_key(*values) for values in zip(*columns, strict=True)]
         return list(zip(*columns, strict=True))

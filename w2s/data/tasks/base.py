@@ -4,7 +4,7 @@ becomes a binary example. Each module of this package declares a family of tasks
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 
 Formatter = Callable[[dict, random.Random], tuple[str, int]]
@@ -20,6 +20,9 @@ class HFTask:
     columns: tuple[str, ...]  # the columns the formatter reads
     formats: Mapping[str, Formatter]
     subset: str | None = None
+    # A hub revision: "refs/convert/parquet" is the hub's parquet conversion of a dataset whose main branch still
+    # has a loading script, which `datasets` no longer runs.
+    revision: str | None = None
     splits: tuple[str, ...] = ("train",)  # the splits loaded by default: those whose labels the card says are given
     label_column: str | None = None  # the source's own label column, checked before formatting
     labels: tuple = ()  # its valid values
@@ -27,6 +30,7 @@ class HFTask:
     # Columns whose values together name the source item a row belongs to, where one item spans several rows (the
     # candidate answers of one question): such rows are drawn into one split, never straddling two.
     item_columns: tuple[str, ...] = ()
+    item_key: Callable[..., Hashable] | None = None  # the item from those columns' values, where not the values
     group: Callable[[dict], str] | None = None  # a row's subgroup for breakdowns; "all" without one
 
 
