@@ -158,3 +158,21 @@ def test_progress_settings_rerun_nothing(finished):
         entry["threads"] = 2
     write_config(finished, config, "progress_change.yaml")
     assert planned_jobs(finished, "progress_change.yaml") == {}
+
+
+def test_a_model_paired_with_itself_is_the_strong_to_strong_control(tmp_path):
+    """The paper's control for "weak-to-strong or self-training?": the strong model learns from the labels of its
+    own weak run (same model, trained on weak_train); the summary marks such rows."""
+    config = tiny_config(pairs=[{"weak": "strongling", "strong": "strongling"}, {"weak": "weakling",
+                                                                                "strong": "strongling"}])
+    config["losses"] = {"xent": {"type": "xent"}}
+    write_config(tmp_path, config)
+    snakemake(tmp_path, "--cores", "2")
+    runs = pl.read_parquet(tmp_path / "results/summary/runs.parquet")
+    assert sorted(zip(runs["weak"], runs["strong"], runs["strong_to_strong"])) == [
+        ("strongling", "strongling", True), ("weakling", "strongling", False)]
+    labels = pl.read_parquet_metadata(tmp_path / "results/labels/toy/seed0/strongling.parquet")
+    assert labels["weak_model"] == "strongling"
+    student = json.loads((tmp_path / "results/student/toy/seed0/strongling/strongling/xent/metrics.json").read_text())
+    self_row = runs.filter(pl.col("strong_to_strong")).row(0, named=True)
+    assert self_row["student_acc"] == student["accuracy"]

@@ -61,8 +61,9 @@ def agg(runs):
 
 def test_runs_table_shape_and_order(runs):
     assert runs.columns == ["dataset", "weak", "strong", "loss", "seed", "weak_acc", "ceiling_acc", "student_acc",
-                            "pgr", "weak_zero_shot_acc", "strong_zero_shot_acc", "flags"]
+                            "pgr", "weak_zero_shot_acc", "strong_zero_shot_acc", "flags", "strong_to_strong"]
     assert runs["weak_zero_shot_acc"].null_count() == runs.height  # no zero-shot records given
+    assert not runs["strong_to_strong"].any()
     assert runs.height == 2 * 2 * 2 * 2  # datasets x seeds x strong models x losses
     assert runs.rows() == runs.sort("dataset", "weak", "strong", "loss", "seed").rows()
     assert runs.select("dataset", "strong", "loss", "seed").rows()[:3] == [

@@ -79,6 +79,9 @@ def describe_summary(path: str) -> str:
         lines.append(f"{r['dataset']:<12} {r['weak']:<8} {r['strong']:<8} {r['loss']:<9} {r['n_seeds']:>5} "
                      f"{r['weak_acc_mean']:>6.3f} {r['ceiling_acc_mean']:>7.3f} {r['student_acc_mean']:>7.3f} "
                      f"{pgr:>17} {'undefined' if of_means is None else f'{of_means:.2f}':>12}")
+    if runs["strong_to_strong"].any():
+        lines.append("(rows with weak = strong are the strong-to-strong control: compare the student with the weak "
+                     "run it learnt from; their PGR measures noise)")
     medians = overall(aggregate(runs))
     if medians["n_datasets"].max() > 1:  # the paper's headline aggregate over tasks
         lines.append("\nmedian over datasets (of each dataset's PGR mean | of its PGR of means):")

@@ -26,6 +26,10 @@ RUNS_SCHEMA = {
     "weak_zero_shot_acc": pl.Float64,  # the models' own answers without finetuning (null where not measured)
     "strong_zero_shot_acc": pl.Float64,
     "flags": pl.String,  # ";"-joined FLAGS that apply to the run ("" for none)
+    # A pair of one model with itself: the control for "is it weak-to-strong, or just training on its own labels?"
+    # Its weak and ceiling runs differ only in their training split, so its PGR measures noise; read
+    # student_acc - weak_acc instead.
+    "strong_to_strong": pl.Boolean,
 }
 NO_GAP, BELOW_CHANCE = "ceiling_not_above_weak", "student_below_chance"
 CHANCE = 0.5  # the test split is balanced 50/50
@@ -107,6 +111,7 @@ def runs_table(records: list[dict]) -> pl.DataFrame:
                 "weak_zero_shot_acc": _zero_shot(index, rec, rec["weak"]),
                 "strong_zero_shot_acc": _zero_shot(index, rec, rec["model"]),
                 "flags": run_flags(weak_acc, ceiling_acc, rec["accuracy"]),
+                "strong_to_strong": rec["weak"] == rec["model"],
             }
         )
     return pl.DataFrame(rows, schema=RUNS_SCHEMA).sort(GROUP + ["seed"])

@@ -155,7 +155,9 @@ def check_references(config: dict) -> None:
                 if pair[role] not in models:
                     raise W2SError(f"config key pairs.{i}.{role}: model {pair[role]!r} is not declared under models "
                                    f"(declared: {list(models)})")
-            if pair["weak"] == pair["strong"]:
-                raise W2SError(f"config key pairs.{i}: weak and strong are the same model {pair['weak']!r}")
+        seen = [(pair["weak"], pair["strong"]) for pair in config["pairs"]]
+        for i, pair in enumerate(seen):
+            if pair in seen[:i]:
+                raise W2SError(f"config key pairs.{i}: repeats pairs.{seen.index(pair)} ({pair[0]} -> {pair[1]})")
     elif len(models) < 2:
         raise W2SError("config key pairs: 'all' needs at least two models")
