@@ -10,6 +10,29 @@ rule split_dataset:
     resources:
         **cluster.rule_resources(config, "split_dataset"),
     params:
-        entry=lambda w: config["datasets"][w.dataset],
+        entry=lambda w: grid.split_entry(config, w.dataset),
     script:
         "../scripts/split_dataset.py"
+
+
+# The validation split (early_stopping weak_val): drawn by the same seeded draw as the three above, continued, so it
+# is disjoint from them; a rule of its own, so that asking for it leaves the three files (and all that depends on
+# them) as they are.
+if grid.uses_validation(config):
+
+    rule split_validation:
+        input:
+            files=lambda w: grid.dataset_inputs(config, w.dataset),
+            splits=[grid.split_file(split) for split in ("weak_train", "strong_train", "test")],
+        output:
+            grid.split_file("validation"),
+        log:
+            "logs/data/{dataset}/seed{seed}.validation.log",
+        conda:
+            "../envs/w2s.yaml"
+        resources:
+            **cluster.rule_resources(config, "split_dataset"),
+        params:
+            entry=lambda w: config["datasets"][w.dataset],
+        script:
+            "../scripts/split_validation.py"

@@ -1,3 +1,29 @@
+# The weak model's labels of the validation split (early_stopping weak_val): a student stops where it agrees best
+# with them.
+if grid.uses_validation(config):
+
+    rule label_validation:
+        input:
+            checkpoint=grid.WEAK_CHECKPOINT,
+            split=grid.split_file("validation"),
+        output:
+            grid.VALIDATION_LABELS,
+        log:
+            "logs/labels/{dataset}/seed{seed}/validation/{model}.log",
+        conda:
+            "../envs/w2s.yaml"
+        threads: lambda w: config["models"][w.model]["threads"]
+        resources:
+            **cluster.rule_resources(config, "label_strong_train"),
+        params:
+            prediction=lambda w: grid.prediction_params(config, w.model),
+            info=lambda w: grid.label_info(w, "validation"),
+            shard=0,
+            shards=1,
+        script:
+            "../scripts/predict_shard.py"
+
+
 # Sharded labelling (labelling.shards > 1): the weak model's checkpoint labels contiguous row ranges of strong_train
 # in separate jobs, merged in order into the labels file. Unsharded, the weak training job labels it (grid.py).
 if not grid.labels_in_weak_job(config):

@@ -10,6 +10,7 @@ run_job(
     train_path=snakemake.input.train,
     test_path=snakemake.input.test,
     label_split_path=snakemake.input.get("label_split"),
+    validation_path=snakemake.input.get("validation"),
     out=dict(snakemake.output.items()),
     threads=snakemake.threads,
     progress=untracked_settings(snakemake.config),

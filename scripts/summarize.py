@@ -5,7 +5,9 @@ from w2s.io import atomic_path, read_json, write_parquet
 from w2s.pipeline.job import logged
 
 with logged(snakemake.log[0]):
-    runs = runs_table([read_json(path) for path in snakemake.input])
+    # a metrics.json holds one record, an early_stopping.json a list of them
+    records = [read_json(path) for path in snakemake.input]
+    runs = runs_table([r for record in records for r in (record if isinstance(record, list) else [record])])
     tables = {"runs": runs, "aggregate": aggregate(runs)}
     tables["overall"] = overall(tables["aggregate"])
     for name, table in tables.items():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import yaml
 from snakemake_helpers import REPO
 
+from w2s.analysis.early_stopping import REPORTED
 from w2s.data.registry import KINDS
 from w2s.data.world import WORLDS
 from w2s.models.build import ARCHS
@@ -29,6 +30,7 @@ CATALOGUES = {
     "training.schedule": SCHEDULES,
     "training.autocast": AUTOCAST,
     "training.dropout": DROPOUT,
+    "training.early_stopping": tuple(REPORTED),
 }
 
 

@@ -11,13 +11,16 @@ import polars as pl
 
 from w2s.errors import W2SError
 
-GROUP = ["dataset", "weak", "strong", "loss"]
+GROUP = ["dataset", "weak", "strong", "loss", "early_stopping"]
 METRICS = ["weak_acc", "ceiling_acc", "student_acc", "pgr", "weak_zero_shot_acc", "strong_zero_shot_acc"]
 RUNS_SCHEMA = {
     "dataset": pl.String,
     "weak": pl.String,
     "strong": pl.String,
     "loss": pl.String,
+    # Which model of each run the row scores (w2s.analysis.early_stopping): none (the final one), weak_val or oracle;
+    # weak, ceiling and student of a row are all picked the same way.
+    "early_stopping": pl.String,
     "seed": pl.Int64,
     "weak_acc": pl.Float64,
     "ceiling_acc": pl.Float64,
@@ -36,9 +39,13 @@ CHANCE = 0.5  # the test split is balanced 50/50
 ROLES = ("weak", "ceiling", "student", "zero_shot")
 
 
+def stopping(record: dict) -> str:
+    return record.get("early_stopping", "none")
+
+
 def _index_baselines(records: list[dict]) -> dict[tuple, dict]:
-    """Map (role, dataset, seed, model) -> record for weak, ceiling and zero-shot runs; a duplicate is ambiguous, so
-    refuse it."""
+    """Map (role, dataset, seed, model, early stopping) -> record for weak, ceiling and zero-shot runs; a duplicate
+    is ambiguous, so refuse it."""
     index: dict[tuple, dict] = {}
     for rec in records:
         role = rec.get("role")
@@ -46,20 +53,23 @@ def _index_baselines(records: list[dict]) -> dict[tuple, dict]:
             raise W2SError(f"metrics record has role {role!r}; expected one of {ROLES}: {rec}")
         if role == "student":
             continue
-        key = (role, rec["dataset"], rec["seed"], rec["model"])
+        key = (role, rec["dataset"], rec["seed"], rec["model"], stopping(rec))
         if key in index:
             raise W2SError(
                 f"two {role} records for dataset {rec['dataset']!r}, seed {rec['seed']}, model {rec['model']!r}"
+                + (f", early stopping {stopping(rec)}" if stopping(rec) != "none" else "")
             )
         index[key] = rec
     return index
 
 
 def _baseline(index: dict, role: str, student: dict, model: str) -> dict:
-    key = (role, student["dataset"], student["seed"], model)
+    # Zero-shot scores have no training to stop early: every row uses the one there is.
+    key = (role, student["dataset"], student["seed"], model, "none" if role == "zero_shot" else stopping(student))
     if key not in index:
         raise W2SError(
-            f"no {role} record for dataset {student['dataset']!r}, seed {student['seed']}, model {model!r} "
+            f"no {role} record for dataset {student['dataset']!r}, seed {student['seed']}, model {model!r}"
+            + (f", early stopping {stopping(student)}" if stopping(student) != "none" else "") + " "
             f"(needed by the {student['model']!r} student supervised by {student['weak']!r}, loss {student['loss']!r})"
         )
     base = index[key]
@@ -73,7 +83,7 @@ def _baseline(index: dict, role: str, student: dict, model: str) -> dict:
 
 
 def _zero_shot(index: dict, student: dict, model: str) -> float | None:
-    key = ("zero_shot", student["dataset"], student["seed"], model)
+    key = ("zero_shot", student["dataset"], student["seed"], model, "none")
     return _baseline(index, "zero_shot", student, model)["accuracy"] if key in index else None
 
 
@@ -103,6 +113,7 @@ def runs_table(records: list[dict]) -> pl.DataFrame:
                 "weak": rec["weak"],
                 "strong": rec["model"],
                 "loss": rec["loss"],
+                "early_stopping": stopping(rec),
                 "seed": rec["seed"],
                 "weak_acc": weak_acc,
                 "ceiling_acc": ceiling_acc,
@@ -139,7 +150,7 @@ def aggregate(runs: pl.DataFrame) -> pl.DataFrame:
 
 def overall(agg: pl.DataFrame) -> pl.DataFrame:
     """The paper's across-task summary: median over datasets of each task's PGR (mean of seeds, and of means)."""
-    keys = ["weak", "strong", "loss"]
+    keys = ["weak", "strong", "loss", "early_stopping"]
     return (
         agg.group_by(keys)
         .agg(pl.col("dataset").n_unique().alias("n_datasets"), pl.col("pgr_mean").median().alias("pgr_median"),
@@ -157,5 +168,6 @@ def flagged_runs(runs: pl.DataFrame) -> list[str]:
             what.append(f"PGR undefined: ceiling {r['ceiling_acc']:.3f} does not beat weak {r['weak_acc']:.3f}")
         if BELOW_CHANCE in r["flags"]:
             what.append(f"student below chance ({r['student_acc']:.3f}): it learnt the inverted rule")
-        lines.append(f"{r['dataset']} seed {r['seed']}, {r['weak']} -> {r['strong']}, {r['loss']}: " + "; ".join(what))
+        loss = r["loss"] if r["early_stopping"] == "none" else f"{r['loss']} (early stopping {r['early_stopping']})"
+        lines.append(f"{r['dataset']} seed {r['seed']}, {r['weak']} -> {r['strong']}, {loss}: " + "; ".join(what))
     return lines

@@ -8,6 +8,7 @@ import polars as pl
 
 from w2s.data.sources import Source
 from w2s.errors import W2SError
+from w2s.io import read_parquet
 
 SPLITS = ("weak_train", "strong_train", "test")
 
@@ -83,3 +84,17 @@ def sample_splits(source: Source, dataset: str, sizes: dict[str, int],
         schema = {"id": pl.Utf8, "text": pl.Utf8, "label": pl.Int8, "group": pl.Utf8}
         splits[split] = pl.DataFrame(rows, schema=schema, orient="row")
     return splits, duplicates
+
+
+def validation_split(source: Source, dataset: str, entry: dict, seed: int, split_paths: list) -> pl.DataFrame:
+    """The validation split: the draw of `sample_splits` continued past weak_train, strong_train and test, so it is
+    disjoint from them and balanced the same way. The three files (`split_paths`, in that order) must be what the
+    same draw gives, or validation rows could repeat theirs."""
+    sizes = {split: entry[f"n_{split}"] for split in SPLITS} | {"validation": entry["n_validation"]}
+    splits, _ = sample_splits(source, dataset, sizes, seed)
+    for split, path in zip(SPLITS, split_paths, strict=True):
+        if read_parquet(path)["id"].to_list() != splits[split]["id"].to_list():
+            raise W2SError(f"{path} is not the {split} split that dataset {dataset}'s seed {seed} draws now (made by "
+                           "other code or settings), so a validation split drawn now could overlap it: remake the "
+                           "splits with snakemake --forcerun split_dataset")
+    return splits["validation"]

@@ -149,6 +149,10 @@ def check_references(config: dict) -> None:
         if entry["kind"] == "world" and world not in config["worlds"]:
             raise W2SError(f"config key datasets.{name}.options.world: {world!r} is not declared under worlds "
                            f"(declared: {list(config['worlds'])})")
+    training = config["training"]
+    if training["early_stopping"] != "none" and not training["eval_every"]:
+        raise W2SError(f"config key training.early_stopping: {training['early_stopping']} chooses among the "
+                       "evaluations every training.eval_every steps, which is 0 (the end only); set eval_every")
     if isinstance(config["pairs"], list):
         for i, pair in enumerate(config["pairs"]):
             for role in ("weak", "strong"):

@@ -21,6 +21,7 @@ STUDENT = "results/student/{dataset}/seed{seed}/{weak}/{model}/{loss}"
 ZERO_SHOT = "results/zero_shot/{dataset}/seed{seed}/{model}"
 WEAK_CHECKPOINT = f"{WEAK}/checkpoint"
 LABEL_SHARD = "results/labels/{dataset}/seed{seed}/{model}.shards/{shard}-of-{shards}.parquet"
+VALIDATION_LABELS = "results/labels/{dataset}/seed{seed}/validation/{model}.parquet"  # early_stopping weak_val
 TEST_SHARD = "{run}/test_predictions.shards/{{shard}}-of-{{shards}}.parquet"  # {run}: a run folder pattern
 SUMMARY = "results/summary/{table}.{ext}"
 ACCURACY_PLOT = "results/plots/accuracy_{dataset}.png"
@@ -34,6 +35,20 @@ RUNS = {"weak": WEAK, "ceiling": CEILING, "student": STUDENT}
 
 def test_shards(config: dict) -> int:
     return config["labelling"]["test_shards"]
+
+
+def early_stopping(config: dict) -> str:
+    return config["training"]["early_stopping"]
+
+
+def uses_validation(config: dict) -> bool:
+    return early_stopping(config) == "weak_val"
+
+
+def split_entry(config: dict, dataset: str) -> dict:
+    """What the weak_train / strong_train / test splits depend on: the dataset entry without the validation size
+    (the validation split is drawn by a rule of its own, so that asking for it leaves these files alone)."""
+    return {k: v for k, v in config["datasets"][dataset].items() if k != "n_validation"}
 
 
 def scored_outputs(run: str) -> dict:
@@ -74,11 +89,16 @@ def training_inputs(config: dict, role: str) -> dict:
     inputs = {"train": train, "test": split_file("test"), "base": lambda w: base_model_inputs(config, w.model)}
     if writes_labels(config, role):
         inputs["label_split"] = split_file("strong_train")
+    if uses_validation(config):  # early stopping by agreement with the run's own supervision on validation
+        inputs["validation"] = (VALIDATION_LABELS.format(dataset="{dataset}", seed="{seed}", model="{weak}")
+                                if role == "student" else split_file("validation"))
     return inputs
 
 
 def training_outputs(config: dict, role: str) -> dict:
     outputs = run_outputs(config, RUNS[role])
+    if early_stopping(config) != "none":
+        outputs["early_stopping"] = f"{RUNS[role]}/early_stopping.json"
     return {**outputs, "labels": LABELS} if writes_labels(config, role) else outputs
 
 
@@ -91,13 +111,14 @@ def finetune_params(config: dict, role: str, wildcards) -> dict:
               "info": run_info(role, wildcards)}
     if writes_labels(config, role):
         params["label_info"] = label_info(wildcards)
+    if early_stopping(config) != "none":  # absent when off: turning it on reruns the training jobs only
+        params["early_stopping"] = early_stopping(config)
     return params
 
 
-def label_info(wildcards) -> dict:
+def label_info(wildcards, split: str = "strong_train") -> dict:
     """What a labels file records about itself."""
-    return {"dataset": wildcards.dataset, "seed": int(wildcards.seed), "weak_model": wildcards.model,
-            "split": "strong_train"}
+    return {"dataset": wildcards.dataset, "seed": int(wildcards.seed), "weak_model": wildcards.model, "split": split}
 
 
 def test_shard_files(config: dict, run: str, wildcards) -> list[str]:
@@ -180,7 +201,8 @@ def model_source(config: dict, model: str) -> str:
 
 
 def metrics_files(config: dict) -> list[str]:
-    """Every run's metrics.json the summary needs: weak models, ceilings and students of every pair."""
+    """Every run's metrics.json the summary needs: weak models, ceilings and students of every pair (and, with
+    early stopping, each finetuning run's early_stopping.json beside it)."""
     files = []
     pairs = model_pairs(config)
     for dataset in config["datasets"]:
@@ -195,6 +217,9 @@ def metrics_files(config: dict) -> list[str]:
                 for loss in config["losses"]:
                     run = STUDENT.format(dataset=dataset, seed=seed, weak=weak, model=strong, loss=loss)
                     files.append(f"{run}/metrics.json")
+    if early_stopping(config) != "none":
+        files += [path.replace("/metrics.json", "/early_stopping.json") for path in files
+                  if not path.startswith("results/zero_shot/")]
     return files
 
 
@@ -269,7 +294,8 @@ def training_params(config: dict, model: str, seed: int) -> dict:
             "batch_size": entry["batch_size"],
             "minibatch_size": entry["minibatch_size"],
             "seed": int(seed),
-            **{k: v for k, v in config["training"].items() if k not in ("predict_batch_size", *UNTRACKED_SETTINGS)},
+            **{k: v for k, v in config["training"].items()
+               if k not in ("predict_batch_size", "early_stopping", *UNTRACKED_SETTINGS)},
         },
         "predict_batch_size": config["training"]["predict_batch_size"],
         "deepspeed": deepspeed_launch(entry),

@@ -9,10 +9,12 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import torch
 
-from w2s.analysis.metrics import classification_metrics
+from w2s.analysis.early_stopping import early_stops
+from w2s.analysis.metrics import accuracy, classification_metrics
 from w2s.analysis.predictions import check_provenance, prediction_table, read_split, write_scored
 from w2s.errors import W2SError
 from w2s.io import atomic_path, write_json, write_parquet
@@ -44,13 +46,16 @@ def run_fingerprint(params: dict, loss_entry: dict, target_column: str, train_pa
 
 def finetune(params: dict, train_path, target_column: str, test_path, loss_name: str, loss_entry: dict,
              out: dict, info: dict, threads: int, progress: dict | None = None, label_split_path=None,
-             label_info: dict | None = None) -> dict | None:
+             label_info: dict | None = None, early_stopping: str | None = None,
+             validation_path=None) -> dict | None:
     """Train one run and write its checkpoint, trajectory and training summary to the paths in `out`, and its test
     predictions and metrics where `out` names them (else separate jobs predict the test split in shards). Where
     `out` names labels (a weak run, labelling unsharded), the trained model also labels `label_split_path`, as a
     labelling job would from the checkpoint (the same weights and batches: the same labels).
     `progress` (log_every, checkpoint_every) changes how the run reports and saves progress, not its result: it is
-    kept out of the fingerprint, so a run resumes after it changed.
+    kept out of the fingerprint, so a run resumes after it changed. With `early_stopping` every evaluation also
+    measures the run's agreement with its supervision on `validation_path` (weak_val: the validation split, or for a
+    student the weak model's labels of it), and the evaluations each method picks go to `out["early_stopping"]`.
 
     Under DeepSpeed every process runs this (each forward pass may need all of them); only rank 0 writes.
     """
@@ -76,10 +81,16 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     test_labels = test_frame["label"].to_numpy()
     predict_here = "predictions" in out
     latest = {}
+    validation = validation_set(validation_path, info, tokenizer, max_length) if validation_path else None
 
     def evaluate(m) -> dict:
         latest["p1"] = predict_p1(m, test_ids, tokenizer.pad_token_id, params["predict_batch_size"], settings.autocast)
-        return {f"test_{k}": v for k, v in classification_metrics(latest["p1"], test_labels).items() if k != "n"}
+        result = {f"test_{k}": v for k, v in classification_metrics(latest["p1"], test_labels).items() if k != "n"}
+        if validation:
+            val_p1 = predict_p1(m, validation[0], tokenizer.pad_token_id, params["predict_batch_size"],
+                                settings.autocast)
+            result["val_agreement"] = accuracy(val_p1, validation[1])
+        return result
 
     targets = torch.tensor(train_frame[target_column].cast(pl.Float32).to_numpy())
     # Resumable state lives beside the outputs (Snakemake removes a failed job's outputs, not this folder); the
@@ -90,7 +101,7 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     try:
         summary = train(model, train_ids, targets, make_loss(loss_name, loss_entry), settings, tokenizer.pad_token_id,
                         evaluate, out["trajectory"] if rank == 0 else None, resume_dir, fingerprint, make_engine,
-                        evaluate_at_end=predict_here)
+                        evaluate_at_end=predict_here or bool(early_stopping))
     except Diverged as exc:
         raise W2SError(f"run {resume_dir.parent}: {exc}") from None
 
@@ -108,11 +119,25 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     training = {"n_train": len(train_ids), "n_train_truncated": train_truncated, "steps": summary["steps"],
                 "train_seconds": round(summary["train_seconds"], 2)}
     write_json(training, out["training"])
+    if early_stopping:
+        trajectory = [json.loads(line) for line in Path(out["trajectory"]).read_text().splitlines()]
+        write_json(early_stops(trajectory, early_stopping, info, len(test_ids)), out["early_stopping"])
     if not predict_here:
         return training
     # The final evaluation predicted the test split with the trained model: those are the run's predictions.
     return write_scored(prediction_table(test_frame, latest["p1"]), out, info, n_test_truncated=test_truncated,
                         **training)
+
+
+def validation_set(path, info: dict, tokenizer, max_length: int) -> tuple[list[list[int]], np.ndarray]:
+    """The validation split's token ids and the run's own supervision on it: the weak model's hard labels for a
+    student (from its labels file, checked to be that weak model's), ground truth for a weak or ceiling run."""
+    if info["role"] == "student":
+        check_provenance(path, {"dataset": info["dataset"], "seed": info["seed"], "weak_model": info["weak"],
+                                "split": "validation"})
+    column = "hard_label" if info["role"] == "student" else "label"
+    frame = read_split(path, column)
+    return encode(frame["text"].to_list(), tokenizer, max_length)[0], frame[column].to_numpy()
 
 
 def label_split(checkpoint, split_path, out_path, params: dict, info: dict, threads: int, shard: int = 0,
