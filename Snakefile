@@ -46,6 +46,7 @@ wildcard_constraints:
     model="|".join(map(re.escape, config["models"])),
     weak="|".join(map(re.escape, config["models"])),
     loss="|".join(map(re.escape, config["losses"])),
+    chain="|".join(map(re.escape, grid.chain_ids(config))) or "(?!)",
     world="|".join(map(re.escape, config["worlds"])) or "(?!)",
     seed=r"\d+",
     shard=r"\d+",

@@ -24,6 +24,31 @@ if grid.uses_validation(config):
             "../scripts/predict_shard.py"
 
 
+# Bootstrapping chains: a link's student labels strong_train for the next link.
+if config["chains"]:
+
+    rule label_chain_link:
+        input:
+            checkpoint=grid.chain_labeller_checkpoint,
+            split=grid.split_file("strong_train"),
+        output:
+            grid.CHAIN_LABELS,
+        log:
+            "logs/labels/{dataset}/seed{seed}/chain/{chain}/{loss}/{model}.log",
+        conda:
+            "../envs/w2s.yaml"
+        threads: lambda w: config["models"][w.model]["threads"]
+        resources:
+            **cluster.rule_resources(config, "label_strong_train"),
+        params:
+            prediction=lambda w: grid.prediction_params(config, w.model),
+            info=lambda w: {**grid.label_info(w), "chain": w.chain, "loss": w.loss},
+            shard=0,
+            shards=1,
+        script:
+            "../scripts/predict_shard.py"
+
+
 # Sharded labelling (labelling.shards > 1): the weak model's checkpoint labels contiguous row ranges of strong_train
 # in separate jobs, merged in order into the labels file. Unsharded, the weak training job labels it (grid.py).
 if not grid.labels_in_weak_job(config):

@@ -6,8 +6,9 @@ from w2s.analysis.plots import plot_accuracy, plot_pgr, plot_pgr_by_task
 from w2s.pipeline.job import logged
 
 with logged(snakemake.log[0]):
-    # the final models; early-stopped rows (early_stopping weak_val, oracle) are in the tables
-    agg = pl.read_csv(snakemake.input.aggregate).filter(pl.col("early_stopping") == "none")
+    # direct pairs' final models; early-stopped rows and bootstrapping chains are in the tables
+    agg = pl.read_csv(snakemake.input.aggregate, schema_overrides={"chain": pl.String})
+    agg = agg.filter((pl.col("early_stopping") == "none") & (pl.col("chain").fill_null("") == ""))
     order = snakemake.params.model_order
     for dataset, path in zip(snakemake.params.datasets, snakemake.output.accuracy):
         plot_accuracy(agg, dataset, order, path)

@@ -76,7 +76,8 @@ def describe_summary(path: str) -> str:
     for r in aggregate(runs).iter_rows(named=True):
         mean, sem, of_means = r["pgr_mean"], r["pgr_sem"], r["pgr_of_means"]
         pgr = "undefined" if mean is None else f"{mean:.2f}" + (f" ± {sem:.2f}" if sem is not None else "")
-        loss = r["loss"] if r["early_stopping"] == "none" else f"{r['loss']}@{r['early_stopping']}"
+        loss = r["loss"] + ("" if r["early_stopping"] == "none" else f"@{r['early_stopping']}")
+        loss += f" via {r['chain']}" if r["chain"] else ""
         lines.append(f"{r['dataset']:<12} {r['weak']:<8} {r['strong']:<8} {loss:<9} {r['n_seeds']:>5} "
                      f"{r['weak_acc_mean']:>6.3f} {r['ceiling_acc_mean']:>7.3f} {r['student_acc_mean']:>7.3f} "
                      f"{pgr:>17} {'undefined' if of_means is None else f'{of_means:.2f}':>12}")
@@ -88,6 +89,7 @@ def describe_summary(path: str) -> str:
         lines.append("\nmedian over datasets (of each dataset's PGR mean | of its PGR of means):")
         lines += [f"  {r['weak']} -> {r['strong']}, {r['loss']}"
                   + ("" if r["early_stopping"] == "none" else f" (early stopping {r['early_stopping']})")
+                  + (f" (chain {r['chain']})" if r["chain"] else "")
                   + f": {fmt(r['pgr_median'])} | "
                   f"{fmt(r['pgr_of_means_median'])} over {r['n_datasets']} datasets"
                   for r in medians.iter_rows(named=True)]

@@ -11,13 +11,14 @@ import polars as pl
 
 from w2s.errors import W2SError
 
-GROUP = ["dataset", "weak", "strong", "loss", "early_stopping"]
+GROUP = ["dataset", "weak", "strong", "loss", "chain", "early_stopping"]
 METRICS = ["weak_acc", "ceiling_acc", "student_acc", "pgr", "weak_zero_shot_acc", "strong_zero_shot_acc"]
 RUNS_SCHEMA = {
     "dataset": pl.String,
     "weak": pl.String,
     "strong": pl.String,
     "loss": pl.String,
+    "chain": pl.String,  # a bootstrapping chain's models joined by "+" ("" for a direct weak -> strong student)
     # Which model of each run the row scores (w2s.analysis.early_stopping): none (the final one), weak_val or oracle;
     # weak, ceiling and student of a row are all picked the same way.
     "early_stopping": pl.String,
@@ -36,7 +37,8 @@ RUNS_SCHEMA = {
 }
 NO_GAP, BELOW_CHANCE = "ceiling_not_above_weak", "student_below_chance"
 CHANCE = 0.5  # the test split is balanced 50/50
-ROLES = ("weak", "ceiling", "student", "zero_shot")
+ROLES = ("weak", "ceiling", "student", "chain", "zero_shot")
+STUDENTS = ("student", "chain")  # a chain link is a student of the chain's first model, through the links between
 
 
 def stopping(record: dict) -> str:
@@ -51,7 +53,7 @@ def _index_baselines(records: list[dict]) -> dict[tuple, dict]:
         role = rec.get("role")
         if role not in ROLES:
             raise W2SError(f"metrics record has role {role!r}; expected one of {ROLES}: {rec}")
-        if role == "student":
+        if role in STUDENTS:
             continue
         key = (role, rec["dataset"], rec["seed"], rec["model"], stopping(rec))
         if key in index:
@@ -103,7 +105,7 @@ def runs_table(records: list[dict]) -> pl.DataFrame:
     index = _index_baselines(records)
     rows = []
     for rec in records:
-        if rec["role"] != "student":
+        if rec["role"] not in STUDENTS:
             continue
         weak_acc = _baseline(index, "weak", rec, rec["weak"])["accuracy"]
         ceiling_acc = _baseline(index, "ceiling", rec, rec["model"])["accuracy"]
@@ -113,6 +115,7 @@ def runs_table(records: list[dict]) -> pl.DataFrame:
                 "weak": rec["weak"],
                 "strong": rec["model"],
                 "loss": rec["loss"],
+                "chain": rec.get("chain", ""),
                 "early_stopping": stopping(rec),
                 "seed": rec["seed"],
                 "weak_acc": weak_acc,
@@ -150,7 +153,7 @@ def aggregate(runs: pl.DataFrame) -> pl.DataFrame:
 
 def overall(agg: pl.DataFrame) -> pl.DataFrame:
     """The paper's across-task summary: median over datasets of each task's PGR (mean of seeds, and of means)."""
-    keys = ["weak", "strong", "loss", "early_stopping"]
+    keys = ["weak", "strong", "loss", "chain", "early_stopping"]
     return (
         agg.group_by(keys)
         .agg(pl.col("dataset").n_unique().alias("n_datasets"), pl.col("pgr_mean").median().alias("pgr_median"),

@@ -52,12 +52,13 @@ STAGE_RESOURCES = {
         "cpus_per_task": 1,  # single-threaded
     },
 }
-STAGE_RESOURCES["train_ceiling"] = STAGE_RESOURCES["train_student"] = STAGE_RESOURCES["train_weak"]
+for stage in ("train_ceiling", "train_student", "train_chain"):
+    STAGE_RESOURCES[stage] = STAGE_RESOURCES["train_weak"]
 
 # Rules whose jobs run a model on its accelerators: they get the model's GPUs and nodes. build_base_model only
 # writes a random initialisation, on the CPU, so it gets the model's CPUs, memory and site settings, not its GPUs.
-ACCELERATED_STAGES = ("train_weak", "train_ceiling", "train_student", "label_strong_train", "predict_test",
-                      "score_zero_shot", "pretrain_model")
+ACCELERATED_STAGES = ("train_weak", "train_ceiling", "train_student", "train_chain", "label_strong_train",
+                      "predict_test", "score_zero_shot", "pretrain_model")
 MODEL_STAGES = (*ACCELERATED_STAGES, "build_base_model")
 
 # A model entry's resources.<key> -> the resource name snakemake-executor-plugin-slurm turns into an sbatch option.

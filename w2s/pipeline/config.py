@@ -165,3 +165,11 @@ def check_references(config: dict) -> None:
                 raise W2SError(f"config key pairs.{i}: repeats pairs.{seen.index(pair)} ({pair[0]} -> {pair[1]})")
     elif len(models) < 2:
         raise W2SError("config key pairs: 'all' needs at least two models")
+    for i, chain in enumerate(config["chains"]):
+        for model in chain:
+            if model not in models:
+                raise W2SError(f"config key chains.{i}: model {model!r} is not declared under models (declared: "
+                               f"{list(models)})")
+    if config["chains"] and training["early_stopping"] == "weak_val":
+        raise W2SError("config key chains: early_stopping weak_val is not available with chains yet (a link would "
+                       "need its supervisor's labels of the validation split); use oracle or none")

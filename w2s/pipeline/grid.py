@@ -19,6 +19,10 @@ LABELS = "results/labels/{dataset}/seed{seed}/{model}.parquet"
 CEILING = "results/ceiling/{dataset}/seed{seed}/{model}"
 STUDENT = "results/student/{dataset}/seed{seed}/{weak}/{model}/{loss}"
 ZERO_SHOT = "results/zero_shot/{dataset}/seed{seed}/{model}"
+# A bootstrapping chain's link after the first student ({chain}: the chain's models joined by "+"), and the labels of
+# strong_train that a link's student ({model}) gives the next link.
+CHAIN_STUDENT = "results/chain/{dataset}/seed{seed}/{chain}/{loss}/{model}"
+CHAIN_LABELS = "results/labels/{dataset}/seed{seed}/chain/{chain}/{loss}/{model}.parquet"
 WEAK_CHECKPOINT = f"{WEAK}/checkpoint"
 LABEL_SHARD = "results/labels/{dataset}/seed{seed}/{model}.shards/{shard}-of-{shards}.parquet"
 VALIDATION_LABELS = "results/labels/{dataset}/seed{seed}/validation/{model}.parquet"  # early_stopping weak_val
@@ -30,7 +34,7 @@ PGR_BY_TASK_PLOT = "results/plots/pgr_by_task/{loss}.png"
 SUMMARY_TABLES = ("runs", "aggregate", "overall")
 
 
-RUNS = {"weak": WEAK, "ceiling": CEILING, "student": STUDENT}
+RUNS = {"weak": WEAK, "ceiling": CEILING, "student": STUDENT, "chain": CHAIN_STUDENT}
 
 
 def test_shards(config: dict) -> int:
@@ -77,6 +81,38 @@ def writes_labels(config: dict, role: str) -> bool:
     return role == "weak" and labels_in_weak_job(config)
 
 
+def chain_ids(config: dict) -> list[str]:
+    return ["+".join(chain) for chain in config["chains"]]
+
+
+def chain_supervisor(chain: str, model: str) -> str:
+    """The link before `model` in a chain: the student whose labels `model` learns from."""
+    links = chain.split("+")
+    return links[links.index(model) - 1]
+
+
+def chain_labeller_checkpoint(wildcards) -> str:
+    """The checkpoint of the student that labels strong_train for the link after `wildcards.model`: the ordinary
+    student of the chain's first model, or an earlier chain link."""
+    links, fields = wildcards.chain.split("+"), {"dataset": wildcards.dataset, "seed": wildcards.seed}
+    if links.index(wildcards.model) == 1:
+        run = STUDENT.format(**fields, weak=links[0], model=wildcards.model, loss=wildcards.loss)
+    else:
+        run = CHAIN_STUDENT.format(**fields, chain=wildcards.chain, loss=wildcards.loss, model=wildcards.model)
+    return f"{run}/checkpoint"
+
+
+def supervision(role: str, wildcards) -> dict | None:
+    """What a run's training labels must record about themselves (a student's or chain link's; None for ground
+    truth): the labels file of another run would train it on the wrong supervision without a word."""
+    fields = {"dataset": wildcards.dataset, "seed": int(wildcards.seed), "split": "strong_train"}
+    if role == "student":
+        return {**fields, "weak_model": wildcards.weak}
+    if role == "chain":
+        return {**fields, "weak_model": chain_supervisor(wildcards.chain, wildcards.model), "chain": wildcards.chain}
+    return None
+
+
 def split_file(split: str) -> str:
     """The pattern of one split's file, with the dataset and seed still wildcards."""
     return DATA.format(dataset="{dataset}", seed="{seed}", split=split)
@@ -85,7 +121,9 @@ def split_file(split: str) -> str:
 def training_inputs(config: dict, role: str) -> dict:
     """A training job's inputs: its training targets, the test split, the base model (and the split it labels)."""
     train = {"weak": split_file("weak_train"), "ceiling": split_file("strong_train"),
-             "student": LABELS.format(dataset="{dataset}", seed="{seed}", model="{weak}")}[role]
+             "student": LABELS.format(dataset="{dataset}", seed="{seed}", model="{weak}"),
+             "chain": lambda w: CHAIN_LABELS.format(dataset=w.dataset, seed=w.seed, chain=w.chain, loss=w.loss,
+                                                    model=chain_supervisor(w.chain, w.model))}[role]
     inputs = {"train": train, "test": split_file("test"), "base": lambda w: base_model_inputs(config, w.model)}
     if writes_labels(config, role):
         inputs["label_split"] = split_file("strong_train")
@@ -104,11 +142,11 @@ def training_outputs(config: dict, role: str) -> dict:
 
 def finetune_params(config: dict, role: str, wildcards) -> dict:
     """What a training job reads besides its model's training params: its targets, loss and identity."""
-    student = role == "student"
+    student = role in ("student", "chain")
     params = {"target_column": "soft_label" if student else "label",
               "loss_name": wildcards.loss if student else "xent",
               "loss_entry": config["losses"][wildcards.loss] if student else {"type": "xent"},
-              "info": run_info(role, wildcards)}
+              "info": run_info(role, wildcards), "supervision": supervision(role, wildcards)}
     if writes_labels(config, role):
         params["label_info"] = label_info(wildcards)
     if early_stopping(config) != "none":  # absent when off: turning it on reruns the training jobs only
@@ -128,9 +166,13 @@ def test_shard_files(config: dict, run: str, wildcards) -> list[str]:
 
 
 def run_info(role: str, wildcards) -> dict:
-    """What a run's metrics and predictions record about it."""
-    return {"dataset": wildcards.dataset, "seed": int(wildcards.seed), "role": role, "model": wildcards.model,
+    """What a run's metrics and predictions record about it (a chain link: its chain, whose first model is its
+    weak model)."""
+    info = {"dataset": wildcards.dataset, "seed": int(wildcards.seed), "role": role, "model": wildcards.model,
             "weak": wildcards.get("weak"), "loss": wildcards.get("loss")}
+    if role == "chain":
+        info.update(weak=wildcards.chain.split("+")[0], chain=wildcards.chain)
+    return info
 
 
 def local_files(path: str) -> list[str]:
@@ -187,9 +229,17 @@ def zero_shot_tests(config: dict, wildcards) -> list[str]:
 
 
 def model_pairs(config: dict) -> list[tuple[str, str]]:
-    if config["pairs"] == "all":
-        return list(combinations(config["models"], 2))
-    return [(pair["weak"], pair["strong"]) for pair in config["pairs"]]
+    """The (weak, strong) pairs: those the config names, and each chain's first model with every later link (its
+    first student, and the direct students a chain's links are compared with)."""
+    pairs = (list(combinations(config["models"], 2)) if config["pairs"] == "all"
+             else [(pair["weak"], pair["strong"]) for pair in config["pairs"]])
+    return list(dict.fromkeys(pairs + [(chain[0], model) for chain in config["chains"] for model in chain[1:]]))
+
+
+def chain_runs(config: dict) -> list[str]:
+    """Every chain link after the first student, as a run folder pattern with dataset and seed left open."""
+    return [CHAIN_STUDENT.format(dataset="{dataset}", seed="{seed}", chain="+".join(chain), loss=loss, model=model)
+            for chain in config["chains"] for loss in config["losses"] for model in chain[2:]]
 
 
 def model_source(config: dict, model: str) -> str:
@@ -217,6 +267,7 @@ def metrics_files(config: dict) -> list[str]:
                 for loss in config["losses"]:
                     run = STUDENT.format(dataset=dataset, seed=seed, weak=weak, model=strong, loss=loss)
                     files.append(f"{run}/metrics.json")
+            files += [f"{run.format(dataset=dataset, seed=seed)}/metrics.json" for run in chain_runs(config)]
     if early_stopping(config) != "none":
         files += [path.replace("/metrics.json", "/early_stopping.json") for path in files
                   if not path.startswith("results/zero_shot/")]

@@ -47,7 +47,7 @@ def run_fingerprint(params: dict, loss_entry: dict, target_column: str, train_pa
 def finetune(params: dict, train_path, target_column: str, test_path, loss_name: str, loss_entry: dict,
              out: dict, info: dict, threads: int, progress: dict | None = None, label_split_path=None,
              label_info: dict | None = None, early_stopping: str | None = None,
-             validation_path=None) -> dict | None:
+             validation_path=None, supervision: dict | None = None) -> dict | None:
     """Train one run and write its checkpoint, trajectory and training summary to the paths in `out`, and its test
     predictions and metrics where `out` names them (else separate jobs predict the test split in shards). Where
     `out` names labels (a weak run, labelling unsharded), the trained model also labels `label_split_path`, as a
@@ -56,6 +56,7 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     kept out of the fingerprint, so a run resumes after it changed. With `early_stopping` every evaluation also
     measures the run's agreement with its supervision on `validation_path` (weak_val: the validation split, or for a
     student the weak model's labels of it), and the evaluations each method picks go to `out["early_stopping"]`.
+    A student's labels file must record the `supervision` it is meant to be (dataset, seed, labelling model, split).
 
     Under DeepSpeed every process runs this (each forward pass may need all of them); only rank 0 writes.
     """
@@ -66,9 +67,8 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
         init_distributed()
     rank = torch.distributed.get_rank() if zero else 0
     seed_everything(settings.seed)
-    if info["role"] == "student":
-        check_provenance(train_path, {"dataset": info["dataset"], "seed": info["seed"], "weak_model": info["weak"],
-                                      "split": "strong_train"})
+    if supervision:
+        check_provenance(train_path, supervision)
     train_frame, test_frame = read_split(train_path, target_column), read_split(test_path, "label")
     tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
     model = Classifier.load(params["source"], params["dtype"], params["head_init"], params["trust_remote_code"],

@@ -1,0 +1,53 @@
+"""Bootstrapping chains: each link learns from the labels of the student before it, and adding a chain reruns only
+its new links."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+from snakemake_helpers import planned_jobs, snakemake, tiny_config, write_config
+
+from w2s.version import checkpoint_sha256
+
+CHAIN = "weakling+midling+strongling"
+
+
+def chain_config(chains: list) -> dict:
+    config = tiny_config(pairs=[{"weak": "weakling", "strong": "strongling"}], chains=chains)
+    models = config["models"]
+    midling = {**models["weakling"], "build": {**models["weakling"]["build"], "hidden_size": 12}}
+    config["models"] = {"weakling": models["weakling"], "midling": midling, "strongling": models["strongling"]}
+    config["losses"] = {"xent": {"type": "xent"}}
+    return config
+
+
+def test_a_chain_link_learns_from_the_previous_student_and_adding_it_reruns_only_new_runs(tmp_path):
+    write_config(tmp_path, chain_config([]))
+    snakemake(tmp_path, "--cores", "2")
+    write_config(tmp_path, chain_config([["weakling", "midling", "strongling"]]))
+    # new: midling (built, its ceiling, and the first link: the weakling -> midling student), that student's labels
+    # and the last link; nothing that existed reruns
+    assert planned_jobs(tmp_path) == {"build_base_model": 1, "train_ceiling": 1, "train_student": 1,
+                                      "label_chain_link": 1, "train_chain": 1, "summarize_runs": 1,
+                                      "plot_results": 1, "all": 1}
+    snakemake(tmp_path, "--cores", "2")
+
+    first_student = tmp_path / "results/student/toy/seed0/weakling/midling/xent"
+    labels = tmp_path / f"results/labels/toy/seed0/chain/{CHAIN}/xent/midling.parquet"
+    meta = pl.read_parquet_metadata(labels)
+    assert (meta["weak_model"], meta["chain"], meta["split"]) == ("midling", CHAIN, "strong_train")
+    assert meta["checkpoint_sha256"] == checkpoint_sha256(first_student / "checkpoint")
+    strong_train = pl.read_parquet(tmp_path / "results/data/toy/seed0/strong_train.parquet")
+    assert pl.read_parquet(labels)["id"].to_list() == strong_train["id"].to_list()
+
+    link = json.loads((tmp_path / f"results/chain/toy/seed0/{CHAIN}/xent/strongling/metrics.json").read_text())
+    assert (link["role"], link["weak"], link["model"], link["chain"]) == ("chain", "weakling", "strongling", CHAIN)
+    runs = pl.read_parquet(tmp_path / "results/summary/runs.parquet")
+    by_chain = {(r["weak"], r["strong"], r["chain"]): r for r in runs.iter_rows(named=True)}
+    assert set(by_chain) == {("weakling", "strongling", ""), ("weakling", "midling", ""),
+                             ("weakling", "strongling", CHAIN)}
+    chained = by_chain[("weakling", "strongling", CHAIN)]
+    direct = by_chain[("weakling", "strongling", "")]
+    assert chained["student_acc"] == link["accuracy"]
+    assert (chained["weak_acc"], chained["ceiling_acc"]) == (direct["weak_acc"], direct["ceiling_acc"])
