@@ -11,3 +11,26 @@ rule build_base_model:
         build=lambda w: config["models"][w.model]["build"],
     script:
         "../scripts/build_base_model.py"
+
+
+# Generative finetuning (a model entry's generative_finetune): the model finetuned as a language model on a task's
+# texts of one seed's splits (never its labels); that model's runs on the task start from it.
+rule generative_finetune:
+    input:
+        texts=[grid.split_file(split) for split in ("weak_train", "strong_train", "test")],
+        base=lambda w: grid.base_model_inputs(config, w.model),
+    output:
+        directory(grid.GENERATIVE),
+    log:
+        "logs/generative/{dataset}/seed{seed}/{model}.log",
+    benchmark:
+        "benchmarks/generative/{dataset}/seed{seed}/{model}.tsv"
+    conda:
+        "../envs/w2s.yaml"
+    threads: lambda w: config["models"][w.model]["threads"]
+    resources:
+        **cluster.rule_resources(config, "generative_finetune"),
+    params:
+        generative=lambda w: grid.generative_params(config, w.model, w.seed),
+    script:
+        "../scripts/generative_finetune.py"

@@ -19,7 +19,7 @@ for role, run in grid.RUNS.items():
         resources:
             **cluster.rule_resources(config, f"train_{role}"),
         params:
-            training=lambda w: grid.training_params(config, w.model, w.seed),
+            training=lambda w: grid.training_params(config, w.model, w.dataset, w.seed),
             job=lambda w, role=role: grid.finetune_params(config, role, w),
         script:
             "../scripts/finetune.py"

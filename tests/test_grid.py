@@ -51,7 +51,7 @@ def test_explicit_pairs_and_targets():
 
 def test_training_params_hold_every_hyperparameter():
     config = validate_config(tiny_config())
-    params = grid.training_params(config, "weakling", "3")
+    params = grid.training_params(config, "weakling", "toy", "3")
     assert params["source"] == "results/base_models/weakling"
     assert params["settings"]["seed"] == 3 and params["settings"]["lr"] == 1e-3
     assert params["settings"]["minibatch_size"] == 8 and params["settings"]["epochs"] == 1

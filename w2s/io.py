@@ -59,10 +59,21 @@ def read_json(path: str | Path):
         raise damaged(path, "JSON", exc) from None
 
 
-def read_parquet(path: str | Path) -> pl.DataFrame:
+def read_parquet(path: str | Path, columns: list[str] | None = None) -> pl.DataFrame:
+    if columns is not None:
+        missing = [c for c in columns if c not in parquet_columns(path)]
+        if missing:
+            raise W2SError(f"{path}: missing column(s) {missing}; {REMAKE}")
     try:
-        return pl.read_parquet(path)
+        return pl.read_parquet(path, columns=columns)
     except Exception as exc:  # polars raises several types for a truncated or foreign file
+        raise damaged(path, "parquet", exc) from None
+
+
+def parquet_columns(path: str | Path) -> list[str]:
+    try:
+        return list(pl.read_parquet_schema(path))
+    except Exception as exc:
         raise damaged(path, "parquet", exc) from None
 
 

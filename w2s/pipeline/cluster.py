@@ -41,6 +41,10 @@ STAGE_RESOURCES = {
         "runtime": 120,  # the default config's largest world model pretrains in about a minute on one CPU core
         "mem_mb": 4000,  # a small model and its corpus in memory
     },
+    "generative_finetune": {
+        "runtime": 240,  # a few thousand LM steps on a task's texts: like a finetuning run
+        "mem_mb": 8000,  # the model in fp32 with its optimizer state
+    },
     "summarize_runs": {
         "runtime": 10,  # reads one metrics.json per run: seconds even for a 10k-run grid
         "mem_mb": 2000,  # small tables
@@ -58,7 +62,7 @@ for stage in ("train_ceiling", "train_student", "train_chain"):
 # Rules whose jobs run a model on its accelerators: they get the model's GPUs and nodes. build_base_model only
 # writes a random initialisation, on the CPU, so it gets the model's CPUs, memory and site settings, not its GPUs.
 ACCELERATED_STAGES = ("train_weak", "train_ceiling", "train_student", "train_chain", "label_strong_train",
-                      "predict_test", "score_zero_shot", "pretrain_model")
+                      "predict_test", "score_zero_shot", "pretrain_model", "generative_finetune")
 MODEL_STAGES = (*ACCELERATED_STAGES, "build_base_model")
 
 # A model entry's resources.<key> -> the resource name snakemake-executor-plugin-slurm turns into an sbatch option.

@@ -14,6 +14,7 @@ DATA = "results/data/{dataset}/seed{seed}/{split}.parquet"
 WORLD = "results/worlds/{world}"
 BASE_MODEL = "results/base_models/{model}"
 PRETRAINED = "results/pretrained/{model}"
+GENERATIVE = "results/generative/{dataset}/seed{seed}/{model}"  # a model finetuned as an LM on a task's texts
 WEAK = "results/weak/{dataset}/seed{seed}/{model}"
 LABELS = "results/labels/{dataset}/seed{seed}/{model}.parquet"
 CEILING = "results/ceiling/{dataset}/seed{seed}/{model}"
@@ -124,7 +125,8 @@ def training_inputs(config: dict, role: str) -> dict:
              "student": LABELS.format(dataset="{dataset}", seed="{seed}", model="{weak}"),
              "chain": lambda w: CHAIN_LABELS.format(dataset=w.dataset, seed=w.seed, chain=w.chain, loss=w.loss,
                                                     model=chain_supervisor(w.chain, w.model))}[role]
-    inputs = {"train": train, "test": split_file("test"), "base": lambda w: base_model_inputs(config, w.model)}
+    inputs = {"train": train, "test": split_file("test"),
+              "base": lambda w: run_start_inputs(config, w.model, w.dataset, w.seed)}
     if writes_labels(config, role):
         inputs["label_split"] = split_file("strong_train")
     if uses_validation(config):  # early stopping by agreement with the run's own supervision on validation
@@ -151,6 +153,8 @@ def finetune_params(config: dict, role: str, wildcards) -> dict:
         params["label_info"] = label_info(wildcards)
     if early_stopping(config) != "none":  # absent when off: turning it on reruns the training jobs only
         params["early_stopping"] = early_stopping(config)
+    if "generative_finetune" in config["models"][wildcards.model]:  # absent when off, like early_stopping
+        params["info"]["generative"] = True
     return params
 
 
@@ -195,6 +199,27 @@ def base_model_inputs(config: dict, model: str) -> list[str]:
     if "build" in entry or "pretrain" in entry:
         return [source]
     return local_files(source) if os.path.isdir(source) else []
+
+
+def run_source(config: dict, model: str, dataset: str, seed) -> str:
+    """What a finetuning run of `model` on a dataset and seed starts from: the model, or with generative_finetune
+    the model finetuned as an LM on that dataset's (and seed's) texts."""
+    if "generative_finetune" in config["models"][model]:
+        return GENERATIVE.format(dataset=dataset, seed=seed, model=model)
+    return model_source(config, model)
+
+
+def run_start_inputs(config: dict, model: str, dataset: str, seed) -> list[str]:
+    if "generative_finetune" in config["models"][model]:
+        return [run_source(config, model, dataset, seed)]
+    return base_model_inputs(config, model)
+
+
+def generative_params(config: dict, model: str, seed) -> dict:
+    """What a generative finetuning depends on: the model it starts from and its recipe."""
+    entry = config["models"][model]
+    return {"source": model_source(config, model), "trust_remote_code": entry["trust_remote_code"],
+            "max_length": entry["max_length"], "seed": int(seed), **entry["generative_finetune"]}
 
 
 def world_input(world: str | None) -> list[str]:
@@ -330,11 +355,11 @@ def zero_shot_params(config: dict, model: str) -> dict:
             **prediction_params(config, model)}
 
 
-def training_params(config: dict, model: str, seed: int) -> dict:
+def training_params(config: dict, model: str, dataset: str, seed: int) -> dict:
     """Everything a finetuning run's result depends on besides its data and loss: goes into the rule's params."""
     entry = config["models"][model]
     return {
-        "source": model_source(config, model),
+        "source": run_source(config, model, dataset, seed),
         "dtype": entry["dtype"],
         "head_init": entry["head_init"],
         "label_tokens": label_tokens(entry),

@@ -76,8 +76,8 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     max_length = model.max_tokens(params["max_length"])
     train_ids, train_truncated = encode(train_frame["text"].to_list(), tokenizer, max_length)
     test_ids, test_truncated = encode(test_frame["text"].to_list(), tokenizer, max_length)
-    print(f"{len(train_ids)} training examples ({train_truncated} truncated to {max_length} tokens), "
-          f"{len(test_ids)} test examples ({test_truncated} truncated)", flush=True)
+    print(f"model {params['source']}: {len(train_ids)} training examples ({train_truncated} truncated to "
+          f"{max_length} tokens), {len(test_ids)} test examples ({test_truncated} truncated)", flush=True)
     test_labels = test_frame["label"].to_numpy()
     predict_here = "predictions" in out
     latest = {}
