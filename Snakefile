@@ -49,6 +49,7 @@ wildcard_constraints:
     chain="|".join(map(re.escape, grid.chain_ids(config))) or "(?!)",
     world="|".join(map(re.escape, config["worlds"])) or "(?!)",
     seed=r"\d+",
+    split="weak_train|strong_train|test|validation",
     shard=r"\d+",
     shards=r"\d+",
 

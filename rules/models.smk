@@ -34,3 +34,24 @@ rule generative_finetune:
         generative=lambda w: grid.generative_params(config, w.model, w.seed),
     script:
         "../scripts/generative_finetune.py"
+
+
+# A linear probe's inputs (mode probe): the frozen backbone's last-token activations of one split, computed once and
+# read by every run of that model on the split.
+rule extract_activations:
+    input:
+        split=grid.split_file("{split}"),
+        base=lambda w: grid.run_start_inputs(config, w.model, w.dataset, w.seed),
+    output:
+        grid.ACTIVATIONS,
+    log:
+        "logs/activations/{dataset}/seed{seed}/{model}/{split}.log",
+    conda:
+        "../envs/w2s.yaml"
+    threads: lambda w: config["models"][w.model]["threads"]
+    resources:
+        **cluster.rule_resources(config, "label_strong_train"),
+    params:
+        activations=lambda w: grid.activation_params(config, w.model, w.dataset, w.seed),
+    script:
+        "../scripts/extract_activations.py"

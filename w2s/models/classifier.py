@@ -43,12 +43,16 @@ class Classifier(nn.Module):
         self.takes_position_ids = "position_ids" in inspect.signature(backbone.forward).parameters
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(input_ids, attention_mask))
+
+    def features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The final hidden state of each row's last real token, in float32: what the head reads (and a linear
+        probe's input)."""
         extra = {}
         if self.takes_position_ids:
             extra["position_ids"] = (attention_mask.long().cumsum(dim=1) - 1).clamp(min=0)
         hidden = self.backbone(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
-        last = hidden[torch.arange(hidden.shape[0], device=hidden.device), last_token_index(attention_mask)]
-        return self.head(last.float())
+        return hidden[torch.arange(hidden.shape[0], device=hidden.device), last_token_index(attention_mask)].float()
 
     def max_tokens(self, requested: int) -> int:
         """`requested`, capped at the backbone's context window where its config states one."""

@@ -77,3 +77,13 @@ def source_identity(name: str) -> str:
         else:
             digest.update(str(stat.st_mtime_ns).encode())
     return digest.hexdigest()
+
+
+def local_model_dir(name: str) -> Path:
+    """The local directory a model's files are in: the path itself, or a hub id's snapshot in the local cache."""
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return path
+    from huggingface_hub import snapshot_download
+
+    return Path(snapshot_download(name, local_files_only=True))

@@ -165,6 +165,10 @@ def check_references(config: dict) -> None:
                 raise W2SError(f"config key pairs.{i}: repeats pairs.{seen.index(pair)} ({pair[0]} -> {pair[1]})")
     elif len(models) < 2:
         raise W2SError("config key pairs: 'all' needs at least two models")
+    for name, entry in models.items():
+        if entry["mode"] == "probe" and ("deepspeed" in entry or entry["head_init"] == "readout"):
+            raise W2SError(f"config key models.{name}.mode: a linear probe trains its head alone, in one process, from "
+                           "a zero or random head: drop deepspeed and head_init readout")
     for i, chain in enumerate(config["chains"]):
         for model in chain:
             if model not in models:

@@ -15,6 +15,8 @@ WORLD = "results/worlds/{world}"
 BASE_MODEL = "results/base_models/{model}"
 PRETRAINED = "results/pretrained/{model}"
 GENERATIVE = "results/generative/{dataset}/seed{seed}/{model}"  # a model finetuned as an LM on a task's texts
+ACTIVATIONS = "results/activations/{dataset}/seed{seed}/{model}/{split}.safetensors"  # a linear probe's inputs
+MODES = ("finetune", "probe")  # models.<name>.mode
 WEAK = "results/weak/{dataset}/seed{seed}/{model}"
 LABELS = "results/labels/{dataset}/seed{seed}/{model}.parquet"
 CEILING = "results/ceiling/{dataset}/seed{seed}/{model}"
@@ -132,7 +134,20 @@ def training_inputs(config: dict, role: str) -> dict:
     if uses_validation(config):  # early stopping by agreement with the run's own supervision on validation
         inputs["validation"] = (VALIDATION_LABELS.format(dataset="{dataset}", seed="{seed}", model="{weak}")
                                 if role == "student" else split_file("validation"))
+    splits = {"train": "weak_train" if role == "weak" else "strong_train", "test": "test"}
+    if writes_labels(config, role):
+        splits["label"] = "strong_train"
+    if uses_validation(config):
+        splits["validation"] = "validation"
+    for name, split in splits.items():  # a linear probe's activations (none for a finetuned model)
+        inputs[f"activations_{name}"] = lambda w, split=split: probe_activations(config, w, split)
     return inputs
+
+
+def probe_activations(config: dict, wildcards, split: str) -> list[str]:
+    if config["models"][wildcards.model]["mode"] != "probe":
+        return []
+    return [ACTIVATIONS.format(dataset=wildcards.dataset, seed=wildcards.seed, model=wildcards.model, split=split)]
 
 
 def training_outputs(config: dict, role: str) -> dict:
@@ -220,6 +235,11 @@ def generative_params(config: dict, model: str, seed) -> dict:
     entry = config["models"][model]
     return {"source": model_source(config, model), "trust_remote_code": entry["trust_remote_code"],
             "max_length": entry["max_length"], "seed": int(seed), **entry["generative_finetune"]}
+
+
+def activation_params(config: dict, model: str, dataset: str, seed) -> dict:
+    """What a backbone's activations of a split depend on: the model they come from and how it reads texts."""
+    return {"source": run_source(config, model, dataset, seed), **prediction_params(config, model)}
 
 
 def world_input(world: str | None) -> list[str]:
@@ -365,6 +385,7 @@ def training_params(config: dict, model: str, dataset: str, seed: int) -> dict:
         "label_tokens": label_tokens(entry),
         "trust_remote_code": entry["trust_remote_code"],
         "max_length": entry["max_length"],
+        **({"mode": "probe"} if entry["mode"] == "probe" else {}),  # absent for finetuning: its params as before
         "settings": {
             "lr": entry["lr"],
             "batch_size": entry["batch_size"],

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import torch
+from safetensors.torch import save_file
 
 from w2s.analysis.early_stopping import early_stops
 from w2s.analysis.metrics import accuracy, classification_metrics
@@ -19,12 +20,13 @@ from w2s.analysis.predictions import check_provenance, prediction_table, read_sp
 from w2s.errors import W2SError
 from w2s.io import atomic_path, write_json, write_parquet
 from w2s.models.classifier import Classifier, load_tokenizer
-from w2s.models.paths import source_identity
+from w2s.models.paths import local_model_dir, source_identity
+from w2s.models.probe import FEATURES, LinearProbe, read_activations, truncated_texts
 from w2s.models.tokens import encode
 from w2s.training.distributed import DeepSpeedEngine, consolidated, init_distributed
 from w2s.training.loop import Diverged, LocalEngine, TrainSettings, train
 from w2s.training.losses import make_loss
-from w2s.training.predict import predict_p1
+from w2s.training.predict import last_token_features, predict_p1
 from w2s.training.runtime import seed_everything
 from w2s.version import checkpoint_sha256, code_version
 
@@ -47,7 +49,8 @@ def run_fingerprint(params: dict, loss_entry: dict, target_column: str, train_pa
 def finetune(params: dict, train_path, target_column: str, test_path, loss_name: str, loss_entry: dict,
              out: dict, info: dict, threads: int, progress: dict | None = None, label_split_path=None,
              label_info: dict | None = None, early_stopping: str | None = None,
-             validation_path=None, supervision: dict | None = None) -> dict | None:
+             validation_path=None, supervision: dict | None = None,
+             activations: dict | None = None) -> dict | None:
     """Train one run and write its checkpoint, trajectory and training summary to the paths in `out`, and its test
     predictions and metrics where `out` names them (else separate jobs predict the test split in shards). Where
     `out` names labels (a weak run, labelling unsharded), the trained model also labels `label_split_path`, as a
@@ -57,6 +60,8 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     measures the run's agreement with its supervision on `validation_path` (weak_val: the validation split, or for a
     student the weak model's labels of it), and the evaluations each method picks go to `out["early_stopping"]`.
     A student's labels file must record the `supervision` it is meant to be (dataset, seed, labelling model, split).
+    With `params["mode"]` "probe" the run trains a linear probe on the backbone's cached `activations` of each
+    split (train, test, label, validation: the files of rule extract_activations) and never loads the backbone.
 
     Under DeepSpeed every process runs this (each forward pass may need all of them); only rank 0 writes.
     """
@@ -70,26 +75,28 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     if supervision:
         check_provenance(train_path, supervision)
     train_frame, test_frame = read_split(train_path, target_column), read_split(test_path, "label")
-    tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
-    model = Classifier.load(params["source"], params["dtype"], params["head_init"], params["trust_remote_code"],
-                            params.get("label_tokens"))
-    max_length = model.max_tokens(params["max_length"])
-    train_ids, train_truncated = encode(train_frame["text"].to_list(), tokenizer, max_length)
-    test_ids, test_truncated = encode(test_frame["text"].to_list(), tokenizer, max_length)
-    print(f"model {params['source']}: {len(train_ids)} training examples ({train_truncated} truncated to "
-          f"{max_length} tokens), {len(test_ids)} test examples ({test_truncated} truncated)", flush=True)
+    frames = {"train": train_frame, "test": test_frame}
+    if label_split_path:
+        frames["label"] = read_split(label_split_path, "label")
+    if validation_path:
+        frames["validation"] = validation_frame(validation_path, info)
+    model = (ProbeRun(params, activations, frames) if params.get("mode") == "probe"
+             else FinetuneRun(params, frames))
+    (train_ids, train_truncated), (test_ids, test_truncated) = model.ids["train"], model.ids["test"]
+    print(f"model {params['source']}{' (linear probe)' if params.get('mode') == 'probe' else ''}: {len(train_ids)} "
+          f"training examples ({train_truncated} truncated to {model.max_length} tokens), {len(test_ids)} test "
+          f"examples ({test_truncated} truncated)", flush=True)
     test_labels = test_frame["label"].to_numpy()
     predict_here = "predictions" in out
     latest = {}
-    validation = validation_set(validation_path, info, tokenizer, max_length) if validation_path else None
 
     def evaluate(m) -> dict:
-        latest["p1"] = predict_p1(m, test_ids, tokenizer.pad_token_id, params["predict_batch_size"], settings.autocast)
+        latest["p1"] = predict_p1(m, test_ids, model.pad_id, params["predict_batch_size"], settings.autocast)
         result = {f"test_{k}": v for k, v in classification_metrics(latest["p1"], test_labels).items() if k != "n"}
-        if validation:
-            val_p1 = predict_p1(m, validation[0], tokenizer.pad_token_id, params["predict_batch_size"],
+        if validation_path:
+            val_p1 = predict_p1(m, model.ids["validation"][0], model.pad_id, params["predict_batch_size"],
                                 settings.autocast)
-            result["val_agreement"] = accuracy(val_p1, validation[1])
+            result["val_agreement"] = accuracy(val_p1, supervision_of(frames["validation"], info))
         return result
 
     targets = torch.tensor(train_frame[target_column].cast(pl.Float32).to_numpy())
@@ -99,19 +106,20 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     make_engine = DeepSpeedEngine.factory(zero["stage"], zero["offload"]) if zero else LocalEngine
     resume_dir = Path(out["training"]).parent / "resume"
     try:
-        summary = train(model, train_ids, targets, make_loss(loss_name, loss_entry), settings, tokenizer.pad_token_id,
+        summary = train(model.module, train_ids, targets, make_loss(loss_name, loss_entry), settings, model.pad_id,
                         evaluate, out["trajectory"] if rank == 0 else None, resume_dir, fingerprint, make_engine,
                         evaluate_at_end=predict_here or bool(early_stopping))
     except Diverged as exc:
         raise W2SError(f"run {resume_dir.parent}: {exc}") from None
 
     if "labels" in out:  # every process takes part in predicting
-        labels = predictions(model, tokenizer, read_split(label_split_path, "label"), max_length,
-                             params["predict_batch_size"], settings.autocast)
-    with consolidated(model, zero["stage"] if zero else 0):
+        label_ids, label_truncated = model.ids["label"]
+        p1 = predict_p1(model.module, label_ids, model.pad_id, params["predict_batch_size"], settings.autocast)
+        labels = prediction_table(frames["label"], p1), label_truncated
+    with consolidated(model.module, zero["stage"] if zero else 0):
         if rank == 0:
             with atomic_path(out["checkpoint"]) as tmp:
-                model.save(tmp, tokenizer)
+                model.save(tmp)
     if rank != 0:
         return None
     if "labels" in out:
@@ -129,15 +137,65 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
                         **training)
 
 
-def validation_set(path, info: dict, tokenizer, max_length: int) -> tuple[list[list[int]], np.ndarray]:
-    """The validation split's token ids and the run's own supervision on it: the weak model's hard labels for a
-    student (from its labels file, checked to be that weak model's), ground truth for a weak or ceiling run."""
+class FinetuneRun:
+    """A run that finetunes the whole classifier: each split's token ids (and how many were truncated)."""
+
+    def __init__(self, params: dict, frames: dict[str, pl.DataFrame]):
+        self.tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
+        self.module = Classifier.load(params["source"], params["dtype"], params["head_init"],
+                                      params["trust_remote_code"], params.get("label_tokens"))
+        self.max_length = self.module.max_tokens(params["max_length"])
+        self.pad_id = self.tokenizer.pad_token_id
+        self.ids = {name: encode(frame["text"].to_list(), self.tokenizer, self.max_length)
+                    for name, frame in frames.items()}
+
+    def save(self, out_dir) -> None:
+        self.module.save(out_dir, self.tokenizer)
+
+
+class ProbeRun:
+    """A run that trains a linear probe on the backbone's cached activations of each split (w2s.models.probe)."""
+
+    def __init__(self, params: dict, activations: dict, frames: dict[str, pl.DataFrame]):
+        self.source, self.max_length, self.pad_id = params["source"], params["max_length"], 0
+        files = {name: activations[name] for name in frames}
+        self.module = LinearProbe({name: read_activations(files[name], len(frames[name])) for name in frames},
+                                  params["head_init"])
+        self.ids = {name: (self.module.ids(name), truncated_texts(files[name])) for name in frames}
+
+    def save(self, out_dir) -> None:
+        self.module.save(out_dir, local_model_dir(self.source))
+
+
+def validation_frame(path, info: dict) -> pl.DataFrame:
+    """The validation split, or for a student the weak model's labels of it (checked to be that weak model's)."""
     if info["role"] == "student":
         check_provenance(path, {"dataset": info["dataset"], "seed": info["seed"], "weak_model": info["weak"],
                                 "split": "validation"})
-    column = "hard_label" if info["role"] == "student" else "label"
-    frame = read_split(path, column)
-    return encode(frame["text"].to_list(), tokenizer, max_length)[0], frame[column].to_numpy()
+    return read_split(path, "hard_label" if info["role"] == "student" else "label")
+
+
+def supervision_of(frame: pl.DataFrame, info: dict) -> np.ndarray:
+    """The run's own supervision on the validation split: the weak model's hard labels for a student, ground truth
+    for a weak or ceiling run."""
+    return frame["hard_label" if info["role"] == "student" else "label"].to_numpy()
+
+
+def extract_activations(params: dict, split_path, out_path, threads: int) -> None:
+    """A backbone's last-token activations of a split's examples, in row order, for linear probes (safetensors,
+    with the number of truncated texts in its metadata)."""
+    torch.set_num_threads(threads)
+    frame = read_split(split_path, "label")
+    tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
+    model = Classifier.load(params["source"], params["dtype"], trust_remote_code=params["trust_remote_code"])
+    ids, truncated = encode(frame["text"].to_list(), tokenizer, model.max_tokens(params["max_length"]))
+    features = last_token_features(model, ids, tokenizer.pad_token_id, params["predict_batch_size"],
+                                   params["autocast"])
+    with atomic_path(out_path) as tmp:
+        save_file({FEATURES: features.contiguous()}, tmp, metadata={"n_truncated": str(truncated),
+                                                                    "source": params["source"]})
+    print(f"activations of {len(frame)} rows of {split_path} ({features.shape[1]} wide, {truncated} truncated) from "
+          f"{params['source']}", flush=True)
 
 
 def label_split(checkpoint, split_path, out_path, params: dict, info: dict, threads: int, shard: int = 0,

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from w2s.models.tokens import pad_batch
 from w2s.training.runtime import bf16_enabled, device, minibatch_logits, rank_and_world, rank_minibatches
 
 
@@ -33,3 +34,24 @@ def predict_p1(model, ids: list[list[int]], pad_id: int, batch_size: int = 64, a
         dist.all_reduce(p1)  # each example was predicted by exactly one process; the others add 0
     model.train(was_training)
     return p1.cpu().numpy()
+
+
+@torch.no_grad()
+def last_token_features(model, ids: list[list[int]], pad_id: int, batch_size: int = 64,
+                        autocast: str = "auto") -> torch.Tensor:
+    """Each example's final hidden state at its last real token (`Classifier.features`), float32, in input order;
+    batched by length like `predict_p1`. One process: a linear probe's activations are computed once, by one job."""
+    dev = device()
+    bf16 = bf16_enabled(autocast, dev)
+    model.to(dev).eval()
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    features = None
+    for start in range(0, len(order), batch_size):
+        index = order[start : start + batch_size]
+        input_ids, mask = pad_batch([ids[i] for i in index], pad_id)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+            batch = model.features(input_ids.to(dev), mask.to(dev)).float().cpu()
+        if features is None:
+            features = torch.zeros(len(ids), batch.shape[1])
+        features[index] = batch
+    return features
