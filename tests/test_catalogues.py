@@ -10,8 +10,8 @@ from w2s.analysis.early_stopping import REPORTED
 from w2s.data.registry import KINDS
 from w2s.data.world import WORLDS
 from w2s.models.build import ARCHS
-from w2s.pipeline.grid import MODES
 from w2s.models.classifier import DTYPES, HEAD_INITS
+from w2s.pipeline.grid import MODES
 from w2s.training.distributed import ZERO_STAGES
 from w2s.training.loop import OPTIMIZERS, SCHEDULES
 from w2s.training.losses import LOSSES, LogConfLoss

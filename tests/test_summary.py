@@ -60,8 +60,8 @@ def agg(runs):
 
 
 def test_runs_table_shape_and_order(runs):
-    assert runs.columns == ["dataset", "weak", "strong", "loss", "chain", "generative", "early_stopping", "seed",
-                            "weak_acc", "ceiling_acc", "student_acc",
+    assert runs.columns == ["dataset", "weak", "strong", "loss", "chain", "generative", "mode", "early_stopping",
+                            "seed", "weak_acc", "ceiling_acc", "student_acc",
                             "pgr", "weak_zero_shot_acc", "strong_zero_shot_acc", "flags", "strong_to_strong"]
     assert runs["weak_zero_shot_acc"].null_count() == runs.height  # no zero-shot records given
     assert not runs["strong_to_strong"].any()
@@ -173,14 +173,15 @@ def test_missing_weak_raises():
 
 def test_overall_median(agg):
     out = overall(agg)
-    assert out.columns == ["weak", "strong", "loss", "chain", "generative", "early_stopping", "n_datasets",
-                           "pgr_median", "pgr_of_means_median"]
+    assert out.columns == ["weak", "strong", "loss", "chain", "generative", "mode", "early_stopping",
+                           "n_datasets", "pgr_median", "pgr_of_means_median"]
     r = row(out, weak="s", strong="l", loss="xent")
     assert r["n_datasets"] == 2
     assert r["pgr_median"] == pytest.approx((0.55 + 0.8) / 2)  # median of two = their mean
     # Three datasets: the median is the middle value, not the mean (0.5 vs 0.5333).
     three = pl.DataFrame({"dataset": ["a", "b", "c"], "weak": ["s"] * 3, "strong": ["l"] * 3,
                           "loss": ["xent"] * 3, "chain": [""] * 3, "generative": [False] * 3,
+                          "mode": ["finetune"] * 3,
                           "early_stopping": ["none"] * 3,
                           "pgr_mean": [0.2, 0.9, 0.5],
                           "pgr_of_means": [0.1, 0.3, 0.2]})

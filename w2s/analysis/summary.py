@@ -11,7 +11,7 @@ import polars as pl
 
 from w2s.errors import W2SError
 
-GROUP = ["dataset", "weak", "strong", "loss", "chain", "generative", "early_stopping"]
+GROUP = ["dataset", "weak", "strong", "loss", "chain", "generative", "mode", "early_stopping"]
 METRICS = ["weak_acc", "ceiling_acc", "student_acc", "pgr", "weak_zero_shot_acc", "strong_zero_shot_acc"]
 RUNS_SCHEMA = {
     "dataset": pl.String,
@@ -20,6 +20,7 @@ RUNS_SCHEMA = {
     "loss": pl.String,
     "chain": pl.String,  # a bootstrapping chain's models joined by "+" ("" for a direct weak -> strong student)
     "generative": pl.Boolean,  # the strong model was finetuned as an LM on the task's texts first
+    "mode": pl.String,  # the strong model's: finetune, or probe (a linear probe on its frozen activations)
     # Which model of each run the row scores (w2s.analysis.early_stopping): none (the final one), weak_val or oracle;
     # weak, ceiling and student of a row are all picked the same way.
     "early_stopping": pl.String,
@@ -118,6 +119,7 @@ def runs_table(records: list[dict]) -> pl.DataFrame:
                 "loss": rec["loss"],
                 "chain": rec.get("chain", ""),
                 "generative": rec.get("generative", False),
+                "mode": rec.get("mode", "finetune"),
                 "early_stopping": stopping(rec),
                 "seed": rec["seed"],
                 "weak_acc": weak_acc,
@@ -155,7 +157,7 @@ def aggregate(runs: pl.DataFrame) -> pl.DataFrame:
 
 def overall(agg: pl.DataFrame) -> pl.DataFrame:
     """The paper's across-task summary: median over datasets of each task's PGR (mean of seeds, and of means)."""
-    keys = ["weak", "strong", "loss", "chain", "generative", "early_stopping"]
+    keys = ["weak", "strong", "loss", "chain", "generative", "mode", "early_stopping"]
     return (
         agg.group_by(keys)
         .agg(pl.col("dataset").n_unique().alias("n_datasets"), pl.col("pgr_mean").median().alias("pgr_median"),

@@ -170,6 +170,8 @@ def finetune_params(config: dict, role: str, wildcards) -> dict:
         params["early_stopping"] = early_stopping(config)
     if "generative_finetune" in config["models"][wildcards.model]:  # absent when off, like early_stopping
         params["info"]["generative"] = True
+    if config["models"][wildcards.model]["mode"] == "probe":
+        params["info"]["mode"] = "probe"
     return params
 
 
