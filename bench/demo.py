@@ -30,7 +30,16 @@ import yaml
 from w2s.analysis.summary import aggregate
 
 REPO = Path(__file__).resolve().parents[1]
-CELL = ["dataset", "weak", "strong", "loss"]
+CELL = ["dataset", "weak", "strong", "loss", "chain", "generative", "mode", "early_stopping"]
+
+
+def method(row: dict) -> str:
+    """What a row's runs did besides finetuning the strong model on the weak labels and taking the final model."""
+    parts = [label for label, applies in (
+        ("strong-to-strong", row["weak"] == row["strong"]), (f"chain {row['chain']}", bool(row["chain"])),
+        ("linear probe", row["mode"] == "probe"), ("generative finetuning first", row["generative"]),
+        (f"early stop {row['early_stopping']}", row["early_stopping"] != "none")) if applies]
+    return ", ".join(parts) or "finetune, final model"
 
 
 def with_pretrain_seed(config: dict, seed: int) -> dict:
@@ -69,11 +78,11 @@ def pm(mean: float | None, sem: float | None, digits: int = 3) -> str:
 def headline(runs: pl.DataFrame) -> str:
     """Every cell pooled over pretraining and config seeds (the pipeline's own aggregate, over all those runs):
     mean ± s.e.m., and PGR from the mean accuracies."""
-    lines = ["| weak | strong | loss | runs | weak | ceiling | student | PGR (mean of runs) | PGR of the means | "
-             "students below chance |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| weak | strong | loss | method | runs | weak | ceiling | student | PGR (mean of runs) | "
+             "PGR of the means | students below chance |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in aggregate(runs).iter_rows(named=True):
         undefined = f" ({row['n_pgr_undefined']} undefined)" if row["n_pgr_undefined"] else ""
-        lines.append(f"| {row['weak']} | {row['strong']} | {row['loss']} | {row['n_seeds']} | "
+        lines.append(f"| {row['weak']} | {row['strong']} | {row['loss']} | {method(row)} | {row['n_seeds']} | "
                      f"{pm(row['weak_acc_mean'], row['weak_acc_sem'])} | "
                      f"{pm(row['ceiling_acc_mean'], row['ceiling_acc_sem'])} | "
                      f"{pm(row['student_acc_mean'], row['student_acc_sem'])} | "
@@ -85,15 +94,16 @@ def headline(runs: pl.DataFrame) -> str:
 def robustness(runs: pl.DataFrame, seeds: list[int]) -> str:
     """Each cell's mean PGR per pretraining seed, and its largest distance from the mean over pretraining seeds."""
     per_seed = runs.group_by([*CELL, "pretrain_seed"]).agg(pl.col("pgr").mean().alias("pgr"))
-    lines = ["| weak | strong | loss | " + " | ".join(f"PGR, pretrain seed {s}" for s in seeds)
-             + " | mean | largest distance |", "|---|---|---|" + "---|" * (len(seeds) + 2)]
+    lines = ["| weak | strong | loss | method | " + " | ".join(f"PGR, pretrain seed {s}" for s in seeds)
+             + " | mean | largest distance |", "|---|---|---|---|" + "---|" * (len(seeds) + 2)]
     for cell in runs.select(CELL).unique(maintain_order=True).iter_rows():
         values = [per_seed.filter(pl.all_horizontal([pl.col(c) == v for c, v in zip(CELL, cell)])
                                   & (pl.col("pretrain_seed") == s))["pgr"].item() for s in seeds]
         known = [v for v in values if v is not None]
         mean = sum(known) / len(known) if known else None
         spread = max(abs(v - mean) for v in known) if known else None
-        lines.append(f"| {cell[1]} | {cell[2]} | {cell[3]} | " + " | ".join(pm(v, None, 2) for v in values)
+        lines.append(f"| {cell[1]} | {cell[2]} | {cell[3]} | {method(dict(zip(CELL, cell)))} | "
+                     + " | ".join(pm(v, None, 2) for v in values)
                      + f" | {pm(mean, None, 2)} | {pm(spread, None, 2)} |")
     weak = runs.group_by(["weak", "pretrain_seed"]).agg(pl.col("weak_acc").mean())
     lines += ["", "| weak model | " + " | ".join(f"accuracy, pretrain seed {s}" for s in seeds) + " | range |",
@@ -133,8 +143,8 @@ def main() -> None:
         headline(runs),
         "## Across pretraining seeds", robustness(runs, seeds),
         f"Runs with a student below chance (accuracy < 0.5): {below.height} of {runs.height}"
-        + ("".join(f"\n- {r['weak']} → {r['strong']}, {r['loss']}, config seed {r['seed']}, pretrain seed "
-                   f"{r['pretrain_seed']}: {r['student_acc']:.3f}" for r in below.iter_rows(named=True))),
+        + ("".join(f"\n- {r['weak']} → {r['strong']}, {r['loss']} ({method(r)}), config seed {r['seed']}, "
+                   f"pretrain seed {r['pretrain_seed']}: {r['student_acc']:.3f}" for r in below.iter_rows(named=True))),
         "Wall time per run (the whole pipeline from an empty folder): "
         + ", ".join(f"pretrain seed {s}: {w:.0f} s" for s, w in walls.items()),
     ]) + "\n"

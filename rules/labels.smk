@@ -48,6 +48,29 @@ if config["chains"]:
         script:
             "../scripts/predict_shard.py"
 
+    if grid.uses_validation(config):
+
+        rule label_chain_validation:
+            input:
+                checkpoint=grid.chain_labeller_checkpoint,
+                split=grid.split_file("validation"),
+            output:
+                grid.CHAIN_VALIDATION_LABELS,
+            log:
+                "logs/labels/{dataset}/seed{seed}/chain/{chain}/{loss}/validation/{model}.log",
+            conda:
+                "../envs/w2s.yaml"
+            threads: lambda w: config["models"][w.model]["threads"]
+            resources:
+                **cluster.rule_resources(config, "label_strong_train"),
+            params:
+                prediction=lambda w: grid.prediction_params(config, w.model),
+                info=lambda w: {**grid.label_info(w, "validation"), "chain": w.chain, "loss": w.loss},
+                shard=0,
+                shards=1,
+            script:
+                "../scripts/predict_shard.py"
+
 
 # Sharded labelling (labelling.shards > 1): the weak model's checkpoint labels contiguous row ranges of strong_train
 # in separate jobs, merged in order into the labels file. Unsharded, the weak training job labels it (grid.py).

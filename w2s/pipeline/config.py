@@ -102,7 +102,7 @@ def read_config_file(path: str | Path) -> dict:
     return config
 
 
-MODEL_SOURCES = ("path", "build", "pretrain")
+MODEL_SOURCES = ("path", "build", "pretrain", "backbone")
 # Each loss type's parameters (tests/test_catalogues.py checks them against the loss classes): one the loss does not
 # take is an error now, not when its first student starts.
 LOSS_PARAMETERS = {"xent": (), "logconf": ("alpha_max", "warmup_frac", "alpha_schedule"), "product": ("alpha", "beta")}
@@ -120,6 +120,10 @@ def check_references(config: dict) -> None:
     for name, entry in models.items():
         if sum(key in entry for key in MODEL_SOURCES) != 1:
             raise W2SError(f"config key models.{name}: give exactly one of {', '.join(map(repr, MODEL_SOURCES))}")
+        backbone = entry.get("backbone")
+        if backbone is not None and (backbone not in models or "backbone" in models[backbone]):
+            raise W2SError(f"config key models.{name}.backbone: {backbone!r} is not a model entry with a path, build "
+                           f"or pretrain of its own (declared: {list(models)})")
         world = entry.get("pretrain", {}).get("world")
         if world is not None and world not in config["worlds"]:
             raise W2SError(f"config key models.{name}.pretrain.world: world {world!r} is not declared under worlds "
@@ -174,6 +178,3 @@ def check_references(config: dict) -> None:
             if model not in models:
                 raise W2SError(f"config key chains.{i}: model {model!r} is not declared under models (declared: "
                                f"{list(models)})")
-    if config["chains"] and training["early_stopping"] == "weak_val":
-        raise W2SError("config key chains: early_stopping weak_val is not available with chains yet (a link would "
-                       "need its supervisor's labels of the validation split); use oracle or none")

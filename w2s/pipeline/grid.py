@@ -26,6 +26,7 @@ ZERO_SHOT = "results/zero_shot/{dataset}/seed{seed}/{model}"
 # strong_train that a link's student ({model}) gives the next link.
 CHAIN_STUDENT = "results/chain/{dataset}/seed{seed}/{chain}/{loss}/{model}"
 CHAIN_LABELS = "results/labels/{dataset}/seed{seed}/chain/{chain}/{loss}/{model}.parquet"
+CHAIN_VALIDATION_LABELS = "results/labels/{dataset}/seed{seed}/chain/{chain}/{loss}/validation/{model}.parquet"
 WEAK_CHECKPOINT = f"{WEAK}/checkpoint"
 LABEL_SHARD = "results/labels/{dataset}/seed{seed}/{model}.shards/{shard}-of-{shards}.parquet"
 VALIDATION_LABELS = "results/labels/{dataset}/seed{seed}/validation/{model}.parquet"  # early_stopping weak_val
@@ -132,8 +133,11 @@ def training_inputs(config: dict, role: str) -> dict:
     if writes_labels(config, role):
         inputs["label_split"] = split_file("strong_train")
     if uses_validation(config):  # early stopping by agreement with the run's own supervision on validation
-        inputs["validation"] = (VALIDATION_LABELS.format(dataset="{dataset}", seed="{seed}", model="{weak}")
-                                if role == "student" else split_file("validation"))
+        inputs["validation"] = {
+            "student": VALIDATION_LABELS.format(dataset="{dataset}", seed="{seed}", model="{weak}"),
+            "chain": lambda w: CHAIN_VALIDATION_LABELS.format(dataset=w.dataset, seed=w.seed, chain=w.chain,
+                                                              loss=w.loss, model=chain_supervisor(w.chain, w.model)),
+        }.get(role, split_file("validation"))
     splits = {"train": "weak_train" if role == "weak" else "strong_train", "test": "test"}
     if writes_labels(config, role):
         splits["label"] = "strong_train"
@@ -211,8 +215,10 @@ def local_files(path: str) -> list[str]:
 def base_model_inputs(config: dict, model: str) -> list[str]:
     """What a finetuning run starts from, when it is something the workflow can track: a directory the workflow
     builds, or every file of a local model directory."""
-    source = model_source(config, model)
     entry = config["models"][model]
+    if "backbone" in entry:
+        return base_model_inputs(config, entry["backbone"])
+    source = model_source(config, model)
     if "build" in entry or "pretrain" in entry:
         return [source]
     return local_files(source) if os.path.isdir(source) else []
@@ -292,6 +298,8 @@ def chain_runs(config: dict) -> list[str]:
 def model_source(config: dict, model: str) -> str:
     """What to load a model from: its hub id or path, or the directory the pipeline builds it in."""
     entry = config["models"][model]
+    if "backbone" in entry:
+        return model_source(config, entry["backbone"])
     if "pretrain" in entry:
         return PRETRAINED.format(model=model)
     return entry["path"] if "path" in entry else BASE_MODEL.format(model=model)

@@ -79,7 +79,7 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     if label_split_path:
         frames["label"] = read_split(label_split_path, "label")
     if validation_path:
-        frames["validation"] = validation_frame(validation_path, info)
+        frames["validation"] = validation_frame(validation_path, supervision)
     model = (ProbeRun(params, activations, frames) if params.get("mode") == "probe"
              else FinetuneRun(params, frames))
     (train_ids, train_truncated), (test_ids, test_truncated) = model.ids["train"], model.ids["test"]
@@ -96,7 +96,7 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
         if validation_path:
             val_p1 = predict_p1(m, model.ids["validation"][0], model.pad_id, params["predict_batch_size"],
                                 settings.autocast)
-            result["val_agreement"] = accuracy(val_p1, supervision_of(frames["validation"], info))
+            result["val_agreement"] = accuracy(val_p1, supervision_of(frames["validation"], supervision))
         return result
 
     targets = torch.tensor(train_frame[target_column].cast(pl.Float32).to_numpy())
@@ -167,18 +167,18 @@ class ProbeRun:
         self.module.save(out_dir, local_model_dir(self.source))
 
 
-def validation_frame(path, info: dict) -> pl.DataFrame:
-    """The validation split, or for a student the weak model's labels of it (checked to be that weak model's)."""
-    if info["role"] == "student":
-        check_provenance(path, {"dataset": info["dataset"], "seed": info["seed"], "weak_model": info["weak"],
-                                "split": "validation"})
-    return read_split(path, "hard_label" if info["role"] == "student" else "label")
+def validation_frame(path, supervision: dict | None) -> pl.DataFrame:
+    """The validation split (a run on ground truth), or the labels of it by the model that supervises a student
+    (checked to be that model's, as its training labels are)."""
+    if supervision:
+        check_provenance(path, {**supervision, "split": "validation"})
+    return read_split(path, "hard_label" if supervision else "label")
 
 
-def supervision_of(frame: pl.DataFrame, info: dict) -> np.ndarray:
-    """The run's own supervision on the validation split: the weak model's hard labels for a student, ground truth
-    for a weak or ceiling run."""
-    return frame["hard_label" if info["role"] == "student" else "label"].to_numpy()
+def supervision_of(frame: pl.DataFrame, supervision: dict | None) -> np.ndarray:
+    """The run's own supervision on the validation split: its supervisor's hard labels for a student or chain link,
+    ground truth for a weak or ceiling run."""
+    return frame["hard_label" if supervision else "label"].to_numpy()
 
 
 def extract_activations(params: dict, split_path, out_path, threads: int) -> None:
