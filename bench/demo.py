@@ -27,19 +27,11 @@ import polars as pl
 import torch
 import yaml
 
-from w2s.analysis.summary import aggregate
+from w2s.analysis.summary import GROUP, aggregate
+from w2s.analysis.summary import method_label as method
 
 REPO = Path(__file__).resolve().parents[1]
-CELL = ["dataset", "weak", "strong", "loss", "chain", "generative", "mode", "early_stopping"]
-
-
-def method(row: dict) -> str:
-    """What a row's runs did besides finetuning the strong model on the weak labels and taking the final model."""
-    parts = [label for label, applies in (
-        ("strong-to-strong", row["weak"] == row["strong"]), (f"chain {row['chain']}", bool(row["chain"])),
-        ("linear probe", row["mode"] == "probe"), ("generative finetuning first", row["generative"]),
-        (f"early stop {row['early_stopping']}", row["early_stopping"] != "none")) if applies]
-    return ", ".join(parts) or "finetune, final model"
+CELL = ["dataset", *GROUP[1:]]
 
 
 def with_pretrain_seed(config: dict, seed: int) -> dict:

@@ -24,6 +24,7 @@ rule summarize_runs:
 rule plot_results:
     input:
         aggregate=grid.SUMMARY.format(table="aggregate", ext="csv"),
+        overall=grid.SUMMARY.format(table="overall", ext="csv"),
     output:
         accuracy=[
             report(grid.ACCURACY_PLOT.format(dataset=d), category="Plots", caption="../report/accuracy.rst")
@@ -35,6 +36,10 @@ rule plot_results:
         ],
         pgr_by_task=[
             report(grid.PGR_BY_TASK_PLOT.format(loss=l), category="Plots", caption="../report/pgr_by_task.rst")
+            for l in config["losses"]
+        ],
+        methods=[
+            report(grid.METHODS_PLOT.format(loss=l), category="Plots", caption="../report/methods.rst")
             for l in config["losses"]
         ],
     log:

@@ -5,8 +5,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from w2s.analysis.plots import plot_accuracy, plot_pgr, plot_pgr_by_task
-from w2s.analysis.summary import aggregate, flagged_runs, overall, runs_table
+from w2s.analysis.plots import plot_accuracy, plot_methods, plot_pgr, plot_pgr_by_task
+from w2s.analysis.summary import aggregate, flagged_runs, method_label, overall, runs_table
 from w2s.errors import W2SError
 
 ORDER = ["s", "m", "l"]
@@ -227,6 +227,19 @@ def test_pgr_by_task_has_a_row_per_task_for_two_dozen_tasks(tmp_path):
     with pytest.raises(W2SError, match="'product'"):
         plot_pgr_by_task(agg, "product", ORDER, tmp_path / "none.png")
     assert not (tmp_path / "none.png").exists()
+
+
+def test_methods_side_by_side_have_a_bar_each_and_labels_that_name_the_method(tmp_path):
+    base = {"weak": "s", "strong": "l", "loss": "xent", "chain": "", "generative": False, "mode": "finetune",
+            "early_stopping": "none", "n_datasets": 1, "pgr_of_means_median": None}
+    variants = [{}, {"early_stopping": "oracle"}, {"chain": "s+m+l"}, {"mode": "probe"}, {"generative": True},
+                {"weak": "l"}]
+    overall = pl.DataFrame([{**base, **v, "pgr_median": 0.1 * i} for i, v in enumerate(variants)])
+    assert [method_label(r) for r in overall.iter_rows(named=True)] == [
+        "finetune, final model", "early stop oracle", "chain s+m+l", "linear probe", "generative finetuning first",
+        "strong-to-strong"]
+    plot_methods(overall, "xent", ORDER, tmp_path / "methods.png")
+    assert matplotlib.image.imread(tmp_path / "methods.png").shape[0] > 6 * 0.3 * 120
 
 
 def test_plot_unknown_dataset_raises(agg, tmp_path):

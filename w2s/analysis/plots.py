@@ -10,6 +10,7 @@ import polars as pl
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from w2s.analysis.summary import method_label
 from w2s.errors import W2SError
 from w2s.io import atomic_path
 
@@ -169,4 +170,31 @@ def plot_pgr_by_task(agg: pl.DataFrame, loss: str, model_order: list[str], path)
     ax.grid(axis="x", alpha=0.3)
     ax.set_title(f"PGR per task, loss {loss}")
     fig.legend(fontsize="small", loc="outside right upper", title="weak → strong")
+    _save(fig, path)
+
+
+def plot_methods(overall: pl.DataFrame, loss: str, model_order: list[str], path) -> None:
+    """The methods side by side: for each weak model, one bar per (strong model, method) with its PGR, the median
+    over the datasets (a single dataset's mean PGR), so each method stands next to the plain final-model finetune."""
+    rows = overall.filter(pl.col("loss") == loss)
+    if rows.is_empty():
+        raise W2SError(f"no results for loss {loss!r}")
+    rank = {m: i for i, m in enumerate(model_order)}
+    records = sorted(rows.iter_rows(named=True), key=lambda r: (
+        rank.get(r["weak"], len(rank)), r["weak"], rank.get(r["strong"], len(rank)), r["strong"],
+        method_label(r) != "finetune, final model", method_label(r)))
+    labels = [f"{r['weak']} → {r['strong']}: {method_label(r)}" for r in records]
+    fig = Figure(figsize=(9, 1.2 + 0.3 * len(records)), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    y = list(range(len(records)))[::-1]
+    colours = {label: f"C{i % 10}" for i, label in enumerate(dict.fromkeys(method_label(r) for r in records))}
+    values = [float("nan") if r["pgr_median"] is None else r["pgr_median"] for r in records]
+    ax.barh(y, values, color=[colours[method_label(r)] for r in records])
+    ax.axvline(0, color="grey", linestyle="--", linewidth=1)  # no better than the weak supervisor
+    ax.axvline(1, color="black", linestyle="--", linewidth=1)  # as good as the ground-truth ceiling
+    ax.set_yticks(y, labels, fontsize="small")
+    ax.set_xlabel("performance gap recovered (median over datasets)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title(f"Methods side by side, loss {loss}")
     _save(fig, path)

@@ -43,6 +43,16 @@ ROLES = ("weak", "ceiling", "student", "chain", "zero_shot")
 STUDENTS = ("student", "chain")  # a chain link is a student of the chain's first model, through the links between
 
 
+def method_label(row: dict) -> str:
+    """What a summary row's runs did besides finetuning the strong model on the weak labels and keeping the final
+    model: for tables and plots that compare the methods."""
+    parts = [label for label, applies in (
+        ("strong-to-strong", row["weak"] == row["strong"]), (f"chain {row['chain']}", bool(row["chain"])),
+        ("linear probe", row["mode"] == "probe"), ("generative finetuning first", row["generative"]),
+        (f"early stop {row['early_stopping']}", row["early_stopping"] != "none")) if applies]
+    return ", ".join(parts) or "finetune, final model"
+
+
 def stopping(record: dict) -> str:
     return record.get("early_stopping", "none")
 

@@ -35,6 +35,7 @@ SUMMARY = "results/summary/{table}.{ext}"
 ACCURACY_PLOT = "results/plots/accuracy_{dataset}.png"
 PGR_PLOT = "results/plots/pgr_{loss}.png"
 PGR_BY_TASK_PLOT = "results/plots/pgr_by_task/{loss}.png"
+METHODS_PLOT = "results/plots/methods/{loss}.png"
 SUMMARY_TABLES = ("runs", "aggregate", "overall")
 
 
@@ -356,6 +357,7 @@ def final_targets(config: dict) -> list[str]:
         + [ACCURACY_PLOT.format(dataset=dataset) for dataset in config["datasets"]]
         + [PGR_PLOT.format(loss=loss) for loss in config["losses"]]
         + [PGR_BY_TASK_PLOT.format(loss=loss) for loss in config["losses"]]
+        + [METHODS_PLOT.format(loss=loss) for loss in config["losses"]]
     )
 
 
