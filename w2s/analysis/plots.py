@@ -37,9 +37,9 @@ ERROR_BARS = ("error bars: s.e.m. over the config's seeds (data splits, head ini
               "(pretrained or from the hub) are the same for every seed")
 
 
-def _save(fig: Figure, path) -> None:
+def _save(fig: Figure, path, footer: str = ERROR_BARS) -> None:
     # wrapped to the figure's width (about 18 x-small characters per inch), so a narrow figure shows all of it
-    fig.supxlabel(textwrap.fill(ERROR_BARS, width=int(18 * fig.get_figwidth())), fontsize="x-small", color="dimgrey")
+    fig.supxlabel(textwrap.fill(footer, width=int(18 * fig.get_figwidth())), fontsize="x-small", color="dimgrey")
     # atomic_path makes the parent dir; its temporary name has no .png suffix, so name the format.
     with atomic_path(Path(path)) as tmp:
         fig.savefig(tmp, format="png", dpi=120)
@@ -191,10 +191,14 @@ def plot_methods(overall: pl.DataFrame, loss: str, model_order: list[str], path)
     colours = {label: f"C{i % 10}" for i, label in enumerate(dict.fromkeys(method_label(r) for r in records))}
     values = [float("nan") if r["pgr_median"] is None else r["pgr_median"] for r in records]
     ax.barh(y, values, color=[colours[method_label(r)] for r in records])
+    for position, value in zip(y, values, strict=True):
+        if value != value:  # NaN: the ceiling did not beat the weak model (e.g. strong-to-strong)
+            ax.text(0.02, position, "PGR undefined", va="center", fontsize="small", color="dimgrey")
     ax.axvline(0, color="grey", linestyle="--", linewidth=1)  # no better than the weak supervisor
     ax.axvline(1, color="black", linestyle="--", linewidth=1)  # as good as the ground-truth ceiling
     ax.set_yticks(y, labels, fontsize="small")
     ax.set_xlabel("performance gap recovered (median over datasets)")
     ax.grid(axis="x", alpha=0.3)
     ax.set_title(f"Methods side by side, loss {loss}")
-    _save(fig, path)
+    _save(fig, path, "bars: the median over the datasets of each dataset's mean PGR over the config's seeds (per-seed "
+                     "spread in aggregate.csv)")
