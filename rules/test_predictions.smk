@@ -24,7 +24,7 @@ if grid.test_shards(config) > 1:
                 **cluster.rule_resources(config, "predict_test"),
             params:
                 prediction=lambda w: grid.prediction_params(config, w.model),
-                info=lambda w, role=role: {**grid.run_info(role, w), "split": "test"},
+                info=lambda w, role=role: {**grid.run_info(config, role, w), "split": "test"},
                 shard=lambda w: int(w.shard),
                 shards=lambda w: int(w.shards),
             script:
@@ -45,6 +45,6 @@ if grid.test_shards(config) > 1:
             conda:
                 "../envs/w2s.yaml"
             params:
-                info=lambda w, role=role: grid.run_info(role, w),
+                info=lambda w, role=role: grid.run_info(config, role, w),
             script:
                 "../scripts/score_run.py"

@@ -51,3 +51,27 @@ def test_a_chain_link_learns_from_the_previous_student_and_adding_it_reruns_only
     direct = by_chain[("weakling", "strongling", "")]
     assert chained["student_acc"] == link["accuracy"]
     assert (chained["weak_acc"], chained["ceiling_acc"]) == (direct["weak_acc"], direct["ceiling_acc"])
+
+
+def test_methods_combine_with_sharded_labelling_and_test_predictions(tmp_path):
+    """A chain of linear probes with weak_val early stopping, labels and test predictions in two shards each: the
+    checkpoints of probes load wherever a checkpoint is read, and every early stop reaches the summary."""
+    config = chain_config([["weakling", "midling", "strongling"]])
+    for model in config["models"].values():
+        model.update(mode="probe", lr=1e-2)
+    config["datasets"]["toy"]["n_validation"] = 16
+    config["training"].update(eval_every=1, early_stopping="weak_val")
+    config["labelling"] = {"shards": 2, "test_shards": 2}
+    write_config(tmp_path, config)
+    snakemake(tmp_path, "--cores", "2")
+    runs = pl.read_parquet(tmp_path / "results/summary/runs.parquet")
+    chained = runs.filter(pl.col("chain") == CHAIN)
+    assert sorted(chained["early_stopping"]) == ["none", "oracle", "weak_val"]
+    assert set(runs["mode"]) == {"probe"}
+    validation_labels = tmp_path / f"results/labels/toy/seed0/chain/{CHAIN}/xent/validation/midling.parquet"
+    assert pl.read_parquet_metadata(validation_labels)["split"] == "validation"
+    link = tmp_path / f"results/chain/toy/seed0/{CHAIN}/xent/strongling"
+    stops = {r["early_stopping"]: r for r in json.loads((link / "early_stopping.json").read_text())}
+    assert stops.keys() == {"weak_val", "oracle"} and 1 <= stops["weak_val"]["step"] <= 3
+    merged = pl.read_parquet(link / "test_predictions.parquet")  # scored from two shards
+    assert merged.height == 32

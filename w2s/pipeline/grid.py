@@ -168,15 +168,11 @@ def finetune_params(config: dict, role: str, wildcards) -> dict:
     params = {"target_column": "soft_label" if student else "label",
               "loss_name": wildcards.loss if student else "xent",
               "loss_entry": config["losses"][wildcards.loss] if student else {"type": "xent"},
-              "info": run_info(role, wildcards), "supervision": supervision(role, wildcards)}
+              "info": run_info(config, role, wildcards), "supervision": supervision(role, wildcards)}
     if writes_labels(config, role):
         params["label_info"] = label_info(wildcards)
     if early_stopping(config) != "none":  # absent when off: turning it on reruns the training jobs only
         params["early_stopping"] = early_stopping(config)
-    if "generative_finetune" in config["models"][wildcards.model]:  # absent when off, like early_stopping
-        params["info"]["generative"] = True
-    if config["models"][wildcards.model]["mode"] == "probe":
-        params["info"]["mode"] = "probe"
     return params
 
 
@@ -191,13 +187,18 @@ def test_shard_files(config: dict, run: str, wildcards) -> list[str]:
             for shard in range(shards)]
 
 
-def run_info(role: str, wildcards) -> dict:
+def run_info(config: dict, role: str, wildcards) -> dict:
     """What a run's metrics and predictions record about it (a chain link: its chain, whose first model is its
-    weak model)."""
+    weak model; a generatively finetuned model or a probe: that)."""
     info = {"dataset": wildcards.dataset, "seed": int(wildcards.seed), "role": role, "model": wildcards.model,
             "weak": wildcards.get("weak"), "loss": wildcards.get("loss")}
     if role == "chain":
         info.update(weak=wildcards.chain.split("+")[0], chain=wildcards.chain)
+    entry = config["models"][wildcards.model]
+    if "generative_finetune" in entry:  # absent otherwise: the params of every other run stay as they were
+        info["generative"] = True
+    if entry["mode"] == "probe":
+        info["mode"] = "probe"
     return info
 
 
