@@ -13,6 +13,7 @@ from w2s.data.sources import SyntheticSentimentSource
 from w2s.data.splits import sample_splits, validation_split
 from w2s.errors import W2SError
 from w2s.io import write_parquet
+from w2s.pipeline.run import label_split
 
 INFO = {"dataset": "d", "seed": 0, "role": "student", "model": "l", "weak": "s", "loss": "xent"}
 # A known trajectory: log lines without evaluations, the weak-label agreement peaking at step 20 (tied at 40), the
@@ -92,6 +93,15 @@ def test_early_stopping_end_to_end_and_turning_it_on_reruns_only_training(tmp_pa
     stops = {r["early_stopping"]: r for r in json.loads((student / "early_stopping.json").read_text())}
     assert stops["oracle"]["accuracy"] == max(e["test_accuracy"] for e in evaluations)
     assert stops["weak_val"]["val_agreement"] == max(e["val_agreement"] for e in evaluations)
+    # the weak_val stop is kept as a model, with the test predictions it made
+    kept = student / "early_stop_weak_val"
+    assert (kept / "checkpoint/model.safetensors").exists() and not (student / "early_stop_weak_val.partial").exists()
+    kept_predictions = pl.read_parquet(kept / "test_predictions.parquet")
+    assert kept_predictions["correct"].mean() == stops["weak_val"]["accuracy"]
+    again = label_split(kept / "checkpoint", data / "test.parquet", tmp_path / "again.parquet",
+                        {"dtype": "float32", "trust_remote_code": False, "max_length": 48, "predict_batch_size": 64,
+                         "autocast": "off"}, {"split": "test"}, threads=1)
+    assert (again["soft_label"] - kept_predictions["soft_label"]).abs().max() < 1e-5  # the model that made them
 
     runs = pl.read_parquet(tmp_path / "results/summary/runs.parquet")
     assert sorted(runs["early_stopping"]) == ["none", "none", "oracle", "oracle", "weak_val", "weak_val"]

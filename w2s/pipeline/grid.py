@@ -159,6 +159,10 @@ def training_outputs(config: dict, role: str) -> dict:
     outputs = run_outputs(config, RUNS[role])
     if early_stopping(config) != "none":
         outputs["early_stopping"] = f"{RUNS[role]}/early_stopping.json"
+    if uses_validation(config):  # the weak_val early stop kept as a model, with its test predictions
+        from snakemake.io import directory
+
+        outputs["early_stop_weak_val"] = directory(f"{RUNS[role]}/early_stop_weak_val")
     return {**outputs, "labels": LABELS} if writes_labels(config, role) else outputs
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +90,11 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     test_labels = test_frame["label"].to_numpy()
     predict_here = "predictions" in out
     latest = {}
+    # Resumable state lives beside the outputs (Snakemake removes a failed job's outputs, not this folder); the
+    # fingerprint ties it to this run's data and settings so a changed run never resumes a stale state.
+    fingerprint = run_fingerprint(params, loss_entry, target_column, train_path)
+    kept = (KeptEarlyStop(out["early_stop_weak_val"], fingerprint, model, rank, zero["stage"] if zero else 0)
+            if early_stopping == "weak_val" else None)
 
     def evaluate(m) -> dict:
         latest["p1"] = predict_p1(m, test_ids, model.pad_id, params["predict_batch_size"], settings.autocast)
@@ -97,12 +103,11 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
             val_p1 = predict_p1(m, model.ids["validation"][0], model.pad_id, params["predict_batch_size"],
                                 settings.autocast)
             result["val_agreement"] = accuracy(val_p1, supervision_of(frames["validation"], supervision))
+            if kept:
+                kept.offer(result, lambda: prediction_table(test_frame, latest["p1"]))
         return result
 
     targets = torch.tensor(train_frame[target_column].cast(pl.Float32).to_numpy())
-    # Resumable state lives beside the outputs (Snakemake removes a failed job's outputs, not this folder); the
-    # fingerprint ties it to this run's data and settings so a changed run never resumes a stale state.
-    fingerprint = run_fingerprint(params, loss_entry, target_column, train_path)
     make_engine = DeepSpeedEngine.factory(zero["stage"], zero["offload"]) if zero else LocalEngine
     resume_dir = Path(out["training"]).parent / "resume"
     try:
@@ -129,12 +134,52 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     write_json(training, out["training"])
     if early_stopping:
         trajectory = [json.loads(line) for line in Path(out["trajectory"]).read_text().splitlines()]
-        write_json(early_stops(trajectory, early_stopping, info, len(test_ids)), out["early_stopping"])
+        stops = early_stops(trajectory, early_stopping, info, len(test_ids))
+        write_json(stops, out["early_stopping"])
+        if kept:
+            kept.finish(next(stop for stop in stops if stop["early_stopping"] == "weak_val"))
     if not predict_here:
         return training
     # The final evaluation predicted the test split with the trained model: those are the run's predictions.
     return write_scored(prediction_table(test_frame, latest["p1"]), out, info, n_test_truncated=test_truncated,
                         **training)
+
+
+class KeptEarlyStop:
+    """The weak_val early stop kept as a model: at each evaluation that agrees better with the run's supervision on
+    the validation split than every one before (the first of equals, as `early_stops` picks), the model
+    (`checkpoint/`) and its test predictions are written to `<folder>.partial` with the run's fingerprint. That
+    folder survives a kill, is taken up by a resumed run of the same fingerprint only, and becomes `folder` when the
+    run ends. Under ZeRO-3 every process takes part in gathering the weights; rank 0 writes."""
+
+    def __init__(self, folder, fingerprint: str, run, rank: int, zero_stage: int):
+        self.folder, self.partial = Path(folder), Path(f"{folder}.partial")
+        self.fingerprint, self.run, self.rank, self.zero_stage = fingerprint, run, rank, zero_stage
+        record = self.partial / "agreement.json"
+        saved = json.loads(record.read_text()) if record.exists() else {}
+        # read once, before training, by every process: their decisions to gather weights must agree
+        self.best = saved.get("val_agreement") if saved.get("fingerprint") == fingerprint else None
+
+    def offer(self, result: dict, test_table) -> None:
+        if self.best is not None and result["val_agreement"] <= self.best:
+            return
+        self.best = result["val_agreement"]
+        with consolidated(self.run.module, self.zero_stage):
+            if self.rank == 0:
+                with atomic_path(self.partial) as tmp:
+                    tmp.mkdir()
+                    self.run.save(tmp / "checkpoint")
+                    write_parquet(test_table(), tmp / "test_predictions.parquet")
+                    write_json({"fingerprint": self.fingerprint, "val_agreement": result["val_agreement"],
+                                "test_accuracy": result["test_accuracy"]}, tmp / "agreement.json")
+
+    def finish(self, chosen: dict) -> None:
+        saved = json.loads((self.partial / "agreement.json").read_text())
+        if (saved["val_agreement"], saved["test_accuracy"]) != (chosen["val_agreement"], chosen["accuracy"]):
+            raise W2SError(f"{self.partial} holds the model of another evaluation than the weak_val early stop the "
+                           f"trajectory gives (step {chosen['step']}); delete it and rerun")
+        with atomic_path(self.folder) as tmp:
+            os.replace(self.partial, tmp)
 
 
 class FinetuneRun:
