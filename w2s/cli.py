@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from w2s.analysis.predictions import PREDICTION_COLUMNS
-from w2s.analysis.summary import RUNS_SCHEMA, aggregate, flagged_runs, overall
+from w2s.analysis.summary import RUNS_SCHEMA, aggregate, flagged_runs, method_label, overall
 from w2s.errors import W2SError
 from w2s.io import read_parquet
 
@@ -71,16 +71,18 @@ def fmt(value: float | None) -> str:
 def describe_summary(path: str) -> str:
     """Each cell's accuracies and PGR over seeds, then every flagged run (undefined PGR, student below chance)."""
     runs = read_table(path, RUNS_SCHEMA, "a runs table (results/summary/runs.parquet)")
+    cells = aggregate(runs)
+    methods = [method_label(r) for r in cells.iter_rows(named=True)]
+    show_method = set(methods) != {"finetune, final model"}  # a column only where methods were compared
     lines = [f"{'dataset':<12} {'weak':<8} {'strong':<8} {'loss':<9} {'seeds':>5} {'weak':>6} {'ceiling':>7} "
-             f"{'student':>7} {'PGR (mean ± sem)':>17} {'PGR of means':>12}"]
-    for r in aggregate(runs).iter_rows(named=True):
+             f"{'student':>7} {'PGR (mean ± sem)':>17} {'PGR of means':>12}" + ("  method" if show_method else "")]
+    for r, method in zip(cells.iter_rows(named=True), methods, strict=True):
         mean, sem, of_means = r["pgr_mean"], r["pgr_sem"], r["pgr_of_means"]
         pgr = "undefined" if mean is None else f"{mean:.2f}" + (f" ± {sem:.2f}" if sem is not None else "")
-        loss = r["loss"] + ("" if r["early_stopping"] == "none" else f"@{r['early_stopping']}")
-        loss += f" via {r['chain']}" if r["chain"] else ""
-        lines.append(f"{r['dataset']:<12} {r['weak']:<8} {r['strong']:<8} {loss:<9} {r['n_seeds']:>5} "
+        lines.append(f"{r['dataset']:<12} {r['weak']:<8} {r['strong']:<8} {r['loss']:<9} {r['n_seeds']:>5} "
                      f"{r['weak_acc_mean']:>6.3f} {r['ceiling_acc_mean']:>7.3f} {r['student_acc_mean']:>7.3f} "
-                     f"{pgr:>17} {'undefined' if of_means is None else f'{of_means:.2f}':>12}")
+                     f"{pgr:>17} {'undefined' if of_means is None else f'{of_means:.2f}':>12}"
+                     + (f"  {method}" if show_method else ""))
     if runs["strong_to_strong"].any():
         lines.append("(rows with weak = strong are the strong-to-strong control: compare the student with the weak "
                      "run it learnt from; their PGR measures noise)")
@@ -88,16 +90,15 @@ def describe_summary(path: str) -> str:
     if medians["n_datasets"].max() > 1:  # the paper's headline aggregate over tasks
         lines.append("\nmedian over datasets (of each dataset's PGR mean | of its PGR of means):")
         lines += [f"  {r['weak']} -> {r['strong']}, {r['loss']}"
-                  + ("" if r["early_stopping"] == "none" else f" (early stopping {r['early_stopping']})")
-                  + (f" (chain {r['chain']})" if r["chain"] else "")
+                  + (f" ({method_label(r)})" if method_label(r) != "finetune, final model" else "")
                   + f": {fmt(r['pgr_median'])} | "
                   f"{fmt(r['pgr_of_means_median'])} over {r['n_datasets']} datasets"
                   for r in medians.iter_rows(named=True)]
     flagged = flagged_runs(runs)
     lines += [f"\n{len(flagged)} flagged run(s):", *(f"  {line}" for line in flagged)] if flagged else []
     if (runs["early_stopping"] != "none").any():
-        lines.append("\n<loss>@weak_val: each run at its best agreement with its own supervision on the validation "
-                     "split; <loss>@oracle: at its best test accuracy (optimistic: it peeks at the test labels)")
+        lines.append("\nearly stop weak_val: each run at its best agreement with its own supervision on the validation "
+                     "split; early stop oracle: at its best test accuracy (optimistic: it peeks at the test labels)")
     return "\n".join(lines)
 
 

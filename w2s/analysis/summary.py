@@ -185,6 +185,7 @@ def flagged_runs(runs: pl.DataFrame) -> list[str]:
             what.append(f"PGR undefined: ceiling {r['ceiling_acc']:.3f} does not beat weak {r['weak_acc']:.3f}")
         if BELOW_CHANCE in r["flags"]:
             what.append(f"student below chance ({r['student_acc']:.3f}): it learnt the inverted rule")
-        loss = r["loss"] if r["early_stopping"] == "none" else f"{r['loss']} (early stopping {r['early_stopping']})"
+        method = method_label(r)
+        loss = r["loss"] if method == "finetune, final model" else f"{r['loss']} ({method})"
         lines.append(f"{r['dataset']} seed {r['seed']}, {r['weak']} -> {r['strong']}, {loss}: " + "; ".join(what))
     return lines
