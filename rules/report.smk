@@ -54,3 +54,28 @@ rule plot_results:
         model_order=list(config["models"]),
     script:
         "../scripts/plot.py"
+
+
+# The imitation analysis: each student's (and ceiling's) agreement with its weak supervisor on the test split, where
+# the supervisor was right and where it was wrong. Seconds: a local rule.
+rule analyse_agreement:
+    input:
+        grid.agreement_inputs(config),
+    output:
+        csv=report(grid.AGREEMENT.format(ext="csv"), category="Analyses", caption="../report/agreement.rst"),
+        parquet=grid.AGREEMENT.format(ext="parquet"),
+        plots=[
+            report(grid.AGREEMENT_PLOT.format(dataset=d), category="Analyses", caption="../report/agreement.rst")
+            for d in config["datasets"]
+        ],
+    log:
+        "logs/analysis/agreement.log",
+    localrule: True
+    conda:
+        "../envs/w2s.yaml"
+    params:
+        runs=lambda w: grid.agreement_runs(config),
+        datasets=list(config["datasets"]),
+        model_order=list(config["models"]),
+    script:
+        "../scripts/analyse_agreement.py"

@@ -58,6 +58,10 @@ def snakemake(workdir: Path, *args: str, config: str = "config.yaml", check: boo
     return result
 
 
+# The jobs that follow any change to a run: the summary, the analyses, the plots and the target rule.
+REPORTING = {"summarize_runs": 1, "analyse_agreement": 1, "plot_results": 1, "all": 1}
+
+
 def planned_jobs(workdir: Path, config: str = "config.yaml") -> dict[str, int]:
     """Rule -> number of jobs a dry run plans (empty when there is nothing to do)."""
     result = snakemake(workdir, "--dry-run", "--cores", "1", config=config)

@@ -7,7 +7,7 @@ import shutil
 
 import polars as pl
 import pytest
-from snakemake_helpers import planned_jobs, snakemake, tiny_config, write_config
+from snakemake_helpers import REPORTING, planned_jobs, snakemake, tiny_config, write_config
 from tolerance import assert_predictions_close, auroc_slack
 
 PREDICTION_COLUMNS = ["id", "text", "label", "soft_label", "hard_label", "correct", "group"]
@@ -73,7 +73,7 @@ def test_student_only_change_reruns_students_and_summary(finished):
     config["losses"]["logconf"]["alpha_max"] = 0.75
     write_config(finished, config, "student_change.yaml")
     assert planned_jobs(finished, "student_change.yaml") == {
-        "train_student": 1, "summarize_runs": 1, "plot_results": 1, "all": 1}
+        "train_student": 1, **REPORTING}
 
 
 def test_weak_model_change_reruns_weak_side_not_ceiling(finished):
@@ -81,7 +81,7 @@ def test_weak_model_change_reruns_weak_side_not_ceiling(finished):
     config["models"]["weakling"]["lr"] = 2e-3
     write_config(finished, config, "weak_change.yaml")
     assert planned_jobs(finished, "weak_change.yaml") == {
-        "train_weak": 1, "train_student": 2, "summarize_runs": 1, "plot_results": 1, "all": 1}
+        "train_weak": 1, "train_student": 2, **REPORTING}
 
 
 @pytest.mark.kernel_sensitive
@@ -90,8 +90,7 @@ def test_deleted_label_file_reruns_only_its_dependents(finished):
     before = pl.read_parquet(labels)
     labels.unlink()
     # Unsharded labelling is part of the weak training job: it trains again (the same weights) and relabels.
-    assert planned_jobs(finished) == {"train_weak": 1, "train_student": 2, "summarize_runs": 1, "plot_results": 1,
-                                      "all": 1}
+    assert planned_jobs(finished) == {"train_weak": 1, "train_student": 2, **REPORTING}
     snakemake(finished, "--cores", "2")
     # Retraining and relabelling run the same kernels on the same batches: the same labels, bit for bit.
     assert pl.read_parquet(labels).equals(before)
@@ -130,7 +129,7 @@ def test_sharded_test_predictions_match_the_training_jobs(finished, tmp_path):
     write_config(finished, config, "test_shards.yaml")
     assert planned_jobs(finished, "test_shards.yaml") == {
         "predict_weak_test": 3, "predict_ceiling_test": 3, "predict_student_test": 6, "score_weak_run": 1,
-        "score_ceiling_run": 1, "score_student_run": 2, "summarize_runs": 1, "plot_results": 1, "all": 1}
+        "score_ceiling_run": 1, "score_student_run": 2, **REPORTING}
     write_config(tmp_path, config)
     runs = ("weak/toy/seed0/weakling", "ceiling/toy/seed0/strongling", "student/toy/seed0/weakling/strongling/logconf")
     snakemake(tmp_path, "--cores", "2", *(f"results/{run}/metrics.json" for run in runs))
@@ -176,3 +175,14 @@ def test_a_model_paired_with_itself_is_the_strong_to_strong_control(tmp_path):
     student = json.loads((tmp_path / "results/student/toy/seed0/strongling/strongling/xent/metrics.json").read_text())
     self_row = runs.filter(pl.col("strong_to_strong")).row(0, named=True)
     assert self_row["student_acc"] == student["accuracy"]
+
+
+def test_the_agreement_analysis_covers_every_student_and_ceiling(finished):
+    table = pl.read_parquet(finished / "results/analysis/agreement.parquet")
+    assert sorted(zip(table["run"], table["loss"])) == [("ceiling", ""), ("student", "logconf"), ("student", "xent")]
+    weak = pl.read_parquet(finished / "results/weak/toy/seed0/weakling/test_predictions.parquet")
+    student = pl.read_parquet(finished / "results/student/toy/seed0/weakling/strongling/xent/test_predictions.parquet")
+    row = table.filter(pl.col("loss") == "xent").row(0, named=True)
+    assert row["agreement"] == pytest.approx((student["hard_label"] == weak["hard_label"]).mean())
+    assert row["n_weak_right"] == weak["correct"].sum() and row["n"] == 32
+    assert (finished / "results/plots/agreement_toy.png").stat().st_size > 1000

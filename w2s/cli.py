@@ -13,10 +13,9 @@ import sys
 import numpy as np
 import polars as pl
 
-from w2s.analysis.predictions import PREDICTION_COLUMNS
+from w2s.analysis.predictions import PREDICTION_COLUMNS, read_table
 from w2s.analysis.summary import RUNS_SCHEMA, aggregate, flagged_runs, method_label, overall
 from w2s.errors import W2SError
-from w2s.io import read_parquet
 
 
 def histogram(values: np.ndarray, bins: int = 10, width: int = 40) -> list[str]:
@@ -25,15 +24,6 @@ def histogram(values: np.ndarray, bins: int = 10, width: int = 40) -> list[str]:
     scale = width / max(1, counts.max())
     return [f"  [{i / bins:.1f}, {(i + 1) / bins:.1f}{']' if i == bins - 1 else ')'} {count:6d} "
             f"{'#' * round(count * scale)}" for i, count in enumerate(counts)]
-
-
-def read_table(path: str, columns, what: str) -> pl.DataFrame:
-    """A results table, or an error naming the file and the columns that `what` (e.g. "a labels file") has."""
-    table = read_parquet(path)
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise W2SError(f"{path}: missing column(s) {missing}; {what} has {list(columns)}")
-    return table
 
 
 def describe_labels(path: str, n_examples: int = 3) -> str:

@@ -202,3 +202,45 @@ def plot_methods(overall: pl.DataFrame, loss: str, model_order: list[str], path)
     ax.set_title(f"Methods side by side, loss {loss}")
     _save(fig, path, "bars: the median over the datasets of each dataset's mean PGR over the config's seeds (per-seed "
                      "spread in aggregate.csv)")
+
+
+def plot_agreement(table: pl.DataFrame, dataset: str, model_order: list[str], path) -> None:
+    """The imitation analysis of one dataset (w2s.analysis.agreement): two panels, agreement with the weak model
+    where it was right and where it was wrong; one group of bars per (weak, strong) pair and chain, a bar per loss
+    and the ceiling's (black) as the reference. Mean ± s.e.m. over seeds."""
+    rows = table.filter(pl.col("dataset") == dataset)
+    if rows.is_empty():
+        raise W2SError(f"no agreement rows for dataset {dataset!r}")
+    rank = {m: i for i, m in enumerate(model_order)}
+    cells = rows.group_by("weak", "strong", "chain", "run", "loss").agg(
+        *(pl.col(c).mean().alias(f"{c}_mean") for c in ("agreement_weak_right", "agreement_weak_wrong")),
+        *((pl.col(c).std(ddof=1) / pl.col(c).count().sqrt()).alias(f"{c}_sem")
+          for c in ("agreement_weak_right", "agreement_weak_wrong")))
+    groups = sorted(cells.select("weak", "strong", "chain").unique().iter_rows(),
+                    key=lambda g: (rank.get(g[0], len(rank)), rank.get(g[1], len(rank)), g[2]))
+    bars = [("ceiling", "")] + [("student", loss) for loss in sorted(cells.filter(pl.col("run") == "student")["loss"]
+                                                                     .unique())]
+    width = 0.8 / len(bars)
+    fig = _new_figure(2)
+    axes = fig.subplots(1, 2, sharey=True)
+    for ax, half, title in zip(axes, ("weak_right", "weak_wrong"), ("where the weak model was right",
+                                                                      "where the weak model was wrong"), strict=True):
+        for k, (run, loss) in enumerate(bars):
+            heights, errors = [], []
+            for weak, strong, chain in groups:
+                cell = cells.filter((pl.col("weak") == weak) & (pl.col("strong") == strong) & (pl.col("chain") == chain)
+                                    & (pl.col("run") == run) & (pl.col("loss") == loss))
+                heights += _values(cell, f"agreement_{half}_mean") or [float("nan")]
+                errors += _values(cell, f"agreement_{half}_sem") or [float("nan")]
+            ax.bar([g + (k - (len(bars) - 1) / 2) * width for g in range(len(groups))], heights, width, yerr=errors,
+                   capsize=2, color="black" if run == "ceiling" else f"C{k % 10}",
+                   label="ceiling (ground truth)" if run == "ceiling" else f"student ({loss})")
+        ax.set_xticks(range(len(groups)), [f"{w} → {s}" + (f"\n({c})" if c else "") for w, s, c in groups],
+                      fontsize="small")
+        ax.set_ylim(0, 1.05)
+        ax.set_title(title)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel("agreement with the weak model")
+    axes[1].legend(fontsize="small")
+    fig.suptitle(f"{dataset}: imitation of the weak supervisor on the test split")
+    _save(fig, path)

@@ -16,6 +16,15 @@ from w2s.version import code_version
 PREDICTION_COLUMNS = ("id", "text", "label", "soft_label", "hard_label", "correct", "group")
 
 
+def read_table(path, columns, what: str) -> pl.DataFrame:
+    """A results table, or an error naming the file and the columns that `what` (e.g. "a labels file") has."""
+    table = read_parquet(path)
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise W2SError(f"{path}: missing column(s) {missing}; {what} has {list(columns)}")
+    return table
+
+
 def read_split(path, target_column: str) -> pl.DataFrame:
     """A split or labels file, checked: readable, the columns a stage needs, rows, unique ids, and targets that are
     probabilities (a NaN soft label would otherwise train a student on nothing)."""

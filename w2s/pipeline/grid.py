@@ -36,6 +36,8 @@ ACCURACY_PLOT = "results/plots/accuracy_{dataset}.png"
 PGR_PLOT = "results/plots/pgr_{loss}.png"
 PGR_BY_TASK_PLOT = "results/plots/pgr_by_task/{loss}.png"
 METHODS_PLOT = "results/plots/methods/{loss}.png"
+AGREEMENT = "results/analysis/agreement.{ext}"
+AGREEMENT_PLOT = "results/plots/agreement_{dataset}.png"
 SUMMARY_TABLES = ("runs", "aggregate", "overall")
 
 
@@ -335,6 +337,38 @@ def metrics_files(config: dict) -> list[str]:
     return files
 
 
+def agreement_run(fields: dict, weak: str, strong: str, run: str, loss: str, chain: str, folder: str) -> dict:
+    """One row of the agreement analysis's inputs: a run's test predictions beside its weak model's."""
+    return {"dataset": fields["dataset"], "seed": int(fields["seed"]), "weak": weak, "strong": strong, "run": run,
+            "loss": loss, "chain": chain, "predictions": f"{folder}/test_predictions.parquet",
+            "weak_predictions": f"{WEAK.format(**fields, model=weak)}/test_predictions.parquet"}
+
+
+def agreement_runs(config: dict) -> list[dict]:
+    """Every student, chain link and ceiling with the weak model it is compared with, and both test predictions
+    files: the inputs of the agreement analysis (w2s.analysis.agreement)."""
+    runs = []
+    for dataset in config["datasets"]:
+        for seed in config["seeds"]:
+            fields = {"dataset": dataset, "seed": seed}
+            for weak, strong in model_pairs(config):
+                runs.append(agreement_run(fields, weak, strong, "ceiling", "", "", CEILING.format(**fields,
+                                                                                                 model=strong)))
+                runs += [agreement_run(fields, weak, strong, "student", loss, "",
+                                       STUDENT.format(**fields, weak=weak, model=strong, loss=loss))
+                         for loss in config["losses"]]
+            for chain in config["chains"]:
+                chain_id = "+".join(chain)
+                runs += [agreement_run(fields, chain[0], model, "student", loss, chain_id,
+                                       CHAIN_STUDENT.format(**fields, chain=chain_id, loss=loss, model=model))
+                         for loss in config["losses"] for model in chain[2:]]
+    return runs
+
+
+def agreement_inputs(config: dict) -> list[str]:
+    return sorted({path for run in agreement_runs(config) for path in (run["predictions"], run["weak_predictions"])})
+
+
 def summary_files() -> list[str]:
     return [SUMMARY.format(table=table, ext=ext) for table in SUMMARY_TABLES for ext in ("csv", "parquet")]
 
@@ -363,6 +397,8 @@ def final_targets(config: dict) -> list[str]:
         + [PGR_PLOT.format(loss=loss) for loss in config["losses"]]
         + [PGR_BY_TASK_PLOT.format(loss=loss) for loss in config["losses"]]
         + [METHODS_PLOT.format(loss=loss) for loss in config["losses"]]
+        + [AGREEMENT.format(ext=ext) for ext in ("csv", "parquet")]
+        + [AGREEMENT_PLOT.format(dataset=dataset) for dataset in config["datasets"]]
     )
 
 

@@ -1,0 +1,53 @@
+"""Agreement and error imitation (the paper's imitation analysis): on the test split, how often a model's answer is
+its weak supervisor's, split by whether the supervisor was right or wrong. A student that only imitates agrees on
+both halves; one that generalises beyond its supervisor agrees where the supervisor is right and disagrees where it
+is wrong, as the ceiling (trained on ground truth) does: the ceiling's row is the reference point."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from w2s.analysis.predictions import PREDICTION_COLUMNS, read_table
+from w2s.errors import W2SError
+
+AGREEMENT_SCHEMA = {
+    "dataset": pl.String, "seed": pl.Int64, "weak": pl.String, "strong": pl.String,
+    "run": pl.String,  # "student" or "ceiling" (the strong model trained on ground truth: the reference)
+    "loss": pl.String, "chain": pl.String,  # "" for a ceiling, and for a direct student
+    "n": pl.Int64, "agreement": pl.Float64,
+    "n_weak_right": pl.Int64, "agreement_weak_right": pl.Float64,
+    "n_weak_wrong": pl.Int64, "agreement_weak_wrong": pl.Float64,
+}
+
+
+def agreement(model: pl.DataFrame, weak: pl.DataFrame) -> dict:
+    """A model's agreement with the weak model's hard answers on the same examples (by id), overall and where the
+    weak model was right or wrong; null where a half is empty."""
+    joined = model.select("id", "hard_label").join(weak.select("id", pl.col("hard_label").alias("weak_hard"),
+                                                              pl.col("correct").alias("weak_right")),
+                                                   on="id", how="inner")
+    if joined.height != model.height or joined.height != weak.height:
+        raise W2SError(f"the predictions cover different examples ({model.height} and {weak.height} rows, "
+                       f"{joined.height} shared ids): they must be of the same test split")
+    same = joined["hard_label"] == joined["weak_hard"]
+    result = {"n": joined.height, "agreement": float(same.mean())}
+    for half, rows in (("weak_right", joined["weak_right"]), ("weak_wrong", ~joined["weak_right"])):
+        result[f"n_{half}"] = int(rows.sum())
+        result[f"agreement_{half}"] = float(same.filter(rows).mean()) if rows.any() else None
+    return result
+
+
+def agreement_table(runs: list[dict]) -> pl.DataFrame:
+    """One row per run: each a dict with dataset, seed, weak, strong, run, loss, chain and the paths of its test
+    predictions (`predictions`) and of its weak model's (`weak_predictions`)."""
+    rows = []
+    for run in runs:
+        model, weak = (read_table(run[key], PREDICTION_COLUMNS, "a predictions file")
+                       for key in ("predictions", "weak_predictions"))
+        try:
+            scores = agreement(model, weak)
+        except W2SError as exc:
+            raise W2SError(f"{run['predictions']} against {run['weak_predictions']}: {exc}") from None
+        rows.append({**{k: run[k] for k in ("dataset", "seed", "weak", "strong", "run", "loss", "chain")}, **scores})
+    return pl.DataFrame(rows, schema=AGREEMENT_SCHEMA).sort("dataset", "weak", "strong", "run", "loss", "chain",
+                                                            "seed")
