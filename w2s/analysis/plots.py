@@ -221,7 +221,8 @@ def plot_agreement(table: pl.DataFrame, dataset: str, model_order: list[str], pa
     bars = [("ceiling", "")] + [("student", loss) for loss in sorted(cells.filter(pl.col("run") == "student")["loss"]
                                                                      .unique())]
     width = 0.8 / len(bars)
-    fig = _new_figure(2)
+    fig = Figure(figsize=(2 * max(4.5, 0.9 * len(groups)), 4.8), layout="constrained")
+    FigureCanvasAgg(fig)
     axes = fig.subplots(1, 2, sharey=True)
     for ax, half, title in zip(axes, ("weak_right", "weak_wrong"), ("where the weak model was right",
                                                                       "where the weak model was wrong"), strict=True):
@@ -236,7 +237,7 @@ def plot_agreement(table: pl.DataFrame, dataset: str, model_order: list[str], pa
                    capsize=2, color="black" if run == "ceiling" else f"C{k % 10}",
                    label="ceiling (ground truth)" if run == "ceiling" else f"student ({loss})")
         ax.set_xticks(range(len(groups)), [f"{w} → {s}" + (f"\n({c})" if c else "") for w, s, c in groups],
-                      fontsize="small")
+                      fontsize="small", rotation=30, ha="right")
         ax.set_ylim(0, 1.05)
         ax.set_title(title)
         ax.grid(axis="y", alpha=0.3)
