@@ -79,3 +79,28 @@ rule analyse_agreement:
         model_order=list(config["models"]),
     script:
         "../scripts/analyse_agreement.py"
+
+
+# Calibration: expected calibration error of every run's test predictions and of the weak labels, and reliability
+# diagrams. Seconds: a local rule.
+rule analyse_calibration:
+    input:
+        grid.calibration_inputs(config),
+    output:
+        csv=report(grid.CALIBRATION.format(ext="csv"), category="Analyses", caption="../report/calibration.rst"),
+        parquet=grid.CALIBRATION.format(ext="parquet"),
+        plots=[
+            report(grid.CALIBRATION_PLOT.format(dataset=d), category="Analyses", caption="../report/calibration.rst")
+            for d in config["datasets"]
+        ],
+    log:
+        "logs/analysis/calibration.log",
+    localrule: True
+    conda:
+        "../envs/w2s.yaml"
+    params:
+        runs=lambda w: grid.calibration_runs(config),
+        datasets=list(config["datasets"]),
+        model_order=list(config["models"]),
+    script:
+        "../scripts/analyse_calibration.py"

@@ -186,3 +186,13 @@ def test_the_agreement_analysis_covers_every_student_and_ceiling(finished):
     assert row["agreement"] == pytest.approx((student["hard_label"] == weak["hard_label"]).mean())
     assert row["n_weak_right"] == weak["correct"].sum() and row["n"] == 32
     assert (finished / "results/plots/agreement_toy.png").stat().st_size > 1000
+
+
+def test_the_calibration_analysis_covers_every_predictions_file(finished):
+    table = pl.read_parquet(finished / "results/analysis/calibration.parquet")
+    assert sorted(zip(table["run"], table["model"], table["loss"])) == [
+        ("ceiling", "strongling", ""), ("student", "strongling", "logconf"), ("student", "strongling", "xent"),
+        ("weak", "weakling", ""), ("weak_labels", "weakling", "")]
+    assert table.filter(pl.col("run") == "weak_labels")["n"].item() == 48
+    assert table["ece"].is_between(0, 1).all()
+    assert (finished / "results/plots/calibration_toy.png").stat().st_size > 1000

@@ -245,3 +245,42 @@ def plot_agreement(table: pl.DataFrame, dataset: str, model_order: list[str], pa
     axes[1].legend(fontsize="small")
     fig.suptitle(f"{dataset}: imitation of the weak supervisor on the test split")
     _save(fig, path)
+
+
+def plot_calibration(pooled: pl.DataFrame, dataset: str, model_order: list[str], path) -> None:
+    """Reliability diagrams of one dataset (w2s.analysis.calibration.pooled_reliability): one panel per weak model,
+    with its test predictions and its labels of strong_train, and the ceilings and students of its pairs; the
+    diagonal is perfect calibration. Seeds pooled."""
+    rows = pooled.filter(pl.col("dataset") == dataset)
+    if rows.is_empty():
+        raise W2SError(f"no calibration rows for dataset {dataset!r}")
+    rank = {m: i for i, m in enumerate(model_order)}
+    weaks = sorted(set(rows.filter(pl.col("run") == "weak")["model"]), key=lambda m: (rank.get(m, len(rank)), m))
+    fig = _new_figure(len(weaks))
+    axes = fig.subplots(1, len(weaks), squeeze=False, sharey=True)[0]
+    for ax, weak in zip(axes, weaks, strict=True):
+        students = rows.filter((pl.col("run") == "student") & (pl.col("weak") == weak))
+        strong = students["model"].unique().to_list()
+        ceilings = rows.filter((pl.col("run") == "ceiling") & pl.col("model").is_in(strong))
+        curves = [(rows.filter((pl.col("run") == run) & (pl.col("model") == weak)), label, style)
+                  for run, label, style in (("weak", f"weak {weak} (test)", "--"),
+                                            ("weak_labels", f"weak {weak} (its labels)", ":"))]
+        curves += [(ceilings.filter(pl.col("model") == m), f"ceiling {m}", "-") for m in ceilings["model"].unique()]
+        keys = students.select("model", "loss", "chain").unique().sort("model", "loss", "chain").iter_rows()
+        curves += [(students.filter((pl.col("model") == m) & (pl.col("loss") == loss) & (pl.col("chain") == chain)),
+                    f"student {m} ({loss}{', ' + chain if chain else ''})", "-") for m, loss, chain in keys]
+        ax.plot([0, 1], [0, 1], color="lightgrey", linewidth=1)
+        for curve, label, style in curves:
+            curve = curve.sort("bin")
+            ax.plot(curve["mean_p1"].to_list(), curve["share_label_1"].to_list(), style, marker="o", markersize=3,
+                    label=label)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("mean predicted p(label = 1) in the bin")
+        ax.set_title(f"weak supervisor: {weak}")
+        ax.legend(fontsize="x-small")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("share of label 1 in the bin")
+    fig.suptitle(f"{dataset}: reliability (ten bins of p(1), seeds pooled)")
+    _save(fig, path, "a calibrated model lies on the diagonal; expected calibration errors per run are in "
+                     "results/analysis/calibration.csv")

@@ -38,6 +38,8 @@ PGR_BY_TASK_PLOT = "results/plots/pgr_by_task/{loss}.png"
 METHODS_PLOT = "results/plots/methods/{loss}.png"
 AGREEMENT = "results/analysis/agreement.{ext}"
 AGREEMENT_PLOT = "results/plots/agreement_{dataset}.png"
+CALIBRATION = "results/analysis/calibration.{ext}"
+CALIBRATION_PLOT = "results/plots/calibration_{dataset}.png"
 SUMMARY_TABLES = ("runs", "aggregate", "overall")
 
 
@@ -365,6 +367,33 @@ def agreement_runs(config: dict) -> list[dict]:
     return runs
 
 
+def calibration_runs(config: dict) -> list[dict]:
+    """Every predictions file whose calibration the analysis reports: weak, ceiling, student and chain runs' test
+    predictions, and the weak labels of strong_train (w2s.analysis.calibration)."""
+    runs = []
+    pairs = model_pairs(config)
+    for dataset in config["datasets"]:
+        for seed in config["seeds"]:
+            fields = {"dataset": dataset, "seed": seed}
+            base = {"dataset": dataset, "seed": int(seed), "weak": "", "loss": "", "chain": ""}
+            for model in dict.fromkeys(weak for weak, _ in pairs):
+                runs.append({**base, "model": model, "run": "weak",
+                             "predictions": f"{WEAK.format(**fields, model=model)}/test_predictions.parquet"})
+                runs.append({**base, "model": model, "run": "weak_labels",
+                             "predictions": LABELS.format(**fields, model=model)})
+            for model in dict.fromkeys(strong for _, strong in pairs):
+                runs.append({**base, "model": model, "run": "ceiling",
+                             "predictions": f"{CEILING.format(**fields, model=model)}/test_predictions.parquet"})
+    runs += [{**{k: row[k] for k in ("dataset", "seed", "weak", "loss", "chain", "predictions")},
+              "model": row["strong"], "run": "student"}
+             for row in agreement_runs(config) if row["run"] == "student"]
+    return runs
+
+
+def calibration_inputs(config: dict) -> list[str]:
+    return sorted({run["predictions"] for run in calibration_runs(config)})
+
+
 def agreement_inputs(config: dict) -> list[str]:
     return sorted({path for run in agreement_runs(config) for path in (run["predictions"], run["weak_predictions"])})
 
@@ -399,6 +428,8 @@ def final_targets(config: dict) -> list[str]:
         + [METHODS_PLOT.format(loss=loss) for loss in config["losses"]]
         + [AGREEMENT.format(ext=ext) for ext in ("csv", "parquet")]
         + [AGREEMENT_PLOT.format(dataset=dataset) for dataset in config["datasets"]]
+        + [CALIBRATION.format(ext=ext) for ext in ("csv", "parquet")]
+        + [CALIBRATION_PLOT.format(dataset=dataset) for dataset in config["datasets"]]
     )
 
 

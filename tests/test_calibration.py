@@ -1,0 +1,48 @@
+"""Calibration on hand-made predictions with known answers."""
+
+from __future__ import annotations
+
+import matplotlib.image
+import numpy as np
+import polars as pl
+import pytest
+
+from w2s.analysis.calibration import calibration_table, ece, pooled_reliability, reliability
+from w2s.analysis.plots import plot_calibration
+from w2s.analysis.predictions import prediction_table
+from w2s.io import write_parquet
+
+
+def test_a_perfectly_calibrated_set_has_ece_0():
+    # in each bin the share of label 1 equals the mean p(1): 0.15 -> 3 of 20, 0.55 -> 11 of 20, 0.95 -> 19 of 20
+    p1 = np.repeat([0.15, 0.55, 0.95], 20)
+    labels = np.concatenate([np.arange(20) < k for k in (3, 11, 19)]).astype(int)
+    assert ece(p1, labels) == pytest.approx(0.0, abs=1e-12)
+    bins = reliability(p1, labels)
+    assert bins["bin"].to_list() == [1, 5, 9] and bins["n"].to_list() == [20, 20, 20]
+
+
+def test_ece_of_an_overconfident_model():
+    # says 0.95 for everything, right half the time: |0.95 - 0.5| everywhere
+    assert ece(np.full(10, 0.95), np.array([1, 0] * 5)) == pytest.approx(0.45)
+    # p(1) = 1.0 falls in the last bin, not an eleventh
+    assert reliability(np.array([1.0, 0.95]), np.array([1, 1]))["bin"].to_list() == [9]
+
+
+def test_the_table_and_diagram_from_predictions_files(tmp_path):
+    frame = pl.DataFrame({"id": [f"t:{i}" for i in range(40)], "text": [f"x{i}" for i in range(40)],
+                          "label": [i % 2 for i in range(40)], "group": ["all"] * 40})
+    runs = []
+    for run, model, p1 in (("weak", "s", np.full(40, 0.5)), ("weak_labels", "s", np.full(40, 0.5)),
+                           ("ceiling", "l", np.where(np.arange(40) % 2 == 1, 0.9, 0.1)),
+                           ("student", "l", np.full(40, 0.8))):
+        path = tmp_path / f"{run}.parquet"
+        write_parquet(prediction_table(frame, p1), path)
+        runs.append({"dataset": "d", "seed": 0, "model": model, "run": run, "weak": "s" if run == "student" else "",
+                     "loss": "xent" if run == "student" else "", "chain": "", "predictions": path})
+    table = calibration_table(runs)
+    by_run = dict(zip(table["run"], table["ece"]))
+    assert by_run["weak"] == pytest.approx(0.0) and by_run["ceiling"] == pytest.approx(0.1)
+    assert by_run["student"] == pytest.approx(0.3)
+    plot_calibration(pooled_reliability(runs), "d", ["s", "l"], tmp_path / "calibration.png")
+    assert matplotlib.image.imread(tmp_path / "calibration.png").shape[0] > 100
