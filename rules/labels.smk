@@ -42,7 +42,7 @@ if config["chains"]:
             **cluster.rule_resources(config, "label_strong_train"),
         params:
             prediction=lambda w: grid.prediction_params(config, w.model),
-            info=lambda w: {**grid.label_info(w), "chain": w.chain, "loss": w.loss},
+            info=grid.chain_label_info,
             shard=0,
             shards=1,
         script:
@@ -65,7 +65,7 @@ if config["chains"]:
                 **cluster.rule_resources(config, "label_strong_train"),
             params:
                 prediction=lambda w: grid.prediction_params(config, w.model),
-                info=lambda w: {**grid.label_info(w, "validation"), "chain": w.chain, "loss": w.loss},
+                info=lambda w: grid.chain_label_info(w, "validation"),
                 shard=0,
                 shards=1,
             script:

@@ -76,7 +76,7 @@ def describe_summary(path: str) -> str:
     if runs["strong_to_strong"].any():
         lines.append("(rows with weak = strong are the strong-to-strong control: compare the student with the weak "
                      "run it learnt from; their PGR measures noise)")
-    medians = overall(aggregate(runs))
+    medians = overall(cells)
     if medians["n_datasets"].max() > 1:  # the paper's headline aggregate over tasks
         lines.append("\nmedian over datasets (of each dataset's PGR mean | of its PGR of means):")
         lines += [f"  {r['weak']} -> {r['strong']}, {r['loss']}"

@@ -26,8 +26,8 @@ def _values(frame: pl.DataFrame, col: str) -> list[float]:
     return [float("nan") if v is None else v for v in frame[col].to_list()]
 
 
-def _new_figure(ncols: int) -> Figure:
-    fig = Figure(figsize=(4.5 * ncols, 4), layout="constrained")
+def _new_figure(ncols: int = 1, figsize: tuple[float, float] | None = None) -> Figure:
+    fig = Figure(figsize=figsize or (4.5 * ncols, 4), layout="constrained")
     FigureCanvasAgg(fig)  # render off-screen; no pyplot, so no global figure to leak
     return fig
 
@@ -149,8 +149,7 @@ def plot_pgr_by_task(agg: pl.DataFrame, loss: str, model_order: list[str], path)
                    key=lambda p: (rank.get(p[0], len(rank)), p[0], rank.get(p[1], len(rank)), p[1]))
     datasets = sorted(rows["dataset"].unique())
     y = {d: len(datasets) - i for i, d in enumerate(datasets)}  # first dataset on top, the median row at 0
-    fig = Figure(figsize=(8.5, 1.4 + 0.32 * (len(datasets) + 1)), layout="constrained")
-    FigureCanvasAgg(fig)
+    fig = _new_figure(figsize=(8.5, 1.4 + 0.32 * (len(datasets) + 1)))
     ax = fig.subplots()
     ax.axvline(0, color="grey", linestyle="--", linewidth=1)  # no better than the weak supervisor
     ax.axvline(1, color="black", linestyle="--", linewidth=1)  # as good as the ground-truth ceiling
@@ -184,8 +183,7 @@ def plot_methods(overall: pl.DataFrame, loss: str, model_order: list[str], path)
         rank.get(r["weak"], len(rank)), r["weak"], rank.get(r["strong"], len(rank)), r["strong"],
         method_label(r) != "finetune, final model", method_label(r)))
     labels = [f"{r['weak']} → {r['strong']}: {method_label(r)}" for r in records]
-    fig = Figure(figsize=(9, 1.2 + 0.3 * len(records)), layout="constrained")
-    FigureCanvasAgg(fig)
+    fig = _new_figure(figsize=(9, 1.2 + 0.3 * len(records)))
     ax = fig.subplots()
     y = list(range(len(records)))[::-1]
     colours = {label: f"C{i % 10}" for i, label in enumerate(dict.fromkeys(method_label(r) for r in records))}
@@ -221,8 +219,7 @@ def plot_agreement(table: pl.DataFrame, dataset: str, model_order: list[str], pa
     bars = [("ceiling", "")] + [("student", loss) for loss in sorted(cells.filter(pl.col("run") == "student")["loss"]
                                                                      .unique())]
     width = 0.8 / len(bars)
-    fig = Figure(figsize=(2 * max(4.5, 0.9 * len(groups)), 4.8), layout="constrained")
-    FigureCanvasAgg(fig)
+    fig = _new_figure(figsize=(2 * max(4.5, 0.9 * len(groups)), 4.8))
     axes = fig.subplots(1, 2, sharey=True)
     for ax, half, title in zip(axes, ("weak_right", "weak_wrong"), ("where the weak model was right",
                                                                       "where the weak model was wrong"), strict=True):

@@ -77,9 +77,13 @@ def _index_baselines(records: list[dict]) -> dict[tuple, dict]:
     return index
 
 
-def _baseline(index: dict, role: str, student: dict, model: str) -> dict:
+def _baseline_key(role: str, student: dict, model: str) -> tuple:
     # Zero-shot scores have no training to stop early: every row uses the one there is.
-    key = (role, student["dataset"], student["seed"], model, "none" if role == "zero_shot" else stopping(student))
+    return role, student["dataset"], student["seed"], model, "none" if role == "zero_shot" else stopping(student)
+
+
+def _baseline(index: dict, role: str, student: dict, model: str) -> dict:
+    key = _baseline_key(role, student, model)
     if key not in index:
         raise W2SError(
             f"no {role} record for dataset {student['dataset']!r}, seed {student['seed']}, model {model!r}"
@@ -97,8 +101,8 @@ def _baseline(index: dict, role: str, student: dict, model: str) -> dict:
 
 
 def _zero_shot(index: dict, student: dict, model: str) -> float | None:
-    key = ("zero_shot", student["dataset"], student["seed"], model, "none")
-    return _baseline(index, "zero_shot", student, model)["accuracy"] if key in index else None
+    present = _baseline_key("zero_shot", student, model) in index
+    return _baseline(index, "zero_shot", student, model)["accuracy"] if present else None
 
 
 def pgr(weak: float, ceiling: float, student: float) -> float | None:

@@ -18,12 +18,11 @@ def row_rng(seed: int, index: int) -> random.Random:
     return random.Random(f"{seed}:{index}")
 
 
-def draw_order(source: Source, seed: int) -> list[int]:
-    """Row indices in a seeded random order; where rows share a source item, an item's rows come together (items in
-    the order their first row came up)."""
-    order = list(range(len(source)))
+def draw_order(n: int, items: list | None, seed: int) -> list[int]:
+    """Row indices in a seeded random order; where rows share a source item (`items`, one per row), an item's rows
+    come together (items in the order their first row came up)."""
+    order = list(range(n))
     random.Random(seed).shuffle(order)
-    items = source.items()
     if items is not None:
         first: dict = {}
         for position, index in enumerate(order):
@@ -50,7 +49,7 @@ def sample_splits(source: Source, dataset: str, sizes: dict[str, int],
     seen: set[str] = set()
     duplicates = 0
     item_split: tuple = (None, None)  # (the item being drawn, the split it went to)
-    for index in draw_order(source, seed):
+    for index in draw_order(len(source), items, seed):
         if not missing[0] and not missing[1]:
             break
         text, label = source.example(index, row_rng(seed, index))

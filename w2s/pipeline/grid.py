@@ -189,6 +189,11 @@ def label_info(wildcards, split: str = "strong_train") -> dict:
     return {"dataset": wildcards.dataset, "seed": int(wildcards.seed), "weak_model": wildcards.model, "split": split}
 
 
+def chain_label_info(wildcards, split: str = "strong_train") -> dict:
+    """What a chain link's labels record: the labels file's fields, the chain and the loss."""
+    return {**label_info(wildcards, split), "chain": wildcards.chain, "loss": wildcards.loss}
+
+
 def test_shard_files(config: dict, run: str, wildcards) -> list[str]:
     shards = test_shards(config)
     return [TEST_SHARD.format(run=run).format(**dict(wildcards.items()), shard=shard, shards=shards)

@@ -80,7 +80,7 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     if label_split_path:
         frames["label"] = read_split(label_split_path, "label")
     if validation_path:
-        frames["validation"] = validation_frame(validation_path, supervision)
+        frames["validation"], validation_targets = validation_set(validation_path, supervision)
     model = (ProbeRun(params, activations, frames) if params.get("mode") == "probe"
              else FinetuneRun(params, frames))
     (train_ids, train_truncated), (test_ids, test_truncated) = model.ids["train"], model.ids["test"]
@@ -102,7 +102,7 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
         if validation_path:
             val_p1 = predict_p1(m, model.ids["validation"][0], model.pad_id, params["predict_batch_size"],
                                 settings.autocast)
-            result["val_agreement"] = accuracy(val_p1, supervision_of(frames["validation"], supervision))
+            result["val_agreement"] = accuracy(val_p1, validation_targets)
             if kept:
                 kept.offer(result, lambda: prediction_table(test_frame, latest["p1"]))
         return result
@@ -212,18 +212,15 @@ class ProbeRun:
         self.module.save(out_dir, local_model_dir(self.source))
 
 
-def validation_frame(path, supervision: dict | None) -> pl.DataFrame:
+def validation_set(path, supervision: dict | None) -> tuple[pl.DataFrame, np.ndarray]:
     """The validation split (a run on ground truth), or the labels of it by the model that supervises a student
-    (checked to be that model's, as its training labels are)."""
+    (checked to be that model's, as its training labels are), and the run's own supervision on it: ground truth,
+    or its supervisor's hard labels."""
     if supervision:
         check_provenance(path, {**supervision, "split": "validation"})
-    return read_split(path, "hard_label" if supervision else "label")
-
-
-def supervision_of(frame: pl.DataFrame, supervision: dict | None) -> np.ndarray:
-    """The run's own supervision on the validation split: its supervisor's hard labels for a student or chain link,
-    ground truth for a weak or ceiling run."""
-    return frame["hard_label" if supervision else "label"].to_numpy()
+    column = "hard_label" if supervision else "label"
+    frame = read_split(path, column)
+    return frame, frame[column].to_numpy()
 
 
 def extract_activations(params: dict, split_path, out_path, threads: int) -> None:
