@@ -104,3 +104,28 @@ rule analyse_calibration:
         model_order=list(config["models"]),
     script:
         "../scripts/analyse_calibration.py"
+
+
+# Overfitting to weak labels over training: each student's test accuracy and agreement with its supervisor at every
+# evaluation, the ceiling's beside it. Seconds: a local rule.
+rule analyse_trajectories:
+    input:
+        grid.trajectory_inputs(config),
+    output:
+        csv=report(grid.TRAJECTORIES.format(ext="csv"), category="Analyses", caption="../report/trajectories.rst"),
+        parquet=grid.TRAJECTORIES.format(ext="parquet"),
+        plots=[
+            report(grid.TRAJECTORIES_PLOT.format(dataset=d), category="Analyses", caption="../report/trajectories.rst")
+            for d in config["datasets"]
+        ],
+    log:
+        "logs/analysis/trajectories.log",
+    localrule: True
+    conda:
+        "../envs/w2s.yaml"
+    params:
+        runs=lambda w: grid.agreement_runs(config),
+        datasets=list(config["datasets"]),
+        model_order=list(config["models"]),
+    script:
+        "../scripts/analyse_trajectories.py"

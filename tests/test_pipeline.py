@@ -196,3 +196,19 @@ def test_the_calibration_analysis_covers_every_predictions_file(finished):
     assert table.filter(pl.col("run") == "weak_labels")["n"].item() == 48
     assert table["ece"].is_between(0, 1).all()
     assert (finished / "results/plots/calibration_toy.png").stat().st_size > 1000
+
+
+def test_the_trajectories_record_agreement_with_the_supervisor(finished):
+    """A student's last evaluation measures, in the training job, the agreement that the agreement analysis computes
+    afterwards from both predictions files: two code paths, one number."""
+    table = pl.read_parquet(finished / "results/analysis/trajectories.parquet")
+    agreement = pl.read_parquet(finished / "results/analysis/agreement.parquet")
+    for loss in ("xent", "logconf"):
+        student = table.filter((pl.col("run") == "student") & (pl.col("loss") == loss)).sort("step")
+        assert student["progress"][-1] == 1.0 and student["step"].is_sorted()
+        expected = agreement.filter(pl.col("loss") == loss)["agreement"].item()
+        assert student["test_agreement"][-1] == pytest.approx(expected)
+        assert student["train_agreement"].is_between(0, 1).all() and student["train_agreement"].null_count() == 0
+    ceiling = table.filter(pl.col("run") == "ceiling")
+    assert ceiling["test_agreement"].null_count() == ceiling.height and ceiling.height > 0
+    assert (finished / "results/plots/trajectories_toy.png").stat().st_size > 1000

@@ -302,3 +302,19 @@ def test_state_of_other_settings_is_not_resumed(base, tokenizer, soft_data, tmp_
     reference = copy.deepcopy(base)
     train(reference, ids, targets, XentLoss(), settings(**run), tokenizer.pad_token_id)
     assert max_diff(params(reference), params(fresh)) == 0.0
+
+
+def test_train_agreement_is_the_agreement_of_the_batches_as_trained(base, tokenizer, soft_data, tmp_path):
+    """With lr 0 the model never changes, so each epoch's train_agreement (one log point per epoch of 20 examples)
+    is its answers' agreement with the hard targets on all of them, and the minibatch size cannot matter."""
+    ids, targets = soft_data
+    model = copy.deepcopy(base)
+    expected = accuracy(predict_p1(model, ids, tokenizer.pad_token_id, 8, "off"), (targets > 0.5).numpy())
+    for minibatch in (8, 3):
+        trajectory = tmp_path / f"t{minibatch}.jsonl"
+        train(model, ids, targets, XentLoss(), settings(lr=0.0, minibatch_size=minibatch, log_every=3),
+              tokenizer.pad_token_id, trajectory_path=trajectory)
+        entries = [json.loads(line) for line in trajectory.read_text().splitlines()]
+        assert [e["step"] for e in entries] == [3, 6]  # 3 steps (8 + 8 + 4 examples) per epoch
+        assert [e["train_agreement"] for e in entries] == pytest.approx([expected, expected])
+    assert 0 < expected < 1  # both kinds of answer occur: the count is not trivially right

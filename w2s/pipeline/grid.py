@@ -40,6 +40,8 @@ AGREEMENT = "results/analysis/agreement.{ext}"
 AGREEMENT_PLOT = "results/plots/agreement_{dataset}.png"
 CALIBRATION = "results/analysis/calibration.{ext}"
 CALIBRATION_PLOT = "results/plots/calibration_{dataset}.png"
+TRAJECTORIES = "results/analysis/trajectories.{ext}"
+TRAJECTORIES_PLOT = "results/plots/trajectories_{dataset}.png"
 SUMMARY_TABLES = ("runs", "aggregate", "overall")
 
 
@@ -100,15 +102,28 @@ def chain_supervisor(chain: str, model: str) -> str:
     return links[links.index(model) - 1]
 
 
-def chain_labeller_checkpoint(wildcards) -> str:
-    """The checkpoint of the student that labels strong_train for the link after `wildcards.model`: the ordinary
-    student of the chain's first model, or an earlier chain link."""
+def chain_link_run(wildcards, model: str) -> str:
+    """The run folder of a chain's link `model`: the ordinary student of the chain's first model for the second
+    link, a chain run for the links after it."""
     links, fields = wildcards.chain.split("+"), {"dataset": wildcards.dataset, "seed": wildcards.seed}
-    if links.index(wildcards.model) == 1:
-        run = STUDENT.format(**fields, weak=links[0], model=wildcards.model, loss=wildcards.loss)
+    if links.index(model) == 1:
+        return STUDENT.format(**fields, weak=links[0], model=model, loss=wildcards.loss)
+    return CHAIN_STUDENT.format(**fields, chain=wildcards.chain, loss=wildcards.loss, model=model)
+
+
+def chain_labeller_checkpoint(wildcards) -> str:
+    """The checkpoint of the student that labels strong_train for the link after `wildcards.model`."""
+    return f"{chain_link_run(wildcards, wildcards.model)}/checkpoint"
+
+
+def supervisor_test_predictions(role: str, wildcards) -> str:
+    """A student's supervisor's test predictions (its weak model's, or for a chain link the link's before it): the
+    student's trajectory records its agreement with them at every evaluation."""
+    if role == "chain":
+        run = chain_link_run(wildcards, chain_supervisor(wildcards.chain, wildcards.model))
     else:
-        run = CHAIN_STUDENT.format(**fields, chain=wildcards.chain, loss=wildcards.loss, model=wildcards.model)
-    return f"{run}/checkpoint"
+        run = WEAK.format(dataset=wildcards.dataset, seed=wildcards.seed, model=wildcards.weak)
+    return f"{run}/test_predictions.parquet"
 
 
 def supervision(role: str, wildcards) -> dict | None:
@@ -137,6 +152,8 @@ def training_inputs(config: dict, role: str) -> dict:
               "base": lambda w: run_start_inputs(config, w.model, w.dataset, w.seed)}
     if writes_labels(config, role):
         inputs["label_split"] = split_file("strong_train")
+    if role in ("student", "chain"):
+        inputs["supervisor_test"] = lambda w: supervisor_test_predictions(role, w)
     if uses_validation(config):  # early stopping by agreement with the run's own supervision on validation
         inputs["validation"] = {
             "student": VALIDATION_LABELS.format(dataset="{dataset}", seed="{seed}", model="{weak}"),
@@ -348,6 +365,7 @@ def agreement_run(fields: dict, weak: str, strong: str, run: str, loss: str, cha
     """One row of the agreement analysis's inputs: a run's test predictions beside its weak model's."""
     return {"dataset": fields["dataset"], "seed": int(fields["seed"]), "weak": weak, "strong": strong, "run": run,
             "loss": loss, "chain": chain, "predictions": f"{folder}/test_predictions.parquet",
+            "trajectory": f"{folder}/trajectory.jsonl",
             "weak_predictions": f"{WEAK.format(**fields, model=weak)}/test_predictions.parquet"}
 
 
@@ -403,6 +421,10 @@ def agreement_inputs(config: dict) -> list[str]:
     return sorted({path for run in agreement_runs(config) for path in (run["predictions"], run["weak_predictions"])})
 
 
+def trajectory_inputs(config: dict) -> list[str]:
+    return sorted({run["trajectory"] for run in agreement_runs(config)})
+
+
 def summary_files() -> list[str]:
     return [SUMMARY.format(table=table, ext=ext) for table in SUMMARY_TABLES for ext in ("csv", "parquet")]
 
@@ -435,6 +457,8 @@ def final_targets(config: dict) -> list[str]:
         + [AGREEMENT_PLOT.format(dataset=dataset) for dataset in config["datasets"]]
         + [CALIBRATION.format(ext=ext) for ext in ("csv", "parquet")]
         + [CALIBRATION_PLOT.format(dataset=dataset) for dataset in config["datasets"]]
+        + [TRAJECTORIES.format(ext=ext) for ext in ("csv", "parquet")]
+        + [TRAJECTORIES_PLOT.format(dataset=dataset) for dataset in config["datasets"]]
     )
 
 

@@ -188,21 +188,26 @@ def train(model: torch.nn.Module, ids: list[list[int]], targets: torch.Tensor, l
     training_mode(model, settings.dropout)  # after the engine is made: a DeepSpeed engine may set its own mode
     print(f"training {total} steps ({settings.epochs} epochs of {len(ids)} examples, batch {settings.batch_size}, "
           f"minibatch {settings.minibatch_size}, bf16 {examples.bf16}, device {dev})", flush=True)
-    start, first_step, recent = time.perf_counter(), step, []
+    start, first_step, recent, agreed = time.perf_counter(), step, [], [0, 0]
     with Trajectory(trajectory_path, history) as trajectory:
         while step < total:
-            recent.append(optimizer_step(engine, examples, schedule.batch(step), loss_fn, settings.minibatch_size,
-                                         LossContext(step / total)))
+            loss, n_agreed, n = optimizer_step(engine, examples, schedule.batch(step), loss_fn,
+                                               settings.minibatch_size, LossContext(step / total))
+            recent.append(loss)
+            agreed[0], agreed[1] = agreed[0] + n_agreed, agreed[1] + n
             step += 1
-            if not math.isfinite(recent[-1]):
-                raise Diverged(f"training diverged: the loss is {recent[-1]} at step {step} of {total} (learning "
+            if not math.isfinite(loss):
+                raise Diverged(f"training diverged: the loss is {loss} at step {step} of {total} (learning "
                                f"rate {engine.lr():.3g}); lower the learning rate (lr) and rerun")
             is_eval = evaluate is not None and settings.eval_every and step % settings.eval_every == 0 and step < total
             if step % settings.log_every == 0 or is_eval or step == total:
                 entry = {"step": step, "epoch": round(step / schedule.steps_per_epoch, 3),
                          "loss": sum(recent) / len(recent), "lr": engine.lr(),
+                         # agreement with the training targets (hard), on the batches since the last point, as each
+                         # was trained (before its update): how closely the run fits its supervision
+                         "train_agreement": agreed[0] / agreed[1] if agreed[1] else None,
                          "steps_per_s": (step - first_step) / (time.perf_counter() - start)}
-                recent = []
+                recent, agreed = [], [0, 0]
                 trajectory.record({**entry, **(run_eval(model, evaluate, settings.dropout) if is_eval else {})})
             if resume_dir and settings.checkpoint_every and step % settings.checkpoint_every == 0 and step < total:
                 resumable.save(engine, step, trajectory.history)
@@ -216,9 +221,10 @@ def train(model: torch.nn.Module, ids: list[list[int]], targets: torch.Tensor, l
 
 
 def optimizer_step(engine, examples: Examples, batch: list[int], loss_fn, minibatch_size: int,
-                   ctx: LossContext) -> float:
+                   ctx: LossContext) -> tuple[float, int, int]:
     """One optimizer step over `batch`, accumulating gradients over this rank's minibatches; returns the batch's
-    mean loss (estimated from this rank's share when there are several ranks).
+    mean loss (estimated from this rank's share when there are several ranks), and how many of this rank's examples
+    the model's answers agreed with the hard targets on, of how many.
 
     An empty minibatch (a rank with nothing left of a short batch) still runs a forward pass on a stand-in row with
     zero weight, because under ZeRO-3 every forward pass gathers weights collectively.
@@ -237,9 +243,10 @@ def optimizer_step(engine, examples: Examples, batch: list[int], loss_fn, miniba
                 p1.append(torch.softmax(examples.logits(engine, mb or batch[:1]).float(), -1)[: len(mb), 1])
         mine = [i for mb in micro for i in mb]
         ctx.threshold = loss_fn.batch_threshold(engine.gather(torch.cat(p1)), engine.gather(targets[mine]))
-    batch_loss = 0.0
+    batch_loss, n_agreed = 0.0, 0
     for k, mb in enumerate(micro):
         weight = len(mb) / len(batch) * engine.world  # the engine averages gradients over ranks
+        real = len(mb)  # 0 for a stand-in row
         mb = mb or batch[:1]
         if states:
             set_rng_state(states[k])
@@ -249,8 +256,10 @@ def optimizer_step(engine, examples: Examples, batch: list[int], loss_fn, miniba
         loss = loss_fn(logits, targets[mb], ctx) * weight
         engine.backward(loss)
         batch_loss += loss.item()
+        answers = logits.detach()[:real].argmax(-1)
+        n_agreed += int((answers == (targets[mb[:real]] > 0.5).long()).sum())
     engine.step()
-    return batch_loss
+    return batch_loss, n_agreed, sum(map(len, micro))
 
 
 def run_eval(model, evaluate, dropout: str) -> dict:
