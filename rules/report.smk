@@ -106,11 +106,12 @@ rule analyse_calibration:
         "../scripts/analyse_calibration.py"
 
 
-# Overfitting to weak labels over training: each student's test accuracy and agreement with its supervisor at every
+# Overfitting to weak labels over training: each student's test accuracy and agreement with its weak model at every
 # evaluation, the ceiling's beside it. Seconds: a local rule.
 rule analyse_trajectories:
     input:
         grid.trajectory_inputs(config),
+        grid.agreement_inputs(config),
     output:
         csv=report(grid.TRAJECTORIES.format(ext="csv"), category="Analyses", caption="../report/trajectories.rst"),
         parquet=grid.TRAJECTORIES.format(ext="parquet"),
@@ -129,3 +130,27 @@ rule analyse_trajectories:
         model_order=list(config["models"]),
     script:
         "../scripts/analyse_trajectories.py"
+
+
+# The paper's main figure: accuracy and PGR of the plain students against the strong model's size. Seconds: local.
+rule analyse_scaling:
+    input:
+        aggregate=grid.SUMMARY.format(table="aggregate", ext="parquet"),
+        sizes=grid.size_records(config),
+    output:
+        csv=report(grid.SCALING.format(ext="csv"), category="Analyses", caption="../report/scaling.rst"),
+        parquet=grid.SCALING.format(ext="parquet"),
+        plots=[
+            report(grid.SCALING_PLOT.format(loss=l), category="Analyses", caption="../report/scaling.rst")
+            for l in config["losses"]
+        ],
+    log:
+        "logs/analysis/scaling.log",
+    localrule: True
+    conda:
+        "../envs/w2s.yaml"
+    params:
+        compute=grid.scaling_compute(config),
+        losses=list(config["losses"]),
+    script:
+        "../scripts/analyse_scaling.py"

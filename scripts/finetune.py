@@ -11,7 +11,6 @@ run_job(
     test_path=snakemake.input.test,
     label_split_path=snakemake.input.get("label_split"),
     validation_path=snakemake.input.get("validation"),
-    supervisor_predictions=snakemake.input.get("supervisor_test"),
     # a linear probe's activations of each split it reads (train, test, label, validation); none when finetuning
     activations={k.removeprefix("activations_"): v if isinstance(v, str) else v[0]
                  for k, v in snakemake.input.items() if k.startswith("activations_") and v} or None,

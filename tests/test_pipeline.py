@@ -198,17 +198,29 @@ def test_the_calibration_analysis_covers_every_predictions_file(finished):
     assert (finished / "results/plots/calibration_toy.png").stat().st_size > 1000
 
 
-def test_the_trajectories_record_agreement_with_the_supervisor(finished):
-    """A student's last evaluation measures, in the training job, the agreement that the agreement analysis computes
-    afterwards from both predictions files: two code paths, one number."""
+def test_the_trajectories_give_agreement_with_the_weak_model(finished):
+    """A run's last evaluation records its test answers; their agreement with the weak model's is the one that the
+    agreement analysis computes from both predictions files: two paths, one number."""
     table = pl.read_parquet(finished / "results/analysis/trajectories.parquet")
     agreement = pl.read_parquet(finished / "results/analysis/agreement.parquet")
-    for loss in ("xent", "logconf"):
-        student = table.filter((pl.col("run") == "student") & (pl.col("loss") == loss)).sort("step")
-        assert student["progress"][-1] == 1.0 and student["step"].is_sorted()
-        expected = agreement.filter(pl.col("loss") == loss)["agreement"].item()
-        assert student["test_agreement"][-1] == pytest.approx(expected)
-        assert student["train_agreement"].is_between(0, 1).all() and student["train_agreement"].null_count() == 0
-    ceiling = table.filter(pl.col("run") == "ceiling")
-    assert ceiling["test_agreement"].null_count() == ceiling.height and ceiling.height > 0
+    for run, loss in (("student", "xent"), ("student", "logconf"), ("ceiling", "")):
+        rows = table.filter((pl.col("run") == run) & (pl.col("loss") == loss)).sort("step")
+        assert rows["progress"][-1] == 1.0 and rows["step"].is_sorted() and rows.height >= 2
+        expected = agreement.filter((pl.col("run") == run) & (pl.col("loss") == loss))["agreement"].item()
+        assert rows["test_agreement"][-1] == pytest.approx(expected)
+        assert rows["train_agreement"].is_between(0, 1).all() and rows["train_agreement"].null_count() == 0
     assert (finished / "results/plots/trajectories_toy.png").stat().st_size > 1000
+
+
+def test_the_scaling_view_reads_sizes_from_the_checkpoints(finished):
+    from w2s.models.classifier import Classifier
+
+    table = pl.read_parquet(finished / "results/analysis/scaling.parquet")
+    assert sorted(table["loss"]) == ["logconf", "xent"] and set(table["size_axis"]) == {"parameters"}
+    for model, column in (("weakling", "weak_size"), ("strongling", "strong_size")):
+        role = "weak" if model == "weakling" else "ceiling"
+        loaded = Classifier.load(str(finished / f"results/{role}/toy/seed0/{model}/checkpoint"))
+        assert set(table[column]) == {float(sum(p.numel() for p in loaded.parameters()))}
+    runs = pl.read_parquet(finished / "results/summary/aggregate.parquet")
+    assert sorted(table["student_acc_mean"]) == sorted(runs["student_acc_mean"])
+    assert all((finished / f"results/plots/scaling_{loss}.png").stat().st_size > 1000 for loss in ("xent", "logconf"))

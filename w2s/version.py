@@ -1,8 +1,11 @@
-"""The code version recorded in output metadata: package version plus a digest of the package's source."""
+"""What outputs record about the code and checkpoints that made them: the code version (package version plus a digest
+of the package's source), a checkpoint's digest and its parameter count."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,3 +30,14 @@ def checkpoint_sha256(checkpoint: str | Path) -> str:
             for block in iter(lambda: f.read(1 << 20), b""):
                 digest.update(block)
     return digest.hexdigest()
+
+
+def checkpoint_parameters(checkpoint: str | Path) -> int:
+    """The number of parameters a checkpoint stores (backbone and head), from its safetensors headers: no weights
+    are read. Tied weights are stored once, so they count once."""
+    total = 0
+    for path in Path(checkpoint).glob("*.safetensors"):
+        with open(path, "rb") as f:
+            header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
+        total += sum(math.prod(entry["shape"]) for name, entry in header.items() if name != "__metadata__")
+    return total

@@ -6,9 +6,10 @@ from __future__ import annotations
 import polars as pl
 
 from w2s.analysis.plots import _new_figure, _save, _values
+from w2s.analysis.scaling import median_over_datasets
 from w2s.errors import W2SError
 
-PANELS = (("test_accuracy", "test accuracy"), ("test_agreement", "agreement with the supervisor\n(test split)"),
+PANELS = (("test_accuracy", "test accuracy"), ("test_agreement", "agreement with the weak model\n(test split)"),
           ("train_agreement", "agreement with the training labels\n(batches as trained)"))
 
 
@@ -46,7 +47,7 @@ def plot_trajectories(table: pl.DataFrame, dataset: str, model_order: list[str],
                 cell = cells.filter((pl.col("weak") == weak) & (pl.col("strong") == strong)
                                     & (pl.col("chain") == chain) & (pl.col("run") == run) & (pl.col("loss") == loss))
                 mean = _values(cell, f"{measure}_mean")
-                if cell.is_empty() or all(v != v for v in mean):  # NaN: not measured (a ceiling has no supervisor)
+                if cell.is_empty() or all(v != v for v in mean):  # NaN: not measured
                     continue
                 x, sem = cell["progress"].to_list(), _values(cell, f"{measure}_sem")
                 ax.plot(x, mean, color=color, marker=".", label=name)
@@ -58,5 +59,50 @@ def plot_trajectories(table: pl.DataFrame, dataset: str, model_order: list[str],
         axes[-1][col].set_xlabel("training progress (step / last step)")
     axes[0][-1].legend(fontsize="small")
     fig.suptitle(f"{dataset}: students over training")
-    _save(fig, path, "shaded: s.e.m. over the config's seeds; a student whose agreement with its supervisor climbs "
+    _save(fig, path, "shaded: s.e.m. over the config's seeds; a student whose agreement with the weak model climbs "
                      "while its test accuracy falls is learning the supervisor's errors (early stopping would help)")
+
+
+def plot_scaling(table: pl.DataFrame, loss: str, path) -> None:
+    """The paper's main figure for one loss (w2s.analysis.scaling): left, test accuracy against the strong model's
+    size (the ceiling in black, one student line per weak model, each weak model's own accuracy as a square at its
+    size); right, PGR. One row for the median over datasets (with several), then one per dataset."""
+    rows = table.filter(pl.col("loss") == loss)
+    if rows.is_empty():
+        raise W2SError(f"no scaling rows for loss {loss!r} (it needs plain students: finetuned, final model)")
+    datasets = sorted(rows["dataset"].unique())
+    panels = ([("median over datasets", median_over_datasets(rows))] if len(datasets) > 1 else []) + [
+        (dataset, rows.filter(pl.col("dataset") == dataset)) for dataset in datasets]
+    fig = _new_figure(figsize=(9, 3.4 * len(panels)))
+    axes = fig.subplots(len(panels), 2, squeeze=False)
+    sizes = rows["weak_size"].to_list() + rows["strong_size"].to_list()
+    low, high = min(sizes), max(sizes)
+    weak_models = rows.sort("weak_size").select("weak", "weak_size").unique(maintain_order=True).rows()
+    for (title, cells), (acc_ax, pgr_ax) in zip(panels, axes, strict=True):
+        ceiling = cells.group_by("strong_size").agg(pl.col("ceiling_acc_mean").first()).sort("strong_size")
+        acc_ax.plot(ceiling["strong_size"], ceiling["ceiling_acc_mean"], color="black", marker="o",
+                    label="ceiling (ground truth)")
+        for k, (weak, weak_size) in enumerate(weak_models):
+            line = cells.filter(pl.col("weak") == weak).sort("strong_size")
+            if line.is_empty():
+                continue
+            color = f"C{k % 10}"
+            acc_ax.plot(line["strong_size"], line["student_acc_mean"], color=color, marker="o",
+                        label=f"students of {weak}")
+            acc_ax.scatter([weak_size], [line["weak_acc_mean"][0]], color=color, marker="s", s=50, zorder=3)
+            pgr_ax.plot(line["strong_size"], _values(line, "pgr_mean"), color=color, marker="o", label=weak)
+        acc_ax.set_ylabel(f"{title}\ntest accuracy")
+        pgr_ax.set_ylabel("PGR")
+        pgr_ax.axhline(0, color="grey", lw=0.8)
+        pgr_ax.axhline(1, color="grey", lw=0.8, ls=":")
+        for ax in (acc_ax, pgr_ax):
+            ax.set_xscale("log")
+            ax.set_xlim(low / 1.5, high * 1.5)  # set, not autoscaled: a panel of undefined PGRs has no data
+            ax.grid(alpha=0.3, which="both")
+    axis = rows["size_axis"][0]
+    for ax in axes[-1]:
+        ax.set_xlabel(f"strong model {'compute (config)' if axis == 'compute' else 'parameters'}")
+    axes[0][0].legend(fontsize="small")
+    fig.suptitle(f"weak-to-strong scaling, loss {loss}")
+    _save(fig, path, "points: mean over the config's seeds (median row: median over datasets of those means); "
+                     "squares: each weak model's own accuracy at its size")

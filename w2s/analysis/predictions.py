@@ -45,27 +45,14 @@ def read_split(path, target_column: str) -> pl.DataFrame:
     return frame
 
 
-def check_provenance(path, expected: dict, what: str = "labels file") -> None:
+def check_provenance(path, expected: dict) -> None:
     """A labels file must be the one a run asks for (dataset, seed, weak model, split), by its own metadata: a file
     copied or linked from another run would otherwise train a student on the wrong labels without a word."""
     metadata = read_parquet_metadata(path)
     wrong = {k: (metadata.get(k), str(v)) for k, v in expected.items() if metadata.get(k) != str(v)}
     if wrong:
         found = ", ".join(f"{k} {got!r} where {want!r} was expected" for k, (got, want) in wrong.items())
-        raise W2SError(f"{path} is not the {what} this run needs: it records {found}; {REMAKE}")
-
-
-def answers_on(frame: pl.DataFrame, predictions_path, expected: dict) -> np.ndarray:
-    """A model's hard answers (from its test predictions file, checked to be that model's by `expected`) on
-    `frame`'s examples, in `frame`'s order."""
-    check_provenance(predictions_path, expected, "predictions file")
-    table = read_table(predictions_path, PREDICTION_COLUMNS, "a predictions file")
-    joined = frame.select("id").join(table.select("id", "hard_label"), on="id", how="left", maintain_order="left")
-    if joined["hard_label"].null_count() or table.height != frame.height:
-        raise W2SError(f"{predictions_path} does not hold the predictions of the same {frame.height} examples "
-                       f"({table.height} rows, {frame.height - joined['hard_label'].null_count()} shared ids); "
-                       f"{REMAKE}")
-    return joined["hard_label"].to_numpy()
+        raise W2SError(f"{path} is not the labels file this run needs: it records {found}; {REMAKE}")
 
 
 def prediction_table(frame: pl.DataFrame, p1: np.ndarray) -> pl.DataFrame:

@@ -1,15 +1,21 @@
 """Overfitting to weak labels over training: at each evaluation of a student, its test accuracy, its agreement with
-its supervisor's answers on the test split, and its agreement with its training labels (the paper's "early stopping
+its weak model's answers on the test split, and its agreement with its training labels (the paper's "early stopping
 would help" picture: a student that first generalises beyond its supervisor and then learns its errors climbs in
-agreement while its accuracy falls). Ceilings come along as the reference."""
+agreement while its accuracy falls). Ceilings come along as the reference.
+
+Each evaluation records the run's test answers in its trajectory (`test_answers`: the hard answers, in the test
+split's row order, packed into hex), so agreement with any model is computed here, after training, from files that
+a resumed run keeps too."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
+from w2s.analysis.predictions import PREDICTION_COLUMNS, read_table
 from w2s.errors import W2SError
 from w2s.io import REMAKE
 
@@ -20,12 +26,22 @@ TRAJECTORY_SCHEMA = {
     "step": pl.Int64,
     "progress": pl.Float64,  # step / the run's last step: runs of different lengths on one axis
     "test_accuracy": pl.Float64,
-    "test_agreement": pl.Float64,  # with the supervisor's test answers (null for a ceiling: it has none)
+    # with the weak model's answers on the test split (a chain's first model); null for a trajectory written before
+    # evaluations recorded their answers
+    "test_agreement": pl.Float64,
     # with the run's training labels (hard), on the batches trained since the previous point, before each update
     "train_agreement": pl.Float64,
     "val_agreement": pl.Float64,  # with its supervision on the validation split (only with early stopping)
 }
-MEASURES = ("test_accuracy", "test_agreement", "train_agreement", "val_agreement")
+
+
+def pack_answers(p1: np.ndarray) -> str:
+    """Hard answers (p(1) > 0.5) as hex, 4 examples a character."""
+    return np.packbits(np.asarray(p1) > 0.5).tobytes().hex()
+
+
+def unpack_answers(text: str, n: int) -> np.ndarray:
+    return np.unpackbits(np.frombuffer(bytes.fromhex(text), dtype=np.uint8))[:n].astype(np.int8)
 
 
 def read_trajectory(path) -> list[dict]:
@@ -35,8 +51,9 @@ def read_trajectory(path) -> list[dict]:
         raise W2SError(f"{path}: not a readable trajectory ({exc}); {REMAKE}") from None
 
 
-def evaluations(trajectory: list[dict], path) -> list[dict]:
-    """The evaluation points of a trajectory (those with a test accuracy), each with its progress through the run."""
+def evaluations(trajectory: list[dict], path, weak_answers: np.ndarray | None = None) -> list[dict]:
+    """The evaluation points of a trajectory (those with a test accuracy), each with its progress through the run
+    and, given the weak model's answers in the run's test order, its agreement with them."""
     points = [entry for entry in trajectory if "test_accuracy" in entry]
     if not points:
         raise W2SError(f"{path} has no evaluation (no entry with test_accuracy): the run evaluates every "
@@ -44,16 +61,37 @@ def evaluations(trajectory: list[dict], path) -> list[dict]:
     last = max(entry["step"] for entry in trajectory)
     # The end's evaluation is an entry of its own, after the log point of the same step that holds train_agreement.
     logged = {entry["step"]: entry for entry in trajectory if "test_accuracy" not in entry}
-    return [{"step": p["step"], "progress": p["step"] / last,
-             **{m: p.get(m, logged.get(p["step"], {}).get(m)) for m in MEASURES}} for p in points]
+    rows = []
+    for point in points:
+        agreement = None
+        if weak_answers is not None and "test_answers" in point:
+            agreement = float((unpack_answers(point["test_answers"], len(weak_answers)) == weak_answers).mean())
+        rows.append({"step": point["step"], "progress": point["step"] / last, "test_accuracy": point["test_accuracy"],
+                     "test_agreement": agreement,
+                     **{m: point.get(m, logged.get(point["step"], {}).get(m))
+                        for m in ("train_agreement", "val_agreement")}})
+    return rows
+
+
+def weak_answers_in_order(run: dict) -> np.ndarray:
+    """The weak model's hard answers on the test split, in the row order of the run's own test predictions (the
+    order its trajectory's answers are in)."""
+    own, weak = (read_table(run[key], PREDICTION_COLUMNS, "a predictions file")
+                 for key in ("predictions", "weak_predictions"))
+    joined = own.select("id").join(weak.select("id", "hard_label"), on="id", how="left", maintain_order="left")
+    if joined["hard_label"].null_count() or own.height != weak.height:
+        raise W2SError(f"{run['predictions']} and {run['weak_predictions']} hold predictions of different examples: "
+                       "they must be of the same test split")
+    return joined["hard_label"].to_numpy().astype(np.int8)
 
 
 def trajectory_table(runs: list[dict]) -> pl.DataFrame:
-    """One row per evaluation of each run: dicts with dataset, seed, weak, strong, run, loss, chain and the path of
-    its `trajectory`."""
+    """One row per evaluation of each run: dicts with dataset, seed, weak, strong, run, loss, chain and the paths of
+    its `trajectory`, its test `predictions` and its weak model's (`weak_predictions`)."""
     rows = []
     for run in runs:
         fields = {k: run[k] for k in ("dataset", "seed", "weak", "strong", "run", "loss", "chain")}
-        rows += [{**fields, **point} for point in evaluations(read_trajectory(run["trajectory"]), run["trajectory"])]
+        rows += [{**fields, **point} for point in evaluations(read_trajectory(run["trajectory"]), run["trajectory"],
+                                                               weak_answers_in_order(run))]
     return pl.DataFrame(rows, schema=TRAJECTORY_SCHEMA).sort("dataset", "weak", "strong", "run", "loss", "chain",
                                                              "seed", "step")

@@ -42,6 +42,8 @@ CALIBRATION = "results/analysis/calibration.{ext}"
 CALIBRATION_PLOT = "results/plots/calibration_{dataset}.png"
 TRAJECTORIES = "results/analysis/trajectories.{ext}"
 TRAJECTORIES_PLOT = "results/plots/trajectories_{dataset}.png"
+SCALING = "results/analysis/scaling.{ext}"
+SCALING_PLOT = "results/plots/scaling_{loss}.png"
 SUMMARY_TABLES = ("runs", "aggregate", "overall")
 
 
@@ -102,28 +104,15 @@ def chain_supervisor(chain: str, model: str) -> str:
     return links[links.index(model) - 1]
 
 
-def chain_link_run(wildcards, model: str) -> str:
-    """The run folder of a chain's link `model`: the ordinary student of the chain's first model for the second
-    link, a chain run for the links after it."""
-    links, fields = wildcards.chain.split("+"), {"dataset": wildcards.dataset, "seed": wildcards.seed}
-    if links.index(model) == 1:
-        return STUDENT.format(**fields, weak=links[0], model=model, loss=wildcards.loss)
-    return CHAIN_STUDENT.format(**fields, chain=wildcards.chain, loss=wildcards.loss, model=model)
-
-
 def chain_labeller_checkpoint(wildcards) -> str:
-    """The checkpoint of the student that labels strong_train for the link after `wildcards.model`."""
-    return f"{chain_link_run(wildcards, wildcards.model)}/checkpoint"
-
-
-def supervisor_test_predictions(role: str, wildcards) -> str:
-    """A student's supervisor's test predictions (its weak model's, or for a chain link the link's before it): the
-    student's trajectory records its agreement with them at every evaluation."""
-    if role == "chain":
-        run = chain_link_run(wildcards, chain_supervisor(wildcards.chain, wildcards.model))
+    """The checkpoint of the student that labels strong_train for the link after `wildcards.model`: the ordinary
+    student of the chain's first model, or an earlier chain link."""
+    links, fields = wildcards.chain.split("+"), {"dataset": wildcards.dataset, "seed": wildcards.seed}
+    if links.index(wildcards.model) == 1:
+        run = STUDENT.format(**fields, weak=links[0], model=wildcards.model, loss=wildcards.loss)
     else:
-        run = WEAK.format(dataset=wildcards.dataset, seed=wildcards.seed, model=wildcards.weak)
-    return f"{run}/test_predictions.parquet"
+        run = CHAIN_STUDENT.format(**fields, chain=wildcards.chain, loss=wildcards.loss, model=wildcards.model)
+    return f"{run}/checkpoint"
 
 
 def supervision(role: str, wildcards) -> dict | None:
@@ -152,8 +141,6 @@ def training_inputs(config: dict, role: str) -> dict:
               "base": lambda w: run_start_inputs(config, w.model, w.dataset, w.seed)}
     if writes_labels(config, role):
         inputs["label_split"] = split_file("strong_train")
-    if role in ("student", "chain"):
-        inputs["supervisor_test"] = lambda w: supervisor_test_predictions(role, w)
     if uses_validation(config):  # early stopping by agreement with the run's own supervision on validation
         inputs["validation"] = {
             "student": VALIDATION_LABELS.format(dataset="{dataset}", seed="{seed}", model="{weak}"),
@@ -425,6 +412,18 @@ def trajectory_inputs(config: dict) -> list[str]:
     return sorted({run["trajectory"] for run in agreement_runs(config)})
 
 
+def size_records(config: dict) -> list[str]:
+    """The metrics files that record each model's parameter count for the scaling view: its weak and ceiling runs."""
+    return [path for path in metrics_files(config) if path.startswith(("results/weak/", "results/ceiling/"))
+            and path.endswith("/metrics.json")]
+
+
+def scaling_compute(config: dict) -> dict:
+    """Each model's config `compute` (None where it gives none)."""
+    return {model: config["models"][model].get("compute") for model in dict.fromkeys(m for p in model_pairs(config)
+                                                                                       for m in p)}
+
+
 def summary_files() -> list[str]:
     return [SUMMARY.format(table=table, ext=ext) for table in SUMMARY_TABLES for ext in ("csv", "parquet")]
 
@@ -459,6 +458,8 @@ def final_targets(config: dict) -> list[str]:
         + [CALIBRATION_PLOT.format(dataset=dataset) for dataset in config["datasets"]]
         + [TRAJECTORIES.format(ext=ext) for ext in ("csv", "parquet")]
         + [TRAJECTORIES_PLOT.format(dataset=dataset) for dataset in config["datasets"]]
+        + [SCALING.format(ext=ext) for ext in ("csv", "parquet")]
+        + [SCALING_PLOT.format(loss=loss) for loss in config["losses"]]
     )
 
 

@@ -16,8 +16,9 @@ import torch
 from safetensors.torch import save_file
 
 from w2s.analysis.early_stopping import early_stops
+from w2s.analysis.trajectories import pack_answers
 from w2s.analysis.metrics import accuracy, classification_metrics
-from w2s.analysis.predictions import answers_on, check_provenance, prediction_table, read_split, write_scored
+from w2s.analysis.predictions import check_provenance, prediction_table, read_split, write_scored
 from w2s.errors import W2SError
 from w2s.io import atomic_path, write_json, write_parquet
 from w2s.models.classifier import Classifier, load_tokenizer
@@ -29,7 +30,7 @@ from w2s.training.loop import Diverged, LocalEngine, TrainSettings, train
 from w2s.training.losses import make_loss
 from w2s.training.predict import last_token_features, predict_p1
 from w2s.training.runtime import seed_everything
-from w2s.version import checkpoint_sha256, code_version
+from w2s.version import checkpoint_parameters, checkpoint_sha256, code_version
 
 
 def predictions(model, tokenizer, frame: pl.DataFrame, max_length: int, batch_size: int, autocast: str):
@@ -51,7 +52,7 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
              out: dict, info: dict, threads: int, progress: dict | None = None, label_split_path=None,
              label_info: dict | None = None, early_stopping: str | None = None,
              validation_path=None, supervision: dict | None = None,
-             activations: dict | None = None, supervisor_predictions=None) -> dict | None:
+             activations: dict | None = None) -> dict | None:
     """Train one run and write its checkpoint, trajectory and training summary to the paths in `out`, and its test
     predictions and metrics where `out` names them (else separate jobs predict the test split in shards). Where
     `out` names labels (a weak run, labelling unsharded), the trained model also labels `label_split_path`, as a
@@ -61,8 +62,6 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     measures the run's agreement with its supervision on `validation_path` (weak_val: the validation split, or for a
     student the weak model's labels of it), and the evaluations each method picks go to `out["early_stopping"]`.
     A student's labels file must record the `supervision` it is meant to be (dataset, seed, labelling model, split).
-    With `supervisor_predictions` (a student's: its supervisor's test predictions) every evaluation also measures
-    the run's agreement with its supervisor on the test split (`test_agreement`).
     With `params["mode"]` "probe" the run trains a linear probe on the backbone's cached `activations` of each
     split (train, test, label, validation: the files of rule extract_activations) and never loads the backbone.
 
@@ -90,11 +89,6 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
           f"training examples ({train_truncated} truncated to {model.max_length} tokens), {len(test_ids)} test "
           f"examples ({test_truncated} truncated)", flush=True)
     test_labels = test_frame["label"].to_numpy()
-    supervisor_answers = None
-    if supervisor_predictions:
-        supervisor = {"model": supervision["weak_model"], "dataset": supervision["dataset"],
-                      "seed": supervision["seed"]}
-        supervisor_answers = answers_on(test_frame, supervisor_predictions, supervisor)
     predict_here = "predictions" in out
     latest = {}
     # Resumable state lives beside the outputs (Snakemake removes a failed job's outputs, not this folder); the
@@ -106,8 +100,8 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     def evaluate(m) -> dict:
         latest["p1"] = predict_p1(m, test_ids, model.pad_id, params["predict_batch_size"], settings.autocast)
         result = {f"test_{k}": v for k, v in classification_metrics(latest["p1"], test_labels).items() if k != "n"}
-        if supervisor_answers is not None:
-            result["test_agreement"] = accuracy(latest["p1"], supervisor_answers)
+        # the answers themselves, so that the trajectories analysis can compare them with any other model's
+        result["test_answers"] = pack_answers(latest["p1"])
         if validation_path:
             val_p1 = predict_p1(m, model.ids["validation"][0], model.pad_id, params["predict_batch_size"],
                                 settings.autocast)
@@ -139,7 +133,8 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     if "labels" in out:
         write_labels(*labels, out["checkpoint"], out["labels"], label_info)
     training = {"n_train": len(train_ids), "n_train_truncated": train_truncated, "steps": summary["steps"],
-                "train_seconds": round(summary["train_seconds"], 2)}
+                "train_seconds": round(summary["train_seconds"], 2),
+                "n_params": checkpoint_parameters(out["checkpoint"])}  # the scaling view's default size
     write_json(training, out["training"])
     if early_stopping:
         trajectory = [json.loads(line) for line in Path(out["trajectory"]).read_text().splitlines()]

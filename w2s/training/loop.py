@@ -143,6 +143,9 @@ class Schedule:
         return epoch_order(self.n, self.settings.seed, epoch)[position * size : (position + 1) * size]
 
 
+UNPRINTED = ("test_answers",)  # trajectory keys kept in the file, not in the log
+
+
 class Trajectory:
     """The run's log and eval points: printed, kept (they go into resumable states), and written as jsonl."""
 
@@ -163,7 +166,8 @@ class Trajectory:
 
     def record(self, entry: dict) -> None:
         self.history.append(entry)
-        print(" | ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in entry.items()), flush=True)
+        print(" | ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in entry.items()
+                         if k not in UNPRINTED), flush=True)
         if self.file:
             self.file.write(json.dumps(entry) + "\n")
             self.file.flush()
