@@ -154,3 +154,27 @@ rule analyse_scaling:
         losses=list(config["losses"]),
     script:
         "../scripts/analyse_scaling.py"
+
+
+# Label quality per group of examples: the weak labels' and every run's accuracy within each group. Seconds: local.
+rule analyse_groups:
+    input:
+        grid.calibration_inputs(config),
+    output:
+        csv=report(grid.GROUPS.format(ext="csv"), category="Analyses", caption="../report/groups.rst"),
+        parquet=grid.GROUPS.format(ext="parquet"),
+        plots=[
+            report(grid.GROUPS_PLOT.format(dataset=d), category="Analyses", caption="../report/groups.rst")
+            for d in config["datasets"]
+        ],
+    log:
+        "logs/analysis/groups.log",
+    localrule: True
+    conda:
+        "../envs/w2s.yaml"
+    params:
+        runs=lambda w: grid.calibration_runs(config),
+        datasets=list(config["datasets"]),
+        model_order=list(config["models"]),
+    script:
+        "../scripts/analyse_groups.py"

@@ -1,7 +1,7 @@
 """Rule summarize_runs: PGR tables (per run, per task over seeds, across tasks) as csv and parquet."""
 
 from w2s.analysis.summary import aggregate, flagged_runs, overall, runs_table
-from w2s.io import atomic_path, read_json, write_parquet
+from w2s.io import read_json, write_table
 from w2s.pipeline.job import logged
 
 with logged(snakemake.log[0]):
@@ -11,9 +11,7 @@ with logged(snakemake.log[0]):
     tables = {"runs": runs, "aggregate": aggregate(runs)}
     tables["overall"] = overall(tables["aggregate"])
     for name, table in tables.items():
-        with atomic_path(snakemake.output[f"{name}_csv"]) as tmp:
-            table.write_csv(tmp)
-        write_parquet(table, snakemake.output[f"{name}_parquet"])
+        write_table(table, snakemake.output[f"{name}_csv"], snakemake.output[f"{name}_parquet"])
     print(tables["aggregate"], flush=True)
     for line in flagged_runs(runs):
         print(f"WARNING {line}", flush=True)

@@ -224,3 +224,15 @@ def test_the_scaling_view_reads_sizes_from_the_checkpoints(finished):
     runs = pl.read_parquet(finished / "results/summary/aggregate.parquet")
     assert sorted(table["student_acc_mean"]) == sorted(runs["student_acc_mean"])
     assert all((finished / f"results/plots/scaling_{loss}.png").stat().st_size > 1000 for loss in ("xent", "logconf"))
+
+
+def test_the_group_analysis_covers_every_predictions_file(finished):
+    table = pl.read_parquet(finished / "results/analysis/groups.parquet")
+    sizes = table.group_by("run", "loss").agg(pl.col("n").sum()).sort("run", "loss").rows()
+    assert sizes == [("ceiling", "", 32), ("student", "logconf", 32), ("student", "xent", 32), ("weak", "", 32),
+                     ("weak_labels", "", 48)]
+    student = pl.read_parquet(finished / "results/student/toy/seed0/weakling/strongling/xent/test_predictions.parquet")
+    by_group = student.group_by("group").agg(pl.col("correct").mean()).rows()
+    rows = table.filter((pl.col("run") == "student") & (pl.col("loss") == "xent"))
+    assert sorted(rows.select("group", "accuracy").rows()) == sorted(by_group)
+    assert (finished / "results/plots/groups_toy.png").stat().st_size > 1000

@@ -42,6 +42,13 @@ def write_parquet(frame: pl.DataFrame, path: str | Path, metadata: dict[str, str
         frame.write_parquet(tmp, metadata={k: str(v) for k, v in (metadata or {}).items()})
 
 
+def write_table(frame: pl.DataFrame, csv_path: str | Path, parquet_path: str | Path) -> None:
+    """A results table twice: csv to read, parquet to load."""
+    with atomic_path(csv_path) as tmp:
+        frame.write_csv(tmp)
+    write_parquet(frame, parquet_path)
+
+
 def write_json(obj, path: str | Path) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")

@@ -77,6 +77,7 @@ def plot_scaling(table: pl.DataFrame, loss: str, path) -> None:
     axes = fig.subplots(len(panels), 2, squeeze=False)
     sizes = rows["weak_size"].to_list() + rows["strong_size"].to_list()
     low, high = min(sizes), max(sizes)
+    axis = rows["size_axis"][0]
     weak_models = rows.sort("weak_size").select("weak", "weak_size").unique(maintain_order=True).rows()
     for (title, cells), (acc_ax, pgr_ax) in zip(panels, axes, strict=True):
         ceiling = cells.group_by("strong_size").agg(pl.col("ceiling_acc_mean").first()).sort("strong_size")
@@ -96,13 +97,55 @@ def plot_scaling(table: pl.DataFrame, loss: str, path) -> None:
         pgr_ax.axhline(0, color="grey", lw=0.8)
         pgr_ax.axhline(1, color="grey", lw=0.8, ls=":")
         for ax in (acc_ax, pgr_ax):
-            ax.set_xscale("log")
-            ax.set_xlim(low / 1.5, high * 1.5)  # set, not autoscaled: a panel of undefined PGRs has no data
+            if axis == "parameters":  # parameter counts span orders of magnitude; a config's compute may not
+                ax.set_xscale("log")
+                ax.set_xlim(low / 1.5, high * 1.5)  # set, not autoscaled: a panel of undefined PGRs has no data
+            else:
+                ax.set_xlim(low - 0.1 * (high - low or 1), high + 0.1 * (high - low or 1))
             ax.grid(alpha=0.3, which="both")
-    axis = rows["size_axis"][0]
     for ax in axes[-1]:
         ax.set_xlabel(f"strong model {'compute (config)' if axis == 'compute' else 'parameters'}")
     axes[0][0].legend(fontsize="small")
     fig.suptitle(f"weak-to-strong scaling, loss {loss}")
     _save(fig, path, "points: mean over the config's seeds (median row: median over datasets of those means); "
                      "squares: each weak model's own accuracy at its size")
+
+
+def plot_groups(table: pl.DataFrame, dataset: str, model_order: list[str], path) -> None:
+    """Accuracy per group of one dataset (w2s.analysis.groups): one panel per (weak, strong) pair and chain, a group
+    of bars per example group: the weak labels of strong_train, the weak model on test, each student, the ceiling.
+    Mean ± s.e.m. over seeds."""
+    rows = table.filter(pl.col("dataset") == dataset)
+    if rows.is_empty():
+        raise W2SError(f"no group rows for dataset {dataset!r}")
+    students = rows.filter(pl.col("run") == "student")
+    pairs = _pairs(students.rename({"model": "strong"}), model_order)
+    groups = sorted(rows["group"].unique())
+    cells = _mean_sem(rows, ["run", "model", "weak", "loss", "chain", "group"], ["accuracy"])
+    losses = sorted(students["loss"].unique())
+    panel_width = max(3.5, 0.35 * len(groups) * (len(losses) + 3))
+    fig = _new_figure(figsize=(panel_width * len(pairs) + 2, 4.5))
+    axes = fig.subplots(1, len(pairs), sharey=True, squeeze=False)[0]
+    for ax, (weak, strong, chain) in zip(axes, pairs, strict=True):
+        bars = [("weak labels (strong_train)", "weak_labels", weak, "", "", "grey"),
+                ("weak (test)", "weak", weak, "", "", "silver")]
+        bars += [(f"student ({loss})", "student", strong, weak, loss, f"C{k % 10}") for k, loss in enumerate(losses)]
+        bars.append(("ceiling (test)", "ceiling", strong, "", "", "black"))
+        width = 0.8 / len(bars)
+        for k, (label, run, model, bar_weak, loss, color) in enumerate(bars):
+            cell = cells.filter((pl.col("run") == run) & (pl.col("model") == model) & (pl.col("weak") == bar_weak)
+                                & (pl.col("loss") == loss) & (pl.col("chain") == (chain if run == "student" else "")))
+            by_group = {g: (m, s) for g, m, s in cell.select("group", "accuracy_mean", "accuracy_sem").iter_rows()}
+            heights = [by_group.get(g, (None, None))[0] for g in groups]
+            errors = [by_group.get(g, (None, None))[1] for g in groups]
+            ax.bar([g + (k - (len(bars) - 1) / 2) * width for g in range(len(groups))],
+                   [float("nan") if h is None else h for h in heights], width, color=color, label=label,
+                   yerr=[float("nan") if e is None else e for e in errors], capsize=2)
+        ax.set_xticks(range(len(groups)), groups, rotation=30, ha="right", fontsize="small")
+        ax.set_title(f"{weak} → {strong}" + (f"\n(chain {chain})" if chain else ""), fontsize="medium")
+        ax.set_ylim(0, 1.05)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel("accuracy within the group")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper", fontsize="small")
+    fig.suptitle(f"{dataset}: accuracy per group of examples")
+    _save(fig, path)

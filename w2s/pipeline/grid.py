@@ -43,6 +43,8 @@ CALIBRATION_PLOT = "results/plots/calibration_{dataset}.png"
 TRAJECTORIES = "results/analysis/trajectories.{ext}"
 TRAJECTORIES_PLOT = "results/plots/trajectories_{dataset}.png"
 SCALING = "results/analysis/scaling.{ext}"
+GROUPS = "results/analysis/groups.{ext}"
+GROUPS_PLOT = "results/plots/groups_{dataset}.png"
 SCALING_PLOT = "results/plots/scaling_{loss}.png"
 SUMMARY_TABLES = ("runs", "aggregate", "overall")
 
@@ -460,6 +462,8 @@ def final_targets(config: dict) -> list[str]:
         + [TRAJECTORIES_PLOT.format(dataset=dataset) for dataset in config["datasets"]]
         + [SCALING.format(ext=ext) for ext in ("csv", "parquet")]
         + [SCALING_PLOT.format(loss=loss) for loss in config["losses"]]
+        + [GROUPS.format(ext=ext) for ext in ("csv", "parquet")]
+        + [GROUPS_PLOT.format(dataset=dataset) for dataset in config["datasets"]]
     )
 
 
