@@ -127,3 +127,37 @@ def test_check_names_the_file_and_line_snakemake_would_not(tmp_path, text, messa
     assert result.returncode == 1
     assert result.stderr.startswith("w2s: " + message.format(path=path)), result.stderr
     assert "Traceback" not in result.stderr
+
+
+def predictions_file(path, hard: list[int], ids=None) -> str:
+    labels = [1, 0, 1, 0]
+    ids = ids or ["t:0", "t:1", "t:2", "t:3"]
+    table = pl.DataFrame({
+        "id": ids, "text": ["a", "b", "c", "d"], "label": labels, "soft_label": [0.9 if h else 0.1 for h in hard],
+        "hard_label": hard, "correct": [h == label for h, label in zip(hard, labels)],
+        "group": ["true", "changed", "true", "changed"]})
+    path.mkdir()
+    write_parquet(table, path / "test_predictions.parquet")
+    return str(path)
+
+
+def test_compare_gives_accuracy_and_agreement_overall_and_by_group(tmp_path):
+    a = predictions_file(tmp_path / "a", [1, 0, 1, 1])  # right on 3: wrong on t:3 (changed)
+    b = predictions_file(tmp_path / "b", [0, 0, 1, 1])  # right on 2: wrong on t:0 (true) and t:3
+    result = run_cli("compare", a, f"{b}/test_predictions.parquet")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[3].split() == ["all", "4", "0.7500", "0.5000", "0.7500"]
+    assert lines[4].split() == ["changed", "2", "0.5000", "0.5000", "1.0000"]
+    assert lines[5].split() == ["true", "2", "1.0000", "0.5000", "0.5000"]
+    assert lines[6] == "examples: both right 2, only A right 1, only B right 0, both wrong 1"
+
+
+def test_compare_refuses_runs_of_different_examples_and_names_a_missing_folder(tmp_path):
+    a = predictions_file(tmp_path / "a", [1, 0, 1, 1])
+    b = predictions_file(tmp_path / "b", [1, 0, 1, 1], ids=["t:0", "t:1", "t:2", "u:3"])
+    result = run_cli("compare", a, b)
+    assert result.returncode == 1 and "predict different examples (4 and 4 rows, 3 shared ids)" in result.stderr
+    (tmp_path / "empty").mkdir()
+    result = run_cli("compare", a, str(tmp_path / "empty"))
+    assert result.returncode == 1 and "empty holds no test_predictions.parquet" in result.stderr

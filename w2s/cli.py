@@ -2,13 +2,15 @@
 
     w2s check [config.yaml]
     w2s labels results/labels/<dataset>/seed<seed>/<weak>.parquet
-    w2s summary [results/summary/runs.parquet]
+    w2s summary [results/ | results/summary/runs.parquet]
+    w2s compare RUN_A RUN_B   (run folders, or predictions files: test_predictions.parquet, labels)
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -92,6 +94,52 @@ def describe_summary(path: str) -> str:
     return "\n".join(lines)
 
 
+def runs_table_path(path: str) -> str:
+    """The runs table from a path to it or to the results folder that holds it."""
+    if Path(path).is_dir():
+        for candidate in (Path(path) / "summary/runs.parquet", Path(path) / "runs.parquet"):
+            if candidate.exists():
+                return str(candidate)
+        raise W2SError(f"{path} holds no summary/runs.parquet (written by the summarize_runs rule)")
+    return path
+
+
+def predictions_path(path: str) -> str:
+    """A run folder's test predictions, or the predictions file given."""
+    if Path(path).is_dir():
+        if not (Path(path) / "test_predictions.parquet").exists():
+            raise W2SError(f"{path} holds no test_predictions.parquet: give a run folder (results/student/..., "
+                           "results/ceiling/...) or a predictions file")
+        return str(Path(path) / "test_predictions.parquet")
+    return path
+
+
+def compare_runs(path_a: str, path_b: str) -> str:
+    """Two runs' predictions of the same examples: accuracy of each and agreement between them, overall and per
+    group, and where one is right and the other wrong."""
+    a, b = (read_table(predictions_path(p), PREDICTION_COLUMNS, "a predictions file") for p in (path_a, path_b))
+    joined = a.select("id", "group", "label", pl.col("hard_label").alias("a"), pl.col("correct").alias("a_right")).join(
+        b.select("id", pl.col("hard_label").alias("b"), pl.col("correct").alias("b_right")), on="id", how="inner")
+    if joined.height != a.height or joined.height != b.height:
+        raise W2SError(f"{path_a} and {path_b} predict different examples ({a.height} and {b.height} rows, "
+                       f"{joined.height} shared ids): compare runs on the same split")
+    joined = joined.with_columns(same=pl.col("a") == pl.col("b"))
+    lines = [f"A: {path_a}", f"B: {path_b}",
+             f"{'group':<20} {'n':>6} {'acc A':>7} {'acc B':>7} {'agreement':>9}"]
+    stats = [pl.len().alias("n"), pl.col("a_right").mean().alias("acc_a"), pl.col("b_right").mean().alias("acc_b"),
+             pl.col("same").mean().alias("agreement")]
+    groups = joined.group_by("group").agg(stats).sort("group")
+    rows = [("all", joined.select(stats).row(0))] + ([(r[0], r[1:]) for r in groups.rows()] if groups.height > 1
+                                                      else [])
+    lines += [f"{name:<20} {n:>6} {acc_a:>7.4f} {acc_b:>7.4f} {agreement:>9.4f}" for name, (n, acc_a, acc_b, agreement)
+              in rows]
+    a_right, b_right = joined["a_right"], joined["b_right"]
+    counts = {"both right": a_right & b_right, "only A right": a_right & ~b_right, "only B right": ~a_right & b_right,
+              "both wrong": ~a_right & ~b_right}
+    lines.append("examples: " + ", ".join(f"{k} {int(v.sum())}" for k, v in counts.items()))
+    return "\n".join(lines)
+
+
 def check_config(path: str) -> str:
     """A config checked as the workflow checks it, without starting Snakemake (which reads a --configfile itself
     and says only "not valid JSON or YAML" for a syntax error, with no line)."""
@@ -112,15 +160,20 @@ def main(argv: list[str] | None = None) -> int:
     labels.add_argument("path")
     labels.add_argument("-n", "--examples", type=int, default=3, help="examples to show per group")
     summary = commands.add_parser("summary", help="PGR per cell over seeds, and the runs flagged as suspicious")
-    summary.add_argument("path", nargs="?", default="results/summary/runs.parquet")
+    summary.add_argument("path", nargs="?", default="results", help="a results folder or its summary/runs.parquet")
+    compare = commands.add_parser("compare", help="two runs' accuracy and agreement, overall and by group")
+    compare.add_argument("run_a")
+    compare.add_argument("run_b")
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
             print(check_config(args.path))
         elif args.command == "labels":
             print(describe_labels(args.path, args.examples))
+        elif args.command == "compare":
+            print(compare_runs(args.run_a, args.run_b))
         else:
-            print(describe_summary(args.path))
+            print(describe_summary(runs_table_path(args.path)))
     except W2SError as exc:
         print(f"w2s: {exc}", file=sys.stderr)
         return 1
