@@ -1,4 +1,4 @@
-"""`w2s labels`: summarising a labels file from the shell."""
+"""The `w2s` command: labels files, the summary, comparing runs and checking configs from the shell."""
 
 from __future__ import annotations
 
@@ -60,10 +60,12 @@ def test_summary_shows_cells_and_flags_suspicious_runs(tmp_path):
 
     records = [rec(0, "weak", "s", 0.6), rec(0, "ceiling", "l", 0.9), rec(0, "student", "l", 0.04, "s", "xent"),
                rec(1, "weak", "s", 0.7), rec(1, "ceiling", "l", 0.69), rec(1, "student", "l", 0.72, "s", "xent")]
-    path = tmp_path / "runs.parquet"
+    path = tmp_path / "results/summary/runs.parquet"
+    path.parent.mkdir(parents=True)
     runs_table(records).write_parquet(path)
     result = run_cli("summary", str(path))
     assert result.returncode == 0, result.stderr
+    assert run_cli("summary", str(tmp_path / "results")).stdout == result.stdout  # the results folder names it
     cell = next(line for line in result.stdout.splitlines() if line.startswith("d "))
     assert cell.split()[:5] == ["d", "s", "l", "xent", "2"] and "-1.87" in cell  # seed 0's PGR alone
     assert "2 flagged run(s):" in result.stdout
@@ -71,6 +73,8 @@ def test_summary_shows_cells_and_flags_suspicious_runs(tmp_path):
     assert "d seed 1, s -> l, xent: PGR undefined: ceiling 0.690 does not beat weak 0.700" in result.stdout
     bad = run_cli("summary", str(tmp_path / "missing.parquet"))
     assert bad.returncode == 1 and "missing.parquet" in bad.stderr
+    bad = run_cli("summary", str(tmp_path))
+    assert bad.returncode == 1 and "holds no summary/runs.parquet" in bad.stderr
 
 
 def test_summary_gives_the_median_over_datasets(tmp_path):
