@@ -38,7 +38,8 @@ except W2SError as exc:
     raise WorkflowError(str(exc)) from None
 
 
-report: "report/workflow.rst"
+# The first page: written from the results by rule write_report_page, once they exist.
+report: grid.report_text(workflow.basedir)
 
 
 wildcard_constraints:

@@ -178,3 +178,29 @@ rule analyse_groups:
         model_order=list(config["models"]),
     script:
         "../scripts/analyse_groups.py"
+
+
+# The first page of `snakemake --report`: the headline table, each analysis with its first figure and caption, the
+# configuration and the label files. Seconds: a local rule.
+rule write_report_page:
+    input:
+        aggregate=grid.SUMMARY.format(table="aggregate", ext="parquet"),
+        overall=grid.SUMMARY.format(table="overall", ext="parquet"),
+        runs=grid.SUMMARY.format(table="runs", ext="parquet"),
+        figures=[path for _, _, path, _ in grid.report_figures(config)],
+        labels=grid.label_files(config),
+    output:
+        grid.REPORT_PAGE,
+    log:
+        "logs/summary/write_report_page.log",
+    localrule: True
+    conda:
+        "../envs/w2s.yaml"
+    params:
+        figures=[
+            (title, open(os.path.join(workflow.basedir, f"report/{caption}.rst")).read(), path, count)
+            for title, caption, path, count in grid.report_figures(config)
+        ],
+        config=config,
+    script:
+        "../scripts/write_report_page.py"

@@ -236,3 +236,54 @@ def test_the_group_analysis_covers_every_predictions_file(finished):
     rows = table.filter((pl.col("run") == "student") & (pl.col("loss") == "xent"))
     assert sorted(rows.select("group", "accuracy").rows()) == sorted(by_group)
     assert (finished / "results/plots/groups_toy.png").stat().st_size > 1000
+
+
+def loaded_images(browser) -> dict[str, int]:
+    """The page's PNG images that finished loading: name (alt text, or the data URI's filename) -> pixel width."""
+    return browser.execute_script("""
+        const out = {};
+        for (const img of document.images) {
+            if (!img.src.startsWith('data:image/png') || !img.complete) continue;
+            const name = img.alt || (img.src.match(/filename=([^;,]+)/) || [])[1] || img.src.slice(0, 30);
+            out[name] = img.naturalWidth;
+        }
+        return out;""")
+
+
+def test_the_report_opens_in_a_browser_with_every_figure(finished, tmp_path):
+    """`snakemake --report` renders, and in headless Chromium its first page shows the headline table from the top
+    and every analysis's figure; every figure under Plots and Analyses opens."""
+    from browser import chromium
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from w2s.pipeline.grid import report_figures
+
+    result = snakemake(finished, "--report", "report.html")
+    assert "(ERROR/" not in result.stdout + result.stderr  # docutils complaints about a caption or the page
+    aggregate = pl.read_parquet(finished / "results/summary/aggregate.parquet")
+    with chromium() as browser:
+        browser.get((finished / "report.html").as_uri())
+        heading = WebDriverWait(browser, 30).until(lambda b: b.find_element("xpath", "//h1[text()='Headline']"))
+        # the top of a long first page stays within reach (a centred page starts above the scrollable area)
+        assert browser.execute_script("return arguments[0].getBoundingClientRect().top", heading) >= 0
+        rows = browser.find_elements("xpath", "//h1[text()='Headline']/following::table[1]//tbody/tr")
+        cells = [[td.text for td in row.find_elements("tag name", "td")] for row in rows]
+        expected = [[r["dataset"], f"{r['weak']} → {r['strong']}", r["loss"],
+                     "undefined" if r["pgr_mean"] is None else f"{r['pgr_mean']:.2f}"]  # one seed: no ± s.e.m.
+                    for r in aggregate.iter_rows(named=True)]
+        assert [[c[0], c[1].replace("\n", " "), c[2], c[-1]] for c in cells] == expected
+        figures = {path for _, _, path, _ in report_figures(tiny_config())}
+        assert {name for name, width in loaded_images(browser).items() if width > 100} == figures
+        browser.save_screenshot(str(tmp_path / "report.png"))
+        for category in ("Plots", "Analyses"):
+            browser.execute_script(f"app.showCategory('{category}')")
+            names = WebDriverWait(browser, 10).until(
+                lambda b: [td.text for td in b.find_elements("xpath", "//td[substring(text(), "
+                                                                      "string-length(text()) - 3) = '.png']")])
+            assert names, category
+            for name in names:
+                browser.find_element("xpath", f"//td[text()='{name}']/..//a[@iconname='eye']").click()
+                basename = name.rsplit("/", 1)[-1]
+                WebDriverWait(browser, 10).until(lambda b, basename=basename: loaded_images(b).get(basename, 0) > 100)
+                browser.execute_script(f"app.showCategory('{category}')")
+    assert (tmp_path / "report.png").stat().st_size > 10_000

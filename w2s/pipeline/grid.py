@@ -45,6 +45,7 @@ TRAJECTORIES_PLOT = "results/plots/trajectories_{dataset}.png"
 SCALING = "results/analysis/scaling.{ext}"
 GROUPS = "results/analysis/groups.{ext}"
 GROUPS_PLOT = "results/plots/groups_{dataset}.png"
+REPORT_PAGE = "results/report/workflow.rst"  # the first page of `snakemake --report`
 SCALING_PLOT = "results/plots/scaling_{loss}.png"
 SUMMARY_TABLES = ("runs", "aggregate", "overall")
 
@@ -426,6 +427,30 @@ def scaling_compute(config: dict) -> dict:
                                                                                        for m in p)}
 
 
+def report_figures(config: dict) -> list[tuple[str, str, str, int]]:
+    """The analyses on the report's first page: (title, caption file in report/, its first figure, how many figures
+    of that kind the run makes)."""
+    datasets, losses = list(config["datasets"]), list(config["losses"])
+    kinds = [("Accuracy", "accuracy", ACCURACY_PLOT.format(dataset=datasets[0]), len(datasets)),
+             ("PGR per strong model", "pgr", PGR_PLOT.format(loss=losses[0]), len(losses))]
+    if len(datasets) > 1:
+        kinds.append(("PGR per task", "pgr_by_task", PGR_BY_TASK_PLOT.format(loss=losses[0]), len(losses)))
+    kinds += [("Weak-to-strong scaling", "scaling", SCALING_PLOT.format(loss=losses[0]), len(losses)),
+              ("Imitation of the weak supervisor", "agreement", AGREEMENT_PLOT.format(dataset=datasets[0]),
+               len(datasets)),
+              ("Students over training", "trajectories", TRAJECTORIES_PLOT.format(dataset=datasets[0]), len(datasets)),
+              ("Accuracy per group of examples", "groups", GROUPS_PLOT.format(dataset=datasets[0]), len(datasets)),
+              ("Calibration", "calibration", CALIBRATION_PLOT.format(dataset=datasets[0]), len(datasets))]
+    return kinds
+
+
+def report_text(workflow_dir: str) -> str:
+    """The report's first page: the one rule write_report_page wrote from the results, once it exists, else the
+    workflow's static description."""
+    return os.path.abspath(REPORT_PAGE) if os.path.exists(REPORT_PAGE) else os.path.join(workflow_dir,
+                                                                                          "report/workflow.rst")
+
+
 def summary_files() -> list[str]:
     return [SUMMARY.format(table=table, ext=ext) for table in SUMMARY_TABLES for ext in ("csv", "parquet")]
 
@@ -464,6 +489,7 @@ def final_targets(config: dict) -> list[str]:
         + [SCALING_PLOT.format(loss=loss) for loss in config["losses"]]
         + [GROUPS.format(ext=ext) for ext in ("csv", "parquet")]
         + [GROUPS_PLOT.format(dataset=dataset) for dataset in config["datasets"]]
+        + [REPORT_PAGE]
     )
 
 

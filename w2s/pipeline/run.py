@@ -16,9 +16,9 @@ import torch
 from safetensors.torch import save_file
 
 from w2s.analysis.early_stopping import early_stops
-from w2s.analysis.trajectories import pack_answers
 from w2s.analysis.metrics import accuracy, classification_metrics
 from w2s.analysis.predictions import check_provenance, prediction_table, read_split, write_scored
+from w2s.analysis.trajectories import pack_answers
 from w2s.errors import W2SError
 from w2s.io import atomic_path, write_json, write_parquet
 from w2s.models.classifier import Classifier, load_tokenizer
