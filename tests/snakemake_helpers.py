@@ -60,7 +60,7 @@ def snakemake(workdir: Path, *args: str, config: str = "config.yaml", check: boo
 
 # The jobs that follow any change to a run: the summary, the analyses, the plots and the target rule.
 REPORTING = {"summarize_runs": 1, "analyse_agreement": 1, "analyse_calibration": 1, "analyse_trajectories": 1,
-             "analyse_scaling": 1, "analyse_groups": 1, "plot_results": 1, "all": 1}
+             "analyse_scaling": 1, "analyse_groups": 1, "plot_results": 1, "write_report_page": 1, "all": 1}
 
 
 def planned_jobs(workdir: Path, config: str = "config.yaml") -> dict[str, int]:
