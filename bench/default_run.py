@@ -1,11 +1,13 @@
 """Where the default run's time goes, for this checkout against an earlier commit, one after the other.
 
-    python bench/default_run.py --baseline REV [--configfile config.yaml] [--cores 2] [--keep DIR]
+    python bench/default_run.py --baseline REV [--rounds 2] [--configfile config.yaml] [--cores 2] [--keep DIR]
 
-Runs the whole pipeline from scratch with each code version (the baseline in a temporary git worktree), then prints
-the wall times and their ratio, the jobs and job seconds per rule (from the rules' benchmark files), and whether
-the per-run test accuracies are identical. A benchmark, not a test: the machine is shared and noisy, so compare the
-two columns of one run, not numbers across runs.
+Runs the whole pipeline from scratch with each code version (the baseline in a temporary git worktree), in
+interleaved rounds (baseline, this, baseline, this, ...), then prints each round's wall times, the median ratio,
+the jobs and job seconds per rule of the last round (from the rules' benchmark files), and whether the per-run test
+accuracies are identical. Without --configfile each checkout runs its own config.yaml (a key the baseline does not
+know would stop it). A benchmark, not a test: the machine is shared and noisy, so compare the columns of one run,
+not numbers across runs.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -51,27 +54,37 @@ def job_seconds(workdir: Path) -> dict[str, tuple[int, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baseline", required=True, help="the commit to compare with (e.g. HEAD~3 or a hash)")
-    parser.add_argument("--configfile", default=str(REPO / "config.yaml"))
+    parser.add_argument("--configfile", help="the grid both run (default: each checkout's own config.yaml)")
+    parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds of the two runs")
     parser.add_argument("--cores", default="2")
     parser.add_argument("--keep", help="folder for the two working directories (default: a temporary one)")
     args = parser.parse_args()
     root = Path(args.keep or tempfile.mkdtemp(prefix="w2s-default-run-"))
     root.mkdir(parents=True, exist_ok=True)
-    configfile = Path(args.configfile).resolve()
     baseline = root / "baseline-code"
     subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(baseline), args.baseline], check=True)
     commits = {name: subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"], check=True,
                                     capture_output=True, text=True).stdout.strip()
                for name, checkout in (("baseline", baseline), ("this", REPO))}
+    checkouts = {"baseline": baseline, "this": REPO}
+    walls: dict[str, list[float]] = {name: [] for name in checkouts}
     try:
-        walls = {name: run_pipeline(checkout, configfile, root / name, args.cores)
-                 for name, checkout in (("baseline", baseline), ("this", REPO))}
+        for round_ in range(args.rounds):
+            for name, checkout in checkouts.items():
+                workdir = root / f"{name}{round_}"
+                configfile = Path(args.configfile).resolve() if args.configfile else checkout / "config.yaml"
+                walls[name].append(run_pipeline(checkout, configfile, workdir, args.cores))
+                print(f"round {round_ + 1}: {name} {walls[name][-1]:.1f} s", flush=True)
     finally:
         subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(baseline)], check=True)
 
-    print(f"default run, --cores {args.cores}: baseline {commits['baseline']} {walls['baseline']:.0f} s, "
-          f"this checkout {commits['this']} {walls['this']:.0f} s: {walls['baseline'] / walls['this']:.2f}x faster")
-    jobs = {name: job_seconds(root / name) for name in walls}
+    median = statistics.median(b / t for b, t in zip(walls["baseline"], walls["this"], strict=True))
+    print(f"default run, --cores {args.cores}, {args.rounds} round(s): baseline {commits['baseline']} "
+          + ", ".join(f"{w:.1f}" for w in walls["baseline"]) + f" s; this checkout {commits['this']} "
+          + ", ".join(f"{w:.1f}" for w in walls["this"]) + f" s; median baseline/this {median:.3f} "
+          f"(this takes {100 * (1 / median - 1):+.1f}%)")
+    last = args.rounds - 1
+    jobs = {name: job_seconds(root / f"{name}{last}") for name in walls}
     print(f"{'rule':<16}{'jobs':>6}{'job s':>9}   ->{'jobs':>6}{'job s':>9}")
     for rule in sorted(set(jobs["baseline"]) | set(jobs["this"])):
         (n0, s0), (n1, s1) = (jobs[name].get(rule, (0, 0.0)) for name in ("baseline", "this"))
@@ -79,7 +92,7 @@ def main() -> None:
     totals = [(sum(n for n, _ in j.values()), sum(s for _, s in j.values())) for j in jobs.values()]
     print(f"{'all':<16}{totals[0][0]:>6}{totals[0][1]:>9.1f}   ->{totals[1][0]:>6}{totals[1][1]:>9.1f}")
 
-    runs = [pl.read_csv(root / name / "results/summary/runs.csv").sort(RUN_KEYS) for name in walls]
+    runs = [pl.read_csv(root / f"{name}{last}" / "results/summary/runs.csv").sort(RUN_KEYS) for name in walls]
     same = runs[0].select(RUN_KEYS + ACCURACIES).equals(runs[1].select(RUN_KEYS + ACCURACIES))
     print(f"per-run accuracies ({runs[0].height} runs) identical: {same}; working directories in {root}")
 

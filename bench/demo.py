@@ -1,6 +1,7 @@
 """The science benchmark: run a world experiment from scratch, once per pretraining seed, and write its results.
 
     python bench/demo.py [--configfile config.yaml] [--pretrain-seeds 0,1,2] [--cores all] [--out docs/demo.md]
+                         [--plots accuracy_kb_facts,trajectories_kb_facts]
 
 For each pretraining seed the whole pipeline (world, pretraining, finetuning, summary) runs in a fresh working
 directory with every model's `pretrain.seed` set to it; the config's own `seeds` (the data splits and finetuning)
@@ -9,6 +10,8 @@ vary inside each run. The file written to --out holds, stamped with the commit a
 - the robustness table: each cell's mean PGR per pretraining seed side by side, its largest distance from the
   mean over pretraining seeds, and the weak models' accuracy per pretraining seed;
 - runs below chance (a student under 0.5 on the balanced test split), and the wall time of each run.
+With --plots, the named plots of the first pretraining seed's run (results/plots/<name>.png) are copied beside the
+--out file as demo_<name>.png, and the file lists them, so that the figures in the docs come from the same run.
 A benchmark, not a test: nothing here is asserted, the numbers are for reading (and for the README).
 """
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -114,6 +118,7 @@ def main() -> None:
     parser.add_argument("--cores", default="all")
     parser.add_argument("--out", help="markdown file to write the tables to (e.g. docs/demo.md)")
     parser.add_argument("--keep", help="working directory to use and keep (default: a temporary one)")
+    parser.add_argument("--plots", default="", help="comma-separated names of plots to copy beside --out")
     args = parser.parse_args()
     seeds = [int(s) for s in args.pretrain_seeds.split(",")]
     config = yaml.safe_load(Path(args.configfile).read_text())
@@ -140,10 +145,18 @@ def main() -> None:
         "Wall time per run (the whole pipeline from an empty folder): "
         + ", ".join(f"pretrain seed {s}: {w:.0f} s" for s, w in walls.items()),
     ]) + "\n"
+    plots = [name for name in args.plots.split(",") if name]
+    if plots:
+        report += ("\nPlots of pretraining seed " + str(seeds[0]) + ": "
+                   + ", ".join(f"[{name}](demo_{name}.png)" for name in plots) + "\n")
     print(report)
     if args.out:
         Path(args.out).write_text(report)
         print(f"written to {args.out}")
+        for name in plots:
+            target = Path(args.out).parent / f"demo_{name}.png"
+            shutil.copyfile(workdir / f"pretrain_seed{seeds[0]}/results/plots/{name}.png", target)
+            print(f"copied {name}.png to {target}")
 
 
 if __name__ == "__main__":
