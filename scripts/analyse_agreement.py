@@ -1,7 +1,7 @@
 """Rule analyse_agreement: agreement with the weak supervisor, where it was right and where it was wrong."""
 
 from w2s.analysis.agreement import agreement_table
-from w2s.analysis.plots import plot_agreement
+from w2s.analysis.analysis_plots import plot_agreement
 from w2s.io import write_table
 from w2s.pipeline.job import logged
 

@@ -1,7 +1,7 @@
 """Rule analyse_calibration: expected calibration error per predictions file, and reliability diagrams."""
 
+from w2s.analysis.analysis_plots import plot_calibration
 from w2s.analysis.calibration import calibration_table, pooled_reliability
-from w2s.analysis.plots import plot_calibration
 from w2s.io import write_table
 from w2s.pipeline.job import logged
 

@@ -7,8 +7,8 @@ import numpy as np
 import polars as pl
 import pytest
 
+from w2s.analysis.analysis_plots import plot_calibration
 from w2s.analysis.calibration import calibration_table, ece, pooled_reliability, reliability
-from w2s.analysis.plots import plot_calibration
 from w2s.analysis.predictions import prediction_table
 from w2s.io import write_parquet
 

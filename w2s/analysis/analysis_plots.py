@@ -1,11 +1,11 @@
-"""Figures of the analyses beyond the summary: training trajectories, the scaling view, and label quality per
-group."""
+"""Figures of the analyses beyond the summary: imitation, calibration, training trajectories, the scaling view, and
+label quality per group."""
 
 from __future__ import annotations
 
 import polars as pl
 
-from w2s.analysis.plots import _new_figure, _save, _values
+from w2s.analysis.plots import nan_values, new_figure, save_figure
 from w2s.analysis.scaling import median_over_datasets
 from w2s.errors import W2SError
 
@@ -34,7 +34,7 @@ def plot_trajectories(table: pl.DataFrame, dataset: str, model_order: list[str],
         raise W2SError(f"no trajectory rows for dataset {dataset!r}")
     pairs = _pairs(rows, model_order)
     cells = _mean_sem(rows, ["weak", "strong", "chain", "run", "loss", "progress"], [c for c, _ in PANELS])
-    fig = _new_figure(figsize=(max(4.5, 3.6 * len(pairs)), 9))
+    fig = new_figure(figsize=(max(4.5, 3.6 * len(pairs)), 9))
     axes = fig.subplots(len(PANELS), len(pairs), sharex=True, sharey="row", squeeze=False)
     losses = sorted(rows.filter(pl.col("run") == "student")["loss"].unique())
     lines = [("ceiling", "", "black", "ceiling (ground truth)")] + [
@@ -46,10 +46,10 @@ def plot_trajectories(table: pl.DataFrame, dataset: str, model_order: list[str],
             for run, loss, color, name in lines:
                 cell = cells.filter((pl.col("weak") == weak) & (pl.col("strong") == strong)
                                     & (pl.col("chain") == chain) & (pl.col("run") == run) & (pl.col("loss") == loss))
-                mean = _values(cell, f"{measure}_mean")
+                mean = nan_values(cell, f"{measure}_mean")
                 if cell.is_empty() or all(v != v for v in mean):  # NaN: not measured
                     continue
-                x, sem = cell["progress"].to_list(), _values(cell, f"{measure}_sem")
+                x, sem = cell["progress"].to_list(), nan_values(cell, f"{measure}_sem")
                 ax.plot(x, mean, color=color, marker=".", label=name)
                 ax.fill_between(x, [m - (s if s == s else 0) for m, s in zip(mean, sem)],
                                 [m + (s if s == s else 0) for m, s in zip(mean, sem)], color=color, alpha=0.15)
@@ -59,8 +59,9 @@ def plot_trajectories(table: pl.DataFrame, dataset: str, model_order: list[str],
         axes[-1][col].set_xlabel("training progress (step / last step)")
     axes[0][-1].legend(fontsize="small")
     fig.suptitle(f"{dataset}: students over training")
-    _save(fig, path, "shaded: s.e.m. over the config's seeds; a student whose agreement with the weak model climbs "
-                     "while its test accuracy falls is learning the supervisor's errors (early stopping would help)")
+    save_figure(fig, path,
+        "shaded: s.e.m. over the config's seeds; a student whose agreement with the weak model climbs while "
+        "its test accuracy falls is learning the supervisor's errors (early stopping would help)")
 
 
 def plot_scaling(table: pl.DataFrame, loss: str, path) -> None:
@@ -73,7 +74,7 @@ def plot_scaling(table: pl.DataFrame, loss: str, path) -> None:
     datasets = sorted(rows["dataset"].unique())
     panels = ([("median over datasets", median_over_datasets(rows))] if len(datasets) > 1 else []) + [
         (dataset, rows.filter(pl.col("dataset") == dataset)) for dataset in datasets]
-    fig = _new_figure(figsize=(9, 3.4 * len(panels)))
+    fig = new_figure(figsize=(9, 3.4 * len(panels)))
     axes = fig.subplots(len(panels), 2, squeeze=False)
     sizes = rows["weak_size"].to_list() + rows["strong_size"].to_list()
     low, high = min(sizes), max(sizes)
@@ -91,7 +92,7 @@ def plot_scaling(table: pl.DataFrame, loss: str, path) -> None:
             acc_ax.plot(line["strong_size"], line["student_acc_mean"], color=color, marker="o",
                         label=f"students of {weak}")
             acc_ax.scatter([weak_size], [line["weak_acc_mean"][0]], color=color, marker="s", s=50, zorder=3)
-            pgr_ax.plot(line["strong_size"], _values(line, "pgr_mean"), color=color, marker="o", label=weak)
+            pgr_ax.plot(line["strong_size"], nan_values(line, "pgr_mean"), color=color, marker="o", label=weak)
         acc_ax.set_ylabel(f"{title}\ntest accuracy")
         pgr_ax.set_ylabel("PGR")
         pgr_ax.axhline(0, color="grey", lw=0.8)
@@ -107,8 +108,9 @@ def plot_scaling(table: pl.DataFrame, loss: str, path) -> None:
         ax.set_xlabel(f"strong model {'compute (config)' if axis == 'compute' else 'parameters'}")
     axes[0][0].legend(fontsize="small")
     fig.suptitle(f"weak-to-strong scaling, loss {loss}")
-    _save(fig, path, "points: mean over the config's seeds (median row: median over datasets of those means); "
-                     "squares: each weak model's own accuracy at its size")
+    save_figure(fig, path,
+        "points: mean over the config's seeds (median row: median over datasets of those means); squares: "
+        "each weak model's own accuracy at its size")
 
 
 def plot_groups(table: pl.DataFrame, dataset: str, model_order: list[str], path) -> None:
@@ -124,7 +126,7 @@ def plot_groups(table: pl.DataFrame, dataset: str, model_order: list[str], path)
     cells = _mean_sem(rows, ["run", "model", "weak", "loss", "chain", "group"], ["accuracy"])
     losses = sorted(students["loss"].unique())
     panel_width = max(3.5, 0.35 * len(groups) * (len(losses) + 3))
-    fig = _new_figure(figsize=(panel_width * len(pairs) + 2, 4.5))
+    fig = new_figure(figsize=(panel_width * len(pairs) + 2, 4.5))
     axes = fig.subplots(1, len(pairs), sharey=True, squeeze=False)[0]
     for ax, (weak, strong, chain) in zip(axes, pairs, strict=True):
         bars = [("weak labels (strong_train)", "weak_labels", weak, "", "", "grey"),
@@ -148,4 +150,82 @@ def plot_groups(table: pl.DataFrame, dataset: str, model_order: list[str], path)
     axes[0].set_ylabel("accuracy within the group")
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper", fontsize="small")
     fig.suptitle(f"{dataset}: accuracy per group of examples")
-    _save(fig, path)
+    save_figure(fig, path)
+
+
+def plot_agreement(table: pl.DataFrame, dataset: str, model_order: list[str], path) -> None:
+    """The imitation analysis of one dataset (w2s.analysis.agreement): two panels, agreement with the weak model
+    where it was right and where it was wrong; one group of bars per (weak, strong) pair and chain, a bar per loss
+    and the ceiling's (black) as the reference. Mean ± s.e.m. over seeds."""
+    rows = table.filter(pl.col("dataset") == dataset)
+    if rows.is_empty():
+        raise W2SError(f"no agreement rows for dataset {dataset!r}")
+    cells = _mean_sem(rows, ["weak", "strong", "chain", "run", "loss"],
+                      ["agreement_weak_right", "agreement_weak_wrong"])
+    groups = _pairs(rows, model_order)
+    bars = [("ceiling", "")] + [("student", loss) for loss in sorted(cells.filter(pl.col("run") == "student")["loss"]
+                                                                     .unique())]
+    width = 0.8 / len(bars)
+    fig = new_figure(figsize=(2 * max(4.5, 0.9 * len(groups)), 4.8))
+    axes = fig.subplots(1, 2, sharey=True)
+    for ax, half, title in zip(axes, ("weak_right", "weak_wrong"), ("where the weak model was right",
+                                                                      "where the weak model was wrong"), strict=True):
+        for k, (run, loss) in enumerate(bars):
+            heights, errors = [], []
+            for weak, strong, chain in groups:
+                cell = cells.filter((pl.col("weak") == weak) & (pl.col("strong") == strong) & (pl.col("chain") == chain)
+                                    & (pl.col("run") == run) & (pl.col("loss") == loss))
+                heights += nan_values(cell, f"agreement_{half}_mean") or [float("nan")]
+                errors += nan_values(cell, f"agreement_{half}_sem") or [float("nan")]
+            ax.bar([g + (k - (len(bars) - 1) / 2) * width for g in range(len(groups))], heights, width, yerr=errors,
+                   capsize=2, color="black" if run == "ceiling" else f"C{k % 10}",
+                   label="ceiling (ground truth)" if run == "ceiling" else f"student ({loss})")
+        ax.set_xticks(range(len(groups)), [f"{w} → {s}" + (f"\n({c})" if c else "") for w, s, c in groups],
+                      fontsize="small", rotation=30, ha="right")
+        ax.set_ylim(0, 1.05)
+        ax.set_title(title)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel("agreement with the weak model")
+    axes[1].legend(fontsize="small")
+    fig.suptitle(f"{dataset}: imitation of the weak supervisor on the test split")
+    save_figure(fig, path)
+
+
+def plot_calibration(pooled: pl.DataFrame, dataset: str, model_order: list[str], path) -> None:
+    """Reliability diagrams of one dataset (w2s.analysis.calibration.pooled_reliability): one panel per weak model,
+    with its test predictions and its labels of strong_train, and the ceilings and students of its pairs; the
+    diagonal is perfect calibration. Seeds pooled."""
+    rows = pooled.filter(pl.col("dataset") == dataset)
+    if rows.is_empty():
+        raise W2SError(f"no calibration rows for dataset {dataset!r}")
+    rank = {m: i for i, m in enumerate(model_order)}
+    weaks = sorted(set(rows.filter(pl.col("run") == "weak")["model"]), key=lambda m: (rank.get(m, len(rank)), m))
+    fig = new_figure(len(weaks))
+    axes = fig.subplots(1, len(weaks), squeeze=False, sharey=True)[0]
+    for ax, weak in zip(axes, weaks, strict=True):
+        students = rows.filter((pl.col("run") == "student") & (pl.col("weak") == weak))
+        strong = students["model"].unique().to_list()
+        ceilings = rows.filter((pl.col("run") == "ceiling") & pl.col("model").is_in(strong))
+        curves = [(rows.filter((pl.col("run") == run) & (pl.col("model") == weak)), label, style)
+                  for run, label, style in (("weak", f"weak {weak} (test)", "--"),
+                                            ("weak_labels", f"weak {weak} (its labels)", ":"))]
+        curves += [(ceilings.filter(pl.col("model") == m), f"ceiling {m}", "-") for m in ceilings["model"].unique()]
+        keys = students.select("model", "loss", "chain").unique().sort("model", "loss", "chain").iter_rows()
+        curves += [(students.filter((pl.col("model") == m) & (pl.col("loss") == loss) & (pl.col("chain") == chain)),
+                    f"student {m} ({loss}{', ' + chain if chain else ''})", "-") for m, loss, chain in keys]
+        ax.plot([0, 1], [0, 1], color="lightgrey", linewidth=1)
+        for curve, label, style in curves:
+            curve = curve.sort("bin")
+            ax.plot(curve["mean_p1"].to_list(), curve["share_label_1"].to_list(), style, marker="o", markersize=3,
+                    label=label)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("mean predicted p(label = 1) in the bin")
+        ax.set_title(f"weak supervisor: {weak}")
+        ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)  # off the curves
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("share of label 1 in the bin")
+    fig.suptitle(f"{dataset}: reliability (ten bins of p(1), seeds pooled)")
+    save_figure(fig, path,
+        "a calibrated model lies on the diagonal; expected calibration errors per run are in "
+        "results/analysis/calibration.csv")

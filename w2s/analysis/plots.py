@@ -21,12 +21,12 @@ def _order(present, model_order: list[str]) -> list[str]:
     return [m for m in model_order if m in present] + sorted(present - set(model_order))
 
 
-def _values(frame: pl.DataFrame, col: str) -> list[float]:
+def nan_values(frame: pl.DataFrame, col: str) -> list[float]:
     # Nulls become NaN: matplotlib skips NaN points and error bars instead of failing on None.
     return [float("nan") if v is None else v for v in frame[col].to_list()]
 
 
-def _new_figure(ncols: int = 1, figsize: tuple[float, float] | None = None) -> Figure:
+def new_figure(ncols: int = 1, figsize: tuple[float, float] | None = None) -> Figure:
     fig = Figure(figsize=figsize or (4.5 * ncols, 4), layout="constrained")
     FigureCanvasAgg(fig)  # render off-screen; no pyplot, so no global figure to leak
     return fig
@@ -37,7 +37,7 @@ ERROR_BARS = ("error bars: s.e.m. over the config's seeds (data splits, head ini
               "(pretrained or from the hub) are the same for every seed")
 
 
-def _save(fig: Figure, path, footer: str = ERROR_BARS) -> None:
+def save_figure(fig: Figure, path, footer: str = ERROR_BARS) -> None:
     # wrapped to the figure's width (about 18 x-small characters per inch), so a narrow figure shows all of it
     fig.supxlabel(textwrap.fill(footer, width=int(18 * fig.get_figwidth())), fontsize="x-small", color="dimgrey")
     # atomic_path makes the parent dir; its temporary name has no .png suffix, so name the format.
@@ -62,7 +62,7 @@ def plot_accuracy(agg: pl.DataFrame, dataset: str, model_order: list[str], path)
     losses = sorted(rows["loss"].unique())
     colours = {loss: f"C{i % 10}" for i, loss in enumerate(losses)}  # same colour per loss in every panel
 
-    fig = _new_figure(len(weaks))
+    fig = new_figure(len(weaks))
     axes = fig.subplots(1, len(weaks), squeeze=False, sharey=True)[0]
     for ax, weak in zip(axes, weaks):
         sub = rows.filter(pl.col("weak") == weak)
@@ -78,16 +78,16 @@ def plot_accuracy(agg: pl.DataFrame, dataset: str, model_order: list[str], path)
         ceiling = sub.unique("strong", keep="first").sort(pl.col("strong").replace_strict(pos))
         ax.errorbar(
             [pos[m] for m in ceiling["strong"]],
-            _values(ceiling, "ceiling_acc_mean"),
-            yerr=_values(ceiling, "ceiling_acc_sem"),
+            nan_values(ceiling, "ceiling_acc_mean"),
+            yerr=nan_values(ceiling, "ceiling_acc_sem"),
             color="black", marker="o", capsize=3, label="strong ceiling",
         )
         zero_shot = ceiling.filter(pl.col("strong_zero_shot_acc_mean").is_not_null())
         if not zero_shot.is_empty():
             ax.errorbar(
                 [pos[m] for m in zero_shot["strong"]],
-                _values(zero_shot, "strong_zero_shot_acc_mean"),
-                yerr=_values(zero_shot, "strong_zero_shot_acc_sem"),
+                nan_values(zero_shot, "strong_zero_shot_acc_mean"),
+                yerr=nan_values(zero_shot, "strong_zero_shot_acc_sem"),
                 color="black", linestyle=":", marker="^", capsize=3, label="strong zero-shot",
             )
         for loss in losses:
@@ -96,8 +96,8 @@ def plot_accuracy(agg: pl.DataFrame, dataset: str, model_order: list[str], path)
                 continue
             ax.errorbar(
                 [pos[m] for m in line["strong"]],
-                _values(line, "student_acc_mean"),
-                yerr=_values(line, "student_acc_sem"),
+                nan_values(line, "student_acc_mean"),
+                yerr=nan_values(line, "student_acc_sem"),
                 color=colours[loss], marker="s", capsize=3, label=f"student ({loss})",
             )
         _strong_axis(ax, strong)
@@ -105,7 +105,7 @@ def plot_accuracy(agg: pl.DataFrame, dataset: str, model_order: list[str], path)
         ax.legend(fontsize="small")
     axes[0].set_ylabel("test accuracy")
     fig.suptitle(f"{dataset}: weak-to-strong test accuracy")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_pgr(agg: pl.DataFrame, loss: str, model_order: list[str], path) -> None:
@@ -118,7 +118,7 @@ def plot_pgr(agg: pl.DataFrame, loss: str, model_order: list[str], path) -> None
     weak_rank = {m: i for i, m in enumerate(_order(rows["weak"].unique(), model_order))}
     pairs = sorted(rows.select("dataset", "weak").unique().iter_rows(), key=lambda p: (p[0], weak_rank[p[1]]))
 
-    fig = _new_figure(1)
+    fig = new_figure(1)
     ax = fig.subplots()
     ax.axhline(0, color="grey", linestyle="--", linewidth=1)  # no better than the weak supervisor
     ax.axhline(1, color="black", linestyle="--", linewidth=1)  # as good as the ground-truth ceiling
@@ -127,15 +127,15 @@ def plot_pgr(agg: pl.DataFrame, loss: str, model_order: list[str], path) -> None
         line = line.sort(pl.col("strong").replace_strict(pos))
         ax.errorbar(
             [pos[m] for m in line["strong"]],
-            _values(line, "pgr_mean"),
-            yerr=_values(line, "pgr_sem"),
+            nan_values(line, "pgr_mean"),
+            yerr=nan_values(line, "pgr_sem"),
             marker="o", capsize=3, label=f"{dataset} (weak {weak})",
         )
     _strong_axis(ax, strong)
     ax.set_ylabel("performance gap recovered")
     ax.set_title(f"PGR, loss {loss}")
     ax.legend(fontsize="small")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_pgr_by_task(agg: pl.DataFrame, loss: str, model_order: list[str], path) -> None:
@@ -149,7 +149,7 @@ def plot_pgr_by_task(agg: pl.DataFrame, loss: str, model_order: list[str], path)
                    key=lambda p: (rank.get(p[0], len(rank)), p[0], rank.get(p[1], len(rank)), p[1]))
     datasets = sorted(rows["dataset"].unique())
     y = {d: len(datasets) - i for i, d in enumerate(datasets)}  # first dataset on top, the median row at 0
-    fig = _new_figure(figsize=(8.5, 1.4 + 0.32 * (len(datasets) + 1)))
+    fig = new_figure(figsize=(8.5, 1.4 + 0.32 * (len(datasets) + 1)))
     ax = fig.subplots()
     ax.axvline(0, color="grey", linestyle="--", linewidth=1)  # no better than the weak supervisor
     ax.axvline(1, color="black", linestyle="--", linewidth=1)  # as good as the ground-truth ceiling
@@ -157,8 +157,8 @@ def plot_pgr_by_task(agg: pl.DataFrame, loss: str, model_order: list[str], path)
     offsets = [0.3 * (i / max(1, len(pairs) - 1) - 0.5) for i in range(len(pairs))]  # spread a row's points
     for offset, (weak, strong) in zip(offsets, pairs, strict=True):
         sub = rows.filter((pl.col("weak") == weak) & (pl.col("strong") == strong))
-        colour = ax.errorbar(_values(sub, "pgr_mean"), [y[d] + offset for d in sub["dataset"]],
-                             xerr=_values(sub, "pgr_sem"), fmt="o", capsize=2, markersize=4,
+        colour = ax.errorbar(nan_values(sub, "pgr_mean"), [y[d] + offset for d in sub["dataset"]],
+                             xerr=nan_values(sub, "pgr_sem"), fmt="o", capsize=2, markersize=4,
                              label=f"{weak} → {strong}")[0].get_color()
         median = sub["pgr_mean"].median()
         if median is not None:
@@ -169,7 +169,7 @@ def plot_pgr_by_task(agg: pl.DataFrame, loss: str, model_order: list[str], path)
     ax.grid(axis="x", alpha=0.3)
     ax.set_title(f"PGR per task, loss {loss}")
     fig.legend(fontsize="small", loc="outside right upper", title="weak → strong")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_methods(overall: pl.DataFrame, loss: str, model_order: list[str], path) -> None:
@@ -183,7 +183,7 @@ def plot_methods(overall: pl.DataFrame, loss: str, model_order: list[str], path)
         rank.get(r["weak"], len(rank)), r["weak"], rank.get(r["strong"], len(rank)), r["strong"],
         method_label(r) != "finetune, final model", method_label(r)))
     labels = [f"{r['weak']} → {r['strong']}: {method_label(r)}" for r in records]
-    fig = _new_figure(figsize=(9, 1.2 + 0.3 * len(records)))
+    fig = new_figure(figsize=(9, 1.2 + 0.3 * len(records)))
     ax = fig.subplots()
     y = list(range(len(records)))[::-1]
     colours = {label: f"C{i % 10}" for i, label in enumerate(dict.fromkeys(method_label(r) for r in records))}
@@ -198,86 +198,6 @@ def plot_methods(overall: pl.DataFrame, loss: str, model_order: list[str], path)
     ax.set_xlabel("performance gap recovered (median over datasets)")
     ax.grid(axis="x", alpha=0.3)
     ax.set_title(f"Methods side by side, loss {loss}")
-    _save(fig, path, "bars: the median over the datasets of each dataset's mean PGR over the config's seeds (per-seed "
-                     "spread in aggregate.csv)")
-
-
-def plot_agreement(table: pl.DataFrame, dataset: str, model_order: list[str], path) -> None:
-    """The imitation analysis of one dataset (w2s.analysis.agreement): two panels, agreement with the weak model
-    where it was right and where it was wrong; one group of bars per (weak, strong) pair and chain, a bar per loss
-    and the ceiling's (black) as the reference. Mean ± s.e.m. over seeds."""
-    rows = table.filter(pl.col("dataset") == dataset)
-    if rows.is_empty():
-        raise W2SError(f"no agreement rows for dataset {dataset!r}")
-    rank = {m: i for i, m in enumerate(model_order)}
-    cells = rows.group_by("weak", "strong", "chain", "run", "loss").agg(
-        *(pl.col(c).mean().alias(f"{c}_mean") for c in ("agreement_weak_right", "agreement_weak_wrong")),
-        *((pl.col(c).std(ddof=1) / pl.col(c).count().sqrt()).alias(f"{c}_sem")
-          for c in ("agreement_weak_right", "agreement_weak_wrong")))
-    groups = sorted(cells.select("weak", "strong", "chain").unique().iter_rows(),
-                    key=lambda g: (rank.get(g[0], len(rank)), rank.get(g[1], len(rank)), g[2]))
-    bars = [("ceiling", "")] + [("student", loss) for loss in sorted(cells.filter(pl.col("run") == "student")["loss"]
-                                                                     .unique())]
-    width = 0.8 / len(bars)
-    fig = _new_figure(figsize=(2 * max(4.5, 0.9 * len(groups)), 4.8))
-    axes = fig.subplots(1, 2, sharey=True)
-    for ax, half, title in zip(axes, ("weak_right", "weak_wrong"), ("where the weak model was right",
-                                                                      "where the weak model was wrong"), strict=True):
-        for k, (run, loss) in enumerate(bars):
-            heights, errors = [], []
-            for weak, strong, chain in groups:
-                cell = cells.filter((pl.col("weak") == weak) & (pl.col("strong") == strong) & (pl.col("chain") == chain)
-                                    & (pl.col("run") == run) & (pl.col("loss") == loss))
-                heights += _values(cell, f"agreement_{half}_mean") or [float("nan")]
-                errors += _values(cell, f"agreement_{half}_sem") or [float("nan")]
-            ax.bar([g + (k - (len(bars) - 1) / 2) * width for g in range(len(groups))], heights, width, yerr=errors,
-                   capsize=2, color="black" if run == "ceiling" else f"C{k % 10}",
-                   label="ceiling (ground truth)" if run == "ceiling" else f"student ({loss})")
-        ax.set_xticks(range(len(groups)), [f"{w} → {s}" + (f"\n({c})" if c else "") for w, s, c in groups],
-                      fontsize="small", rotation=30, ha="right")
-        ax.set_ylim(0, 1.05)
-        ax.set_title(title)
-        ax.grid(axis="y", alpha=0.3)
-    axes[0].set_ylabel("agreement with the weak model")
-    axes[1].legend(fontsize="small")
-    fig.suptitle(f"{dataset}: imitation of the weak supervisor on the test split")
-    _save(fig, path)
-
-
-def plot_calibration(pooled: pl.DataFrame, dataset: str, model_order: list[str], path) -> None:
-    """Reliability diagrams of one dataset (w2s.analysis.calibration.pooled_reliability): one panel per weak model,
-    with its test predictions and its labels of strong_train, and the ceilings and students of its pairs; the
-    diagonal is perfect calibration. Seeds pooled."""
-    rows = pooled.filter(pl.col("dataset") == dataset)
-    if rows.is_empty():
-        raise W2SError(f"no calibration rows for dataset {dataset!r}")
-    rank = {m: i for i, m in enumerate(model_order)}
-    weaks = sorted(set(rows.filter(pl.col("run") == "weak")["model"]), key=lambda m: (rank.get(m, len(rank)), m))
-    fig = _new_figure(len(weaks))
-    axes = fig.subplots(1, len(weaks), squeeze=False, sharey=True)[0]
-    for ax, weak in zip(axes, weaks, strict=True):
-        students = rows.filter((pl.col("run") == "student") & (pl.col("weak") == weak))
-        strong = students["model"].unique().to_list()
-        ceilings = rows.filter((pl.col("run") == "ceiling") & pl.col("model").is_in(strong))
-        curves = [(rows.filter((pl.col("run") == run) & (pl.col("model") == weak)), label, style)
-                  for run, label, style in (("weak", f"weak {weak} (test)", "--"),
-                                            ("weak_labels", f"weak {weak} (its labels)", ":"))]
-        curves += [(ceilings.filter(pl.col("model") == m), f"ceiling {m}", "-") for m in ceilings["model"].unique()]
-        keys = students.select("model", "loss", "chain").unique().sort("model", "loss", "chain").iter_rows()
-        curves += [(students.filter((pl.col("model") == m) & (pl.col("loss") == loss) & (pl.col("chain") == chain)),
-                    f"student {m} ({loss}{', ' + chain if chain else ''})", "-") for m, loss, chain in keys]
-        ax.plot([0, 1], [0, 1], color="lightgrey", linewidth=1)
-        for curve, label, style in curves:
-            curve = curve.sort("bin")
-            ax.plot(curve["mean_p1"].to_list(), curve["share_label_1"].to_list(), style, marker="o", markersize=3,
-                    label=label)
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1)
-        ax.set_xlabel("mean predicted p(label = 1) in the bin")
-        ax.set_title(f"weak supervisor: {weak}")
-        ax.legend(fontsize="x-small")
-        ax.grid(alpha=0.3)
-    axes[0].set_ylabel("share of label 1 in the bin")
-    fig.suptitle(f"{dataset}: reliability (ten bins of p(1), seeds pooled)")
-    _save(fig, path, "a calibrated model lies on the diagonal; expected calibration errors per run are in "
-                     "results/analysis/calibration.csv")
+    save_figure(fig, path,
+        "bars: the median over the datasets of each dataset's mean PGR over the config's seeds (per-seed "
+        "spread in aggregate.csv)")
