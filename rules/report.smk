@@ -201,6 +201,6 @@ rule write_report_page:
             (title, open(os.path.join(workflow.basedir, f"report/{caption}.rst")).read(), path, count)
             for title, caption, path, count in grid.report_figures(config)
         ],
-        config=config,
+        config=grid.tracked_config(config),
     script:
         "../scripts/write_report_page.py"

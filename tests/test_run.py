@@ -12,6 +12,7 @@ from tolerance import assert_predictions_close
 
 from w2s.analysis.metrics import auroc
 from w2s.analysis.predictions import PREDICTION_COLUMNS, merge_label_shards
+from w2s.models.classifier import Classifier
 from w2s.pipeline.run import finetune, label_split
 from w2s.version import checkpoint_sha256, code_version
 
@@ -117,7 +118,9 @@ def test_finetune_outputs(weak_run, data):
     assert written["steps"] == 4 * math.ceil(32 / 8)
     assert written["code_version"] == code_version()
     training = json.loads(Path(out["training"]).read_text())  # what a sharded prediction's scoring job reads
-    assert training == {k: written[k] for k in ("n_train", "n_train_truncated", "steps", "train_seconds")}
+    assert training == {k: written[k] for k in ("n_train", "n_train_truncated", "steps", "train_seconds", "n_params")}
+    loaded = Classifier.load(str(checkpoint))
+    assert training["n_params"] == sum(p.numel() for p in loaded.parameters())  # the scaling view's size
 
     meta = pl.read_parquet_metadata(out["predictions"])
     assert meta["dataset"] == "toy" and meta["role"] == "weak" and meta["seed"] == "0"

@@ -53,7 +53,7 @@ def test_sizes_are_parameters_unless_every_model_gives_compute():
         model_sizes(old, {"small": None, "medium": None, "large": None})
 
 
-def test_the_table_keeps_plain_students_with_their_sizes_and_pgr(tmp_path):
+def test_the_table_keeps_every_method_but_strong_to_strong_with_sizes_and_pgr(tmp_path):
     recs = records(ACCURACIES, PARAMS) + [
         {"role": "student", "dataset": "d", "seed": 0, "model": "large", "weak": "large", "loss": "xent",
          "accuracy": 0.9, "n": 10},  # strong-to-strong control: not in the scaling view
@@ -68,10 +68,14 @@ def test_the_table_keeps_plain_students_with_their_sizes_and_pgr(tmp_path):
               "early_stopping": "oracle"}]
     sizes, axis = model_sizes([r for r in recs if "n_params" in r], {"small": None})
     table = scaling_table(aggregate(runs_table(recs)), sizes, axis)
-    assert table.select("weak", "strong").rows() == [("small", "medium"), ("small", "large"), ("medium", "large")]
-    assert table["strong_size"].to_list() == [100.0, 1000.0, 1000.0] and table["weak_size"].to_list() == [
+    assert table.select("weak", "strong", "method").rows() == [("small", "large", "early stop oracle")] + [
+        (weak, strong, "finetune, final model")
+        for weak, strong in (("small", "medium"), ("small", "large"), ("medium", "large"))]  # no large -> large
+    plain = table.filter(pl.col("method") == "finetune, final model")
+    assert plain["strong_size"].to_list() == [100.0, 1000.0, 1000.0] and plain["weak_size"].to_list() == [
         10.0, 10.0, 100.0]
-    assert table["pgr_mean"].to_list() == pytest.approx([0.5, 0.5, 0.75])  # (0.75 - 0.6) / (0.9 - 0.6) = 0.5
+    assert plain["pgr_mean"].to_list() == pytest.approx([0.5, 0.5, 0.75])  # (0.75 - 0.6) / (0.9 - 0.6) = 0.5
+    assert table["pgr_mean"][0] == pytest.approx(0.0)  # the oracle student: 0.6, as its weak model
     plot_scaling(table, "xent", tmp_path / "s.png")
     assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(W2SError, match="no scaling rows for loss 'logconf'"):

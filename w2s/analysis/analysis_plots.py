@@ -66,11 +66,12 @@ def plot_trajectories(table: pl.DataFrame, dataset: str, model_order: list[str],
 
 def plot_scaling(table: pl.DataFrame, loss: str, path) -> None:
     """The paper's main figure for one loss (w2s.analysis.scaling): left, test accuracy against the strong model's
-    size (the ceiling in black, one student line per weak model, each weak model's own accuracy as a square at its
-    size); right, PGR. One row for the median over datasets (with several), then one per dataset."""
+    size (the ceiling in black, one student line per weak model, solid for the plain students and dashed for each
+    other method, each weak model's own accuracy as a square at its size); right, PGR. One row for the median over
+    datasets (with several), then one per dataset."""
     rows = table.filter(pl.col("loss") == loss)
     if rows.is_empty():
-        raise W2SError(f"no scaling rows for loss {loss!r} (it needs plain students: finetuned, final model)")
+        raise W2SError(f"no scaling rows for loss {loss!r}")
     datasets = sorted(rows["dataset"].unique())
     panels = ([("median over datasets", median_over_datasets(rows))] if len(datasets) > 1 else []) + [
         (dataset, rows.filter(pl.col("dataset") == dataset)) for dataset in datasets]
@@ -80,19 +81,29 @@ def plot_scaling(table: pl.DataFrame, loss: str, path) -> None:
     low, high = min(sizes), max(sizes)
     axis = rows["size_axis"][0]
     weak_models = rows.sort("weak_size").select("weak", "weak_size").unique(maintain_order=True).rows()
+    plain = "finetune, final model"
+    methods = sorted(rows["method"].unique(), key=lambda m: (m != plain, m))
+    styles = {method: "-" if method == plain else ["--", ":", "-."][k % 3] for k, method in enumerate(methods)}
     for (title, cells), (acc_ax, pgr_ax) in zip(panels, axes, strict=True):
-        ceiling = cells.group_by("strong_size").agg(pl.col("ceiling_acc_mean").first()).sort("strong_size")
+        # the ceiling as the first method picks it (early stopping picks ceilings too)
+        reference = cells.filter(pl.col("method") == methods[0])
+        ceiling = reference.group_by("strong_size").agg(pl.col("ceiling_acc_mean").first()).sort("strong_size")
         acc_ax.plot(ceiling["strong_size"], ceiling["ceiling_acc_mean"], color="black", marker="o",
                     label="ceiling (ground truth)")
         for k, (weak, weak_size) in enumerate(weak_models):
-            line = cells.filter(pl.col("weak") == weak).sort("strong_size")
-            if line.is_empty():
-                continue
             color = f"C{k % 10}"
-            acc_ax.plot(line["strong_size"], line["student_acc_mean"], color=color, marker="o",
-                        label=f"students of {weak}")
-            acc_ax.scatter([weak_size], [line["weak_acc_mean"][0]], color=color, marker="s", s=50, zorder=3)
-            pgr_ax.plot(line["strong_size"], nan_values(line, "pgr_mean"), color=color, marker="o", label=weak)
+            for method in methods:
+                line = cells.filter((pl.col("weak") == weak) & (pl.col("method") == method)).sort("strong_size")
+                if line.is_empty():
+                    continue
+                label = f"students of {weak}" + ("" if method == plain else f" ({method})")
+                acc_ax.plot(line["strong_size"], line["student_acc_mean"], styles[method], color=color, marker="o",
+                            label=label)
+                pgr_ax.plot(line["strong_size"], nan_values(line, "pgr_mean"), styles[method], color=color,
+                            marker="o", label=label)
+            weak_acc = cells.filter(pl.col("weak") == weak)["weak_acc_mean"]
+            if len(weak_acc):
+                acc_ax.scatter([weak_size], [weak_acc[0]], color=color, marker="s", s=50, zorder=3)
         acc_ax.set_ylabel(f"{title}\ntest accuracy")
         pgr_ax.set_ylabel("PGR")
         pgr_ax.axhline(0, color="grey", lw=0.8)

@@ -1,7 +1,7 @@
-"""The scaling view (the paper's main figure): test accuracy and PGR of the plain weak-to-strong students against the
-strong model's size, one line per weak model. A model's size is its config `compute` where every model of the grid
-gives one (pretraining FLOPs, or in the synthetic world the share of facts it was pretrained on), else its parameter
-count, read from its checkpoints when it trained."""
+"""The scaling view (the paper's main figure): test accuracy and PGR of the weak-to-strong students against the strong
+model's size, one line per weak model and method (the plain one: finetuned on the weak labels, final model). A
+model's size is its config `compute` where every model of the grid gives one (pretraining FLOPs, or in the synthetic
+world the share of facts it was pretrained on), else its parameter count, read from its checkpoints when it trained."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from w2s.errors import W2SError
 
 SCALING_SCHEMA = {
     "dataset": pl.String, "weak": pl.String, "strong": pl.String, "loss": pl.String,
+    "method": pl.String,  # w2s.analysis.summary.method_label: "finetune, final model" for the plain students
     "weak_size": pl.Float64, "strong_size": pl.Float64,
     "size_axis": pl.String,  # "compute" (from the config) or "parameters"
     "n_seeds": pl.Int64,
@@ -39,24 +40,25 @@ def model_sizes(records: list[dict], compute: dict[str, float | None]) -> tuple[
 
 
 def scaling_table(aggregate: pl.DataFrame, sizes: dict[str, float], axis: str) -> pl.DataFrame:
-    """The aggregated rows of plain students (finetuned on the weak labels, the final model; no strong-to-strong
-    control), with the weak and strong models' sizes."""
+    """The aggregated rows of every method but the strong-to-strong control (a model is no stronger than itself),
+    with the weak and strong models' sizes."""
     rows = []
     for row in aggregate.iter_rows(named=True):
-        if method_label(row) != "finetune, final model":
+        if row["weak"] == row["strong"]:
             continue
         missing = [m for m in (row["weak"], row["strong"]) if m not in sizes]
         if missing:
             raise W2SError(f"no size for model(s) {missing} (dataset {row['dataset']!r}): no weak or ceiling run "
                            "recorded one")
-        rows.append({**{k: row[k] for k in SCALING_SCHEMA if k in row}, "weak_size": sizes[row["weak"]],
-                     "strong_size": sizes[row["strong"]], "size_axis": axis})
-    return pl.DataFrame(rows, schema=SCALING_SCHEMA).sort("dataset", "loss", "weak_size", "strong_size")
+        rows.append({**{k: row[k] for k in SCALING_SCHEMA if k in row}, "method": method_label(row),
+                     "weak_size": sizes[row["weak"]], "strong_size": sizes[row["strong"]], "size_axis": axis})
+    return pl.DataFrame(rows, schema=SCALING_SCHEMA).sort("dataset", "loss", "method", "weak_size", "strong_size")
 
 
 def median_over_datasets(table: pl.DataFrame) -> pl.DataFrame:
     """The paper's aggregate over tasks: per (weak, strong, loss), the median over datasets of each mean."""
-    keys = ["weak", "strong", "loss", "weak_size", "strong_size", "size_axis"]
+    keys = ["weak", "strong", "loss", "method", "weak_size", "strong_size", "size_axis"]
     means = ["weak_acc_mean", "ceiling_acc_mean", "student_acc_mean", "pgr_mean"]
     return table.group_by(keys).agg(pl.col("dataset").n_unique().alias("n_datasets"),
-                                    *(pl.col(c).median() for c in means)).sort("loss", "weak_size", "strong_size")
+                                    *(pl.col(c).median() for c in means)).sort("loss", "method", "weak_size",
+                                                                               "strong_size")
