@@ -502,12 +502,6 @@ def untracked_settings(config: dict) -> dict:
     return {k: config["training"][k] for k in UNTRACKED_SETTINGS}
 
 
-def tracked_config(config: dict) -> dict:
-    """The config without the untracked settings: what the report's page shows (and reruns for)."""
-    training = {k: v for k, v in config["training"].items() if k not in UNTRACKED_SETTINGS}
-    return {**config, "training": training}
-
-
 def prediction_params(config: dict, model: str) -> dict:
     """What predicting with a trained `model` (its checkpoint) depends on: the rule params of labelling and
     test-prediction jobs, so that they rerun when these change, not when the training recipe does (the recipe
