@@ -96,9 +96,11 @@ def test_summary_gives_the_median_over_datasets(tmp_path):
 
 
 def test_inspecting_files_does_not_load_torch():
-    """The CLI and the modules that merge, score and summarise predictions start in well under a second: no torch,
-    no transformers (each costs seconds to import)."""
+    """The CLI and the modules that merge, score, summarise and analyse predictions start in well under a second: no
+    torch, no transformers (each costs seconds to import)."""
     modules = ["w2s.cli", "w2s.analysis.predictions", "w2s.analysis.summary", "w2s.analysis.plots",
+               "w2s.analysis.analysis_plots", "w2s.analysis.agreement", "w2s.analysis.calibration",
+               "w2s.analysis.trajectories", "w2s.analysis.scaling", "w2s.analysis.groups", "w2s.analysis.report_page",
                "w2s.pipeline.grid", "w2s.pipeline.config", "w2s.pipeline.cluster"]
     check = f"import sys; import {', '.join(modules)}; print(sorted({{'torch', 'transformers'}} & set(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
