@@ -14,7 +14,7 @@ from tolerance import assert_predictions_close
 from w2s.data.sources import SyntheticSentimentSource
 from w2s.data.splits import sample_splits
 from w2s.models.classifier import Classifier, load_tokenizer
-from w2s.pipeline.launch import finetune_job, launch_command
+from w2s.pipeline.launch import finetune_job, launch_command, rendezvous_port
 from w2s.pipeline.run import predictions
 
 # DeepSpeed flattens parameters into one buffer, so its Adam sums in another order than the plain path; Adam's
@@ -90,7 +90,17 @@ def test_launch_command_two_nodes_in_a_slurm_job():
     assert command[:6] == ["srun", "--overlap", "--nodes=2", "--ntasks=2", "--ntasks-per-node=1",
                            "--kill-on-bad-exit=1"]
     assert command[7:] == ["-m", "torch.distributed.run", "--nproc_per_node=8", "--nnodes=2", "--rdzv_backend=c10d",
-                           "--rdzv_endpoint=gpu07:29400", "--rdzv_id=4242", "-m", "w2s.pipeline.launch", "spec.json"]
+                           "--rdzv_endpoint=gpu07:24242", "--rdzv_id=4242", "-m", "w2s.pipeline.launch", "spec.json"]
+
+
+def test_each_slurm_job_meets_at_a_port_of_its_own():
+    """Two multi-node jobs may share a first node: their rendezvous ports differ, and stay in the unprivileged range
+    below the kernel's ephemeral ports."""
+    ports = {job: rendezvous_port(job) for job in ("4242", "4243", "16242", "987654321", "1234_5")}
+    assert ports["4242"] == 24242 and ports["4243"] == 24243
+    assert ports["16242"] == 24242  # ids 12,000 apart share one: jobs that far apart rarely run at once
+    assert ports["1234_5"] == rendezvous_port("12345")
+    assert all(20_000 <= port < 32_000 for port in ports.values())
 
 
 def test_multi_node_outside_slurm_is_an_error():

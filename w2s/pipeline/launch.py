@@ -2,7 +2,7 @@
 
 One node: `torchrun --standalone --nproc_per_node P -m w2s.pipeline.launch SPEC`. Several nodes (inside a Slurm job that
 asked for one task per node): `srun` starts one torchrun per node and they meet at the first node of the job
-(c10d rendezvous keyed by the Slurm job id). Each process then runs `finetune` from the spec file.
+(c10d rendezvous keyed by the Slurm job id, at a port derived from it). Each process then runs `finetune` from the spec file.
 
 This module imports `w2s.pipeline.run`, never the other way round.
 """
@@ -22,7 +22,16 @@ from w2s.errors import W2SError
 from w2s.pipeline.job import sole_writer
 from w2s.pipeline.run import finetune
 
-RENDEZVOUS_PORT = 29_400
+# Rendezvous ports, one per Slurm job: two multi-node jobs whose first node is the same machine must not meet at
+# one port (a fixed port makes the second fail to bind, or join the first's rendezvous). Above the well-known and
+# registered ports most clusters use, below Linux's default ephemeral range (32768-60999).
+RENDEZVOUS_PORTS = range(20_000, 32_000)
+
+
+def rendezvous_port(job_id: str) -> int:
+    """The job's rendezvous port: from its id, so every node of the job computes the same one."""
+    digits = re.sub(r"\D", "", job_id) or "0"  # an array task's id may read "1234_5"
+    return RENDEZVOUS_PORTS.start + int(digits) % len(RENDEZVOUS_PORTS)
 
 
 def scontrol(*args: str) -> str:
@@ -49,7 +58,7 @@ def launch_command(spec_path: str | Path, nodes: int, processes_per_node: int, e
     # --ntasks: one torchrun per node, whatever task count the environment of the rule's own job step carries.
     return ["srun", "--overlap", f"--nodes={nodes}", f"--ntasks={nodes}", "--ntasks-per-node=1",
             "--kill-on-bad-exit=1", *torchrun, f"--nnodes={nodes}", "--rdzv_backend=c10d",
-            f"--rdzv_endpoint={head}:{RENDEZVOUS_PORT}",
+            f"--rdzv_endpoint={head}:{rendezvous_port(env['SLURM_JOB_ID'])}",
             f"--rdzv_id={env['SLURM_JOB_ID']}", *worker]
 
 
