@@ -304,6 +304,31 @@ def test_state_of_other_settings_is_not_resumed(base, tokenizer, soft_data, tmp_
     assert max_diff(params(reference), params(fresh)) == 0.0
 
 
+def test_a_state_of_an_older_format_is_discarded_with_a_message(base, tokenizer, soft_data, tmp_path, capsys):
+    """A state saved before states recorded their process count (no `world`) is not resumed, and is no error."""
+    ids, targets = soft_data
+    run = dict(epochs=2, batch_size=4, minibatch_size=4, checkpoint_every=2, eval_every=3)
+
+    def interrupt(model):
+        raise Interrupted
+
+    with pytest.raises(Interrupted):
+        train(copy.deepcopy(base), ids, targets, XentLoss(), settings(**run), tokenizer.pad_token_id,
+              evaluate=interrupt, resume_dir=tmp_path / "resume", fingerprint="same")
+    shared = next((tmp_path / "resume").glob("step*/shared.json"))
+    structure = json.loads(shared.read_text())
+    structure["__dict__"] = [item for item in structure["__dict__"] if item[0] != "world"]
+    shared.write_text(json.dumps(structure))
+    capsys.readouterr()
+    fresh = copy.deepcopy(base)
+    train(fresh, ids, targets, XentLoss(), settings(**run), tokenizer.pad_token_id, resume_dir=tmp_path / "resume",
+          fingerprint="same")
+    assert "discarding the resumable state" in capsys.readouterr().out
+    reference = copy.deepcopy(base)
+    train(reference, ids, targets, XentLoss(), settings(**run), tokenizer.pad_token_id)
+    assert max_diff(params(reference), params(fresh)) == 0.0
+
+
 def test_train_agreement_is_the_agreement_of_the_batches_as_trained(base, tokenizer, soft_data, tmp_path):
     """With lr 0 the model never changes, so each epoch's train_agreement (one log point per epoch of 20 examples)
     is its answers' agreement with the hard targets on all of them, and the minibatch size cannot matter."""

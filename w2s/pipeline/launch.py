@@ -2,7 +2,8 @@
 
 One node: `torchrun --standalone --nproc_per_node P -m w2s.pipeline.launch SPEC`. Several nodes (inside a Slurm job that
 asked for one task per node): `srun` starts one torchrun per node and they meet at the first node of the job
-(c10d rendezvous keyed by the Slurm job id, at a port derived from it). Each process then runs `finetune` from the spec file.
+(c10d rendezvous keyed by the Slurm job id, at a port derived from it). Each process then runs `finetune` from the
+spec file.
 
 This module imports `w2s.pipeline.run`, never the other way round.
 """

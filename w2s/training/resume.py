@@ -177,10 +177,13 @@ class Resumable:
         """The engine, step and history to start from: a saved state of this run if there is one."""
         rank, world = rank_and_world()
         saved = load_agreed_state(self.folder, rank) if self.folder else None
-        if saved and (saved[0]["fingerprint"], saved[0]["world"]) != (self.fingerprint, world):
+        # A state written by an older version may lack what identifies its run: it is never resumed, not a crash.
+        shared = saved[0] if saved and isinstance(saved[0], dict) else {}
+        identity = shared.get("fingerprint"), shared.get("world")
+        if saved and identity != (self.fingerprint, world):
             if rank == 0:
                 print(f"discarding the resumable state in {self.folder}: it belongs to other inputs, settings or "
-                      "process count", flush=True)
+                      "process count, or to an older version of w2s", flush=True)
             remove_state(self.folder, rank)
             saved = None
         if not saved:
