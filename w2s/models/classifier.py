@@ -100,11 +100,20 @@ class Classifier(nn.Module):
             model.init_readout(*readout_rows(loaded, name_or_path, label_tokens, trust_remote_code))
         return model
 
-    def save(self, out_dir: str | Path, tokenizer) -> None:
+    def save(self, out_dir: str | Path, tokenizer, state: dict | None = None) -> None:
+        """The checkpoint: the backbone as a Hugging Face model, the head, the tokenizer. From `state` (this
+        module's state dict, e.g. gathered from ZeRO-3 partitions) where given, else from the module's weights."""
         out_dir = Path(out_dir)
-        self.backbone.save_pretrained(out_dir, safe_serialization=True)
-        save_file({k: v.contiguous() for k, v in self.head.state_dict().items()}, out_dir / HEAD_FILE)
+        backbone = substate(state, "backbone.") if state is not None else None
+        self.backbone.save_pretrained(out_dir, state_dict=backbone, safe_serialization=True)
+        head = substate(state, "head.") if state is not None else self.head.state_dict()
+        save_file({k: v.contiguous() for k, v in head.items()}, out_dir / HEAD_FILE)
         tokenizer.save_pretrained(out_dir)
+
+
+def substate(state: dict, prefix: str) -> dict:
+    """The entries of a state dict under `prefix`, with the prefix taken off."""
+    return {k.removeprefix(prefix): v for k, v in state.items() if k.startswith(prefix)}
 
 
 def readout_rows(lm, name_or_path: str, label_tokens: list[str] | None, trust_remote_code: bool):

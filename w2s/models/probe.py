@@ -19,7 +19,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from w2s.errors import W2SError
-from w2s.models.classifier import HEAD_FILE
+from w2s.models.classifier import HEAD_FILE, substate
 
 FEATURES = "features"  # the tensor's name in an activations file
 
@@ -70,9 +70,9 @@ class LinearProbe(nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         return self.head(self.table[input_ids[:, 0].cpu()].to(input_ids.device))
 
-    def save(self, out_dir: str | Path, backbone_dir: str | Path) -> None:
+    def save(self, out_dir: str | Path, backbone_dir: str | Path, state: dict | None = None) -> None:
         """A classifier checkpoint: the backbone's files (hard links where possible: the backbone is frozen, so
-        they are its bytes) and the trained head."""
+        they are its bytes) and the trained head (from `state`, this module's state dict, where given)."""
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True)
         for file in Path(backbone_dir).iterdir():
@@ -83,4 +83,5 @@ class LinearProbe(nn.Module):
                     os.link(file.resolve(), out_dir / file.name)
                 except OSError:  # another filesystem, or links not allowed
                     shutil.copy2(file, out_dir / file.name)
-        save_file({k: v.contiguous() for k, v in self.head.state_dict().items()}, out_dir / HEAD_FILE)
+        head = substate(state, "head.") if state is not None else self.head.state_dict()
+        save_file({k: v.contiguous() for k, v in head.items()}, out_dir / HEAD_FILE)

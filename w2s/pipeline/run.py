@@ -25,7 +25,7 @@ from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.paths import local_model_dir, source_identity
 from w2s.models.probe import FEATURES, LinearProbe, read_activations, truncated_texts
 from w2s.models.tokens import encode
-from w2s.training.distributed import DeepSpeedEngine, consolidated, init_distributed
+from w2s.training.distributed import DeepSpeedEngine, checkpoint_state, init_distributed
 from w2s.training.loop import Diverged, LocalEngine, TrainSettings, train
 from w2s.training.losses import make_loss
 from w2s.training.predict import last_token_features, predict_p1
@@ -124,10 +124,10 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
         label_ids, label_truncated = model.ids["label"]
         p1 = predict_p1(model.module, label_ids, model.pad_id, params["predict_batch_size"], settings.autocast)
         labels = prediction_table(frames["label"], p1), label_truncated
-    with consolidated(model.module, zero["stage"] if zero else 0):
-        if rank == 0:
-            with atomic_path(out["checkpoint"]) as tmp:
-                model.save(tmp)
+    state = checkpoint_state(model.module, zero["stage"] if zero else 0, rank)
+    if rank == 0:
+        with atomic_path(out["checkpoint"]) as tmp:
+            model.save(tmp, state)
     if rank != 0:
         return None
     if "labels" in out:
@@ -168,14 +168,14 @@ class KeptEarlyStop:
         if self.best is not None and result["val_agreement"] <= self.best:
             return
         self.best = result["val_agreement"]
-        with consolidated(self.run.module, self.zero_stage):
-            if self.rank == 0:
-                with atomic_path(self.partial) as tmp:
-                    tmp.mkdir()
-                    self.run.save(tmp / "checkpoint")
-                    write_parquet(test_table(), tmp / "test_predictions.parquet")
-                    write_json({"fingerprint": self.fingerprint, "val_agreement": result["val_agreement"],
-                                "test_accuracy": result["test_accuracy"]}, tmp / "agreement.json")
+        state = checkpoint_state(self.run.module, self.zero_stage, self.rank)
+        if self.rank == 0:
+            with atomic_path(self.partial) as tmp:
+                tmp.mkdir()
+                self.run.save(tmp / "checkpoint", state)
+                write_parquet(test_table(), tmp / "test_predictions.parquet")
+                write_json({"fingerprint": self.fingerprint, "val_agreement": result["val_agreement"],
+                            "test_accuracy": result["test_accuracy"]}, tmp / "agreement.json")
 
     def finish(self, chosen: dict) -> None:
         saved = json.loads((self.partial / "agreement.json").read_text())
@@ -198,8 +198,8 @@ class FinetuneRun:
         self.ids = {name: encode(frame["text"].to_list(), self.tokenizer, self.max_length)
                     for name, frame in frames.items()}
 
-    def save(self, out_dir) -> None:
-        self.module.save(out_dir, self.tokenizer)
+    def save(self, out_dir, state: dict | None = None) -> None:
+        self.module.save(out_dir, self.tokenizer, state)
 
 
 class ProbeRun:
@@ -212,8 +212,8 @@ class ProbeRun:
                                   params["head_init"])
         self.ids = {name: (self.module.ids(name), truncated_texts(files[name])) for name in frames}
 
-    def save(self, out_dir) -> None:
-        self.module.save(out_dir, local_model_dir(self.source))
+    def save(self, out_dir, state: dict | None = None) -> None:
+        self.module.save(out_dir, local_model_dir(self.source), state)
 
 
 def validation_set(path, supervision: dict | None) -> tuple[pl.DataFrame, np.ndarray]:

@@ -2,7 +2,8 @@
 
 The loop does its own gradient accumulation (DeepSpeed's `managed_gradient_accumulation: false`: each `step()` is
 a boundary), so a batch of any size, including an epoch's short last batch, gives the same update as the
-single-process path. Checkpoints are consolidated into the plain format (`Classifier.save`) by `consolidated`.
+single-process path. Checkpoints are saved in the plain format (`Classifier.save`); under ZeRO-3 from the weights
+gathered onto rank 0 one parameter at a time (`gathered_state`).
 """
 
 from __future__ import annotations
@@ -92,10 +93,9 @@ class DeepSpeedEngine:
     def model_state(self) -> dict | None:
         """The full weights, on rank 0 (None elsewhere). They double as ZeRO's fp32 master weights, which equal
         the module's in fp32 training, so a resumed run rebuilds both by loading them before the engine starts."""
-        with consolidated(self.module, self.stage):
-            if self.rank == 0:
-                return {k: v.detach().cpu().clone() for k, v in self.module.state_dict().items()}
-        return None
+        if self.stage == 3:
+            return gathered_state(self.module, self.rank)
+        return {k: v.detach().cpu().clone() for k, v in self.module.state_dict().items()} if self.rank == 0 else None
 
     def state_dict(self) -> dict:
         """This process's share: its partition of the Adam moments (as the torch optimizer ZeRO steps holds them)
@@ -123,13 +123,24 @@ def partitioned_optimizer(zero_optimizer):
             zero_optimizer._clear_fp32_optimizer_param_groups()
 
 
-@contextmanager
-def consolidated(model: torch.nn.Module, zero_stage: int):
-    """Within the block every rank holds the full weights (ZeRO-3 partitions them; ZeRO-2 does not)."""
-    if zero_stage == 3:
-        import deepspeed
+def gathered_state(model: torch.nn.Module, rank: int) -> dict | None:
+    """A ZeRO-3 model's full state dict as CPU tensors on rank 0 (None elsewhere; every rank must call this). Each
+    parameter is gathered on its own and copied out before the next, so no process holds the whole model on its
+    device at once: only rank 0's CPU copy grows to the model's size."""
+    import deepspeed
 
-        with deepspeed.zero.GatheredParameters(list(model.parameters()), modifier_rank=None):
-            yield
-    else:
-        yield
+    state = {}
+    for name, value in model.state_dict(keep_vars=True).items():  # the same order on every rank
+        if hasattr(value, "ds_id"):  # a partitioned parameter
+            with deepspeed.zero.GatheredParameters([value], modifier_rank=None):
+                if rank == 0:
+                    state[name] = value.detach().cpu().clone()
+        elif rank == 0:
+            state[name] = value.detach().cpu().clone()
+    return state if rank == 0 else None
+
+
+def checkpoint_state(model: torch.nn.Module, zero_stage: int, rank: int) -> dict | None:
+    """What a checkpoint is saved from: the ZeRO-3 weights gathered onto rank 0, or None where every rank holds
+    its module's weights (the plain path and ZeRO-2) and the checkpoint is saved from the module itself."""
+    return gathered_state(model, rank) if zero_stage == 3 else None
