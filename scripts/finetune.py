@@ -17,5 +17,7 @@ run_job(
     out=dict(snakemake.output.items()),
     threads=snakemake.threads,
     progress=untracked_settings(snakemake.config),
+    # memory, not the result (the same update): kept out of the params, so switching it reruns nothing
+    gradient_checkpointing=snakemake.config["models"][snakemake.wildcards.model]["gradient_checkpointing"],
     **snakemake.params.job,
 )

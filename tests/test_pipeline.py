@@ -149,14 +149,26 @@ def test_sharded_test_predictions_match_the_training_jobs(finished, tmp_path):
 
 
 def test_progress_settings_rerun_nothing(finished):
-    """log_every, checkpoint_every and threads change how a run reports, saves progress and uses the CPU, not its
-    result."""
+    """log_every, checkpoint_every, threads and gradient checkpointing change how a run reports, saves progress and
+    uses the CPU and memory, not its result."""
     config = tiny_config()
     config["training"].update(log_every=3, checkpoint_every=7)
     for entry in config["models"].values():
-        entry["threads"] = 2
+        entry.update(threads=2, gradient_checkpointing=True)
     write_config(finished, config, "progress_change.yaml")
     assert planned_jobs(finished, "progress_change.yaml") == {}
+
+
+def test_gradient_checkpointing_recomputes_and_gives_the_same_run(finished, tmp_path):
+    config = tiny_config()
+    config["models"]["strongling"]["gradient_checkpointing"] = True
+    write_config(tmp_path, config)
+    run = "results/ceiling/toy/seed0/strongling"
+    snakemake(tmp_path, "--cores", "1", f"{run}/metrics.json")
+    log = (tmp_path / "logs/ceiling/toy/seed0/strongling.log").read_text()
+    assert "gradient checkpointing: 1 layers recomputed" in log
+    recomputed, kept = (pl.read_parquet(root / run / "test_predictions.parquet") for root in (tmp_path, finished))
+    assert recomputed["soft_label"].to_list() == kept["soft_label"].to_list()
 
 
 def test_a_model_paired_with_itself_is_the_strong_to_strong_control(tmp_path):

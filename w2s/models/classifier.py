@@ -41,6 +41,7 @@ class Classifier(nn.Module):
             raise W2SError(f"head_init: unknown value {head_init!r}; expected one of {list(HEAD_INITS)}")
         # Explicit position ids make left padding equivalent to right padding; not every backbone takes them.
         self.takes_position_ids = "position_ids" in inspect.signature(backbone.forward).parameters
+        self.takes_use_cache = "use_cache" in inspect.signature(backbone.forward).parameters
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(input_ids, attention_mask))
@@ -51,6 +52,8 @@ class Classifier(nn.Module):
         extra = {}
         if self.takes_position_ids:
             extra["position_ids"] = (attention_mask.long().cumsum(dim=1) - 1).clamp(min=0)
+        if self.takes_use_cache:  # no key/value cache: nothing reads it, and a recomputed layer would fill it twice
+            extra["use_cache"] = False
         hidden = self.backbone(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
         return hidden[torch.arange(hidden.shape[0], device=hidden.device), last_token_index(attention_mask)].float()
 

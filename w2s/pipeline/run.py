@@ -24,6 +24,7 @@ from w2s.io import atomic_path, write_json, write_parquet
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.paths import local_model_dir, source_identity
 from w2s.models.probe import FEATURES, LinearProbe, read_activations, truncated_texts
+from w2s.models.recompute import recompute_layers
 from w2s.models.tokens import encode
 from w2s.training.distributed import DeepSpeedEngine, checkpoint_state, init_distributed
 from w2s.training.loop import Diverged, LocalEngine, TrainSettings, train
@@ -52,7 +53,7 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
              out: dict, info: dict, threads: int, progress: dict | None = None, label_split_path=None,
              label_info: dict | None = None, early_stopping: str | None = None,
              validation_path=None, supervision: dict | None = None,
-             activations: dict | None = None) -> dict | None:
+             activations: dict | None = None, gradient_checkpointing: bool = False) -> dict | None:
     """Train one run and write its checkpoint, trajectory and training summary to the paths in `out`, and its test
     predictions and metrics where `out` names them (else separate jobs predict the test split in shards). Where
     `out` names labels (a weak run, labelling unsharded), the trained model also labels `label_split_path`, as a
@@ -62,6 +63,7 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     measures the run's agreement with its supervision on `validation_path` (weak_val: the validation split, or for a
     student the weak model's labels of it), and the evaluations each method picks go to `out["early_stopping"]`.
     A student's labels file must record the `supervision` it is meant to be (dataset, seed, labelling model, split).
+    `gradient_checkpointing` recomputes the backbone's activations in the backward pass (w2s.models.recompute).
     With `params["mode"]` "probe" the run trains a linear probe on the backbone's cached `activations` of each
     split (train, test, label, validation: the files of rule extract_activations) and never loads the backbone.
 
@@ -83,7 +85,7 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     if validation_path:
         frames["validation"], validation_targets = validation_set(validation_path, supervision)
     model = (ProbeRun(params, activations, frames) if params.get("mode") == "probe"
-             else FinetuneRun(params, frames))
+             else FinetuneRun(params, frames, gradient_checkpointing))
     (train_ids, train_truncated), (test_ids, test_truncated) = model.ids["train"], model.ids["test"]
     print(f"model {params['source']}{' (linear probe)' if params.get('mode') == 'probe' else ''}: {len(train_ids)} "
           f"training examples ({train_truncated} truncated to {model.max_length} tokens), {len(test_ids)} test "
@@ -189,10 +191,13 @@ class KeptEarlyStop:
 class FinetuneRun:
     """A run that finetunes the whole classifier: each split's token ids (and how many were truncated)."""
 
-    def __init__(self, params: dict, frames: dict[str, pl.DataFrame]):
+    def __init__(self, params: dict, frames: dict[str, pl.DataFrame], gradient_checkpointing: bool = False):
         self.tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
         self.module = Classifier.load(params["source"], params["dtype"], params["head_init"],
                                       params["trust_remote_code"], params.get("label_tokens"))
+        if gradient_checkpointing:
+            print(f"gradient checkpointing: {recompute_layers(self.module.backbone)} layers recomputed in the "
+                  "backward pass", flush=True)
         self.max_length = self.module.max_tokens(params["max_length"])
         self.pad_id = self.tokenizer.pad_token_id
         self.ids = {name: encode(frame["text"].to_list(), self.tokenizer, self.max_length)
