@@ -36,6 +36,9 @@ def tiny_config(**overrides) -> dict:
         },
         "losses": {"xent": {"type": "xent"}, "logconf": {"type": "logconf", "alpha_max": 0.5, "warmup_frac": 0.2}},
         "training": {"epochs": 1, "eval_every": 2, "log_every": 1},
+        # The tests open checkpoints and add stages (test shards, chains) to finished grids, which need them;
+        # tests/test_pipeline.py checks the default, which deletes them.
+        "keep_checkpoints": True,
     }
     config.update(overrides)
     return config

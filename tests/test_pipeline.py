@@ -148,6 +148,27 @@ def test_sharded_test_predictions_match_the_training_jobs(finished, tmp_path):
     shutil.rmtree(tmp_path / "results")
 
 
+def test_checkpoints_no_stage_reads_are_deleted_by_default(tmp_path):
+    """keep_checkpoints false: the ceiling's and students' checkpoints go once their test predictions (and a
+    chain's labels) exist; the weak model's stays, and the results are those of a run that keeps them all."""
+    config = tiny_config(keep_checkpoints=False, seeds=[0])
+    config["models"]["third"] = {**config["models"]["strongling"], "build": {**config["models"]["strongling"]["build"],
+                                                                             "num_layers": 2}}
+    config.update(pairs=[{"weak": "weakling", "strong": "strongling"}], chains=[["weakling", "strongling", "third"]],
+                  losses={"xent": {"type": "xent"}})
+    write_config(tmp_path, config)
+    snakemake(tmp_path, "--cores", "2")
+    results = tmp_path / "results"
+    assert (results / "weak/toy/seed0/weakling/checkpoint/model.safetensors").exists()
+    for run in ("ceiling/toy/seed0/strongling", "ceiling/toy/seed0/third", "student/toy/seed0/weakling/strongling/xent",
+                "student/toy/seed0/weakling/third/xent", "chain/toy/seed0/weakling+strongling+third/xent/third"):
+        assert (results / run / "metrics.json").exists() and not (results / run / "checkpoint").exists(), run
+    assert (results / "labels/toy/seed0/chain/weakling+strongling+third/xent/strongling.parquet").exists()
+    assert planned_jobs(tmp_path) == {}  # deleted checkpoints are not missing results
+    runs = pl.read_parquet(results / "summary/runs.parquet")
+    assert runs.height == 3 and runs["student_acc"].is_not_null().all()
+
+
 def test_progress_settings_rerun_nothing(finished):
     """log_every, checkpoint_every, threads and gradient checkpointing change how a run reports, saves progress and
     uses the CPU and memory, not its result."""

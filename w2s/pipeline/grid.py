@@ -166,8 +166,19 @@ def probe_activations(config: dict, wildcards, split: str) -> list[str]:
     return [ACTIVATIONS.format(dataset=wildcards.dataset, seed=wildcards.seed, model=wildcards.model, split=split)]
 
 
+def keeps_checkpoint(config: dict, role: str) -> bool:
+    """Whether a run's checkpoint stays once the stages that read it are done (keep_checkpoints): a weak model's
+    always, since its labels, and labels remade later, depend on it."""
+    keep = config["keep_checkpoints"]
+    return role == "weak" or keep is True or (isinstance(keep, list) and role in keep)
+
+
 def training_outputs(config: dict, role: str) -> dict:
+    from snakemake.io import temp
+
     outputs = run_outputs(config, RUNS[role])
+    if not keeps_checkpoint(config, role):  # deleted by Snakemake once no job still needs it
+        outputs["checkpoint"] = temp(outputs["checkpoint"])
     if early_stopping(config) != "none":
         outputs["early_stopping"] = f"{RUNS[role]}/early_stopping.json"
     if uses_validation(config):  # the weak_val early stop kept as a model, with its test predictions
