@@ -286,47 +286,44 @@ def test_resume_after_interruption_matches_uninterrupted_run(base, tokenizer, so
     assert steps == sorted(steps) and steps.count(5) == 1  # the entries before step 8 are kept, not repeated
 
 
-def test_state_of_other_settings_is_not_resumed(base, tokenizer, soft_data, tmp_path):
-    ids, targets = soft_data
-    run = dict(epochs=2, batch_size=4, minibatch_size=4, checkpoint_every=2, eval_every=3)
+STATE_RUN = dict(epochs=2, batch_size=4, minibatch_size=4, checkpoint_every=2, eval_every=3)
 
+
+def leave_state(base, tokenizer, soft_data, resume_dir, fingerprint: str) -> None:
+    """A run interrupted at its first evaluation (step 3), leaving its resumable state of step 2 in `resume_dir`."""
     def interrupt(model):
         raise Interrupted
 
     with pytest.raises(Interrupted):
-        train(copy.deepcopy(base), ids, targets, XentLoss(), settings(**run), tokenizer.pad_token_id,
-              evaluate=interrupt, resume_dir=tmp_path / "resume", fingerprint="old")
+        train(copy.deepcopy(base), *soft_data, XentLoss(), settings(**STATE_RUN), tokenizer.pad_token_id,
+              evaluate=interrupt, resume_dir=resume_dir, fingerprint=fingerprint)
+
+
+def assert_trains_from_scratch(base, tokenizer, soft_data, resume_dir, fingerprint: str) -> None:
+    """Training with the state in `resume_dir` ends where a run that never saw it ends."""
     fresh = copy.deepcopy(base)
-    train(fresh, ids, targets, XentLoss(), settings(**run), tokenizer.pad_token_id, resume_dir=tmp_path / "resume",
-          fingerprint="new")
+    train(fresh, *soft_data, XentLoss(), settings(**STATE_RUN), tokenizer.pad_token_id, resume_dir=resume_dir,
+          fingerprint=fingerprint)
     reference = copy.deepcopy(base)
-    train(reference, ids, targets, XentLoss(), settings(**run), tokenizer.pad_token_id)
+    train(reference, *soft_data, XentLoss(), settings(**STATE_RUN), tokenizer.pad_token_id)
     assert max_diff(params(reference), params(fresh)) == 0.0
+
+
+def test_state_of_other_settings_is_not_resumed(base, tokenizer, soft_data, tmp_path):
+    leave_state(base, tokenizer, soft_data, tmp_path / "resume", "old")
+    assert_trains_from_scratch(base, tokenizer, soft_data, tmp_path / "resume", "new")
 
 
 def test_a_state_of_an_older_format_is_discarded_with_a_message(base, tokenizer, soft_data, tmp_path, capsys):
     """A state saved before states recorded their process count (no `world`) is not resumed, and is no error."""
-    ids, targets = soft_data
-    run = dict(epochs=2, batch_size=4, minibatch_size=4, checkpoint_every=2, eval_every=3)
-
-    def interrupt(model):
-        raise Interrupted
-
-    with pytest.raises(Interrupted):
-        train(copy.deepcopy(base), ids, targets, XentLoss(), settings(**run), tokenizer.pad_token_id,
-              evaluate=interrupt, resume_dir=tmp_path / "resume", fingerprint="same")
+    leave_state(base, tokenizer, soft_data, tmp_path / "resume", "same")
     shared = next((tmp_path / "resume").glob("step*/shared.json"))
     structure = json.loads(shared.read_text())
     structure["__dict__"] = [item for item in structure["__dict__"] if item[0] != "world"]
     shared.write_text(json.dumps(structure))
     capsys.readouterr()
-    fresh = copy.deepcopy(base)
-    train(fresh, ids, targets, XentLoss(), settings(**run), tokenizer.pad_token_id, resume_dir=tmp_path / "resume",
-          fingerprint="same")
+    assert_trains_from_scratch(base, tokenizer, soft_data, tmp_path / "resume", "same")
     assert "discarding the resumable state" in capsys.readouterr().out
-    reference = copy.deepcopy(base)
-    train(reference, ids, targets, XentLoss(), settings(**run), tokenizer.pad_token_id)
-    assert max_diff(params(reference), params(fresh)) == 0.0
 
 
 def test_train_agreement_is_the_agreement_of_the_batches_as_trained(base, tokenizer, soft_data, tmp_path):

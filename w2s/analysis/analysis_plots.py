@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from w2s.analysis.plots import nan_values, new_figure, save_figure
+from w2s.analysis.plots import model_key, nan_values, new_figure, save_figure
 from w2s.analysis.scaling import median_over_datasets
+from w2s.analysis.summary import sem
 from w2s.errors import W2SError
 
 PANELS = (("test_accuracy", "test accuracy"), ("test_agreement", "agreement with the weak model\n(test split)"),
@@ -15,14 +16,13 @@ PANELS = (("test_accuracy", "test accuracy"), ("test_agreement", "agreement with
 
 def _mean_sem(frame: pl.DataFrame, by: list[str], columns: list[str]) -> pl.DataFrame:
     return frame.group_by(by).agg(*(pl.col(c).mean().alias(f"{c}_mean") for c in columns),
-                                  *((pl.col(c).std(ddof=1) / pl.col(c).count().sqrt()).alias(f"{c}_sem")
-                                    for c in columns)).sort(by)
+                                  *(sem(c).alias(f"{c}_sem") for c in columns)).sort(by)
 
 
 def _pairs(rows: pl.DataFrame, model_order: list[str]) -> list[tuple[str, str, str]]:
-    rank = {m: i for i, m in enumerate(model_order)}
+    key = model_key(model_order)
     return sorted(rows.select("weak", "strong", "chain").unique().iter_rows(),
-                  key=lambda g: (rank.get(g[0], len(rank)), rank.get(g[1], len(rank)), g[2]))
+                  key=lambda g: (key(g[0]), key(g[1]), g[2]))
 
 
 def plot_trajectories(table: pl.DataFrame, dataset: str, model_order: list[str], path) -> None:
@@ -209,8 +209,7 @@ def plot_calibration(pooled: pl.DataFrame, dataset: str, model_order: list[str],
     rows = pooled.filter(pl.col("dataset") == dataset)
     if rows.is_empty():
         raise W2SError(f"no calibration rows for dataset {dataset!r}")
-    rank = {m: i for i, m in enumerate(model_order)}
-    weaks = sorted(set(rows.filter(pl.col("run") == "weak")["model"]), key=lambda m: (rank.get(m, len(rank)), m))
+    weaks = sorted(set(rows.filter(pl.col("run") == "weak")["model"]), key=model_key(model_order))
     fig = new_figure(len(weaks))
     axes = fig.subplots(1, len(weaks), squeeze=False, sharey=True)[0]
     for ax, weak in zip(axes, weaks, strict=True):

@@ -17,8 +17,13 @@ from w2s.io import atomic_path
 
 def _order(present, model_order: list[str]) -> list[str]:
     """Models in model_order that are present; unknown ones go last (sorted) so no data silently disappears."""
-    present = set(present)
-    return [m for m in model_order if m in present] + sorted(present - set(model_order))
+    return sorted(set(present), key=model_key(model_order))
+
+
+def model_key(model_order: list[str]):
+    """A sort key for model names: the config's order, then models it does not list, by name."""
+    rank = {m: i for i, m in enumerate(model_order)}
+    return lambda model: (rank.get(model, len(rank)), model)
 
 
 def nan_values(frame: pl.DataFrame, col: str) -> list[float]:
@@ -144,9 +149,8 @@ def plot_pgr_by_task(agg: pl.DataFrame, loss: str, model_order: list[str], path)
     rows = agg.filter(pl.col("loss") == loss)
     if rows.is_empty():
         raise W2SError(f"no aggregated results for loss {loss!r}")
-    rank = {m: i for i, m in enumerate(model_order)}
-    pairs = sorted(rows.select("weak", "strong").unique().iter_rows(),
-                   key=lambda p: (rank.get(p[0], len(rank)), p[0], rank.get(p[1], len(rank)), p[1]))
+    key = model_key(model_order)
+    pairs = sorted(rows.select("weak", "strong").unique().iter_rows(), key=lambda p: (key(p[0]), key(p[1])))
     datasets = sorted(rows["dataset"].unique())
     y = {d: len(datasets) - i for i, d in enumerate(datasets)}  # first dataset on top, the median row at 0
     fig = new_figure(figsize=(8.5, 1.4 + 0.32 * (len(datasets) + 1)))
@@ -178,10 +182,9 @@ def plot_methods(overall: pl.DataFrame, loss: str, model_order: list[str], path)
     rows = overall.filter(pl.col("loss") == loss)
     if rows.is_empty():
         raise W2SError(f"no results for loss {loss!r}")
-    rank = {m: i for i, m in enumerate(model_order)}
+    key = model_key(model_order)
     records = sorted(rows.iter_rows(named=True), key=lambda r: (
-        rank.get(r["weak"], len(rank)), r["weak"], rank.get(r["strong"], len(rank)), r["strong"],
-        method_label(r) != "finetune, final model", method_label(r)))
+        key(r["weak"]), key(r["strong"]), method_label(r) != "finetune, final model", method_label(r)))
     labels = [f"{r['weak']} → {r['strong']}: {method_label(r)}" for r in records]
     fig = new_figure(figsize=(9, 1.2 + 0.3 * len(records)))
     ax = fig.subplots()

@@ -149,6 +149,12 @@ def runs_table(records: list[dict]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=RUNS_SCHEMA).sort(GROUP + ["seed"])
 
 
+def sem(column: str) -> pl.Expr:
+    """The standard error of a column's mean over a group: null with fewer than two values; count() skips nulls, so
+    a seed with an undefined value does not shrink it."""
+    return pl.col(column).std(ddof=1) / pl.col(column).count().sqrt()
+
+
 def aggregate(runs: pl.DataFrame) -> pl.DataFrame:
     """Mean and s.e.m. over seeds per (dataset, weak, strong, loss); s.e.m. is null with fewer than two values.
 
@@ -158,9 +164,8 @@ def aggregate(runs: pl.DataFrame) -> pl.DataFrame:
     """
     stats = [pl.len().alias("n_seeds")]
     for col in METRICS:
-        # count() skips nulls, so a seed with undefined PGR does not shrink the s.e.m.
         stats.append(pl.col(col).mean().alias(f"{col}_mean"))
-        stats.append((pl.col(col).std(ddof=1) / pl.col(col).count().sqrt()).alias(f"{col}_sem"))
+        stats.append(sem(col).alias(f"{col}_sem"))
     stats.append(pl.col("pgr").is_null().sum().cast(pl.Int64).alias("n_pgr_undefined"))
     stats.append((pl.col("student_acc") < CHANCE).sum().cast(pl.Int64).alias("n_below_chance"))
     agg = runs.group_by(GROUP).agg(stats).sort(GROUP)

@@ -43,10 +43,10 @@ CALIBRATION_PLOT = "results/plots/calibration_{dataset}.png"
 TRAJECTORIES = "results/analysis/trajectories.{ext}"
 TRAJECTORIES_PLOT = "results/plots/trajectories_{dataset}.png"
 SCALING = "results/analysis/scaling.{ext}"
+SCALING_PLOT = "results/plots/scaling_{loss}.png"
 GROUPS = "results/analysis/groups.{ext}"
 GROUPS_PLOT = "results/plots/groups_{dataset}.png"
 REPORT_PAGE = "results/report/workflow.rst"  # the first page of `snakemake --report`
-SCALING_PLOT = "results/plots/scaling_{loss}.png"
 SUMMARY_TABLES = ("runs", "aggregate", "overall")
 
 
