@@ -50,5 +50,5 @@ def test_predictions_of_different_examples_are_refused(tmp_path):
     other = run(tmp_path, "copy", WEAK_P1)
     frame = pl.read_parquet(other["predictions"]).with_columns(pl.col("id").str.replace("t:", "u:"))
     frame.write_parquet(other["predictions"])
-    with pytest.raises(W2SError, match="cover different examples"):
+    with pytest.raises(W2SError, match="the two files predict different examples"):
         agreement_table([other])

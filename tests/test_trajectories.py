@@ -72,7 +72,8 @@ def test_a_trajectory_without_evaluations_or_unreadable_is_refused_by_name(tmp_p
     with pytest.raises(W2SError, match="bad.jsonl: not a readable trajectory"):
         trajectory_table([{**run, "trajectory": str(tmp_path / "bad.jsonl")}])
     other = write_predictions(tmp_path / "o.parquet", WEAK, order=range(9))
-    with pytest.raises(W2SError, match="predictions of different examples"):
+    with pytest.raises(W2SError, match=r"s\.parquet and .*o\.parquet predict different examples "
+                                       r"\(10 and 9 rows, 9 shared ids\)"):
         trajectory_table([{**run, "weak_predictions": other, "trajectory": str(tmp_path / "t.jsonl")}])
 
 

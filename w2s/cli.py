@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from w2s.analysis.predictions import PREDICTION_COLUMNS, read_table
+from w2s.analysis.predictions import PREDICTION_COLUMNS, on_same_examples, read_table
 from w2s.analysis.summary import RUNS_SCHEMA, aggregate, flagged_runs, method_label, overall
 from w2s.errors import W2SError
 
@@ -118,11 +118,9 @@ def compare_runs(path_a: str, path_b: str) -> str:
     """Two runs' predictions of the same examples: accuracy of each and agreement between them, overall and per
     group, and where one is right and the other wrong."""
     a, b = (read_table(predictions_path(p), PREDICTION_COLUMNS, "a predictions file") for p in (path_a, path_b))
-    joined = a.select("id", "group", "label", pl.col("hard_label").alias("a"), pl.col("correct").alias("a_right")).join(
-        b.select("id", pl.col("hard_label").alias("b"), pl.col("correct").alias("b_right")), on="id", how="inner")
-    if joined.height != a.height or joined.height != b.height:
-        raise W2SError(f"{path_a} and {path_b} predict different examples ({a.height} and {b.height} rows, "
-                       f"{joined.height} shared ids): compare runs on the same split")
+    joined = on_same_examples(
+        a.select("id", "group", "label", pl.col("hard_label").alias("a"), pl.col("correct").alias("a_right")),
+        b.select("id", pl.col("hard_label").alias("b"), pl.col("correct").alias("b_right")), f"{path_a} and {path_b}")
     joined = joined.with_columns(same=pl.col("a") == pl.col("b"))
     lines = [f"A: {path_a}", f"B: {path_b}",
              f"{'group':<20} {'n':>6} {'acc A':>7} {'acc B':>7} {'agreement':>9}"]

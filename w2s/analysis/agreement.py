@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from w2s.analysis.predictions import PREDICTION_COLUMNS, read_table
+from w2s.analysis.predictions import PREDICTION_COLUMNS, on_same_examples, read_table
 from w2s.errors import W2SError
 
 AGREEMENT_SCHEMA = {
@@ -23,12 +23,9 @@ AGREEMENT_SCHEMA = {
 def agreement(model: pl.DataFrame, weak: pl.DataFrame) -> dict:
     """A model's agreement with the weak model's hard answers on the same examples (by id), overall and where the
     weak model was right or wrong; null where a half is empty."""
-    joined = model.select("id", "hard_label").join(weak.select("id", pl.col("hard_label").alias("weak_hard"),
-                                                              pl.col("correct").alias("weak_right")),
-                                                   on="id", how="inner")
-    if joined.height != model.height or joined.height != weak.height:
-        raise W2SError(f"the predictions cover different examples ({model.height} and {weak.height} rows, "
-                       f"{joined.height} shared ids): they must be of the same test split")
+    joined = on_same_examples(model.select("id", "hard_label"),
+                              weak.select("id", pl.col("hard_label").alias("weak_hard"),
+                                          pl.col("correct").alias("weak_right")), "the two files")
     same = joined["hard_label"] == joined["weak_hard"]
     result = {"n": joined.height, "agreement": float(same.mean())}
     for half, rows in (("weak_right", joined["weak_right"]), ("weak_wrong", ~joined["weak_right"])):

@@ -55,6 +55,16 @@ def check_provenance(path, expected: dict) -> None:
         raise W2SError(f"{path} is not the labels file this run needs: it records {found}; {REMAKE}")
 
 
+def on_same_examples(first: pl.DataFrame, second: pl.DataFrame, what: str) -> pl.DataFrame:
+    """`first` with `second`'s columns joined by id, in `first`'s row order; an error naming `what` (the two files)
+    unless both hold the same examples."""
+    shared = int(first["id"].is_in(second["id"].implode()).sum())
+    if not shared == first.height == second.height:
+        raise W2SError(f"{what} predict different examples ({first.height} and {second.height} rows, {shared} shared "
+                       "ids): they must be predictions of the same split")
+    return first.join(second, on="id", how="left", maintain_order="left")
+
+
 def prediction_table(frame: pl.DataFrame, p1: np.ndarray) -> pl.DataFrame:
     """The predictions file's rows: `frame`'s examples with their p(label = 1) and what follows from it."""
     if not np.isfinite(p1).all():

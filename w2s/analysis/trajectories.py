@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from w2s.analysis.predictions import PREDICTION_COLUMNS, read_table
+from w2s.analysis.predictions import PREDICTION_COLUMNS, on_same_examples, read_table
 from w2s.errors import W2SError
 from w2s.io import REMAKE
 
@@ -78,10 +78,8 @@ def weak_answers_in_order(run: dict) -> np.ndarray:
     order its trajectory's answers are in)."""
     own, weak = (read_table(run[key], PREDICTION_COLUMNS, "a predictions file")
                  for key in ("predictions", "weak_predictions"))
-    joined = own.select("id").join(weak.select("id", "hard_label"), on="id", how="left", maintain_order="left")
-    if joined["hard_label"].null_count() or own.height != weak.height:
-        raise W2SError(f"{run['predictions']} and {run['weak_predictions']} hold predictions of different examples: "
-                       "they must be of the same test split")
+    joined = on_same_examples(own.select("id"), weak.select("id", "hard_label"),
+                              f"{run['predictions']} and {run['weak_predictions']}")
     return joined["hard_label"].to_numpy().astype(np.int8)
 
 
