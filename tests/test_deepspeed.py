@@ -4,6 +4,7 @@ plain single-process path; the checkpoint is consolidated into the plain format;
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -14,6 +15,7 @@ from tolerance import assert_predictions_close
 from w2s.data.sources import SyntheticSentimentSource
 from w2s.data.splits import sample_splits
 from w2s.models.classifier import Classifier, load_tokenizer
+from w2s.models.lora import is_adapter_checkpoint
 from w2s.pipeline.launch import finetune_job, launch_command, rendezvous_port
 from w2s.pipeline.run import predictions
 
@@ -31,7 +33,7 @@ def task(tmp_path_factory, tiny_gpt2):
     return root, tiny_gpt2
 
 
-def run(task, name: str, deepspeed: dict | None) -> dict:
+def run(task, name: str, deepspeed: dict | None, lora: dict | None = None) -> dict:
     root, base = task
     folder = root / name
     folder.mkdir()
@@ -42,7 +44,8 @@ def run(task, name: str, deepspeed: dict | None) -> dict:
               "max_length": 48, "predict_batch_size": 16, "deepspeed": deepspeed,
               # batch 12 over 44 examples: the last batch of each epoch is short (8), minibatches uneven
               "settings": {"lr": 1e-3, "batch_size": 12, "minibatch_size": 4, "seed": 0, "epochs": 2,
-                           "autocast": "off", "log_every": 4, "eval_every": 0, "checkpoint_every": 0}}
+                           "autocast": "off", "log_every": 4, "eval_every": 0, "checkpoint_every": 0},
+              **({"lora": lora} if lora else {})}
     finetune_job(params=params, train_path=str(root / "train.parquet"), target_column="label",
                  test_path=str(root / "test.parquet"), loss_name="logconf",
                  loss_entry={"type": "logconf", "alpha_max": 0.5, "warmup_frac": 0.2}, out=out,
@@ -75,6 +78,32 @@ def test_zero_matches_plain_path(task, plain, stage, processes):
     model, tokenizer = Classifier.load(checkpoint), load_tokenizer(checkpoint)
     table, _ = predictions(model, tokenizer, pl.read_parquet(task[0] / "test.parquet"), 48, 16, "off")
     assert_predictions_close(table, result["table"])  # with 2 processes, the run's batches were split between them
+
+
+LORA = {"r": 4, "alpha": 8, "dropout": 0.0}
+
+
+@pytest.fixture(scope="module")
+def plain_lora(task):
+    return run(task, "lora_plain", None, LORA)
+
+
+@pytest.mark.kernel_sensitive
+@pytest.mark.parametrize("stage,processes", [(2, 1), (3, 2)])
+def test_lora_under_zero_matches_plain_lora(task, plain_lora, stage, processes):
+    """ZeRO partitions the frozen backbone too; the adapters train as in one process, and the checkpoint (under
+    ZeRO-3 gathered from the partitions of the trained weights alone) holds the adapters."""
+    reference = plain_lora
+    result = run(task, f"lora_zero{stage}_{processes}", {"stage": stage, "offload": False,
+                                                          "processes_per_node": processes, "nodes": 1}, LORA)
+    assert_predictions_close(result["table"], reference["table"], TOLERANCE)
+    p1 = result["table"]["soft_label"].to_numpy()
+    assert np.abs(p1 - 0.5).max() > 10 * TOLERANCE
+    checkpoint = result["out"]["checkpoint"]
+    assert is_adapter_checkpoint(checkpoint) and not (Path(checkpoint) / "model.safetensors").exists()
+    table, _ = predictions(Classifier.load(checkpoint), load_tokenizer(checkpoint),
+                           pl.read_parquet(task[0] / "test.parquet"), 48, 16, "off")
+    assert_predictions_close(table, result["table"])
 
 
 def test_launch_command_one_node():

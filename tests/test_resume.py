@@ -17,24 +17,28 @@ from snakemake_helpers import LOCAL_ENV, REPO, SNAKEMAKE, snakemake, tiny_config
 CEILING = "results/ceiling/toy/seed0/strongling"
 
 
-def long_ceiling_config(deepspeed: dict | None) -> dict:
+def long_ceiling_config(deepspeed: dict | None, lora: dict | None = None) -> dict:
     config = tiny_config()
     config["datasets"]["toy"].update(n_strong_train=512)
     if deepspeed:
         config["models"]["strongling"]["deepspeed"] = deepspeed
+    if lora:
+        config["models"]["strongling"]["lora"] = lora
     config["training"].update(epochs=4, checkpoint_every=4, eval_every=0, log_every=8)  # 128 steps
     return config
 
 
 @pytest.mark.kernel_sensitive
-@pytest.mark.parametrize("deepspeed", [None, {"stage": 2, "processes_per_node": 2, "offload": True},
-                                       {"stage": 3, "processes_per_node": 2}],
-                         ids=["plain", "zero2x2-offload", "zero3x2"])
-def test_killed_training_resumes_and_matches_uninterrupted_run(tmp_path, deepspeed):
+@pytest.mark.parametrize("deepspeed,lora", [(None, None), ({"stage": 2, "processes_per_node": 2, "offload": True}, None),
+                                            ({"stage": 3, "processes_per_node": 2}, None),
+                                            # the state then holds the adapters and head alone
+                                            ({"stage": 3, "processes_per_node": 2}, {"r": 4})],
+                         ids=["plain", "zero2x2-offload", "zero3x2", "lora-zero3x2"])
+def test_killed_training_resumes_and_matches_uninterrupted_run(tmp_path, deepspeed, lora):
     reference, preempted = tmp_path / "reference", tmp_path / "preempted"
     for workdir in (reference, preempted):
         workdir.mkdir()
-        write_config(workdir, long_ceiling_config(deepspeed))
+        write_config(workdir, long_ceiling_config(deepspeed, lora))
     cores = "2" if deepspeed else "1"
     snakemake(reference, "--cores", cores, f"{CEILING}/metrics.json")
 
@@ -60,9 +64,13 @@ def test_killed_training_resumes_and_matches_uninterrupted_run(tmp_path, deepspe
     time.sleep(2)
     assert (latest.read_text(), log.stat().st_size) == seen
     assert not (preempted / CEILING / "metrics.json").exists()
+    if lora:  # the frozen base is the model's, as loaded: the state holds what trains
+        shared = json.loads((latest.parent / latest.read_text().strip() / "shared.json").read_text())
+        weights = [name for key, value in shared["__dict__"] if key == "model" for name, _ in value["__dict__"]]
+        assert weights and all("lora_" in name or name.startswith("head.") for name in weights), weights
 
     # Reporting progress more often does not change the run: the saved state still resumes.
-    config = long_ceiling_config(deepspeed)
+    config = long_ceiling_config(deepspeed, lora)
     config["training"]["log_every"] = 4
     write_config(preempted, config)
     snakemake(preempted, "--unlock")

@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from w2s import __version__
+from w2s.models.paths import BASE_FILE, local_model_dir
 
 
 @lru_cache(maxsize=1)
@@ -22,9 +23,10 @@ def code_version() -> str:
 
 
 def checkpoint_sha256(checkpoint: str | Path) -> str:
-    """One digest over a checkpoint's weight files (backbone and head), in name order."""
+    """One digest over a checkpoint's weight files (backbone or adapters, and head) and, for adapters, the record
+    of the base model they adapt, in name order."""
     digest = hashlib.sha256()
-    for path in sorted(Path(checkpoint).glob("*.safetensors")):
+    for path in sorted([*Path(checkpoint).glob("*.safetensors"), *Path(checkpoint).glob(BASE_FILE)]):
         digest.update(path.name.encode() + b"\0")
         with open(path, "rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
@@ -33,10 +35,16 @@ def checkpoint_sha256(checkpoint: str | Path) -> str:
 
 
 def checkpoint_parameters(checkpoint: str | Path) -> int:
-    """The number of parameters a checkpoint stores (backbone and head), from its safetensors headers: no weights
-    are read. Tied weights are stored once, so they count once."""
+    """The number of parameters of a checkpoint's model (backbone and head; for LoRA the base model's, adapters
+    and head: the base's stored tensors, its LM head included), from safetensors headers: no weights are read. Tied weights are stored once, so they count once."""
+    base = Path(checkpoint) / BASE_FILE
+    total = stored_parameters(local_model_dir(json.loads(base.read_text())["source"])) if base.exists() else 0
+    return total + stored_parameters(checkpoint)
+
+
+def stored_parameters(folder: str | Path) -> int:
     total = 0
-    for path in Path(checkpoint).glob("*.safetensors"):
+    for path in Path(folder).glob("*.safetensors"):
         with open(path, "rb") as f:
             header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
         total += sum(math.prod(entry["shape"]) for name, entry in header.items() if name != "__metadata__")

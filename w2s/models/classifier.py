@@ -1,7 +1,8 @@
 """A causal LM backbone with a linear two-class head on the last real token, and its checkpoint format.
 
 A checkpoint is a directory: the backbone as an ordinary Hugging Face model (config.json + model.safetensors),
-the tokenizer, and head.safetensors. `Classifier.load` takes a hub id, a plain LM directory or such a checkpoint.
+the tokenizer, and head.safetensors; or, for a model finetuned with LoRA, the adapters in place of the backbone
+(w2s.models.lora). `Classifier.load` takes a hub id, a plain LM directory or either kind of checkpoint.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from w2s.errors import W2SError
+from w2s.models import lora
 from w2s.models.paths import check_model_path
 
 HEAD_FILE = "head.safetensors"
@@ -42,6 +44,14 @@ class Classifier(nn.Module):
         # Explicit position ids make left padding equivalent to right padding; not every backbone takes them.
         self.takes_position_ids = "position_ids" in inspect.signature(backbone.forward).parameters
         self.takes_use_cache = "use_cache" in inspect.signature(backbone.forward).parameters
+        self.lora = None  # peft's LoRA config once adapters are added
+
+    def add_lora(self, settings: dict, source: str) -> int:
+        """Freeze the backbone and add LoRA adapters (a model entry's `lora` settings) to it, on base model
+        `source`; returns the number of trainable parameters (adapters and head)."""
+        self.lora = lora.lora_config(settings, source)
+        lora.add_adapters(self.backbone, self.lora)
+        return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(input_ids, attention_mask))
@@ -80,6 +90,8 @@ class Classifier(nn.Module):
         from transformers import AutoModel, AutoModelForCausalLM
         from transformers.utils import logging
 
+        if lora.is_adapter_checkpoint(name_or_path):
+            return cls.load_adapted(name_or_path, dtype, trust_remote_code)
         check_model_path(name_or_path, "model", hub=True)
         logging.set_verbosity_error()  # an LM checkpoint's unused lm_head weights are expected here, not news
         logging.disable_progress_bar()
@@ -103,12 +115,24 @@ class Classifier(nn.Module):
             model.init_readout(*readout_rows(loaded, name_or_path, label_tokens, trust_remote_code))
         return model
 
+    @classmethod
+    def load_adapted(cls, path: str | Path, dtype: str, trust_remote_code: bool) -> Classifier:
+        """A LoRA checkpoint: its base model, with the adapters and head of the checkpoint."""
+        model = cls.load(lora.read_base(path), dtype, trust_remote_code=trust_remote_code)
+        lora.load_adapters(model.backbone, path)
+        model.head.load_state_dict(load_file(Path(path) / HEAD_FILE))
+        return model
+
     def save(self, out_dir: str | Path, tokenizer, state: dict | None = None) -> None:
-        """The checkpoint: the backbone as a Hugging Face model, the head, the tokenizer. From `state` (this
-        module's state dict, e.g. gathered from ZeRO-3 partitions) where given, else from the module's weights."""
+        """The checkpoint: the backbone as a Hugging Face model (or, with LoRA, its adapters), the head, the
+        tokenizer. From `state` (this module's state dict, e.g. gathered from ZeRO-3 partitions; with LoRA its
+        trained entries suffice) where given, else from the module's weights."""
         out_dir = Path(out_dir)
         backbone = substate(state, "backbone.") if state is not None else None
-        self.backbone.save_pretrained(out_dir, state_dict=backbone, safe_serialization=True)
+        if self.lora:
+            lora.save_adapters(out_dir, self.backbone, self.lora, backbone)
+        else:
+            self.backbone.save_pretrained(out_dir, state_dict=backbone, safe_serialization=True)
         head = substate(state, "head.") if state is not None else self.head.state_dict()
         save_file({k: v.contiguous() for k, v in head.items()}, out_dir / HEAD_FILE)
         tokenizer.save_pretrained(out_dir)

@@ -58,24 +58,31 @@ def check_model_path(name: str, key: str = "model path", hub: bool = False) -> N
         raise W2SError(f"{key}: {name!r} has a config.json that is not valid JSON ({exc})") from None
 
 
-HASHED_BYTES = 64 << 20  # files up to this size are hashed whole; larger ones by size and modification time
+BASE_FILE = "base_model.json"  # a LoRA checkpoint's record of the base model it adapts (w2s.models.lora)
+HASHED_BYTES = 64 << 20  # files up to this size are hashed whole; larger ones by their size, first and last MiB
+SAMPLED_BYTES = 1 << 20
 
 
 def source_identity(name: str) -> str:
-    """What identifies the model a run starts from: a hub id by itself; a local directory by its files' names and
-    contents (files over HASHED_BYTES by size and modification time, where hashing would cost seconds), so a rebuilt
-    or edited model is never mistaken for the one a saved training state belongs to."""
-    path = Path(name).expanduser()
-    if not path.is_dir():
+    """What identifies the model a run starts from (or adapters were trained on): its files' names and contents
+    (files over HASHED_BYTES by size and their first and last MiB, where hashing all would cost seconds), so a
+    rebuilt or edited model is never mistaken for the one a saved training state belongs to. A hub id stands for
+    its snapshot in the local cache; one not cached, for itself."""
+    try:
+        path = local_model_dir(name)
+    except Exception:  # a hub id not in the local cache (huggingface_hub raises its own types)
         return name
     digest = hashlib.sha256()
     for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        stat = file.stat()
-        digest.update(f"{file.relative_to(path).as_posix()}\0{stat.st_size}\0".encode())
-        if stat.st_size <= HASHED_BYTES:
-            digest.update(file.read_bytes())
-        else:
-            digest.update(str(stat.st_mtime_ns).encode())
+        size = file.stat().st_size
+        digest.update(f"{file.relative_to(path).as_posix()}\0{size}\0".encode())
+        with open(file, "rb") as handle:
+            if size <= HASHED_BYTES:
+                digest.update(handle.read())
+            else:
+                digest.update(handle.read(SAMPLED_BYTES))
+                handle.seek(size - SAMPLED_BYTES)
+                digest.update(handle.read())
     return digest.hexdigest()
 
 

@@ -170,9 +170,9 @@ def check_references(config: dict) -> None:
     elif len(models) < 2:
         raise W2SError("config key pairs: 'all' needs at least two models")
     for name, entry in models.items():
-        if entry["mode"] == "probe" and ("deepspeed" in entry or entry["head_init"] == "readout"):
+        if entry["mode"] == "probe" and ("deepspeed" in entry or entry["head_init"] == "readout" or "lora" in entry):
             raise W2SError(f"config key models.{name}.mode: a linear probe trains its head alone, in one process, from "
-                           "a zero or random head: drop deepspeed and head_init readout")
+                           "a zero or random head: drop deepspeed, lora and head_init readout")
     for i, chain in enumerate(config["chains"]):
         for model in chain:
             if model not in models:

@@ -541,6 +541,7 @@ def training_params(config: dict, model: str, dataset: str, seed: int) -> dict:
         "trust_remote_code": entry["trust_remote_code"],
         "max_length": entry["max_length"],
         **({"mode": "probe"} if entry["mode"] == "probe" else {}),  # absent for finetuning: its params as before
+        **({"lora": entry["lora"]} if "lora" in entry else {}),
         "settings": {
             "lr": entry["lr"],
             "batch_size": entry["batch_size"],

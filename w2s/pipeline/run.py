@@ -195,6 +195,10 @@ class FinetuneRun:
         self.tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
         self.module = Classifier.load(params["source"], params["dtype"], params["head_init"],
                                       params["trust_remote_code"], params.get("label_tokens"))
+        if params.get("lora"):
+            trainable = self.module.add_lora(params["lora"], params["source"])
+            total = sum(p.numel() for p in self.module.parameters())
+            print(f"LoRA: {trainable:,} of {total:,} parameters train (adapters and head)", flush=True)
         if gradient_checkpointing:
             print(f"gradient checkpointing: {recompute_layers(self.module.backbone)} layers recomputed in the "
                   "backward pass", flush=True)

@@ -16,6 +16,7 @@ import torch
 import torch.distributed as dist
 
 from w2s.training.loop import TrainSettings, optimizer_and_schedule
+from w2s.training.runtime import trained_names, trained_state
 
 
 def init_distributed() -> None:
@@ -93,9 +94,11 @@ class DeepSpeedEngine:
     def model_state(self) -> dict | None:
         """The full weights, on rank 0 (None elsewhere). They double as ZeRO's fp32 master weights, which equal
         the module's in fp32 training, so a resumed run rebuilds both by loading them before the engine starts."""
+        names = trained_names(self.module)
         if self.stage == 3:
-            return gathered_state(self.module, self.rank)
-        return {k: v.detach().cpu().clone() for k, v in self.module.state_dict().items()} if self.rank == 0 else None
+            return gathered_state(self.module, self.rank, names)
+        state = trained_state(self.module.state_dict(), names)
+        return {k: v.detach().cpu().clone() for k, v in state.items()} if self.rank == 0 else None
 
     def state_dict(self) -> dict:
         """This process's share: its partition of the Adam moments (as the torch optimizer ZeRO steps holds them)
@@ -123,14 +126,16 @@ def partitioned_optimizer(zero_optimizer):
             zero_optimizer._clear_fp32_optimizer_param_groups()
 
 
-def gathered_state(model: torch.nn.Module, rank: int) -> dict | None:
-    """A ZeRO-3 model's full state dict as CPU tensors on rank 0 (None elsewhere; every rank must call this). Each
-    parameter is gathered on its own and copied out before the next, so no process holds the whole model on its
-    device at once: only rank 0's CPU copy grows to the model's size."""
+def gathered_state(model: torch.nn.Module, rank: int, names: set[str] | None = None) -> dict | None:
+    """A ZeRO-3 model's state dict (its entries in `names`, where given) as CPU tensors on rank 0 (None elsewhere;
+    every rank must call this). Each parameter is gathered on its own and copied out before the next, so no process
+    holds the whole model on its device at once: only rank 0's CPU copy grows to the model's size."""
     import deepspeed
 
     state = {}
     for name, value in model.state_dict(keep_vars=True).items():  # the same order on every rank
+        if names is not None and name not in names:
+            continue
         if hasattr(value, "ds_id"):  # a partitioned parameter
             with deepspeed.zero.GatheredParameters([value], modifier_rank=None):
                 if rank == 0:
@@ -141,6 +146,7 @@ def gathered_state(model: torch.nn.Module, rank: int) -> dict | None:
 
 
 def checkpoint_state(model: torch.nn.Module, zero_stage: int, rank: int) -> dict | None:
-    """What a checkpoint is saved from: the ZeRO-3 weights gathered onto rank 0, or None where every rank holds
-    its module's weights (the plain path and ZeRO-2) and the checkpoint is saved from the module itself."""
-    return gathered_state(model, rank) if zero_stage == 3 else None
+    """What a checkpoint is saved from: the ZeRO-3 weights gathered onto rank 0 (with LoRA, only those that
+    trained), or None where every rank holds its module's weights (the plain path and ZeRO-2) and the checkpoint
+    is saved from the module itself."""
+    return gathered_state(model, rank, trained_names(model)) if zero_stage == 3 else None

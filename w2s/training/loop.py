@@ -21,7 +21,8 @@ import torch
 from w2s.errors import W2SError
 from w2s.training.losses import LossContext
 from w2s.training.resume import Resumable, rng_state, set_rng_state
-from w2s.training.runtime import bf16_enabled, device, minibatch_logits, rank_minibatches, training_mode
+from w2s.training.runtime import (bf16_enabled, device, minibatch_logits, rank_minibatches, trained_names,
+                                  trained_state, training_mode)
 
 
 @dataclass
@@ -60,7 +61,8 @@ def lr_factor(step: int, total: int, settings: TrainSettings) -> float:
 
 
 def optimizer_and_schedule(model: torch.nn.Module, settings: TrainSettings, total_steps: int):
-    optimizer = OPTIMIZERS[settings.optimizer](model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    trainable = [p for p in model.parameters() if p.requires_grad]  # not a frozen backbone's (LoRA)
+    optimizer = OPTIMIZERS[settings.optimizer](trainable, lr=settings.lr, weight_decay=settings.weight_decay)
     return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, total_steps, settings))
 
 
@@ -92,7 +94,7 @@ class LocalEngine:
         return self.scheduler.get_last_lr()[0]
 
     def model_state(self) -> dict:
-        return self.module.state_dict()
+        return trained_state(self.module.state_dict(), trained_names(self.module))
 
     def state_dict(self) -> dict:
         return {"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict()}

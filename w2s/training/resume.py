@@ -20,7 +20,7 @@ import torch.distributed as dist
 from safetensors.torch import load_file, save_file
 
 from w2s.io import atomic_path
-from w2s.training.runtime import rank_and_world
+from w2s.training.runtime import rank_and_world, trained_names
 
 
 def flatten(obj, tensors: dict, prefix: str = "t"):
@@ -166,6 +166,18 @@ def set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def load_trained(model, state: dict) -> None:
+    """Restore the weights a state holds: all of them, or, where some are frozen (LoRA), exactly those that train
+    (the frozen ones are the base model's, as loaded)."""
+    names = trained_names(model)
+    if names is None:
+        model.load_state_dict(state)
+    elif set(state) != names:
+        raise DamagedState(f"a resumable state holds {len(state)} weights, not the {len(names)} this run trains")
+    else:
+        model.load_state_dict(state, strict=False)
+
+
 @dataclass
 class Resumable:
     """Where a run keeps its resumable state, and what identifies the run it belongs to."""
@@ -189,7 +201,7 @@ class Resumable:
         if not saved:
             return make_engine(model, settings, total), 0, []
         shared, own = saved
-        model.load_state_dict(shared["model"])  # before the engine: DeepSpeed partitions the weights it is given
+        load_trained(model, shared["model"])  # before the engine: DeepSpeed partitions the weights it is given
         engine = make_engine(model, settings, total)
         engine.load_state_dict(own["engine"])
         set_rng_state(own["rng"])

@@ -40,6 +40,18 @@ def bf16_enabled(setting: str, dev: torch.device) -> bool:
     return setting == "bf16"
 
 
+def trained_names(model: torch.nn.Module) -> set[str] | None:
+    """The state entries that training changes where some weights are frozen (LoRA: the adapters and the head),
+    which are all that checkpoints and resumable states need to hold; None where every weight trains."""
+    if all(p.requires_grad for p in model.parameters()):
+        return None
+    return {name for name, p in model.named_parameters() if p.requires_grad}
+
+
+def trained_state(state: dict, names: set[str] | None) -> dict:
+    return state if names is None else {k: v for k, v in state.items() if k in names}
+
+
 def rank_and_world() -> tuple[int, int]:
     return (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
 
