@@ -1,6 +1,6 @@
 """Rules train_weak, train_ceiling, train_student: finetune one model and score it on the test split."""
 
-from w2s.pipeline.grid import untracked_settings
+from w2s.pipeline.grid import untracked_job_settings
 from w2s.pipeline.warm import run_job
 
 run_job(
@@ -16,8 +16,8 @@ run_job(
                  for k, v in snakemake.input.items() if k.startswith("activations_") and v} or None,
     out=dict(snakemake.output.items()),
     threads=snakemake.threads,
-    progress=untracked_settings(snakemake.config),
-    # memory, not the result (the same update): kept out of the params, so switching it reruns nothing
-    gradient_checkpointing=snakemake.config["models"][snakemake.wildcards.model]["gradient_checkpointing"],
+    # how the run reports, saves progress and uses memory, not its result: read from the config, not the params,
+    # so changing them reruns nothing (and adding one changes the package, not this script, which would rerun all)
+    **untracked_job_settings(snakemake.config, snakemake.wildcards.model),
     **snakemake.params.job,
 )

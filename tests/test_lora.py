@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 
+import polars as pl
 import pytest
 import torch
+from snakemake_helpers import planned_jobs, snakemake, tiny_config, write_config
 
 from w2s.errors import W2SError
 from w2s.models.build import build_model
@@ -112,3 +114,35 @@ def test_unknown_target_modules_are_a_clear_error(base):
     with pytest.raises(W2SError, match="lora.target_modules"):
         Classifier.load(str(path)).add_lora({**SETTINGS, "target_modules": ["no_such_layer"]}, str(path))
 
+
+
+def test_a_grid_with_lora_models_runs_end_to_end(tmp_path):
+    """A LoRA weak model labels (in shards) and is scored in test shards from its adapter checkpoint; a LoRA student
+    and ceiling train beside full ones on the same base model."""
+    config = tiny_config(losses={"xent": {"type": "xent"}}, labelling={"shards": 2, "test_shards": 2})
+    models = config["models"]
+    models["weakling"]["lora"] = {"r": 2}
+    models["strongling_lora"] = {"backbone": "strongling", "lora": {"r": 4, "alpha": 8}, "lr": 1e-2,
+                                 "batch_size": 16, "minibatch_size": 16, "max_length": 48}
+    config["pairs"] = [{"weak": "weakling", "strong": "strongling"}, {"weak": "weakling", "strong": "strongling_lora"}]
+    write_config(tmp_path, config)
+    snakemake(tmp_path, "--cores", "2")
+    results = tmp_path / "results"
+
+    for run in ("weak/toy/seed0/weakling", "ceiling/toy/seed0/strongling_lora",
+                "student/toy/seed0/weakling/strongling_lora/xent"):
+        assert is_adapter_checkpoint(results / run / "checkpoint"), run
+        assert json.loads((results / run / "metrics.json").read_text())["n"] == 32
+    assert not is_adapter_checkpoint(results / "student/toy/seed0/weakling/strongling/xent/checkpoint")
+    shard_logs = sorted((tmp_path / "logs").rglob("weakling/test_predictions.shards/*.log"))
+    assert [log.name for log in shard_logs] == ["0-of-2.log", "1-of-2.log"]
+    labels = pl.read_parquet(results / "labels/toy/seed0/weakling.parquet")
+    assert len(labels) == 48 and labels["soft_label"].is_between(0, 1).all()
+
+    full, adapted = (pl.read_parquet(results / f"student/toy/seed0/weakling/{strong}/xent/test_predictions.parquet")
+                     for strong in ("strongling", "strongling_lora"))
+    assert full["id"].equals(adapted["id"]) and not full["soft_label"].equals(adapted["soft_label"])
+    size = {strong: json.loads((results / f"ceiling/toy/seed0/{strong}/training.json").read_text())["n_params"]
+            for strong in ("strongling", "strongling_lora")}
+    assert size["strongling"] < size["strongling_lora"] < 1.2 * size["strongling"], size
+    assert planned_jobs(tmp_path) == {}

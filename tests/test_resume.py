@@ -29,7 +29,8 @@ def long_ceiling_config(deepspeed: dict | None, lora: dict | None = None) -> dic
 
 
 @pytest.mark.kernel_sensitive
-@pytest.mark.parametrize("deepspeed,lora", [(None, None), ({"stage": 2, "processes_per_node": 2, "offload": True}, None),
+@pytest.mark.parametrize("deepspeed,lora", [(None, None),
+                                            ({"stage": 2, "processes_per_node": 2, "offload": True}, None),
                                             ({"stage": 3, "processes_per_node": 2}, None),
                                             # the state then holds the adapters and head alone
                                             ({"stage": 3, "processes_per_node": 2}, {"r": 4})],

@@ -1,6 +1,7 @@
 """The tiny grid through `snakemake --profile slurm` on a real one-node Slurm cluster, against a local run.
 
-Each Slurm job costs seconds of overhead, so the grid is one seed, one loss: nine Slurm jobs.
+Each Slurm job costs seconds of overhead, so the grid is one seed, one loss: nine Slurm jobs. The strong model
+finetunes with LoRA, so its ceiling and student are adapter checkpoints, trained and scored in Slurm jobs.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from slurm_cluster import slurm_cluster, slurm_two_nodes  # noqa: F401 (the fixt
 from snakemake_helpers import SLURM_PROFILE, job_stats, snakemake, tiny_config, write_config
 from tolerance import assert_predictions_close
 
+from w2s.models.lora import is_adapter_checkpoint
+
 RUNS = ("weak/toy/seed0/weakling", "ceiling/toy/seed0/strongling", "student/toy/seed0/weakling/strongling/xent")
 
 
@@ -24,6 +27,7 @@ def slurm_config() -> dict:
     for entry in config["models"].values():
         # Fits the test node (the defaults ask for 8 GB per training job) and shows in each job's sbatch request.
         entry["resources"] = {"runtime": 7, "mem_mb": 1500}
+    config["models"]["strongling"]["lora"] = {"r": 4}
     return config
 
 
@@ -78,6 +82,7 @@ def test_tiny_grid_on_slurm_matches_a_local_run(slurm_cluster, tmp_path):  # noq
                     for workdir in (on_slurm, local)]
         assert accuracy[0] == accuracy[1], run
     assert (on_slurm / "results/plots/pgr_xent.png").exists()
+    assert is_adapter_checkpoint(on_slurm / "results" / RUNS[2] / "checkpoint")
 
 
 @pytest.mark.kernel_sensitive
@@ -138,6 +143,7 @@ def test_two_node_deepspeed_training_matches_a_local_run(slurm_two_nodes, tmp_pa
     for workdir in (on_slurm, local):
         workdir.mkdir()
         config = slurm_config()
+        del config["models"]["strongling"]["lora"]  # the whole model, partitioned over two nodes
         if workdir == on_slurm:
             config["models"]["strongling"].update(nodes=2, threads=1, deepspeed={"stage": 2, "processes_per_node": 1})
         write_config(workdir, config)

@@ -35,8 +35,9 @@ def checkpoint_sha256(checkpoint: str | Path) -> str:
 
 
 def checkpoint_parameters(checkpoint: str | Path) -> int:
-    """The number of parameters of a checkpoint's model (backbone and head; for LoRA the base model's, adapters
-    and head: the base's stored tensors, its LM head included), from safetensors headers: no weights are read. Tied weights are stored once, so they count once."""
+    """The number of parameters of a checkpoint's model (backbone and head; for LoRA the base model's stored
+    tensors, its LM head included, plus adapters and head), from safetensors headers: no weights are read. Tied
+    weights are stored once, so they count once."""
     base = Path(checkpoint) / BASE_FILE
     total = stored_parameters(local_model_dir(json.loads(base.read_text())["source"])) if base.exists() else 0
     return total + stored_parameters(checkpoint)

@@ -509,8 +509,11 @@ def final_targets(config: dict) -> list[str]:
 UNTRACKED_SETTINGS = ("log_every", "checkpoint_every")
 
 
-def untracked_settings(config: dict) -> dict:
-    return {k: config["training"][k] for k in UNTRACKED_SETTINGS}
+def untracked_job_settings(config: dict, model: str) -> dict:
+    """What a training job reads from the config besides its params: how it reports and saves progress
+    (`progress`, `logging`) and how it spends memory (`gradient_checkpointing`: the same update either way)."""
+    return {"progress": {k: config["training"][k] for k in UNTRACKED_SETTINGS}, "logging": config["logging"],
+            "gradient_checkpointing": config["models"][model]["gradient_checkpointing"]}
 
 
 def prediction_params(config: dict, model: str) -> dict:

@@ -26,6 +26,7 @@ from w2s.models.paths import local_model_dir, source_identity
 from w2s.models.probe import FEATURES, LinearProbe, read_activations, truncated_texts
 from w2s.models.recompute import recompute_layers
 from w2s.models.tokens import encode
+from w2s.training.dashboards import dashboards
 from w2s.training.distributed import DeepSpeedEngine, checkpoint_state, init_distributed
 from w2s.training.loop import Diverged, LocalEngine, TrainSettings, train
 from w2s.training.losses import make_loss
@@ -53,7 +54,8 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
              out: dict, info: dict, threads: int, progress: dict | None = None, label_split_path=None,
              label_info: dict | None = None, early_stopping: str | None = None,
              validation_path=None, supervision: dict | None = None,
-             activations: dict | None = None, gradient_checkpointing: bool = False) -> dict | None:
+             activations: dict | None = None, gradient_checkpointing: bool = False,
+             logging: dict | None = None) -> dict | None:
     """Train one run and write its checkpoint, trajectory and training summary to the paths in `out`, and its test
     predictions and metrics where `out` names them (else separate jobs predict the test split in shards). Where
     `out` names labels (a weak run, labelling unsharded), the trained model also labels `label_split_path`, as a
@@ -64,6 +66,7 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     student the weak model's labels of it), and the evaluations each method picks go to `out["early_stopping"]`.
     A student's labels file must record the `supervision` it is meant to be (dataset, seed, labelling model, split).
     `gradient_checkpointing` recomputes the backbone's activations in the backward pass (w2s.models.recompute).
+    `logging` (the config's) names the dashboards rank 0 mirrors the trajectory to (w2s.training.dashboards).
     With `params["mode"]` "probe" the run trains a linear probe on the backbone's cached `activations` of each
     split (train, test, label, validation: the files of rule extract_activations) and never loads the backbone.
 
@@ -114,11 +117,14 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
 
     targets = torch.tensor(train_frame[target_column].cast(pl.Float32).to_numpy())
     make_engine = DeepSpeedEngine.factory(zero["stage"], zero["offload"]) if zero else LocalEngine
-    resume_dir = Path(out["training"]).parent / "resume"
+    run_dir = Path(out["training"]).parent
+    resume_dir = run_dir / "resume"
+    # named by the run's folder, relative to the workflow's: results/student/<dataset>/seed<s>/<weak>/<strong>/<loss>
+    mirrors = dashboards(logging, run_dir, run_dir.as_posix(), {**params, "loss": loss_entry}) if rank == 0 else []
     try:
         summary = train(model.module, train_ids, targets, make_loss(loss_name, loss_entry), settings, model.pad_id,
                         evaluate, out["trajectory"] if rank == 0 else None, resume_dir, fingerprint, make_engine,
-                        evaluate_at_end=predict_here or bool(early_stopping))
+                        evaluate_at_end=predict_here or bool(early_stopping), mirrors=mirrors)
     except Diverged as exc:
         raise W2SError(f"run {resume_dir.parent}: {exc}") from None
 

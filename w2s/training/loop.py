@@ -21,8 +21,15 @@ import torch
 from w2s.errors import W2SError
 from w2s.training.losses import LossContext
 from w2s.training.resume import Resumable, rng_state, set_rng_state
-from w2s.training.runtime import (bf16_enabled, device, minibatch_logits, rank_minibatches, trained_names,
-                                  trained_state, training_mode)
+from w2s.training.runtime import (
+    bf16_enabled,
+    device,
+    minibatch_logits,
+    rank_minibatches,
+    trained_names,
+    trained_state,
+    training_mode,
+)
 
 
 @dataclass
@@ -149,15 +156,19 @@ UNPRINTED = ("test_answers",)  # trajectory keys kept in the file, not in the lo
 
 
 class Trajectory:
-    """The run's log and eval points: printed, kept (they go into resumable states), and written as jsonl."""
+    """The run's log and eval points: printed, kept (they go into resumable states), written as jsonl, and sent to
+    the `mirrors` (w2s.training.dashboards), which this closes."""
 
-    def __init__(self, path: str | Path | None, earlier: list[dict]):
-        self.history = earlier
+    def __init__(self, path: str | Path | None, earlier: list[dict], mirrors: list = ()):
+        self.history, self.mirrors = earlier, list(mirrors)
         self.file = None
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.file = open(path, "w")
             self.file.writelines(json.dumps(entry) + "\n" for entry in earlier)  # a resumed run's earlier points
+        for entry in earlier:
+            for mirror in self.mirrors:
+                mirror.log(entry)
 
     def __enter__(self) -> Trajectory:
         return self
@@ -165,6 +176,8 @@ class Trajectory:
     def __exit__(self, *exc) -> None:
         if self.file:
             self.file.close()
+        for mirror in self.mirrors:
+            mirror.close()
 
     def record(self, entry: dict) -> None:
         self.history.append(entry)
@@ -173,14 +186,17 @@ class Trajectory:
         if self.file:
             self.file.write(json.dumps(entry) + "\n")
             self.file.flush()
+        for mirror in self.mirrors:
+            mirror.log(entry)
 
 
 def train(model: torch.nn.Module, ids: list[list[int]], targets: torch.Tensor, loss_fn, settings: TrainSettings,
           pad_id: int, evaluate: Callable[[torch.nn.Module], dict] | None = None,
           trajectory_path: str | Path | None = None, resume_dir: str | Path | None = None, fingerprint: str = "",
-          make_engine: Callable = LocalEngine, evaluate_at_end: bool = True) -> dict:
+          make_engine: Callable = LocalEngine, evaluate_at_end: bool = True, mirrors: list = ()) -> dict:
     """Train in place; return a summary. Writes one jsonl line per log/eval point to `trajectory_path`. `evaluate`
-    runs every `eval_every` steps and, with `evaluate_at_end`, once more on the trained model.
+    runs every `eval_every` steps and, with `evaluate_at_end`, once more on the trained model. Each point also goes
+    to the dashboards in `mirrors`.
 
     With `resume_dir`, a state saved there by a run with the same `fingerprint` is restored first, a new one is
     saved every `checkpoint_every` steps, and the folder is removed when training finishes.
@@ -195,7 +211,7 @@ def train(model: torch.nn.Module, ids: list[list[int]], targets: torch.Tensor, l
     print(f"training {total} steps ({settings.epochs} epochs of {len(ids)} examples, batch {settings.batch_size}, "
           f"minibatch {settings.minibatch_size}, bf16 {examples.bf16}, device {dev})", flush=True)
     start, first_step, recent, agreed = time.perf_counter(), step, [], [0, 0]
-    with Trajectory(trajectory_path, history) as trajectory:
+    with Trajectory(trajectory_path, history, mirrors) as trajectory:
         while step < total:
             loss, n_agreed, n = optimizer_step(engine, examples, schedule.batch(step), loss_fn,
                                                settings.minibatch_size, LossContext(step / total))
