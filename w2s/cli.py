@@ -4,6 +4,7 @@
     w2s labels results/labels/<dataset>/seed<seed>/<weak>.parquet
     w2s summary [results/ | results/summary/runs.parquet]
     w2s compare RUN_A RUN_B   (run folders, or predictions files: test_predictions.parquet, labels)
+    w2s plan [config.yaml] [-s Snakefile] [-- SNAKEMAKE_ARGS]   (jobs, requested hours and checkpoint disk)
 """
 
 from __future__ import annotations
@@ -162,6 +163,11 @@ def main(argv: list[str] | None = None) -> int:
     compare = commands.add_parser("compare", help="two runs' accuracy and agreement, overall and by group")
     compare.add_argument("run_a")
     compare.add_argument("run_b")
+    plan = commands.add_parser("plan", help="the jobs a run would start, the hours they request and the checkpoints' "
+                               "disk, from a dry run")
+    plan.add_argument("path", nargs="?", default="config.yaml")
+    plan.add_argument("-s", "--snakefile", default="Snakefile")
+    plan.add_argument("snakemake_args", nargs="*", help="after --: more arguments for the dry run (--profile slurm)")
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
@@ -170,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
             print(describe_labels(args.path, args.examples))
         elif args.command == "compare":
             print(compare_runs(args.run_a, args.run_b))
+        elif args.command == "plan":
+            from w2s.pipeline.plan import plan as describe_plan
+
+            print(describe_plan(args.path, args.snakefile, args.snakemake_args))
         else:
             print(describe_summary(runs_table_path(args.path)))
     except W2SError as exc:

@@ -1,0 +1,165 @@
+"""`w2s plan`: what a run of the workflow would cost, before it starts.
+
+Snakemake's dry run gives the jobs it would run (only those whose outputs are missing or stale) with their cluster
+resources; the config gives each model's size. From both: jobs per rule, the hours they ask the cluster for (an
+upper bound: the requested wall time, CPUs and GPUs), and the disk the trained checkpoints take, those kept at the
+end and those deleted once read (keep_checkpoints).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from w2s.errors import W2SError
+from w2s.pipeline.grid import RUNS, keeps_checkpoint, model_source
+
+BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
+TRAINING_ROLES = {f"train_{role}": role for role in RUNS}  # rule -> role (whose checkpoints keep_checkpoints names)
+
+
+@dataclass
+class Job:
+    rule: str
+    wildcards: dict[str, str] = field(default_factory=dict)
+    resources: dict[str, str] = field(default_factory=dict)
+
+    def hours(self) -> float:
+        return float(self.resources.get("runtime", 0)) / 60
+
+    def gpus(self) -> int:
+        """The job's GPUs: `gpu` (the whole job's, one node) or gres gpu:N per node (w2s.pipeline.cluster)."""
+        per_node = re.search(r"gpu:(\d+)", self.resources.get("gres", ""))
+        if per_node:
+            return int(per_node.group(1)) * int(self.resources.get("nodes", 1))
+        return int(self.resources.get("gpu", 0))
+
+    def cpus(self) -> int:
+        return int(self.resources.get("cpus_per_task", 1)) * int(self.resources.get("nodes", 1))
+
+
+def dry_run(snakefile: str | Path, configfile: str | Path, extra: list[str]) -> str:
+    """The dry run's output, as Snakemake prints it for this config (and any further Snakemake arguments)."""
+    command = [sys.executable, "-m", "snakemake", "-s", str(snakefile), "--dry-run", "--cores", "1", *extra,
+               "--configfile", str(configfile)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode:
+        raise W2SError(f"the dry run failed ({' '.join(command)}):\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+    return result.stdout + result.stderr
+
+
+def parse_jobs(output: str) -> list[Job]:
+    """The jobs of a dry run's output: each `rule NAME:` block with its wildcards and resources."""
+    jobs = []
+    for block in re.split(r"^(?:local)?rule ", output, flags=re.MULTILINE)[1:]:
+        job = Job(block.split(":", 1)[0].strip())
+        for key in ("wildcards", "resources"):
+            line = re.search(rf"^\s+{key}: (.*)$", block, re.MULTILINE)
+            if line:
+                setattr(job, key, dict(item.split("=", 1) for item in line.group(1).split(", ") if "=" in item))
+        jobs.append(job)
+    return jobs
+
+
+def model_size(config: dict, model: str) -> tuple[int, int] | None:
+    """(parameters of the classifier, parameters its checkpoint stores: all, or with LoRA the adapters and head),
+    counted on an empty (meta-device) copy of the model; None where its config cannot be had offline."""
+    import torch
+    from transformers import AutoConfig, AutoModel
+
+    from w2s.data.tokenizers import byte_tokenizer
+    from w2s.models.build import arch_config
+    from w2s.models.lora import add_adapters, lora_config
+
+    entry = config["models"][model]
+    own = config["models"][entry["backbone"]] if "backbone" in entry else entry  # the entry that gives the model
+    shape = own.get("build") or own.get("pretrain")
+    if shape:
+        tokenizer = byte_tokenizer()  # a world's tokenizer is of the same order: the embedding is a small share
+        special = dict(pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+                       bos_token_id=tokenizer.bos_token_id)
+        lm_config = arch_config(shape["arch"], shape["hidden_size"], shape["num_layers"], shape["num_heads"],
+                                shape.get("max_position", 256), len(tokenizer), special)
+    else:
+        try:
+            lm_config = AutoConfig.from_pretrained(model_source(config, model), local_files_only=True,
+                                                   trust_remote_code=entry["trust_remote_code"])
+        except (OSError, ValueError):
+            return None
+    with torch.device("meta"):
+        backbone = AutoModel.from_config(lm_config, trust_remote_code=entry["trust_remote_code"])
+        head = 2 * (lm_config.hidden_size + 1)
+        total = sum(p.numel() for p in backbone.parameters()) + head
+        if "lora" not in entry:
+            return total, total
+        add_adapters(backbone, lora_config(entry["lora"], model))
+        adapters = sum(p.numel() for p in backbone.parameters() if p.requires_grad)
+    return total + adapters, adapters + head
+
+
+def human(n_bytes: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n_bytes < 1000 or unit == "TB":
+            return f"{n_bytes:.1f} {unit}" if unit != "B" else f"{int(n_bytes)} B"
+        n_bytes /= 1000
+    raise AssertionError
+
+
+def describe_plan(config: dict, jobs: list[Job]) -> str:
+    if not jobs:
+        return "nothing to do: every output is there and up to date"
+    counts = Counter(job.rule for job in jobs)
+    hours: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for job in jobs:
+        hours[job.rule][0] += job.hours() * job.cpus()
+        hours[job.rule][1] += job.hours() * job.gpus()
+    lines = [f"{'rule':<24}{'jobs':>6}{'CPU-hours':>12}{'GPU-hours':>12}   (requested: runtime x cpus, x gpus)"]
+    lines += [f"{rule:<24}{n:>6}{hours[rule][0]:>12.1f}{hours[rule][1]:>12.1f}" for rule, n in counts.items()]
+    lines.append(f"{'total':<24}{len(jobs):>6}{sum(h[0] for h in hours.values()):>12.1f}"
+                 f"{sum(h[1] for h in hours.values()):>12.1f}")
+
+    sizes = {}
+    kept, deleted, largest, unknown = 0, 0, 0, set()
+    for job in jobs:
+        role = TRAINING_ROLES.get(job.rule)
+        if not role:
+            continue
+        model = job.wildcards["model"]
+        if model not in sizes:
+            sizes[model] = model_size(config, model)
+        if sizes[model] is None:
+            unknown.add(model)
+            continue
+        if config["models"][model]["mode"] == "probe":
+            continue  # a probe's checkpoint links its backbone's files: only the head is new
+        n_bytes = sizes[model][1] * BYTES[config["models"][model]["dtype"]]
+        largest = max(largest, n_bytes)
+        if keeps_checkpoint(config, role):
+            kept += n_bytes
+        else:
+            deleted += n_bytes
+    lines.append("")
+    lines.append("checkpoints of the training jobs above (weights only, estimated from each model's shape):")
+    lines.append(f"  kept at the end: {human(kept)}")
+    lines.append(f"  deleted once their predictions exist (keep_checkpoints: {config['keep_checkpoints']}): "
+                 f"{human(deleted)}; each is on disk while its run and its readers run (the largest: {human(largest)})")
+    for model, size in sizes.items():
+        if size:
+            lines.append(f"  {model}: {size[0]:,} parameters, {size[1]:,} stored per checkpoint"
+                         + (" (LoRA adapters and head)" if "lora" in config["models"][model] else ""))
+    if unknown:
+        lines.append(f"  not counted (no config.json to be had offline): {', '.join(sorted(unknown))}")
+    return "\n".join(lines)
+
+
+def plan(configfile: str | Path, snakefile: str | Path = "Snakefile", extra: list[str] | None = None) -> str:
+    from w2s.pipeline.config import read_config_file, validate_config
+
+    config = validate_config(read_config_file(configfile))
+    if not Path(snakefile).is_file():
+        raise W2SError(f"{snakefile} is not there: run w2s plan in the workflow's folder, or give -s PATH/Snakefile")
+    return describe_plan(config, parse_jobs(dry_run(snakefile, configfile, extra or [])))
