@@ -10,7 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from w2s import __version__
-from w2s.models.paths import BASE_FILE, local_model_dir
+
+BASE_FILE = "base_model.json"  # a LoRA checkpoint's record of the base model it adapts (w2s.models.lora)
 
 
 @lru_cache(maxsize=1)
@@ -35,17 +36,10 @@ def checkpoint_sha256(checkpoint: str | Path) -> str:
 
 
 def checkpoint_parameters(checkpoint: str | Path) -> int:
-    """The number of parameters of a checkpoint's model (backbone and head; for LoRA the base model's stored
-    tensors, its LM head included, plus adapters and head), from safetensors headers: no weights are read. Tied
-    weights are stored once, so they count once."""
-    base = Path(checkpoint) / BASE_FILE
-    total = stored_parameters(local_model_dir(json.loads(base.read_text())["source"])) if base.exists() else 0
-    return total + stored_parameters(checkpoint)
-
-
-def stored_parameters(folder: str | Path) -> int:
+    """The number of parameters a checkpoint stores (backbone or adapters, and head), from its safetensors headers:
+    no weights are read. Tied weights are stored once, so they count once."""
     total = 0
-    for path in Path(folder).glob("*.safetensors"):
+    for path in Path(checkpoint).glob("*.safetensors"):
         with open(path, "rb") as f:
             header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
         total += sum(math.prod(entry["shape"]) for name, entry in header.items() if name != "__metadata__")

@@ -24,7 +24,8 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from w2s.errors import W2SError
-from w2s.models.paths import BASE_FILE, source_identity
+from w2s.models.paths import source_identity
+from w2s.version import BASE_FILE
 
 ADAPTER_FILE = "adapter_model.safetensors"
 PEFT_PREFIX = "base_model.model."  # where peft's own PeftModel keeps the model it adapts: its files' key prefix

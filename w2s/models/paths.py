@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from w2s.errors import W2SError
+from w2s.version import BASE_FILE, checkpoint_parameters
 
 
 def looks_like_local_path(name: str) -> bool:
@@ -58,7 +59,6 @@ def check_model_path(name: str, key: str = "model path", hub: bool = False) -> N
         raise W2SError(f"{key}: {name!r} has a config.json that is not valid JSON ({exc})") from None
 
 
-BASE_FILE = "base_model.json"  # a LoRA checkpoint's record of the base model it adapts (w2s.models.lora)
 HASHED_BYTES = 64 << 20  # files up to this size are hashed whole; larger ones by their size, first and last MiB
 SAMPLED_BYTES = 1 << 20
 
@@ -84,6 +84,14 @@ def source_identity(name: str) -> str:
                 handle.seek(size - SAMPLED_BYTES)
                 digest.update(handle.read())
     return digest.hexdigest()
+
+
+def model_parameters(checkpoint: str | Path) -> int:
+    """The number of parameters of a checkpoint's model: what it stores, plus for LoRA adapters the base model's
+    stored tensors (its LM head included)."""
+    base = Path(checkpoint) / BASE_FILE
+    adapted = checkpoint_parameters(local_model_dir(json.loads(base.read_text())["source"])) if base.exists() else 0
+    return adapted + checkpoint_parameters(checkpoint)
 
 
 def local_model_dir(name: str) -> Path:

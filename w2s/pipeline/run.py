@@ -22,7 +22,7 @@ from w2s.analysis.trajectories import pack_answers
 from w2s.errors import W2SError
 from w2s.io import atomic_path, write_json, write_parquet
 from w2s.models.classifier import Classifier, load_tokenizer
-from w2s.models.paths import local_model_dir, source_identity
+from w2s.models.paths import local_model_dir, model_parameters, source_identity
 from w2s.models.probe import FEATURES, LinearProbe, read_activations, truncated_texts
 from w2s.models.recompute import recompute_layers
 from w2s.models.tokens import encode
@@ -32,7 +32,7 @@ from w2s.training.loop import Diverged, LocalEngine, TrainSettings, train
 from w2s.training.losses import make_loss
 from w2s.training.predict import last_token_features, predict_p1
 from w2s.training.runtime import seed_everything
-from w2s.version import checkpoint_parameters, checkpoint_sha256, code_version
+from w2s.version import checkpoint_sha256, code_version
 
 
 def predictions(model, tokenizer, frame: pl.DataFrame, max_length: int, batch_size: int, autocast: str):
@@ -142,7 +142,7 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
         write_labels(*labels, out["checkpoint"], out["labels"], label_info)
     training = {"n_train": len(train_ids), "n_train_truncated": train_truncated, "steps": summary["steps"],
                 "train_seconds": round(summary["train_seconds"], 2),
-                "n_params": checkpoint_parameters(out["checkpoint"])}  # the scaling view's default size
+                "n_params": model_parameters(out["checkpoint"])}  # the scaling view's default size
     write_json(training, out["training"])
     if early_stopping:
         trajectory = [json.loads(line) for line in Path(out["trajectory"]).read_text().splitlines()]
