@@ -17,7 +17,7 @@ from w2s.data.splits import sample_splits
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.lora import is_adapter_checkpoint
 from w2s.pipeline.launch import finetune_job, launch_command, rendezvous_port
-from w2s.pipeline.run import predictions
+from w2s.pipeline.run import label_split, predictions, zero_shot
 
 # DeepSpeed flattens parameters into one buffer, so its Adam sums in another order than the plain path; Adam's
 # normalised update turns those last-bit differences in near-zero gradients into small weight differences.
@@ -104,6 +104,39 @@ def test_lora_under_zero_matches_plain_lora(task, plain_lora, stage, processes):
     table, _ = predictions(Classifier.load(checkpoint), load_tokenizer(checkpoint),
                            pl.read_parquet(task[0] / "test.parquet"), 48, 16, "off")
     assert_predictions_close(table, result["table"])
+
+
+PREDICTION = {"dtype": "float32", "trust_remote_code": False, "max_length": 48, "predict_batch_size": 4,
+              "autocast": "off"}
+SEVERAL = {"stage": 3, "offload": False, "processes_per_node": 2, "nodes": 1}
+
+
+@pytest.mark.kernel_sensitive
+def test_prediction_jobs_of_a_multi_process_model_run_in_the_launchers_processes(task, plain, tmp_path, capfd):
+    """Labelling (or a test shard) and zero-shot scoring of a model whose entry trains in several processes run in
+    that many: the weights partitioned over them (ZeRO-3 inference), the rows split, and rank 0 writing."""
+    root, base = task
+    checkpoint = plain["out"]["checkpoint"]
+    tables = {}
+    for name, params in (("one", PREDICTION), ("several", {**PREDICTION, "deepspeed": SEVERAL})):
+        out = tmp_path / f"{name}.parquet"
+        label_split(checkpoint, str(root / "test.parquet"), str(out), params, {"split": "test"}, 1, shard=1,
+                    shards=2)
+        tables[name] = pl.read_parquet(out)
+    assert "--nproc_per_node=2" in capfd.readouterr().out
+    assert len(tables["several"]) == 12 and not list(tmp_path.glob("*.launch.json"))
+    assert_predictions_close(tables["several"], tables["one"])
+
+    scored = {}
+    for name, params in (("one", PREDICTION), ("several", {**PREDICTION, "deepspeed": SEVERAL})):
+        out = {"metrics": str(tmp_path / f"{name}_zero_shot.json"),
+               "predictions": str(tmp_path / f"{name}_zero_shot.parquet")}
+        zero_shot({"source": str(base), "label_tokens": ["a", "b"], **params}, [str(root / "test.parquet")], [out],
+                  [{"dataset": "toy", "seed": 0, "role": "zero_shot", "model": "m", "weak": None, "loss": None}], 1)
+        scored[name] = pl.read_parquet(out["predictions"])
+    assert "--nproc_per_node=2" in capfd.readouterr().out
+    assert_predictions_close(scored["several"], scored["one"])
+    assert scored["one"]["soft_label"].std() > 0  # the readout head answers, not a constant
 
 
 def test_launch_command_one_node():

@@ -519,11 +519,15 @@ def untracked_job_settings(config: dict, model: str) -> dict:
 def prediction_params(config: dict, model: str) -> dict:
     """What predicting with a trained `model` (its checkpoint) depends on: the rule params of labelling and
     test-prediction jobs, so that they rerun when these change, not when the training recipe does (the recipe
-    reaches them through the checkpoint file)."""
+    reaches them through the checkpoint file). A model trained in several DeepSpeed processes also predicts in
+    them (w2s.pipeline.run.prediction_model): its layout is part of these params; one of a single process predicts
+    in one, as a plain model does."""
     entry = config["models"][model]
+    launch = deepspeed_launch(entry)
+    several = launch and launch["nodes"] * launch["processes_per_node"] > 1
     return {"dtype": entry["dtype"], "trust_remote_code": entry["trust_remote_code"],
             "max_length": entry["max_length"], "predict_batch_size": config["training"]["predict_batch_size"],
-            "autocast": config["training"]["autocast"]}
+            "autocast": config["training"]["autocast"], **({"deepspeed": launch} if several else {})}
 
 
 def zero_shot_params(config: dict, model: str) -> dict:

@@ -1,16 +1,17 @@
-"""Starting a DeepSpeed run: the launcher command, and the worker each of its processes runs.
+"""Starting a model job under DeepSpeed's launcher: the launcher command, and the worker each of its processes runs.
 
 One node: `torchrun --standalone --nproc_per_node P -m w2s.pipeline.launch SPEC`. Several nodes (inside a Slurm job that
 asked for one task per node): `srun` starts one torchrun per node and they meet at the first node of the job
-(c10d rendezvous keyed by the Slurm job id, at a port derived from it). Each process then runs `finetune` from the
-spec file.
+(c10d rendezvous keyed by the Slurm job id, at a port derived from it). Each process then calls the job's function
+(`module:function`, e.g. `w2s.pipeline.run:finetune`) with the job's arguments, both from the spec file.
 
-This module imports `w2s.pipeline.run`, never the other way round.
+The functions are named, not imported: `w2s.pipeline.run` imports this module, never the other way round.
 """
 
 from __future__ import annotations
 
 import ctypes
+import importlib
 import json
 import os
 import re
@@ -21,7 +22,6 @@ from pathlib import Path
 
 from w2s.errors import W2SError
 from w2s.pipeline.job import sole_writer
-from w2s.pipeline.run import finetune
 
 # Rendezvous ports, one per Slurm job: two multi-node jobs whose first node is the same machine must not meet at
 # one port (a fixed port makes the second fail to bind, or join the first's rendezvous). Above the well-known and
@@ -103,18 +103,44 @@ def run_distributed(spec: dict, spec_path: str | Path, nodes: int, processes_per
         raise W2SError(f"the DeepSpeed launcher exited with status {result.returncode}; see the worker output above")
 
 
+def call(target: str, job: dict):
+    module, function = target.split(":")
+    return getattr(importlib.import_module(module), function)(**job)
+
+
+def in_launched_worker() -> bool:
+    return "LOCAL_RANK" in os.environ  # set by torchrun for each process it starts
+
+
+def launched(target: str, job: dict, spec_path: str | Path, launch: dict | None):
+    """Job `target` (`module:function`) with arguments `job`: here, or, where `launch` (a model entry's DeepSpeed
+    layout, `grid.deepspeed_launch`) asks for processes and this is not already one of them, in every process of
+    the launcher (then nothing is returned here: rank 0 writes the job's outputs)."""
+    if launch and not in_launched_worker():
+        run_distributed({"target": target, "job": job}, spec_path, launch["nodes"], launch["processes_per_node"])
+        return None
+    return call(target, job)
+
+
+def relaunched(target: str, job: dict, spec_path: str | Path, params: dict) -> bool:
+    """For a model job that may need several processes: where its `params` name a DeepSpeed layout and this is not
+    already one of the launcher's processes, run `target(**job)` in every process of the launcher and return True
+    (the job is done); else False (the caller does the job here)."""
+    launch = params.get("deepspeed")
+    if not launch or in_launched_worker():
+        return False
+    launched(target, job, spec_path, launch)
+    return True
+
+
 def finetune_job(**job) -> None:
-    """A training rule's job (the arguments of `w2s.pipeline.run.finetune`): in this process, or under a DeepSpeed
-    launcher when the model entry asks for it."""
-    launch = job["params"].get("deepspeed")
+    """A training rule's job (the arguments of `w2s.pipeline.run.finetune`), alone in its run folder."""
     run_dir = Path(job["out"]["training"]).parent
     with sole_writer(run_dir):
-        if launch:
-            run_distributed(job, run_dir / "launch.json", launch["nodes"], launch["processes_per_node"])
-        else:
-            finetune(**job)
+        launched("w2s.pipeline.run:finetune", job, run_dir / "launch.json", job["params"].get("deepspeed"))
 
 
 if __name__ == "__main__":  # one worker process of the launcher
     die_with_parent()
-    finetune(**json.loads(Path(sys.argv[1]).read_text()))
+    spec = json.loads(Path(sys.argv[1]).read_text())
+    call(spec["target"], spec["job"])

@@ -26,8 +26,9 @@ from w2s.models.paths import local_model_dir, model_parameters, source_identity
 from w2s.models.probe import FEATURES, LinearProbe, read_activations, truncated_texts
 from w2s.models.recompute import recompute_layers
 from w2s.models.tokens import encode
+from w2s.pipeline.launch import relaunched
 from w2s.training.dashboards import dashboards
-from w2s.training.distributed import DeepSpeedEngine, checkpoint_state, init_distributed
+from w2s.training.distributed import DeepSpeedEngine, checkpoint_state, inference_module, init_distributed
 from w2s.training.loop import Diverged, LocalEngine, TrainSettings, train
 from w2s.training.losses import make_loss
 from w2s.training.predict import last_token_features, predict_p1
@@ -260,23 +261,44 @@ def extract_activations(params: dict, split_path, out_path, threads: int) -> Non
 
 
 def label_split(checkpoint, split_path, out_path, params: dict, info: dict, threads: int, shard: int = 0,
-                shards: int = 1) -> pl.DataFrame:
+                shards: int = 1) -> pl.DataFrame | None:
     """Write a trained model's predictions (the weak model's soft labels, or a run's test predictions) on shard
     `shard` of `shards` of a split (contiguous rows, so that the shards concatenated in order are the whole split),
-    with provenance in the parquet metadata."""
+    with provenance in the parquet metadata. A model entry with DeepSpeed predicts in the processes of its launcher
+    (`prediction_model`), and rank 0 writes."""
+    if relaunched("w2s.pipeline.run:label_split", dict(locals()), f"{out_path}.launch.json", params):
+        return None
     torch.set_num_threads(threads)
+    rank = join_processes(params)
     frame = read_split(split_path, "label")
     start, stop, total = len(frame) * shard // shards, len(frame) * (shard + 1) // shards, len(frame)
     frame = frame.slice(start, stop - start)
     tokenizer = load_tokenizer(str(checkpoint), params["trust_remote_code"])
     model = Classifier.load(str(checkpoint), params["dtype"], trust_remote_code=params["trust_remote_code"])
-    table, truncated = predictions(model, tokenizer, frame, model.max_tokens(params["max_length"]),
-                                   params["predict_batch_size"], params["autocast"])
+    table, truncated = predictions(prediction_model(model, params), tokenizer, frame,
+                                   model.max_tokens(params["max_length"]), params["predict_batch_size"],
+                                   params["autocast"])
+    if rank != 0:
+        return None
     # The shard's place in the split, so that the merge can check that the shards cover it exactly.
     write_labels(table, truncated, checkpoint, out_path, {**info, "row_start": start, "row_stop": stop,
                                                           "split_rows": total})
     print(f"predicted rows {start}-{stop} of {split_path} (shard {shard + 1} of {shards})", flush=True)
     return table
+
+
+def join_processes(params: dict) -> int:
+    """This process's rank: in a job launched for a DeepSpeed model entry, after joining the others; else 0."""
+    if not params.get("deepspeed"):
+        return 0
+    init_distributed()
+    return torch.distributed.get_rank()
+
+
+def prediction_model(model: Classifier, params: dict) -> torch.nn.Module:
+    """The model a prediction job runs: under a model entry's ZeRO-3, partitioned over the launched processes."""
+    launch = params.get("deepspeed")
+    return inference_module(model, launch["stage"]) if launch else model
 
 
 def write_labels(table: pl.DataFrame, truncated: int, checkpoint, out_path, info: dict) -> None:
@@ -288,17 +310,22 @@ def write_labels(table: pl.DataFrame, truncated: int, checkpoint, out_path, info
           flush=True)
 
 
-def zero_shot(params: dict, test_paths: list, outs: list[dict], infos: list[dict], threads: int) -> list[dict]:
+def zero_shot(params: dict, test_paths: list, outs: list[dict], infos: list[dict], threads: int) -> list[dict] | None:
     """Score a model's own answer (its label tokens' logits at the last token), untrained, on test splits (one per
-    seed: the model is loaded once for all)."""
+    seed: the model is loaded once for all); in the launcher's processes for a DeepSpeed model entry."""
+    if relaunched("w2s.pipeline.run:zero_shot", dict(locals()), f"{outs[0]['metrics']}.launch.json", params):
+        return None
     torch.set_num_threads(threads)
+    rank = join_processes(params)
     tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
     model = Classifier.load(params["source"], params["dtype"], "readout", params["trust_remote_code"],
                             params["label_tokens"])
+    predicting = prediction_model(model, params)
     scored = []
     for test_path, out, info in zip(test_paths, outs, infos, strict=True):
-        table, truncated = predictions(model, tokenizer, read_split(test_path, "label"),
+        table, truncated = predictions(predicting, tokenizer, read_split(test_path, "label"),
                                        model.max_tokens(params["max_length"]), params["predict_batch_size"],
                                        params["autocast"])
-        scored.append(write_scored(table, out, info, n_test_truncated=truncated))
-    return scored
+        if rank == 0:
+            scored.append(write_scored(table, out, info, n_test_truncated=truncated))
+    return scored if rank == 0 else None

@@ -13,6 +13,7 @@ from pathlib import Path
 from w2s.errors import W2SError
 
 TENSORBOARD_DIR = "tensorboard"  # in the run's folder: `tensorboard --logdir results` shows every run
+WANDB_MODES = ("offline", "online")  # logging.wandb.mode (W&B's own "disabled": leave logging.wandb out)
 
 
 def numbers(entry: dict) -> dict[str, float]:

@@ -126,6 +126,19 @@ def partitioned_optimizer(zero_optimizer):
             zero_optimizer._clear_fp32_optimizer_param_groups()
 
 
+def inference_module(model: torch.nn.Module, stage: int) -> torch.nn.Module:
+    """`model` ready to predict in every process of a launched job: under ZeRO-3 its weights partitioned over the
+    processes and gathered layer by layer in each forward pass (ZeRO-Inference: no process holds the whole model);
+    under ZeRO-2, whole in each (the processes split the rows between them either way, w2s.training.predict)."""
+    if stage != 3:
+        return model
+    import deepspeed
+
+    config = {"train_micro_batch_size_per_gpu": 1, "zero_optimization": {"stage": 3}, "steps_per_print": 10**9}
+    engine, *_ = deepspeed.initialize(model=model, config=config)
+    return engine.module
+
+
 def gathered_state(model: torch.nn.Module, rank: int, names: set[str] | None = None) -> dict | None:
     """A ZeRO-3 model's state dict (its entries in `names`, where given) as CPU tensors on rank 0 (None elsewhere;
     every rank must call this). Each parameter is gathered on its own and copied out before the next, so no process
