@@ -506,7 +506,7 @@ def final_targets(config: dict) -> list[str]:
 
 # Settings that change how a run reports and saves its progress, not its result: kept out of the rules' params so
 # that changing them reruns nothing (the scripts read them from the config).
-UNTRACKED_SETTINGS = ("log_every", "checkpoint_every")
+UNTRACKED_SETTINGS = ("log_every", "checkpoint_every", "group_by_length")
 
 
 def untracked_job_settings(config: dict, model: str) -> dict:

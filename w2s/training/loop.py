@@ -44,10 +44,11 @@ class TrainSettings:
     schedule: str = "cosine"  # cosine | constant
     eval_every: int = 0  # optimizer steps between evaluations; 0: evaluate at the end only
     log_every: int = 10
-    autocast: str = "auto"  # auto (bf16 on GPUs that support it) | bf16 | off
+    autocast: str = "auto"  # auto (bf16 where the device computes it natively) | bf16 | off
     dropout: str = "off"  # off (the reference recipe) | model (the model's own dropout while training)
     seed: int = 0
     checkpoint_every: int = 0  # optimizer steps between resumable states; 0: none
+    group_by_length: bool = True  # cut each batch into minibatches of near-equal length (less padding, same update)
 
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
@@ -129,6 +130,10 @@ class Examples:
 
     def logits(self, model, index: list[int]) -> torch.Tensor:
         return minibatch_logits(model, self.ids, index, self.pad_id, self.device, self.bf16)
+
+    def by_length(self, index: list[int]) -> list[int]:
+        """`index` ordered by length (stable: examples of equal length keep their order)."""
+        return sorted(index, key=lambda i: len(self.ids[i]))
 
 
 @dataclass
@@ -213,8 +218,9 @@ def train(model: torch.nn.Module, ids: list[list[int]], targets: torch.Tensor, l
     start, first_step, recent, agreed = time.perf_counter(), step, [], [0, 0]
     with Trajectory(trajectory_path, history, mirrors) as trajectory:
         while step < total:
-            loss, n_agreed, n = optimizer_step(engine, examples, schedule.batch(step), loss_fn,
-                                               settings.minibatch_size, LossContext(step / total))
+            batch = schedule.batch(step)
+            loss, n_agreed, n = optimizer_step(engine, examples, examples.by_length(batch) if settings.group_by_length
+                                               else batch, loss_fn, settings.minibatch_size, LossContext(step / total))
             recent.append(loss)
             agreed[0], agreed[1] = agreed[0] + n_agreed, agreed[1] + n
             step += 1
@@ -244,7 +250,8 @@ def train(model: torch.nn.Module, ids: list[list[int]], targets: torch.Tensor, l
 
 def optimizer_step(engine, examples: Examples, batch: list[int], loss_fn, minibatch_size: int,
                    ctx: LossContext) -> tuple[float, int, int]:
-    """One optimizer step over `batch`, accumulating gradients over this rank's minibatches; returns the batch's
+    """One optimizer step over `batch`, accumulating gradients over this rank's minibatches (consecutive examples
+    of its share, so a batch ordered by length pads each minibatch to a near-equal length); returns the batch's
     mean loss (estimated from this rank's share when there are several ranks), and how many of this rank's examples
     the model's answers agreed with the hard targets on, of how many.
 

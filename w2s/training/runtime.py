@@ -3,8 +3,10 @@ shared by training, prediction and pretraining."""
 
 from __future__ import annotations
 
+import functools
 import math
 import random
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -34,10 +36,26 @@ def training_mode(model: torch.nn.Module, dropout: str) -> None:
 
 
 def bf16_enabled(setting: str, dev: torch.device) -> bool:
-    """autocast "auto" means bf16 on GPUs that support it; on CPUs it is slower or no faster at these sizes."""
+    """autocast "auto" means bf16 where the device computes it natively: a GPU that supports it, or a CPU with
+    bf16 instructions (AVX512-BF16 or AMX) that torch's vectorised kernels use. Elsewhere bf16 is emulated, and slower
+    than fp32 (measured 0.66x on a CPU without them, 1.5-1.9x faster on one with AVX512-BF16)."""
     if setting == "auto":
-        return dev.type == "cuda" and torch.cuda.is_bf16_supported()
+        return dev.type == "cuda" and torch.cuda.is_bf16_supported() or dev.type == "cpu" and cpu_has_native_bf16()
     return setting == "bf16"
+
+
+NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # /proc/cpuinfo flags of x86 CPUs with bf16 arithmetic
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU has bf16 instructions and torch uses its AVX-512 kernels (not, e.g., the portable ones
+    that ATEN_CPU_CAPABILITY=default selects). Linux only: elsewhere fp32."""
+    try:
+        flags = set(Path("/proc/cpuinfo").read_text().split())
+    except OSError:
+        return False
+    return bool(flags & set(NATIVE_BF16_FLAGS)) and torch.backends.cpu.get_cpu_capability().startswith("AVX512")
 
 
 def trained_names(model: torch.nn.Module) -> set[str] | None:

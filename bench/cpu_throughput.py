@@ -1,0 +1,137 @@
+"""The project's training loop against a reference-style loop on varied-length texts, side by side in one run.
+
+    python bench/cpu_throughput.py [--examples 256] [--minibatch 8] [--rounds 3] [--threads 1] [--out FILE]
+
+Both train the same GPT-2-style model (hidden 256 x 4 layers, built from config) from the same weights on the same
+random token sequences (lengths uniform in 20-300), with the same example order, batch 32, Adam and a cosine
+schedule, one epoch. The reference-style loop is written here the way the paper's released code trains: each
+minibatch in the shuffled order, padded to its own longest example, fp32. The project's loop is `w2s.training.loop
+.train`, with its minibatches grouped by length, in fp32 and with bf16 autocast. Runs are interleaved over rounds
+(machine noise hits all alike); the table gives the median examples/s, the padded tokens per example each loop
+computes (from the schedule), and each one's ratio to the reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from w2s.models.build import build_model
+from w2s.models.classifier import Classifier
+from w2s.models.tokens import pad_batch
+from w2s.training.loop import Examples, Schedule, TrainSettings, optimizer_and_schedule, train
+from w2s.training.losses import XentLoss
+from w2s.training.runtime import cpu_has_native_bf16
+
+REPO = Path(__file__).resolve().parents[1]
+BATCH, PAD_ID = 32, 0
+
+
+def texts(n: int, seed: int = 0) -> tuple[list[list[int]], torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    lengths = torch.randint(20, 301, (n,), generator=generator).tolist()
+    ids = [torch.randint(3, 250, (length,), generator=generator).tolist() for length in lengths]
+    return ids, torch.randint(0, 2, (n,), generator=generator).float()
+
+
+def settings(minibatch: int, autocast: str = "off", group: bool = True) -> TrainSettings:
+    return TrainSettings(lr=1e-5, batch_size=BATCH, minibatch_size=minibatch, epochs=1, seed=0, autocast=autocast,
+                         log_every=10**9, group_by_length=group)
+
+
+def reference_loop(model: Classifier, ids: list[list[int]], targets: torch.Tensor, minibatch: int) -> None:
+    """The reference recipe's loop: the shuffled batch cut into minibatches as it comes, each padded to its own
+    longest example, cross-entropy weighted by the minibatch's share of the batch, one Adam step per batch."""
+    run = settings(minibatch)
+    schedule = Schedule(len(ids), run)
+    optimizer, scheduler = optimizer_and_schedule(model, run, schedule.total)
+    model.eval()  # dropout off, as the reference trains
+    for step in range(schedule.total):
+        batch = schedule.batch(step)
+        for start in range(0, len(batch), minibatch):
+            index = batch[start : start + minibatch]
+            input_ids, mask = pad_batch([ids[i] for i in index], PAD_ID)
+            logits = model(input_ids, mask)
+            loss = torch.nn.functional.cross_entropy(logits, targets[index].long()) * len(index) / len(batch)
+            loss.backward()
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+
+
+def padded_per_example(ids, run: TrainSettings) -> float:
+    """Tokens the forward passes compute per example (padding included), from the schedule alone."""
+    schedule, examples = Schedule(len(ids), run), Examples(ids, torch.zeros(len(ids)), PAD_ID, torch.device("cpu"),
+                                                           False)
+    total = 0
+    for step in range(schedule.total):
+        batch = schedule.batch(step)
+        batch = examples.by_length(batch) if run.group_by_length else batch
+        total += sum(len(mb) * max(len(ids[i]) for i in mb)
+                     for mb in (batch[k : k + run.minibatch_size] for k in range(0, len(batch), run.minibatch_size)))
+    return total / len(ids)
+
+
+def timed(loop: str, model_dir: str, ids, targets, minibatch: int) -> float:
+    """Examples per second of one run of `loop` from the built model's weights."""
+    model = Classifier.load(model_dir, head_init="random")
+    start = time.perf_counter()
+    if loop == "reference":
+        reference_loop(model, ids, targets, minibatch)
+    else:
+        train(model, ids, targets, XentLoss(), settings(minibatch, "bf16" if loop == "w2s bf16" else "off"),
+              pad_id=PAD_ID)
+    return len(ids) / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--examples", type=int, default=256)
+    parser.add_argument("--minibatch", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", type=Path, help="also write the table to this markdown file")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    ids, targets = texts(args.examples)
+    model_dir = str(build_model(Path(tempfile.mkdtemp(prefix="w2s-cpu-")) / "model", "gpt2", 256, 4, 4,
+                                max_position=320, seed=0))
+    loops = ["reference", "w2s fp32", "w2s bf16"]
+    for loop in loops:  # warm-up: first-call allocations and kernel selection
+        timed(loop, model_dir, ids[:BATCH], targets[:BATCH], args.minibatch)
+    speeds: dict[str, list[float]] = {loop: [] for loop in loops}
+    for _ in range(args.rounds):
+        for loop in loops:
+            speeds[loop].append(timed(loop, model_dir, ids, targets, args.minibatch))
+    padded = {"reference": padded_per_example(ids, settings(args.minibatch, group=False))}
+    padded["w2s fp32"] = padded["w2s bf16"] = padded_per_example(ids, settings(args.minibatch))
+    real = sum(map(len, ids)) / len(ids)
+    reference = statistics.median(speeds["reference"])
+
+    commit = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"], capture_output=True,
+                            text=True).stdout.strip()
+    lines = [f"GPT-2-style, hidden 256 x 4 layers; {args.examples} random texts of 20-300 tokens (mean {real:.0f}), "
+             f"one epoch, batch {BATCH}, minibatch {args.minibatch}, {args.threads} thread(s), {args.rounds} "
+             f"interleaved rounds (medians; all rounds listed). Commit {commit}, {platform.machine()}, CPU bf16 "
+             f"instructions: {'yes' if cpu_has_native_bf16() else 'no'}.", "",
+             "| loop | examples/s | rounds | padded tokens per example | vs reference |", "|---|---|---|---|---|"]
+    for loop in loops:
+        median = statistics.median(speeds[loop])
+        lines.append(f"| {loop} | {median:.2f} | {', '.join(f'{s:.2f}' for s in speeds[loop])} | "
+                     f"{padded[loop]:.0f} | {median / reference:.2f}x |")
+    print("\n".join(lines))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        title = "# Training throughput against a reference-style loop (`python bench/cpu_throughput.py`)"
+        args.out.write_text("\n".join([title, "", *lines]) + "\n")
+
+
+if __name__ == "__main__":
+    main()
