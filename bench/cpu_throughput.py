@@ -72,10 +72,8 @@ def padded_per_example(ids, run: TrainSettings) -> float:
                                                            False)
     total = 0
     for step in range(schedule.total):
-        batch = schedule.batch(step)
-        batch = examples.by_length(batch) if run.group_by_length else batch
-        total += sum(len(mb) * max(len(ids[i]) for i in mb)
-                     for mb in (batch[k : k + run.minibatch_size] for k in range(0, len(batch), run.minibatch_size)))
+        minibatches = examples.minibatches(schedule.batch(step), run.minibatch_size, 0, 1, run.group_by_length)
+        total += sum(len(mb) * max(len(ids[i]) for i in mb) for mb in minibatches)
     return total / len(ids)
 
 

@@ -11,6 +11,7 @@ from w2s.models.classifier import Classifier
 from w2s.training.loop import Examples, LocalEngine, TrainSettings, optimizer_step, train
 from w2s.training.losses import LossContext, make_loss
 from w2s.training.predict import predict_p1
+from w2s.training.runtime import length_groups, rank_minibatches
 
 LOSSES = [{"type": "xent"}, {"type": "logconf", "alpha_max": 0.5, "warmup_frac": 0.2}]
 
@@ -21,19 +22,39 @@ def varied_ids(n: int = 48) -> list[list[int]]:
     return [torch.randint(3, 250, (length,), generator=generator).tolist() for length in lengths]
 
 
-def padded_tokens(ids, batch: list[int], minibatch: int) -> int:
-    return sum(len(mb) * max(len(ids[i]) for i in mb) for mb in (batch[k : k + minibatch]
-                                                                 for k in range(0, len(batch), minibatch)))
+def padded(ids, minibatches: list[list[int]]) -> int:
+    return sum(len(mb) * max(len(ids[i]) for i in mb) for mb in minibatches if mb)
 
 
-def test_ordering_a_batch_by_length_pads_less():
+def test_grouped_minibatches_cover_the_batch_and_pad_less():
     ids = varied_ids()
     examples = Examples(ids, torch.zeros(len(ids)), 0, torch.device("cpu"), False)
     batch = list(range(16))
-    grouped = examples.by_length(batch)
-    assert sorted(grouped) == batch
+    plain = examples.minibatches(batch, 4, 0, 1, group=False)
+    grouped = examples.minibatches(batch, 4, 0, 1, group=True)
+    assert plain == [batch[k : k + 4] for k in range(0, 16, 4)]
+    assert [i for mb in grouped for i in mb] == examples.by_length(batch)  # every example once, shortest first
+    assert all(0 < len(mb) <= 4 for mb in grouped)
+    fixed_cuts = [examples.by_length(batch)[k : k + 4] for k in range(0, 16, 4)]
     real = sum(len(ids[i]) for i in batch)
-    assert padded_tokens(ids, grouped, 4) - real < 0.5 * (padded_tokens(ids, batch, 4) - real)
+    assert padded(ids, grouped) <= padded(ids, fixed_cuts)
+    assert padded(ids, grouped) - real < 0.5 * (padded(ids, plain) - real)
+
+
+def test_length_groups_find_the_cheapest_cuts():
+    lengths = [10, 10, 11, 50, 52, 100]
+    share = list(range(6))
+    # no overhead: only equal lengths share a pass; a large one: passes as full as allowed
+    assert length_groups(share, lengths, 3, 0) == [[0, 1], [2], [3], [4], [5]]
+    assert length_groups(share, lengths, 3, 1000) == [[0, 1, 2], [3, 4, 5]]
+    assert length_groups(share, lengths, 3, 5) == [[0, 1, 2], [3, 4], [5]]
+
+
+def test_every_rank_runs_as_many_minibatches():
+    """Under ZeRO-3 each forward pass is collective: a rank whose share needs fewer passes gets empty ones."""
+    lengths = [5, 5, 5, 5, 5, 5, 5, 9]  # rank 0's share is all of one length, rank 1's is not
+    ranks = [rank_minibatches(list(range(8)), 4, rank, 2, lengths, 0) for rank in (0, 1)]
+    assert ranks == [[[0, 2, 4, 6], []], [[1, 3, 5], [7]]]
 
 
 class GradientRecorder(LocalEngine):
@@ -54,9 +75,10 @@ def test_a_grouped_batch_gives_the_same_gradient(tiny_gpt2, loss):
     settings = TrainSettings(lr=1e-3, batch_size=16, minibatch_size=4, autocast="off")
     batch = list(range(5, 21))
     gradients, losses = [], []
-    for order in (batch, examples.by_length(batch)):
+    for group in (False, True):
         engine = GradientRecorder(model, settings, 10)
-        losses.append(optimizer_step(engine, examples, order, make_loss(loss["type"], loss), 4, LossContext(0.5))[0])
+        losses.append(optimizer_step(engine, examples, batch, make_loss(loss["type"], loss), 4, LossContext(0.5),
+                                     group)[0])
         gradients.append(engine.gradients)
     assert losses[1] == pytest.approx(losses[0], rel=1e-6)
     for name, gradient in gradients[0].items():

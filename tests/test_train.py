@@ -125,12 +125,13 @@ def test_with_model_dropout_the_threshold_pass_sees_the_gradient_pass_masks(drop
     steps: dict[int, list] = {}
     for ctx, student, weak in loss.calls:
         steps.setdefault(id(ctx), []).append((ctx.threshold, student, weak))
-    accumulated = [calls for calls in steps.values() if len(calls) == 2]
-    assert len(accumulated) == 4  # 2 epochs x 2 full batches of 8 in 2 minibatches each
+    # minibatches of at most 4 (grouped by length: a batch may take more than batch / minibatch of them)
+    accumulated = [calls for calls in steps.values() if len(calls) >= 2]
+    assert sum(sum(len(c[1]) for c in calls) == 8 for calls in accumulated) == 4  # 2 epochs x 2 full batches
     for calls in accumulated:
         student = torch.cat([c[1] for c in calls])
         weak = torch.cat([c[2] for c in calls])
-        assert calls[0][0] == calls[1][0]
+        assert len({c[0] for c in calls}) == 1
         assert calls[0][0] == pytest.approx(LogConfLoss.batch_threshold(student, weak), abs=1e-6)
 
 

@@ -118,6 +118,13 @@ def epoch_order(n: int, seed: int, epoch: int) -> list[int]:
     return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch)).tolist()
 
 
+# What a forward and backward pass costs beyond its tokens, in tokens' worth, when grouping by length decides where
+# to cut a batch: on a CPU a few (measured: a pass's own cost is a few milliseconds, a token's about half of one, on
+# a GPT-2 of hidden 256 x 4 layers; a pass of fewer rows is about as fast per token), so short examples are rarely
+# padded to long ones; on a GPU a pass of few rows leaves the device idle, so minibatches stay full.
+FORWARD_OVERHEAD_TOKENS = {"cpu": 16, "cuda": 1 << 20}
+
+
 @dataclass
 class Examples:
     """The tokenised training examples, their targets, and how to run them through the model."""
@@ -131,9 +138,19 @@ class Examples:
     def logits(self, model, index: list[int]) -> torch.Tensor:
         return minibatch_logits(model, self.ids, index, self.pad_id, self.device, self.bf16)
 
+    def __post_init__(self):
+        self.lengths = [len(row) for row in self.ids]
+
     def by_length(self, index: list[int]) -> list[int]:
         """`index` ordered by length (stable: examples of equal length keep their order)."""
-        return sorted(index, key=lambda i: len(self.ids[i]))
+        return sorted(index, key=self.lengths.__getitem__)
+
+    def minibatches(self, batch: list[int], size: int, rank: int, world: int, group: bool) -> list[list[int]]:
+        """This rank's minibatches of `batch`: as the batch comes, or grouped by length (`length_groups`)."""
+        if not group:
+            return rank_minibatches(batch, size, rank, world)
+        return rank_minibatches(self.by_length(batch), size, rank, world, self.lengths,
+                                FORWARD_OVERHEAD_TOKENS[self.device.type])
 
 
 @dataclass
@@ -218,9 +235,9 @@ def train(model: torch.nn.Module, ids: list[list[int]], targets: torch.Tensor, l
     start, first_step, recent, agreed = time.perf_counter(), step, [], [0, 0]
     with Trajectory(trajectory_path, history, mirrors) as trajectory:
         while step < total:
-            batch = schedule.batch(step)
-            loss, n_agreed, n = optimizer_step(engine, examples, examples.by_length(batch) if settings.group_by_length
-                                               else batch, loss_fn, settings.minibatch_size, LossContext(step / total))
+            loss, n_agreed, n = optimizer_step(engine, examples, schedule.batch(step), loss_fn,
+                                               settings.minibatch_size, LossContext(step / total),
+                                               settings.group_by_length)
             recent.append(loss)
             agreed[0], agreed[1] = agreed[0] + n_agreed, agreed[1] + n
             step += 1
@@ -249,7 +266,7 @@ def train(model: torch.nn.Module, ids: list[list[int]], targets: torch.Tensor, l
 
 
 def optimizer_step(engine, examples: Examples, batch: list[int], loss_fn, minibatch_size: int,
-                   ctx: LossContext) -> tuple[float, int, int]:
+                   ctx: LossContext, group_by_length: bool = True) -> tuple[float, int, int]:
     """One optimizer step over `batch`, accumulating gradients over this rank's minibatches (consecutive examples
     of its share, so a batch ordered by length pads each minibatch to a near-equal length); returns the batch's
     mean loss (estimated from this rank's share when there are several ranks), and how many of this rank's examples
@@ -258,7 +275,7 @@ def optimizer_step(engine, examples: Examples, batch: list[int], loss_fn, miniba
     An empty minibatch (a rank with nothing left of a short batch) still runs a forward pass on a stand-in row with
     zero weight, because under ZeRO-3 every forward pass gathers weights collectively.
     """
-    micro = rank_minibatches(batch, minibatch_size, engine.rank, engine.world)
+    micro = examples.minibatches(batch, minibatch_size, engine.rank, engine.world, group_by_length)
     targets = examples.targets
     # With dropout on, each minibatch's gradient pass replays the random state of its threshold pass, so that both
     # see the same dropout masks and the threshold is that of the predictions the loss is computed on.

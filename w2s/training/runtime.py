@@ -74,12 +74,34 @@ def rank_and_world() -> tuple[int, int]:
     return (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
 
 
-def rank_minibatches(batch: list[int], minibatch_size: int, rank: int, world: int) -> list[list[int]]:
+def rank_minibatches(batch: list[int], minibatch_size: int, rank: int, world: int,
+                     lengths: list[int] | None = None, overhead: int = 0) -> list[list[int]]:
     """This rank's share of a batch as minibatches; every rank gets the same count (some may be empty), because
-    under ZeRO-3 each forward pass is a collective operation."""
-    share = batch[rank::world]
-    count = math.ceil(math.ceil(len(batch) / world) / minibatch_size)
-    return [share[i * minibatch_size : (i + 1) * minibatch_size] for i in range(count)]
+    under ZeRO-3 each forward pass is a collective operation. Without `lengths`, consecutive runs of
+    `minibatch_size`; with the examples' `lengths` (and a batch ordered by length), `length_groups`."""
+    shares = [batch[r::world] for r in range(world)]
+    if lengths is None:
+        count = math.ceil(math.ceil(len(batch) / world) / minibatch_size)
+        return [shares[rank][i * minibatch_size : (i + 1) * minibatch_size] for i in range(count)]
+    groups = [length_groups(share, lengths, minibatch_size, overhead) for share in shares]
+    return groups[rank] + [[] for _ in range(max(map(len, groups)) - len(groups[rank]))]
+
+
+def length_groups(share: list[int], lengths: list[int], most: int, overhead: int) -> list[list[int]]:
+    """`share` (ordered by length) cut into consecutive minibatches of at most `most` examples that compute the
+    fewest tokens: a minibatch costs its size times its longest example (padding included), plus `overhead`
+    tokens' worth for running a forward and backward pass at all. Dynamic programming over the cut points."""
+    best, cut = [0.0] + [math.inf] * len(share), [0] * (len(share) + 1)
+    for end in range(1, len(share) + 1):
+        for start in range(max(0, end - most), end):
+            cost = best[start] + (end - start) * lengths[share[end - 1]] + overhead
+            if cost < best[end]:
+                best[end], cut[end] = cost, start
+    groups, end = [], len(share)
+    while end:
+        groups.append(share[cut[end] : end])
+        end = cut[end]
+    return groups[::-1]
 
 
 def minibatch_logits(model, ids: list[list[int]], index: list[int], pad_id: int, dev, bf16: bool) -> torch.Tensor:
