@@ -1,6 +1,6 @@
 """The project's training loop against a reference-style loop on varied-length texts, side by side in one run.
 
-    python bench/cpu_throughput.py [--examples 256] [--minibatch 8] [--rounds 3] [--threads 1] [--out FILE]
+    python bench/cpu_throughput.py [--examples 256] [--minibatch 8] [--rounds 3] [--threads 1] [--seed 0] [--out FILE]
 
 Both train the same GPT-2-style model (hidden 256 x 4 layers, built from config) from the same weights on the same
 random token sequences (lengths uniform in 20-300), with the same example order, batch 32, Adam and a cosine
@@ -41,9 +41,12 @@ def texts(n: int, seed: int = 0) -> tuple[list[list[int]], torch.Tensor]:
     return ids, torch.randint(0, 2, (n,), generator=generator).float()
 
 
+SEED = [0]  # the run's seed (--seed): the example order
+
+
 def settings(minibatch: int, autocast: str = "off", group: bool = True) -> TrainSettings:
-    return TrainSettings(lr=1e-5, batch_size=BATCH, minibatch_size=minibatch, epochs=1, seed=0, autocast=autocast,
-                         log_every=10**9, group_by_length=group)
+    return TrainSettings(lr=1e-5, batch_size=BATCH, minibatch_size=minibatch, epochs=1, seed=SEED[0],
+                         autocast=autocast, log_every=10**9, group_by_length=group)
 
 
 def reference_loop(model: Classifier, ids: list[list[int]], targets: torch.Tensor, minibatch: int) -> None:
@@ -95,12 +98,14 @@ def main() -> None:
     parser.add_argument("--minibatch", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0, help="of the texts, their order and the model's weights")
     parser.add_argument("--out", type=Path, help="also write the table to this markdown file")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    ids, targets = texts(args.examples)
+    SEED[0] = args.seed
+    ids, targets = texts(args.examples, args.seed)
     model_dir = str(build_model(Path(tempfile.mkdtemp(prefix="w2s-cpu-")) / "model", "gpt2", 256, 4, 4,
-                                max_position=320, seed=0))
+                                max_position=320, seed=args.seed))
     loops = ["reference", "w2s fp32", "w2s bf16"]
     for loop in loops:  # warm-up: first-call allocations and kernel selection
         timed(loop, model_dir, ids[:BATCH], targets[:BATCH], args.minibatch)
@@ -116,7 +121,8 @@ def main() -> None:
     commit = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"], capture_output=True,
                             text=True).stdout.strip()
     lines = [f"GPT-2-style, hidden 256 x 4 layers; {args.examples} random texts of 20-300 tokens (mean {real:.0f}), "
-             f"one epoch, batch {BATCH}, minibatch {args.minibatch}, {args.threads} thread(s), {args.rounds} "
+             f"one epoch, batch {BATCH}, minibatch {args.minibatch}, {args.threads} thread(s), seed {args.seed}, "
+             f"{args.rounds} "
              f"interleaved rounds (medians; all rounds listed). Commit {commit}, {platform.machine()}, CPU bf16 "
              f"instructions: {'yes' if cpu_has_native_bf16() else 'no'}.", "",
              "| loop | examples/s | rounds | padded tokens per example | vs reference |", "|---|---|---|---|---|"]

@@ -4,8 +4,11 @@ and leaves the update (a sum over the batch's examples, with logconf's threshold
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 import pytest
 import torch
+from snakemake_helpers import planned_jobs, snakemake, tiny_config, write_config
+from tolerance import assert_predictions_close
 
 from w2s.models.classifier import Classifier
 from w2s.training.loop import Examples, LocalEngine, TrainSettings, optimizer_step, train
@@ -13,6 +16,7 @@ from w2s.training.losses import LossContext, make_loss
 from w2s.training.predict import predict_p1
 from w2s.training.runtime import length_groups, rank_minibatches
 
+RUNS = ("weak/toy/seed0/weakling", "ceiling/toy/seed0/strongling", "student/toy/seed0/weakling/strongling/xent")
 LOSSES = [{"type": "xent"}, {"type": "logconf", "alpha_max": 0.5, "warmup_frac": 0.2}]
 
 
@@ -105,3 +109,27 @@ def test_training_with_grouped_minibatches_predicts_the_same(tiny_gpt2, loss):
     # noise: compare what the model computes, to the tolerance the DeepSpeed tests use for the same reason.
     assert np.abs(p1[0] - 0.5).max() > 1e-2
     np.testing.assert_allclose(p1[1], p1[0], atol=1e-3)
+
+
+@pytest.mark.kernel_sensitive
+def test_a_grid_trains_to_the_same_results_with_and_without_grouping(tmp_path):
+    """The tiny grid's texts vary in length (words of 2-3 characters, byte tokens); switching grouping changes
+    floats only, and reruns nothing."""
+    tables = {}
+    for group in (True, False):
+        workdir = tmp_path / str(group)
+        workdir.mkdir()
+        config = tiny_config(losses={"xent": {"type": "xent"}})
+        config["training"]["group_by_length"] = group
+        write_config(workdir, config)
+        snakemake(workdir, "--cores", "2")
+        tables[group] = {run: pl.read_parquet(workdir / "results" / run / "test_predictions.parquet")
+                         for run in RUNS}
+    lengths = pl.read_parquet(tmp_path / "True/results/data/toy/seed0/strong_train.parquet")["text"].str.len_bytes()
+    assert lengths.min() < lengths.max()
+    for run in RUNS:
+        undecided = assert_predictions_close(tables[False][run], tables[True][run], atol=1e-3)
+        assert abs(tables[False][run]["correct"].sum() - tables[True][run]["correct"].sum()) <= undecided, run
+    config["training"]["group_by_length"] = True
+    write_config(tmp_path / "False", config)
+    assert planned_jobs(tmp_path / "False") == {}
