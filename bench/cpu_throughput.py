@@ -41,18 +41,15 @@ def texts(n: int, seed: int = 0) -> tuple[list[list[int]], torch.Tensor]:
     return ids, torch.randint(0, 2, (n,), generator=generator).float()
 
 
-SEED = [0]  # the run's seed (--seed): the example order
-
-
-def settings(minibatch: int, autocast: str = "off", group: bool = True) -> TrainSettings:
-    return TrainSettings(lr=1e-5, batch_size=BATCH, minibatch_size=minibatch, epochs=1, seed=SEED[0],
+def settings(minibatch: int, seed: int, autocast: str = "off", group: bool = True) -> TrainSettings:
+    return TrainSettings(lr=1e-5, batch_size=BATCH, minibatch_size=minibatch, epochs=1, seed=seed,
                          autocast=autocast, log_every=10**9, group_by_length=group)
 
 
-def reference_loop(model: Classifier, ids: list[list[int]], targets: torch.Tensor, minibatch: int) -> None:
+def reference_loop(model: Classifier, ids: list[list[int]], targets: torch.Tensor, minibatch: int, seed: int) -> None:
     """The reference recipe's loop: the shuffled batch cut into minibatches as it comes, each padded to its own
     longest example, cross-entropy weighted by the minibatch's share of the batch, one Adam step per batch."""
-    run = settings(minibatch)
+    run = settings(minibatch, seed)
     schedule = Schedule(len(ids), run)
     optimizer, scheduler = optimizer_and_schedule(model, run, schedule.total)
     model.eval()  # dropout off, as the reference trains
@@ -80,14 +77,14 @@ def padded_per_example(ids, run: TrainSettings) -> float:
     return total / len(ids)
 
 
-def timed(loop: str, model_dir: str, ids, targets, minibatch: int) -> float:
+def timed(loop: str, model_dir: str, ids, targets, minibatch: int, seed: int) -> float:
     """Examples per second of one run of `loop` from the built model's weights."""
     model = Classifier.load(model_dir, head_init="random")
     start = time.perf_counter()
     if loop == "reference":
-        reference_loop(model, ids, targets, minibatch)
+        reference_loop(model, ids, targets, minibatch, seed)
     else:
-        train(model, ids, targets, XentLoss(), settings(minibatch, "bf16" if loop == "w2s bf16" else "off"),
+        train(model, ids, targets, XentLoss(), settings(minibatch, seed, "bf16" if loop == "w2s bf16" else "off"),
               pad_id=PAD_ID)
     return len(ids) / (time.perf_counter() - start)
 
@@ -102,19 +99,18 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="also write the table to this markdown file")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    SEED[0] = args.seed
     ids, targets = texts(args.examples, args.seed)
     model_dir = str(build_model(Path(tempfile.mkdtemp(prefix="w2s-cpu-")) / "model", "gpt2", 256, 4, 4,
                                 max_position=320, seed=args.seed))
     loops = ["reference", "w2s fp32", "w2s bf16"]
     for loop in loops:  # warm-up: first-call allocations and kernel selection
-        timed(loop, model_dir, ids[:BATCH], targets[:BATCH], args.minibatch)
+        timed(loop, model_dir, ids[:BATCH], targets[:BATCH], args.minibatch, args.seed)
     speeds: dict[str, list[float]] = {loop: [] for loop in loops}
     for _ in range(args.rounds):
         for loop in loops:
-            speeds[loop].append(timed(loop, model_dir, ids, targets, args.minibatch))
-    padded = {"reference": padded_per_example(ids, settings(args.minibatch, group=False))}
-    padded["w2s fp32"] = padded["w2s bf16"] = padded_per_example(ids, settings(args.minibatch))
+            speeds[loop].append(timed(loop, model_dir, ids, targets, args.minibatch, args.seed))
+    padded = {"reference": padded_per_example(ids, settings(args.minibatch, args.seed, group=False))}
+    padded["w2s fp32"] = padded["w2s bf16"] = padded_per_example(ids, settings(args.minibatch, args.seed))
     real = sum(map(len, ids)) / len(ids)
     reference = statistics.median(speeds["reference"])
 
