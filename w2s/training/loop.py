@@ -119,10 +119,11 @@ def epoch_order(n: int, seed: int, epoch: int) -> list[int]:
 
 
 # What a forward and backward pass costs beyond its tokens, in tokens' worth, when grouping by length decides where
-# to cut a batch: on a CPU a few (measured: a pass's own cost is a few milliseconds, a token's about half of one, on
-# a GPT-2 of hidden 256 x 4 layers; a pass of fewer rows is about as fast per token), so short examples are rarely
-# padded to long ones; on a GPU a pass of few rows leaves the device idle, so minibatches stay full.
-FORWARD_OVERHEAD_TOKENS = {"cpu": 16, "cuda": 1 << 20}
+# to cut a batch (by device and bf16 autocast). On a CPU a few dozen: measured on a GPT-2 of hidden 256 x 4 layers,
+# one thread, a pass costs 8 ms plus 0.29 ms a token in fp32 (28 tokens' worth), 9 ms plus 0.19 ms in bf16 (which
+# casts the weights in every pass: 46), and a pass of fewer rows is as fast per token; so short examples are rarely
+# padded to long ones. On a GPU a pass of few rows leaves the device idle, so minibatches stay full.
+FORWARD_OVERHEAD_TOKENS = {("cpu", False): 32, ("cpu", True): 48, ("cuda", False): 1 << 20, ("cuda", True): 1 << 20}
 
 
 @dataclass
@@ -150,7 +151,7 @@ class Examples:
         if not group:
             return rank_minibatches(batch, size, rank, world)
         return rank_minibatches(self.by_length(batch), size, rank, world, self.lengths,
-                                FORWARD_OVERHEAD_TOKENS[self.device.type])
+                                FORWARD_OVERHEAD_TOKENS[self.device.type, self.bf16])
 
 
 @dataclass
