@@ -12,8 +12,9 @@ from snakemake_helpers import LOCAL_ENV, REPO, planned_jobs, snakemake, tiny_con
 from w2s.pipeline.plan import human
 
 
-def w2s_plan(workdir) -> str:
-    result = subprocess.run([sys.executable, "-m", "w2s.cli", "plan", "config.yaml", "-s", str(REPO / "Snakefile")],
+def w2s_plan(workdir, *snakemake_args: str) -> str:
+    result = subprocess.run([sys.executable, "-m", "w2s.cli", "plan", "config.yaml", "-s", str(REPO / "Snakefile"),
+                             *(["--", *snakemake_args] if snakemake_args else [])],
                             cwd=workdir, env=LOCAL_ENV, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -43,6 +44,8 @@ def test_plan_counts_jobs_hours_and_the_disk_of_checkpoints(tmp_path):
     assert rows["total"][0] == sum(expected_jobs.values())
     assert rows["train_ceiling"][2] == 3.0 and rows["train_student"][2] == 6.0 and rows["train_weak"][2] == 0.0
     assert rows["train_student"][1] == 3.0  # two jobs of 90 minutes on one CPU each
+    # Snakemake's own arguments after --, as a profile's set-resources would change the request
+    assert table(w2s_plan(tmp_path, "--set-resources", "train_weak:runtime=30"))["train_weak"][1] == 0.5
 
     snakemake(tmp_path, "--cores", "2")
     # The parameter counts are those of the checkpoints the runs wrote (LoRA: base, adapters and head).

@@ -167,8 +167,10 @@ def main(argv: list[str] | None = None) -> int:
                                "disk, from a dry run")
     plan.add_argument("path", nargs="?", default="config.yaml")
     plan.add_argument("-s", "--snakefile", default="Snakefile")
-    plan.add_argument("snakemake_args", nargs="*", help="after --: more arguments for the dry run (--profile slurm)")
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # after --: more arguments for plan's dry run (--profile slurm), which argparse would take for its own
+    snakemake_args = argv[argv.index("--") + 1 :] if "--" in argv else []
+    args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
     try:
         if args.command == "check":
             print(check_config(args.path))
@@ -179,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "plan":
             from w2s.pipeline.plan import plan as describe_plan
 
-            print(describe_plan(args.path, args.snakefile, args.snakemake_args))
+            print(describe_plan(args.path, args.snakefile, snakemake_args))
         else:
             print(describe_summary(runs_table_path(args.path)))
     except W2SError as exc:
