@@ -16,12 +16,12 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import torch
+from stamp import commit
 
 from w2s.models.build import build_model
 from w2s.models.classifier import Classifier
@@ -30,7 +30,6 @@ from w2s.training.loop import Examples, Schedule, TrainSettings, optimizer_and_s
 from w2s.training.losses import XentLoss
 from w2s.training.runtime import cpu_has_native_bf16
 
-REPO = Path(__file__).resolve().parents[1]
 BATCH, PAD_ID = 32, 0
 
 
@@ -114,12 +113,10 @@ def main() -> None:
     real = sum(map(len, ids)) / len(ids)
     reference = statistics.median(speeds["reference"])
 
-    commit = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"], capture_output=True,
-                            text=True).stdout.strip()
     lines = [f"GPT-2-style, hidden 256 x 4 layers; {args.examples} random texts of 20-300 tokens (mean {real:.0f}), "
              f"one epoch, batch {BATCH}, minibatch {args.minibatch}, {args.threads} thread(s), seed {args.seed}, "
              f"{args.rounds} "
-             f"interleaved rounds (medians; all rounds listed). Commit {commit}, {platform.machine()}, CPU bf16 "
+             f"interleaved rounds (medians; all rounds listed). Commit {commit()}, {platform.machine()}, CPU bf16 "
              f"instructions: {'yes' if cpu_has_native_bf16() else 'no'}.", "",
              "| loop | examples/s | rounds | padded tokens per example | vs reference |", "|---|---|---|---|---|"]
     for loop in loops:

@@ -30,6 +30,7 @@ from pathlib import Path
 import polars as pl
 import torch
 import yaml
+from stamp import commit
 
 from w2s.analysis.summary import GROUP, aggregate
 from w2s.analysis.summary import method_label as method
@@ -58,11 +59,9 @@ def run_once(config: dict, workdir: Path, cores: str) -> tuple[pl.DataFrame, flo
 
 def stamp(cores: str, config: dict) -> str:
     threads = sorted({entry.get("threads", 1) for entry in config["models"].values()})
-    commit = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty", "--abbrev=12"],
-                            capture_output=True, text=True).stdout.strip()
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else "?"
-    return (f"commit `{commit}`, {time.strftime('%Y-%m-%d')}; machine: {cpu}, {os.cpu_count()} cores, "
+    return (f"commit `{commit(12)}`, {time.strftime('%Y-%m-%d')}; machine: {cpu}, {os.cpu_count()} cores, "
             f"torch {torch.__version__}, Snakemake --cores {cores}, torch threads per job {threads}, "
             f"Python {platform.python_version()}")
 

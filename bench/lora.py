@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from stamp import commit
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -105,11 +107,9 @@ def main() -> None:
             steps[name].append(json.loads(out.strip().splitlines()[-1]))
     medians = {name: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for name, runs in steps.items()}
 
-    commit = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"], capture_output=True,
-                            text=True).stdout.strip()
     lines = [f"GPT-2-style, hidden {args.hidden} x {args.layers} layers, byte vocabulary; LoRA r {args.rank}, alpha "
              f"{2 * args.rank}, on c_attn (peft's default). One optimizer step (Adam) on {args.batch} x {args.tokens} "
-             f"tokens, fp32, one CPU thread, {args.rounds} interleaved rounds (medians). Commit {commit}, "
+             f"tokens, fp32, one CPU thread, {args.rounds} interleaved rounds (medians). Commit {commit()}, "
              f"{platform.processor() or platform.machine()}, {platform.node()}.", "",
              "| | parameters | trainable | checkpoint | step time | peak RSS above load |", "|---|---|---|---|---|---|"]
     for name in ("full", "lora"):

@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from stamp import commit
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -89,10 +91,8 @@ def main() -> None:
                                   "--batch", str(args.batch), "--tokens", str(args.tokens), "--device", args.device],
                                  check=True, capture_output=True, text=True, cwd=REPO).stdout
             results[recompute].append(json.loads(out.strip().splitlines()[-1]))
-    commit = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"], capture_output=True,
-                            text=True).stdout.strip()
     print(f"{args.arch}, hidden {args.hidden} x {args.layers} layers, batch {args.batch} x {args.tokens} tokens, "
-          f"fp32, {args.device} (one CPU thread), {args.rounds} interleaved rounds (medians), commit {commit}")
+          f"fp32, {args.device} (one CPU thread), {args.rounds} interleaved rounds (medians), commit {commit()}")
     peak = "peak GPU above load" if args.device == "cuda" else "peak RSS above load"
     print(f"{'gradient checkpointing':<24}{'kept for backward':>20}{peak:>22}{'step time':>12}")
     medians = {}

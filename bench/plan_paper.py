@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import yaml
+from stamp import commit
 
 REPO = Path(__file__).resolve().parents[1]
 GPT2_SHAPES = {"gpt2": (768, 12, 12), "gpt2-medium": (1024, 24, 16), "gpt2-large": (1280, 36, 20),
@@ -50,9 +51,7 @@ def main() -> None:
     (work / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     env = {**os.environ, "HF_HUB_CACHE": str(work / "hub"), "HF_HUB_OFFLINE": "1",
            "PATH": f"{REPO / 'tests/no_slurm'}{os.pathsep}{os.environ['PATH']}"}  # no Slurm needed to plan
-    commit = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"], capture_output=True,
-                            text=True).stdout.strip()
-    print(f"w2s plan of {args.config} (keep_checkpoints: {config.get('keep_checkpoints', False)}), commit {commit}")
+    print(f"w2s plan of {args.config} (keep_checkpoints: {config.get('keep_checkpoints', False)}), commit {commit()}")
     sys.stdout.flush()
     subprocess.run([sys.executable, "-m", "w2s.cli", "plan", "config.yaml", "-s", str(REPO / "Snakefile")],
                    cwd=work, env=env, check=True)
