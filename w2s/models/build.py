@@ -36,11 +36,16 @@ def arch_config(arch: str, hidden_size: int, num_layers: int, num_heads: int, ma
     return AutoConfig.for_model(arch, vocab_size=vocab_size, **special_ids, **shape)
 
 
-def random_model(arch: str, hidden_size: int, num_layers: int, num_heads: int, max_position: int, tokenizer,
-                 seed: int = 0):
+def model_config(arch: str, hidden_size: int, num_layers: int, num_heads: int, max_position: int, tokenizer):
+    """`arch_config` for a model that reads `tokenizer`: its vocabulary size and special token ids."""
     special = dict(pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
                    bos_token_id=tokenizer.bos_token_id)
-    config = arch_config(arch, hidden_size, num_layers, num_heads, max_position, len(tokenizer), special)
+    return arch_config(arch, hidden_size, num_layers, num_heads, max_position, len(tokenizer), special)
+
+
+def random_model(arch: str, hidden_size: int, num_layers: int, num_heads: int, max_position: int, tokenizer,
+                 seed: int = 0):
+    config = model_config(arch, hidden_size, num_layers, num_heads, max_position, tokenizer)
     torch.manual_seed(seed)
     return AutoModelForCausalLM.from_config(config)
 

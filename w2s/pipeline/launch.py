@@ -112,24 +112,15 @@ def in_launched_worker() -> bool:
     return "LOCAL_RANK" in os.environ  # set by torchrun for each process it starts
 
 
-def launched(target: str, job: dict, spec_path: str | Path, launch: dict | None):
-    """Job `target` (`module:function`) with arguments `job`: here, or, where `launch` (a model entry's DeepSpeed
-    layout, `grid.deepspeed_launch`) asks for processes and this is not already one of them, in every process of
-    the launcher (then nothing is returned here: rank 0 writes the job's outputs)."""
-    if launch and not in_launched_worker():
-        run_distributed({"target": target, "job": job}, spec_path, launch["nodes"], launch["processes_per_node"])
-        return None
-    return call(target, job)
-
-
 def relaunched(target: str, job: dict, spec_path: str | Path, params: dict) -> bool:
-    """For a model job that may need several processes: where its `params` name a DeepSpeed layout and this is not
-    already one of the launcher's processes, run `target(**job)` in every process of the launcher and return True
-    (the job is done); else False (the caller does the job here)."""
+    """For a model job that may need several processes: where its `params` name a DeepSpeed layout (a model entry's,
+    `grid.deepspeed_launch`) and this is not already one of the launcher's processes, run `target(**job)`
+    (`module:function`) in every process of the launcher, where rank 0 writes the job's outputs, and return True;
+    else False (the caller does the job here)."""
     launch = params.get("deepspeed")
     if not launch or in_launched_worker():
         return False
-    launched(target, job, spec_path, launch)
+    run_distributed({"target": target, "job": job}, spec_path, launch["nodes"], launch["processes_per_node"])
     return True
 
 
@@ -137,7 +128,8 @@ def finetune_job(**job) -> None:
     """A training rule's job (the arguments of `w2s.pipeline.run.finetune`), alone in its run folder."""
     run_dir = Path(job["out"]["training"]).parent
     with sole_writer(run_dir):
-        launched("w2s.pipeline.run:finetune", job, run_dir / "launch.json", job["params"].get("deepspeed"))
+        if not relaunched("w2s.pipeline.run:finetune", job, run_dir / "launch.json", job["params"]):
+            call("w2s.pipeline.run:finetune", job)
 
 
 if __name__ == "__main__":  # one worker process of the launcher

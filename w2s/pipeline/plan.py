@@ -72,18 +72,16 @@ def model_size(config: dict, model: str) -> tuple[int, int] | None:
     from transformers import AutoConfig, AutoModel
 
     from w2s.data.tokenizers import byte_tokenizer
-    from w2s.models.build import arch_config
+    from w2s.models.build import model_config
     from w2s.models.lora import add_adapters, lora_config
 
     entry = config["models"][model]
     own = config["models"][entry["backbone"]] if "backbone" in entry else entry  # the entry that gives the model
     shape = own.get("build") or own.get("pretrain")
     if shape:
-        tokenizer = byte_tokenizer()  # a world's tokenizer is of the same order: the embedding is a small share
-        special = dict(pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
-                       bos_token_id=tokenizer.bos_token_id)
-        lm_config = arch_config(shape["arch"], shape["hidden_size"], shape["num_layers"], shape["num_heads"],
-                                shape.get("max_position", 256), len(tokenizer), special)
+        # the byte tokenizer: a world's is of the same order, and the embedding is a small share of the model
+        lm_config = model_config(shape["arch"], shape["hidden_size"], shape["num_layers"], shape["num_heads"],
+                                 shape.get("max_position", 256), byte_tokenizer())
     else:
         try:
             lm_config = AutoConfig.from_pretrained(model_source(config, model), local_files_only=True,
