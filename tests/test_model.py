@@ -1,5 +1,8 @@
-"""Tests for w2s.models.classifier (Classifier pooling, position ids, checkpoints, path errors) and
-w2s.models.tokens."""
+"""Tests for w2s.models.classifier (Classifier pooling, position ids, checkpoints, path errors), w2s.models.tokens
+and the identity of a model's files (w2s.models.paths)."""
+
+import os
+import shutil
 
 import pytest
 import torch
@@ -7,7 +10,7 @@ import torch
 from w2s.errors import W2SError
 from w2s.models.build import build_model
 from w2s.models.classifier import Classifier, last_token_index, load_tokenizer
-from w2s.models.paths import check_model_path
+from w2s.models.paths import HASHED_BYTES, SAMPLED_BYTES, check_model_path, source_identity
 from w2s.models.tokens import encode, pad_batch
 
 TEXTS = ["hi", "hello world", "a much longer sentence than the others", "xyz!", "q"]
@@ -158,3 +161,30 @@ def test_max_tokens_is_capped_at_the_context_window(tiny_gpt2):
     model = Classifier.load(str(tiny_gpt2))
     assert model.max_tokens(64) == 64
     assert model.max_tokens(10_000) == 128  # the fixture's max_position
+
+
+def test_source_identity_follows_a_models_files_not_their_times(tmp_path):
+    """What a resumable state and a LoRA checkpoint's base record: every file's name and size, small files whole,
+    large ones by their first and last MiB."""
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    weights = model / "model.safetensors"
+    weights.write_bytes(bytes(HASHED_BYTES + 3 * SAMPLED_BYTES))
+    first = source_identity(str(model))
+    copy = tmp_path / "copy"
+    shutil.copytree(model, copy)
+    os.utime(copy / "model.safetensors", (0, 0))
+    assert source_identity(str(copy)) == first  # a copy elsewhere, with other times, is the same model
+    for offset in (0, HASHED_BYTES + 3 * SAMPLED_BYTES - 1):  # the first and the last byte of the large file
+        with open(copy / "model.safetensors", "r+b") as f:
+            f.seek(offset)
+            f.write(b"\x01")
+        assert source_identity(str(copy)) != first
+        with open(copy / "model.safetensors", "r+b") as f:
+            f.seek(offset)
+            f.write(b"\x00")
+    assert source_identity(str(copy)) == first
+    (copy / "config.json").write_text('{"n_layer": 2}')
+    assert source_identity(str(copy)) != first
+    assert source_identity("no-such-org/no-such-model") == "no-such-org/no-such-model"  # a hub id not cached
