@@ -10,6 +10,7 @@ from task_helpers import SEEDS, examples, load, raw_rows
 
 from w2s.data.hf_tasks import HF_TASKS
 from w2s.data.splits import row_rng, sample_splits
+from w2s.data.tasks.multi_row import multirc_passage
 
 pytestmark = pytest.mark.usefixtures("private_datasets_cache")
 
@@ -22,7 +23,8 @@ def mc_taco_text(row: dict) -> str:
 
 
 def multirc_text(row: dict) -> str:
-    return f"Passage:\n\n{row['paragraph']}\n\nQ: \"{row['question']}\" Is the answer \"{row['answer']}\"?"
+    passage = multirc_passage(row["paragraph"])
+    return f"Passage:\n\n{passage}\n\nQ: \"{row['question']}\" Is the answer \"{row['answer']}\"?"
 
 
 def test_hub_ids_and_labelled_splits():
@@ -44,6 +46,36 @@ def test_multirc_known_row():
                "After graduating, she became a music teacher at a high school.")
     assert load("superglue_multirc").example(1, row_rng(0, 1)) == (
         f"Passage:\n\n{passage}\n\nQ: \"Why did Maria move to Chicago?\" Is the answer \"To play soccer\"?", 0)
+
+
+def test_multirc_passage_drops_the_annotation_markup():
+    paragraph = raw_rows("superglue_multirc")[0]["paragraph"]
+    assert paragraph.startswith("<b>Sent 1: </b>Maria moved") and paragraph.count("<br>") == 3  # as the hub has it
+    assert multirc_passage(paragraph) == (
+        "Maria moved to Chicago in 2010 to study music. She played the violin in a small orchestra on weekends. "
+        "After graduating, she became a music teacher at a high school.")
+    assert multirc_passage("No markup here.") == "No markup here."
+    for index in range(len(load("superglue_multirc"))):
+        text, _ = load("superglue_multirc").example(index, row_rng(0, index))
+        assert "<b>" not in text and "<br>" not in text and "Sent 1" not in text
+
+
+def test_items_name_the_kept_rows_where_some_rows_are_unlabelled(tmp_path):
+    """Rows dropped as unlabelled must leave the items aligned with the rows kept, not with the file's rows."""
+    import json
+
+    from w2s.data.hf_tasks import HFSource
+
+    rows = raw_rows("superglue_multirc")
+    hidden = {0, 5, 11}
+    mixed = [{**row, "label": -1} if i in hidden else row for i, row in enumerate(rows)]
+    path = tmp_path / "multirc_partly_unlabelled.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in mixed))
+    source = HFSource("superglue_multirc", {"data_files": str(path)})
+    kept = [row for i, row in enumerate(rows) if i not in hidden]
+    assert source.dropped == {"unlabelled_rows": len(hidden)}
+    assert source.items() == [(row["paragraph"],) for row in kept]
+    assert [source.rows[i]["answer"] for i in range(len(source))] == [row["answer"] for row in kept]
 
 
 @pytest.mark.parametrize(("kind", "template"), [("mc_taco", mc_taco_text), ("superglue_multirc", multirc_text)])

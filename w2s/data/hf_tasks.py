@@ -14,13 +14,19 @@ from w2s.data.tasks import HF_TASKS
 from w2s.errors import W2SError
 
 
+def column_values(rows, column: str) -> list:
+    """A column of a Dataset as a list, straight from Arrow (fast on millions of rows), of the rows it holds: after
+    `select`, `rows.data` still holds the rows left out, so it is read through the Dataset's own indices."""
+    return rows.select_columns([column]).with_format("arrow")[:].column(column).to_pylist()
+
+
 def checked_labels(task_name: str, rows, where: str):
     """`rows` without the rows the dataset card marks as unlabelled, and how many those were; any other label
     outside the task's valid values is an error that names the dataset, the split or file, and the count."""
     task = HF_TASKS[task_name]
     if task.label_column is None:
         return rows, 0
-    values = rows.data.column(task.label_column).to_pylist()  # straight from Arrow: fast on millions of rows
+    values = column_values(rows, task.label_column)
     marks_unlabelled = task.unlabelled is not None  # else a missing (None) label would count as marked
     unlabelled = {i for i, v in enumerate(values) if marks_unlabelled and v == task.unlabelled}
     invalid = [v for i, v in enumerate(values) if v not in task.labels and i not in unlabelled]
@@ -60,8 +66,9 @@ def load_hf_rows(task_name: str, options: dict):
     else:
         source = options.get("source", task.source)
         subset = options.get("subset", task.subset)
-        revision = options.get("revision", task.revision if source == task.source else None)
-        where = {"revision": revision, "data_dir": options.get("data_dir")}
+        own = source == task.source  # another repository (a copy, a local folder) has its own layout
+        where = {"revision": options.get("revision", task.revision if own else None),
+                 "data_dir": options.get("data_dir", task.data_dir if own else None)}
         try:
             loaded = [datasets.load_dataset(source, subset, split=split, **where) for split in splits]
         except Exception as exc:  # offline, unknown id, unknown split: all end here
@@ -105,7 +112,7 @@ class HFSource(Source):
     def items(self) -> list | None:
         if not self.task.item_columns:
             return None
-        columns = [self.rows.data.column(c).to_pylist() for c in self.task.item_columns]  # Arrow: fast
+        columns = [column_values(self.rows, c) for c in self.task.item_columns]
         if self.task.item_key:
             return [self.task.item_key(*values) for values in zip(*columns, strict=True)]
         return list(zip(*columns, strict=True))

@@ -9,6 +9,11 @@ from dataclasses import dataclass
 
 Formatter = Callable[[dict, random.Random], tuple[str, int]]
 
+# The hub's parquet conversion of a dataset, the branch to read where main holds a loading script (which `datasets`
+# 4 and later refuses). It has one config, `default`, laid out as `<original config>/<split>/0000.parquet`: a
+# dataset with several configs is read there with `data_dir=<config>` and no config name.
+PARQUET_EXPORT = "refs/convert/parquet"
+
 
 @dataclass(frozen=True)
 class HFTask:
@@ -19,10 +24,9 @@ class HFTask:
     card: str  # the dataset card the schema is taken from
     columns: tuple[str, ...]  # the columns the formatter reads
     formats: Mapping[str, Formatter]
-    subset: str | None = None
-    # A hub revision: "refs/convert/parquet" is the hub's parquet conversion of a dataset whose main branch still
-    # has a loading script, which `datasets` no longer runs.
-    revision: str | None = None
+    subset: str | None = None  # the config name passed to `load_dataset`
+    revision: str | None = None  # a hub revision: PARQUET_EXPORT where main holds a loading script
+    data_dir: str | None = None  # the repository folder the task's files are in (a config's folder in the export)
     splits: tuple[str, ...] = ("train",)  # the splits loaded by default: those whose labels the card says are given
     label_column: str | None = None  # the source's own label column, checked before formatting
     labels: tuple = ()  # its valid values

@@ -1,16 +1,21 @@
 """The ETHICS tasks (Hendrycks et al. 2021): justice, deontology, virtue, utilitarianism.
 
-Schema from the dataset card https://huggingface.co/datasets/hendrycks/ethics (one subset per task, read from the
-repository's CSV files; no loading script): `label` is 0/1 on every split; the hub's `validation` split is the
-paper's ordinary test set and its `test` split the adversarially filtered "hard" test set. The hard set is left out
-of the default splits: drawn together with the others it would mix two distributions into every split.
+Schema from the dataset card https://huggingface.co/datasets/hendrycks/ethics: `label` is 0/1 on every split; the
+hub's `validation` split is the paper's ordinary test set and its `test` split the adversarially filtered "hard" test
+set. The hard set is left out of the default splits: drawn together with the others it would mix two distributions
+into every split.
+
+The repository's main branch holds a loading script (`ethics.py`) beside its CSV files, which `datasets` 4 and later
+refuses. Its parquet export is read instead: one config, `default`, with a folder per subset
+(`justice/{train,validation,test}/0000.parquet`, ...), so each task names its subset as the `data_dir` there, not as
+a config.
 """
 
 from __future__ import annotations
 
 import random
 
-from w2s.data.tasks.base import HFTask
+from w2s.data.tasks.base import PARQUET_EXPORT, HFTask
 
 CARD = "https://huggingface.co/datasets/hendrycks/ethics"
 SPLITS = ("train", "validation")  # labelled and of one distribution; "test" is the hard set
@@ -44,17 +49,20 @@ def virtue_sentence(scenario: str) -> str:
 
 def format_utilitarianism(row: dict, rng: random.Random) -> tuple[str, int]:
     """Utilitarianism (card above): a pair with no label column, `baseline` the more pleasant scenario and
-    `less_pleasant` the other. Shown in random order (as the anthropic_hh pair format does); label 1 iff the more
-    pleasant one comes first."""
+    `less_pleasant` the other. EleutherAI/w2s's template: both scenarios numbered in random order, then a candidate
+    answer, the more pleasant one's number for label 1 and the other's for label 0."""
     label = int(rng.random() < 0.5)
-    first, second = (row["baseline"], row["less_pleasant"]) if label else (row["less_pleasant"], row["baseline"])
-    return f"Scenario A: {first}\nScenario B: {second}\n\nIs scenario A more pleasant than scenario B?", label
+    baseline_first = rng.random() < 0.5
+    pair = (row["baseline"], row["less_pleasant"])
+    first, second = pair if baseline_first else pair[::-1]
+    answer = 1 if baseline_first == bool(label) else 2
+    return f"Which is more pleasant?\n1) {first}\n2) {second} A: {answer}", label
 
 
 def _task(subset: str, columns: tuple[str, ...], formatter, **kwargs) -> HFTask:
     labelled = {"label_column": "label", "labels": (0, 1)} if "label" in columns else {}
-    return HFTask("hendrycks/ethics", CARD, columns, {subset: formatter}, subset=subset, splits=SPLITS,
-                  **labelled, **kwargs)
+    return HFTask("hendrycks/ethics", CARD, columns, {subset: formatter}, revision=PARQUET_EXPORT, data_dir=subset,
+                  splits=SPLITS, **labelled, **kwargs)
 
 
 TASKS = {

@@ -9,6 +9,7 @@ named by its text, not by MultiRC's `idx` numbers, which restart in every hub sp
 from __future__ import annotations
 
 import random
+import re
 
 from w2s.data.tasks.base import HFTask
 
@@ -26,11 +27,23 @@ def format_mc_taco(row: dict, rng: random.Random) -> tuple[str, int]:
             int(row["label"]))
 
 
+# MultiRC's paragraphs keep the markup of the annotation page: each sentence as "<b>Sent 1: </b>...<br>".
+MULTIRC_SENTENCE = re.compile(r"<b>Sent \d+: </b>(.*?)<br>", re.S)
+
+
+def multirc_passage(paragraph: str) -> str:
+    """The paragraph as plain prose, its sentences joined by spaces: the numbering and tags are the annotation page's,
+    not the text's (a question never refers to a sentence by number), and a model reads prose better than HTML. A
+    paragraph without the markup is kept as it is."""
+    sentences = [s.strip() for s in MULTIRC_SENTENCE.findall(paragraph)]
+    return " ".join(sentences) if sentences else paragraph.strip()
+
+
 def format_multirc(row: dict, rng: random.Random) -> tuple[str, int]:
     """MultiRC (https://huggingface.co/datasets/aps/super_glue, subset multirc): is `answer` a correct answer to
     `question` about `paragraph`? `label` is the card's ClassLabel False/True, 0/1."""
-    text = f"Passage:\n\n{row['paragraph']}\n\nQ: \"{row['question']}\" Is the answer \"{row['answer']}\"?"
-    return text, int(row["label"])
+    passage = multirc_passage(row["paragraph"])
+    return f"Passage:\n\n{passage}\n\nQ: \"{row['question']}\" Is the answer \"{row['answer']}\"?", int(row["label"])
 
 
 TASKS = {

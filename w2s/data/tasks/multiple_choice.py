@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import random
 
-from w2s.data.tasks.base import HFTask, one_candidate
+from w2s.data.tasks.base import PARQUET_EXPORT, HFTask, one_candidate
 from w2s.errors import W2SError
-
-PARQUET_EXPORT = "refs/convert/parquet"  # the hub's parquet conversion of a dataset whose main branch is a script
 
 
 def _candidate(rng: random.Random, answers: list[str], correct: int) -> tuple[str, int]:
@@ -92,11 +90,13 @@ TASKS = {
     "dream": HFTask("dataset-org/dream", "https://huggingface.co/datasets/dataset-org/dream",
                     ("dialogue", "question", "choice", "answer"), {"dialogue_question_answer": format_dream},
                     revision=PARQUET_EXPORT, splits=("train", "validation", "test"), item_columns=("dialogue_id",)),
-    # The test split hides its labels as "".
+    # The test split hides its labels as "". Main is a loading script (its conversion to parquet on main has not
+    # landed): the export is read.
     "hellaswag": HFTask("Rowan/hellaswag", "https://huggingface.co/datasets/Rowan/hellaswag",
                         ("ctx", "endings", "source_id", "label"), {"context_continuation": format_hellaswag},
-                        splits=("train", "validation"), label_column="label", labels=("0", "1", "2", "3"),
-                        unlabelled="", group=hellaswag_source, item_columns=("source_id",)),
+                        revision=PARQUET_EXPORT, splits=("train", "validation"), label_column="label",
+                        labels=("0", "1", "2", "3"), unlabelled="", group=hellaswag_source,
+                        item_columns=("source_id",)),
     "openbookqa": HFTask("allenai/openbookqa", "https://huggingface.co/datasets/allenai/openbookqa",
                          ("question_stem", "choices", "answerKey"), {"qa": format_openbookqa}, subset="main",
                          splits=("train", "validation", "test"), label_column="answerKey",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from w2s.data.tasks.base import HFTask, one_candidate
+from w2s.data.tasks.base import PARQUET_EXPORT, HFTask, one_candidate
 
 
 def format_sciq(row: dict, rng: random.Random) -> tuple[str, int]:
@@ -58,11 +58,11 @@ TASKS = {
                    ("question", "correct_answer", "distractor1", "distractor2", "distractor3"), {"qa": format_sciq}),
     "boolq": HFTask("google/boolq", "https://huggingface.co/datasets/google/boolq", ("question", "passage", "answer"),
                     {"passage_question": format_boolq}, label_column="answer", labels=(False, True)),
-    # The test split's labels are hidden, given as -1.
+    # The test split's labels are hidden, given as -1. Main holds only a loading script: the export is read.
     "cosmos_qa": HFTask("allenai/cosmos_qa", "https://huggingface.co/datasets/allenai/cosmos_qa",
                         ("context", "question", "answer0", "answer1", "answer2", "answer3", "label"),
-                        {"context_question_answer": format_cosmos_qa}, label_column="label", labels=(0, 1, 2, 3),
-                        unlabelled=-1),
+                        {"context_question_answer": format_cosmos_qa}, revision=PARQUET_EXPORT,
+                        label_column="label", labels=(0, 1, 2, 3), unlabelled=-1),
     "amazon_polarity": HFTask("fancyzhx/amazon_polarity", "https://huggingface.co/datasets/fancyzhx/amazon_polarity",
                               ("title", "content", "label"), {"title_content": format_amazon_polarity},
                               label_column="label", labels=(0, 1)),
