@@ -1,9 +1,22 @@
-"""Shared fixtures: one tiny random GPT-2 built once per session (test_model, test_train and test_run use it)."""
+"""Shared fixtures: one tiny random GPT-2 built once per session (test_model, test_train and test_run use it), and a
+local Hugging Face Hub that every hub id in the session resolves against."""
 
-import pytest
-import torch
+import os
+import tempfile
 
-from w2s.models.build import build_model
+from local_hub import LocalHub
+
+# Before anything imports huggingface_hub, which reads these once: hub ids resolve against a local hub on the
+# loopback address (never the real one), into a cache of this session's own.
+HUB = LocalHub()
+os.environ["HF_ENDPOINT"] = HUB.start()
+os.environ["HF_HUB_CACHE"] = tempfile.mkdtemp(prefix="w2s_test_hub_cache_")
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from w2s.models.build import build_model  # noqa: E402
 
 # The test machine is shared and small: keep every test on one thread.
 torch.set_num_threads(1)
@@ -25,3 +38,17 @@ def private_datasets_cache(tmp_path_factory):
     datasets.config.HF_DATASETS_CACHE = tmp_path_factory.mktemp("hf_datasets_cache")
     yield
     datasets.config.HF_DATASETS_CACHE = saved
+
+
+@pytest.fixture(scope="session")
+def hub_tasks():
+    """Every task's repository on the local hub, laid out as the real hub has it (tests/hub_layouts.py), holding the
+    task's fixture rows."""
+    from hub_layouts import task_repositories
+    from task_helpers import raw_rows
+
+    from w2s.data.tasks import HF_TASKS
+
+    for (repo_id, revision), files in task_repositories({task: raw_rows(task) for task in HF_TASKS}).items():
+        HUB.add(repo_id, files, revision)
+    return HUB
