@@ -91,8 +91,16 @@ def _folder_entry(path: str) -> dict:
     return {"type": "directory", "path": path, "oid": hashlib.sha1(path.encode()).hexdigest()}
 
 
+LFS_SUFFIXES = (".safetensors", ".parquet", ".gz", ".bin", ".arrow")  # stored in LFS, as the hub's .gitattributes say
+
+
 def _file_entry(path: str, data: bytes) -> dict:
-    return {"type": "file", "path": path, "size": len(data), "oid": hashlib.sha1(data).hexdigest()}
+    """As the tree API gives a file: its git blob id, and for an LFS file the content's sha256 and size."""
+    entry = {"type": "file", "path": path, "size": len(data),
+             "oid": hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()}
+    if path.endswith(LFS_SUFFIXES):
+        entry["lfs"] = {"oid": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": 134}
+    return entry
 
 
 def _handler(hub: LocalHub):

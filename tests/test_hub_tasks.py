@@ -49,7 +49,8 @@ def empty_datasets_cache(tmp_path, monkeypatch):
 @pytest.mark.usefixtures("empty_datasets_cache")
 @pytest.mark.parametrize("task", ["cosmos_qa", "ethics_justice"])
 def test_main_branch_of_a_script_repository_is_refused_with_the_task_named(task):
-    with pytest.raises(W2SError, match=rf"dataset {task}: could not load .*Dataset scripts are no longer supported"):
+    with pytest.raises(W2SError, match=rf"dataset {task}: could not load .* at revision main .* it holds a loading "
+                                       rf"script \({task.split('_')[0]}(_qa)?\.py\).*refs/convert/parquet"):
         HFSource(task, {"revision": "main"})
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from snakemake_helpers import REPO
 
-BASE = {"errors", "io", "version", ""}  # "" is the package itself (w2s.__version__)
+BASE = {"errors", "hub", "io", "version", ""}  # "" is the package itself (w2s.__version__)
 ALLOWED = {
     "base": {"base"},
     "data": {"base", "data"},

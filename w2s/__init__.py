@@ -8,7 +8,7 @@ The package in floors, each importing only from the ones below it:
     analysis/   predictions files, metrics, summary tables and plots (beside training: needs no torch)
     models/     the classifier on a Hugging Face LM, built models, tokenisation
     data/       dataset sources, splits, synthetic worlds, tokenizers
-    errors.py, io.py, version.py    what every floor uses
+    errors.py, hub.py, io.py, version.py    what every floor uses (hub.py: local copies of hub repositories)
 """
 
 __version__ = "0.1.0"

@@ -4,7 +4,8 @@
     w2s labels results/labels/<dataset>/seed<seed>/<weak>.parquet
     w2s summary [results/ | results/summary/runs.parquet]
     w2s compare RUN_A RUN_B   (run folders, or predictions files: test_predictions.parquet, labels)
-    w2s plan [config.yaml] [-s Snakefile] [-- SNAKEMAKE_ARGS]   (jobs, requested hours and checkpoint disk)
+    w2s plan [config.yaml] [-s Snakefile] [-- SNAKEMAKE_ARGS]   (jobs, requested hours, checkpoint disk, downloads)
+    w2s fetch [config.yaml]   (every hub model and dataset of the grid into the Hugging Face cache, checked)
 """
 
 from __future__ import annotations
@@ -167,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
                                "disk, from a dry run")
     plan.add_argument("path", nargs="?", default="config.yaml")
     plan.add_argument("-s", "--snakefile", default="Snakefile")
+    fetch = commands.add_parser("fetch", help="download every hub model and dataset the grid loads into the Hugging "
+                                "Face cache (HF_HUB_CACHE) and check them, so that its jobs can run offline")
+    fetch.add_argument("path", nargs="?", default="config.yaml")
     argv = list(sys.argv[1:] if argv is None else argv)
     # after --: more arguments for plan's dry run (--profile slurm), which argparse would take for its own
     snakemake_args = argv[argv.index("--") + 1 :] if "--" in argv else []
@@ -182,6 +186,11 @@ def main(argv: list[str] | None = None) -> int:
             from w2s.pipeline.plan import plan as describe_plan
 
             print(describe_plan(args.path, args.snakefile, snakemake_args))
+        elif args.command == "fetch":
+            from w2s.pipeline.config import read_config_file, validate_config
+            from w2s.pipeline.fetch import fetch_grid
+
+            fetch_grid(validate_config(read_config_file(args.path)), lambda line: print(line, flush=True))
         else:
             print(describe_summary(runs_table_path(args.path)))
     except W2SError as exc:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 from w2s.data.sources import Source
 from w2s.data.tasks import HF_TASKS
+from w2s.data.tasks.base import PARQUET_EXPORT
 from w2s.errors import W2SError
+from w2s.hub import HubRef, local_copy, looks_like_local_path
 
 
 def column_values(rows, column: str) -> list:
@@ -42,6 +44,26 @@ def checked_labels(task_name: str, rows, where: str):
     return rows, len(unlabelled)
 
 
+def hub_location(task_name: str, options: dict) -> tuple[str, str | None, str | None, str | None]:
+    """(source, subset, revision, data_dir) of a task's rows: the options', else the task's own (w2s/data/tasks/)
+    where the source is the task's hub id; another repository (a copy, a local folder) has its own layout."""
+    task = HF_TASKS[task_name]
+    source = options.get("source", task.source)
+    own = source == task.source
+    return (source, options.get("subset", task.subset), options.get("revision", task.revision if own else None),
+            options.get("data_dir", task.data_dir if own else None))
+
+
+def dataset_ref(task_name: str, options: dict) -> HubRef | None:
+    """The hub repository a task's rows come from, with the files it reads; None for local files or folders."""
+    if options.get("data_files"):
+        return None
+    source, _, revision, data_dir = hub_location(task_name, options)
+    if looks_like_local_path(source):
+        return None
+    return HubRef(source, revision or "main", "dataset", data_dir=data_dir)
+
+
 def load_hf_rows(task_name: str, options: dict):
     """Load the configured splits of a HF dataset (hub id, local dataset dir, or local data_files) as one Dataset,
     with the count of unlabelled rows left out."""
@@ -64,15 +86,22 @@ def load_hf_rows(task_name: str, options: dict):
             raise W2SError(f"dataset {task_name}: could not read {', '.join(files)} as {builder}: {exc}") from exc
         wheres = [", ".join(files)]
     else:
-        source = options.get("source", task.source)
-        subset = options.get("subset", task.subset)
-        own = source == task.source  # another repository (a copy, a local folder) has its own layout
-        where = {"revision": options.get("revision", task.revision if own else None),
-                 "data_dir": options.get("data_dir", task.data_dir if own else None)}
+        source, subset, _, data_dir = hub_location(task_name, options)
+        ref = dataset_ref(task_name, options)
+        # A hub repository is read from its snapshot in the Hugging Face cache (fetched first where the hub can be
+        # reached), so that a job on an offline node reads what `w2s fetch` put there (w2s.hub).
+        path = str(local_copy(ref)) if ref else source
         try:
-            loaded = [datasets.load_dataset(source, subset, split=split, **where) for split in splits]
-        except Exception as exc:  # offline, unknown id, unknown split: all end here
-            raise W2SError(f"dataset {task_name}: could not load {source!r} splits {splits}: {exc}") from exc
+            loaded = [datasets.load_dataset(path, subset, split=split, data_dir=data_dir) for split in splits]
+        except Exception as exc:  # unknown config or split, a loading script: all end here
+            where = f"{source!r}" + (f" at revision {ref.revision}" if ref else "")
+            scripts = sorted(p.name for p in Path(path).glob("*.py"))
+            reason = exc
+            if scripts:  # what `datasets` 4 and later refuses to run, whatever it then says
+                reason = (f"it holds a loading script ({', '.join(scripts)}), which datasets 4 and later refuses to "
+                          f"run; read the hub's parquet export instead: options.revision {PARQUET_EXPORT}, with the "
+                          "config as options.data_dir where there are several")
+            raise W2SError(f"dataset {task_name}: could not load {where} splits {splits}: {reason}") from exc
         wheres = [f"{source} split {split}" for split in splits]
     for part, where in zip(loaded, wheres, strict=True):
         missing = [c for c in (*task.columns, *task.item_columns) if c not in part.column_names]

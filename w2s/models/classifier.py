@@ -16,7 +16,7 @@ from torch import nn
 
 from w2s.errors import W2SError
 from w2s.models import lora
-from w2s.models.paths import check_model_path
+from w2s.models.paths import resolve_model
 
 HEAD_FILE = "head.safetensors"
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -92,19 +92,19 @@ class Classifier(nn.Module):
 
         if lora.is_adapter_checkpoint(name_or_path):
             return cls.load_adapted(name_or_path, dtype, trust_remote_code)
-        check_model_path(name_or_path, "model", hub=True)
+        path = Path(resolve_model(name_or_path))  # a hub id as its snapshot: the checks below read its files
         logging.set_verbosity_error()  # an LM checkpoint's unused lm_head weights are expected here, not news
         logging.disable_progress_bar()
-        head_file = Path(name_or_path) / HEAD_FILE
+        head_file = path / HEAD_FILE
         readout = head_init == "readout" and not head_file.exists()
         kind = AutoModelForCausalLM if readout else AutoModel
-        pickled = [p.name for p in Path(name_or_path).glob("*") if p.suffix in PICKLED_WEIGHTS]
-        if pickled and not any(Path(name_or_path).glob("*.safetensors")):
+        pickled = [p.name for p in path.glob("*") if p.suffix in PICKLED_WEIGHTS]
+        if pickled and not any(path.glob("*.safetensors")):
             raise W2SError(f"model {name_or_path!r} has only pickled weights ({', '.join(sorted(pickled))}); w2s loads "
                            "safetensors only, since a pickle can run code when loaded: convert them on a machine you "
                            "trust (model.save_pretrained(path, safe_serialization=True))")
         try:  # safetensors only (also for hub models): never unpickle a download
-            loaded = kind.from_pretrained(name_or_path, dtype=DTYPES[dtype], trust_remote_code=trust_remote_code,
+            loaded = kind.from_pretrained(path, dtype=DTYPES[dtype], trust_remote_code=trust_remote_code,
                                           use_safetensors=True)
         except (OSError, ValueError) as exc:  # missing files; a directory that holds no known model type
             raise W2SError(f"could not load model {name_or_path!r}: {exc}") from exc
@@ -163,13 +163,13 @@ def load_tokenizer(name_or_path: str, trust_remote_code: bool = False):
     from transformers import AutoTokenizer
 
     advice = "a model directory needs its tokenizer files beside config.json: save them with tokenizer.save_pretrained"
-    local = Path(name_or_path).expanduser()
+    local = Path(resolve_model(name_or_path)).expanduser()
     # Without any tokenizer file transformers builds an empty tokenizer from the config alone, and says nothing.
     if local.is_dir() and not any((local / name).exists() for name in TOKENIZER_FILES):
         raise W2SError(f"could not load the tokenizer of model {name_or_path!r}: none of {list(TOKENIZER_FILES)} is "
                        f"there ({advice})")
     try:
-        tokenizer = AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
+        tokenizer = AutoTokenizer.from_pretrained(local, trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as exc:  # tokenizer files transformers cannot read
         raise W2SError(f"could not load the tokenizer of model {name_or_path!r} ({advice}): {exc}") from None
     if tokenizer.pad_token_id is None:  # GPT-2 style: padding is masked out, so any id will do

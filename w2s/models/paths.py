@@ -4,48 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 from w2s.errors import W2SError
+from w2s.hub import local_copy, looks_like_local_path, model_ref
 from w2s.version import BASE_FILE, checkpoint_parameters
 
 
-def looks_like_local_path(name: str) -> bool:
-    """Hub ids are 'name' or 'org/name'; anything else (./x, /x, ~/x, a/b/c) is meant as a local directory."""
-    return name.startswith((".", "/", "~")) or name.count("/") > 1 or os.path.isdir(name)
-
-
-HUB = ("huggingface.co", 443)
-
-
-def hub_reachable(timeout: float = 3.0) -> bool:
-    import socket
-
-    try:
-        socket.create_connection(HUB, timeout=timeout).close()
-        return True
-    except OSError:
-        return False
-
-
-def check_hub_model(name: str, key: str) -> None:
-    """A hub id must be in the local cache or downloadable: offline, loading one would retry for about a minute and
-    end in a traceback, in every job that loads it."""
-    from huggingface_hub import try_to_load_from_cache
-
-    if try_to_load_from_cache(name, "config.json") is None and not hub_reachable():
-        raise W2SError(f"{key}: {name!r} is a Hugging Face hub id that is not in the local cache, and the hub cannot "
-                       "be reached from here; download it on a machine that can (huggingface-cli download "
-                       f"{name}) into a shared cache or a local directory, and give that")
-
-
-def check_model_path(name: str, key: str = "model path", hub: bool = False) -> None:
-    """A local model directory must be one. A hub id must be cached or reachable, checked only with `hub` (where a
-    job loads it), since the machine that plans a run may not be the one that runs it."""
+def check_model_path(name: str, key: str = "model path") -> None:
+    """A local model directory must be one (a hub id is checked where a job loads it: see resolve_model)."""
     if not looks_like_local_path(name):
-        if hub:
-            check_hub_model(name, key)
         return
     path = Path(name).expanduser()
     if not path.is_dir():
@@ -94,11 +62,14 @@ def model_parameters(checkpoint: str | Path) -> int:
     return adapted + checkpoint_parameters(checkpoint)
 
 
-def local_model_dir(name: str) -> Path:
-    """The local directory a model's files are in: the path itself, or a hub id's snapshot in the local cache."""
-    path = Path(name).expanduser()
-    if path.is_dir():
-        return path
-    from huggingface_hub import snapshot_download
+def resolve_model(name: str) -> str:
+    """What to load a model from: a local directory as it is, a hub id (`<id>@<revision>` for another revision than
+    main) as its snapshot in the Hugging Face cache, downloaded first unless the hub is offline (w2s.hub)."""
+    if looks_like_local_path(name):
+        return name
+    return str(local_copy(model_ref(name)))
 
-    return Path(snapshot_download(name, local_files_only=True))
+
+def local_model_dir(name: str) -> Path:
+    """The local directory a model's files are in: the path itself, or a hub id's snapshot."""
+    return Path(resolve_model(name)).expanduser()

@@ -10,6 +10,7 @@ import yaml
 
 from w2s.data.world import MARKS
 from w2s.errors import W2SError
+from w2s.hub import looks_like_local_path
 from w2s.models.paths import check_model_path
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
@@ -132,6 +133,10 @@ def check_references(config: dict) -> None:
             raise W2SError(f"config key models.{name}.head_init: readout needs label_tokens")
         if "path" in entry:
             check_model_path(entry["path"], key=f"config key models.{name}.path")
+        if "revision" in entry and ("path" not in entry or looks_like_local_path(entry["path"])
+                                    or "@" in entry["path"]):
+            raise W2SError(f"config key models.{name}.revision: a revision is of a hub repository; give it with a hub "
+                           "id as path (org/name, without @), not with a local directory, build or pretrain")
         if entry["minibatch_size"] > entry["batch_size"]:
             raise W2SError(f"config key models.{name}.minibatch_size: {entry['minibatch_size']} exceeds batch_size "
                            f"{entry['batch_size']}")

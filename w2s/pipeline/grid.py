@@ -329,12 +329,15 @@ def chain_runs(config: dict) -> list[str]:
 
 
 def model_source(config: dict, model: str) -> str:
-    """What to load a model from: its hub id or path, or the directory the pipeline builds it in."""
+    """What to load a model from: its hub id (`<id>@<revision>` with a revision) or path, or the directory the
+    pipeline builds it in."""
     entry = config["models"][model]
     if "backbone" in entry:
         return model_source(config, entry["backbone"])
     if "pretrain" in entry:
         return PRETRAINED.format(model=model)
+    if "revision" in entry:
+        return f"{entry['path']}@{entry['revision']}"
     return entry["path"] if "path" in entry else BASE_MODEL.format(model=model)
 
 

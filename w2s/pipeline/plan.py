@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from w2s.errors import W2SError
+from w2s.hub import split_revision
+from w2s.pipeline.fetch import describe_pending, human
 from w2s.pipeline.grid import RUNS, keeps_checkpoint, model_source
 
 BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
@@ -84,7 +86,8 @@ def model_size(config: dict, model: str) -> tuple[int, int] | None:
                                  shape.get("max_position", 256), byte_tokenizer())
     else:
         try:
-            lm_config = AutoConfig.from_pretrained(model_source(config, model), local_files_only=True,
+            name, revision = split_revision(model_source(config, model))
+            lm_config = AutoConfig.from_pretrained(name, revision=revision, local_files_only=True,
                                                    trust_remote_code=entry["trust_remote_code"])
         except (OSError, ValueError):
             return None
@@ -97,14 +100,6 @@ def model_size(config: dict, model: str) -> tuple[int, int] | None:
         add_adapters(backbone, lora_config(entry["lora"], model))
         adapters = sum(p.numel() for p in backbone.parameters() if p.requires_grad)
     return total + adapters, adapters + head
-
-
-def human(n_bytes: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n_bytes < 1000 or unit == "TB":
-            return f"{n_bytes:.1f} {unit}" if unit != "B" else f"{int(n_bytes)} B"
-        n_bytes /= 1000
-    raise AssertionError
 
 
 def describe_plan(config: dict, jobs: list[Job]) -> str:
@@ -151,7 +146,7 @@ def describe_plan(config: dict, jobs: list[Job]) -> str:
                          + (" (LoRA adapters and head)" if "lora" in config["models"][model] else ""))
     if unknown:
         lines.append(f"  not counted (no config.json to be had offline): {', '.join(sorted(unknown))}")
-    return "\n".join(lines)
+    return "\n".join(lines + describe_pending(config))
 
 
 def plan(configfile: str | Path, snakefile: str | Path = "Snakefile", extra: list[str] | None = None) -> str:

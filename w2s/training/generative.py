@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from w2s.errors import W2SError
 from w2s.io import atomic_path, read_parquet
 from w2s.models.classifier import load_tokenizer
-from w2s.models.paths import check_model_path
+from w2s.models.paths import resolve_model
 from w2s.models.tokens import encode, pad_batch
 from w2s.training.runtime import device, seed_everything
 
@@ -43,10 +43,10 @@ def generative_finetune(out_dir, source: str, split_paths: list, steps: int, lr:
 
     torch.set_num_threads(threads)
     seed_everything(seed)
-    check_model_path(source, "model", hub=True)
     tokenizer = load_tokenizer(source, trust_remote_code)
     try:  # safetensors only, as everywhere
-        model = AutoModelForCausalLM.from_pretrained(source, trust_remote_code=trust_remote_code, use_safetensors=True)
+        model = AutoModelForCausalLM.from_pretrained(resolve_model(source), trust_remote_code=trust_remote_code,
+                                                     use_safetensors=True)
     except (OSError, ValueError) as exc:
         raise W2SError(f"could not load model {source!r} as a causal LM: {exc}") from None
     texts = task_texts(split_paths)

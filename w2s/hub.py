@@ -1,0 +1,141 @@
+"""Local copies of Hugging Face Hub repositories: what a grid's hub models and hub datasets are loaded from.
+
+A reference is a repository, a revision (branch, tag or commit; `main` by default) and the files a job needs. Jobs
+load from its snapshot in the Hugging Face cache (`HF_HUB_CACHE`, by default ~/.cache/huggingface/hub). Where the hub
+can be reached, a job downloads what is missing first; with the hub offline (`HF_HUB_OFFLINE=1`, as on compute
+nodes without internet) the snapshot must be there already, put there by `w2s fetch` on a machine that reaches the
+hub (a login node), and a job that misses one says which and that command. A model's hub id carries its revision as
+`<id>@<revision>`, the way the hub's own `hf://` paths write one.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from w2s.errors import W2SError
+
+# What loading a model reads: configs, safetensors weights (never pickles) and tokenizer files; a hub repository
+# also holds other frameworks' weights (GPT-2's: TF, Flax, ONNX, Core ML), which are left on the hub.
+# (and a model's own code, *.py, small, which runs only where its entry sets trust_remote_code).
+MODEL_FILES = ("*.json", "*.safetensors", "*.txt", "*.model", "*.tiktoken", "tokenizer*", "*.py")
+FETCH_HINT = ("run `w2s fetch <config>` for this grid on a machine that reaches the hub (a cluster's login node), "
+              "with the same HF_HUB_CACHE as the jobs")
+
+
+@dataclass(frozen=True)
+class HubRef:
+    repo_id: str
+    revision: str = "main"
+    kind: str = "model"  # or "dataset"
+    data_dir: str | None = None  # a dataset's folder: only its files are fetched
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.repo_id} at revision {self.revision}"
+
+
+def looks_like_local_path(name: str) -> bool:
+    """Hub ids are 'name' or 'org/name' (with '@revision' or not); anything else (./x, /x, ~/x, a/b/c) is meant as a
+    local directory."""
+    repo = name.partition("@")[0]  # a revision may hold slashes itself (refs/pr/1)
+    return name.startswith((".", "/", "~")) or repo.count("/") > 1 or os.path.isdir(name)
+
+
+def split_revision(spec: str) -> tuple[str, str | None]:
+    """'org/name@rev' -> ('org/name', 'rev'); a spec without '@' has no revision."""
+    name, _, revision = spec.partition("@")
+    return name, revision or None
+
+
+def model_ref(spec: str) -> HubRef:
+    name, revision = split_revision(spec)
+    return HubRef(name, revision or "main")
+
+
+def cache_dir() -> str:
+    from huggingface_hub import constants
+
+    return constants.HF_HUB_CACHE
+
+
+def offline() -> bool:
+    from huggingface_hub import constants
+
+    return constants.HF_HUB_OFFLINE
+
+
+def wanted_files(ref: HubRef) -> list[str] | None:
+    """The patterns of the files a job reads from the repository (None: all of them). A dataset's config needs the
+    whole repository: `datasets` reads every config its README names to load one of them."""
+    if ref.kind == "model":
+        return list(MODEL_FILES)
+    if ref.data_dir:
+        return ["README.md", "*.py", f"{ref.data_dir.strip('/')}/**"]  # *.py: to tell a loading script
+    return None
+
+
+def local_copy(ref: HubRef) -> Path:
+    """The reference's snapshot in the cache; downloaded first where the hub is reachable and not set offline."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError
+
+    try:
+        patterns = None if offline() else wanted_files(ref)
+        return Path(snapshot_download(ref.repo_id, repo_type=ref.kind, revision=ref.revision, allow_patterns=patterns))
+    except (RepositoryNotFoundError, RevisionNotFoundError) as exc:
+        raise W2SError(f"{ref}: the hub has no such repository or revision ({type(exc).__name__})") from None
+    except LocalEntryNotFoundError:
+        where = "the hub is offline (HF_HUB_OFFLINE)" if offline() else "the hub cannot be reached from here"
+        raise W2SError(f"{ref} is not in the Hugging Face cache {cache_dir()} and {where}: {FETCH_HINT}") from None
+
+
+@dataclass(frozen=True)
+class Fetched:
+    ref: HubRef
+    path: Path
+    files: int
+    bytes: int
+    problems: list[str]
+
+
+def fetch(ref: HubRef) -> Fetched:
+    """Download the reference's files into the cache, then check them against the hub's checksums (git blob ids,
+    and the sha256 of LFS files)."""
+    from huggingface_hub import HfApi
+
+    if offline():
+        raise W2SError(f"{ref}: the hub is set offline (HF_HUB_OFFLINE); fetch on a machine that reaches it")
+    path = local_copy(ref)
+    patterns = wanted_files(ref)
+    check = HfApi().verify_repo_checksums(ref.repo_id, repo_type=ref.kind, revision=ref.revision)
+    wanted = [p for p in check.missing_paths if patterns is None or any(fnmatch.fnmatch(p, g) for g in patterns)]
+    problems = [f"{m.path}: {m.algorithm} {m.actual} where the hub has {m.expected}" for m in check.mismatches]
+    problems += [f"{p}: missing" for p in wanted]
+    files = [f for f in path.rglob("*") if f.is_file()]
+    return Fetched(ref, path, len(files), sum(os.path.getsize(f) for f in files), problems)
+
+
+@dataclass(frozen=True)
+class Pending:
+    ref: HubRef
+    cached: bool  # every file is in the cache
+    missing_bytes: int | None  # what fetching would download; None where the hub cannot be asked
+
+
+def pending(ref: HubRef) -> Pending:
+    """Whether the reference is fetched, and what fetching it would download (a dry run against the hub)."""
+    from huggingface_hub import snapshot_download
+
+    try:
+        infos = snapshot_download(ref.repo_id, repo_type=ref.kind, revision=ref.revision,
+                                  allow_patterns=wanted_files(ref), dry_run=True)
+    except Exception:  # the hub out of reach or offline: the cache alone tells whether a snapshot is there
+        try:
+            snapshot_download(ref.repo_id, repo_type=ref.kind, revision=ref.revision, local_files_only=True)
+            return Pending(ref, True, 0)
+        except Exception:
+            return Pending(ref, False, None)
+    missing = [info for info in infos if not info.is_cached]
+    return Pending(ref, not missing, sum(info.file_size or 0 for info in missing))
