@@ -51,11 +51,6 @@ class LocalHub:
         self.repos.setdefault((kind, repo_id), {})[revision] = Branch(contents, sha)
         return sha
 
-    def add_folder(self, repo_id: str, folder: Path, revision: str = "main", kind: str = "model") -> str:
-        """A branch holding every file under a local folder (e.g. a model saved with save_pretrained)."""
-        files = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
-        return self.add(repo_id, files, revision, kind)
-
     def branch(self, kind: str, repo_id: str, revision: str) -> Branch | None:
         branches = self.repos.get((kind, repo_id), {})
         return branches.get(revision) or next((b for b in branches.values() if b.sha == revision), None)

@@ -1,0 +1,112 @@
+"""Hub models at a revision, `w2s fetch` and what `w2s plan` says is not yet fetched, against the local hub."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from snakemake_helpers import tiny_config
+
+from w2s.errors import W2SError
+from w2s.hub import HubRef, local_copy
+from w2s.models.classifier import Classifier, load_tokenizer
+from w2s.models.paths import source_identity
+from w2s.pipeline.config import validate_config
+from w2s.pipeline.fetch import describe_pending, fetch_grid, hub_references
+
+pytestmark = pytest.mark.usefixtures("private_datasets_cache")
+
+
+@pytest.fixture
+def empty_hub_cache(tmp_path, monkeypatch):
+    """A Hugging Face cache of the test's own, so that what it finds fetched it fetched itself."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub_cache"))
+    return tmp_path / "hub_cache"
+
+
+def weights(folder) -> dict[str, torch.Tensor]:
+    return load_file(folder / "model.safetensors")
+
+
+@pytest.mark.usefixtures("empty_hub_cache")
+def test_a_revision_loads_that_revisions_weights_and_identity(hub_models):
+    _, folders = hub_models
+    for spec, revision in (("w2s-test/tiny-lm", "main"), ("w2s-test/tiny-lm@step1", "step1")):
+        loaded = Classifier.load(spec).backbone.state_dict()
+        saved = weights(folders[revision])
+        assert set(saved) <= {f"transformer.{k}" for k in loaded} | set(loaded)
+        name = next(iter(saved))
+        assert torch.equal(loaded[name.removeprefix("transformer.")], saved[name]), spec
+        assert load_tokenizer(spec)("e0042=17.")["input_ids"]
+    assert not torch.equal(*(weights(folders[r])["transformer.wte.weight"] for r in ("main", "step1")))
+    assert source_identity("w2s-test/tiny-lm") != source_identity("w2s-test/tiny-lm@step1")
+
+
+@pytest.mark.usefixtures("empty_hub_cache")
+def test_a_hub_model_downloads_what_loading_reads_and_no_other_weights(hub_models):
+    snapshot = local_copy(HubRef("w2s-test/tiny-lm"))
+    names = {p.name for p in snapshot.iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer.json"} <= names
+    assert not names & {"pytorch_model.bin", "flax_model.msgpack"}
+
+
+@pytest.mark.usefixtures("empty_hub_cache", "hub_models")
+def test_an_unknown_revision_is_named():
+    with pytest.raises(W2SError, match="model w2s-test/tiny-lm at revision step9: the hub has no such repository or "
+                                       "revision"):
+        Classifier.load("w2s-test/tiny-lm@step9")
+
+
+def test_a_job_offline_names_what_is_missing_and_the_fetch_command(hub_models, tmp_path):
+    code = "from w2s.models.classifier import Classifier; Classifier.load('w2s-test/tiny-lm@step1')"
+    env = {"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "empty"), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode != 0
+    assert ("model w2s-test/tiny-lm at revision step1 is not in the Hugging Face cache "
+            f"{tmp_path / 'empty'} and the hub is offline (HF_HUB_OFFLINE): run `w2s fetch <config>`") in result.stderr
+
+
+def hub_grid() -> dict:
+    config = tiny_config(datasets={"sciq": {"kind": "sciq", "n_weak_train": 8, "n_strong_train": 8, "n_test": 8},
+                                   "ethics": {"kind": "ethics_virtue", "n_weak_train": 8, "n_strong_train": 8,
+                                              "n_test": 8}})
+    config["models"]["weakling"] = {"path": "w2s-test/tiny-lm", "revision": "step1", "max_length": 48}
+    return validate_config(config)
+
+
+@pytest.mark.usefixtures("hub_tasks", "hub_models")
+def test_fetch_downloads_and_checks_the_grids_hub_repositories_and_plan_says_what_is_missing(empty_hub_cache):
+    config = hub_grid()
+    refs = hub_references(config)
+    assert {str(ref): keys for ref, keys in refs.items()} == {
+        "model w2s-test/tiny-lm at revision step1": ["models.weakling"],
+        "dataset allenai/sciq at revision main": ["datasets.sciq"],
+        "dataset hendrycks/ethics at revision refs/convert/parquet": ["datasets.ethics"],
+    }
+    before = "\n".join(describe_pending(config))
+    assert before.count("NOT fetched (") == 3 and "fetched: " not in before
+
+    lines = []
+    total = fetch_grid(config, lines.append)
+    snapshots = [str(local_copy(ref)) for ref in refs]
+    assert sum(line.endswith(f"verified: {path}") for line in lines for path in snapshots) == 3
+    cached = sum(f.stat().st_size for r in refs for f in local_copy(r).rglob("*") if f.is_file())
+    assert total == cached > 0
+    after = "\n".join(describe_pending(config))
+    assert after.count("fetched: ") == 3 and "NOT" not in after
+    # only the task's own subset of the ETHICS export, and no weights w2s never loads
+    ethics = local_copy(next(r for r in refs if r.repo_id == "hendrycks/ethics"))
+    assert {p.parts[len(ethics.parts)] for p in ethics.rglob("*.parquet")} == {"virtue"}
+
+    # A file changed in the cache is found, and named.
+    blob = (local_copy(next(r for r in refs if r.kind == "model")) / "config.json").resolve()
+    blob.chmod(0o644)
+    blob.write_text(blob.read_text().replace('"n_embd": 8', '"n_embd": 9'))
+    with pytest.raises(W2SError, match=r"model w2s-test/tiny-lm at revision step1: config.json: git-sha1 \w+ where "
+                                       r"the hub has \w+"):
+        fetch_grid(config, lines.append)
