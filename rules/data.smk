@@ -5,6 +5,8 @@ rule split_dataset:
         **{split: grid.split_file(split) for split in ("weak_train", "strong_train", "test")},
     log:
         "logs/data/{dataset}/seed{seed}.log",
+    group:
+        grid.job_group(config)
     conda:
         "../envs/w2s.yaml"
     resources:
@@ -28,6 +30,8 @@ if grid.uses_validation(config):
             grid.split_file("validation"),
         log:
             "logs/data/{dataset}/seed{seed}.validation.log",
+        group:
+            grid.job_group(config)
         conda:
             "../envs/w2s.yaml"
         resources:

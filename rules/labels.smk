@@ -10,6 +10,8 @@ if grid.uses_validation(config):
             grid.VALIDATION_LABELS,
         log:
             "logs/labels/{dataset}/seed{seed}/validation/{model}.log",
+        group:
+            grid.job_group(config)
         conda:
             "../envs/w2s.yaml"
         threads: lambda w: config["models"][w.model]["threads"]
@@ -35,6 +37,8 @@ if config["chains"]:
             grid.CHAIN_LABELS,
         log:
             "logs/labels/{dataset}/seed{seed}/chain/{chain}/{loss}/{model}.log",
+        group:
+            grid.job_group(config)
         conda:
             "../envs/w2s.yaml"
         threads: lambda w: config["models"][w.model]["threads"]
@@ -58,6 +62,8 @@ if config["chains"]:
                 grid.CHAIN_VALIDATION_LABELS,
             log:
                 "logs/labels/{dataset}/seed{seed}/chain/{chain}/{loss}/validation/{model}.log",
+            group:
+                grid.job_group(config)
             conda:
                 "../envs/w2s.yaml"
             threads: lambda w: config["models"][w.model]["threads"]
@@ -86,6 +92,8 @@ if not grid.labels_in_weak_job(config):
             "logs/labels/{dataset}/seed{seed}/{model}.shards/{shard}-of-{shards}.log",
         benchmark:
             "benchmarks/labels/{dataset}/seed{seed}/{model}.shards/{shard}-of-{shards}.tsv"
+        group:
+            grid.job_group(config)
         conda:
             "../envs/w2s.yaml"
         threads: lambda w: config["models"][w.model]["threads"]

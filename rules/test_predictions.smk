@@ -17,6 +17,8 @@ if grid.test_shards(config) > 1:
                 f"{logs}/test_predictions.shards/{{shard}}-of-{{shards}}.log",
             benchmark:
                 f"{benchmarks}/test_predictions.shards/{{shard}}-of-{{shards}}.tsv"
+            group:
+                grid.job_group(config)
             conda:
                 "../envs/w2s.yaml"
             threads: lambda w: config["models"][w.model]["threads"]

@@ -13,6 +13,8 @@ for role, run in grid.RUNS.items():
             f"{run.replace('results/', 'logs/', 1)}.log",
         benchmark:
             f"{run.replace('results/', 'benchmarks/', 1)}.tsv"
+        group:
+            grid.job_group(config)
         conda:
             "../envs/w2s.yaml"
         threads: lambda w: config["models"][w.model]["threads"]

@@ -111,7 +111,8 @@ def fetch(ref: HubRef) -> Fetched:
     patterns = wanted_files(ref)
     check = HfApi().verify_repo_checksums(ref.repo_id, repo_type=ref.kind, revision=ref.revision)
     wanted = [p for p in check.missing_paths if patterns is None or any(fnmatch.fnmatch(p, g) for g in patterns)]
-    problems = [f"{m.path}: {m.algorithm} {m.actual} where the hub has {m.expected}" for m in check.mismatches]
+    problems = [f"{m['path']}: {m['algorithm']} {m['actual']} where the hub has {m['expected']}"
+                for m in check.mismatches]
     problems += [f"{p}: missing" for p in wanted]
     files = [f for f in path.rglob("*") if f.is_file()]
     return Fetched(ref, path, len(files), sum(os.path.getsize(f) for f in files), problems)

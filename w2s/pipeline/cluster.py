@@ -69,6 +69,17 @@ MODEL_STAGES = (*ACCELERATED_STAGES, "build_base_model")
 SITE_RESOURCES = {"partition": "slurm_partition", "account": "slurm_account", "constraint": "constraint"}
 
 
+# The rules marked `localrule: True` (and the target rule): quick reads of small files, run where Snakemake runs,
+# never submitted. A dry run does not say which rules these are; `w2s plan` counts submissions with this.
+LOCAL_RULES = ("all", "merge_label_shards", "analyse_agreement", "analyse_calibration", "analyse_trajectories",
+               "analyse_scaling", "analyse_groups", "write_report_page")
+
+
+def runs_locally(rule: str) -> bool:
+    """Whether a rule's jobs run where Snakemake runs (LOCAL_RULES, and score_<role>_run of test shards)."""
+    return rule in LOCAL_RULES or (rule.startswith("score_") and rule.endswith("_run"))
+
+
 def job_resources(config: dict, model: str | None, stage: str) -> dict:
     """The resources of one job of rule `stage`, for `model` (None for the rules that run no model).
 

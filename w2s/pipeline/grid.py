@@ -507,6 +507,24 @@ def final_targets(config: dict) -> list[str]:
     )
 
 
+PACK_GROUP = "pack_{dataset}_seed{seed}"
+
+
+def pack_group(config: dict, wildcards: dict) -> str | None:
+    """The job group (one cluster submission) a job of one dataset and seed joins, where its model packs (models.
+    <name>.pack); a job without a model (a split) joins where any model packs, which connects the group's jobs."""
+    if "dataset" not in wildcards or "seed" not in wildcards:
+        return None
+    model = wildcards.get("model")
+    packs = config["models"][model]["pack"] if model else any(e["pack"] for e in config["models"].values())
+    return PACK_GROUP.format(dataset=wildcards["dataset"], seed=wildcards["seed"]) if packs else None
+
+
+def job_group(config: dict):
+    """A rule's `group:`, a function of a job's wildcards (pack_group)."""
+    return lambda w: pack_group(config, dict(w.items()))
+
+
 # Settings that change how a run reports and saves its progress, not its result: kept out of the rules' params so
 # that changing them reruns nothing (the scripts read them from the config).
 UNTRACKED_SETTINGS = ("log_every", "checkpoint_every", "group_by_length")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from w2s.errors import W2SError
 from w2s.hub import split_revision
+from w2s.pipeline.cluster import runs_locally
 from w2s.pipeline.fetch import describe_pending, human
 from w2s.pipeline.grid import RUNS, keeps_checkpoint, model_source
 
@@ -29,6 +30,8 @@ class Job:
     rule: str
     wildcards: dict[str, str] = field(default_factory=dict)
     resources: dict[str, str] = field(default_factory=dict)
+    local: bool = False  # run where Snakemake runs (localrule), never submitted
+    group: int | None = None  # the group job (one submission) it is packed into, numbered in the dry run's order
 
     def hours(self) -> float:
         return float(self.resources.get("runtime", 0)) / 60
@@ -55,16 +58,30 @@ def dry_run(snakefile: str | Path, configfile: str | Path, extra: list[str]) -> 
 
 
 def parse_jobs(output: str) -> list[Job]:
-    """The jobs of a dry run's output: each `rule NAME:` block with its wildcards and resources."""
-    jobs = []
-    for block in re.split(r"^(?:local)?rule ", output, flags=re.MULTILINE)[1:]:
-        job = Job(block.split(":", 1)[0].strip())
-        for key in ("wildcards", "resources"):
-            line = re.search(rf"^\s+{key}: (.*)$", block, re.MULTILINE)
-            if line:
-                setattr(job, key, dict(item.split("=", 1) for item in line.group(1).split(", ") if "=" in item))
-        jobs.append(job)
+    """The jobs of a dry run's output: each `rule NAME:` block with its wildcards and resources, and the group job
+    (`Group job NAME ...:`, its member blocks indented) it belongs to."""
+    jobs, group, groups = [], None, 0  # a dry run prints `rule` for a local rule too: runs_locally tells
+    for line in output.splitlines():
+        if re.match(r"^\[.*\] Group job \S+", line):
+            group, groups = groups, groups + 1
+        rule = re.match(r"^(\s*)(local)?rule (\w+):", line)
+        if rule:
+            indented = bool(rule.group(1))
+            name = rule.group(3)
+            jobs.append(Job(name, local=bool(rule.group(2)) or runs_locally(name), group=group if indented else None))
+            continue
+        field_line = re.match(r"^\s+(wildcards|resources): (.*)$", line)
+        if field_line and jobs:
+            items = dict(item.split("=", 1) for item in field_line.group(2).split(", ") if "=" in item)
+            setattr(jobs[-1], field_line.group(1), items)
     return jobs
+
+
+def submissions(jobs: list[Job]) -> tuple[int, int]:
+    """(cluster submissions as planned, with packing; without it: one per job not run locally)."""
+    submitted = [job for job in jobs if not job.local]
+    packed = {job.group for job in submitted if job.group is not None}
+    return sum(job.group is None for job in submitted) + len(packed), len(submitted)
 
 
 def model_size(config: dict, model: str) -> tuple[int, int] | None:
@@ -114,6 +131,10 @@ def describe_plan(config: dict, jobs: list[Job]) -> str:
     lines += [f"{rule:<24}{n:>6}{hours[rule][0]:>12.1f}{hours[rule][1]:>12.1f}" for rule, n in counts.items()]
     lines.append(f"{'total':<24}{len(jobs):>6}{sum(h[0] for h in hours.values()):>12.1f}"
                  f"{sum(h[1] for h in hours.values()):>12.1f}")
+    packed, unpacked = submissions(jobs)
+    packing = [name for name, entry in config["models"].items() if entry["pack"]]
+    lines.append(f"cluster submissions: {packed} with packing ({', '.join(packing) or 'no model'} packed), "
+                 f"{unpacked} without (one per job; the rules marked local run where Snakemake runs)")
 
     sizes = {}
     kept, deleted, largest, unknown = 0, 0, 0, set()

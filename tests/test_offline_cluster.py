@@ -1,0 +1,95 @@
+"""A grid of hub models and hub datasets on a cluster whose compute nodes cannot reach the hub: `w2s fetch` on the
+"login node" (this process, which reaches the local hub), then `snakemake --profile slurm` with the hub offline and
+out of reach in every job; the small jobs of each dataset and seed packed into one Slurm submission."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import polars as pl
+import pytest
+from slurm_cluster import slurm_cluster  # noqa: F401 (the fixture)
+from snakemake_helpers import (
+    LOCAL_ENV,
+    REPORTING,
+    SLURM_PROFILE,
+    job_stats,
+    planned_jobs,
+    snakemake,
+    tiny_config,
+    write_config,
+)
+
+from w2s.pipeline.cluster import runs_locally
+from w2s.pipeline.plan import parse_jobs, submissions
+
+RUNS = ("weak/sciq/seed0/weakling", "ceiling/sciq/seed0/strongling", "student/sciq/seed0/weakling/strongling/xent")
+
+
+def offline_grid(revision: str = "step1") -> dict:
+    """The weak model a hub model at a branch, the task a hub dataset; every model packs its jobs."""
+    config = tiny_config(losses={"xent": {"type": "xent"}},
+                         datasets={"sciq": {"kind": "sciq", "n_weak_train": 6, "n_strong_train": 6, "n_test": 6}})
+    config["models"]["weakling"] = {"path": "w2s-test/tiny-lm", "revision": revision, "lr": 1e-3, "batch_size": 6,
+                                    "minibatch_size": 6, "max_length": 48}
+    for entry in config["models"].values():
+        entry["resources"] = {"runtime": 5, "mem_mb": 1000}
+        entry["pack"] = True
+    return config
+
+
+@pytest.mark.usefixtures("hub_tasks", "hub_models")
+def test_fetch_then_an_offline_packed_slurm_run_matches_a_local_one(slurm_cluster, tmp_path):  # noqa: F811
+    from conftest import HUB
+
+    on_slurm, local = tmp_path / "slurm", tmp_path / "local"
+    for workdir in (on_slurm, local):
+        workdir.mkdir()
+        write_config(workdir, offline_grid())
+    cache = {"HF_HUB_CACHE": str(tmp_path / "hub_cache"), "HF_DATASETS_CACHE": str(tmp_path / "datasets_cache")}
+
+    # The login node: fetch every hub repository the grid loads.
+    fetch = subprocess.run([sys.executable, "-m", "w2s.cli", "fetch", "config.yaml"], cwd=on_slurm,
+                           capture_output=True, text=True, env={**LOCAL_ENV, **cache, "HF_ENDPOINT": HUB.url})
+    assert fetch.returncode == 0, fetch.stderr
+    assert fetch.stdout.count(", verified: ") == 2, fetch.stdout
+
+    # The compute nodes: the hub set offline, and its address one that nothing answers.
+    offline = {**cache, "HF_HUB_OFFLINE": "1", "HF_ENDPOINT": "http://127.0.0.1:9"}
+    asked = len(HUB.requests)
+    plan = snakemake(on_slurm, "--dry-run", "--profile", str(SLURM_PROFILE), env={**slurm_cluster.env, **offline})
+    packed, unpacked = submissions(parse_jobs(plan.stdout + plan.stderr))
+    with ThreadPoolExecutor(1) as pool:
+        local_run = pool.submit(snakemake, local, "--cores", "2", env={**LOCAL_ENV, **offline})
+        result = snakemake(on_slurm, "--profile", str(SLURM_PROFILE), "--slurm-init-seconds-before-status-checks",
+                           "14", "--latency-wait", "5", env={**slurm_cluster.env, **offline}, timeout=300)
+        local_run.result()
+    assert len(HUB.requests) == asked  # no job asked the hub for anything
+
+    # The packed dataset-and-seed group is one submission: fewer submissions than jobs.
+    output = result.stdout + result.stderr
+    run_id = re.search(r"SLURM run ID: (\S+)", output).group(1)
+    jobs = [job for job in slurm_cluster.jobs() if job["name"] == run_id]
+    assert {job["state"] for job in jobs} == {"COMPLETED"}
+    # build the strong model; the group (split, weak, ceiling, student); summary; plots: w2s plan's count
+    assert (len(jobs), packed, unpacked) == (4, 4, 7)
+    assert any(job["comment"] == "rule_pack_sciq_seed0_split_dataset_train_ceiling_train_student_train_weak"
+               for job in jobs)
+    local_rules = set(re.findall(r"^localrule (\w+):", output, re.MULTILINE))
+    assert local_rules == {rule for rule in job_stats(output) if runs_locally(rule)}
+    assert job_stats(output)["train_student"] == 1
+
+    labels = "results/labels/sciq/seed0/weakling.parquet"
+    assert pl.read_parquet(on_slurm / labels).equals(pl.read_parquet(local / labels))
+    for run in RUNS:
+        accuracy = [json.loads((workdir / "results" / run / "metrics.json").read_text())["accuracy"]
+                    for workdir in (on_slurm, local)]
+        assert accuracy[0] == accuracy[1], run
+
+    # Another revision of the weak model reruns that model's runs and what reads them, nothing else.
+    write_config(local, offline_grid(revision="main"))
+    assert planned_jobs(local) == {"train_weak": 1, "train_student": 1, **REPORTING}
