@@ -58,7 +58,7 @@ def hub_tasks():
 def hub_models(tmp_path_factory):
     """`w2s-test/tiny-lm` on the local hub: a tiny GPT-2 on main (seed 0) and another on branch step1 (seed 1), as a
     pretraining run's checkpoints are branches (Pythia's step143000); main also holds weights in formats w2s never
-    loads, as hub repositories do. Returns (hub, {revision: the model's folder})."""
+    loads, as hub repositories do, and branch `pickled` holds nothing else. Returns (hub, {revision: folder})."""
     root = tmp_path_factory.mktemp("hub_models")
     folders = {revision: build_model(root / revision, "gpt2", hidden_size=8, num_layers=1, num_heads=2,
                                      max_position=64, seed=seed) for revision, seed in (("main", 0), ("step1", 1))}
@@ -67,4 +67,7 @@ def hub_models(tmp_path_factory):
         if revision == "main":
             files |= {"pytorch_model.bin": b"a pickle w2s never loads", "flax_model.msgpack": b"other weights"}
         HUB.add("w2s-test/tiny-lm", files, revision, kind="model")
+    # as Pythia's step branches are: the weights as a pickle only
+    HUB.add("w2s-test/tiny-lm", {"config.json": folders["main"] / "config.json", "pytorch_model.bin": b"pickle"},
+            "pickled", kind="model")
     return HUB, folders

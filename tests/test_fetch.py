@@ -108,5 +108,14 @@ def test_fetch_downloads_and_checks_the_grids_hub_repositories_and_plan_says_wha
     blob.chmod(0o644)
     blob.write_text(blob.read_text().replace('"n_embd": 8', '"n_embd": 9'))
     with pytest.raises(W2SError, match=r"model w2s-test/tiny-lm at revision step1: config.json: git-sha1 \w+ where "
-                                       r"the hub has \w+"):
+                                       r"the hub has \w+ \(changed since it was downloaded: delete .* and fetch"):
         fetch_grid(config, lines.append)
+
+
+@pytest.mark.usefixtures("empty_hub_cache", "hub_tasks", "hub_models")
+def test_fetch_refuses_a_revision_with_pickled_weights_only():
+    config = hub_grid()
+    config["models"]["weakling"]["revision"] = "pickled"
+    with pytest.raises(W2SError, match=r"model w2s-test/tiny-lm at revision pickled: no safetensors weights at this "
+                                       r"revision \(only pytorch_model.bin\): w2s loads no pickled weights"):
+        fetch_grid(config, lambda line: None)

@@ -111,9 +111,15 @@ def fetch(ref: HubRef) -> Fetched:
     patterns = wanted_files(ref)
     check = HfApi().verify_repo_checksums(ref.repo_id, repo_type=ref.kind, revision=ref.revision)
     wanted = [p for p in check.missing_paths if patterns is None or any(fnmatch.fnmatch(p, g) for g in patterns)]
-    problems = [f"{m['path']}: {m['algorithm']} {m['actual']} where the hub has {m['expected']}"
-                for m in check.mismatches]
+    problems = [f"{m['path']}: {m['algorithm']} {m['actual']} where the hub has {m['expected']} (changed since it "
+                f"was downloaded: delete {path} and fetch again)" for m in check.mismatches]
     problems += [f"{p}: missing" for p in wanted]
+    if ref.kind == "model" and not any(path.glob("*.safetensors")):
+        pickled = sorted(p for p in check.missing_paths if p.endswith((".bin", ".pt", ".pth", ".ckpt")))
+        only = f" (only {', '.join(pickled)})" if pickled else ""
+        problems.append(f"no safetensors weights at this revision{only}: w2s loads "
+                        "no pickled weights; convert them once on a machine you trust (README, \"Hub models and "
+                        "datasets\") and give the folder as the model's path")
     files = [f for f in path.rglob("*") if f.is_file()]
     return Fetched(ref, path, len(files), sum(os.path.getsize(f) for f in files), problems)
 

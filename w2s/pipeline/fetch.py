@@ -35,8 +35,8 @@ def human(n_bytes: float) -> str:
 
 
 def fetch_grid(config: dict, say: Callable[[str], None] = print) -> int:
-    """Fetch and check every reference; the bytes in the cache for them. Fails, naming each file, if any file
-    differs from the hub's."""
+    """Fetch and check every reference; the bytes in the cache for them. Fails, naming each file, where a file
+    differs from the hub's, is missing, or a model has no safetensors weights."""
     refs = hub_references(config)
     if not refs:
         say("nothing to fetch: the grid names no hub model or hub dataset")
@@ -52,7 +52,7 @@ def fetch_grid(config: dict, say: Callable[[str], None] = print) -> int:
         problems += [f"{ref}: {problem}" for problem in fetched.problems]
     say(f"total: {human(total)} in {cache_dir()}; the jobs can now run with HF_HUB_OFFLINE=1 and this HF_HUB_CACHE")
     if problems:
-        raise W2SError("fetched files differ from the hub's:\n  " + "\n  ".join(problems) + "\nfetch again")
+        raise W2SError("what the jobs would load is not as the hub has it:\n  " + "\n  ".join(problems))
     return total
 
 
