@@ -25,7 +25,8 @@ from snakemake_helpers import (
 )
 
 from w2s.pipeline.cluster import runs_locally
-from w2s.pipeline.plan import parse_jobs, submissions
+from w2s.pipeline.config import validate_config
+from w2s.pipeline.plan import describe_plan, parse_jobs, submissions
 
 RUNS = ("weak/sciq/seed0/weakling", "ceiling/sciq/seed0/strongling", "student/sciq/seed0/weakling/strongling/xent")
 
@@ -53,22 +54,26 @@ def test_fetch_then_an_offline_packed_slurm_run_matches_a_local_one(slurm_cluste
     cache = {"HF_HUB_CACHE": str(tmp_path / "hub_cache"), "HF_DATASETS_CACHE": str(tmp_path / "datasets_cache")}
 
     # The login node: fetch every hub repository the grid loads.
-    fetch = subprocess.run([sys.executable, "-m", "w2s.cli", "fetch", "config.yaml"], cwd=on_slurm,
-                           capture_output=True, text=True, env={**LOCAL_ENV, **cache, "HF_ENDPOINT": HUB.url})
+    fetch = subprocess.run([sys.executable, "-m", "w2s.cli", "fetch", "config.yaml", "--cache-dir", "../hub_cache"],
+                           cwd=on_slurm, capture_output=True, text=True, env={**LOCAL_ENV, "HF_ENDPOINT": HUB.url})
     assert fetch.returncode == 0, fetch.stderr
     assert fetch.stdout.count(", verified: ") == 2, fetch.stdout
+    assert f"into {tmp_path / 'hub_cache'}" in fetch.stdout
 
     # The compute nodes: the hub set offline, and its address one that nothing answers.
     offline = {**cache, "HF_HUB_OFFLINE": "1", "HF_ENDPOINT": "http://127.0.0.1:9"}
     asked = len(HUB.requests)
     plan = snakemake(on_slurm, "--dry-run", "--profile", str(SLURM_PROFILE), env={**slurm_cluster.env, **offline})
-    packed, unpacked = submissions(parse_jobs(plan.stdout + plan.stderr))
+    planned = parse_jobs(plan.stdout + plan.stderr)
+    packed, unpacked = submissions(planned)
     with ThreadPoolExecutor(1) as pool:
         local_run = pool.submit(snakemake, local, "--cores", "2", env={**LOCAL_ENV, **offline})
         result = snakemake(on_slurm, "--profile", str(SLURM_PROFILE), "--slurm-init-seconds-before-status-checks",
                            "14", "--latency-wait", "5", env={**slurm_cluster.env, **offline}, timeout=300)
         local_run.result()
     assert len(HUB.requests) == asked  # no job asked the hub for anything
+    assert (f"cluster submissions: {packed} with packing (weakling, strongling packed), {unpacked} without"
+            in describe_plan(validate_config(offline_grid()), planned))
 
     # The packed dataset-and-seed group is one submission: fewer submissions than jobs.
     output = result.stdout + result.stderr

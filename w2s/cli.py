@@ -171,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     fetch = commands.add_parser("fetch", help="download every hub model and dataset the grid loads into the Hugging "
                                 "Face cache (HF_HUB_CACHE) and check them, so that its jobs can run offline")
     fetch.add_argument("path", nargs="?", default="config.yaml")
+    fetch.add_argument("--cache-dir", help="the Hugging Face cache to fetch into (default: HF_HUB_CACHE or "
+                       "~/.cache/huggingface/hub); give the jobs the same HF_HUB_CACHE")
     argv = list(sys.argv[1:] if argv is None else argv)
     # after --: more arguments for plan's dry run (--profile slurm), which argparse would take for its own
     snakemake_args = argv[argv.index("--") + 1 :] if "--" in argv else []
@@ -190,6 +192,10 @@ def main(argv: list[str] | None = None) -> int:
             from w2s.pipeline.config import read_config_file, validate_config
             from w2s.pipeline.fetch import fetch_grid
 
+            if args.cache_dir:  # what huggingface_hub's downloads read at each call
+                from huggingface_hub import constants
+
+                constants.HF_HUB_CACHE = str(Path(args.cache_dir).expanduser().resolve())
             fetch_grid(validate_config(read_config_file(args.path)), lambda line: print(line, flush=True))
         else:
             print(describe_summary(runs_table_path(args.path)))
