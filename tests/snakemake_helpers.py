@@ -80,3 +80,16 @@ def job_stats(output: str) -> dict[str, int]:
         return {}
     table = output.split("Job stats:", 1)[1].split("total", 1)[0]
     return {rule: int(count) for rule, count in re.findall(r"^(\w+)\s+(\d+)\s*$", table, re.MULTILINE)}
+
+
+def assert_same_results(one: Path, other: Path, labels: str, runs: tuple[str, ...]) -> None:
+    """Two workdirs of one grid hold the same weak labels and the same test accuracy for each run."""
+    import json
+
+    import polars as pl
+
+    assert pl.read_parquet(one / labels).equals(pl.read_parquet(other / labels))
+    for run in runs:
+        accuracy = [json.loads((workdir / "results" / run / "metrics.json").read_text())["accuracy"]
+                    for workdir in (one, other)]
+        assert accuracy[0] == accuracy[1], run

@@ -4,19 +4,18 @@ out of reach in every job; the small jobs of each dataset and seed packed into o
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-import polars as pl
 import pytest
 from slurm_cluster import slurm_cluster  # noqa: F401 (the fixture)
 from snakemake_helpers import (
     LOCAL_ENV,
     REPORTING,
     SLURM_PROFILE,
+    assert_same_results,
     job_stats,
     planned_jobs,
     snakemake,
@@ -88,12 +87,7 @@ def test_fetch_then_an_offline_packed_slurm_run_matches_a_local_one(slurm_cluste
     assert local_rules == {rule for rule in job_stats(output) if runs_locally(rule)}
     assert job_stats(output)["train_student"] == 1
 
-    labels = "results/labels/sciq/seed0/weakling.parquet"
-    assert pl.read_parquet(on_slurm / labels).equals(pl.read_parquet(local / labels))
-    for run in RUNS:
-        accuracy = [json.loads((workdir / "results" / run / "metrics.json").read_text())["accuracy"]
-                    for workdir in (on_slurm, local)]
-        assert accuracy[0] == accuracy[1], run
+    assert_same_results(on_slurm, local, "results/labels/sciq/seed0/weakling.parquet", RUNS)
 
     # Another revision of the weak model reruns that model's runs and what reads them, nothing else.
     write_config(local, offline_grid(revision="main"))

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import polars as pl
 import pytest
 from slurm_cluster import slurm_cluster, slurm_two_nodes  # noqa: F401 (the fixtures)
-from snakemake_helpers import SLURM_PROFILE, job_stats, snakemake, tiny_config, write_config
+from snakemake_helpers import SLURM_PROFILE, assert_same_results, job_stats, snakemake, tiny_config, write_config
 from tolerance import assert_predictions_close
 
 from w2s.models.lora import is_adapter_checkpoint
@@ -75,12 +75,7 @@ def test_tiny_grid_on_slurm_matches_a_local_run(slurm_cluster, tmp_path):  # noq
         return [p for p in (workdir / "logs").rglob("*.log") if "warm start" in p.read_text()]
 
     assert not warm_logs(on_slurm) and warm_logs(local)
-    labels = "results/labels/toy/seed0/weakling.parquet"
-    assert pl.read_parquet(on_slurm / labels).equals(pl.read_parquet(local / labels))
-    for run in RUNS:
-        accuracy = [json.loads((workdir / "results" / run / "metrics.json").read_text())["accuracy"]
-                    for workdir in (on_slurm, local)]
-        assert accuracy[0] == accuracy[1], run
+    assert_same_results(on_slurm, local, "results/labels/toy/seed0/weakling.parquet", RUNS)
     assert (on_slurm / "results/plots/pgr_xent.png").exists()
     assert is_adapter_checkpoint(on_slurm / "results" / RUNS[2] / "checkpoint")
 
