@@ -17,9 +17,9 @@ from pathlib import Path
 
 from w2s.errors import W2SError
 
-# What loading a model reads: configs, safetensors weights (never pickles) and tokenizer files; a hub repository
-# also holds other frameworks' weights (GPT-2's: TF, Flax, ONNX, Core ML), which are left on the hub.
-# (and a model's own code, *.py, small, which runs only where its entry sets trust_remote_code).
+# What loading a model reads: configs, safetensors weights (never pickles), tokenizer files and the model's own code
+# (small; it runs only where the entry sets trust_remote_code). A hub repository also holds other frameworks'
+# weights (GPT-2's: TF, Flax, ONNX, Core ML), which stay on the hub.
 MODEL_FILES = ("*.json", "*.safetensors", "*.txt", "*.model", "*.tiktoken", "tokenizer*", "*.py")
 FETCH_HINT = ("run `w2s fetch <config>` for this grid on a machine that reaches the hub (a cluster's login node), "
               "with the same HF_HUB_CACHE as the jobs")
@@ -76,14 +76,19 @@ def wanted_files(ref: HubRef) -> list[str] | None:
     return None
 
 
+def wanted(path: str, patterns: list[str] | None) -> bool:
+    """Whether a repository file matches the patterns, as huggingface_hub's allow_patterns match them."""
+    return patterns is None or any(fnmatch.fnmatch(path, pattern) for pattern in patterns)
+
+
 def local_copy(ref: HubRef) -> Path:
     """The reference's snapshot in the cache; downloaded first where the hub is reachable and not set offline."""
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import LocalEntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError
 
     try:
-        patterns = None if offline() else wanted_files(ref)
-        return Path(snapshot_download(ref.repo_id, repo_type=ref.kind, revision=ref.revision, allow_patterns=patterns))
+        return Path(snapshot_download(ref.repo_id, repo_type=ref.kind, revision=ref.revision,
+                                      allow_patterns=wanted_files(ref)))
     except (RepositoryNotFoundError, RevisionNotFoundError) as exc:
         raise W2SError(f"{ref}: the hub has no such repository or revision ({type(exc).__name__})") from None
     except LocalEntryNotFoundError:
@@ -102,7 +107,8 @@ class Fetched:
 
 def fetch(ref: HubRef) -> Fetched:
     """Download the reference's files into the cache, then check them against the hub's checksums (git blob ids,
-    and the sha256 of LFS files)."""
+    and the sha256 of LFS files); the count and bytes are of the files it wants (a snapshot may hold more: other
+    folders of one repository, fetched for other tasks)."""
     from huggingface_hub import HfApi
 
     if offline():
@@ -110,17 +116,17 @@ def fetch(ref: HubRef) -> Fetched:
     path = local_copy(ref)
     patterns = wanted_files(ref)
     check = HfApi().verify_repo_checksums(ref.repo_id, repo_type=ref.kind, revision=ref.revision)
-    wanted = [p for p in check.missing_paths if patterns is None or any(fnmatch.fnmatch(p, g) for g in patterns)]
+    missing = [p for p in check.missing_paths if wanted(p, patterns)]
     problems = [f"{m['path']}: {m['algorithm']} {m['actual']} where the hub has {m['expected']} (changed since it "
                 f"was downloaded: delete {path} and fetch again)" for m in check.mismatches]
-    problems += [f"{p}: missing" for p in wanted]
+    problems += [f"{p}: missing" for p in missing]
     if ref.kind == "model" and not any(path.glob("*.safetensors")):
         pickled = sorted(p for p in check.missing_paths if p.endswith((".bin", ".pt", ".pth", ".ckpt")))
         only = f" (only {', '.join(pickled)})" if pickled else ""
         problems.append(f"no safetensors weights at this revision{only}: w2s loads "
                         "no pickled weights; convert them once on a machine you trust (README, \"Hub models and "
                         "datasets\") and give the folder as the model's path")
-    files = [f for f in path.rglob("*") if f.is_file()]
+    files = [f for f in path.rglob("*") if f.is_file() and wanted(f.relative_to(path).as_posix(), patterns)]
     return Fetched(ref, path, len(files), sum(os.path.getsize(f) for f in files), problems)
 
 
