@@ -77,3 +77,15 @@ def test_minibatch_larger_than_batch_is_named():
     config["models"]["weakling"]["minibatch_size"] = 64
     with pytest.raises(W2SError, match=r"models\.weakling\.minibatch_size: 64 exceeds batch_size 16"):
         validate_config(config)
+
+
+def test_pack_group_names_the_dataset_and_seed_of_packed_models_only():
+    config = validate_config(tiny_config())
+    config["models"]["weakling"]["pack"] = True
+    job = {"dataset": "toy", "seed": "1"}
+    assert grid.pack_group(config, {**job, "model": "weakling"}) == "pack_toy_seed1"
+    assert grid.pack_group(config, {**job, "model": "strongling"}) is None
+    assert grid.pack_group(config, job) == "pack_toy_seed1"  # the split joins, connecting the group's jobs
+    assert grid.pack_group(config, {"model": "weakling"}) is None  # a job of no one dataset and seed
+    config["models"]["weakling"]["pack"] = False
+    assert grid.pack_group(config, job) is None
