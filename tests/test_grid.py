@@ -89,3 +89,15 @@ def test_pack_group_names_the_dataset_and_seed_of_packed_models_only():
     assert grid.pack_group(config, {"model": "weakling"}) is None  # a job of no one dataset and seed
     config["models"]["weakling"]["pack"] = False
     assert grid.pack_group(config, job) is None
+
+
+def test_a_revision_goes_with_a_hub_id_and_into_the_models_source():
+    config = tiny_config()
+    config["models"]["weakling"]["revision"] = "step1"
+    with pytest.raises(W2SError, match="config key models.weakling.revision: a revision is of a hub repository"):
+        validate_config(config)
+    config["models"]["weakling"] = {"path": "EleutherAI/pythia-70m", "revision": "step1"}
+    assert grid.model_source(validate_config(config), "weakling") == "EleutherAI/pythia-70m@step1"
+    config["models"]["weakling"] = {"path": "EleutherAI/pythia-70m@step1", "revision": "step2"}
+    with pytest.raises(W2SError, match="models.weakling.revision: .*without @"):
+        validate_config(config)
