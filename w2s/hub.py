@@ -11,6 +11,7 @@ hub (a login node), and a job that misses one says which and that command. A mod
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,18 +83,27 @@ def wanted(path: str, patterns: list[str] | None) -> bool:
 
 
 def local_copy(ref: HubRef) -> Path:
-    """The reference's snapshot in the cache; downloaded first where the hub is reachable and not set offline."""
+    """The reference's snapshot in the cache; downloaded first where the hub is reachable and not set offline. Asked
+    once per process for each cache and mode: a job loads its model's weights, tokenizer and identity from it."""
+    return _remembered_download(ref, cache_dir(), offline())
+
+
+def download(ref: HubRef, cache: str, offline_now: bool) -> Path:
+    """The snapshot, asked of huggingface_hub (which downloads what is missing unless offline)."""
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import LocalEntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError
 
     try:
-        return Path(snapshot_download(ref.repo_id, repo_type=ref.kind, revision=ref.revision,
+        return Path(snapshot_download(ref.repo_id, repo_type=ref.kind, revision=ref.revision, cache_dir=cache,
                                       allow_patterns=wanted_files(ref)))
     except (RepositoryNotFoundError, RevisionNotFoundError) as exc:
         raise W2SError(f"{ref}: the hub has no such repository or revision ({type(exc).__name__})") from None
     except LocalEntryNotFoundError:
-        where = "the hub is offline (HF_HUB_OFFLINE)" if offline() else "the hub cannot be reached from here"
-        raise W2SError(f"{ref} is not in the Hugging Face cache {cache_dir()} and {where}: {FETCH_HINT}") from None
+        where = "the hub is offline (HF_HUB_OFFLINE)" if offline_now else "the hub cannot be reached from here"
+        raise W2SError(f"{ref} is not in the Hugging Face cache {cache} and {where}: {FETCH_HINT}") from None
+
+
+_remembered_download = functools.lru_cache(maxsize=None)(download)
 
 
 @dataclass(frozen=True)
@@ -113,7 +123,7 @@ def fetch(ref: HubRef) -> Fetched:
 
     if offline():
         raise W2SError(f"{ref}: the hub is set offline (HF_HUB_OFFLINE); fetch on a machine that reaches it")
-    path = local_copy(ref)
+    path = download(ref, cache_dir(), False)  # asked again, not remembered: fetching must see the cache as it is
     patterns = wanted_files(ref)
     check = HfApi().verify_repo_checksums(ref.repo_id, repo_type=ref.kind, revision=ref.revision)
     missing = [p for p in check.missing_paths if wanted(p, patterns)]

@@ -16,7 +16,7 @@ from torch import nn
 
 from w2s.errors import W2SError
 from w2s.models import lora
-from w2s.models.paths import resolve_model
+from w2s.models.paths import local_model_dir
 
 HEAD_FILE = "head.safetensors"
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -92,7 +92,7 @@ class Classifier(nn.Module):
 
         if lora.is_adapter_checkpoint(name_or_path):
             return cls.load_adapted(name_or_path, dtype, trust_remote_code)
-        path = Path(resolve_model(name_or_path))  # a hub id as its snapshot: the checks below read its files
+        path = local_model_dir(name_or_path)  # a hub id as its snapshot: the checks below read its files
         logging.set_verbosity_error()  # an LM checkpoint's unused lm_head weights are expected here, not news
         logging.disable_progress_bar()
         head_file = path / HEAD_FILE
@@ -163,7 +163,7 @@ def load_tokenizer(name_or_path: str, trust_remote_code: bool = False):
     from transformers import AutoTokenizer
 
     advice = "a model directory needs its tokenizer files beside config.json: save them with tokenizer.save_pretrained"
-    local = Path(resolve_model(name_or_path)).expanduser()
+    local = local_model_dir(name_or_path)
     # Without any tokenizer file transformers builds an empty tokenizer from the config alone, and says nothing.
     if local.is_dir() and not any((local / name).exists() for name in TOKENIZER_FILES):
         raise W2SError(f"could not load the tokenizer of model {name_or_path!r}: none of {list(TOKENIZER_FILES)} is "

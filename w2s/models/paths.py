@@ -12,7 +12,7 @@ from w2s.version import BASE_FILE, checkpoint_parameters
 
 
 def check_model_path(name: str, key: str = "model path") -> None:
-    """A local model directory must be one (a hub id is checked where a job loads it: see resolve_model)."""
+    """A local model directory must be one (a hub id is checked where a job loads it: see local_model_dir)."""
     if not looks_like_local_path(name):
         return
     path = Path(name).expanduser()
@@ -62,14 +62,10 @@ def model_parameters(checkpoint: str | Path) -> int:
     return adapted + checkpoint_parameters(checkpoint)
 
 
-def resolve_model(name: str) -> str:
-    """What to load a model from: a local directory as it is, a hub id (`<id>@<revision>` for another revision than
-    main) as its snapshot in the Hugging Face cache, downloaded first unless the hub is offline (w2s.hub)."""
-    if looks_like_local_path(name):
-        return name
-    return str(local_copy(model_ref(name)))
-
-
 def local_model_dir(name: str) -> Path:
-    """The local directory a model's files are in: the path itself, or a hub id's snapshot."""
-    return Path(resolve_model(name)).expanduser()
+    """The local directory a model's files are in: a local path as it is, a hub id (`<id>@<revision>` for another
+    revision than main) as its snapshot in the Hugging Face cache, downloaded first unless the hub is offline
+    (w2s.hub)."""
+    if looks_like_local_path(name):
+        return Path(name).expanduser()
+    return local_copy(model_ref(name))

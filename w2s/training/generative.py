@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from w2s.errors import W2SError
 from w2s.io import atomic_path, read_parquet
 from w2s.models.classifier import load_tokenizer
-from w2s.models.paths import resolve_model
+from w2s.models.paths import local_model_dir
 from w2s.models.tokens import encode, pad_batch
 from w2s.training.runtime import device, seed_everything
 
@@ -45,7 +45,7 @@ def generative_finetune(out_dir, source: str, split_paths: list, steps: int, lr:
     seed_everything(seed)
     tokenizer = load_tokenizer(source, trust_remote_code)
     try:  # safetensors only, as everywhere
-        model = AutoModelForCausalLM.from_pretrained(resolve_model(source), trust_remote_code=trust_remote_code,
+        model = AutoModelForCausalLM.from_pretrained(local_model_dir(source), trust_remote_code=trust_remote_code,
                                                      use_safetensors=True)
     except (OSError, ValueError) as exc:
         raise W2SError(f"could not load model {source!r} as a causal LM: {exc}") from None
