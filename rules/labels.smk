@@ -26,8 +26,37 @@ if grid.uses_validation(config):
             "../scripts/predict_shard.py"
 
 
-# Bootstrapping chains: a link's student labels strong_train for the next link.
-if config["chains"]:
+# Bootstrapping chains: a link labels strong_train for the next link, held out by cross-fitting (chain_folds > 1:
+# w2s.pipeline.crossfit), or in-sample by its own student (chain_folds 1).
+if config["chains"] and grid.chain_folds(config) > 1:
+
+    rule crossfit_chain_labels:
+        input:
+            labels=grid.chain_link_training_labels,
+            split=grid.split_file("strong_train"),
+            test=grid.split_file("test"),
+            base=lambda w: grid.run_start_inputs(config, w.model, w.dataset, w.seed),
+            **{name: lambda w, name=name: grid.crossfit_activations(config, w)[name]
+               for name in ("activations_split", "activations_test")},
+        output:
+            grid.CHAIN_LABELS,
+        log:
+            "logs/labels/{dataset}/seed{seed}/chain/{chain}/{loss}/{model}.log",
+        group:
+            grid.job_group(config)
+        conda:
+            "../envs/w2s.yaml"
+        threads: lambda w: config["models"][w.model]["threads"]
+        resources:
+            **cluster.rule_resources(config, "train_chain"),
+        params:
+            training=lambda w: grid.training_params(config, w.model, w.dataset, w.seed),
+            job=lambda w: grid.crossfit_params(config, w),
+        script:
+            "../scripts/crossfit_chain_labels.py"
+
+
+if config["chains"] and grid.chain_folds(config) == 1:
 
     rule label_chain_link:
         input:
@@ -52,30 +81,31 @@ if config["chains"]:
         script:
             "../scripts/predict_shard.py"
 
-    if grid.uses_validation(config):
 
-        rule label_chain_validation:
-            input:
-                checkpoint=grid.chain_labeller_checkpoint,
-                split=grid.split_file("validation"),
-            output:
-                grid.CHAIN_VALIDATION_LABELS,
-            log:
-                "logs/labels/{dataset}/seed{seed}/chain/{chain}/{loss}/validation/{model}.log",
-            group:
-                grid.job_group(config)
-            conda:
-                "../envs/w2s.yaml"
-            threads: lambda w: config["models"][w.model]["threads"]
-            resources:
-                **cluster.rule_resources(config, "label_strong_train"),
-            params:
-                prediction=lambda w: grid.prediction_params(config, w.model),
-                info=lambda w: grid.chain_label_info(w, "validation"),
-                shard=0,
-                shards=1,
-            script:
-                "../scripts/predict_shard.py"
+if config["chains"] and grid.uses_validation(config):
+
+    rule label_chain_validation:
+        input:
+            checkpoint=grid.chain_labeller_checkpoint,
+            split=grid.split_file("validation"),
+        output:
+            grid.CHAIN_VALIDATION_LABELS,
+        log:
+            "logs/labels/{dataset}/seed{seed}/chain/{chain}/{loss}/validation/{model}.log",
+        group:
+            grid.job_group(config)
+        conda:
+            "../envs/w2s.yaml"
+        threads: lambda w: config["models"][w.model]["threads"]
+        resources:
+            **cluster.rule_resources(config, "label_strong_train"),
+        params:
+            prediction=lambda w: grid.prediction_params(config, w.model),
+            info=lambda w: grid.chain_label_info(w, "validation"),
+            shard=0,
+            shards=1,
+        script:
+            "../scripts/predict_shard.py"
 
 
 # Sharded labelling (labelling.shards > 1): the weak model's checkpoint labels contiguous row ranges of strong_train

@@ -29,16 +29,33 @@ def test_a_chain_link_learns_from_the_previous_student_and_adding_it_reruns_only
     # new: midling (built, its ceiling, and the first link: the weakling -> midling student), that student's labels
     # and the last link; nothing that existed reruns
     assert planned_jobs(tmp_path) == {"build_base_model": 1, "train_ceiling": 1, "train_student": 1,
-                                      "label_chain_link": 1, "train_chain": 1, **REPORTING}
+                                      "crossfit_chain_labels": 1, "train_chain": 1, **REPORTING}
     snakemake(tmp_path, "--cores", "2")
 
-    first_student = tmp_path / "results/student/toy/seed0/weakling/midling/xent"
+    # midling labels strong_train held out: each row by a midling trained, as its student was, on the weak labels of
+    # the other fold only
     labels = tmp_path / f"results/labels/toy/seed0/chain/{CHAIN}/xent/midling.parquet"
     meta = pl.read_parquet_metadata(labels)
-    assert (meta["weak_model"], meta["chain"], meta["split"]) == ("midling", CHAIN, "strong_train")
-    assert meta["checkpoint_sha256"] == checkpoint_sha256(first_student / "checkpoint")
+    assert (meta["weak_model"], meta["chain"], meta["split"], meta["loss"], meta["folds"]) == (
+        "midling", CHAIN, "strong_train", "xent", "2")
     strong_train = pl.read_parquet(tmp_path / "results/data/toy/seed0/strong_train.parquet")
-    assert pl.read_parquet(labels)["id"].to_list() == strong_train["id"].to_list()
+    merged = pl.read_parquet(labels)
+    assert merged["id"].to_list() == strong_train["id"].to_list()
+    weak_labels = pl.read_parquet(tmp_path / "results/labels/toy/seed0/weakling.parquet")
+    folds = tmp_path / f"results/labels/toy/seed0/chain/{CHAIN}/xent/midling.folds"
+    held_out = []
+    for k in range(2):
+        fold = folds / f"{k}-of-2"
+        trained_on = pl.read_parquet(fold / "train.parquet")
+        labelled = pl.read_parquet(fold / "labels.parquet")
+        assert not set(trained_on["id"]) & set(labelled["id"]) and 23 <= labelled.height <= 25
+        assert trained_on.equals(weak_labels.filter(pl.col("id").is_in(trained_on["id"].implode())))
+        assert json.loads((fold / "training.json").read_text())["n_train"] == trained_on.height
+        assert not (fold / "checkpoint").exists()  # deleted once the labels are merged
+        held_out.append(labelled)
+    assert pl.concat(held_out).sort("id").equals(merged.sort("id"))
+    assert meta["checkpoint_sha256"] == ",".join(pl.read_parquet_metadata(folds / f"{k}-of-2/labels.parquet")
+                                                 ["checkpoint_sha256"] for k in range(2))
 
     link = json.loads((tmp_path / f"results/chain/toy/seed0/{CHAIN}/xent/strongling/metrics.json").read_text())
     assert (link["role"], link["weak"], link["model"], link["chain"]) == ("chain", "weakling", "strongling", CHAIN)
@@ -74,3 +91,15 @@ def test_methods_combine_with_sharded_labelling_and_test_predictions(tmp_path):
     assert stops.keys() == {"weak_val", "oracle"} and 1 <= stops["weak_val"]["step"] <= 3
     merged = pl.read_parquet(link / "test_predictions.parquet")  # scored from two shards
     assert merged.height == 32
+
+
+def test_in_sample_chain_labels_are_an_option(tmp_path):
+    """chain_folds 1: the link's own student labels strong_train, the rows it trained on."""
+    config = chain_config([["weakling", "midling", "strongling"]])
+    config["chain_folds"] = 1
+    write_config(tmp_path, config)
+    assert "crossfit_chain_labels" not in planned_jobs(tmp_path)
+    snakemake(tmp_path, "--cores", "2")
+    first_student = tmp_path / "results/student/toy/seed0/weakling/midling/xent"
+    meta = pl.read_parquet_metadata(tmp_path / f"results/labels/toy/seed0/chain/{CHAIN}/xent/midling.parquet")
+    assert meta["checkpoint_sha256"] == checkpoint_sha256(first_student / "checkpoint") and "folds" not in meta

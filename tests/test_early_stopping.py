@@ -14,6 +14,7 @@ from w2s.data.splits import sample_splits, validation_split
 from w2s.errors import W2SError
 from w2s.io import write_parquet
 from w2s.pipeline.run import label_split
+from w2s.version import checkpoint_sha256
 
 INFO = {"dataset": "d", "seed": 0, "role": "student", "model": "l", "weak": "s", "loss": "xent"}
 # A known trajectory: log lines without evaluations, the weak-label agreement peaking at step 20 (tied at 40), the
@@ -74,7 +75,8 @@ def test_early_stopping_end_to_end_and_turning_it_on_reruns_only_training(tmp_pa
     planned = planned_jobs(tmp_path)
     assert "split_dataset" not in planned and "build_base_model" not in planned  # nothing upstream reruns
     assert planned["split_validation"] == 1 and planned["label_validation"] == 1
-    assert planned["train_weak"] == 1 and planned["train_ceiling"] == 1 and planned["train_student"] == 2
+    # the weak model and its labels stay: every row's weak baseline is the final model that wrote them
+    assert "train_weak" not in planned and planned["train_ceiling"] == 1 and planned["train_student"] == 2
     snakemake(tmp_path, "--cores", "2")
 
     data = tmp_path / "results/data/toy/seed0"
@@ -108,5 +110,10 @@ def test_early_stopping_end_to_end_and_turning_it_on_reruns_only_training(tmp_pa
     final = json.loads((student / "metrics.json").read_text())["accuracy"]
     row = runs.filter((pl.col("loss") == "xent") & (pl.col("early_stopping") == "oracle")).row(0, named=True)
     assert row["student_acc"] == stops["oracle"]["accuracy"] >= final
-    weak_stops = json.loads((tmp_path / "results/weak/toy/seed0/weakling/early_stopping.json").read_text())
-    assert row["weak_acc"] == next(r["accuracy"] for r in weak_stops if r["early_stopping"] == "oracle")
+    weak = tmp_path / "results/weak/toy/seed0/weakling"
+    assert not (weak / "early_stopping.json").exists() and not (weak / "early_stop_weak_val").exists()
+    labeller = json.loads((weak / "metrics.json").read_text())["accuracy"]  # the checkpoint that wrote the labels
+    assert pl.read_parquet_metadata(labels)["checkpoint_sha256"] == checkpoint_sha256(weak / "checkpoint")
+    assert runs["weak_acc"].to_list() == [labeller] * 6  # every row, early stopped or not
+    ceiling_stops = json.loads((tmp_path / "results/ceiling/toy/seed0/strongling/early_stopping.json").read_text())
+    assert row["ceiling_acc"] == next(r["accuracy"] for r in ceiling_stops if r["early_stopping"] == "oracle")

@@ -45,10 +45,34 @@ def test_resume_state_does_not_survive_a_rebuilt_base_model(tmp_path):
     params = {"source": str(base), "settings": {"lr": 1e-3}}
     train_file = tmp_path / "train.parquet"
     pl.DataFrame({"id": ["a"], "text": ["x"], "label": [1]}).write_parquet(train_file)
-    before = run_fingerprint(params, {"type": "xent"}, "label", train_file)
-    assert run_fingerprint(params, {"type": "xent"}, "label", train_file) == before
+    before = run_fingerprint(params, {"type": "xent"}, "label", None, {"train": train_file})
+    assert run_fingerprint(params, {"type": "xent"}, "label", None, {"train": train_file}) == before
     build_model(base, "gpt2", hidden_size=8, num_layers=1, num_heads=2, max_position=32, seed=1)
-    assert run_fingerprint(params, {"type": "xent"}, "label", train_file) != before
+    assert run_fingerprint(params, {"type": "xent"}, "label", None, {"train": train_file}) != before
+
+
+def test_resume_state_does_not_survive_other_evaluation_files_or_early_stopping(tmp_path):
+    """A run's history holds evaluations on the test and validation splits: a run restarted after n_test,
+    n_validation or early_stopping changed (its training file byte for byte the same) must start afresh."""
+    base = build_model(tmp_path / "base", "gpt2", hidden_size=8, num_layers=1, num_heads=2, max_position=32, seed=0)
+    params = {"source": str(base), "settings": {"lr": 1e-3}}
+    files = {name: tmp_path / f"{name}.parquet" for name in ("train", "test", "validation")}
+    for name, path in files.items():
+        pl.DataFrame({"id": [name], "text": ["x"], "label": [1]}).write_parquet(path)
+
+    def fingerprint(early_stopping="weak_val", **paths):
+        return run_fingerprint(params, {"type": "xent"}, "label", early_stopping, {**files, **paths})
+
+    before = fingerprint()
+    assert fingerprint() == before
+    other_test = tmp_path / "other_test.parquet"
+    pl.DataFrame({"id": ["test", "more"], "text": ["x", "y"], "label": [1, 0]}).write_parquet(other_test)
+    assert fingerprint(test=other_test) != before  # n_test changed: other evaluations
+    assert fingerprint(validation=files["train"]) != before  # n_validation changed
+    assert fingerprint("oracle") != before
+    without_validation = run_fingerprint(params, {"type": "xent"}, "label", "oracle",
+                                         {"train": files["train"], "test": files["test"]})
+    assert without_validation not in (before, fingerprint("oracle"))
 
 
 def test_editing_a_local_dataset_file_reruns_its_splits(tmp_path):

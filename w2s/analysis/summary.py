@@ -21,8 +21,9 @@ RUNS_SCHEMA = {
     "chain": pl.String,  # a bootstrapping chain's models joined by "+" ("" for a direct weak -> strong student)
     "generative": pl.Boolean,  # the strong model was finetuned as an LM on the task's texts first
     "mode": pl.String,  # the strong model's: finetune, or probe (a linear probe on its frozen activations)
-    # Which model of each run the row scores (w2s.analysis.early_stopping): none (the final one), weak_val or oracle;
-    # weak, ceiling and student of a row are all picked the same way.
+    # Which model of each strong run the row scores (w2s.analysis.early_stopping): none (the final one), weak_val or
+    # oracle; ceiling and student of a row are picked the same way, and the weak model is always the final one that
+    # wrote the labels.
     "early_stopping": pl.String,
     "seed": pl.Int64,
     "weak_acc": pl.Float64,
@@ -78,8 +79,9 @@ def _index_baselines(records: list[dict]) -> dict[tuple, dict]:
 
 
 def _baseline_key(role: str, student: dict, model: str) -> tuple:
-    # Zero-shot scores have no training to stop early: every row uses the one there is.
-    return role, student["dataset"], student["seed"], model, "none" if role == "zero_shot" else stopping(student)
+    # Every row's weak baseline is the weak model's final checkpoint, the one that wrote the labels its students
+    # learnt from (early stopping picks among the strong runs only); zero-shot scores have no training to stop.
+    return role, student["dataset"], student["seed"], model, "none" if role != "ceiling" else stopping(student)
 
 
 def _baseline(index: dict, role: str, student: dict, model: str) -> dict:

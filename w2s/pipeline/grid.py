@@ -65,6 +65,14 @@ def uses_validation(config: dict) -> bool:
     return early_stopping(config) == "weak_val"
 
 
+def stops_early(config: dict, role: str, method: str = "weak_val") -> bool:
+    """Whether runs of `role` pick early stops by `method` (weak_val, or any with "any"). Weak runs never do: the
+    weak labels are written by the weak model's final checkpoint, so that checkpoint is every row's weak baseline
+    (an early-stopped weak model's accuracy would be that of a model that labelled nothing)."""
+    setting = early_stopping(config)
+    return role != "weak" and setting != "none" and method in (setting, "any")
+
+
 def split_entry(config: dict, dataset: str) -> dict:
     """What the weak_train / strong_train / test splits depend on: the dataset entry without the validation size
     (the validation split is drawn by a rule of its own, so that asking for it leaves these files alone)."""
@@ -107,6 +115,28 @@ def chain_supervisor(chain: str, model: str) -> str:
     return links[links.index(model) - 1]
 
 
+def chain_folds(config: dict) -> int:
+    """How a chain link labels strong_train for the next link: by cross-fitting over this many folds (w2s.pipeline.
+    crossfit), or with 1 in-sample, by the link's own student, which trained on those rows."""
+    return config["chain_folds"]
+
+
+def chain_link_training_labels(wildcards) -> str:
+    """The labels of strong_train that the link `wildcards.model` trained on: its supervisor's."""
+    links, fields = wildcards.chain.split("+"), {"dataset": wildcards.dataset, "seed": wildcards.seed}
+    if links.index(wildcards.model) == 1:
+        return LABELS.format(**fields, model=links[0])
+    return CHAIN_LABELS.format(**fields, chain=wildcards.chain, loss=wildcards.loss,
+                               model=chain_supervisor(wildcards.chain, wildcards.model))
+
+
+def chain_link_supervision(wildcards) -> dict:
+    """What the labels a chain link `wildcards.model` trained on record: its run's `supervision`."""
+    links = wildcards.chain.split("+")
+    return supervision("student" if links.index(wildcards.model) == 1 else "chain",
+                       {**dict(wildcards.items()), "weak": links[0]})
+
+
 def chain_labeller_checkpoint(wildcards) -> str:
     """The checkpoint of the student that labels strong_train for the link after `wildcards.model`: the ordinary
     student of the chain's first model, or an earlier chain link."""
@@ -121,11 +151,13 @@ def chain_labeller_checkpoint(wildcards) -> str:
 def supervision(role: str, wildcards) -> dict | None:
     """What a run's training labels must record about themselves (a student's or chain link's; None for ground
     truth): the labels file of another run would train it on the wrong supervision without a word."""
-    fields = {"dataset": wildcards.dataset, "seed": int(wildcards.seed), "split": "strong_train"}
+    wildcards = dict(wildcards.items()) if hasattr(wildcards, "items") else wildcards
+    fields = {"dataset": wildcards["dataset"], "seed": int(wildcards["seed"]), "split": "strong_train"}
     if role == "student":
-        return {**fields, "weak_model": wildcards.weak}
+        return {**fields, "weak_model": wildcards["weak"]}
     if role == "chain":
-        return {**fields, "weak_model": chain_supervisor(wildcards.chain, wildcards.model), "chain": wildcards.chain}
+        return {**fields, "weak_model": chain_supervisor(wildcards["chain"], wildcards["model"]),
+                "chain": wildcards["chain"], "loss": wildcards["loss"]}
     return None
 
 
@@ -144,7 +176,7 @@ def training_inputs(config: dict, role: str) -> dict:
               "base": lambda w: run_start_inputs(config, w.model, w.dataset, w.seed)}
     if writes_labels(config, role):
         inputs["label_split"] = split_file("strong_train")
-    if uses_validation(config):  # early stopping by agreement with the run's own supervision on validation
+    if stops_early(config, role):  # early stopping by agreement with the run's own supervision on validation
         inputs["validation"] = {
             "student": VALIDATION_LABELS.format(dataset="{dataset}", seed="{seed}", model="{weak}"),
             "chain": lambda w: CHAIN_VALIDATION_LABELS.format(dataset=w.dataset, seed=w.seed, chain=w.chain,
@@ -153,7 +185,7 @@ def training_inputs(config: dict, role: str) -> dict:
     splits = {"train": "weak_train" if role == "weak" else "strong_train", "test": "test"}
     if writes_labels(config, role):
         splits["label"] = "strong_train"
-    if uses_validation(config):
+    if stops_early(config, role):
         splits["validation"] = "validation"
     for name, split in splits.items():  # a linear probe's activations (none for a finetuned model)
         inputs[f"activations_{name}"] = lambda w, split=split: probe_activations(config, w, split)
@@ -179,9 +211,9 @@ def training_outputs(config: dict, role: str) -> dict:
     outputs = run_outputs(config, RUNS[role])
     if not keeps_checkpoint(config, role):  # deleted by Snakemake once no job still needs it
         outputs["checkpoint"] = temp(outputs["checkpoint"])
-    if early_stopping(config) != "none":
+    if stops_early(config, role, "any"):
         outputs["early_stopping"] = f"{RUNS[role]}/early_stopping.json"
-    if uses_validation(config):  # the weak_val early stop kept as a model, with its test predictions
+    if stops_early(config, role):  # the weak_val early stop kept as a model, with its test predictions
         from snakemake.io import directory
 
         outputs["early_stop_weak_val"] = directory(f"{RUNS[role]}/early_stop_weak_val")
@@ -197,7 +229,7 @@ def finetune_params(config: dict, role: str, wildcards) -> dict:
               "info": run_info(config, role, wildcards), "supervision": supervision(role, wildcards)}
     if writes_labels(config, role):
         params["label_info"] = label_info(wildcards)
-    if early_stopping(config) != "none":  # absent when off: turning it on reruns the training jobs only
+    if stops_early(config, role, "any"):  # absent when off: turning it on reruns the strong runs' training only
         params["early_stopping"] = early_stopping(config)
     return params
 
@@ -205,6 +237,20 @@ def finetune_params(config: dict, role: str, wildcards) -> dict:
 def label_info(wildcards, split: str = "strong_train") -> dict:
     """What a labels file records about itself."""
     return {"dataset": wildcards.dataset, "seed": int(wildcards.seed), "weak_model": wildcards.model, "split": split}
+
+
+def crossfit_params(config: dict, wildcards) -> dict:
+    """What a chain link's cross-fitted labels depend on besides its model's training params: its loss, the
+    supervision it trained on, the folds, and what the labels record."""
+    return {"loss_name": wildcards.loss, "loss_entry": config["losses"][wildcards.loss],
+            "supervision": chain_link_supervision(wildcards), "folds": chain_folds(config),
+            "info": chain_label_info(wildcards)}
+
+
+def crossfit_activations(config: dict, wildcards) -> dict:
+    """A linear probe link's activations of strong_train and test (none for a finetuned link)."""
+    return {name: probe_activations(config, wildcards, split)
+            for name, split in (("activations_split", "strong_train"), ("activations_test", "test"))}
 
 
 def chain_label_info(wildcards, split: str = "strong_train") -> dict:
@@ -361,7 +407,7 @@ def metrics_files(config: dict) -> list[str]:
             files += [f"{run.format(dataset=dataset, seed=seed)}/metrics.json" for run in chain_runs(config)]
     if early_stopping(config) != "none":
         files += [path.replace("/metrics.json", "/early_stopping.json") for path in files
-                  if not path.startswith("results/zero_shot/")]
+                  if not path.startswith(("results/zero_shot/", "results/weak/"))]
     return files
 
 

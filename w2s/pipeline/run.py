@@ -42,11 +42,15 @@ def predictions(model, tokenizer, frame: pl.DataFrame, max_length: int, batch_si
     return prediction_table(frame, predict_p1(model, ids, tokenizer.pad_token_id, batch_size, autocast)), truncated
 
 
-def run_fingerprint(params: dict, loss_entry: dict, target_column: str, train_path) -> str:
-    """What a resumable state must match to be resumed: the run's settings, loss, training data and the contents of
-    the model it starts from."""
-    digest = hashlib.sha256(json.dumps([params, loss_entry, target_column], sort_keys=True, default=str).encode())
-    digest.update(Path(train_path).read_bytes())
+def run_fingerprint(params: dict, loss_entry: dict, target_column: str, early_stopping: str | None,
+                    data_paths: dict) -> str:
+    """What a resumable state must match to be resumed: the run's settings, loss and early stopping, every file its
+    history was computed from (`data_paths`: the training data, and the test and validation splits its evaluations
+    scored) and the contents of the model it starts from."""
+    settings = [params, loss_entry, target_column, early_stopping or "none", sorted(data_paths)]
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
+    for name in sorted(data_paths):
+        digest.update(Path(data_paths[name]).read_bytes())
     digest.update(source_identity(params["source"]).encode())
     return digest.hexdigest()
 
@@ -99,7 +103,8 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     latest = {}
     # Resumable state lives beside the outputs (Snakemake removes a failed job's outputs, not this folder); the
     # fingerprint ties it to this run's data and settings so a changed run never resumes a stale state.
-    fingerprint = run_fingerprint(params, loss_entry, target_column, train_path)
+    evaluated = {"train": train_path, "test": test_path, **({"validation": validation_path} if validation_path else {})}
+    fingerprint = run_fingerprint(params, loss_entry, target_column, early_stopping, evaluated)
     kept = (KeptEarlyStop(out["early_stop_weak_val"], fingerprint, model, rank, zero["stage"] if zero else 0)
             if early_stopping == "weak_val" else None)
 
