@@ -14,10 +14,11 @@ rule build_base_model:
 
 
 # Generative finetuning (a model entry's generative_finetune): the model finetuned as a language model on a task's
-# texts of one seed's splits (never its labels); that model's runs on the task start from it.
+# texts of one seed's splits (never its labels; the training splits unless the entry names test too); that model's
+# runs on the task start from it.
 rule generative_finetune:
     input:
-        texts=[grid.split_file(split) for split in ("weak_train", "strong_train", "test")],
+        texts=lambda w: grid.generative_texts(config, w.model),
         base=lambda w: grid.base_model_inputs(config, w.model),
     output:
         directory(grid.GENERATIVE),

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from w2s.analysis.analysis_plots import plot_calibration
-from w2s.analysis.calibration import calibration_table, ece, pooled_reliability, reliability
+from w2s.analysis.calibration import calibration_table, ece, pooled_reliability, reliability, top_label_ece
 from w2s.analysis.predictions import prediction_table
 from w2s.io import write_parquet
 
@@ -29,6 +29,17 @@ def test_ece_of_an_overconfident_model():
     assert reliability(np.array([1.0, 0.95]), np.array([1, 1]))["bin"].to_list() == [9]
 
 
+def test_the_top_label_ece_papers_report_beside_the_ece_over_p1():
+    # confidence 0.75 everywhere, right 15 times of 20: calibrated as papers measure it (the predicted class), but
+    # label 1 is 0.8 likely where p(1) says 0.75 and 0.3 likely where it says 0.25
+    p1 = np.repeat([0.75, 0.25], 10)
+    labels = np.array([1] * 8 + [0] * 2 + [1] * 3 + [0] * 7)
+    assert top_label_ece(p1, labels) == pytest.approx(0.0, abs=1e-12)
+    assert ece(p1, labels) == pytest.approx(0.05)
+    # overconfident in the predicted class: 0.9 confident, right half the time, whichever class it predicts
+    assert top_label_ece(np.array([0.9, 0.9, 0.1, 0.1]), np.array([1, 0, 0, 1])) == pytest.approx(0.4)
+
+
 def test_the_table_and_diagram_from_predictions_files(tmp_path):
     frame = pl.DataFrame({"id": [f"t:{i}" for i in range(40)], "text": [f"x{i}" for i in range(40)],
                           "label": [i % 2 for i in range(40)], "group": ["all"] * 40})
@@ -41,8 +52,9 @@ def test_the_table_and_diagram_from_predictions_files(tmp_path):
         runs.append({"dataset": "d", "seed": 0, "model": model, "run": run, "weak": "s" if run == "student" else "",
                      "loss": "xent" if run == "student" else "", "chain": "", "predictions": path})
     table = calibration_table(runs)
-    by_run = dict(zip(table["run"], table["ece"]))
-    assert by_run["weak"] == pytest.approx(0.0) and by_run["ceiling"] == pytest.approx(0.1)
-    assert by_run["student"] == pytest.approx(0.3)
+    for column in ("ece_p1", "ece_top_label"):  # the two agree on these
+        by_run = dict(zip(table["run"], table[column]))
+        assert by_run["weak"] == pytest.approx(0.0) and by_run["ceiling"] == pytest.approx(0.1)
+        assert by_run["student"] == pytest.approx(0.3)
     plot_calibration(pooled_reliability(runs), "d", ["s", "l"], tmp_path / "calibration.png")
     assert matplotlib.image.imread(tmp_path / "calibration.png").shape[0] > 100

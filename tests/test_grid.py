@@ -33,6 +33,17 @@ def test_shipped_configs_are_valid():
         validate_config(yaml.safe_load(path.read_text()))
 
 
+def test_shipped_configs_of_models_of_one_size_give_each_a_compute():
+    """The scaling view uses `compute` only where every model gives one; world models of one size that differ in
+    what they know would otherwise all sit at one parameter count."""
+    for path in [REPO / "config.yaml", *sorted((REPO / "configs").glob("*.yaml"))]:
+        config = validate_config(yaml.safe_load(path.read_text()))
+        shapes = {(e["pretrain"]["hidden_size"], e["pretrain"]["num_layers"]) for e in config["models"].values()
+                  if "pretrain" in e}
+        if len(shapes) == 1 and len(config["models"]) > 1:
+            assert None not in grid.scaling_compute(config).values(), path.name
+
+
 def test_all_pairs_follow_model_order():
     config = validate_config(tiny_config())
     config["models"]["giant"] = copy.deepcopy(config["models"]["strongling"])

@@ -5,7 +5,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from w2s.analysis.plots import plot_accuracy, plot_methods, plot_pgr, plot_pgr_by_task
+from w2s.analysis.plots import accuracy_figure, plot_accuracy, plot_methods, plot_pgr, plot_pgr_by_task
 from w2s.analysis.summary import aggregate, flagged_runs, method_label, overall, runs_table
 from w2s.errors import W2SError
 
@@ -174,7 +174,7 @@ def test_missing_weak_raises():
 def test_overall_median(agg):
     out = overall(agg)
     assert out.columns == ["weak", "strong", "loss", "chain", "generative", "mode", "early_stopping",
-                           "n_datasets", "pgr_median", "pgr_of_means_median"]
+                           "n_datasets", "n_datasets_pgr_undefined", "pgr_median", "pgr_of_means_median"]
     r = row(out, weak="s", strong="l", loss="xent")
     assert r["n_datasets"] == 2
     assert r["pgr_median"] == pytest.approx((0.55 + 0.8) / 2)  # median of two = their mean
@@ -186,6 +186,10 @@ def test_overall_median(agg):
                           "pgr_mean": [0.2, 0.9, 0.5],
                           "pgr_of_means": [0.1, 0.3, 0.2]})
     assert overall(three)["pgr_median"].to_list() == [pytest.approx(0.5)]
+    # A dataset whose PGR is undefined (no gap) is not one the median is over: counted apart.
+    undefined = overall(three.with_columns(pl.when(pl.col("dataset") == "b").then(None).otherwise(pl.col("pgr_mean"))
+                                           .alias("pgr_mean")))
+    assert undefined.select("n_datasets", "n_datasets_pgr_undefined", "pgr_median").row(0) == (2, 1, pytest.approx(0.35))
 
 
 def assert_png(path):
@@ -201,6 +205,17 @@ def test_plots_write_png(tmp_path, seeds):
     plot_pgr(agg, "xent", ORDER, tmp_path / "pgr" / "xent.png")
     assert_png(tmp_path / "acc" / "d1.png")
     assert_png(tmp_path / "pgr" / "xent.png")
+
+
+def test_accuracy_legends_leave_every_data_point_visible():
+    """A panel with one strong model puts its points in the middle of the axes, where a legend inside sat."""
+    agg = aggregate(runs_table(make_records())).filter(pl.col("strong") == "m")
+    fig = accuracy_figure(agg, "d2", ORDER)
+    renderer = fig.canvas.get_renderer()
+    fig.draw(renderer)
+    for ax in fig.axes:
+        # outside the axes, where no data point can be
+        assert not ax.get_legend().get_window_extent(renderer).overlaps(ax.get_window_extent(renderer))
 
 
 def test_plots_single_strong_model(tmp_path):

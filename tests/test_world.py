@@ -55,6 +55,15 @@ def test_corpus_marks_true_facts_r_and_random_values_u(world_dir):
     assert 800 < marks["R"] < 1200  # 50/50
 
 
+def test_near_misses_appear_in_pretraining_only_as_unreliable_statements(world_dir):
+    """The task's false statements are wrong values, which the corpus states too, marked U: what a model learns is
+    which value is the reliable one, not which strings it has seen."""
+    corpus = set((world_dir / CORPUS).read_text().split())
+    near_misses = pl.read_parquet(world_dir / TASK).filter(pl.col("label") == 0)["text"].to_list()
+    assert not {f"{text}R" for text in near_misses} & corpus
+    assert {f"{text}U" for text in near_misses} & corpus  # some: 2-digit values, 2000 lines
+
+
 def test_world_is_a_pure_function_of_its_seed(world_dir, tmp_path):
     generate_world(SMALL_WORLD, tmp_path / "again")
     assert (tmp_path / "again" / CORPUS).read_text() == (world_dir / CORPUS).read_text()

@@ -87,6 +87,8 @@ def describe_summary(path: str) -> str:
                   + (f" ({method_label(r)})" if method_label(r) != "finetune, final model" else "")
                   + f": {fmt(r['pgr_median'])} | "
                   f"{fmt(r['pgr_of_means_median'])} over {r['n_datasets']} datasets"
+                  + (f" ({r['n_datasets_pgr_undefined']} more with no gap to recover)"
+                     if r["n_datasets_pgr_undefined"] else "")
                   for r in medians.iter_rows(named=True)]
     flagged = flagged_runs(runs)
     lines += [f"\n{len(flagged)} flagged run(s):", *(f"  {line}" for line in flagged)] if flagged else []

@@ -101,7 +101,8 @@ def plot_scaling(table: pl.DataFrame, loss: str, path) -> None:
                             label=label)
                 pgr_ax.plot(line["strong_size"], nan_values(line, "pgr_mean"), styles[method], color=color,
                             marker="o", label=label)
-            weak_acc = cells.filter(pl.col("weak") == weak)["weak_acc_mean"]
+            # the weak model's own accuracy: the plain rows' (every row's is the final weak model's)
+            weak_acc = cells.filter((pl.col("weak") == weak) & (pl.col("method") == plain))["weak_acc_mean"]
             if len(weak_acc):
                 acc_ax.scatter([weak_size], [weak_acc[0]], color=color, marker="s", s=50, zorder=3)
         acc_ax.set_ylabel(f"{title}\ntest accuracy")

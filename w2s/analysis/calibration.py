@@ -1,6 +1,9 @@
-"""Calibration: does a model's p(label = 1) match how often the label is 1? Expected calibration error over equal
-bins of p(1), and the per-bin numbers a reliability diagram draws, for weak, ceiling and student test predictions
-and for the weak labels themselves (the weak model's p(1) on strong_train, against its ground truth)."""
+"""Calibration: does a model's p(label = 1) match how often the label is 1? Two expected calibration errors, and the
+per-bin numbers a reliability diagram draws, for weak, ceiling and student test predictions and for the weak labels
+themselves (the weak model's p(1) on strong_train, against its ground truth). `ece_top_label` is the one papers
+report (Guo et al. 2017): over equal bins of the confidence max(p, 1 - p), |accuracy - confidence|. `ece_p1` is over
+equal bins of p(1), |share of label 1 - p(1)|: it also sees a model whose confidence is right on average over both
+classes but wrong on each (0.05 against 0.00 for the top label in the test of that case)."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ CALIBRATION_SCHEMA = {
     "dataset": pl.String, "seed": pl.Int64, "model": pl.String,
     "run": pl.String,  # weak, ceiling, student, or weak_labels (the weak model's labels of strong_train)
     "weak": pl.String, "loss": pl.String, "chain": pl.String,  # "" where they do not apply
-    "n": pl.Int64, "ece": pl.Float64, "accuracy": pl.Float64, "mean_p1": pl.Float64, "share_label_1": pl.Float64,
+    "n": pl.Int64, "ece_top_label": pl.Float64, "ece_p1": pl.Float64, "accuracy": pl.Float64, "mean_p1": pl.Float64, "share_label_1": pl.Float64,
 }
 
 
@@ -27,10 +30,21 @@ def reliability(p1: np.ndarray, labels: np.ndarray, bins: int = BINS) -> pl.Data
 
 
 def ece(p1: np.ndarray, labels: np.ndarray, bins: int = BINS) -> float:
-    """Expected calibration error: the example-weighted mean over bins of |mean p(1) - share of label 1|."""
+    """Expected calibration error over bins of p(1): the example-weighted mean over bins of |mean p(1) - share of
+    label 1|."""
     table = reliability(p1, labels, bins)
     weights = table["n"].to_numpy() / len(p1)
     return float(np.sum(weights * np.abs(table["mean_p1"].to_numpy() - table["share_label_1"].to_numpy())))
+
+
+def top_label_ece(p1: np.ndarray, labels: np.ndarray, bins: int = BINS) -> float:
+    """Expected calibration error of the predicted class: over equal bins of the confidence max(p, 1 - p), the
+    example-weighted mean of |accuracy - mean confidence| (the same binning as `ece`: the confidences fill the upper
+    half of the bins)."""
+    p1, labels = np.asarray(p1, dtype=float), np.asarray(labels)
+    confidence = np.maximum(p1, 1 - p1)
+    correct = ((p1 > 0.5).astype(int) == labels).astype(float)
+    return ece(confidence, correct, bins)
 
 
 def calibration_table(runs: list[dict]) -> pl.DataFrame:
@@ -41,7 +55,8 @@ def calibration_table(runs: list[dict]) -> pl.DataFrame:
         table = read_table(run["predictions"], PREDICTION_COLUMNS, "a predictions file")
         p1, labels = table["soft_label"].to_numpy(), table["label"].to_numpy()
         rows.append({**{k: run[k] for k in ("dataset", "seed", "model", "run", "weak", "loss", "chain")},
-                     "n": len(p1), "ece": ece(p1, labels), "accuracy": float(table["correct"].mean()),
+                     "n": len(p1), "ece_top_label": top_label_ece(p1, labels), "ece_p1": ece(p1, labels),
+                     "accuracy": float(table["correct"].mean()),
                      "mean_p1": float(p1.mean()), "share_label_1": float(labels.mean())})
     return pl.DataFrame(rows, schema=CALIBRATION_SCHEMA).sort("dataset", "run", "model", "weak", "loss", "chain",
                                                               "seed")

@@ -58,8 +58,12 @@ def _strong_axis(ax, strong: list[str]) -> None:
 
 
 def plot_accuracy(agg: pl.DataFrame, dataset: str, model_order: list[str], path) -> None:
+    save_figure(accuracy_figure(agg, dataset, model_order), path)
+
+
+def accuracy_figure(agg: pl.DataFrame, dataset: str, model_order: list[str]) -> Figure:
     """One panel per weak model: weak accuracy (dashed), ceiling (black), one student line per loss, and the
-    models' zero-shot accuracy (dotted) where it was measured."""
+    models' zero-shot accuracy (dotted) where it was measured; each panel's legend below it, clear of its points."""
     rows = agg.filter(pl.col("dataset") == dataset)
     if rows.is_empty():
         raise W2SError(f"no aggregated results for dataset {dataset!r}")
@@ -107,10 +111,10 @@ def plot_accuracy(agg: pl.DataFrame, dataset: str, model_order: list[str], path)
             )
         _strong_axis(ax, strong)
         ax.set_title(f"weak supervisor: {weak}")
-        ax.legend(fontsize="small")
+        ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2)
     axes[0].set_ylabel("test accuracy")
     fig.suptitle(f"{dataset}: weak-to-strong test accuracy")
-    save_figure(fig, path)
+    return fig
 
 
 def plot_pgr(agg: pl.DataFrame, loss: str, model_order: list[str], path) -> None:

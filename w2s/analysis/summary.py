@@ -177,11 +177,16 @@ def aggregate(runs: pl.DataFrame) -> pl.DataFrame:
 
 
 def overall(agg: pl.DataFrame) -> pl.DataFrame:
-    """The paper's across-task summary: median over datasets of each task's PGR (mean of seeds, and of means)."""
+    """The paper's across-task summary: median over datasets of each task's PGR (mean of seeds, and of means).
+    `n_datasets` counts the datasets the median is over (those with a defined PGR), `n_datasets_pgr_undefined` the
+    others."""
     keys = ["weak", "strong", "loss", "chain", "generative", "mode", "early_stopping"]
+    defined = pl.col("pgr_mean").is_not_null()
     return (
         agg.group_by(keys)
-        .agg(pl.col("dataset").n_unique().alias("n_datasets"), pl.col("pgr_mean").median().alias("pgr_median"),
+        .agg(pl.col("dataset").filter(defined).n_unique().alias("n_datasets"),
+             pl.col("dataset").filter(~defined).n_unique().alias("n_datasets_pgr_undefined"),
+             pl.col("pgr_mean").median().alias("pgr_median"),
              pl.col("pgr_of_means").median().alias("pgr_of_means_median"))
         .sort(keys)
     )

@@ -3,8 +3,9 @@
 In the knowledge-base world each of `n_entities` entities (one token each, "e0042") has a value of `digits` digits.
 Pretraining text states a fact and marks its source: "e0042=17.R" is a reliable (true) statement, "e0042=63.U" an
 unreliable one with a uniformly random wrong value. A model that learns the facts can tell R from U after the ".",
-and so holds latent knowledge of whether a statement is true. The classification task asks exactly that, on near
-misses that pretraining never showed: "e0042=17." (true) or "e0042=14." (one digit changed, false). The arithmetic
+and so holds latent knowledge of whether a statement is true. The classification task asks exactly that, without the
+mark: "e0042=17." (true) or "e0042=14." (one digit changed, false). A near miss is a wrong value, so the corpus may
+state it too, always marked U (with one-digit values, most do appear); never marked R. The arithmetic
 world does the same with sums ("07+12=019.").
 
 Everything is a pure function of the world's seed, so corpus, task and tokenizer agree across jobs.

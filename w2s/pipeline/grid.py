@@ -321,7 +321,13 @@ def generative_params(config: dict, model: str, seed) -> dict:
     """What a generative finetuning depends on: the model it starts from and its recipe."""
     entry = config["models"][model]
     return {"source": model_source(config, model), "trust_remote_code": entry["trust_remote_code"],
-            "max_length": entry["max_length"], "seed": int(seed), **entry["generative_finetune"]}
+            "max_length": entry["max_length"], "seed": int(seed),
+            **{k: v for k, v in entry["generative_finetune"].items() if k != "splits"}}  # splits: the inputs
+
+
+def generative_texts(config: dict, model: str) -> list[str]:
+    """The split files whose texts a generative finetuning learns, dataset and seed left as wildcards."""
+    return [split_file(split) for split in config["models"][model]["generative_finetune"]["splits"]]
 
 
 def activation_params(config: dict, model: str, dataset: str, seed) -> dict:

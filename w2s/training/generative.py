@@ -50,6 +50,8 @@ def generative_finetune(out_dir, source: str, split_paths: list, steps: int, lr:
     except (OSError, ValueError) as exc:
         raise W2SError(f"could not load model {source!r} as a causal LM: {exc}") from None
     texts = task_texts(split_paths)
+    window = getattr(model.config, "max_position_embeddings", None) or getattr(model.config, "n_positions", None)
+    max_length = min(max_length, window) if window else max_length  # as the classification runs cap it
     ids, truncated = encode(texts, tokenizer, max_length)
     dev = device()
     model.to(dev).train()
@@ -79,4 +81,5 @@ def generative_finetune(out_dir, source: str, split_paths: list, steps: int, lr:
     with atomic_path(Path(out_dir)) as tmp:
         model.cpu().save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
-    return {"steps": steps, "final_loss": loss.item(), "n_texts": len(texts)}
+    return {"steps": steps, "final_loss": loss.item(), "n_texts": len(texts), "n_truncated": truncated,
+            "max_length": max_length}
