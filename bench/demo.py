@@ -62,7 +62,8 @@ def stamp(cores: str, config: dict) -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else "?"
     return (f"commit `{commit(12)}`, {time.strftime('%Y-%m-%d')}; machine: {cpu}, {os.cpu_count()} cores, "
-            f"torch {torch.__version__}, Snakemake --cores {cores}, torch threads per job {threads}, "
+            f"torch {torch.__version__} (CPU kernels: {torch.backends.cpu.get_cpu_capability()}), "
+            f"Snakemake --cores {cores}, torch threads per job {threads}, "
             f"Python {platform.python_version()}")
 
 
