@@ -32,12 +32,11 @@ if config["chains"] and grid.chain_folds(config) > 1:
 
     rule crossfit_chain_labels:
         input:
+            **grid.crossfit_activation_inputs(config),
             labels=grid.chain_link_training_labels,
             split=grid.split_file("strong_train"),
             test=grid.split_file("test"),
             base=lambda w: grid.run_start_inputs(config, w.model, w.dataset, w.seed),
-            **{name: lambda w, name=name: grid.crossfit_activations(config, w)[name]
-               for name in ("activations_split", "activations_test")},
         output:
             grid.CHAIN_LABELS,
         log:

@@ -17,7 +17,8 @@ CALIBRATION_SCHEMA = {
     "dataset": pl.String, "seed": pl.Int64, "model": pl.String,
     "run": pl.String,  # weak, ceiling, student, or weak_labels (the weak model's labels of strong_train)
     "weak": pl.String, "loss": pl.String, "chain": pl.String,  # "" where they do not apply
-    "n": pl.Int64, "ece_top_label": pl.Float64, "ece_p1": pl.Float64, "accuracy": pl.Float64, "mean_p1": pl.Float64, "share_label_1": pl.Float64,
+    "n": pl.Int64, "ece_top_label": pl.Float64, "ece_p1": pl.Float64,
+    "accuracy": pl.Float64, "mean_p1": pl.Float64, "share_label_1": pl.Float64,
 }
 
 

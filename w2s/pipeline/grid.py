@@ -247,10 +247,11 @@ def crossfit_params(config: dict, wildcards) -> dict:
             "info": chain_label_info(wildcards)}
 
 
-def crossfit_activations(config: dict, wildcards) -> dict:
-    """A linear probe link's activations of strong_train and test (none for a finetuned link)."""
-    return {name: probe_activations(config, wildcards, split)
-            for name, split in (("activations_split", "strong_train"), ("activations_test", "test"))}
+def crossfit_activation_inputs(config: dict) -> dict:
+    """A cross-fitting job's inputs for a linear probe link: its activations of strong_train and test (none for a
+    finetuned link)."""
+    return {f"activations_{name}": lambda w, split=split: probe_activations(config, w, split)
+            for name, split in (("split", "strong_train"), ("test", "test"))}
 
 
 def chain_label_info(wildcards, split: str = "strong_train") -> dict:
