@@ -90,19 +90,23 @@ def headline(runs: pl.DataFrame) -> str:
 
 
 def robustness(runs: pl.DataFrame, seeds: list[int]) -> str:
-    """Each cell's mean PGR per pretraining seed, and its largest distance from the mean over pretraining seeds."""
+    """Each cell's mean PGR per pretraining seed; their mean ± s.e.m. over pretraining seeds (each seed's mean one
+    sample: error bars that cover pretraining and finetuning alike), and the largest distance from that mean."""
     per_seed = runs.group_by([*CELL, "pretrain_seed"]).agg(pl.col("pgr").mean().alias("pgr"))
     lines = ["| weak | strong | loss | method | " + " | ".join(f"PGR, pretrain seed {s}" for s in seeds)
-             + " | mean | largest distance |", "|---|---|---|---|" + "---|" * (len(seeds) + 2)]
+             + " | mean ± s.e.m. over pretraining seeds | largest distance |",
+             "|---|---|---|---|" + "---|" * (len(seeds) + 2)]
     for cell in runs.select(CELL).unique(maintain_order=True).iter_rows():
         values = [per_seed.filter(pl.all_horizontal([pl.col(c) == v for c, v in zip(CELL, cell)])
                                   & (pl.col("pretrain_seed") == s))["pgr"].item() for s in seeds]
         known = [v for v in values if v is not None]
         mean = sum(known) / len(known) if known else None
+        sem = (sum((v - mean) ** 2 for v in known) / (len(known) - 1)) ** 0.5 / len(known) ** 0.5 \
+            if len(known) > 1 else None
         spread = max(abs(v - mean) for v in known) if known else None
         lines.append(f"| {cell[1]} | {cell[2]} | {cell[3]} | {method(dict(zip(CELL, cell)))} | "
                      + " | ".join(pm(v, None, 2) for v in values)
-                     + f" | {pm(mean, None, 2)} | {pm(spread, None, 2)} |")
+                     + f" | {pm(mean, sem, 2)} | {pm(spread, None, 2)} |")
     weak = runs.group_by(["weak", "pretrain_seed"]).agg(pl.col("weak_acc").mean())
     lines += ["", "| weak model | " + " | ".join(f"accuracy, pretrain seed {s}" for s in seeds) + " | range |",
               "|---|" + "---|" * (len(seeds) + 1)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+import polars as pl
 import pytest
 import yaml
 from snakemake_helpers import REPO, tiny_config
@@ -112,3 +113,18 @@ def test_a_revision_goes_with_a_hub_id_and_into_the_models_source():
     config["models"]["weakling"] = {"path": "EleutherAI/pythia-70m@step1", "revision": "step2"}
     with pytest.raises(W2SError, match="models.weakling.revision: .*without @"):
         validate_config(config)
+
+
+def test_a_chain_link_refuses_the_labels_of_another_loss(tmp_path):
+    """Each loss has a chain of its own: the logconf link's labels must not train the xent link."""
+    from w2s.analysis.predictions import check_provenance
+    from w2s.io import write_parquet
+
+    link = {"dataset": "d", "seed": "0", "chain": "a+b+c", "model": "c", "loss": "xent"}
+    labels = tmp_path / "b.parquet"
+    recorded = {"dataset": "d", "seed": 0, "weak_model": "b", "split": "strong_train", "chain": "a+b+c"}
+    write_parquet(pl.DataFrame({"id": ["x"]}), labels, {**recorded, "loss": "logconf"})
+    with pytest.raises(W2SError, match="loss 'logconf' where 'xent' was expected"):
+        check_provenance(labels, grid.supervision("chain", link))
+    write_parquet(pl.DataFrame({"id": ["x"]}), labels, {**recorded, "loss": "xent"})
+    check_provenance(labels, grid.supervision("chain", link))
