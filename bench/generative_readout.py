@@ -53,7 +53,7 @@ def main() -> None:
                              "split": split, "plain": readout_accuracy(plain, path),
                              "generative": readout_accuracy(tuned, path)})
     table = pl.DataFrame(rows)
-    summary = table.group_by("split").agg(pl.len().alias("runs"), pl.col("plain").mean(), pl.col("plain").min(),
+    summary = table.group_by("split").agg(pl.len().alias("runs"), pl.col("plain").mean(),
                                           pl.col("generative").mean(), pl.col("generative").min().alias("gen_min"),
                                           pl.col("generative").max().alias("gen_max")).sort("split", descending=True)
     lines = [f"# Zero-shot readout before and after generative finetuning ({args.generative})", "",
