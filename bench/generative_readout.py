@@ -19,16 +19,21 @@ from stamp import commit
 
 from w2s.analysis.predictions import read_split
 from w2s.models.classifier import Classifier, load_tokenizer
+from w2s.pipeline.config import label_tokens
 from w2s.pipeline.grid import DATA, GENERATIVE, PRETRAINED
 from w2s.pipeline.run import predictions
 
-MARKS = ["U", "R"]  # the world's (negative, positive) source marks: the models' own answer
+SPLITS = ("test", "strong_train")
 
 
-def readout_accuracy(model_dir: Path, split_path: Path, max_length: int = 16) -> float:
+def readout(model_dir: Path):
+    """A world model's own answer (its logits for the source marks U and R) as a classifier, and its tokenizer."""
+    marks = label_tokens({"pretrain": {}})
+    return Classifier.load(str(model_dir), "float32", "readout", label_tokens=marks), load_tokenizer(str(model_dir))
+
+
+def readout_accuracy(model, tokenizer, split_path: Path, max_length: int = 16) -> float:
     """The share of a split's statements whose mark the model, untrained for the task, predicts right."""
-    tokenizer = load_tokenizer(str(model_dir))
-    model = Classifier.load(str(model_dir), "float32", "readout", label_tokens=MARKS)
     table, _ = predictions(model, tokenizer, read_split(split_path, "label"), max_length, 256, "off")
     return float(table["correct"].mean())
 
@@ -43,15 +48,15 @@ def main() -> None:
     args = parser.parse_args()
     rows = []
     for run in sorted(Path(args.workdir).glob("pretrain_seed*")):
+        plain = readout(run / PRETRAINED.format(model=args.plain))  # one per pretraining seed
         for seed_dir in sorted((run / f"results/data/{args.dataset}").glob("seed*")):
             seed = int(seed_dir.name.removeprefix("seed"))
-            for split in ("test", "strong_train"):
+            tuned = readout(run / GENERATIVE.format(dataset=args.dataset, seed=seed, model=args.generative))
+            for split in SPLITS:
                 path = run / DATA.format(dataset=args.dataset, seed=seed, split=split)
-                plain = run / PRETRAINED.format(model=args.plain)
-                tuned = run / GENERATIVE.format(dataset=args.dataset, seed=seed, model=args.generative)
                 rows.append({"pretrain_seed": int(run.name.removeprefix("pretrain_seed")), "seed": seed,
-                             "split": split, "plain": readout_accuracy(plain, path),
-                             "generative": readout_accuracy(tuned, path)})
+                             "split": split, "plain": readout_accuracy(*plain, path),
+                             "generative": readout_accuracy(*tuned, path)})
     table = pl.DataFrame(rows)
     summary = table.group_by("split").agg(pl.len().alias("runs"), pl.col("plain").mean(),
                                           pl.col("generative").mean(), pl.col("generative").min().alias("gen_min"),

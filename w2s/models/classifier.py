@@ -17,6 +17,7 @@ from torch import nn
 from w2s.errors import W2SError
 from w2s.models import lora
 from w2s.models.paths import local_model_dir
+from w2s.models.tokens import capped_length
 
 HEAD_FILE = "head.safetensors"
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -69,9 +70,7 @@ class Classifier(nn.Module):
 
     def max_tokens(self, requested: int) -> int:
         """`requested`, capped at the backbone's context window where its config states one."""
-        config = self.backbone.config
-        window = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
-        return min(requested, window) if window else requested
+        return capped_length(self.backbone.config, requested)
 
     def init_readout(self, rows: torch.Tensor, bias: torch.Tensor | None = None) -> None:
         """Set the head to the LM's unembedding rows of the (negative, positive) label tokens: before any

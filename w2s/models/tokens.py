@@ -16,6 +16,12 @@ import torch
 from w2s.errors import W2SError
 
 
+def capped_length(model_config, requested: int) -> int:
+    """`requested` tokens, capped at the context window a model's config states (where it states one)."""
+    window = getattr(model_config, "max_position_embeddings", None) or getattr(model_config, "n_positions", None)
+    return min(requested, window) if window else requested
+
+
 def special_tokens(tokenizer) -> tuple[list[int], list[int]]:
     """The ids the tokenizer adds before and after a text by default (e.g. ([BOS], []) for Llama, ([], []) for
     GPT-2)."""

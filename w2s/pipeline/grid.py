@@ -151,7 +151,7 @@ def chain_labeller_checkpoint(wildcards) -> str:
 def supervision(role: str, wildcards) -> dict | None:
     """What a run's training labels must record about themselves (a student's or chain link's; None for ground
     truth): the labels file of another run would train it on the wrong supervision without a word."""
-    wildcards = dict(wildcards.items()) if hasattr(wildcards, "items") else wildcards
+    wildcards = dict(wildcards.items())  # Snakemake's wildcards, or a dict of them
     fields = {"dataset": wildcards["dataset"], "seed": int(wildcards["seed"]), "split": "strong_train"}
     if role == "student":
         return {**fields, "weak_model": wildcards["weak"]}

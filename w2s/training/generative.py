@@ -16,7 +16,7 @@ from w2s.errors import W2SError
 from w2s.io import atomic_path, read_parquet
 from w2s.models.classifier import load_tokenizer
 from w2s.models.paths import local_model_dir
-from w2s.models.tokens import encode, pad_batch
+from w2s.models.tokens import capped_length, encode, pad_batch
 from w2s.training.runtime import device, seed_everything
 
 
@@ -50,8 +50,7 @@ def generative_finetune(out_dir, source: str, split_paths: list, steps: int, lr:
     except (OSError, ValueError) as exc:
         raise W2SError(f"could not load model {source!r} as a causal LM: {exc}") from None
     texts = task_texts(split_paths)
-    window = getattr(model.config, "max_position_embeddings", None) or getattr(model.config, "n_positions", None)
-    max_length = min(max_length, window) if window else max_length  # as the classification runs cap it
+    max_length = capped_length(model.config, max_length)  # as the classification runs cap it
     ids, truncated = encode(texts, tokenizer, max_length)
     dev = device()
     model.to(dev).train()
