@@ -41,11 +41,21 @@ def texts(n: int, seed: int = 0) -> tuple[list[list[int]], torch.Tensor]:
 
 
 def settings(minibatch: int, seed: int, autocast: str = "off", group: bool = True) -> TrainSettings:
-    return TrainSettings(lr=1e-5, batch_size=BATCH, minibatch_size=minibatch, epochs=1, seed=seed,
-                         autocast=autocast, log_every=10**9, group_by_length=group)
+    return TrainSettings(
+        lr=1e-5,
+        batch_size=BATCH,
+        minibatch_size=minibatch,
+        epochs=1,
+        seed=seed,
+        autocast=autocast,
+        log_every=10**9,
+        group_by_length=group,
+    )
 
 
-def reference_loop(model: Classifier, ids: list[list[int]], targets: torch.Tensor, minibatch: int, seed: int) -> None:
+def reference_loop(
+    model: Classifier, ids: list[list[int]], targets: torch.Tensor, minibatch: int, seed: int
+) -> None:
     """The reference recipe's loop: the shuffled batch cut into minibatches as it comes, each padded to its own
     longest example, cross-entropy weighted by the minibatch's share of the batch, one Adam step per batch."""
     run = settings(minibatch, seed)
@@ -58,7 +68,11 @@ def reference_loop(model: Classifier, ids: list[list[int]], targets: torch.Tenso
             index = batch[start : start + minibatch]
             input_ids, mask = pad_batch([ids[i] for i in index], PAD_ID)
             logits = model(input_ids, mask)
-            loss = torch.nn.functional.cross_entropy(logits, targets[index].long()) * len(index) / len(batch)
+            loss = (
+                torch.nn.functional.cross_entropy(logits, targets[index].long())
+                * len(index)
+                / len(batch)
+            )
             loss.backward()
         optimizer.step()
         scheduler.step()
@@ -67,11 +81,15 @@ def reference_loop(model: Classifier, ids: list[list[int]], targets: torch.Tenso
 
 def padded_per_example(ids, run: TrainSettings) -> float:
     """Tokens the forward passes compute per example (padding included), from the schedule alone."""
-    schedule, examples = Schedule(len(ids), run), Examples(ids, torch.zeros(len(ids)), PAD_ID, torch.device("cpu"),
-                                                           False)
+    schedule, examples = (
+        Schedule(len(ids), run),
+        Examples(ids, torch.zeros(len(ids)), PAD_ID, torch.device("cpu"), False),
+    )
     total = 0
     for step in range(schedule.total):
-        minibatches = examples.minibatches(schedule.batch(step), run.minibatch_size, 0, 1, run.group_by_length)
+        minibatches = examples.minibatches(
+            schedule.batch(step), run.minibatch_size, 0, 1, run.group_by_length
+        )
         total += sum(len(mb) * max(len(ids[i]) for i in mb) for mb in minibatches)
     return total / len(ids)
 
@@ -83,24 +101,43 @@ def timed(loop: str, model_dir: str, ids, targets, minibatch: int, seed: int) ->
     if loop == "reference":
         reference_loop(model, ids, targets, minibatch, seed)
     else:
-        train(model, ids, targets, XentLoss(), settings(minibatch, seed, "bf16" if loop == "w2s bf16" else "off"),
-              pad_id=PAD_ID)
+        train(
+            model,
+            ids,
+            targets,
+            XentLoss(),
+            settings(minibatch, seed, "bf16" if loop == "w2s bf16" else "off"),
+            pad_id=PAD_ID,
+        )
     return len(ids) / (time.perf_counter() - start)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--examples", type=int, default=256)
     parser.add_argument("--minibatch", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0, help="of the texts, their order and the model's weights")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="of the texts, their order and the model's weights"
+    )
     parser.add_argument("--out", type=Path, help="also write the table to this markdown file")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     ids, targets = texts(args.examples, args.seed)
-    model_dir = str(build_model(Path(tempfile.mkdtemp(prefix="w2s-cpu-")) / "model", "gpt2", 256, 4, 4,
-                                max_position=320, seed=args.seed))
+    model_dir = str(
+        build_model(
+            Path(tempfile.mkdtemp(prefix="w2s-cpu-")) / "model",
+            "gpt2",
+            256,
+            4,
+            4,
+            max_position=320,
+            seed=args.seed,
+        )
+    )
     loops = ["reference", "w2s fp32", "w2s bf16"]
     for loop in loops:  # warm-up: first-call allocations and kernel selection
         timed(loop, model_dir, ids[:BATCH], targets[:BATCH], args.minibatch, args.seed)
@@ -108,21 +145,31 @@ def main() -> None:
     for _ in range(args.rounds):
         for loop in loops:
             speeds[loop].append(timed(loop, model_dir, ids, targets, args.minibatch, args.seed))
-    padded = {"reference": padded_per_example(ids, settings(args.minibatch, args.seed, group=False))}
-    padded["w2s fp32"] = padded["w2s bf16"] = padded_per_example(ids, settings(args.minibatch, args.seed))
+    padded = {
+        "reference": padded_per_example(ids, settings(args.minibatch, args.seed, group=False))
+    }
+    padded["w2s fp32"] = padded["w2s bf16"] = padded_per_example(
+        ids, settings(args.minibatch, args.seed)
+    )
     real = sum(map(len, ids)) / len(ids)
     reference = statistics.median(speeds["reference"])
 
-    lines = [f"GPT-2-style, hidden 256 x 4 layers; {args.examples} random texts of 20-300 tokens (mean {real:.0f}), "
-             f"one epoch, batch {BATCH}, minibatch {args.minibatch}, {args.threads} thread(s), seed {args.seed}, "
-             f"{args.rounds} "
-             f"interleaved rounds (medians; all rounds listed). Commit {commit()}, {platform.machine()}, CPU bf16 "
-             f"instructions: {'yes' if cpu_has_native_bf16() else 'no'}.", "",
-             "| loop | examples/s | rounds | padded tokens per example | vs reference |", "|---|---|---|---|---|"]
+    lines = [
+        f"GPT-2-style, hidden 256 x 4 layers; {args.examples} random texts of 20-300 tokens (mean {real:.0f}), "
+        f"one epoch, batch {BATCH}, minibatch {args.minibatch}, {args.threads} thread(s), seed {args.seed}, "
+        f"{args.rounds} "
+        f"interleaved rounds (medians; all rounds listed). Commit {commit()}, {platform.machine()}, CPU bf16 "
+        f"instructions: {'yes' if cpu_has_native_bf16() else 'no'}.",
+        "",
+        "| loop | examples/s | rounds | padded tokens per example | vs reference |",
+        "|---|---|---|---|---|",
+    ]
     for loop in loops:
         median = statistics.median(speeds[loop])
-        lines.append(f"| {loop} | {median:.2f} | {', '.join(f'{s:.2f}' for s in speeds[loop])} | "
-                     f"{padded[loop]:.0f} | {median / reference:.2f}x |")
+        lines.append(
+            f"| {loop} | {median:.2f} | {', '.join(f'{s:.2f}' for s in speeds[loop])} | "
+            f"{padded[loop]:.0f} | {median / reference:.2f}x |"
+        )
     print("\n".join(lines))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -40,8 +40,12 @@ CELL = ["dataset", *GROUP[1:]]
 
 
 def with_pretrain_seed(config: dict, seed: int) -> dict:
-    models = {name: {**entry, "pretrain": {**entry["pretrain"], "seed": seed}} if "pretrain" in entry else entry
-              for name, entry in config["models"].items()}
+    models = {
+        name: {**entry, "pretrain": {**entry["pretrain"], "seed": seed}}
+        if "pretrain" in entry
+        else entry
+        for name, entry in config["models"].items()
+    }
     return {**config, "models": models}
 
 
@@ -52,19 +56,47 @@ def run_once(config: dict, workdir: Path, cores: str) -> tuple[pl.DataFrame, flo
     # A warm-start folder of its own: the run starts its own worker, as on a fresh machine, and pays for that.
     env = {**os.environ, "W2S_WARM_DIR": tempfile.mkdtemp(prefix="w2s-warm-")}
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir),
-                    "--configfile", str(configfile), "--cores", cores, "--quiet"], check=True, env=env)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-s",
+            str(REPO / "Snakefile"),
+            "-d",
+            str(workdir),
+            "--configfile",
+            str(configfile),
+            "--cores",
+            cores,
+            "--quiet",
+        ],
+        check=True,
+        env=env,
+    )
     return pl.read_parquet(workdir / "results/summary/runs.parquet"), time.perf_counter() - start
 
 
 def stamp(cores: str, config: dict) -> str:
     threads = sorted({entry.get("threads", 1) for entry in config["models"].values()})
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else "?"
-    return (f"commit `{commit(12)}`, {time.strftime('%Y-%m-%d')}; machine: {cpu}, {os.cpu_count()} cores, "
-            f"torch {torch.__version__} (CPU kernels: {torch.backends.cpu.get_cpu_capability()}), "
-            f"Snakemake --cores {cores}, torch threads per job {threads}, "
-            f"Python {platform.python_version()}")
+    cpu = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").exists()
+        else "?"
+    )
+    return (
+        f"commit `{commit(12)}`, {time.strftime('%Y-%m-%d')}; machine: {cpu}, {os.cpu_count()} cores, "
+        f"torch {torch.__version__} (CPU kernels: {torch.backends.cpu.get_cpu_capability()}), "
+        f"Snakemake --cores {cores}, torch threads per job {threads}, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def pm(mean: float | None, sem: float | None, digits: int = 3) -> str:
@@ -76,16 +108,21 @@ def pm(mean: float | None, sem: float | None, digits: int = 3) -> str:
 def headline(runs: pl.DataFrame) -> str:
     """Every cell pooled over pretraining and config seeds (the pipeline's own aggregate, over all those runs):
     mean ± s.e.m., and PGR from the mean accuracies."""
-    lines = ["| weak | strong | loss | method | runs | weak | ceiling | student | PGR (mean of runs) | "
-             "PGR of the means | students below chance |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| weak | strong | loss | method | runs | weak | ceiling | student | PGR (mean of runs) | "
+        "PGR of the means | students below chance |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for row in aggregate(runs).iter_rows(named=True):
         undefined = f" ({row['n_pgr_undefined']} undefined)" if row["n_pgr_undefined"] else ""
-        lines.append(f"| {row['weak']} | {row['strong']} | {row['loss']} | {method(row)} | {row['n_seeds']} | "
-                     f"{pm(row['weak_acc_mean'], row['weak_acc_sem'])} | "
-                     f"{pm(row['ceiling_acc_mean'], row['ceiling_acc_sem'])} | "
-                     f"{pm(row['student_acc_mean'], row['student_acc_sem'])} | "
-                     f"**{pm(row['pgr_mean'], row['pgr_sem'], 2)}**{undefined} | {pm(row['pgr_of_means'], None, 2)} | "
-                     f"{row['n_below_chance']} |")
+        lines.append(
+            f"| {row['weak']} | {row['strong']} | {row['loss']} | {method(row)} | {row['n_seeds']} | "
+            f"{pm(row['weak_acc_mean'], row['weak_acc_sem'])} | "
+            f"{pm(row['ceiling_acc_mean'], row['ceiling_acc_sem'])} | "
+            f"{pm(row['student_acc_mean'], row['student_acc_sem'])} | "
+            f"**{pm(row['pgr_mean'], row['pgr_sem'], 2)}**{undefined} | {pm(row['pgr_of_means'], None, 2)} | "
+            f"{row['n_below_chance']} |"
+        )
     return "\n".join(lines)
 
 
@@ -93,68 +130,121 @@ def robustness(runs: pl.DataFrame, seeds: list[int]) -> str:
     """Each cell's mean PGR per pretraining seed; their mean ± s.e.m. over pretraining seeds (each seed's mean one
     sample: error bars that cover pretraining and finetuning alike), and the largest distance from that mean."""
     per_seed = runs.group_by([*CELL, "pretrain_seed"]).agg(pl.col("pgr").mean().alias("pgr"))
-    lines = ["| weak | strong | loss | method | " + " | ".join(f"PGR, pretrain seed {s}" for s in seeds)
-             + " | mean ± s.e.m. over pretraining seeds | largest distance |",
-             "|---|---|---|---|" + "---|" * (len(seeds) + 2)]
+    lines = [
+        "| weak | strong | loss | method | "
+        + " | ".join(f"PGR, pretrain seed {s}" for s in seeds)
+        + " | mean ± s.e.m. over pretraining seeds | largest distance |",
+        "|---|---|---|---|" + "---|" * (len(seeds) + 2),
+    ]
     for cell in runs.select(CELL).unique(maintain_order=True).iter_rows():
-        values = [per_seed.filter(pl.all_horizontal([pl.col(c) == v for c, v in zip(CELL, cell)])
-                                  & (pl.col("pretrain_seed") == s))["pgr"].item() for s in seeds]
+        values = [
+            per_seed.filter(
+                pl.all_horizontal([pl.col(c) == v for c, v in zip(CELL, cell)])
+                & (pl.col("pretrain_seed") == s)
+            )["pgr"].item()
+            for s in seeds
+        ]
         known = [v for v in values if v is not None]
         mean = sum(known) / len(known) if known else None
-        sem = (sum((v - mean) ** 2 for v in known) / (len(known) - 1)) ** 0.5 / len(known) ** 0.5 \
-            if len(known) > 1 else None
+        sem = (
+            (sum((v - mean) ** 2 for v in known) / (len(known) - 1)) ** 0.5 / len(known) ** 0.5
+            if len(known) > 1
+            else None
+        )
         spread = max(abs(v - mean) for v in known) if known else None
-        lines.append(f"| {cell[1]} | {cell[2]} | {cell[3]} | {method(dict(zip(CELL, cell)))} | "
-                     + " | ".join(pm(v, None, 2) for v in values)
-                     + f" | {pm(mean, sem, 2)} | {pm(spread, None, 2)} |")
+        lines.append(
+            f"| {cell[1]} | {cell[2]} | {cell[3]} | {method(dict(zip(CELL, cell)))} | "
+            + " | ".join(pm(v, None, 2) for v in values)
+            + f" | {pm(mean, sem, 2)} | {pm(spread, None, 2)} |"
+        )
     weak = runs.group_by(["weak", "pretrain_seed"]).agg(pl.col("weak_acc").mean())
-    lines += ["", "| weak model | " + " | ".join(f"accuracy, pretrain seed {s}" for s in seeds) + " | range |",
-              "|---|" + "---|" * (len(seeds) + 1)]
+    lines += [
+        "",
+        "| weak model | "
+        + " | ".join(f"accuracy, pretrain seed {s}" for s in seeds)
+        + " | range |",
+        "|---|" + "---|" * (len(seeds) + 1),
+    ]
     for model in runs["weak"].unique(maintain_order=True):
-        accs = [weak.filter((pl.col("weak") == model) & (pl.col("pretrain_seed") == s))["weak_acc"].item()
-                for s in seeds]
-        lines.append(f"| {model} | " + " | ".join(f"{a:.3f}" for a in accs) + f" | {max(accs) - min(accs):.3f} |")
+        accs = [
+            weak.filter((pl.col("weak") == model) & (pl.col("pretrain_seed") == s))[
+                "weak_acc"
+            ].item()
+            for s in seeds
+        ]
+        lines.append(
+            f"| {model} | "
+            + " | ".join(f"{a:.3f}" for a in accs)
+            + f" | {max(accs) - min(accs):.3f} |"
+        )
     return "\n".join(lines)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--configfile", default=str(REPO / "config.yaml"))
-    parser.add_argument("--pretrain-seeds", default="0", help="comma-separated pretraining seeds (e.g. 0,1,2)")
+    parser.add_argument(
+        "--pretrain-seeds", default="0", help="comma-separated pretraining seeds (e.g. 0,1,2)"
+    )
     parser.add_argument("--cores", default="all")
     parser.add_argument("--out", help="markdown file to write the tables to (e.g. docs/demo.md)")
-    parser.add_argument("--keep", help="working directory to use and keep (default: a temporary one)")
-    parser.add_argument("--plots", default="", help="comma-separated names of plots to copy beside --out")
+    parser.add_argument(
+        "--keep", help="working directory to use and keep (default: a temporary one)"
+    )
+    parser.add_argument(
+        "--plots", default="", help="comma-separated names of plots to copy beside --out"
+    )
     args = parser.parse_args()
     seeds = [int(s) for s in args.pretrain_seeds.split(",")]
     config = yaml.safe_load(Path(args.configfile).read_text())
     workdir = Path(args.keep or tempfile.mkdtemp(prefix="w2s-demo-"))
     frames, walls = [], {}
     for seed in seeds:
-        runs, walls[seed] = run_once(with_pretrain_seed(config, seed), workdir / f"pretrain_seed{seed}", args.cores)
+        runs, walls[seed] = run_once(
+            with_pretrain_seed(config, seed), workdir / f"pretrain_seed{seed}", args.cores
+        )
         frames.append(runs.with_columns(pl.lit(seed).alias("pretrain_seed")))
         print(f"pretrain seed {seed}: {walls[seed]:.0f} s", flush=True)
     runs = pl.concat(frames)
     below = runs.filter(pl.col("student_acc") < 0.5)
-    report = "\n\n".join([
-        f"# Results of `{Path(args.configfile).name}`, pretraining seeds {args.pretrain_seeds}",
-        f"Written by `python bench/demo.py --configfile {Path(args.configfile).name} --pretrain-seeds "
-        f"{args.pretrain_seeds}` at {stamp(args.cores, config)}.",
-        f"Each cell pools {len(seeds)} pretraining seed(s) x the config's seeds {config.get('seeds', [0])} "
-        "(data splits and finetuning); mean ± s.e.m. over those runs. 'PGR (mean of runs)' averages each run's PGR; "
-        "'PGR of the means' is the paper's form, (student − weak) / (ceiling − weak) of the mean accuracies.",
-        headline(runs),
-        "## Across pretraining seeds", robustness(runs, seeds),
-        f"Runs with a student below chance (accuracy < 0.5): {below.height} of {runs.height}"
-        + ("".join(f"\n- {r['weak']} → {r['strong']}, {r['loss']} ({method(r)}), config seed {r['seed']}, "
-                   f"pretrain seed {r['pretrain_seed']}: {r['student_acc']:.3f}" for r in below.iter_rows(named=True))),
-        "Wall time per run (the whole pipeline from an empty folder): "
-        + ", ".join(f"pretrain seed {s}: {w:.0f} s" for s, w in walls.items()),
-    ]) + "\n"
+    report = (
+        "\n\n".join(
+            [
+                f"# Results of `{Path(args.configfile).name}`, pretraining seeds {args.pretrain_seeds}",
+                f"Written by `python bench/demo.py --configfile {Path(args.configfile).name} --pretrain-seeds "
+                f"{args.pretrain_seeds}` at {stamp(args.cores, config)}.",
+                f"Each cell pools {len(seeds)} pretraining seed(s) x the config's seeds {config.get('seeds', [0])} "
+                "(data splits and finetuning); mean ± s.e.m. over those runs. "
+                "'PGR (mean of runs)' averages each run's PGR; "
+                "'PGR of the means' is the paper's form, (student − weak) / (ceiling − weak) of the mean accuracies.",
+                headline(runs),
+                "## Across pretraining seeds",
+                robustness(runs, seeds),
+                f"Runs with a student below chance (accuracy < 0.5): {below.height} of {runs.height}"
+                + (
+                    "".join(
+                        f"\n- {r['weak']} → {r['strong']}, {r['loss']} ({method(r)}), config seed {r['seed']}, "
+                        f"pretrain seed {r['pretrain_seed']}: {r['student_acc']:.3f}"
+                        for r in below.iter_rows(named=True)
+                    )
+                ),
+                "Wall time per run (the whole pipeline from an empty folder): "
+                + ", ".join(f"pretrain seed {s}: {w:.0f} s" for s, w in walls.items()),
+            ]
+        )
+        + "\n"
+    )
     plots = [name for name in args.plots.split(",") if name]
     if plots:
-        report += ("\nPlots of pretraining seed " + str(seeds[0]) + ": "
-                   + ", ".join(f"[{name}](demo_{name}.png)" for name in plots) + "\n")
+        report += (
+            "\nPlots of pretraining seed "
+            + str(seeds[0])
+            + ": "
+            + ", ".join(f"[{name}](demo_{name}.png)" for name in plots)
+            + "\n"
+        )
     print(report)
     if args.out:
         Path(args.out).write_text(report)

@@ -29,17 +29,23 @@ SPLITS = ("test", "strong_train")
 def readout(model_dir: Path):
     """A world model's own answer (its logits for the source marks U and R) as a classifier, and its tokenizer."""
     marks = label_tokens({"pretrain": {}})
-    return Classifier.load(str(model_dir), "float32", "readout", label_tokens=marks), load_tokenizer(str(model_dir))
+    return Classifier.load(
+        str(model_dir), "float32", "readout", label_tokens=marks
+    ), load_tokenizer(str(model_dir))
 
 
 def readout_accuracy(model, tokenizer, split_path: Path, max_length: int = 16) -> float:
     """The share of a split's statements whose mark the model, untrained for the task, predicts right."""
-    table, _ = predictions(model, tokenizer, read_split(split_path, "label"), max_length, 256, "off")
+    table, _ = predictions(
+        model, tokenizer, read_split(split_path, "label"), max_length, 256, "off"
+    )
     return float(table["correct"].mean())
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("workdir")
     parser.add_argument("--dataset", default="kb_facts")
     parser.add_argument("--plain", default="knows100")
@@ -51,23 +57,47 @@ def main() -> None:
         plain = readout(run / PRETRAINED.format(model=args.plain))  # one per pretraining seed
         for seed_dir in sorted((run / f"results/data/{args.dataset}").glob("seed*")):
             seed = int(seed_dir.name.removeprefix("seed"))
-            tuned = readout(run / GENERATIVE.format(dataset=args.dataset, seed=seed, model=args.generative))
+            tuned = readout(
+                run / GENERATIVE.format(dataset=args.dataset, seed=seed, model=args.generative)
+            )
             for split in SPLITS:
                 path = run / DATA.format(dataset=args.dataset, seed=seed, split=split)
-                rows.append({"pretrain_seed": int(run.name.removeprefix("pretrain_seed")), "seed": seed,
-                             "split": split, "plain": readout_accuracy(*plain, path),
-                             "generative": readout_accuracy(*tuned, path)})
+                rows.append(
+                    {
+                        "pretrain_seed": int(run.name.removeprefix("pretrain_seed")),
+                        "seed": seed,
+                        "split": split,
+                        "plain": readout_accuracy(*plain, path),
+                        "generative": readout_accuracy(*tuned, path),
+                    }
+                )
     table = pl.DataFrame(rows)
-    summary = table.group_by("split").agg(pl.len().alias("runs"), pl.col("plain").mean(),
-                                          pl.col("generative").mean(), pl.col("generative").min().alias("gen_min"),
-                                          pl.col("generative").max().alias("gen_max")).sort("split", descending=True)
-    lines = [f"# Zero-shot readout before and after generative finetuning ({args.generative})", "",
-             f"Written by `python bench/generative_readout.py` at commit `{commit(12)}` from {len(table)} "
-             f"(pretraining seed, config seed, split) cells of `{args.workdir}`.", "",
-             f"| split | cells | {args.plain} readout (mean) | {args.generative} readout (mean) | "
-             f"{args.generative} readout (range) |", "|---|---|---|---|---|"]
-    lines += [f"| {r['split']} | {r['runs']} | {r['plain']:.3f} | {r['generative']:.3f} | "
-              f"{r['gen_min']:.3f}-{r['gen_max']:.3f} |" for r in summary.iter_rows(named=True)]
+    summary = (
+        table.group_by("split")
+        .agg(
+            pl.len().alias("runs"),
+            pl.col("plain").mean(),
+            pl.col("generative").mean(),
+            pl.col("generative").min().alias("gen_min"),
+            pl.col("generative").max().alias("gen_max"),
+        )
+        .sort("split", descending=True)
+    )
+    lines = [
+        f"# Zero-shot readout before and after generative finetuning ({args.generative})",
+        "",
+        f"Written by `python bench/generative_readout.py` at commit `{commit(12)}` from {len(table)} "
+        f"(pretraining seed, config seed, split) cells of `{args.workdir}`.",
+        "",
+        f"| split | cells | {args.plain} readout (mean) | {args.generative} readout (mean) | "
+        f"{args.generative} readout (range) |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['split']} | {r['runs']} | {r['plain']:.3f} | {r['generative']:.3f} | "
+        f"{r['gen_min']:.3f}-{r['gen_max']:.3f} |"
+        for r in summary.iter_rows(named=True)
+    ]
     report = "\n".join(lines) + "\n"
     print(report)
     print(table)

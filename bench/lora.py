@@ -70,14 +70,18 @@ def checkpoints(model_dir: str, rank: int, out: Path) -> dict:
         if lora:
             model.add_lora(lora_settings(lora), model_dir)
         model.save(out / name, tokenizer)
-        found[name] = {"params": sum(p.numel() for p in model.parameters()),
-                       "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
-                       "checkpoint_bytes": sum(f.stat().st_size for f in (out / name).iterdir())}
+        found[name] = {
+            "params": sum(p.numel() for p in model.parameters()),
+            "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
+            "checkpoint_bytes": sum(f.stat().st_size for f in (out / name).iterdir()),
+        }
     return found
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--hidden", type=int, default=768)
     parser.add_argument("--layers", type=int, default=14)
     parser.add_argument("--rank", type=int, default=8)
@@ -95,33 +99,67 @@ def main() -> None:
     from w2s.models.build import build_model
 
     work = Path(tempfile.mkdtemp(prefix="w2s-lora-"))
-    model_dir = str(build_model(work / "model", "gpt2", args.hidden, args.layers, max(2, args.hidden // 64),
-                                max_position=max(args.tokens, 64), seed=0))
+    model_dir = str(
+        build_model(
+            work / "model",
+            "gpt2",
+            args.hidden,
+            args.layers,
+            max(2, args.hidden // 64),
+            max_position=max(args.tokens, 64),
+            seed=0,
+        )
+    )
     sizes = checkpoints(model_dir, args.rank, work)
     steps: dict[str, list[dict]] = {"full": [], "lora": []}
     for _ in range(args.rounds):
         for name, rank in (("full", 0), ("lora", args.rank)):
-            out = subprocess.run([sys.executable, __file__, "--child", json.dumps([model_dir, rank]),
-                                  "--batch", str(args.batch), "--tokens", str(args.tokens)],
-                                 check=True, capture_output=True, text=True, cwd=REPO).stdout
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    json.dumps([model_dir, rank]),
+                    "--batch",
+                    str(args.batch),
+                    "--tokens",
+                    str(args.tokens),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=REPO,
+            ).stdout
             steps[name].append(json.loads(out.strip().splitlines()[-1]))
-    medians = {name: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for name, runs in steps.items()}
+    medians = {
+        name: {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        for name, runs in steps.items()
+    }
 
-    lines = [f"GPT-2-style, hidden {args.hidden} x {args.layers} layers, byte vocabulary; LoRA r {args.rank}, alpha "
-             f"{2 * args.rank}, on c_attn (peft's default). One optimizer step (Adam) on {args.batch} x {args.tokens} "
-             f"tokens, fp32, one CPU thread, {args.rounds} interleaved rounds (medians). Commit {commit()}, "
-             f"{platform.processor() or platform.machine()}, {platform.node()}.", "",
-             "| | parameters | trainable | checkpoint | step time | peak RSS above load |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"GPT-2-style, hidden {args.hidden} x {args.layers} layers, byte vocabulary; LoRA r {args.rank}, alpha "
+        f"{2 * args.rank}, on c_attn (peft's default). One optimizer step (Adam) on {args.batch} x {args.tokens} "
+        f"tokens, fp32, one CPU thread, {args.rounds} interleaved rounds (medians). Commit {commit()}, "
+        f"{platform.processor() or platform.machine()}, {platform.node()}.",
+        "",
+        "| | parameters | trainable | checkpoint | step time | peak RSS above load |",
+        "|---|---|---|---|---|---|",
+    ]
     for name in ("full", "lora"):
         s, m = sizes[name], medians[name]
-        lines.append(f"| {name} | {s['params']:,} | {s['trainable']:,} ({s['trainable'] / s['params']:.2%}) | "
-                     f"{s['checkpoint_bytes'] / 2**20:.1f} MiB | {m['seconds']:.2f} s | "
-                     f"{m['peak_above_load_mib']:.0f} MiB |")
+        lines.append(
+            f"| {name} | {s['params']:,} | {s['trainable']:,} ({s['trainable'] / s['params']:.2%}) | "
+            f"{s['checkpoint_bytes'] / 2**20:.1f} MiB | {m['seconds']:.2f} s | "
+            f"{m['peak_above_load_mib']:.0f} MiB |"
+        )
     full, lora = sizes["full"], sizes["lora"]
-    lines += ["", f"LoRA / full: trainable {lora['trainable'] / full['trainable']:.4f}, checkpoint "
-              f"{lora['checkpoint_bytes'] / full['checkpoint_bytes']:.4f}, step time "
-              f"{medians['lora']['seconds'] / medians['full']['seconds']:.2f}, peak memory "
-              f"{ratio(medians['lora']['peak_above_load_mib'], medians['full']['peak_above_load_mib'])}"]
+    lines += [
+        "",
+        f"LoRA / full: trainable {lora['trainable'] / full['trainable']:.4f}, checkpoint "
+        f"{lora['checkpoint_bytes'] / full['checkpoint_bytes']:.4f}, step time "
+        f"{medians['lora']['seconds'] / medians['full']['seconds']:.2f}, peak memory "
+        f"{ratio(medians['lora']['peak_above_load_mib'], medians['full']['peak_above_load_mib'])}",
+    ]
     print("\n".join(lines))
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)

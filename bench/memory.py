@@ -40,7 +40,9 @@ def one_step(model_dir: str, recompute: bool, batch: int, tokens: int, device: s
         recompute_layers(model.backbone)
     model.eval().to(device)  # dropout off trains in eval mode
     generator = torch.Generator().manual_seed(0)
-    ids = torch.randint(3, model.backbone.config.vocab_size, (batch, tokens), generator=generator).to(device)
+    ids = torch.randint(
+        3, model.backbone.config.vocab_size, (batch, tokens), generator=generator
+    ).to(device)
     mask = torch.ones_like(ids)
     kept = []
 
@@ -52,7 +54,11 @@ def one_step(model_dir: str, recompute: bool, batch: int, tokens: int, device: s
     if cuda:
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
-    loaded = torch.cuda.memory_allocated() if cuda else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    loaded = (
+        torch.cuda.memory_allocated()
+        if cuda
+        else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    )
     start = time.perf_counter()
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
         loss = model(ids, mask).logsumexp(-1).mean()
@@ -60,12 +66,22 @@ def one_step(model_dir: str, recompute: bool, batch: int, tokens: int, device: s
     if cuda:
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
-    peak = torch.cuda.max_memory_allocated() if cuda else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return {"kept_mib": sum(kept) / 2**20, "peak_above_load_mib": (peak - loaded) / 2**20, "seconds": seconds}
+    peak = (
+        torch.cuda.max_memory_allocated()
+        if cuda
+        else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    )
+    return {
+        "kept_mib": sum(kept) / 2**20,
+        "peak_above_load_mib": (peak - loaded) / 2**20,
+        "seconds": seconds,
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--arch", default="gpt2")
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--layers", type=int, default=8)
@@ -82,30 +98,61 @@ def main() -> None:
 
     from w2s.models.build import build_model
 
-    model_dir = str(build_model(Path(tempfile.mkdtemp(prefix="w2s-memory-")) / "model", args.arch, args.hidden,
-                                args.layers, max(2, args.hidden // 64), max_position=args.tokens, seed=0))
+    model_dir = str(
+        build_model(
+            Path(tempfile.mkdtemp(prefix="w2s-memory-")) / "model",
+            args.arch,
+            args.hidden,
+            args.layers,
+            max(2, args.hidden // 64),
+            max_position=args.tokens,
+            seed=0,
+        )
+    )
     results: dict[bool, list[dict]] = {False: [], True: []}
     for _ in range(args.rounds):
         for recompute in (False, True):
-            out = subprocess.run([sys.executable, __file__, "--child", json.dumps([model_dir, recompute]),
-                                  "--batch", str(args.batch), "--tokens", str(args.tokens), "--device", args.device],
-                                 check=True, capture_output=True, text=True, cwd=REPO).stdout
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    json.dumps([model_dir, recompute]),
+                    "--batch",
+                    str(args.batch),
+                    "--tokens",
+                    str(args.tokens),
+                    "--device",
+                    args.device,
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=REPO,
+            ).stdout
             results[recompute].append(json.loads(out.strip().splitlines()[-1]))
-    print(f"{args.arch}, hidden {args.hidden} x {args.layers} layers, batch {args.batch} x {args.tokens} tokens, "
-          f"fp32, {args.device} (one CPU thread), {args.rounds} interleaved rounds (medians), commit {commit()}")
+    print(
+        f"{args.arch}, hidden {args.hidden} x {args.layers} layers, batch {args.batch} x {args.tokens} tokens, "
+        f"fp32, {args.device} (one CPU thread), {args.rounds} interleaved rounds (medians), commit {commit()}"
+    )
     peak = "peak GPU above load" if args.device == "cuda" else "peak RSS above load"
     print(f"{'gradient checkpointing':<24}{'kept for backward':>20}{peak:>22}{'step time':>12}")
     medians = {}
     for recompute, runs in results.items():
         medians[recompute] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
         m = medians[recompute]
-        print(f"{'on' if recompute else 'off':<24}{m['kept_mib']:>16.1f} MiB{m['peak_above_load_mib']:>18.1f} MiB"
-              f"{m['seconds']:>10.2f} s")
+        print(
+            f"{'on' if recompute else 'off':<24}{m['kept_mib']:>16.1f} MiB{m['peak_above_load_mib']:>18.1f} MiB"
+            f"{m['seconds']:>10.2f} s"
+        )
     off, on = medians[False], medians[True]
+
     def ratio(key: str) -> str:  # a tiny model may not move the peak at all
         return f"{on[key] / off[key]:.3f}" if off[key] else "n/a (no growth without it)"
 
-    print(f"on / off: kept {ratio('kept_mib')}, {peak} {ratio('peak_above_load_mib')}, step time {ratio('seconds')}")
+    print(
+        f"on / off: kept {ratio('kept_mib')}, {peak} {ratio('peak_above_load_mib')}, step time {ratio('seconds')}"
+    )
 
 
 if __name__ == "__main__":

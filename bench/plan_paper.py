@@ -21,8 +21,12 @@ import yaml
 from stamp import commit
 
 REPO = Path(__file__).resolve().parents[1]
-GPT2_SHAPES = {"gpt2": (768, 12, 12), "gpt2-medium": (1024, 24, 16), "gpt2-large": (1280, 36, 20),
-               "gpt2-xl": (1600, 48, 25)}  # (n_embd, n_layer, n_head) of openai-community/<name>
+GPT2_SHAPES = {
+    "gpt2": (768, 12, 12),
+    "gpt2-medium": (1024, 24, 16),
+    "gpt2-large": (1280, 36, 20),
+    "gpt2-xl": (1600, 48, 25),
+}  # (n_embd, n_layer, n_head) of openai-community/<name>
 
 
 def fake_cache(cache: Path) -> None:
@@ -34,14 +38,19 @@ def fake_cache(cache: Path) -> None:
         snapshot.mkdir(parents=True)
         (repo / "refs").mkdir()
         (repo / "refs" / "main").write_text("0" * 40)
-        GPT2Config(n_embd=hidden, n_layer=layers, n_head=heads, vocab_size=50257, n_positions=1024).to_json_file(
-            snapshot / "config.json")
+        GPT2Config(
+            n_embd=hidden, n_layer=layers, n_head=heads, vocab_size=50257, n_positions=1024
+        ).to_json_file(snapshot / "config.json")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("config", nargs="?", default=str(REPO / "configs/gpt2_paper.yaml"))
-    parser.add_argument("--keep-checkpoints", choices=["true", "false"], help="override the config's")
+    parser.add_argument(
+        "--keep-checkpoints", choices=["true", "false"], help="override the config's"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="w2s-plan-"))
     fake_cache(work / "hub")
@@ -49,12 +58,22 @@ def main() -> None:
     if args.keep_checkpoints:
         config["keep_checkpoints"] = args.keep_checkpoints == "true"
     (work / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    env = {**os.environ, "HF_HUB_CACHE": str(work / "hub"), "HF_HUB_OFFLINE": "1",
-           "PATH": f"{REPO / 'tests/no_slurm'}{os.pathsep}{os.environ['PATH']}"}  # no Slurm needed to plan
-    print(f"w2s plan of {args.config} (keep_checkpoints: {config.get('keep_checkpoints', False)}), commit {commit()}")
+    env = {
+        **os.environ,
+        "HF_HUB_CACHE": str(work / "hub"),
+        "HF_HUB_OFFLINE": "1",
+        "PATH": f"{REPO / 'tests/no_slurm'}{os.pathsep}{os.environ['PATH']}",
+    }  # no Slurm needed to plan
+    print(
+        f"w2s plan of {args.config} (keep_checkpoints: {config.get('keep_checkpoints', False)}), commit {commit()}"
+    )
     sys.stdout.flush()
-    subprocess.run([sys.executable, "-m", "w2s.cli", "plan", "config.yaml", "-s", str(REPO / "Snakefile")],
-                   cwd=work, env=env, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "w2s.cli", "plan", "config.yaml", "-s", str(REPO / "Snakefile")],
+        cwd=work,
+        env=env,
+        check=True,
+    )
 
 
 if __name__ == "__main__":

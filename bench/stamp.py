@@ -10,5 +10,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def commit(abbrev: int | None = None) -> str:
-    command = ["git", "-C", str(REPO), "describe", "--always", "--dirty", *([f"--abbrev={abbrev}"] if abbrev else [])]
+    command = [
+        "git",
+        "-C",
+        str(REPO),
+        "describe",
+        "--always",
+        "--dirty",
+        *([f"--abbrev={abbrev}"] if abbrev else []),
+    ]
     return subprocess.run(command, capture_output=True, text=True).stdout.strip()

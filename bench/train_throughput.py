@@ -40,7 +40,9 @@ def join_single_process_group() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    os.environ.update(RANK="0", LOCAL_RANK="0", WORLD_SIZE="1", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    os.environ.update(
+        RANK="0", LOCAL_RANK="0", WORLD_SIZE="1", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port)
+    )
     init_distributed()
 
 
@@ -53,13 +55,23 @@ def one_run(path, engine: str, autocast: str, n: int, length: int) -> float:
     generator = torch.Generator().manual_seed(0)
     ids = torch.randint(0, 250, (n, length), generator=generator).tolist()
     targets = torch.randint(0, 2, (n,), generator=generator).float()
-    settings = TrainSettings(lr=1e-4, batch_size=32, minibatch_size=32, epochs=1, autocast=autocast, log_every=10**9)
-    make_engine = DeepSpeedEngine.factory(ZERO_STAGES[engine], False) if engine in ZERO_STAGES else LocalEngine
-    return train(model, ids, targets, XentLoss(), settings, pad_id=256, make_engine=make_engine)["samples_per_s"]
+    settings = TrainSettings(
+        lr=1e-4, batch_size=32, minibatch_size=32, epochs=1, autocast=autocast, log_every=10**9
+    )
+    make_engine = (
+        DeepSpeedEngine.factory(ZERO_STAGES[engine], False)
+        if engine in ZERO_STAGES
+        else LocalEngine
+    )
+    return train(model, ids, targets, XentLoss(), settings, pad_id=256, make_engine=make_engine)[
+        "samples_per_s"
+    ]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--arch", default="gpt2")
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--layers", type=int, default=2)
@@ -69,7 +81,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--engines", default="plain", help=f"comma-separated: {', '.join(ENGINES)}")
-    parser.add_argument("--peak-tflops", help="FP32,BF16 peak TFLOPS of the device (default: by GPU name)")
+    parser.add_argument(
+        "--peak-tflops", help="FP32,BF16 peak TFLOPS of the device (default: by GPU name)"
+    )
     parser.add_argument("--out", type=Path, help="also write the table to this markdown file")
     args = parser.parse_args()
     engines = args.engines.split(",")
@@ -81,18 +95,31 @@ def main() -> None:
         join_single_process_group()
     runs = [(engine, autocast) for engine in engines for autocast in ("off", "bf16")]
     with tempfile.TemporaryDirectory() as tmp:
-        path = build_model(tmp, args.arch, args.hidden, args.layers, args.heads, max_position=args.length)
+        path = build_model(
+            tmp, args.arch, args.hidden, args.layers, args.heads, max_position=args.length
+        )
         parameters = sum(p.numel() for p in Classifier.load(str(path)).parameters())
-        for engine in engines:  # warm-up: first-call allocations, kernel selection, DeepSpeed's op builds
+        for (
+            engine
+        ) in engines:  # warm-up: first-call allocations, kernel selection, DeepSpeed's op builds
             one_run(path, engine, "off", 64, args.length)
         best = dict.fromkeys(runs, 0.0)
         for _ in range(args.repeats):
             for engine, autocast in runs:
-                best[engine, autocast] = max(best[engine, autocast],
-                                             one_run(path, engine, autocast, args.examples, args.length))
-    device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"cpu ({args.threads} threads)"
-    peak = (tuple(map(float, args.peak_tflops.split(","))) if args.peak_tflops else
-            next((p for name, p in PEAK_TFLOPS.items() if name in device), None))
+                best[engine, autocast] = max(
+                    best[engine, autocast],
+                    one_run(path, engine, autocast, args.examples, args.length),
+                )
+    device = (
+        torch.cuda.get_device_name()
+        if torch.cuda.is_available()
+        else f"cpu ({args.threads} threads)"
+    )
+    peak = (
+        tuple(map(float, args.peak_tflops.split(",")))
+        if args.peak_tflops
+        else next((p for name, p in PEAK_TFLOPS.items() if name in device), None)
+    )
     base = best.get(("plain", "off")) or best[runs[0]]
 
     def mfu(engine: str, autocast: str) -> str:
@@ -101,12 +128,19 @@ def main() -> None:
         flops = (4 if engine == "lora" else 6) * parameters * best[engine, autocast] * args.length
         return f"{flops / (peak[autocast != 'off'] * 1e12):.1%}"
 
-    lines = [f"{args.arch} hidden {args.hidden} x {args.layers} layers ({parameters / 1e6:.1f}M parameters), "
-             f"{args.length} tokens, batch 32, {device}; best of {args.repeats}; peak TFLOPS fp32/bf16 "
-             f"{'/'.join(map(str, peak)) if peak else 'unknown'}", "",
-             f"| engine | precision | samples/s | vs {runs[0][0]} fp32 | MFU |", "|---|---|---|---|---|"]
-    lines += [f"| {engine} | {'fp32' if autocast == 'off' else 'bf16'} | {best[engine, autocast]:.1f} | "
-              f"{best[engine, autocast] / base:.2f}x | {mfu(engine, autocast)} |" for engine, autocast in runs]
+    lines = [
+        f"{args.arch} hidden {args.hidden} x {args.layers} layers ({parameters / 1e6:.1f}M parameters), "
+        f"{args.length} tokens, batch 32, {device}; best of {args.repeats}; peak TFLOPS fp32/bf16 "
+        f"{'/'.join(map(str, peak)) if peak else 'unknown'}",
+        "",
+        f"| engine | precision | samples/s | vs {runs[0][0]} fp32 | MFU |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {engine} | {'fp32' if autocast == 'off' else 'bf16'} | {best[engine, autocast]:.1f} | "
+        f"{best[engine, autocast] / base:.2f}x | {mfu(engine, autocast)} |"
+        for engine, autocast in runs
+    ]
     print("\n".join(lines))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,8 @@ with logged(snakemake.log[0]):
     for loss, path in zip(snakemake.params.losses, snakemake.output.pgr_by_task):
         plot_pgr_by_task(agg, loss, order, path)
     # every method and early stop, side by side
-    overall = pl.read_csv(snakemake.input.overall, schema_overrides={"chain": pl.String}).with_columns(
-        pl.col("chain").fill_null(""))
+    overall = pl.read_csv(
+        snakemake.input.overall, schema_overrides={"chain": pl.String}
+    ).with_columns(pl.col("chain").fill_null(""))
     for loss, path in zip(snakemake.params.losses, snakemake.output.methods):
         plot_methods(overall, loss, order, path)

@@ -7,7 +7,9 @@ from w2s.pipeline.job import logged
 with logged(snakemake.log[0]):
     # a metrics.json holds one record, an early_stopping.json a list of them
     records = [read_json(path) for path in snakemake.input]
-    runs = runs_table([r for record in records for r in (record if isinstance(record, list) else [record])])
+    runs = runs_table(
+        [r for record in records for r in (record if isinstance(record, list) else [record])]
+    )
     tables = {"runs": runs, "aggregate": aggregate(runs)}
     tables["overall"] = overall(tables["aggregate"])
     for name, table in tables.items():

@@ -7,9 +7,17 @@ from w2s.io import atomic_path, read_parquet
 from w2s.pipeline.job import logged
 
 with logged(snakemake.log[0]):
-    tables = {name: read_parquet(snakemake.input[name]) for name in ("aggregate", "overall", "runs")}
-    page = report_page(tables["aggregate"], tables["overall"], tables["runs"], snakemake.params.figures,
-                       yaml.safe_dump(dict(snakemake.config), sort_keys=False), list(snakemake.input.labels))
+    tables = {
+        name: read_parquet(snakemake.input[name]) for name in ("aggregate", "overall", "runs")
+    }
+    page = report_page(
+        tables["aggregate"],
+        tables["overall"],
+        tables["runs"],
+        snakemake.params.figures,
+        yaml.safe_dump(dict(snakemake.config), sort_keys=False),
+        list(snakemake.input.labels),
+    )
     with atomic_path(snakemake.output[0]) as tmp:
         with open(tmp, "w") as f:
             f.write(page)

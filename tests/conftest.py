@@ -25,8 +25,15 @@ torch.set_num_threads(1)
 @pytest.fixture(scope="session")
 def tiny_gpt2(tmp_path_factory):
     """A randomly initialised 1-layer gpt2 (hidden size 16, dropout 0) with the byte tokenizer, as a local dir."""
-    return build_model(tmp_path_factory.mktemp("base") / "tiny_gpt2", "gpt2", hidden_size=16, num_layers=1,
-                       num_heads=2, max_position=128, seed=0)
+    return build_model(
+        tmp_path_factory.mktemp("base") / "tiny_gpt2",
+        "gpt2",
+        hidden_size=16,
+        num_layers=1,
+        num_heads=2,
+        max_position=128,
+        seed=0,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +56,9 @@ def hub_tasks():
 
     from w2s.data.tasks import HF_TASKS
 
-    for (repo_id, revision), files in task_repositories({task: raw_rows(task) for task in HF_TASKS}).items():
+    for (repo_id, revision), files in task_repositories(
+        {task: raw_rows(task) for task in HF_TASKS}
+    ).items():
         HUB.add(repo_id, files, revision)
     return HUB
 
@@ -60,14 +69,33 @@ def hub_models(tmp_path_factory):
     pretraining run's checkpoints are branches (Pythia's step143000); main also holds weights in formats w2s never
     loads, as hub repositories do, and branch `pickled` holds nothing else. Returns (hub, {revision: folder})."""
     root = tmp_path_factory.mktemp("hub_models")
-    folders = {revision: build_model(root / revision, "gpt2", hidden_size=8, num_layers=1, num_heads=2,
-                                     max_position=64, seed=seed) for revision, seed in (("main", 0), ("step1", 1))}
+    folders = {
+        revision: build_model(
+            root / revision,
+            "gpt2",
+            hidden_size=8,
+            num_layers=1,
+            num_heads=2,
+            max_position=64,
+            seed=seed,
+        )
+        for revision, seed in (("main", 0), ("step1", 1))
+    }
     for revision, folder in folders.items():
-        files = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
+        files = {
+            p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()
+        }
         if revision == "main":
-            files |= {"pytorch_model.bin": b"a pickle w2s never loads", "flax_model.msgpack": b"other weights"}
+            files |= {
+                "pytorch_model.bin": b"a pickle w2s never loads",
+                "flax_model.msgpack": b"other weights",
+            }
         HUB.add("w2s-test/tiny-lm", files, revision, kind="model")
     # as Pythia's step branches are: the weights as a pickle only
-    HUB.add("w2s-test/tiny-lm", {"config.json": folders["main"] / "config.json", "pytorch_model.bin": b"pickle"},
-            "pickled", kind="model")
+    HUB.add(
+        "w2s-test/tiny-lm",
+        {"config.json": folders["main"] / "config.json", "pytorch_model.bin": b"pickle"},
+        "pickled",
+        kind="model",
+    )
     return HUB, folders

@@ -31,7 +31,9 @@ class Layout:
     kind: str  # "script", "configs", "data" or "jsonl_gz"
     config: str = "default"  # the folder of the task's rows: a config on main, or in the export
     script: str = ""  # the loading script's file name, for "script"
-    hidden: tuple[str, ...] = ()  # hub splits the task does not load, written with the fixture's first rows
+    hidden: tuple[
+        str, ...
+    ] = ()  # hub splits the task does not load, written with the fixture's first rows
     suffix: str = ""  # a push_to_hub file name's hash part, for "data"
 
 
@@ -57,7 +59,9 @@ LAYOUTS = {
     "ethics_justice": Layout("script", "justice", script="ethics.py", hidden=("test",)),
     "ethics_deontology": Layout("script", "deontology", script="ethics.py", hidden=("test",)),
     "ethics_virtue": Layout("script", "virtue", script="ethics.py", hidden=("test",)),
-    "ethics_utilitarianism": Layout("script", "utilitarianism", script="ethics.py", hidden=("test",)),
+    "ethics_utilitarianism": Layout(
+        "script", "utilitarianism", script="ethics.py", hidden=("test",)
+    ),
     "mc_taco": Layout("script", "plain_text", script="mc_taco.py"),
     "superglue_multirc": Layout("configs", "multirc", hidden=("test",)),
 }
@@ -74,10 +78,12 @@ def jsonl_gz(rows: list[dict]) -> bytes:
     return gzip.compress("".join(json.dumps(row) + "\n" for row in rows).encode(), mtime=0)
 
 
-def split_rows(rows: list[dict], splits: tuple[str, ...], hidden: tuple[str, ...]) -> dict[str, list[dict]]:
+def split_rows(
+    rows: list[dict], splits: tuple[str, ...], hidden: tuple[str, ...]
+) -> dict[str, list[dict]]:
     """Contiguous parts, one per loaded split; a hidden split gets the first two rows (its labels unused)."""
     size = -(-len(rows) // len(splits))
-    parts = {split: rows[i * size:(i + 1) * size] for i, split in enumerate(splits)}
+    parts = {split: rows[i * size : (i + 1) * size] for i, split in enumerate(splits)}
     return {**parts, **{split: rows[:2] for split in hidden}}
 
 
@@ -90,7 +96,9 @@ def readme(configs: dict[str, list[str]]) -> str:
     return "\n".join([*lines, "---", "", "# A dataset laid out as the hub has it", ""])
 
 
-def task_repositories(rows_of: dict[str, list[dict]]) -> dict[tuple[str, str], dict[str, bytes | str]]:
+def task_repositories(
+    rows_of: dict[str, list[dict]],
+) -> dict[tuple[str, str], dict[str, bytes | str]]:
     """(hub id, revision) -> files, for every task in `rows_of` (task -> its fixture rows)."""
     repos: dict[tuple[str, str], dict[str, bytes | str]] = defaultdict(dict)
     configs: dict[str, dict[str, list[str]]] = defaultdict(dict)
@@ -102,7 +110,9 @@ def task_repositories(rows_of: dict[str, list[dict]]) -> dict[tuple[str, str], d
             main[layout.script] = "# a loading script: datasets 4 and later refuses to run it\n"
             main["README.md"] = "---\nlicense: mit\n---\n# A dataset with a loading script\n"
             if task.source == "hendrycks/ethics":  # its raw CSV files sit beside the script
-                main[f"data/{layout.config}/train.csv"] = "label,scenario\n1,a raw row the script would read\n"
+                main[f"data/{layout.config}/train.csv"] = (
+                    "label,scenario\n1,a raw row the script would read\n"
+                )
             export = repos[(task.source, EXPORT)]
             export[".gitattributes"] = "*.parquet filter=lfs diff=lfs merge=lfs -text\n"
             for split, part in parts.items():
@@ -116,10 +126,15 @@ def task_repositories(rows_of: dict[str, list[dict]]) -> dict[tuple[str, str], d
                 main[f"data/{split}-00000-of-00001{layout.suffix}.parquet"] = parquet(part)
         else:  # hh-rlhf: a folder per subset, each with train and test files; the default config reads them all
             half = -(-len(parts["train"]) // 2)
-            for folder, part in (("harmless-base", parts["train"][:half]), ("helpful-base", parts["train"][half:])):
+            for folder, part in (
+                ("harmless-base", parts["train"][:half]),
+                ("helpful-base", parts["train"][half:]),
+            ):
                 main[f"{folder}/train.jsonl.gz"] = jsonl_gz(part)
                 main[f"{folder}/test.jsonl.gz"] = jsonl_gz(parts["test"])
-            main["red-team-attempts/red_team_attempts.jsonl.gz"] = jsonl_gz([{"transcript": "not a comparison"}])
+            main["red-team-attempts/red_team_attempts.jsonl.gz"] = jsonl_gz(
+                [{"transcript": "not a comparison"}]
+            )
     for source, config_splits in configs.items():
         repos[(source, "main")]["README.md"] = readme(config_splits)
     return dict(repos)

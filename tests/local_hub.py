@@ -37,13 +37,23 @@ class LocalHub:
     requests: list[tuple[str, str]] = field(default_factory=list)
     url: str = ""
 
-    def add(self, repo_id: str, files: dict[str, bytes | str | Path], revision: str = "main",
-            kind: str = "dataset") -> str:
+    def add(
+        self,
+        repo_id: str,
+        files: dict[str, bytes | str | Path],
+        revision: str = "main",
+        kind: str = "dataset",
+    ) -> str:
         """A branch of a repository with these files (bytes, text, or a local file's path); returns its sha."""
         contents = {}
         for path, value in files.items():
-            contents[path] = (value.read_bytes() if isinstance(value, Path)
-                              else value.encode() if isinstance(value, str) else value)
+            contents[path] = (
+                value.read_bytes()
+                if isinstance(value, Path)
+                else value.encode()
+                if isinstance(value, str)
+                else value
+            )
         digest = hashlib.sha1(f"{kind}/{repo_id}@{revision}".encode())
         for path in sorted(contents):
             digest.update(path.encode() + b"\0" + contents[path])
@@ -53,7 +63,9 @@ class LocalHub:
 
     def branch(self, kind: str, repo_id: str, revision: str) -> Branch | None:
         branches = self.repos.get((kind, repo_id), {})
-        return branches.get(revision) or next((b for b in branches.values() if b.sha == revision), None)
+        return branches.get(revision) or next(
+            (b for b in branches.values() if b.sha == revision), None
+        )
 
     def start(self) -> str:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -73,7 +85,7 @@ def _entries(branch: Branch, folder: str, recursive: bool) -> list[dict]:
     for path, data in sorted(branch.files.items()):
         if not path.startswith(prefix):
             continue
-        rest = path[len(prefix):].split("/")
+        rest = path[len(prefix) :].split("/")
         for depth in range(1, len(rest)):
             if recursive or depth == 1:
                 folders.add(prefix + "/".join(rest[:depth]))
@@ -86,15 +98,29 @@ def _folder_entry(path: str) -> dict:
     return {"type": "directory", "path": path, "oid": hashlib.sha1(path.encode()).hexdigest()}
 
 
-LFS_SUFFIXES = (".safetensors", ".parquet", ".gz", ".bin", ".arrow")  # stored in LFS, as the hub's .gitattributes say
+LFS_SUFFIXES = (
+    ".safetensors",
+    ".parquet",
+    ".gz",
+    ".bin",
+    ".arrow",
+)  # stored in LFS, as the hub's .gitattributes say
 
 
 def _file_entry(path: str, data: bytes) -> dict:
     """As the tree API gives a file: its git blob id, and for an LFS file the content's sha256 and size."""
-    entry = {"type": "file", "path": path, "size": len(data),
-             "oid": hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()}
+    entry = {
+        "type": "file",
+        "path": path,
+        "size": len(data),
+        "oid": hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest(),
+    }
     if path.endswith(LFS_SUFFIXES):
-        entry["lfs"] = {"oid": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": 134}
+        entry["lfs"] = {
+            "oid": hashlib.sha256(data).hexdigest(),
+            "size": len(data),
+            "pointerSize": 134,
+        }
     return entry
 
 
@@ -103,7 +129,13 @@ def _handler(hub: LocalHub):
         def log_message(self, *args):  # quiet: `hub.requests` keeps the record
             pass
 
-        def reply(self, status: int, body: bytes = b"", headers: dict | None = None, content_type="application/json"):
+        def reply(
+            self,
+            status: int,
+            body: bytes = b"",
+            headers: dict | None = None,
+            content_type="application/json",
+        ):
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
@@ -114,7 +146,11 @@ def _handler(hub: LocalHub):
                 self.wfile.write(body)
 
         def not_found(self, what: str, code: str = "RepoNotFound"):
-            self.reply(404, json.dumps({"error": what}).encode(), {"X-Error-Code": code, "X-Error-Message": what})
+            self.reply(
+                404,
+                json.dumps({"error": what}).encode(),
+                {"X-Error-Code": code, "X-Error-Message": what},
+            )
 
         def route(self):
             url = urlsplit(self.path)
@@ -126,22 +162,38 @@ def _handler(hub: LocalHub):
             if parts[0] in KINDS:
                 kind, parts = KINDS[parts[0]], parts[1:]
             if len(parts) >= 5 and parts[2] == "resolve":
-                return self.resolve(kind, "/".join(parts[:2]), unquote(parts[3]), unquote("/".join(parts[4:])))
+                return self.resolve(
+                    kind, "/".join(parts[:2]), unquote(parts[3]), unquote("/".join(parts[4:]))
+                )
             return self.not_found(f"no route for {url.path}", "EntryNotFound")
 
         def api(self, kind: str, parts: list[str], query: dict):
             if len(parts) == 2:  # /api/datasets/<repo>: the info of main
                 parts = [*parts, "revision", "main"]
-            repo_id, action, revision, rest = "/".join(parts[:2]), parts[2], unquote(parts[3]), parts[4:]
+            repo_id, action, revision, rest = (
+                "/".join(parts[:2]),
+                parts[2],
+                unquote(parts[3]),
+                parts[4:],
+            )
             if (kind, repo_id) not in hub.repos:
                 return self.not_found(f"Repository {repo_id} not found")
             branch = hub.branch(kind, repo_id, revision)
             if branch is None:
                 return self.not_found(f"Invalid rev id: {revision}", "RevisionNotFound")
             if action == "revision":
-                info = {"id": repo_id, "sha": branch.sha, "private": False, "disabled": False, "gated": False,
-                        "downloads": 0, "likes": 0, "tags": [], "lastModified": "2026-01-01T00:00:00.000Z",
-                        "siblings": [{"rfilename": path} for path in sorted(branch.files)]}
+                info = {
+                    "id": repo_id,
+                    "sha": branch.sha,
+                    "private": False,
+                    "disabled": False,
+                    "gated": False,
+                    "downloads": 0,
+                    "likes": 0,
+                    "tags": [],
+                    "lastModified": "2026-01-01T00:00:00.000Z",
+                    "siblings": [{"rfilename": path} for path in sorted(branch.files)],
+                }
                 if kind == "model":
                     info["modelId"] = repo_id
                 return self.reply(200, json.dumps(info).encode())
@@ -174,7 +226,9 @@ def _handler(hub: LocalHub):
                 return self.not_found(f"Entry {path} not found", "EntryNotFound")
             data = branch.files[path]
             etag = f'"{hashlib.sha1(data).hexdigest()}"'
-            self.reply(200, data, {"X-Repo-Commit": branch.sha, "ETag": etag}, "application/octet-stream")
+            self.reply(
+                200, data, {"X-Repo-Commit": branch.sha, "ETag": etag}, "application/octet-stream"
+            )
 
         do_GET = do_HEAD = do_POST = route
 

@@ -18,10 +18,16 @@ from pathlib import Path
 
 import pytest
 
-DAEMONS = {"munged": "/usr/sbin/munged", "slurmctld": "/usr/sbin/slurmctld", "slurmd": "/usr/sbin/slurmd"}
+DAEMONS = {
+    "munged": "/usr/sbin/munged",
+    "slurmctld": "/usr/sbin/slurmctld",
+    "slurmd": "/usr/sbin/slurmd",
+}
 CLIENTS = ("sbatch", "squeue", "sinfo", "scontrol", "scancel", "srun")
-INSTALL_HINT = ("install them with `apt-get install munge slurmctld slurmd slurm-client` (Debian/Ubuntu, as root); "
-                ".ci/run does this before the tests")
+INSTALL_HINT = (
+    "install them with `apt-get install munge slurmctld slurmd slurm-client` (Debian/Ubuntu, as root); "
+    ".ci/run does this before the tests"
+)
 
 
 @dataclass
@@ -32,7 +38,9 @@ class SlurmCluster:
     env: dict
 
     def run(self, *command: str) -> str:
-        return subprocess.run(command, env=self.env, capture_output=True, text=True, check=True).stdout
+        return subprocess.run(
+            command, env=self.env, capture_output=True, text=True, check=True
+        ).stdout
 
     def jobs(self) -> list[dict]:
         """Every job slurmctld still knows (finished ones stay for MinJobAge): id, name, state, comment."""
@@ -55,46 +63,64 @@ def _memory_mb() -> int:
 
 
 def _tail(path: Path, lines: int = 15) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else "(no log)"
+    return (
+        "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        if path.exists()
+        else "(no log)"
+    )
 
 
 def write_slurm_conf(root: Path, nodes: list[str], munge_socket: Path) -> Path:
     """One node: this machine's CPUs and 90% of its memory. Several (one slurmd each on this machine, told apart by
     port and by %n in their file names): one CPU and an equal share of 90% of the memory each. One default
     partition, no accounting."""
-    user = os.environ.get("USER") or subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip()
-    cpus, memory = (os.cpu_count(), int(_memory_mb() * 0.9)) if len(nodes) == 1 else (
-        1, int(_memory_mb() * 0.9 / len(nodes)))
+    user = (
+        os.environ.get("USER")
+        or subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip()
+    )
+    cpus, memory = (
+        (os.cpu_count(), int(_memory_mb() * 0.9))
+        if len(nodes) == 1
+        else (1, int(_memory_mb() * 0.9 / len(nodes)))
+    )
     conf = root / "slurm.conf"
-    conf.write_text("\n".join([
-        "ClusterName=w2stest",
-        f"SlurmctldHost={socket.gethostname().split('.')[0]}(127.0.0.1)",
-        f"SlurmctldPort={_free_port()}",
-        f"SlurmUser={user}",
-        "AuthType=auth/munge",
-        "CredType=cred/munge",
-        f"AuthInfo=socket={munge_socket}",
-        # No cgroups in a container: track job processes through /proc and bind no tasks to CPUs.
-        "ProctrackType=proctrack/linuxproc",
-        "TaskPlugin=task/none",
-        "JobAcctGatherType=jobacct_gather/none",
-        "AccountingStorageType=accounting_storage/none",
-        "SelectType=select/cons_tres",
-        "SelectTypeParameters=CR_CPU_Memory",
-        # Finished jobs stay visible to squeue for 10 minutes: the plugin's status queries and the tests read them.
-        "MinJobAge=600",
-        "ReturnToService=2",
-        f"StateSaveLocation={root / 'state'}",
-        f"SlurmdSpoolDir={root / 'spool' / '%n'}",
-        f"SlurmctldPidFile={root / 'slurmctld.pid'}",
-        f"SlurmdPidFile={root / 'slurmd.%n.pid'}",
-        f"SlurmctldLogFile={root / 'slurmctld.log'}",
-        f"SlurmdLogFile={root / 'slurmd.%n.log'}",
-        *(f"NodeName={node} NodeHostname=localhost NodeAddr=127.0.0.1 Port={_free_port()} CPUs={cpus} "
-          f"RealMemory={memory} State=UNKNOWN" for node in nodes),
-        f"PartitionName=debug Nodes={','.join(nodes)} Default=YES MaxTime=INFINITE State=UP",
-        "",
-    ]))
+    conf.write_text(
+        "\n".join(
+            [
+                "ClusterName=w2stest",
+                f"SlurmctldHost={socket.gethostname().split('.')[0]}(127.0.0.1)",
+                f"SlurmctldPort={_free_port()}",
+                f"SlurmUser={user}",
+                "AuthType=auth/munge",
+                "CredType=cred/munge",
+                f"AuthInfo=socket={munge_socket}",
+                # No cgroups in a container: track job processes through /proc and bind no tasks to CPUs.
+                "ProctrackType=proctrack/linuxproc",
+                "TaskPlugin=task/none",
+                "JobAcctGatherType=jobacct_gather/none",
+                "AccountingStorageType=accounting_storage/none",
+                "SelectType=select/cons_tres",
+                "SelectTypeParameters=CR_CPU_Memory",
+                # Finished jobs stay visible to squeue for 10 minutes: the plugin's status queries and the
+                # tests read them.
+                "MinJobAge=600",
+                "ReturnToService=2",
+                f"StateSaveLocation={root / 'state'}",
+                f"SlurmdSpoolDir={root / 'spool' / '%n'}",
+                f"SlurmctldPidFile={root / 'slurmctld.pid'}",
+                f"SlurmdPidFile={root / 'slurmd.%n.pid'}",
+                f"SlurmctldLogFile={root / 'slurmctld.log'}",
+                f"SlurmdLogFile={root / 'slurmd.%n.log'}",
+                *(
+                    f"NodeName={node} NodeHostname=localhost NodeAddr=127.0.0.1 Port={_free_port()} CPUs={cpus} "
+                    f"RealMemory={memory} State=UNKNOWN"
+                    for node in nodes
+                ),
+                f"PartitionName=debug Nodes={','.join(nodes)} Default=YES MaxTime=INFINITE State=UP",
+                "",
+            ]
+        )
+    )
     return conf
 
 
@@ -104,7 +130,9 @@ def _wait(what: str, ready, process: subprocess.Popen, log: Path, timeout: float
         if ready():
             return
         if process.poll() is not None:
-            pytest.fail(f"{what} exited with status {process.returncode} while starting; its log:\n{_tail(log)}")
+            pytest.fail(
+                f"{what} exited with status {process.returncode} while starting; its log:\n{_tail(log)}"
+            )
         time.sleep(0.2)
     pytest.fail(f"{what} not ready after {timeout:.0f} s; its log:\n{_tail(log)}")
 
@@ -137,8 +165,11 @@ def start_cluster(nodes: list[str]):
     missing = [path for path in DAEMONS.values() if not os.access(path, os.X_OK)]
     missing += [name for name in CLIENTS if shutil.which(name) is None]
     if missing:
-        pytest.fail(f"The Slurm test needs the Slurm and munge programs, but these are missing: "
-                    f"{', '.join(missing)}. Please {INSTALL_HINT}.", pytrace=False)
+        pytest.fail(
+            f"The Slurm test needs the Slurm and munge programs, but these are missing: "
+            f"{', '.join(missing)}. Please {INSTALL_HINT}.",
+            pytrace=False,
+        )
 
     # Not under pytest's 0700 tmp folder: munged wants every folder above its socket searchable by all.
     root = Path(tempfile.mkdtemp(prefix="w2s-slurm-"))
@@ -155,11 +186,23 @@ def start_cluster(nodes: list[str]):
     # cluster keeps it). An srun first on PATH (sbatch exports PATH into the job) points it back to this cluster.
     bin_dir = root / "bin"
     bin_dir.mkdir()
-    (bin_dir / "srun").write_text(f'#!/bin/sh\nSLURM_CONF={conf} exec {shutil.which("srun")} "$@"\n')
+    (bin_dir / "srun").write_text(
+        f'#!/bin/sh\nSLURM_CONF={conf} exec {shutil.which("srun")} "$@"\n'
+    )
     (bin_dir / "srun").chmod(0o755)
-    env = {**os.environ, "SLURM_CONF": str(conf), "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
-    for name in [name for name in env if name.startswith(("SLURM_", "SBATCH_", "SRUN_")) and name != "SLURM_CONF"]:
-        del env[name]  # a test session started inside a Slurm job must not hand that job's settings on
+    env = {
+        **os.environ,
+        "SLURM_CONF": str(conf),
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    for name in [
+        name
+        for name in env
+        if name.startswith(("SLURM_", "SBATCH_", "SRUN_")) and name != "SLURM_CONF"
+    ]:
+        del env[
+            name
+        ]  # a test session started inside a Slurm job must not hand that job's settings on
     cluster = SlurmCluster(root=root, conf=conf, nodes=nodes, env=env)
 
     def ping() -> bool:
@@ -167,40 +210,70 @@ def start_cluster(nodes: list[str]):
         return result.returncode == 0 and "is UP" in result.stdout
 
     def idle() -> bool:
-        result = subprocess.run(["sinfo", "--noheader", "--format=%T"], env=env, capture_output=True, text=True)
+        result = subprocess.run(
+            ["sinfo", "--noheader", "--format=%T"], env=env, capture_output=True, text=True
+        )
         return set(result.stdout.split()) == {"idle"}
 
     processes: list[subprocess.Popen] = []
     try:
         # In the foreground (-F, -D), so each daemon's PID is that of the process started here.
         munged = subprocess.Popen(
-            [DAEMONS["munged"], "--foreground", f"--socket={munge_socket}", f"--key-file={key}",
-             f"--log-file={root / 'munged.log'}", f"--pid-file={root / 'munged.pid'}",
-             f"--seed-file={root / 'munged.seed'}"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                DAEMONS["munged"],
+                "--foreground",
+                f"--socket={munge_socket}",
+                f"--key-file={key}",
+                f"--log-file={root / 'munged.log'}",
+                f"--pid-file={root / 'munged.pid'}",
+                f"--seed-file={root / 'munged.seed'}",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         processes.append(munged)
         _wait("munged", munge_socket.exists, munged, root / "munged.log")
-        slurmctld = subprocess.Popen([DAEMONS["slurmctld"], "-D", "-f", str(conf)], env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+        slurmctld = subprocess.Popen(
+            [DAEMONS["slurmctld"], "-D", "-f", str(conf)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         processes.append(slurmctld)
         _wait("slurmctld", ping, slurmctld, root / "slurmctld.log")
         for node in nodes:
-            processes.append(subprocess.Popen([DAEMONS["slurmd"], "-D", "-f", str(conf), "-N", node], env=env,
-                                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                                              start_new_session=True))
+            processes.append(
+                subprocess.Popen(
+                    [DAEMONS["slurmd"], "-D", "-f", str(conf), "-N", node],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
         _wait("slurmd", idle, processes[-1], root / f"slurmd.{nodes[-1]}.log")
         yield cluster
     finally:
         if len(processes) > 2 and slurmctld.poll() is None:
             # Jobs a failed test left behind would outlive slurmd (their slurmstepd is its own process).
-            ids = subprocess.run(["squeue", "--noheader", "--format=%i"], env=env, capture_output=True,
-                                 text=True).stdout.split()
+            ids = subprocess.run(
+                ["squeue", "--noheader", "--format=%i"], env=env, capture_output=True, text=True
+            ).stdout.split()
             if ids:
                 subprocess.run(["scancel", *ids], env=env, capture_output=True)
                 deadline = time.monotonic() + 15
-                while time.monotonic() < deadline and subprocess.run(
-                        ["squeue", "--noheader", "--format=%i"], env=env, capture_output=True,
-                        text=True).stdout.strip():
+                while (
+                    time.monotonic() < deadline
+                    and subprocess.run(
+                        ["squeue", "--noheader", "--format=%i"],
+                        env=env,
+                        capture_output=True,
+                        text=True,
+                    ).stdout.strip()
+                ):
                     time.sleep(0.5)
         for process in reversed(processes):
             _stop(process)

@@ -17,24 +17,57 @@ SLURM_PROFILE = REPO / "slurm"
 # Every Snakemake start imports the Slurm executor plugin, which asks `scontrol show config` for the cluster's
 # settings; where the Slurm client is installed but no controller answers (as in CI), that waits ~9 s to fail.
 # Runs that use no Slurm get a `scontrol` that fails at once (the Slurm tests pass their cluster's environment).
-LOCAL_ENV = {**os.environ, "PATH": f"{REPO / 'tests/no_slurm'}{os.pathsep}{os.environ.get('PATH', '')}"}
+LOCAL_ENV = {
+    **os.environ,
+    "PATH": f"{REPO / 'tests/no_slurm'}{os.pathsep}{os.environ.get('PATH', '')}",
+}
 
 
 def tiny_config(**overrides) -> dict:
     """Two tiny built models, a small synthetic task, two losses, one seed: the whole grid in seconds per job."""
     config = {
         "seeds": [0],
-        "datasets": {"toy": {"kind": "synthetic", "options": {"n_rows": 2000, "length": 6},
-                             "n_weak_train": 48, "n_strong_train": 48, "n_test": 32}},
-        "models": {
-            "weakling": {"build": {"arch": "gpt2", "hidden_size": 8, "num_layers": 1, "num_heads": 2,
-                                   "max_position": 64}, "lr": 1e-3, "batch_size": 16, "minibatch_size": 8,
-                         "max_length": 48},
-            "strongling": {"build": {"arch": "gpt2", "hidden_size": 16, "num_layers": 1, "num_heads": 2,
-                                     "max_position": 64}, "lr": 1e-3, "batch_size": 16, "minibatch_size": 16,
-                           "max_length": 48},
+        "datasets": {
+            "toy": {
+                "kind": "synthetic",
+                "options": {"n_rows": 2000, "length": 6},
+                "n_weak_train": 48,
+                "n_strong_train": 48,
+                "n_test": 32,
+            }
         },
-        "losses": {"xent": {"type": "xent"}, "logconf": {"type": "logconf", "alpha_max": 0.5, "warmup_frac": 0.2}},
+        "models": {
+            "weakling": {
+                "build": {
+                    "arch": "gpt2",
+                    "hidden_size": 8,
+                    "num_layers": 1,
+                    "num_heads": 2,
+                    "max_position": 64,
+                },
+                "lr": 1e-3,
+                "batch_size": 16,
+                "minibatch_size": 8,
+                "max_length": 48,
+            },
+            "strongling": {
+                "build": {
+                    "arch": "gpt2",
+                    "hidden_size": 16,
+                    "num_layers": 1,
+                    "num_heads": 2,
+                    "max_position": 64,
+                },
+                "lr": 1e-3,
+                "batch_size": 16,
+                "minibatch_size": 16,
+                "max_length": 48,
+            },
+        },
+        "losses": {
+            "xent": {"type": "xent"},
+            "logconf": {"type": "logconf", "alpha_max": 0.5, "warmup_frac": 0.2},
+        },
         # fp32: the tests compare runs made under other batchings (shards, processes) to float rounding, which
         # bf16 (autocast auto's choice on a CPU with bf16 instructions) would not hold to
         "training": {"epochs": 1, "eval_every": 2, "log_every": 1, "autocast": "off"},
@@ -52,20 +85,44 @@ def write_config(workdir: Path, config: dict, name: str = "config.yaml") -> Path
     return path
 
 
-def snakemake(workdir: Path, *args: str, config: str = "config.yaml", check: bool = True, env: dict | None = None,
-              timeout: float | None = None) -> subprocess.CompletedProcess:
-    command = [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--configfile", str(workdir / config),
-               *args]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=workdir, env=env or LOCAL_ENV,
-                            timeout=timeout)
+def snakemake(
+    workdir: Path,
+    *args: str,
+    config: str = "config.yaml",
+    check: bool = True,
+    env: dict | None = None,
+    timeout: float | None = None,
+) -> subprocess.CompletedProcess:
+    command = [
+        *SNAKEMAKE,
+        "-s",
+        str(REPO / "Snakefile"),
+        "-d",
+        str(workdir),
+        "--configfile",
+        str(workdir / config),
+        *args,
+    ]
+    result = subprocess.run(
+        command, capture_output=True, text=True, cwd=workdir, env=env or LOCAL_ENV, timeout=timeout
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
     return result
 
 
 # The jobs that follow any change to a run: the summary, the analyses, the plots and the target rule.
-REPORTING = {"summarize_runs": 1, "analyse_agreement": 1, "analyse_calibration": 1, "analyse_trajectories": 1,
-             "analyse_scaling": 1, "analyse_groups": 1, "plot_results": 1, "write_report_page": 1, "all": 1}
+REPORTING = {
+    "summarize_runs": 1,
+    "analyse_agreement": 1,
+    "analyse_calibration": 1,
+    "analyse_trajectories": 1,
+    "analyse_scaling": 1,
+    "analyse_groups": 1,
+    "plot_results": 1,
+    "write_report_page": 1,
+    "all": 1,
+}
 
 
 def planned_jobs(workdir: Path, config: str = "config.yaml") -> dict[str, int]:
@@ -79,7 +136,9 @@ def job_stats(output: str) -> dict[str, int]:
     if "Nothing to be done" in output:
         return {}
     table = output.split("Job stats:", 1)[1].split("total", 1)[0]
-    return {rule: int(count) for rule, count in re.findall(r"^(\w+)\s+(\d+)\s*$", table, re.MULTILINE)}
+    return {
+        rule: int(count) for rule, count in re.findall(r"^(\w+)\s+(\d+)\s*$", table, re.MULTILINE)
+    }
 
 
 def assert_same_results(one: Path, other: Path, labels: str, runs: tuple[str, ...]) -> None:
@@ -90,6 +149,8 @@ def assert_same_results(one: Path, other: Path, labels: str, runs: tuple[str, ..
 
     assert pl.read_parquet(one / labels).equals(pl.read_parquet(other / labels))
     for run in runs:
-        accuracy = [json.loads((workdir / "results" / run / "metrics.json").read_text())["accuracy"]
-                    for workdir in (one, other)]
+        accuracy = [
+            json.loads((workdir / "results" / run / "metrics.json").read_text())["accuracy"]
+            for workdir in (one, other)
+        ]
         assert accuracy[0] == accuracy[1], run

@@ -14,31 +14,62 @@ from w2s.errors import W2SError
 from w2s.io import write_parquet
 
 LABELS = [1, 0, 1, 0, 1, 0, 1, 0]
-WEAK_P1 = [0.9, 0.2, 0.3, 0.8, 0.7, 0.1, 0.4, 0.6]  # right on rows 0, 1, 4, 5; wrong on rows 2, 3, 6, 7
+WEAK_P1 = [
+    0.9,
+    0.2,
+    0.3,
+    0.8,
+    0.7,
+    0.1,
+    0.4,
+    0.6,
+]  # right on rows 0, 1, 4, 5; wrong on rows 2, 3, 6, 7
 
 
 def predictions(tmp_path, name: str, p1: list[float]):
-    frame = pl.DataFrame({"id": [f"t:{i}" for i in range(8)], "text": [f"x{i}" for i in range(8)],
-                          "label": LABELS, "group": ["all"] * 8})
+    frame = pl.DataFrame(
+        {
+            "id": [f"t:{i}" for i in range(8)],
+            "text": [f"x{i}" for i in range(8)],
+            "label": LABELS,
+            "group": ["all"] * 8,
+        }
+    )
     write_parquet(prediction_table(frame, np.array(p1)), tmp_path / f"{name}.parquet")
     return tmp_path / f"{name}.parquet"
 
 
 def run(tmp_path, name: str, p1: list[float], kind: str = "student") -> dict:
-    return {"dataset": "d", "seed": 0, "weak": "s", "strong": "l", "run": kind,
-            "loss": "" if kind == "ceiling" else name, "chain": "", "predictions": predictions(tmp_path, name, p1),
-            "weak_predictions": predictions(tmp_path, "weak", WEAK_P1)}
+    return {
+        "dataset": "d",
+        "seed": 0,
+        "weak": "s",
+        "strong": "l",
+        "run": kind,
+        "loss": "" if kind == "ceiling" else name,
+        "chain": "",
+        "predictions": predictions(tmp_path, name, p1),
+        "weak_predictions": predictions(tmp_path, "weak", WEAK_P1),
+    }
 
 
 def test_agreement_where_the_weak_model_was_right_and_wrong(tmp_path):
-    copy = run(tmp_path, "copy", [p - 0.05 if p > 0.5 else p + 0.05 for p in WEAK_P1])  # the weak answers exactly
+    copy = run(
+        tmp_path, "copy", [p - 0.05 if p > 0.5 else p + 0.05 for p in WEAK_P1]
+    )  # the weak answers exactly
     truth = run(tmp_path, "truth", [0.99 if y else 0.01 for y in LABELS], "ceiling")  # always right
     opposite = run(tmp_path, "opposite", [1 - p for p in WEAK_P1])  # never the weak answer
     table = agreement_table([copy, truth, opposite])
     rows = {r["loss"] or r["run"]: r for r in table.iter_rows(named=True)}
-    assert (rows["copy"]["agreement"], rows["copy"]["agreement_weak_right"], rows["copy"]["agreement_weak_wrong"]) \
-        == (1.0, 1.0, 1.0)
-    assert (rows["ceiling"]["agreement_weak_right"], rows["ceiling"]["agreement_weak_wrong"]) == (1.0, 0.0)
+    assert (
+        rows["copy"]["agreement"],
+        rows["copy"]["agreement_weak_right"],
+        rows["copy"]["agreement_weak_wrong"],
+    ) == (1.0, 1.0, 1.0)
+    assert (rows["ceiling"]["agreement_weak_right"], rows["ceiling"]["agreement_weak_wrong"]) == (
+        1.0,
+        0.0,
+    )
     ceiling = rows["ceiling"]
     assert ceiling["agreement"] == 0.5 and ceiling["n_weak_right"] == ceiling["n_weak_wrong"] == 4
     assert rows["opposite"]["agreement"] == 0.0

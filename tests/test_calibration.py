@@ -8,7 +8,13 @@ import polars as pl
 import pytest
 
 from w2s.analysis.analysis_plots import plot_calibration
-from w2s.analysis.calibration import calibration_table, ece, pooled_reliability, reliability, top_label_ece
+from w2s.analysis.calibration import (
+    calibration_table,
+    ece,
+    pooled_reliability,
+    reliability,
+    top_label_ece,
+)
 from w2s.analysis.predictions import prediction_table
 from w2s.io import write_parquet
 
@@ -37,20 +43,41 @@ def test_the_top_label_ece_papers_report_beside_the_ece_over_p1():
     assert top_label_ece(p1, labels) == pytest.approx(0.0, abs=1e-12)
     assert ece(p1, labels) == pytest.approx(0.05)
     # overconfident in the predicted class: 0.9 confident, right half the time, whichever class it predicts
-    assert top_label_ece(np.array([0.9, 0.9, 0.1, 0.1]), np.array([1, 0, 0, 1])) == pytest.approx(0.4)
+    assert top_label_ece(np.array([0.9, 0.9, 0.1, 0.1]), np.array([1, 0, 0, 1])) == pytest.approx(
+        0.4
+    )
 
 
 def test_the_table_and_diagram_from_predictions_files(tmp_path):
-    frame = pl.DataFrame({"id": [f"t:{i}" for i in range(40)], "text": [f"x{i}" for i in range(40)],
-                          "label": [i % 2 for i in range(40)], "group": ["all"] * 40})
+    frame = pl.DataFrame(
+        {
+            "id": [f"t:{i}" for i in range(40)],
+            "text": [f"x{i}" for i in range(40)],
+            "label": [i % 2 for i in range(40)],
+            "group": ["all"] * 40,
+        }
+    )
     runs = []
-    for run, model, p1 in (("weak", "s", np.full(40, 0.5)), ("weak_labels", "s", np.full(40, 0.5)),
-                           ("ceiling", "l", np.where(np.arange(40) % 2 == 1, 0.9, 0.1)),
-                           ("student", "l", np.full(40, 0.8))):
+    for run, model, p1 in (
+        ("weak", "s", np.full(40, 0.5)),
+        ("weak_labels", "s", np.full(40, 0.5)),
+        ("ceiling", "l", np.where(np.arange(40) % 2 == 1, 0.9, 0.1)),
+        ("student", "l", np.full(40, 0.8)),
+    ):
         path = tmp_path / f"{run}.parquet"
         write_parquet(prediction_table(frame, p1), path)
-        runs.append({"dataset": "d", "seed": 0, "model": model, "run": run, "weak": "s" if run == "student" else "",
-                     "loss": "xent" if run == "student" else "", "chain": "", "predictions": path})
+        runs.append(
+            {
+                "dataset": "d",
+                "seed": 0,
+                "model": model,
+                "run": run,
+                "weak": "s" if run == "student" else "",
+                "loss": "xent" if run == "student" else "",
+                "chain": "",
+                "predictions": path,
+            }
+        )
     table = calibration_table(runs)
     for column in ("ece_p1", "ece_top_label"):  # the two agree on these
         by_run = dict(zip(table["run"], table[column]))

@@ -63,5 +63,8 @@ def test_config_loss_parameters_are_the_loss_classes_parameters():
 
     assert LOSS_PARAMETERS.keys() == LOSSES.keys()
     for name, cls in LOSSES.items():
-        taken = set(inspect.signature(cls).parameters) - {"args", "kwargs"}  # XentLoss: object.__init__
+        taken = set(inspect.signature(cls).parameters) - {
+            "args",
+            "kwargs",
+        }  # XentLoss: object.__init__
         assert set(LOSS_PARAMETERS[name]) == taken, name

@@ -17,7 +17,11 @@ def chain_config(chains: list) -> dict:
     config = tiny_config(pairs=[{"weak": "weakling", "strong": "strongling"}], chains=chains)
     models = config["models"]
     midling = {**models["weakling"], "build": {**models["weakling"]["build"], "hidden_size": 12}}
-    config["models"] = {"weakling": models["weakling"], "midling": midling, "strongling": models["strongling"]}
+    config["models"] = {
+        "weakling": models["weakling"],
+        "midling": midling,
+        "strongling": models["strongling"],
+    }
     config["losses"] = {"xent": {"type": "xent"}}
     return config
 
@@ -28,8 +32,14 @@ def test_a_chain_link_learns_from_the_previous_student_and_adding_it_reruns_only
     write_config(tmp_path, chain_config([["weakling", "midling", "strongling"]]))
     # new: midling (built, its ceiling, and the first link: the weakling -> midling student), that student's labels
     # and the last link; nothing that existed reruns
-    assert planned_jobs(tmp_path) == {"build_base_model": 1, "train_ceiling": 1, "train_student": 1,
-                                      "crossfit_chain_labels": 1, "train_chain": 1, **REPORTING}
+    assert planned_jobs(tmp_path) == {
+        "build_base_model": 1,
+        "train_ceiling": 1,
+        "train_student": 1,
+        "crossfit_chain_labels": 1,
+        "train_chain": 1,
+        **REPORTING,
+    }
     snakemake(tmp_path, "--cores", "2")
 
     # midling labels strong_train held out: each row by a midling trained, as its student was, on the weak labels of
@@ -37,7 +47,12 @@ def test_a_chain_link_learns_from_the_previous_student_and_adding_it_reruns_only
     labels = tmp_path / f"results/labels/toy/seed0/chain/{CHAIN}/xent/midling.parquet"
     meta = pl.read_parquet_metadata(labels)
     assert (meta["weak_model"], meta["chain"], meta["split"], meta["loss"], meta["folds"]) == (
-        "midling", CHAIN, "strong_train", "xent", "2")
+        "midling",
+        CHAIN,
+        "strong_train",
+        "xent",
+        "2",
+    )
     strong_train = pl.read_parquet(tmp_path / "results/data/toy/seed0/strong_train.parquet")
     merged = pl.read_parquet(labels)
     assert merged["id"].to_list() == strong_train["id"].to_list()
@@ -54,19 +69,34 @@ def test_a_chain_link_learns_from_the_previous_student_and_adding_it_reruns_only
         assert not (fold / "checkpoint").exists()  # deleted once the labels are merged
         held_out.append(labelled)
     assert pl.concat(held_out).sort("id").equals(merged.sort("id"))
-    assert meta["checkpoint_sha256"] == ",".join(pl.read_parquet_metadata(folds / f"{k}-of-2/labels.parquet")
-                                                 ["checkpoint_sha256"] for k in range(2))
+    assert meta["checkpoint_sha256"] == ",".join(
+        pl.read_parquet_metadata(folds / f"{k}-of-2/labels.parquet")["checkpoint_sha256"]
+        for k in range(2)
+    )
 
-    link = json.loads((tmp_path / f"results/chain/toy/seed0/{CHAIN}/xent/strongling/metrics.json").read_text())
-    assert (link["role"], link["weak"], link["model"], link["chain"]) == ("chain", "weakling", "strongling", CHAIN)
+    link = json.loads(
+        (tmp_path / f"results/chain/toy/seed0/{CHAIN}/xent/strongling/metrics.json").read_text()
+    )
+    assert (link["role"], link["weak"], link["model"], link["chain"]) == (
+        "chain",
+        "weakling",
+        "strongling",
+        CHAIN,
+    )
     runs = pl.read_parquet(tmp_path / "results/summary/runs.parquet")
     by_chain = {(r["weak"], r["strong"], r["chain"]): r for r in runs.iter_rows(named=True)}
-    assert set(by_chain) == {("weakling", "strongling", ""), ("weakling", "midling", ""),
-                             ("weakling", "strongling", CHAIN)}
+    assert set(by_chain) == {
+        ("weakling", "strongling", ""),
+        ("weakling", "midling", ""),
+        ("weakling", "strongling", CHAIN),
+    }
     chained = by_chain[("weakling", "strongling", CHAIN)]
     direct = by_chain[("weakling", "strongling", "")]
     assert chained["student_acc"] == link["accuracy"]
-    assert (chained["weak_acc"], chained["ceiling_acc"]) == (direct["weak_acc"], direct["ceiling_acc"])
+    assert (chained["weak_acc"], chained["ceiling_acc"]) == (
+        direct["weak_acc"],
+        direct["ceiling_acc"],
+    )
 
 
 def test_methods_combine_with_sharded_labelling_and_test_predictions(tmp_path):
@@ -84,7 +114,9 @@ def test_methods_combine_with_sharded_labelling_and_test_predictions(tmp_path):
     chained = runs.filter(pl.col("chain") == CHAIN)
     assert sorted(chained["early_stopping"]) == ["none", "oracle", "weak_val"]
     assert set(runs["mode"]) == {"probe"}
-    validation_labels = tmp_path / f"results/labels/toy/seed0/chain/{CHAIN}/xent/validation/midling.parquet"
+    validation_labels = (
+        tmp_path / f"results/labels/toy/seed0/chain/{CHAIN}/xent/validation/midling.parquet"
+    )
     assert pl.read_parquet_metadata(validation_labels)["split"] == "validation"
     link = tmp_path / f"results/chain/toy/seed0/{CHAIN}/xent/strongling"
     stops = {r["early_stopping"]: r for r in json.loads((link / "early_stopping.json").read_text())}
@@ -101,5 +133,10 @@ def test_in_sample_chain_labels_are_an_option(tmp_path):
     assert "crossfit_chain_labels" not in planned_jobs(tmp_path)
     snakemake(tmp_path, "--cores", "2")
     first_student = tmp_path / "results/student/toy/seed0/weakling/midling/xent"
-    meta = pl.read_parquet_metadata(tmp_path / f"results/labels/toy/seed0/chain/{CHAIN}/xent/midling.parquet")
-    assert meta["checkpoint_sha256"] == checkpoint_sha256(first_student / "checkpoint") and "folds" not in meta
+    meta = pl.read_parquet_metadata(
+        tmp_path / f"results/labels/toy/seed0/chain/{CHAIN}/xent/midling.parquet"
+    )
+    assert (
+        meta["checkpoint_sha256"] == checkpoint_sha256(first_student / "checkpoint")
+        and "folds" not in meta
+    )

@@ -14,11 +14,17 @@ from w2s.io import write_parquet
 
 
 def labels_file(tmp_path):
-    table = pl.DataFrame({
-        "id": ["t:0", "t:1", "t:2", "t:3"], "text": ["alpha", "beta", "gamma", "delta"], "label": [1, 0, 1, 0],
-        "soft_label": [0.9, 0.2, 0.3, 0.95], "hard_label": [1, 0, 0, 1], "correct": [True, True, False, False],
-        "group": ["true", "changed", "true", "changed"],
-    })
+    table = pl.DataFrame(
+        {
+            "id": ["t:0", "t:1", "t:2", "t:3"],
+            "text": ["alpha", "beta", "gamma", "delta"],
+            "label": [1, 0, 1, 0],
+            "soft_label": [0.9, 0.2, 0.3, 0.95],
+            "hard_label": [1, 0, 0, 1],
+            "correct": [True, True, False, False],
+            "group": ["true", "changed", "true", "changed"],
+        }
+    )
     path = tmp_path / "labels.parquet"
     write_parquet(table, path, {"dataset": "t", "weak_model": "tiny", "seed": 0})
     return path
@@ -48,29 +54,53 @@ def test_labels_on_a_file_that_is_not_a_labels_file(tmp_path):
     pl.DataFrame({"id": ["a"], "text": ["x"]}).write_parquet(path)
     result = run_cli("labels", str(path))
     assert result.returncode == 1
-    assert f"{path}: missing column(s) ['label', 'soft_label', 'hard_label', 'correct', 'group']" in result.stderr
+    assert (
+        f"{path}: missing column(s) ['label', 'soft_label', 'hard_label', 'correct', 'group']"
+        in result.stderr
+    )
 
 
 def test_summary_shows_cells_and_flags_suspicious_runs(tmp_path):
     from w2s.analysis.summary import runs_table
 
     def rec(seed, role, model, acc, weak=None, loss=None):
-        return {"dataset": "d", "seed": seed, "role": role, "model": model, "weak": weak, "loss": loss,
-                "accuracy": acc, "n": 100}
+        return {
+            "dataset": "d",
+            "seed": seed,
+            "role": role,
+            "model": model,
+            "weak": weak,
+            "loss": loss,
+            "accuracy": acc,
+            "n": 100,
+        }
 
-    records = [rec(0, "weak", "s", 0.6), rec(0, "ceiling", "l", 0.9), rec(0, "student", "l", 0.04, "s", "xent"),
-               rec(1, "weak", "s", 0.7), rec(1, "ceiling", "l", 0.69), rec(1, "student", "l", 0.72, "s", "xent")]
+    records = [
+        rec(0, "weak", "s", 0.6),
+        rec(0, "ceiling", "l", 0.9),
+        rec(0, "student", "l", 0.04, "s", "xent"),
+        rec(1, "weak", "s", 0.7),
+        rec(1, "ceiling", "l", 0.69),
+        rec(1, "student", "l", 0.72, "s", "xent"),
+    ]
     path = tmp_path / "results/summary/runs.parquet"
     path.parent.mkdir(parents=True)
     runs_table(records).write_parquet(path)
     result = run_cli("summary", str(path))
     assert result.returncode == 0, result.stderr
-    assert run_cli("summary", str(tmp_path / "results")).stdout == result.stdout  # the results folder names it
+    assert (
+        run_cli("summary", str(tmp_path / "results")).stdout == result.stdout
+    )  # the results folder names it
     cell = next(line for line in result.stdout.splitlines() if line.startswith("d "))
-    assert cell.split()[:5] == ["d", "s", "l", "xent", "2"] and "-1.87" in cell  # seed 0's PGR alone
+    assert (
+        cell.split()[:5] == ["d", "s", "l", "xent", "2"] and "-1.87" in cell
+    )  # seed 0's PGR alone
     assert "2 flagged run(s):" in result.stdout
     assert "d seed 0, s -> l, xent: student below chance (0.040)" in result.stdout
-    assert "d seed 1, s -> l, xent: PGR undefined: ceiling 0.690 does not beat weak 0.700" in result.stdout
+    assert (
+        "d seed 1, s -> l, xent: PGR undefined: ceiling 0.690 does not beat weak 0.700"
+        in result.stdout
+    )
     bad = run_cli("summary", str(tmp_path / "missing.parquet"))
     assert bad.returncode == 1 and "missing.parquet" in bad.stderr
     bad = run_cli("summary", str(tmp_path))
@@ -81,13 +111,43 @@ def test_summary_gives_the_median_over_datasets(tmp_path):
     from w2s.analysis.summary import runs_table
 
     records = []
-    for dataset, student in (("a", 0.62), ("b", 0.65), ("c", 0.69)):  # PGR 0.2, 0.5, 0.9 over a 0.6 -> 0.7 gap
-        records += [{"dataset": dataset, "seed": 0, "role": "weak", "model": "s", "weak": None, "loss": None,
-                     "accuracy": 0.6, "n": 100},
-                    {"dataset": dataset, "seed": 0, "role": "ceiling", "model": "l", "weak": None, "loss": None,
-                     "accuracy": 0.7, "n": 100},
-                    {"dataset": dataset, "seed": 0, "role": "student", "model": "l", "weak": "s", "loss": "xent",
-                     "accuracy": student, "n": 100}]
+    for dataset, student in (
+        ("a", 0.62),
+        ("b", 0.65),
+        ("c", 0.69),
+    ):  # PGR 0.2, 0.5, 0.9 over a 0.6 -> 0.7 gap
+        records += [
+            {
+                "dataset": dataset,
+                "seed": 0,
+                "role": "weak",
+                "model": "s",
+                "weak": None,
+                "loss": None,
+                "accuracy": 0.6,
+                "n": 100,
+            },
+            {
+                "dataset": dataset,
+                "seed": 0,
+                "role": "ceiling",
+                "model": "l",
+                "weak": None,
+                "loss": None,
+                "accuracy": 0.7,
+                "n": 100,
+            },
+            {
+                "dataset": dataset,
+                "seed": 0,
+                "role": "student",
+                "model": "l",
+                "weak": "s",
+                "loss": "xent",
+                "accuracy": student,
+                "n": 100,
+            },
+        ]
     path = tmp_path / "runs.parquet"
     runs_table(records).write_parquet(path)
     result = run_cli("summary", str(path))
@@ -98,10 +158,22 @@ def test_summary_gives_the_median_over_datasets(tmp_path):
 def test_inspecting_files_does_not_load_torch():
     """The CLI and the modules that merge, score, summarise and analyse predictions start in well under a second: no
     torch, no transformers (each costs seconds to import)."""
-    modules = ["w2s.cli", "w2s.analysis.predictions", "w2s.analysis.summary", "w2s.analysis.plots",
-               "w2s.analysis.analysis_plots", "w2s.analysis.agreement", "w2s.analysis.calibration",
-               "w2s.analysis.trajectories", "w2s.analysis.scaling", "w2s.analysis.groups", "w2s.analysis.report_page",
-               "w2s.pipeline.grid", "w2s.pipeline.config", "w2s.pipeline.cluster"]
+    modules = [
+        "w2s.cli",
+        "w2s.analysis.predictions",
+        "w2s.analysis.summary",
+        "w2s.analysis.plots",
+        "w2s.analysis.analysis_plots",
+        "w2s.analysis.agreement",
+        "w2s.analysis.calibration",
+        "w2s.analysis.trajectories",
+        "w2s.analysis.scaling",
+        "w2s.analysis.groups",
+        "w2s.analysis.report_page",
+        "w2s.pipeline.grid",
+        "w2s.pipeline.config",
+        "w2s.pipeline.cluster",
+    ]
     check = f"import sys; import {', '.join(modules)}; print(sorted({{'torch', 'transformers'}} & set(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
@@ -113,16 +185,32 @@ def test_check_passes_a_good_config_and_names_what_it_holds(tmp_path):
     path.write_text(yaml.safe_dump(tiny_config()))
     result = run_cli("check", str(path))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == f"{path}: ok (1 dataset(s), 2 model(s), all pairs, 2 loss(es), 1 seed(s))"
+    assert (
+        result.stdout.strip()
+        == f"{path}: ok (1 dataset(s), 2 model(s), all pairs, 2 loss(es), 1 seed(s))"
+    )
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    (None, "config file {path} cannot be read: No such file or directory"),
-    ("seeds: [0\nmodels: {}\n", "config file {path} is not valid YAML at line 2, column 7: expected ',' or ']'"),
-    ("seeds: [0]\nseeds: [1]\n", "config file {path}: key 'seeds' appears twice in one mapping, at lines 1 and 2"),
-    ("- 1\n- 2\n", "config file {path}: expected a mapping of keys at the top level, found list"),
-    ("seeds: [0]\n", "config key (top level): 'datasets' is a required property"),
-], ids=["missing", "syntax", "duplicate_key", "not_a_mapping", "schema"])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (None, "config file {path} cannot be read: No such file or directory"),
+        (
+            "seeds: [0\nmodels: {}\n",
+            "config file {path} is not valid YAML at line 2, column 7: expected ',' or ']'",
+        ),
+        (
+            "seeds: [0]\nseeds: [1]\n",
+            "config file {path}: key 'seeds' appears twice in one mapping, at lines 1 and 2",
+        ),
+        (
+            "- 1\n- 2\n",
+            "config file {path}: expected a mapping of keys at the top level, found list",
+        ),
+        ("seeds: [0]\n", "config key (top level): 'datasets' is a required property"),
+    ],
+    ids=["missing", "syntax", "duplicate_key", "not_a_mapping", "schema"],
+)
 def test_check_names_the_file_and_line_snakemake_would_not(tmp_path, text, message):
     """Snakemake reads a --configfile before the workflow starts: for a missing file it prints a traceback, for a
     syntax error "not valid JSON or YAML" with no line. `w2s check` gives one sentence with the line."""
@@ -138,10 +226,17 @@ def test_check_names_the_file_and_line_snakemake_would_not(tmp_path, text, messa
 def predictions_file(path, hard: list[int], ids=None) -> str:
     labels = [1, 0, 1, 0]
     ids = ids or ["t:0", "t:1", "t:2", "t:3"]
-    table = pl.DataFrame({
-        "id": ids, "text": ["a", "b", "c", "d"], "label": labels, "soft_label": [0.9 if h else 0.1 for h in hard],
-        "hard_label": hard, "correct": [h == label for h, label in zip(hard, labels)],
-        "group": ["true", "changed", "true", "changed"]})
+    table = pl.DataFrame(
+        {
+            "id": ids,
+            "text": ["a", "b", "c", "d"],
+            "label": labels,
+            "soft_label": [0.9 if h else 0.1 for h in hard],
+            "hard_label": hard,
+            "correct": [h == label for h, label in zip(hard, labels)],
+            "group": ["true", "changed", "true", "changed"],
+        }
+    )
     path.mkdir()
     write_parquet(table, path / "test_predictions.parquet")
     return str(path)
@@ -163,7 +258,10 @@ def test_compare_refuses_runs_of_different_examples_and_names_a_missing_folder(t
     a = predictions_file(tmp_path / "a", [1, 0, 1, 1])
     b = predictions_file(tmp_path / "b", [1, 0, 1, 1], ids=["t:0", "t:1", "t:2", "u:3"])
     result = run_cli("compare", a, b)
-    assert result.returncode == 1 and "predict different examples (4 and 4 rows, 3 shared ids)" in result.stderr
+    assert (
+        result.returncode == 1
+        and "predict different examples (4 and 4 rows, 3 shared ids)" in result.stderr
+    )
     (tmp_path / "empty").mkdir()
     result = run_cli("compare", a, str(tmp_path / "empty"))
     assert result.returncode == 1 and "empty holds no test_predictions.parquet" in result.stderr

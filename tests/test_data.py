@@ -15,11 +15,20 @@ SIZES = {"weak_train": 10, "strong_train": 10, "test": 6}
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
 def test_local_file_with_custom_columns(tmp_path, suffix):
-    frame = pl.DataFrame({"review": [f"text {i}" for i in range(30)], "positive": [i % 2 for i in range(30)]})
+    frame = pl.DataFrame(
+        {"review": [f"text {i}" for i in range(30)], "positive": [i % 2 for i in range(30)]}
+    )
     path = tmp_path / f"data{suffix}"
-    {".jsonl": frame.write_ndjson, ".csv": frame.write_csv, ".parquet": frame.write_parquet}[suffix](path)
-    source = make_source("mine", {"kind": "local",
-                                  "options": {"path": str(path), "text_column": "review", "label_column": "positive"}})
+    {".jsonl": frame.write_ndjson, ".csv": frame.write_csv, ".parquet": frame.write_parquet}[
+        suffix
+    ](path)
+    source = make_source(
+        "mine",
+        {
+            "kind": "local",
+            "options": {"path": str(path), "text_column": "review", "label_column": "positive"},
+        },
+    )
     assert len(source) == 30 and source.example(3, row_rng(0, 3)) == ("text 3", 1)
 
 
@@ -32,7 +41,9 @@ def test_local_file_boolean_labels(tmp_path):
 def test_local_file_missing_label_is_named(tmp_path):
     path = tmp_path / "data.jsonl"
     pl.DataFrame({"text": ["a", "b", "c"], "label": [1, None, 0]}).write_ndjson(path)
-    with pytest.raises(W2SError, match=r"data\.jsonl: column 'label' must hold labels 0 or 1; row 1 has None"):
+    with pytest.raises(
+        W2SError, match=r"data\.jsonl: column 'label' must hold labels 0 or 1; row 1 has None"
+    ):
         LocalFileSource(path)
 
 
@@ -58,7 +69,10 @@ def test_splits_disjoint_balanced_and_seeded():
     ids = [set(first[s]["id"]) for s in SIZES]
     assert sum(map(len, ids)) == len(set.union(*ids)) == 26
     assert {s: (first[s].height, int(first[s]["label"].sum())) for s in SIZES} == {
-        "weak_train": (10, 5), "strong_train": (10, 5), "test": (6, 3)}
+        "weak_train": (10, 5),
+        "strong_train": (10, 5),
+        "test": (6, 3),
+    }
 
 
 def test_splits_are_random_rows_not_the_first_ones():
@@ -71,7 +85,9 @@ def test_splits_are_random_rows_not_the_first_ones():
 def test_ids_are_stable_across_seeds(tmp_path):
     """An id names one source row whatever the seed: every seed that draws it shows the same text."""
     path = tmp_path / "data.csv"
-    pl.DataFrame({"text": [f"row {i}" for i in range(40)], "label": [i % 2 for i in range(40)]}).write_csv(path)
+    pl.DataFrame(
+        {"text": [f"row {i}" for i in range(40)], "label": [i % 2 for i in range(40)]}
+    ).write_csv(path)
     source = LocalFileSource(path)
     for seed in range(3):
         for row in sample_splits(source, "mine", {"a": 10}, seed)[0]["a"].iter_rows(named=True):
@@ -84,7 +100,10 @@ def test_duplicate_texts_never_land_in_two_splits(tmp_path):
     texts = [f"statement {i}" for i in range(40)]
     labels = [i % 2 for i in range(40)]
     path = tmp_path / "dupes.csv"
-    rows = {"text": texts * 3 + ["statement 0"], "label": labels * 3 + [1]}  # the last one contradicts row 0
+    rows = {
+        "text": texts * 3 + ["statement 0"],
+        "label": labels * 3 + [1],
+    }  # the last one contradicts row 0
     pl.DataFrame(rows).write_csv(path)
     sizes = {"weak_train": 10, "strong_train": 10, "test": 10}
     splits, duplicates = sample_splits(LocalFileSource(path), "dupes", sizes, seed=0)
@@ -92,7 +111,12 @@ def test_duplicate_texts_never_land_in_two_splits(tmp_path):
     assert len(drawn) == 30 and len(set(drawn)) == 30
     assert duplicates > 0
     with pytest.raises(W2SError, match="repeat another row's text"):
-        sample_splits(LocalFileSource(path), "dupes", {"weak_train": 20, "strong_train": 20, "test": 10}, seed=0)
+        sample_splits(
+            LocalFileSource(path),
+            "dupes",
+            {"weak_train": 20, "strong_train": 20, "test": 10},
+            seed=0,
+        )
 
 
 class CandidateAnswers(Source):
@@ -132,4 +156,6 @@ def test_rows_of_one_source_item_never_straddle_splits(seed):
 
 def test_too_few_items_is_an_error_naming_the_items():
     with pytest.raises(W2SError, match="that fit their items' splits"):
-        sample_splits(CandidateAnswers(8), "mc", {"weak_train": 10, "strong_train": 10, "test": 10}, 0)
+        sample_splits(
+            CandidateAnswers(8), "mc", {"weak_train": 10, "strong_train": 10, "test": 10}, 0
+        )

@@ -27,7 +27,9 @@ TOLERANCE = 1e-3  # on each test example's p(1)
 @pytest.fixture(scope="module")
 def task(tmp_path_factory, tiny_gpt2):
     root = tmp_path_factory.mktemp("deepspeed")
-    splits, _ = sample_splits(SyntheticSentimentSource(n_rows=500, length=6), "toy", {"train": 44, "test": 24}, 0)
+    splits, _ = sample_splits(
+        SyntheticSentimentSource(n_rows=500, length=6), "toy", {"train": 44, "test": 24}, 0
+    )
     for name, frame in splits.items():
         frame.write_parquet(root / f"{name}.parquet")
     return root, tiny_gpt2
@@ -37,22 +39,58 @@ def run(task, name: str, deepspeed: dict | None, lora: dict | None = None) -> di
     root, base = task
     folder = root / name
     folder.mkdir()
-    out = {"checkpoint": str(folder / "checkpoint"), "metrics": str(folder / "metrics.json"),
-           "predictions": str(folder / "predictions.parquet"), "trajectory": str(folder / "trajectory.jsonl"),
-           "training": str(folder / "training.json")}
-    params = {"source": str(base), "dtype": "float32", "head_init": "zero", "trust_remote_code": False,
-              "max_length": 48, "predict_batch_size": 16, "deepspeed": deepspeed,
-              # batch 12 over 44 examples: the last batch of each epoch is short (8), minibatches uneven
-              "settings": {"lr": 1e-3, "batch_size": 12, "minibatch_size": 4, "seed": 0, "epochs": 2,
-                           "autocast": "off", "log_every": 4, "eval_every": 0, "checkpoint_every": 0},
-              **({"lora": lora} if lora else {})}
-    finetune_job(params=params, train_path=str(root / "train.parquet"), target_column="label",
-                 test_path=str(root / "test.parquet"), loss_name="logconf",
-                 loss_entry={"type": "logconf", "alpha_max": 0.5, "warmup_frac": 0.2}, out=out,
-                 info={"dataset": "toy", "seed": 0, "role": "weak", "model": "m", "weak": None, "loss": None},
-                 threads=1)
-    return {"metrics": json.loads((folder / "metrics.json").read_text()),
-            "table": pl.read_parquet(folder / "predictions.parquet"), "out": out}
+    out = {
+        "checkpoint": str(folder / "checkpoint"),
+        "metrics": str(folder / "metrics.json"),
+        "predictions": str(folder / "predictions.parquet"),
+        "trajectory": str(folder / "trajectory.jsonl"),
+        "training": str(folder / "training.json"),
+    }
+    params = {
+        "source": str(base),
+        "dtype": "float32",
+        "head_init": "zero",
+        "trust_remote_code": False,
+        "max_length": 48,
+        "predict_batch_size": 16,
+        "deepspeed": deepspeed,
+        # batch 12 over 44 examples: the last batch of each epoch is short (8), minibatches uneven
+        "settings": {
+            "lr": 1e-3,
+            "batch_size": 12,
+            "minibatch_size": 4,
+            "seed": 0,
+            "epochs": 2,
+            "autocast": "off",
+            "log_every": 4,
+            "eval_every": 0,
+            "checkpoint_every": 0,
+        },
+        **({"lora": lora} if lora else {}),
+    }
+    finetune_job(
+        params=params,
+        train_path=str(root / "train.parquet"),
+        target_column="label",
+        test_path=str(root / "test.parquet"),
+        loss_name="logconf",
+        loss_entry={"type": "logconf", "alpha_max": 0.5, "warmup_frac": 0.2},
+        out=out,
+        info={
+            "dataset": "toy",
+            "seed": 0,
+            "role": "weak",
+            "model": "m",
+            "weak": None,
+            "loss": None,
+        },
+        threads=1,
+    )
+    return {
+        "metrics": json.loads((folder / "metrics.json").read_text()),
+        "table": pl.read_parquet(folder / "predictions.parquet"),
+        "out": out,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +101,11 @@ def plain(task):
 @pytest.mark.kernel_sensitive
 @pytest.mark.parametrize("stage,processes", [(2, 1), (2, 2), (3, 1), (3, 2)])
 def test_zero_matches_plain_path(task, plain, stage, processes):
-    result = run(task, f"zero{stage}_{processes}", {"stage": stage, "offload": False,
-                                                     "processes_per_node": processes, "nodes": 1})
+    result = run(
+        task,
+        f"zero{stage}_{processes}",
+        {"stage": stage, "offload": False, "processes_per_node": processes, "nodes": 1},
+    )
     undecided = assert_predictions_close(result["table"], plain["table"], TOLERANCE)
     accuracy = result["metrics"]["accuracy"], plain["metrics"]["accuracy"]
     assert abs(accuracy[0] - accuracy[1]) <= undecided / plain["metrics"]["n"], accuracy
@@ -76,8 +117,12 @@ def test_zero_matches_plain_path(task, plain, stage, processes):
     # and predicts what the run reported.
     checkpoint = result["out"]["checkpoint"]
     model, tokenizer = Classifier.load(checkpoint), load_tokenizer(checkpoint)
-    table, _ = predictions(model, tokenizer, pl.read_parquet(task[0] / "test.parquet"), 48, 16, "off")
-    assert_predictions_close(table, result["table"])  # with 2 processes, the run's batches were split between them
+    table, _ = predictions(
+        model, tokenizer, pl.read_parquet(task[0] / "test.parquet"), 48, 16, "off"
+    )
+    assert_predictions_close(
+        table, result["table"]
+    )  # with 2 processes, the run's batches were split between them
 
 
 LORA = {"r": 4, "alpha": 8, "dropout": 0.0}
@@ -94,25 +139,44 @@ def test_lora_under_zero_matches_plain_lora(task, plain_lora, stage, processes):
     """ZeRO partitions the frozen backbone too; the adapters train as in one process, and the checkpoint (under
     ZeRO-3 gathered from the partitions of the trained weights alone) holds the adapters."""
     reference = plain_lora
-    result = run(task, f"lora_zero{stage}_{processes}", {"stage": stage, "offload": False,
-                                                          "processes_per_node": processes, "nodes": 1}, LORA)
+    result = run(
+        task,
+        f"lora_zero{stage}_{processes}",
+        {"stage": stage, "offload": False, "processes_per_node": processes, "nodes": 1},
+        LORA,
+    )
     assert_predictions_close(result["table"], reference["table"], TOLERANCE)
     p1 = result["table"]["soft_label"].to_numpy()
     assert np.abs(p1 - 0.5).max() > 10 * TOLERANCE
     checkpoint = result["out"]["checkpoint"]
-    assert is_adapter_checkpoint(checkpoint) and not (Path(checkpoint) / "model.safetensors").exists()
-    table, _ = predictions(Classifier.load(checkpoint), load_tokenizer(checkpoint),
-                           pl.read_parquet(task[0] / "test.parquet"), 48, 16, "off")
+    assert (
+        is_adapter_checkpoint(checkpoint) and not (Path(checkpoint) / "model.safetensors").exists()
+    )
+    table, _ = predictions(
+        Classifier.load(checkpoint),
+        load_tokenizer(checkpoint),
+        pl.read_parquet(task[0] / "test.parquet"),
+        48,
+        16,
+        "off",
+    )
     assert_predictions_close(table, result["table"])
 
 
-PREDICTION = {"dtype": "float32", "trust_remote_code": False, "max_length": 48, "predict_batch_size": 4,
-              "autocast": "off"}
+PREDICTION = {
+    "dtype": "float32",
+    "trust_remote_code": False,
+    "max_length": 48,
+    "predict_batch_size": 4,
+    "autocast": "off",
+}
 SEVERAL = {"stage": 3, "offload": False, "processes_per_node": 2, "nodes": 1}
 
 
 @pytest.mark.kernel_sensitive
-def test_prediction_jobs_of_a_multi_process_model_run_in_the_launchers_processes(task, plain, tmp_path, capfd):
+def test_prediction_jobs_of_a_multi_process_model_run_in_the_launchers_processes(
+    task, plain, tmp_path, capfd
+):
     """Labelling (or a test shard) and zero-shot scoring of a model whose entry trains in several processes run in
     that many: the weights partitioned over them (ZeRO-3 inference), the rows split, and rank 0 writing."""
     root, base = task
@@ -120,8 +184,16 @@ def test_prediction_jobs_of_a_multi_process_model_run_in_the_launchers_processes
     tables = {}
     for name, params in (("one", PREDICTION), ("several", {**PREDICTION, "deepspeed": SEVERAL})):
         out = tmp_path / f"{name}.parquet"
-        label_split(checkpoint, str(root / "test.parquet"), str(out), params, {"split": "test"}, 1, shard=1,
-                    shards=2)
+        label_split(
+            checkpoint,
+            str(root / "test.parquet"),
+            str(out),
+            params,
+            {"split": "test"},
+            1,
+            shard=1,
+            shards=2,
+        )
         tables[name] = pl.read_parquet(out)
     assert "--nproc_per_node=2" in capfd.readouterr().out
     assert len(tables["several"]) == 12 and not list(tmp_path.glob("*.launch.json"))
@@ -129,10 +201,26 @@ def test_prediction_jobs_of_a_multi_process_model_run_in_the_launchers_processes
 
     scored = {}
     for name, params in (("one", PREDICTION), ("several", {**PREDICTION, "deepspeed": SEVERAL})):
-        out = {"metrics": str(tmp_path / f"{name}_zero_shot.json"),
-               "predictions": str(tmp_path / f"{name}_zero_shot.parquet")}
-        zero_shot({"source": str(base), "label_tokens": ["a", "b"], **params}, [str(root / "test.parquet")], [out],
-                  [{"dataset": "toy", "seed": 0, "role": "zero_shot", "model": "m", "weak": None, "loss": None}], 1)
+        out = {
+            "metrics": str(tmp_path / f"{name}_zero_shot.json"),
+            "predictions": str(tmp_path / f"{name}_zero_shot.parquet"),
+        }
+        zero_shot(
+            {"source": str(base), "label_tokens": ["a", "b"], **params},
+            [str(root / "test.parquet")],
+            [out],
+            [
+                {
+                    "dataset": "toy",
+                    "seed": 0,
+                    "role": "zero_shot",
+                    "model": "m",
+                    "weak": None,
+                    "loss": None,
+                }
+            ],
+            1,
+        )
         scored[name] = pl.read_parquet(out["predictions"])
     assert "--nproc_per_node=2" in capfd.readouterr().out
     assert_predictions_close(scored["several"], scored["one"])
@@ -141,18 +229,46 @@ def test_prediction_jobs_of_a_multi_process_model_run_in_the_launchers_processes
 
 def test_launch_command_one_node():
     command = launch_command("spec.json", nodes=1, processes_per_node=4)
-    assert command[1:] == ["-m", "torch.distributed.run", "--nproc_per_node=4", "--standalone", "-m",
-                           "w2s.pipeline.launch", "spec.json"]
+    assert command[1:] == [
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node=4",
+        "--standalone",
+        "-m",
+        "w2s.pipeline.launch",
+        "spec.json",
+    ]
 
 
 def test_launch_command_two_nodes_in_a_slurm_job():
     env = {"SLURM_JOB_ID": "4242", "SLURM_JOB_NODELIST": "gpu[07-08]"}
-    command = launch_command("spec.json", nodes=2, processes_per_node=8, env=env,
-                             head_address=lambda nodelist: {"gpu[07-08]": "gpu07"}[nodelist])
-    assert command[:6] == ["srun", "--overlap", "--nodes=2", "--ntasks=2", "--ntasks-per-node=1",
-                           "--kill-on-bad-exit=1"]
-    assert command[7:] == ["-m", "torch.distributed.run", "--nproc_per_node=8", "--nnodes=2", "--rdzv_backend=c10d",
-                           "--rdzv_endpoint=gpu07:24242", "--rdzv_id=4242", "-m", "w2s.pipeline.launch", "spec.json"]
+    command = launch_command(
+        "spec.json",
+        nodes=2,
+        processes_per_node=8,
+        env=env,
+        head_address=lambda nodelist: {"gpu[07-08]": "gpu07"}[nodelist],
+    )
+    assert command[:6] == [
+        "srun",
+        "--overlap",
+        "--nodes=2",
+        "--ntasks=2",
+        "--ntasks-per-node=1",
+        "--kill-on-bad-exit=1",
+    ]
+    assert command[7:] == [
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node=8",
+        "--nnodes=2",
+        "--rdzv_backend=c10d",
+        "--rdzv_endpoint=gpu07:24242",
+        "--rdzv_id=4242",
+        "-m",
+        "w2s.pipeline.launch",
+        "spec.json",
+    ]
 
 
 def test_each_slurm_job_meets_at_a_port_of_its_own():
@@ -160,7 +276,9 @@ def test_each_slurm_job_meets_at_a_port_of_its_own():
     below the kernel's ephemeral ports."""
     ports = {job: rendezvous_port(job) for job in ("4242", "4243", "16242", "987654321", "1234_5")}
     assert ports["4242"] == 24242 and ports["4243"] == 24243
-    assert ports["16242"] == 24242  # ids 12,000 apart share one: jobs that far apart rarely run at once
+    assert (
+        ports["16242"] == 24242
+    )  # ids 12,000 apart share one: jobs that far apart rarely run at once
     assert ports["1234_5"] == rendezvous_port("12345")
     assert all(20_000 <= port < 32_000 for port in ports.values())
 
@@ -178,7 +296,9 @@ def test_pipeline_trains_a_deepspeed_model(tmp_path):
     snakemake(tmp_path, "--cores", "2", "results/ceiling/toy/seed0/strongling/metrics.json")
     log = (tmp_path / "logs/ceiling/toy/seed0/strongling.log").read_text()
     assert "torch.distributed.run --nproc_per_node=2" in log
-    metrics = json.loads((tmp_path / "results/ceiling/toy/seed0/strongling/metrics.json").read_text())
+    metrics = json.loads(
+        (tmp_path / "results/ceiling/toy/seed0/strongling/metrics.json").read_text()
+    )
     assert metrics["n"] == 32
     assert (tmp_path / "results/ceiling/toy/seed0/strongling/checkpoint/head.safetensors").exists()
     assert not (tmp_path / "results/ceiling/toy/seed0/strongling/launch.json").exists()

@@ -21,8 +21,11 @@ def test_env_file_parses_and_matches_pyproject():
     assert env["channels"] and any(str(dep).startswith("python") for dep in env["dependencies"])
     pip = next(dep["pip"] for dep in env["dependencies"] if isinstance(dep, dict))
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    expected = {requirement_name(spec): spec for spec in project["dependencies"]
-                if requirement_name(spec) not in RUNNER_ONLY}
+    expected = {
+        requirement_name(spec): spec
+        for spec in project["dependencies"]
+        if requirement_name(spec) not in RUNNER_ONLY
+    }
     assert {requirement_name(spec): spec for spec in pip} == expected
     python = next(dep for dep in env["dependencies"] if str(dep).startswith("python"))
     minimum = project["requires-python"].removeprefix(">=")
@@ -32,7 +35,9 @@ def test_env_file_parses_and_matches_pyproject():
 def test_every_rule_uses_an_existing_env_file():
     for rules in (REPO / "rules").glob("*.smk"):
         text = rules.read_text()
-        n_rules = len(re.findall(r"^\s*rule( \w+)?:", text, re.MULTILINE))  # rule NAME:, or rule: with name:
+        n_rules = len(
+            re.findall(r"^\s*rule( \w+)?:", text, re.MULTILINE)
+        )  # rule NAME:, or rule: with name:
         envs = re.findall(r"conda:\s*\n\s*\"([^\"]+)\"", text)
         assert len(envs) == n_rules, f"{rules.name}: {n_rules} rules, {len(envs)} conda directives"
         for env in envs:

@@ -43,7 +43,9 @@ def test_a_revision_loads_that_revisions_weights_and_identity(hub_models):
         name = next(iter(saved))
         assert torch.equal(loaded[name.removeprefix("transformer.")], saved[name]), spec
         assert load_tokenizer(spec)("e0042=17.")["input_ids"]
-    assert not torch.equal(*(weights(folders[r])["transformer.wte.weight"] for r in ("main", "step1")))
+    assert not torch.equal(
+        *(weights(folders[r])["transformer.wte.weight"] for r in ("main", "step1"))
+    )
     assert source_identity("w2s-test/tiny-lm") != source_identity("w2s-test/tiny-lm@step1")
 
 
@@ -57,8 +59,11 @@ def test_a_hub_model_downloads_what_loading_reads_and_no_other_weights(hub_model
 
 @pytest.mark.usefixtures("empty_hub_cache", "hub_models")
 def test_an_unknown_revision_is_named():
-    with pytest.raises(W2SError, match="model w2s-test/tiny-lm at revision step9: the hub has no such repository or "
-                                       "revision"):
+    with pytest.raises(
+        W2SError,
+        match="model w2s-test/tiny-lm at revision step9: the hub has no such repository or "
+        "revision",
+    ):
         Classifier.load("w2s-test/tiny-lm@step9")
 
 
@@ -67,20 +72,36 @@ def test_a_job_offline_names_what_is_missing_and_the_fetch_command(hub_models, t
     env = {"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "empty"), "PATH": "/usr/bin:/bin"}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert result.returncode != 0
-    assert ("model w2s-test/tiny-lm at revision step1 is not in the Hugging Face cache "
-            f"{tmp_path / 'empty'} and the hub is offline (HF_HUB_OFFLINE): run `w2s fetch <config>`") in result.stderr
+    assert (
+        "model w2s-test/tiny-lm at revision step1 is not in the Hugging Face cache "
+        f"{tmp_path / 'empty'} and the hub is offline (HF_HUB_OFFLINE): run `w2s fetch <config>`"
+    ) in result.stderr
 
 
 def hub_grid() -> dict:
-    config = tiny_config(datasets={"sciq": {"kind": "sciq", "n_weak_train": 8, "n_strong_train": 8, "n_test": 8},
-                                   "ethics": {"kind": "ethics_virtue", "n_weak_train": 8, "n_strong_train": 8,
-                                              "n_test": 8}})
-    config["models"]["weakling"] = {"path": "w2s-test/tiny-lm", "revision": "step1", "max_length": 48}
+    config = tiny_config(
+        datasets={
+            "sciq": {"kind": "sciq", "n_weak_train": 8, "n_strong_train": 8, "n_test": 8},
+            "ethics": {
+                "kind": "ethics_virtue",
+                "n_weak_train": 8,
+                "n_strong_train": 8,
+                "n_test": 8,
+            },
+        }
+    )
+    config["models"]["weakling"] = {
+        "path": "w2s-test/tiny-lm",
+        "revision": "step1",
+        "max_length": 48,
+    }
     return validate_config(config)
 
 
 @pytest.mark.usefixtures("hub_tasks", "hub_models")
-def test_fetch_downloads_and_checks_the_grids_hub_repositories_and_plan_says_what_is_missing(empty_hub_cache):
+def test_fetch_downloads_and_checks_the_grids_hub_repositories_and_plan_says_what_is_missing(
+    empty_hub_cache,
+):
     config = hub_grid()
     refs = hub_references(config)
     assert {str(ref): keys for ref, keys in refs.items()} == {
@@ -107,8 +128,11 @@ def test_fetch_downloads_and_checks_the_grids_hub_repositories_and_plan_says_wha
     blob = (local_copy(next(r for r in refs if r.kind == "model")) / "config.json").resolve()
     blob.chmod(0o644)
     blob.write_text(blob.read_text().replace('"n_embd": 8', '"n_embd": 9'))
-    with pytest.raises(W2SError, match=r"model w2s-test/tiny-lm at revision step1: config.json: git-sha1 \w+ where "
-                                       r"the hub has \w+ \(changed since it was downloaded: delete .* and fetch"):
+    with pytest.raises(
+        W2SError,
+        match=r"model w2s-test/tiny-lm at revision step1: config.json: git-sha1 \w+ where "
+        r"the hub has \w+ \(changed since it was downloaded: delete .* and fetch",
+    ):
         fetch_grid(config, lines.append)
 
 
@@ -116,6 +140,9 @@ def test_fetch_downloads_and_checks_the_grids_hub_repositories_and_plan_says_wha
 def test_fetch_refuses_a_revision_with_pickled_weights_only():
     config = hub_grid()
     config["models"]["weakling"]["revision"] = "pickled"
-    with pytest.raises(W2SError, match=r"model w2s-test/tiny-lm at revision pickled: no safetensors weights at this "
-                                       r"revision \(only pytorch_model.bin\): w2s loads no pickled weights"):
+    with pytest.raises(
+        W2SError,
+        match=r"model w2s-test/tiny-lm at revision pickled: no safetensors weights at this "
+        r"revision \(only pytorch_model.bin\): w2s loads no pickled weights",
+    ):
         fetch_grid(config, lambda line: None)

@@ -24,7 +24,9 @@ def test_defaults_are_filled():
 
 
 def test_defaults_are_not_shared_between_entries():
-    config = validate_config(tiny_config(datasets={"a": {"kind": "synthetic"}, "b": {"kind": "synthetic"}}))
+    config = validate_config(
+        tiny_config(datasets={"a": {"kind": "synthetic"}, "b": {"kind": "synthetic"}})
+    )
     config["datasets"]["a"]["options"]["n_rows"] = 5
     assert config["datasets"]["b"]["options"] == {}
 
@@ -39,8 +41,11 @@ def test_shipped_configs_of_models_of_one_size_give_each_a_compute():
     what they know would otherwise all sit at one parameter count."""
     for path in [REPO / "config.yaml", *sorted((REPO / "configs").glob("*.yaml"))]:
         config = validate_config(yaml.safe_load(path.read_text()))
-        shapes = {(e["pretrain"]["hidden_size"], e["pretrain"]["num_layers"]) for e in config["models"].values()
-                  if "pretrain" in e}
+        shapes = {
+            (e["pretrain"]["hidden_size"], e["pretrain"]["num_layers"])
+            for e in config["models"].values()
+            if "pretrain" in e
+        }
         if len(shapes) == 1 and len(config["models"]) > 1:
             assert None not in grid.scaling_compute(config).values(), path.name
 
@@ -48,17 +53,25 @@ def test_shipped_configs_of_models_of_one_size_give_each_a_compute():
 def test_all_pairs_follow_model_order():
     config = validate_config(tiny_config())
     config["models"]["giant"] = copy.deepcopy(config["models"]["strongling"])
-    assert grid.model_pairs(config) == [("weakling", "strongling"), ("weakling", "giant"), ("strongling", "giant")]
+    assert grid.model_pairs(config) == [
+        ("weakling", "strongling"),
+        ("weakling", "giant"),
+        ("strongling", "giant"),
+    ]
 
 
 def test_explicit_pairs_and_targets():
-    config = validate_config(tiny_config(pairs=[{"weak": "weakling", "strong": "strongling"}], seeds=[0, 1]))
+    config = validate_config(
+        tiny_config(pairs=[{"weak": "weakling", "strong": "strongling"}], seeds=[0, 1])
+    )
     metrics = grid.metrics_files(config)
     assert len(metrics) == 2 * (1 + 1 + 2)  # seeds x (weak + ceiling + two losses)
     assert "results/student/toy/seed1/weakling/strongling/logconf/metrics.json" in metrics
     targets = grid.final_targets(config)
     assert "results/labels/toy/seed1/weakling.parquet" in targets
-    assert "results/plots/pgr_logconf.png" in targets and "results/summary/overall.parquet" in targets
+    assert (
+        "results/plots/pgr_logconf.png" in targets and "results/summary/overall.parquet" in targets
+    )
 
 
 def test_training_params_hold_every_hyperparameter():
@@ -87,7 +100,9 @@ def test_prediction_params_leave_out_the_training_recipe():
 def test_minibatch_larger_than_batch_is_named():
     config = tiny_config()
     config["models"]["weakling"]["minibatch_size"] = 64
-    with pytest.raises(W2SError, match=r"models\.weakling\.minibatch_size: 64 exceeds batch_size 16"):
+    with pytest.raises(
+        W2SError, match=r"models\.weakling\.minibatch_size: 64 exceeds batch_size 16"
+    ):
         validate_config(config)
 
 
@@ -97,8 +112,12 @@ def test_pack_group_names_the_dataset_and_seed_of_packed_models_only():
     job = {"dataset": "toy", "seed": "1"}
     assert grid.pack_group(config, {**job, "model": "weakling"}) == "pack_toy_seed1"
     assert grid.pack_group(config, {**job, "model": "strongling"}) is None
-    assert grid.pack_group(config, job) == "pack_toy_seed1"  # the split joins, connecting the group's jobs
-    assert grid.pack_group(config, {"model": "weakling"}) is None  # a job of no one dataset and seed
+    assert (
+        grid.pack_group(config, job) == "pack_toy_seed1"
+    )  # the split joins, connecting the group's jobs
+    assert (
+        grid.pack_group(config, {"model": "weakling"}) is None
+    )  # a job of no one dataset and seed
     config["models"]["weakling"]["pack"] = False
     assert grid.pack_group(config, job) is None
 
@@ -106,7 +125,9 @@ def test_pack_group_names_the_dataset_and_seed_of_packed_models_only():
 def test_a_revision_goes_with_a_hub_id_and_into_the_models_source():
     config = tiny_config()
     config["models"]["weakling"]["revision"] = "step1"
-    with pytest.raises(W2SError, match="config key models.weakling.revision: a revision is of a hub repository"):
+    with pytest.raises(
+        W2SError, match="config key models.weakling.revision: a revision is of a hub repository"
+    ):
         validate_config(config)
     config["models"]["weakling"] = {"path": "EleutherAI/pythia-70m", "revision": "step1"}
     assert grid.model_source(validate_config(config), "weakling") == "EleutherAI/pythia-70m@step1"
@@ -122,7 +143,13 @@ def test_a_chain_link_refuses_the_labels_of_another_loss(tmp_path):
 
     link = {"dataset": "d", "seed": "0", "chain": "a+b+c", "model": "c", "loss": "xent"}
     labels = tmp_path / "b.parquet"
-    recorded = {"dataset": "d", "seed": 0, "weak_model": "b", "split": "strong_train", "chain": "a+b+c"}
+    recorded = {
+        "dataset": "d",
+        "seed": 0,
+        "weak_model": "b",
+        "split": "strong_train",
+        "chain": "a+b+c",
+    }
     write_parquet(pl.DataFrame({"id": ["x"]}), labels, {**recorded, "loss": "logconf"})
     with pytest.raises(W2SError, match="loss 'logconf' where 'xent' was expected"):
         check_provenance(labels, grid.supervision("chain", link))

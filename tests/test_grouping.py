@@ -16,7 +16,11 @@ from w2s.training.losses import LossContext, make_loss
 from w2s.training.predict import predict_p1
 from w2s.training.runtime import length_groups, rank_minibatches
 
-RUNS = ("weak/toy/seed0/weakling", "ceiling/toy/seed0/strongling", "student/toy/seed0/weakling/strongling/xent")
+RUNS = (
+    "weak/toy/seed0/weakling",
+    "ceiling/toy/seed0/strongling",
+    "student/toy/seed0/weakling/strongling/xent",
+)
 LOSSES = [{"type": "xent"}, {"type": "logconf", "alpha_max": 0.5, "warmup_frac": 0.2}]
 
 
@@ -37,7 +41,9 @@ def test_grouped_minibatches_cover_the_batch_and_pad_less():
     plain = examples.minibatches(batch, 4, 0, 1, group=False)
     grouped = examples.minibatches(batch, 4, 0, 1, group=True)
     assert plain == [batch[k : k + 4] for k in range(0, 16, 4)]
-    assert [i for mb in grouped for i in mb] == examples.by_length(batch)  # every example once, shortest first
+    assert [i for mb in grouped for i in mb] == examples.by_length(
+        batch
+    )  # every example once, shortest first
     assert all(0 < len(mb) <= 4 for mb in grouped)
     fixed_cuts = [examples.by_length(batch)[k : k + 4] for k in range(0, 16, 4)]
     real = sum(len(ids[i]) for i in batch)
@@ -81,8 +87,11 @@ def test_a_grouped_batch_gives_the_same_gradient(tiny_gpt2, loss):
     gradients, losses = [], []
     for group in (False, True):
         engine = GradientRecorder(model, settings, 10)
-        losses.append(optimizer_step(engine, examples, batch, make_loss(loss["type"], loss), 4, LossContext(0.5),
-                                     group)[0])
+        losses.append(
+            optimizer_step(
+                engine, examples, batch, make_loss(loss["type"], loss), 4, LossContext(0.5), group
+            )[0]
+        )
         gradients.append(engine.gradients)
     assert losses[1] == pytest.approx(losses[0], rel=1e-6)
     for name, gradient in gradients[0].items():
@@ -101,8 +110,15 @@ def test_training_with_grouped_minibatches_predicts_the_same(tiny_gpt2, loss):
     for group in (False, True):
         torch.manual_seed(0)
         model = Classifier.load(str(tiny_gpt2), head_init="random")
-        settings = TrainSettings(lr=1e-3, batch_size=16, minibatch_size=4, epochs=2, seed=0, autocast="off",
-                                 group_by_length=group)
+        settings = TrainSettings(
+            lr=1e-3,
+            batch_size=16,
+            minibatch_size=4,
+            epochs=2,
+            seed=0,
+            autocast="off",
+            group_by_length=group,
+        )
         train(model, ids, targets, make_loss(loss["type"], loss), settings, pad_id=0)
         p1.append(predict_p1(model, ids, 0, 16, "off"))
     # Adam normalises each gradient, so a weight whose gradient is zero in theory (a key bias) moves by rounding
@@ -123,13 +139,20 @@ def test_a_grid_trains_to_the_same_results_with_and_without_grouping(tmp_path):
         config["training"]["group_by_length"] = group
         write_config(workdir, config)
         snakemake(workdir, "--cores", "2")
-        tables[group] = {run: pl.read_parquet(workdir / "results" / run / "test_predictions.parquet")
-                         for run in RUNS}
-    lengths = pl.read_parquet(tmp_path / "True/results/data/toy/seed0/strong_train.parquet")["text"].str.len_bytes()
+        tables[group] = {
+            run: pl.read_parquet(workdir / "results" / run / "test_predictions.parquet")
+            for run in RUNS
+        }
+    lengths = pl.read_parquet(tmp_path / "True/results/data/toy/seed0/strong_train.parquet")[
+        "text"
+    ].str.len_bytes()
     assert lengths.min() < lengths.max()
     for run in RUNS:
         undecided = assert_predictions_close(tables[False][run], tables[True][run], atol=1e-3)
-        assert abs(tables[False][run]["correct"].sum() - tables[True][run]["correct"].sum()) <= undecided, run
+        assert (
+            abs(tables[False][run]["correct"].sum() - tables[True][run]["correct"].sum())
+            <= undecided
+        ), run
     config["training"]["group_by_length"] = True
     write_config(tmp_path / "False", config)
     assert planned_jobs(tmp_path / "False") == {}

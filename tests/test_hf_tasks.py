@@ -41,9 +41,13 @@ def test_fixed_label_fixtures_are_roughly_balanced(task):
 
 def test_sciq_format():
     source = load("sciq")
-    question = "What type of organism is commonly used in preparation of foods such as cheese and yogurt?"
+    question = (
+        "What type of organism is commonly used in preparation of foods such as cheese and yogurt?"
+    )
     assert first_with_label(source, 0, 1) == f"Q: {question} A: mesophilic organisms"
-    assert first_with_label(source, 0, 0) in {f"Q: {question} A: {d}" for d in ("viruses", "protozoa", "gymnosperms")}
+    assert first_with_label(source, 0, 0) in {
+        f"Q: {question} A: {d}" for d in ("viruses", "protozoa", "gymnosperms")
+    }
 
 
 def test_sciq_label_1_shows_correct_answer_and_label_0_a_distractor():
@@ -77,10 +81,17 @@ def test_boolq_format_and_labels():
 def test_cosmos_qa_format():
     source = load("cosmos_qa")
     row = raw_rows("cosmos_qa")[2]
-    expected = f"Context: {row['context']}\nQuestion: Why was the narrator 's sister upset ?\nAnswer: "
+    expected = (
+        f"Context: {row['context']}\nQuestion: Why was the narrator 's sister upset ?\nAnswer: "
+    )
     assert first_with_label(source, 2, 1) == expected + "Her cat had gone missing ."
     assert first_with_label(source, 2, 0) in {
-        expected + a for a in ("She had lost her job .", "She had an argument with the narrator .", NONE_OF_THE_ABOVE)
+        expected + a
+        for a in (
+            "She had lost her job .",
+            "She had an argument with the narrator .",
+            NONE_OF_THE_ABOVE,
+        )
     }
 
 
@@ -102,7 +113,11 @@ def test_cosmos_qa_label_1_shows_correct_answer_and_label_0_another():
 
 def test_cosmos_qa_none_of_the_above_rows_get_label_0():
     source = load("cosmos_qa")
-    nota = [i for i, row in enumerate(raw_rows("cosmos_qa")) if row[f"answer{row['label']}"] == NONE_OF_THE_ABOVE]
+    nota = [
+        i
+        for i, row in enumerate(raw_rows("cosmos_qa"))
+        if row[f"answer{row['label']}"] == NONE_OF_THE_ABOVE
+    ]
     assert len(nota) >= 1
     for seed in range(20):
         for index in nota:
@@ -138,8 +153,14 @@ def test_anthropic_hh_pair_format_known_row():
     rejected = "Assistant: Toronto."
     index = next(i for i, row in enumerate(raw_rows("anthropic_hh")) if dialogue in row["chosen"])
     ask = "\n\nIs response A better?"
-    assert first_with_label(source, index, 1) == f"{dialogue}\n\nResponse A: {chosen}\n\nResponse B: {rejected}{ask}"
-    assert first_with_label(source, index, 0) == f"{dialogue}\n\nResponse A: {rejected}\n\nResponse B: {chosen}{ask}"
+    assert (
+        first_with_label(source, index, 1)
+        == f"{dialogue}\n\nResponse A: {chosen}\n\nResponse B: {rejected}{ask}"
+    )
+    assert (
+        first_with_label(source, index, 0)
+        == f"{dialogue}\n\nResponse A: {rejected}\n\nResponse B: {chosen}{ask}"
+    )
 
 
 def test_anthropic_hh_pair_format_shows_dialogue_once_and_chosen_first_iff_label_1():
@@ -147,8 +168,14 @@ def test_anthropic_hh_pair_format_shows_dialogue_once_and_chosen_first_iff_label
     for seed in SEEDS:
         for _, row, text, label in examples(source, seed):
             split = row["chosen"].rfind("\n\nAssistant:")
-            dialogue, chosen, rejected = row["chosen"][:split], row["chosen"][split:], row["rejected"][split:]
-            assert row["rejected"].startswith(dialogue) and chosen != rejected  # what the fixture promises
+            dialogue, chosen, rejected = (
+                row["chosen"][:split],
+                row["chosen"][split:],
+                row["rejected"][split:],
+            )
+            assert (
+                row["rejected"].startswith(dialogue) and chosen != rejected
+            )  # what the fixture promises
             first_turn = dialogue.split("\n\n")[1]
             assert text.startswith(dialogue.strip() + "\n\nResponse A: ")
             assert text.count(first_turn) == 1
@@ -171,12 +198,16 @@ def test_anthropic_hh_pair_does_not_cut_a_human_turn_that_rejected_extends(tmp_p
     for seed in SEEDS:
         text, label = source.example(0, row_rng(seed, 0))
         assert row["chosen"].strip() in text and row["rejected"].strip() in text
-        assert (text.index(row["chosen"].strip()) < text.index(row["rejected"].strip())) == bool(label)
+        assert (text.index(row["chosen"].strip()) < text.index(row["rejected"].strip())) == bool(
+            label
+        )
 
 
 def test_anthropic_hh_unknown_format_is_an_error():
     with pytest.raises(W2SError, match="options.format"):
-        HFSource("anthropic_hh", {"data_files": str(FIXTURES / "anthropic_hh.jsonl"), "format": "triple"})
+        HFSource(
+            "anthropic_hh", {"data_files": str(FIXTURES / "anthropic_hh.jsonl"), "format": "triple"}
+        )
 
 
 # --- determinism and splits ----------------------------------------------------------------------------------------
@@ -216,8 +247,11 @@ def test_sample_splits_are_disjoint_and_class_balanced(task):
         items = source.items()
         if items is not None:  # no source item straddles two splits
             item_splits = [{items[int(i.split(":")[1])] for i in f["id"]} for f in splits.values()]
-            assert not (item_splits[0] & item_splits[1] or item_splits[0] & item_splits[2]
-                        or item_splits[1] & item_splits[2])
+            assert not (
+                item_splits[0] & item_splits[1]
+                or item_splits[0] & item_splits[2]
+                or item_splits[1] & item_splits[2]
+            )
 
 
 # --- errors --------------------------------------------------------------------------------------------------------
@@ -227,7 +261,12 @@ def test_sample_splits_are_disjoint_and_class_balanced(task):
 def test_missing_required_column_is_named(task, tmp_path):
     column = HF_TASKS[task].columns[-1]
     path = tmp_path / f"{task}.jsonl"
-    path.write_text("".join(json.dumps({k: v for k, v in row.items() if k != column}) + "\n" for row in raw_rows(task)))
+    path.write_text(
+        "".join(
+            json.dumps({k: v for k, v in row.items() if k != column}) + "\n"
+            for row in raw_rows(task)
+        )
+    )
     with pytest.raises(W2SError, match=f"missing column.*'{column}'"):
         HFSource(task, {"data_files": str(path)})
 
@@ -244,7 +283,9 @@ def test_missing_data_file_is_named(tmp_path):
 
 
 def test_make_source_builds_hf_tasks_from_data_files():
-    source = make_source("mine", {"kind": "boolq", "options": {"data_files": str(FIXTURES / "boolq.jsonl")}})
+    source = make_source(
+        "mine", {"kind": "boolq", "options": {"data_files": str(FIXTURES / "boolq.jsonl")}}
+    )
     assert isinstance(source, HFSource) and len(source) == len(raw_rows("boolq"))
 
 
@@ -267,12 +308,19 @@ def test_cosmos_qa_rows_the_card_marks_unlabelled_are_dropped_and_counted(tmp_pa
     assert all(label in (0, 1, 2, 3) for label in source.rows["label"])
 
 
-@pytest.mark.parametrize(("task", "column", "bad"), [("cosmos_qa", "label", 7), ("amazon_polarity", "label", 2),
-                                                     ("boolq", "answer", None)])
-def test_labels_out_of_range_are_an_error_naming_dataset_file_and_count(tmp_path, task, column, bad):
+@pytest.mark.parametrize(
+    ("task", "column", "bad"),
+    [("cosmos_qa", "label", 7), ("amazon_polarity", "label", 2), ("boolq", "answer", None)],
+)
+def test_labels_out_of_range_are_an_error_naming_dataset_file_and_count(
+    tmp_path, task, column, bad
+):
     rows = raw_rows(task)
     rows[1][column] = rows[4][column] = bad
     path = tmp_path / f"{task}_bad.jsonl"
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    with pytest.raises(W2SError, match=rf"dataset {task} \(.*{path.name}\): 2 of {len(rows)} rows have a '{column}'"):
+    with pytest.raises(
+        W2SError,
+        match=rf"dataset {task} \(.*{path.name}\): 2 of {len(rows)} rows have a '{column}'",
+    ):
         HFSource(task, {"data_files": str(path)})

@@ -48,19 +48,25 @@ def test_modules_import_only_from_their_floor_and_below():
     package = REPO / "w2s"
     modules = sorted(package.rglob("*.py"))
     assert len(modules) > 20 and set(ALLOWED) >= {floor(module_name(p)) for p in modules}
-    wrong = [f"{module_name(path)} imports {target}" for path in modules for target in imports(path)
-             if floor(target) not in ALLOWED[floor(module_name(path))]]
+    wrong = [
+        f"{module_name(path)} imports {target}"
+        for path in modules
+        for target in imports(path)
+        if floor(target) not in ALLOWED[floor(module_name(path))]
+    ]
     assert not wrong, wrong
 
 
 def test_no_import_circle():
     modules = {module_name(path): path for path in (REPO / "w2s").rglob("*.py")}
-    graph = {name: {target for target in imports(path) if target in modules and target != name}
-             for name, path in modules.items()}
+    graph = {
+        name: {target for target in imports(path) if target in modules and target != name}
+        for name, path in modules.items()
+    }
     done, on_path = set(), []
 
     def visit(name: str) -> None:
-        assert name not in on_path, " -> ".join([*on_path[on_path.index(name):], name])
+        assert name not in on_path, " -> ".join([*on_path[on_path.index(name) :], name])
         if name in done:
             return
         on_path.append(name)

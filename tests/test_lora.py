@@ -27,8 +27,15 @@ SETTINGS = {"r": RANK, "alpha": 8, "dropout": 0.0}
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):
-    path = build_model(tmp_path_factory.mktemp("base") / "gpt2", "gpt2", hidden_size=HIDDEN, num_layers=LAYERS,
-                       num_heads=2, max_position=64, seed=0)
+    path = build_model(
+        tmp_path_factory.mktemp("base") / "gpt2",
+        "gpt2",
+        hidden_size=HIDDEN,
+        num_layers=LAYERS,
+        num_heads=2,
+        max_position=64,
+        seed=0,
+    )
     tokenizer = load_tokenizer(str(path))
     ids, _ = encode([f"example {i} " * (1 + i % 4) for i in range(24)], tokenizer, 48)
     targets = torch.tensor([float(i % 3 == 0) for i in range(len(ids))])
@@ -39,7 +46,9 @@ def finetuned(path, ids, targets, lora: dict | None):
     model = Classifier.load(str(path), head_init="random")
     if lora:
         model.add_lora(lora, str(path))
-    settings = TrainSettings(lr=1e-2, batch_size=8, minibatch_size=4, epochs=2, seed=0, autocast="off")
+    settings = TrainSettings(
+        lr=1e-2, batch_size=8, minibatch_size=4, epochs=2, seed=0, autocast="off"
+    )
     train(model, ids, targets, XentLoss(), settings, pad_id=0)
     return model
 
@@ -50,10 +59,18 @@ def test_only_the_adapters_and_head_train(base):
     total = sum(p.numel() for p in model.parameters())
     trainable = model.add_lora(SETTINGS, str(path))
     # GPT-2's default target, c_attn, maps hidden -> 3 * hidden: A is r x hidden, B is 3 * hidden x r, per layer
-    assert trainable == LAYERS * RANK * (HIDDEN + 3 * HIDDEN) + model.head.weight.numel() + model.head.bias.numel()
+    assert (
+        trainable
+        == LAYERS * RANK * (HIDDEN + 3 * HIDDEN)
+        + model.head.weight.numel()
+        + model.head.bias.numel()
+    )
     assert sum(p.numel() for p in model.parameters()) == total + LAYERS * RANK * 4 * HIDDEN
-    assert all(not p.requires_grad for name, p in model.named_parameters() if "lora_" not in name
-               and not name.startswith("head."))
+    assert all(
+        not p.requires_grad
+        for name, p in model.named_parameters()
+        if "lora_" not in name and not name.startswith("head.")
+    )
 
 
 def test_training_moves_the_adapters_and_head_only(base):
@@ -91,20 +108,33 @@ def test_checkpoint_holds_adapters_and_reloads_to_the_same_predictions(base, tmp
     from peft import PeftModel
     from transformers import AutoModel
 
-    adapted = PeftModel.from_pretrained(AutoModel.from_pretrained(str(path)), str(tmp_path / "lora"))
-    assert torch.equal(adapted.base_model.model.h[0].attn.c_attn.lora_B.default.weight,
-                       reloaded.backbone.h[0].attn.c_attn.lora_B.default.weight)
+    adapted = PeftModel.from_pretrained(
+        AutoModel.from_pretrained(str(path)), str(tmp_path / "lora")
+    )
+    assert torch.equal(
+        adapted.base_model.model.h[0].attn.c_attn.lora_B.default.weight,
+        reloaded.backbone.h[0].attn.c_attn.lora_B.default.weight,
+    )
 
 
 def test_a_changed_base_model_is_refused(base, tmp_path):
     path, tokenizer, _, _ = base
-    copy = build_model(tmp_path / "base", "gpt2", hidden_size=HIDDEN, num_layers=LAYERS, num_heads=2,
-                       max_position=64, seed=0)
+    copy = build_model(
+        tmp_path / "base",
+        "gpt2",
+        hidden_size=HIDDEN,
+        num_layers=LAYERS,
+        num_heads=2,
+        max_position=64,
+        seed=0,
+    )
     model = Classifier.load(str(copy))
     model.add_lora(SETTINGS, str(copy))
     model.save(tmp_path / "lora", tokenizer)
     Classifier.load(str(tmp_path / "lora"))  # unchanged: loads
-    build_model(copy, "gpt2", hidden_size=HIDDEN, num_layers=LAYERS, num_heads=2, max_position=64, seed=1)
+    build_model(
+        copy, "gpt2", hidden_size=HIDDEN, num_layers=LAYERS, num_heads=2, max_position=64, seed=1
+    )
     with pytest.raises(W2SError, match=r"adapters were trained on base model .* now give"):
         Classifier.load(str(tmp_path / "lora"))
 
@@ -112,37 +142,62 @@ def test_a_changed_base_model_is_refused(base, tmp_path):
 def test_unknown_target_modules_are_a_clear_error(base):
     path, _, _, _ = base
     with pytest.raises(W2SError, match="lora.target_modules"):
-        Classifier.load(str(path)).add_lora({**SETTINGS, "target_modules": ["no_such_layer"]}, str(path))
-
+        Classifier.load(str(path)).add_lora(
+            {**SETTINGS, "target_modules": ["no_such_layer"]}, str(path)
+        )
 
 
 def test_a_grid_with_lora_models_runs_end_to_end(tmp_path):
     """A LoRA weak model labels (in shards) and is scored in test shards from its adapter checkpoint; a LoRA student
     and ceiling train beside full ones on the same base model."""
-    config = tiny_config(losses={"xent": {"type": "xent"}}, labelling={"shards": 2, "test_shards": 2})
+    config = tiny_config(
+        losses={"xent": {"type": "xent"}}, labelling={"shards": 2, "test_shards": 2}
+    )
     models = config["models"]
     models["weakling"]["lora"] = {"r": 2}
-    models["strongling_lora"] = {"backbone": "strongling", "lora": {"r": 4, "alpha": 8}, "lr": 1e-2,
-                                 "batch_size": 16, "minibatch_size": 16, "max_length": 48}
-    config["pairs"] = [{"weak": "weakling", "strong": "strongling"}, {"weak": "weakling", "strong": "strongling_lora"}]
+    models["strongling_lora"] = {
+        "backbone": "strongling",
+        "lora": {"r": 4, "alpha": 8},
+        "lr": 1e-2,
+        "batch_size": 16,
+        "minibatch_size": 16,
+        "max_length": 48,
+    }
+    config["pairs"] = [
+        {"weak": "weakling", "strong": "strongling"},
+        {"weak": "weakling", "strong": "strongling_lora"},
+    ]
     write_config(tmp_path, config)
     snakemake(tmp_path, "--cores", "2")
     results = tmp_path / "results"
 
-    for run in ("weak/toy/seed0/weakling", "ceiling/toy/seed0/strongling_lora",
-                "student/toy/seed0/weakling/strongling_lora/xent"):
+    for run in (
+        "weak/toy/seed0/weakling",
+        "ceiling/toy/seed0/strongling_lora",
+        "student/toy/seed0/weakling/strongling_lora/xent",
+    ):
         assert is_adapter_checkpoint(results / run / "checkpoint"), run
         assert json.loads((results / run / "metrics.json").read_text())["n"] == 32
-    assert not is_adapter_checkpoint(results / "student/toy/seed0/weakling/strongling/xent/checkpoint")
+    assert not is_adapter_checkpoint(
+        results / "student/toy/seed0/weakling/strongling/xent/checkpoint"
+    )
     shard_logs = sorted((tmp_path / "logs").rglob("weakling/test_predictions.shards/*.log"))
     assert [log.name for log in shard_logs] == ["0-of-2.log", "1-of-2.log"]
     labels = pl.read_parquet(results / "labels/toy/seed0/weakling.parquet")
     assert len(labels) == 48 and labels["soft_label"].is_between(0, 1).all()
 
-    full, adapted = (pl.read_parquet(results / f"student/toy/seed0/weakling/{strong}/xent/test_predictions.parquet")
-                     for strong in ("strongling", "strongling_lora"))
+    full, adapted = (
+        pl.read_parquet(
+            results / f"student/toy/seed0/weakling/{strong}/xent/test_predictions.parquet"
+        )
+        for strong in ("strongling", "strongling_lora")
+    )
     assert full["id"].equals(adapted["id"]) and not full["soft_label"].equals(adapted["soft_label"])
-    size = {strong: json.loads((results / f"ceiling/toy/seed0/{strong}/training.json").read_text())["n_params"]
-            for strong in ("strongling", "strongling_lora")}
+    size = {
+        strong: json.loads((results / f"ceiling/toy/seed0/{strong}/training.json").read_text())[
+            "n_params"
+        ]
+        for strong in ("strongling", "strongling_lora")
+    }
     assert size["strongling"] < size["strongling_lora"] < 1.2 * size["strongling"], size
     assert planned_jobs(tmp_path) == {}

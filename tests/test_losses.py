@@ -56,7 +56,9 @@ def test_product_loss(alpha, beta):
     q = [softmax1(r) for r in logits]
     targets = [product_target(w, s, alpha, beta) for w, s in zip(weak, q)]
     expected = sum(ce(t, s) for t, s in zip(targets, q)) / 2
-    loss = ProductLoss(alpha=alpha, beta=beta)(torch.tensor(logits), torch.tensor(weak), LossContext())
+    loss = ProductLoss(alpha=alpha, beta=beta)(
+        torch.tensor(logits), torch.tensor(weak), LossContext()
+    )
     assert close(loss, expected)
     # The product target is not the weak label: the loss differs from plain cross-entropy to the weak labels.
     assert not close(loss, sum(ce(w, s) for w, s in zip(weak, q)) / 2, tol=1e-3)
@@ -118,7 +120,9 @@ def test_logconf_reference_alpha_schedule_is_the_default():
     assert loss.alpha_schedule == "reference"
     assert loss.alpha(0.0) == 0.0
     assert loss.alpha(0.1) == pytest.approx(0.05)
-    assert loss.alpha(0.2) == pytest.approx(0.1)  # still in warmup at its last point, as the reference's `>`
+    assert loss.alpha(0.2) == pytest.approx(
+        0.1
+    )  # still in warmup at its last point, as the reference's `>`
     assert loss.alpha(0.2001) == 0.5
     assert loss.alpha(1.0) == 0.5
     with pytest.raises(W2SError, match="alpha_schedule"):
@@ -153,10 +157,16 @@ def test_logconf_value():
     soft_part = sum(ce(w, qi) for w, qi in zip(weak, q)) / 4
     hard_part = (-math.log(q[0]) - math.log(1 - q[1]) - math.log(q[2]) - math.log(1 - q[3])) / 4
     expected = (1 - a) * soft_part + a * hard_part
-    value = lossfn(torch.tensor(logits), torch.tensor(weak), LossContext(progress=progress, threshold=threshold))
+    value = lossfn(
+        torch.tensor(logits),
+        torch.tensor(weak),
+        LossContext(progress=progress, threshold=threshold),
+    )
     assert close(value, expected)
     # At progress 0 the loss is plain cross-entropy to the weak labels.
-    value0 = lossfn(torch.tensor(logits), torch.tensor(weak), LossContext(progress=0.0, threshold=threshold))
+    value0 = lossfn(
+        torch.tensor(logits), torch.tensor(weak), LossContext(progress=0.0, threshold=threshold)
+    )
     assert close(value0, soft_part)
     assert not close(value, soft_part, tol=1e-3)
 

@@ -25,23 +25,29 @@ def left_pad(rows, pad_id):
     input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(rows), width), dtype=torch.long)
     for i, row in enumerate(rows):
-        input_ids[i, width - len(row):] = torch.tensor(row)
-        mask[i, width - len(row):] = 1
+        input_ids[i, width - len(row) :] = torch.tensor(row)
+        mask[i, width - len(row) :] = 1
     return input_ids, mask
 
 
 @pytest.mark.kernel_sensitive
 @pytest.mark.parametrize("arch", ["gpt2", "gpt_neox", "llama", "qwen2"])
 def test_padding_side_does_not_change_logits(tmp_path, arch):
-    path = build_model(tmp_path / arch, arch, hidden_size=16, num_layers=2, num_heads=2, max_position=64, seed=1)
+    path = build_model(
+        tmp_path / arch, arch, hidden_size=16, num_layers=2, num_heads=2, max_position=64, seed=1
+    )
     tokenizer = load_tokenizer(str(path))
     torch.manual_seed(0)
     model = Classifier.load(str(path), head_init="random").eval()
     rows = token_ids(tokenizer, TEXTS)
-    assert len({len(r) for r in rows}) == len(rows)  # all lengths differ, so every row but one is padded
+    assert len({len(r) for r in rows}) == len(
+        rows
+    )  # all lengths differ, so every row but one is padded
 
     with torch.no_grad():
-        alone = torch.cat([model(torch.tensor([r]), torch.ones(1, len(r), dtype=torch.long)) for r in rows])
+        alone = torch.cat(
+            [model(torch.tensor([r]), torch.ones(1, len(r), dtype=torch.long)) for r in rows]
+        )
         right = model(*pad_batch(rows, tokenizer.pad_token_id))
         left = model(*left_pad(rows, tokenizer.pad_token_id))
 
@@ -78,7 +84,9 @@ def test_save_and_load_round_trip(tiny_gpt2, tmp_path):
     tokenizer = load_tokenizer(str(tiny_gpt2))
     torch.manual_seed(3)
     model = Classifier.load(str(tiny_gpt2), head_init="random").eval()
-    with torch.no_grad():  # change the backbone too, so that the reload can't just be the base model again
+    with (
+        torch.no_grad()
+    ):  # change the backbone too, so that the reload can't just be the base model again
         model.backbone.wte.weight.add_(0.1 * torch.randn_like(model.backbone.wte.weight))
     batch = pad_batch(token_ids(tokenizer, TEXTS), tokenizer.pad_token_id)
     with torch.no_grad():
@@ -87,8 +95,13 @@ def test_save_and_load_round_trip(tiny_gpt2, tmp_path):
     out = tmp_path / "checkpoint"
     model.save(out, tokenizer)
     names = {p.name for p in out.iterdir()}
-    assert {"model.safetensors", "head.safetensors", "config.json", "tokenizer.json",
-            "tokenizer_config.json"} <= names
+    assert {
+        "model.safetensors",
+        "head.safetensors",
+        "config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+    } <= names
     assert not [n for n in names if n.endswith((".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt"))]
 
     # Loading the checkpoint restores the saved head even though head_init says "zero".
@@ -142,10 +155,15 @@ def test_encode_adds_the_tokenizers_bos_and_keeps_it_when_truncating():
 
     tokenizer = byte_tokenizer()
     bos = tokenizer.convert_tokens_to_ids(EOS)
-    tokenizer.backend_tokenizer.post_processor = TemplateProcessing(single=f"{EOS} $A", special_tokens=[(EOS, bos)])
+    tokenizer.backend_tokenizer.post_processor = TemplateProcessing(
+        single=f"{EOS} $A", special_tokens=[(EOS, bos)]
+    )
     assert tokenizer("ab")["input_ids"] == [bos, *token_ids(tokenizer, ["ab"])[0]]
     ids, truncated = encode(["abcdefgh", "xy"], tokenizer, max_length=4)
-    assert ids == [[bos, *token_ids(tokenizer, ["fgh"])[0]], [bos, *token_ids(tokenizer, ["xy"])[0]]]
+    assert ids == [
+        [bos, *token_ids(tokenizer, ["fgh"])[0]],
+        [bos, *token_ids(tokenizer, ["xy"])[0]],
+    ]
     assert truncated == 1
     with pytest.raises(W2SError, match="max_length 1 leaves no room"):
         encode(["ab"], tokenizer, max_length=1)
@@ -175,8 +193,13 @@ def test_source_identity_follows_a_models_files_not_their_times(tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(model, copy)
     os.utime(copy / "model.safetensors", (0, 0))
-    assert source_identity(str(copy)) == first  # a copy elsewhere, with other times, is the same model
-    for offset in (0, HASHED_BYTES + 3 * SAMPLED_BYTES - 1):  # the first and the last byte of the large file
+    assert (
+        source_identity(str(copy)) == first
+    )  # a copy elsewhere, with other times, is the same model
+    for offset in (
+        0,
+        HASHED_BYTES + 3 * SAMPLED_BYTES - 1,
+    ):  # the first and the last byte of the large file
         with open(copy / "model.safetensors", "r+b") as f:
             f.seek(offset)
             f.write(b"\x01")
@@ -187,4 +210,6 @@ def test_source_identity_follows_a_models_files_not_their_times(tmp_path):
     assert source_identity(str(copy)) == first
     (copy / "config.json").write_text('{"n_layer": 2}')
     assert source_identity(str(copy)) != first
-    assert source_identity("no-such-org/no-such-model") == "no-such-org/no-such-model"  # a hub id not cached
+    assert (
+        source_identity("no-such-org/no-such-model") == "no-such-org/no-such-model"
+    )  # a hub id not cached

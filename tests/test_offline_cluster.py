@@ -27,15 +27,27 @@ from w2s.pipeline.cluster import runs_locally
 from w2s.pipeline.config import validate_config
 from w2s.pipeline.plan import describe_plan, parse_jobs, submissions
 
-RUNS = ("weak/sciq/seed0/weakling", "ceiling/sciq/seed0/strongling", "student/sciq/seed0/weakling/strongling/xent")
+RUNS = (
+    "weak/sciq/seed0/weakling",
+    "ceiling/sciq/seed0/strongling",
+    "student/sciq/seed0/weakling/strongling/xent",
+)
 
 
 def offline_grid(revision: str = "step1") -> dict:
     """The weak model a hub model at a branch, the task a hub dataset; every model packs its jobs."""
-    config = tiny_config(losses={"xent": {"type": "xent"}},
-                         datasets={"sciq": {"kind": "sciq", "n_weak_train": 6, "n_strong_train": 6, "n_test": 6}})
-    config["models"]["weakling"] = {"path": "w2s-test/tiny-lm", "revision": revision, "lr": 1e-3, "batch_size": 6,
-                                    "minibatch_size": 6, "max_length": 48}
+    config = tiny_config(
+        losses={"xent": {"type": "xent"}},
+        datasets={"sciq": {"kind": "sciq", "n_weak_train": 6, "n_strong_train": 6, "n_test": 6}},
+    )
+    config["models"]["weakling"] = {
+        "path": "w2s-test/tiny-lm",
+        "revision": revision,
+        "lr": 1e-3,
+        "batch_size": 6,
+        "minibatch_size": 6,
+        "max_length": 48,
+    }
     for entry in config["models"].values():
         entry["resources"] = {"runtime": 5, "mem_mb": 1000}
         entry["pack"] = True
@@ -50,11 +62,19 @@ def test_fetch_then_an_offline_packed_slurm_run_matches_a_local_one(slurm_cluste
     for workdir in (on_slurm, local):
         workdir.mkdir()
         write_config(workdir, offline_grid())
-    cache = {"HF_HUB_CACHE": str(tmp_path / "hub_cache"), "HF_DATASETS_CACHE": str(tmp_path / "datasets_cache")}
+    cache = {
+        "HF_HUB_CACHE": str(tmp_path / "hub_cache"),
+        "HF_DATASETS_CACHE": str(tmp_path / "datasets_cache"),
+    }
 
     # The login node: fetch every hub repository the grid loads.
-    fetch = subprocess.run([sys.executable, "-m", "w2s.cli", "fetch", "config.yaml", "--cache-dir", "../hub_cache"],
-                           cwd=on_slurm, capture_output=True, text=True, env={**LOCAL_ENV, "HF_ENDPOINT": HUB.url})
+    fetch = subprocess.run(
+        [sys.executable, "-m", "w2s.cli", "fetch", "config.yaml", "--cache-dir", "../hub_cache"],
+        cwd=on_slurm,
+        capture_output=True,
+        text=True,
+        env={**LOCAL_ENV, "HF_ENDPOINT": HUB.url},
+    )
     assert fetch.returncode == 0, fetch.stderr
     assert fetch.stdout.count(", verified: ") == 2, fetch.stdout
     assert f"into {tmp_path / 'hub_cache'}" in fetch.stdout
@@ -62,17 +82,30 @@ def test_fetch_then_an_offline_packed_slurm_run_matches_a_local_one(slurm_cluste
     # The compute nodes: the hub set offline, and its address one that nothing answers.
     offline = {**cache, "HF_HUB_OFFLINE": "1", "HF_ENDPOINT": "http://127.0.0.1:9"}
     asked = len(HUB.requests)
-    plan = snakemake(on_slurm, "--dry-run", "--profile", str(SLURM_PROFILE), env={**slurm_cluster.env, **offline})
+    plan = snakemake(
+        on_slurm, "--dry-run", "--profile", str(SLURM_PROFILE), env={**slurm_cluster.env, **offline}
+    )
     planned = parse_jobs(plan.stdout + plan.stderr)
     packed, unpacked = submissions(planned)
     with ThreadPoolExecutor(1) as pool:
         local_run = pool.submit(snakemake, local, "--cores", "2", env={**LOCAL_ENV, **offline})
-        result = snakemake(on_slurm, "--profile", str(SLURM_PROFILE), "--slurm-init-seconds-before-status-checks",
-                           "14", "--latency-wait", "5", env={**slurm_cluster.env, **offline}, timeout=300)
+        result = snakemake(
+            on_slurm,
+            "--profile",
+            str(SLURM_PROFILE),
+            "--slurm-init-seconds-before-status-checks",
+            "14",
+            "--latency-wait",
+            "5",
+            env={**slurm_cluster.env, **offline},
+            timeout=300,
+        )
         local_run.result()
     assert len(HUB.requests) == asked  # no job asked the hub for anything
-    assert (f"cluster submissions: {packed} with packing (weakling, strongling packed), {unpacked} without"
-            in describe_plan(validate_config(offline_grid()), planned))
+    assert (
+        f"cluster submissions: {packed} with packing (weakling, strongling packed), {unpacked} without"
+        in describe_plan(validate_config(offline_grid()), planned)
+    )
 
     # The packed dataset-and-seed group is one submission: fewer submissions than jobs.
     output = result.stdout + result.stderr
@@ -81,8 +114,11 @@ def test_fetch_then_an_offline_packed_slurm_run_matches_a_local_one(slurm_cluste
     assert {job["state"] for job in jobs} == {"COMPLETED"}
     # build the strong model; the group (split, weak, ceiling, student); summary; plots: w2s plan's count
     assert (len(jobs), packed, unpacked) == (4, 4, 7)
-    assert any(job["comment"] == "rule_pack_sciq_seed0_split_dataset_train_ceiling_train_student_train_weak"
-               for job in jobs)
+    assert any(
+        job["comment"]
+        == "rule_pack_sciq_seed0_split_dataset_train_ceiling_train_student_train_weak"
+        for job in jobs
+    )
     local_rules = set(re.findall(r"^localrule (\w+):", output, re.MULTILINE))
     assert local_rules == {rule for rule in job_stats(output) if runs_locally(rule)}
     assert job_stats(output)["train_student"] == 1

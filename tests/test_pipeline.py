@@ -24,8 +24,15 @@ def finished(tmp_path_factory):
 
 def test_full_run_writes_every_stage(finished):
     data = finished / "results/data/toy/seed0"
-    splits = {name: pl.read_parquet(data / f"{name}.parquet") for name in ("weak_train", "strong_train", "test")}
-    assert {name: len(frame) for name, frame in splits.items()} == {"weak_train": 48, "strong_train": 48, "test": 32}
+    splits = {
+        name: pl.read_parquet(data / f"{name}.parquet")
+        for name in ("weak_train", "strong_train", "test")
+    }
+    assert {name: len(frame) for name, frame in splits.items()} == {
+        "weak_train": 48,
+        "strong_train": 48,
+        "test": 32,
+    }
     ids = [set(frame["id"]) for frame in splits.values()]
     assert not (ids[0] & ids[1] or ids[0] & ids[2] or ids[1] & ids[2])
     assert all(frame["label"].sum() == len(frame) // 2 for frame in splits.values())
@@ -40,14 +47,24 @@ def test_full_run_writes_every_stage(finished):
     assert meta["dataset"] == "toy" and meta["weak_model"] == "weakling" and meta["seed"] == "0"
     assert len(meta["checkpoint_sha256"]) == 64 and meta["code_version"].startswith("0.")
 
-    for run in ("weak/toy/seed0/weakling", "ceiling/toy/seed0/strongling",
-                "student/toy/seed0/weakling/strongling/xent", "student/toy/seed0/weakling/strongling/logconf"):
+    for run in (
+        "weak/toy/seed0/weakling",
+        "ceiling/toy/seed0/strongling",
+        "student/toy/seed0/weakling/strongling/xent",
+        "student/toy/seed0/weakling/strongling/logconf",
+    ):
         folder = finished / "results" / run
         metrics = json.loads((folder / "metrics.json").read_text())
         predictions = pl.read_parquet(folder / "test_predictions.parquet")
-        assert metrics["n"] == 32 and metrics["accuracy"] == pytest.approx(predictions["correct"].mean())
-        assert (folder / "checkpoint/model.safetensors").exists() and (folder / "checkpoint/head.safetensors").exists()
-        trajectory = [json.loads(line) for line in (folder / "trajectory.jsonl").read_text().splitlines()]
+        assert metrics["n"] == 32 and metrics["accuracy"] == pytest.approx(
+            predictions["correct"].mean()
+        )
+        assert (folder / "checkpoint/model.safetensors").exists() and (
+            folder / "checkpoint/head.safetensors"
+        ).exists()
+        trajectory = [
+            json.loads(line) for line in (folder / "trajectory.jsonl").read_text().splitlines()
+        ]
         assert trajectory[-1]["step"] == metrics["steps"] and "test_accuracy" in trajectory[-1]
         assert (finished / "benchmarks" / (run + ".tsv")).exists()
 
@@ -55,7 +72,9 @@ def test_full_run_writes_every_stage(finished):
     assert runs.height == 2 and sorted(runs["loss"]) == ["logconf", "xent"]
     for row in runs.iter_rows(named=True):
         if row["ceiling_acc"] > row["weak_acc"]:
-            expected = (row["student_acc"] - row["weak_acc"]) / (row["ceiling_acc"] - row["weak_acc"])
+            expected = (row["student_acc"] - row["weak_acc"]) / (
+                row["ceiling_acc"] - row["weak_acc"]
+            )
             assert row["pgr"] == pytest.approx(expected)
         else:  # the tiny grid's models learn little: no gap to recover is a flagged, undefined PGR
             assert row["pgr"] is None and "ceiling_not_above_weak" in row["flags"]
@@ -72,8 +91,7 @@ def test_student_only_change_reruns_students_and_summary(finished):
     config = tiny_config()
     config["losses"]["logconf"]["alpha_max"] = 0.75
     write_config(finished, config, "student_change.yaml")
-    assert planned_jobs(finished, "student_change.yaml") == {
-        "train_student": 1, **REPORTING}
+    assert planned_jobs(finished, "student_change.yaml") == {"train_student": 1, **REPORTING}
 
 
 def test_weak_model_change_reruns_weak_side_not_ceiling(finished):
@@ -81,7 +99,10 @@ def test_weak_model_change_reruns_weak_side_not_ceiling(finished):
     config["models"]["weakling"]["lr"] = 2e-3
     write_config(finished, config, "weak_change.yaml")
     assert planned_jobs(finished, "weak_change.yaml") == {
-        "train_weak": 1, "train_student": 2, **REPORTING}
+        "train_weak": 1,
+        "train_student": 2,
+        **REPORTING,
+    }
 
 
 @pytest.mark.kernel_sensitive
@@ -113,8 +134,10 @@ def test_sharded_labelling_gives_the_same_labels(finished, tmp_path):
     labels = "results/labels/toy/seed0/weakling.parquet"
     snakemake(tmp_path, "--cores", "2", labels)
     sharded, whole = (root / labels for root in (tmp_path, finished))
-    assert pl.read_parquet_metadata(sharded)["checkpoint_sha256"] == pl.read_parquet_metadata(whole)[
-        "checkpoint_sha256"]
+    assert (
+        pl.read_parquet_metadata(sharded)["checkpoint_sha256"]
+        == pl.read_parquet_metadata(whole)["checkpoint_sha256"]
+    )
     assert_predictions_close(pl.read_parquet(sharded), pl.read_parquet(whole))
     shutil.rmtree(tmp_path / "results")
 
@@ -128,23 +151,37 @@ def test_sharded_test_predictions_match_the_training_jobs(finished, tmp_path):
     # Switching a finished grid to sharded test predictions redoes the predictions, not the training.
     write_config(finished, config, "test_shards.yaml")
     assert planned_jobs(finished, "test_shards.yaml") == {
-        "predict_weak_test": 3, "predict_ceiling_test": 3, "predict_student_test": 6, "score_weak_run": 1,
-        "score_ceiling_run": 1, "score_student_run": 2, **REPORTING}
+        "predict_weak_test": 3,
+        "predict_ceiling_test": 3,
+        "predict_student_test": 6,
+        "score_weak_run": 1,
+        "score_ceiling_run": 1,
+        "score_student_run": 2,
+        **REPORTING,
+    }
     write_config(tmp_path, config)
-    runs = ("weak/toy/seed0/weakling", "ceiling/toy/seed0/strongling", "student/toy/seed0/weakling/strongling/logconf")
+    runs = (
+        "weak/toy/seed0/weakling",
+        "ceiling/toy/seed0/strongling",
+        "student/toy/seed0/weakling/strongling/logconf",
+    )
     snakemake(tmp_path, "--cores", "2", *(f"results/{run}/metrics.json" for run in runs))
     for run in runs:
         sharded = pl.read_parquet(tmp_path / f"results/{run}/test_predictions.parquet")
         whole = pl.read_parquet(finished / f"results/{run}/test_predictions.parquet")
         undecided = assert_predictions_close(sharded, whole)
-        got, expected = (json.loads((root / f"results/{run}/metrics.json").read_text())
-                         for root in (tmp_path, finished))
+        got, expected = (
+            json.loads((root / f"results/{run}/metrics.json").read_text())
+            for root in (tmp_path, finished)
+        )
         assert got.keys() == expected.keys()
         exact = ("n", "steps", "n_train", "n_train_truncated", "n_test_truncated", "role", "loss")
         assert {k: got[k] for k in exact} == {k: expected[k] for k in exact}
         assert abs(got["accuracy"] - expected["accuracy"]) <= undecided / expected["n"]
         assert abs(got["auroc"] - expected["auroc"]) <= auroc_slack(whole) + 1e-12
-        assert not (tmp_path / f"results/{run}/test_predictions.shards").exists()  # temporary, gone once merged
+        assert not (
+            tmp_path / f"results/{run}/test_predictions.shards"
+        ).exists()  # temporary, gone once merged
     shutil.rmtree(tmp_path / "results")
 
 
@@ -152,18 +189,32 @@ def test_checkpoints_no_stage_reads_are_deleted_by_default(tmp_path):
     """keep_checkpoints false: the ceiling's and students' checkpoints go once their test predictions (and a
     chain's labels) exist; the weak model's stays, and the results are those of a run that keeps them all."""
     config = tiny_config(keep_checkpoints=False, seeds=[0])
-    config["models"]["third"] = {**config["models"]["strongling"], "build": {**config["models"]["strongling"]["build"],
-                                                                             "num_layers": 2}}
-    config.update(pairs=[{"weak": "weakling", "strong": "strongling"}], chains=[["weakling", "strongling", "third"]],
-                  losses={"xent": {"type": "xent"}})
+    config["models"]["third"] = {
+        **config["models"]["strongling"],
+        "build": {**config["models"]["strongling"]["build"], "num_layers": 2},
+    }
+    config.update(
+        pairs=[{"weak": "weakling", "strong": "strongling"}],
+        chains=[["weakling", "strongling", "third"]],
+        losses={"xent": {"type": "xent"}},
+    )
     write_config(tmp_path, config)
     snakemake(tmp_path, "--cores", "2")
     results = tmp_path / "results"
     assert (results / "weak/toy/seed0/weakling/checkpoint/model.safetensors").exists()
-    for run in ("ceiling/toy/seed0/strongling", "ceiling/toy/seed0/third", "student/toy/seed0/weakling/strongling/xent",
-                "student/toy/seed0/weakling/third/xent", "chain/toy/seed0/weakling+strongling+third/xent/third"):
-        assert (results / run / "metrics.json").exists() and not (results / run / "checkpoint").exists(), run
-    assert (results / "labels/toy/seed0/chain/weakling+strongling+third/xent/strongling.parquet").exists()
+    for run in (
+        "ceiling/toy/seed0/strongling",
+        "ceiling/toy/seed0/third",
+        "student/toy/seed0/weakling/strongling/xent",
+        "student/toy/seed0/weakling/third/xent",
+        "chain/toy/seed0/weakling+strongling+third/xent/third",
+    ):
+        assert (results / run / "metrics.json").exists() and not (
+            results / run / "checkpoint"
+        ).exists(), run
+    assert (
+        results / "labels/toy/seed0/chain/weakling+strongling+third/xent/strongling.parquet"
+    ).exists()
     assert planned_jobs(tmp_path) == {}  # deleted checkpoints are not missing results
     runs = pl.read_parquet(results / "summary/runs.parquet")
     assert runs.height == 3 and runs["student_acc"].is_not_null().all()
@@ -188,33 +239,49 @@ def test_gradient_checkpointing_recomputes_and_gives_the_same_run(finished, tmp_
     snakemake(tmp_path, "--cores", "1", f"{run}/metrics.json")
     log = (tmp_path / "logs/ceiling/toy/seed0/strongling.log").read_text()
     assert "gradient checkpointing: 1 layers recomputed" in log
-    recomputed, kept = (pl.read_parquet(root / run / "test_predictions.parquet") for root in (tmp_path, finished))
+    recomputed, kept = (
+        pl.read_parquet(root / run / "test_predictions.parquet") for root in (tmp_path, finished)
+    )
     assert recomputed["soft_label"].to_list() == kept["soft_label"].to_list()
 
 
 def test_a_model_paired_with_itself_is_the_strong_to_strong_control(tmp_path):
     """The paper's control for "weak-to-strong or self-training?": the strong model learns from the labels of its
     own weak run (same model, trained on weak_train); the summary marks such rows."""
-    config = tiny_config(pairs=[{"weak": "strongling", "strong": "strongling"}, {"weak": "weakling",
-                                                                                "strong": "strongling"}])
+    config = tiny_config(
+        pairs=[
+            {"weak": "strongling", "strong": "strongling"},
+            {"weak": "weakling", "strong": "strongling"},
+        ]
+    )
     config["losses"] = {"xent": {"type": "xent"}}
     write_config(tmp_path, config)
     snakemake(tmp_path, "--cores", "2")
     runs = pl.read_parquet(tmp_path / "results/summary/runs.parquet")
     assert sorted(zip(runs["weak"], runs["strong"], runs["strong_to_strong"])) == [
-        ("strongling", "strongling", True), ("weakling", "strongling", False)]
+        ("strongling", "strongling", True),
+        ("weakling", "strongling", False),
+    ]
     labels = pl.read_parquet_metadata(tmp_path / "results/labels/toy/seed0/strongling.parquet")
     assert labels["weak_model"] == "strongling"
-    student = json.loads((tmp_path / "results/student/toy/seed0/strongling/strongling/xent/metrics.json").read_text())
+    student = json.loads(
+        (tmp_path / "results/student/toy/seed0/strongling/strongling/xent/metrics.json").read_text()
+    )
     self_row = runs.filter(pl.col("strong_to_strong")).row(0, named=True)
     assert self_row["student_acc"] == student["accuracy"]
 
 
 def test_the_agreement_analysis_covers_every_student_and_ceiling(finished):
     table = pl.read_parquet(finished / "results/analysis/agreement.parquet")
-    assert sorted(zip(table["run"], table["loss"])) == [("ceiling", ""), ("student", "logconf"), ("student", "xent")]
+    assert sorted(zip(table["run"], table["loss"])) == [
+        ("ceiling", ""),
+        ("student", "logconf"),
+        ("student", "xent"),
+    ]
     weak = pl.read_parquet(finished / "results/weak/toy/seed0/weakling/test_predictions.parquet")
-    student = pl.read_parquet(finished / "results/student/toy/seed0/weakling/strongling/xent/test_predictions.parquet")
+    student = pl.read_parquet(
+        finished / "results/student/toy/seed0/weakling/strongling/xent/test_predictions.parquet"
+    )
     row = table.filter(pl.col("loss") == "xent").row(0, named=True)
     assert row["agreement"] == pytest.approx((student["hard_label"] == weak["hard_label"]).mean())
     assert row["n_weak_right"] == weak["correct"].sum() and row["n"] == 32
@@ -224,8 +291,12 @@ def test_the_agreement_analysis_covers_every_student_and_ceiling(finished):
 def test_the_calibration_analysis_covers_every_predictions_file(finished):
     table = pl.read_parquet(finished / "results/analysis/calibration.parquet")
     assert sorted(zip(table["run"], table["model"], table["loss"])) == [
-        ("ceiling", "strongling", ""), ("student", "strongling", "logconf"), ("student", "strongling", "xent"),
-        ("weak", "weakling", ""), ("weak_labels", "weakling", "")]
+        ("ceiling", "strongling", ""),
+        ("student", "strongling", "logconf"),
+        ("student", "strongling", "xent"),
+        ("weak", "weakling", ""),
+        ("weak_labels", "weakling", ""),
+    ]
     assert table.filter(pl.col("run") == "weak_labels")["n"].item() == 48
     assert table["ece_p1"].is_between(0, 1).all() and table["ece_top_label"].is_between(0, 1).all()
     assert (finished / "results/plots/calibration_toy.png").stat().st_size > 1000
@@ -239,9 +310,14 @@ def test_the_trajectories_give_agreement_with_the_weak_model(finished):
     for run, loss in (("student", "xent"), ("student", "logconf"), ("ceiling", "")):
         rows = table.filter((pl.col("run") == run) & (pl.col("loss") == loss)).sort("step")
         assert rows["progress"][-1] == 1.0 and rows["step"].is_sorted() and rows.height >= 2
-        expected = agreement.filter((pl.col("run") == run) & (pl.col("loss") == loss))["agreement"].item()
+        expected = agreement.filter((pl.col("run") == run) & (pl.col("loss") == loss))[
+            "agreement"
+        ].item()
         assert rows["test_agreement"][-1] == pytest.approx(expected)
-        assert rows["train_agreement"].is_between(0, 1).all() and rows["train_agreement"].null_count() == 0
+        assert (
+            rows["train_agreement"].is_between(0, 1).all()
+            and rows["train_agreement"].null_count() == 0
+        )
     assert (finished / "results/plots/trajectories_toy.png").stat().st_size > 1000
 
 
@@ -249,22 +325,34 @@ def test_the_scaling_view_reads_sizes_from_the_checkpoints(finished):
     from w2s.models.classifier import Classifier
 
     table = pl.read_parquet(finished / "results/analysis/scaling.parquet")
-    assert sorted(table["loss"]) == ["logconf", "xent"] and set(table["size_axis"]) == {"parameters"}
+    assert sorted(table["loss"]) == ["logconf", "xent"] and set(table["size_axis"]) == {
+        "parameters"
+    }
     for model, column in (("weakling", "weak_size"), ("strongling", "strong_size")):
         role = "weak" if model == "weakling" else "ceiling"
         loaded = Classifier.load(str(finished / f"results/{role}/toy/seed0/{model}/checkpoint"))
         assert set(table[column]) == {float(sum(p.numel() for p in loaded.parameters()))}
     runs = pl.read_parquet(finished / "results/summary/aggregate.parquet")
     assert sorted(table["student_acc_mean"]) == sorted(runs["student_acc_mean"])
-    assert all((finished / f"results/plots/scaling_{loss}.png").stat().st_size > 1000 for loss in ("xent", "logconf"))
+    assert all(
+        (finished / f"results/plots/scaling_{loss}.png").stat().st_size > 1000
+        for loss in ("xent", "logconf")
+    )
 
 
 def test_the_group_analysis_covers_every_predictions_file(finished):
     table = pl.read_parquet(finished / "results/analysis/groups.parquet")
     sizes = table.group_by("run", "loss").agg(pl.col("n").sum()).sort("run", "loss").rows()
-    assert sizes == [("ceiling", "", 32), ("student", "logconf", 32), ("student", "xent", 32), ("weak", "", 32),
-                     ("weak_labels", "", 48)]
-    student = pl.read_parquet(finished / "results/student/toy/seed0/weakling/strongling/xent/test_predictions.parquet")
+    assert sizes == [
+        ("ceiling", "", 32),
+        ("student", "logconf", 32),
+        ("student", "xent", 32),
+        ("weak", "", 32),
+        ("weak_labels", "", 48),
+    ]
+    student = pl.read_parquet(
+        finished / "results/student/toy/seed0/weakling/strongling/xent/test_predictions.parquet"
+    )
     by_group = student.group_by("group").agg(pl.col("correct").mean()).rows()
     rows = table.filter((pl.col("run") == "student") & (pl.col("loss") == "xent"))
     assert sorted(rows.select("group", "accuracy").rows()) == sorted(by_group)
@@ -292,18 +380,32 @@ def test_the_report_opens_in_a_browser_with_every_figure(finished, tmp_path):
     from w2s.pipeline.grid import report_figures
 
     result = snakemake(finished, "--report", "report.html")
-    assert "(ERROR/" not in result.stdout + result.stderr  # docutils complaints about a caption or the page
+    assert (
+        "(ERROR/" not in result.stdout + result.stderr
+    )  # docutils complaints about a caption or the page
     aggregate = pl.read_parquet(finished / "results/summary/aggregate.parquet")
     with chromium() as browser:
         browser.get((finished / "report.html").as_uri())
-        heading = WebDriverWait(browser, 30).until(lambda b: b.find_element("xpath", "//h1[text()='Headline']"))
+        heading = WebDriverWait(browser, 30).until(
+            lambda b: b.find_element("xpath", "//h1[text()='Headline']")
+        )
         # the top of a long first page stays within reach (a centred page starts above the scrollable area)
-        assert browser.execute_script("return arguments[0].getBoundingClientRect().top", heading) >= 0
-        rows = browser.find_elements("xpath", "//h1[text()='Headline']/following::table[1]//tbody/tr")
+        assert (
+            browser.execute_script("return arguments[0].getBoundingClientRect().top", heading) >= 0
+        )
+        rows = browser.find_elements(
+            "xpath", "//h1[text()='Headline']/following::table[1]//tbody/tr"
+        )
         cells = [[td.text for td in row.find_elements("tag name", "td")] for row in rows]
-        expected = [[r["dataset"], f"{r['weak']} → {r['strong']}", r["loss"],
-                     "undefined" if r["pgr_mean"] is None else f"{r['pgr_mean']:.2f}"]  # one seed: no ± s.e.m.
-                    for r in aggregate.iter_rows(named=True)]
+        expected = [
+            [
+                r["dataset"],
+                f"{r['weak']} → {r['strong']}",
+                r["loss"],
+                "undefined" if r["pgr_mean"] is None else f"{r['pgr_mean']:.2f}",
+            ]  # one seed: no ± s.e.m.
+            for r in aggregate.iter_rows(named=True)
+        ]
         assert [[c[0], c[1].replace("\n", " "), c[2], c[-1]] for c in cells] == expected
         figures = {path for _, _, path, _ in report_figures(tiny_config())}
         assert {name for name, width in loaded_images(browser).items() if width > 100} == figures
@@ -311,12 +413,21 @@ def test_the_report_opens_in_a_browser_with_every_figure(finished, tmp_path):
         for category in ("Plots", "Analyses"):
             browser.execute_script(f"app.showCategory('{category}')")
             names = WebDriverWait(browser, 10).until(
-                lambda b: [td.text for td in b.find_elements("xpath", "//td[substring(text(), "
-                                                                      "string-length(text()) - 3) = '.png']")])
+                lambda b: [
+                    td.text
+                    for td in b.find_elements(
+                        "xpath", "//td[substring(text(), string-length(text()) - 3) = '.png']"
+                    )
+                ]
+            )
             assert names, category
             for name in names:
-                browser.find_element("xpath", f"//td[text()='{name}']/..//a[@iconname='eye']").click()
+                browser.find_element(
+                    "xpath", f"//td[text()='{name}']/..//a[@iconname='eye']"
+                ).click()
                 basename = name.rsplit("/", 1)[-1]
-                WebDriverWait(browser, 10).until(lambda b, basename=basename: loaded_images(b).get(basename, 0) > 100)
+                WebDriverWait(browser, 10).until(
+                    lambda b, basename=basename: loaded_images(b).get(basename, 0) > 100
+                )
                 browser.execute_script(f"app.showCategory('{category}')")
     assert (tmp_path / "report.png").stat().st_size > 10_000

@@ -13,9 +13,22 @@ from w2s.pipeline.plan import human
 
 
 def w2s_plan(workdir, *snakemake_args: str) -> str:
-    result = subprocess.run([sys.executable, "-m", "w2s.cli", "plan", "config.yaml", "-s", str(REPO / "Snakefile"),
-                             *(["--", *snakemake_args] if snakemake_args else [])],
-                            cwd=workdir, env=LOCAL_ENV, capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "w2s.cli",
+            "plan",
+            "config.yaml",
+            "-s",
+            str(REPO / "Snakefile"),
+            *(["--", *snakemake_args] if snakemake_args else []),
+        ],
+        cwd=workdir,
+        env=LOCAL_ENV,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -32,9 +45,13 @@ def table(text: str) -> dict[str, tuple[int, float, float]]:
 
 
 def test_plan_counts_jobs_hours_and_the_disk_of_checkpoints(tmp_path):
-    config = tiny_config(losses={"xent": {"type": "xent"}, "logconf": {"type": "logconf"}},
-                         keep_checkpoints=["ceiling"])
-    config["models"]["strongling"].update(gpus=2, resources={"runtime": 90})  # 1.5 h x 2 GPUs per training job
+    config = tiny_config(
+        losses={"xent": {"type": "xent"}, "logconf": {"type": "logconf"}},
+        keep_checkpoints=["ceiling"],
+    )
+    config["models"]["strongling"].update(
+        gpus=2, resources={"runtime": 90}
+    )  # 1.5 h x 2 GPUs per training job
     config["models"]["weakling"]["lora"] = {"r": 2}
     write_config(tmp_path, config)
     text = w2s_plan(tmp_path)
@@ -42,21 +59,38 @@ def test_plan_counts_jobs_hours_and_the_disk_of_checkpoints(tmp_path):
     expected_jobs = planned_jobs(tmp_path)
     assert {rule: n for rule, (n, _, _) in rows.items() if rule != "total"} == expected_jobs
     assert rows["total"][0] == sum(expected_jobs.values())
-    assert rows["train_ceiling"][2] == 3.0 and rows["train_student"][2] == 6.0 and rows["train_weak"][2] == 0.0
+    assert (
+        rows["train_ceiling"][2] == 3.0
+        and rows["train_student"][2] == 6.0
+        and rows["train_weak"][2] == 0.0
+    )
     assert rows["train_student"][1] == 3.0  # two jobs of 90 minutes on one CPU each
     # Snakemake's own arguments after --, as a profile's set-resources would change the request
-    assert table(w2s_plan(tmp_path, "--set-resources", "train_weak:runtime=30"))["train_weak"][1] == 0.5
+    assert (
+        table(w2s_plan(tmp_path, "--set-resources", "train_weak:runtime=30"))["train_weak"][1]
+        == 0.5
+    )
 
     snakemake(tmp_path, "--cores", "2")
     # The parameter counts are those of the checkpoints the runs wrote (LoRA: base, adapters and head).
-    for model, run in (("weakling", "weak/toy/seed0/weakling"), ("strongling", "ceiling/toy/seed0/strongling")):
-        n_params = json.loads((tmp_path / "results" / run / "training.json").read_text())["n_params"]
+    for model, run in (
+        ("weakling", "weak/toy/seed0/weakling"),
+        ("strongling", "ceiling/toy/seed0/strongling"),
+    ):
+        n_params = json.loads((tmp_path / "results" / run / "training.json").read_text())[
+            "n_params"
+        ]
         assert f"{model}: {n_params:,} parameters" in text
     # Kept: the weak model's adapters and head, and the ceiling's weights (fp32); the students' were deleted.
-    kept = sum(weight_bytes(f) for run in ("weak/toy/seed0/weakling", "ceiling/toy/seed0/strongling")
-               for f in (tmp_path / "results" / run / "checkpoint").glob("*.safetensors"))
+    kept = sum(
+        weight_bytes(f)
+        for run in ("weak/toy/seed0/weakling", "ceiling/toy/seed0/strongling")
+        for f in (tmp_path / "results" / run / "checkpoint").glob("*.safetensors")
+    )
     estimate = re.search(r"kept at the end: ([\d.]+) (\w+)", text)
-    assert abs(float(estimate.group(1)) - float(human(kept).split()[0])) <= 0.01 * float(estimate.group(1))
+    assert abs(float(estimate.group(1)) - float(human(kept).split()[0])) <= 0.01 * float(
+        estimate.group(1)
+    )
     assert estimate.group(2) == human(kept).split()[1]
     assert not any((tmp_path / "results/student/toy/seed0/weakling/strongling").rglob("checkpoint"))
     assert "nothing to do" in w2s_plan(tmp_path)

@@ -25,8 +25,15 @@ def test_auto_uses_bf16_on_a_cpu_with_bf16_instructions_only():
 
 def test_auto_stays_fp32_on_the_portable_kernels():
     """ATEN_CPU_CAPABILITY=default selects kernels without bf16 arithmetic, where bf16 is emulated and slow."""
-    probe = ("import torch; from w2s.training.runtime import bf16_enabled; "
-             "print(bf16_enabled('auto', torch.device('cpu')))")
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
-                            env={**os.environ, "ATEN_CPU_CAPABILITY": "default"})
+    probe = (
+        "import torch; from w2s.training.runtime import bf16_enabled; "
+        "print(bf16_enabled('auto', torch.device('cpu')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "ATEN_CPU_CAPABILITY": "default"},
+    )
     assert result.stdout.strip() == "False"

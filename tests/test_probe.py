@@ -14,8 +14,10 @@ def probe_config() -> dict:
     config = tiny_config()
     for model in config["models"].values():
         model.update(PROBE)
-    config["losses"] = {"xent": {"type": "xent"}, "logconf": {"type": "logconf", "alpha_max": 0.5,
-                                                              "warmup_frac": 0.2}}
+    config["losses"] = {
+        "xent": {"type": "xent"},
+        "logconf": {"type": "logconf", "alpha_max": 0.5, "warmup_frac": 0.2},
+    }
     return config
 
 
@@ -24,16 +26,27 @@ def test_probes_train_heads_on_cached_activations_and_never_change_the_backbone(
     snakemake(tmp_path, "--cores", "2")
     # one activations job per model and split it reads: weakling (weak_train, strong_train to label, test),
     # strongling (strong_train for ceiling and both students, test)
-    activations = sorted(p.relative_to(tmp_path / "results/activations/toy/seed0").as_posix()
-                         for p in (tmp_path / "results/activations").rglob("*.safetensors"))
-    assert activations == ["strongling/strong_train.safetensors", "strongling/test.safetensors",
-                           "weakling/strong_train.safetensors", "weakling/test.safetensors",
-                           "weakling/weak_train.safetensors"]
-    for run, base in (("weak/toy/seed0/weakling", "weakling"), ("ceiling/toy/seed0/strongling", "strongling"),
-                      ("student/toy/seed0/weakling/strongling/logconf", "strongling")):
+    activations = sorted(
+        p.relative_to(tmp_path / "results/activations/toy/seed0").as_posix()
+        for p in (tmp_path / "results/activations").rglob("*.safetensors")
+    )
+    assert activations == [
+        "strongling/strong_train.safetensors",
+        "strongling/test.safetensors",
+        "weakling/strong_train.safetensors",
+        "weakling/test.safetensors",
+        "weakling/weak_train.safetensors",
+    ]
+    for run, base in (
+        ("weak/toy/seed0/weakling", "weakling"),
+        ("ceiling/toy/seed0/strongling", "strongling"),
+        ("student/toy/seed0/weakling/strongling/logconf", "strongling"),
+    ):
         checkpoint = tmp_path / "results" / run / "checkpoint"
         built = tmp_path / "results/base_models" / base / "model.safetensors"
-        assert (checkpoint / "model.safetensors").read_bytes() == built.read_bytes()  # frozen: the same bytes
+        assert (
+            checkpoint / "model.safetensors"
+        ).read_bytes() == built.read_bytes()  # frozen: the same bytes
         assert (checkpoint / "head.safetensors").exists()
         metrics = json.loads((tmp_path / "results" / run / "metrics.json").read_text())
         assert metrics["n"] == 32 and 0 <= metrics["accuracy"] <= 1

@@ -18,8 +18,15 @@ from w2s.training.losses import XentLoss
 
 @pytest.fixture(scope="module", params=["gpt2", "llama"])
 def four_layers(request, tmp_path_factory):
-    path = build_model(tmp_path_factory.mktemp(request.param) / "model", request.param, hidden_size=32, num_layers=4,
-                       num_heads=2, max_position=64, seed=0)
+    path = build_model(
+        tmp_path_factory.mktemp(request.param) / "model",
+        request.param,
+        hidden_size=32,
+        num_layers=4,
+        num_heads=2,
+        max_position=64,
+        seed=0,
+    )
     tokenizer = load_tokenizer(str(path))
     ids, _ = encode([f"example number {i} " * (1 + i % 3) for i in range(12)], tokenizer, 48)
     return path, ids, tokenizer.pad_token_id
@@ -37,7 +44,9 @@ def kept_bytes(model, ids, pad_id) -> int:
 
     model.eval()
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
-        logits = minibatch_logits(model, ids, list(range(len(ids))), pad_id, torch.device("cpu"), False)
+        logits = minibatch_logits(
+            model, ids, list(range(len(ids))), pad_id, torch.device("cpu"), False
+        )
     logits.sum().backward()
     return sum(kept)
 
@@ -53,7 +62,9 @@ def test_recomputed_layers_keep_far_less_for_the_backward_pass(four_layers):
 def test_recomputed_layers_give_the_same_update(four_layers):
     path, ids, pad_id = four_layers
     targets = torch.tensor([i % 2 for i in range(len(ids))], dtype=torch.float32)
-    settings = TrainSettings(lr=1e-3, batch_size=6, minibatch_size=3, epochs=2, seed=0, autocast="off")
+    settings = TrainSettings(
+        lr=1e-3, batch_size=6, minibatch_size=3, epochs=2, seed=0, autocast="off"
+    )
     trained = []
     for recompute in (False, True):
         torch.manual_seed(0)

@@ -23,14 +23,32 @@ def config_with(**weakling) -> dict:
 def test_defaults():
     config = config_with()
     for stage in ("train_weak", "train_ceiling", "train_student"):
-        assert cluster.job_resources(config, "weakling", stage) == {"runtime": 240, "mem_mb": 8000, "cpus_per_task": 1}
+        assert cluster.job_resources(config, "weakling", stage) == {
+            "runtime": 240,
+            "mem_mb": 8000,
+            "cpus_per_task": 1,
+        }
     assert cluster.job_resources(config, "weakling", "label_strong_train") == {
-        "runtime": 60, "mem_mb": 8000, "cpus_per_task": 1}
+        "runtime": 60,
+        "mem_mb": 8000,
+        "cpus_per_task": 1,
+    }
     assert cluster.job_resources(config, "weakling", "build_base_model") == {
-        "runtime": 15, "mem_mb": 4000, "cpus_per_task": 1}
-    assert cluster.job_resources(config, None, "split_dataset") == {"runtime": 30, "mem_mb": 4000, "cpus_per_task": 1}
+        "runtime": 15,
+        "mem_mb": 4000,
+        "cpus_per_task": 1,
+    }
+    assert cluster.job_resources(config, None, "split_dataset") == {
+        "runtime": 30,
+        "mem_mb": 4000,
+        "cpus_per_task": 1,
+    }
     for stage in ("summarize_runs", "plot_results"):
-        assert cluster.job_resources(config, None, stage) == {"runtime": 10, "mem_mb": 2000, "cpus_per_task": 1}
+        assert cluster.job_resources(config, None, stage) == {
+            "runtime": 10,
+            "mem_mb": 2000,
+            "cpus_per_task": 1,
+        }
     entry = config["models"]["weakling"]
     assert (entry["gpus"], entry["nodes"], entry["resources"]) == (0, 1, {})
 
@@ -48,7 +66,9 @@ def test_gpu_request():
         resources = cluster.job_resources(config, "weakling", stage)
         assert resources["gpu"] == 2  # the plugin's --gpus=2
         assert not {"gres", "nodes", "tasks", "slurm_extra"} & set(resources)
-    assert "gpu" not in cluster.job_resources(config, "weakling", "build_base_model")  # builds on the CPU
+    assert "gpu" not in cluster.job_resources(
+        config, "weakling", "build_base_model"
+    )  # builds on the CPU
     assert "gpu" not in cluster.job_resources(config, "strongling", "train_weak")
 
 
@@ -58,8 +78,12 @@ def test_multi_node_request():
     # --gres is per node (--gpus would be the job's total); one task per node, which starts the GPUs' processes.
     assert resources["nodes"] == 2 and resources["gres"] == "gpu:4"
     assert resources["slurm_extra"] == "--ntasks-per-node=1"
-    assert "gpu" not in resources and "tasks" not in resources  # with a GPU, the plugin reads tasks per GPU
-    assert not {"nodes", "gres"} & set(cluster.job_resources(config, "weakling", "build_base_model"))
+    assert (
+        "gpu" not in resources and "tasks" not in resources
+    )  # with a GPU, the plugin reads tasks per GPU
+    assert not {"nodes", "gres"} & set(
+        cluster.job_resources(config, "weakling", "build_base_model")
+    )
 
     cpu_only = cluster.job_resources(config_with(nodes=3), "weakling", "train_ceiling")
     assert cpu_only["nodes"] == 3 and cpu_only["tasks"] == 3 and "gres" not in cpu_only
@@ -67,17 +91,40 @@ def test_multi_node_request():
 
 
 def test_config_override():
-    own = {"runtime": 30, "mem_mb": 64000, "partition": "gpu", "account": "lab", "constraint": "a100",
-           "slurm_extra": "--qos=long"}
+    own = {
+        "runtime": 30,
+        "mem_mb": 64000,
+        "partition": "gpu",
+        "account": "lab",
+        "constraint": "a100",
+        "slurm_extra": "--qos=long",
+    }
     config = config_with(threads=8, gpus=4, nodes=2, resources=own)
     assert cluster.job_resources(config, "weakling", "train_student") == {
-        "runtime": 30, "mem_mb": 64000, "cpus_per_task": 8, "slurm_partition": "gpu", "slurm_account": "lab",
-        "constraint": "a100", "nodes": 2, "gres": "gpu:4", "slurm_extra": "--ntasks-per-node=1 --qos=long"}
+        "runtime": 30,
+        "mem_mb": 64000,
+        "cpus_per_task": 8,
+        "slurm_partition": "gpu",
+        "slurm_account": "lab",
+        "constraint": "a100",
+        "nodes": 2,
+        "gres": "gpu:4",
+        "slurm_extra": "--ntasks-per-node=1 --qos=long",
+    }
     assert cluster.job_resources(config, "weakling", "build_base_model") == {
-        "runtime": 30, "mem_mb": 64000, "cpus_per_task": 8, "slurm_partition": "gpu", "slurm_account": "lab",
-        "constraint": "a100", "slurm_extra": "--qos=long"}
+        "runtime": 30,
+        "mem_mb": 64000,
+        "cpus_per_task": 8,
+        "slurm_partition": "gpu",
+        "slurm_account": "lab",
+        "constraint": "a100",
+        "slurm_extra": "--qos=long",
+    }
     assert cluster.job_resources(config, "strongling", "train_student") == {
-        "runtime": 240, "mem_mb": 8000, "cpus_per_task": 1}
+        "runtime": 240,
+        "mem_mb": 8000,
+        "cpus_per_task": 1,
+    }
 
 
 def test_rule_resources_are_per_model():
@@ -86,20 +133,32 @@ def test_rule_resources_are_per_model():
     assert set(resources) == {"runtime", "mem_mb", "cpus_per_task", "gpu", "slurm_partition"}
     weak, strong = SimpleNamespace(model="weakling"), SimpleNamespace(model="strongling")
     assert {name: value(weak) for name, value in resources.items()} == {
-        "runtime": 240, "mem_mb": 8000, "cpus_per_task": 1, "gpu": 1, "slurm_partition": "gpu"}
+        "runtime": 240,
+        "mem_mb": 8000,
+        "cpus_per_task": 1,
+        "gpu": 1,
+        "slurm_partition": "gpu",
+    }
     # None: Snakemake leaves the resource out of the job.
     assert resources["gpu"](strong) is None and resources["slurm_partition"](strong) is None
     # A resource no model sets is not the rule's, so the profile's default-resources still applies.
     assert "slurm_partition" not in cluster.rule_resources(config_with(), "train_weak")
-    assert cluster.rule_resources(config, "plot_results") == {"runtime": 10, "mem_mb": 2000, "cpus_per_task": 1}
+    assert cluster.rule_resources(config, "plot_results") == {
+        "runtime": 10,
+        "mem_mb": 2000,
+        "cpus_per_task": 1,
+    }
 
 
-@pytest.mark.parametrize("entry, key", [
-    ({"gpus": -1}, "models.weakling.gpus"),
-    ({"nodes": 0}, "models.weakling.nodes"),
-    ({"resources": {"time": 10}}, "models.weakling.resources"),
-    ({"resources": {"runtime": "2h"}}, "models.weakling.resources.runtime"),
-])
+@pytest.mark.parametrize(
+    "entry, key",
+    [
+        ({"gpus": -1}, "models.weakling.gpus"),
+        ({"nodes": 0}, "models.weakling.nodes"),
+        ({"resources": {"time": 10}}, "models.weakling.resources"),
+        ({"resources": {"runtime": "2h"}}, "models.weakling.resources.runtime"),
+    ],
+)
 def test_bad_resources_are_named(entry, key):
     config = tiny_config()
     config["models"]["weakling"].update(entry)
@@ -117,18 +176,34 @@ def test_profile():
 def job_resources_in_plan(output: str) -> dict[str, dict[str, str]]:
     """Rule -> the resources of its first job in a dry run's output."""
     lines = re.findall(r"^rule (\w+):\n(?:    .*\n)*?    resources: (.*)$", output, re.MULTILINE)
-    return {rule: dict(item.split("=", 1) for item in line.split(", ")) for rule, line in reversed(lines)}
+    return {
+        rule: dict(item.split("=", 1) for item in line.split(", "))
+        for rule, line in reversed(lines)
+    }
 
 
 def test_rules_take_model_resources_and_set_resources_wins(tmp_path):
     config = tiny_config(labelling={"shards": 2})  # labelling jobs of their own
     config["models"]["weakling"].update(threads=2, resources={"runtime": 45, "partition": "small"})
     write_config(tmp_path, config)
-    result = snakemake(tmp_path, "--dry-run", "--cores", "2", "--set-resources", "train_weak:runtime=99")
+    result = snakemake(
+        tmp_path, "--dry-run", "--cores", "2", "--set-resources", "train_weak:runtime=99"
+    )
     plan = job_resources_in_plan(result.stdout + result.stderr)
     assert plan["train_weak"] | {"tmpdir": "-"} == {
-        "tmpdir": "-", "runtime": "99", "cpus_per_task": "2", "slurm_partition": "small", "mem_mb": "8000",
-        "mem": "8 GB", "mem_mib": "7630"}
-    assert plan["label_strong_train"]["runtime"] == "45" and plan["label_strong_train"]["cpus_per_task"] == "2"
-    assert plan["train_ceiling"]["runtime"] == "240" and "slurm_partition" not in plan["train_ceiling"]
+        "tmpdir": "-",
+        "runtime": "99",
+        "cpus_per_task": "2",
+        "slurm_partition": "small",
+        "mem_mb": "8000",
+        "mem": "8 GB",
+        "mem_mib": "7630",
+    }
+    assert (
+        plan["label_strong_train"]["runtime"] == "45"
+        and plan["label_strong_train"]["cpus_per_task"] == "2"
+    )
+    assert (
+        plan["train_ceiling"]["runtime"] == "240" and "slurm_partition" not in plan["train_ceiling"]
+    )
     assert (plan["summarize_runs"]["runtime"], plan["summarize_runs"]["mem_mb"]) == ("10", "2000")

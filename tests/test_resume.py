@@ -29,12 +29,17 @@ def long_ceiling_config(deepspeed: dict | None, lora: dict | None = None) -> dic
 
 
 @pytest.mark.kernel_sensitive
-@pytest.mark.parametrize("deepspeed,lora", [(None, None),
-                                            ({"stage": 2, "processes_per_node": 2, "offload": True}, None),
-                                            ({"stage": 3, "processes_per_node": 2}, None),
-                                            # the state then holds the adapters and head alone
-                                            ({"stage": 3, "processes_per_node": 2}, {"r": 4})],
-                         ids=["plain", "zero2x2-offload", "zero3x2", "lora-zero3x2"])
+@pytest.mark.parametrize(
+    "deepspeed,lora",
+    [
+        (None, None),
+        ({"stage": 2, "processes_per_node": 2, "offload": True}, None),
+        ({"stage": 3, "processes_per_node": 2}, None),
+        # the state then holds the adapters and head alone
+        ({"stage": 3, "processes_per_node": 2}, {"r": 4}),
+    ],
+    ids=["plain", "zero2x2-offload", "zero3x2", "lora-zero3x2"],
+)
 def test_killed_training_resumes_and_matches_uninterrupted_run(tmp_path, deepspeed, lora):
     reference, preempted = tmp_path / "reference", tmp_path / "preempted"
     for workdir in (reference, preempted):
@@ -45,10 +50,26 @@ def test_killed_training_resumes_and_matches_uninterrupted_run(tmp_path, deepspe
 
     # Start the same run and kill Snakemake and its job (one process group, as a preempted node would) as soon as
     # the first resumable state is on disk.
-    command = [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "-d", str(preempted), "--configfile",
-               str(preempted / "config.yaml"), "--cores", cores, f"{CEILING}/metrics.json"]
-    process = subprocess.Popen(command, cwd=preempted, env=LOCAL_ENV, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = [
+        *SNAKEMAKE,
+        "-s",
+        str(REPO / "Snakefile"),
+        "-d",
+        str(preempted),
+        "--configfile",
+        str(preempted / "config.yaml"),
+        "--cores",
+        cores,
+        f"{CEILING}/metrics.json",
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=preempted,
+        env=LOCAL_ENV,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     latest = preempted / CEILING / "resume/latest"
     deadline = time.monotonic() + 300
     while not latest.exists() and process.poll() is None and time.monotonic() < deadline:
@@ -66,9 +87,18 @@ def test_killed_training_resumes_and_matches_uninterrupted_run(tmp_path, deepspe
     assert (latest.read_text(), log.stat().st_size) == seen
     assert not (preempted / CEILING / "metrics.json").exists()
     if lora:  # the frozen base is the model's, as loaded: the state holds what trains
-        shared = json.loads((latest.parent / latest.read_text().strip() / "shared.json").read_text())
-        weights = [name for key, value in shared["__dict__"] if key == "model" for name, _ in value["__dict__"]]
-        assert weights and all("lora_" in name or name.startswith("head.") for name in weights), weights
+        shared = json.loads(
+            (latest.parent / latest.read_text().strip() / "shared.json").read_text()
+        )
+        weights = [
+            name
+            for key, value in shared["__dict__"]
+            if key == "model"
+            for name, _ in value["__dict__"]
+        ]
+        assert weights and all("lora_" in name or name.startswith("head.") for name in weights), (
+            weights
+        )
 
     # Reporting progress more often does not change the run: the saved state still resumes.
     config = long_ceiling_config(deepspeed, lora)
@@ -82,9 +112,15 @@ def test_killed_training_resumes_and_matches_uninterrupted_run(tmp_path, deepspe
 
     expected = json.loads((reference / CEILING / "metrics.json").read_text())
     got = json.loads((preempted / CEILING / "metrics.json").read_text())
-    assert (got["accuracy"], got["auroc"], got["steps"]) == (expected["accuracy"], expected["auroc"], 128)
+    assert (got["accuracy"], got["auroc"], got["steps"]) == (
+        expected["accuracy"],
+        expected["auroc"],
+        128,
+    )
     # The resumed run replays the uninterrupted run's batches from the same weights, optimizer state and RNG, with
     # the same kernels on the same shapes: equal bit for bit, not just to rounding.
-    predictions = [pl.read_parquet(w / CEILING / "test_predictions.parquet") for w in (reference, preempted)]
+    predictions = [
+        pl.read_parquet(w / CEILING / "test_predictions.parquet") for w in (reference, preempted)
+    ]
     assert predictions[0].equals(predictions[1])
     assert not (preempted / CEILING / "resume").exists()

@@ -28,37 +28,67 @@ def split(n, offset, flip=()):
         text = f"{'xy' * (i % 3)} " + " ".join([word] * (2 + i % 4))
         if i % 5 == 0:
             text = "long preamble that is cut off " + text
-        rows.append({"id": f"r{offset + i}", "text": text, "label": 1 - label if i in flip else label})
+        rows.append(
+            {"id": f"r{offset + i}", "text": text, "label": 1 - label if i in flip else label}
+        )
     return pl.DataFrame(rows)
 
 
 def training_params(source, seed=0, **settings):
     """The shape w2s.pipeline.grid.training_params produces."""
     return {
-        "source": str(source), "dtype": "float32", "head_init": "zero", "trust_remote_code": False,
+        "source": str(source),
+        "dtype": "float32",
+        "head_init": "zero",
+        "trust_remote_code": False,
         "max_length": MAX_LENGTH,
-        "settings": {"lr": 1e-2, "batch_size": 8, "minibatch_size": 4, "seed": seed, "epochs": 4,
-                     "optimizer": "adam", "weight_decay": 0.0, "schedule": "cosine", "warmup_frac": 0.1,
-                     "eval_every": 3, "log_every": 2, "autocast": "off", **settings},
+        "settings": {
+            "lr": 1e-2,
+            "batch_size": 8,
+            "minibatch_size": 4,
+            "seed": seed,
+            "epochs": 4,
+            "optimizer": "adam",
+            "weight_decay": 0.0,
+            "schedule": "cosine",
+            "warmup_frac": 0.1,
+            "eval_every": 3,
+            "log_every": 2,
+            "autocast": "off",
+            **settings,
+        },
         "predict_batch_size": 7,
     }
 
 
 # The shape w2s.pipeline.grid.prediction_params produces.
-PREDICTION = {"dtype": "float32", "trust_remote_code": False, "max_length": MAX_LENGTH, "predict_batch_size": 7,
-              "autocast": "off"}
+PREDICTION = {
+    "dtype": "float32",
+    "trust_remote_code": False,
+    "max_length": MAX_LENGTH,
+    "predict_batch_size": 7,
+    "autocast": "off",
+}
 
 
 def outputs(root):
-    return {"checkpoint": str(root / "checkpoint"), "metrics": str(root / "metrics.json"),
-            "predictions": str(root / "test_predictions.parquet"), "trajectory": str(root / "trajectory.jsonl"),
-            "training": str(root / "training.json")}
+    return {
+        "checkpoint": str(root / "checkpoint"),
+        "metrics": str(root / "metrics.json"),
+        "predictions": str(root / "test_predictions.parquet"),
+        "trajectory": str(root / "trajectory.jsonl"),
+        "training": str(root / "training.json"),
+    }
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     root = tmp_path_factory.mktemp("data")
-    frames = {"weak_train": split(32, 0), "strong_train": split(24, 100), "test": split(20, 200, flip=(3, 8))}
+    frames = {
+        "weak_train": split(32, 0),
+        "strong_train": split(24, 100),
+        "test": split(20, 200, flip=(3, 8)),
+    }
     for name, frame in frames.items():
         frame.write_parquet(root / f"{name}.parquet")
     return root, frames
@@ -68,9 +98,25 @@ def data(tmp_path_factory):
 def weak_run(tiny_gpt2, data, tmp_path_factory):
     root, _ = data
     out = outputs(tmp_path_factory.mktemp("weak"))
-    info = {"dataset": "toy", "seed": 0, "role": "weak", "model": "tiny", "weak": None, "loss": None}
-    metrics = finetune(training_params(tiny_gpt2), root / "weak_train.parquet", "label", root / "test.parquet",
-                       "xent", {"type": "xent"}, out, info, threads=1)
+    info = {
+        "dataset": "toy",
+        "seed": 0,
+        "role": "weak",
+        "model": "tiny",
+        "weak": None,
+        "loss": None,
+    }
+    metrics = finetune(
+        training_params(tiny_gpt2),
+        root / "weak_train.parquet",
+        "label",
+        root / "test.parquet",
+        "xent",
+        {"type": "xent"},
+        out,
+        info,
+        threads=1,
+    )
     return out, info, metrics
 
 
@@ -80,7 +126,9 @@ def n_longer(frame):
 
 def check_prediction_table(table, frame):
     assert tuple(table.columns) == PREDICTION_COLUMNS
-    assert table["id"].to_list() == frame["id"].to_list()  # input order kept despite length-sorted batches
+    assert (
+        table["id"].to_list() == frame["id"].to_list()
+    )  # input order kept despite length-sorted batches
     assert table["text"].to_list() == frame["text"].to_list()
     assert table["label"].to_list() == frame["label"].to_list()
     soft, hard = table["soft_label"].to_numpy(), table["hard_label"].to_numpy()
@@ -97,8 +145,11 @@ def test_finetune_outputs(weak_run, data):
         assert Path(out[key]).is_file(), key
     checkpoint = Path(out["checkpoint"])
     assert {"model.safetensors", "head.safetensors", "config.json", "tokenizer.json"} <= {
-        p.name for p in checkpoint.iterdir()}
-    assert not [p for p in checkpoint.parent.iterdir() if p.name.startswith(".")]  # no leftover temporary files
+        p.name for p in checkpoint.iterdir()
+    }
+    assert not [
+        p for p in checkpoint.parent.iterdir() if p.name.startswith(".")
+    ]  # no leftover temporary files
 
     table = pl.read_parquet(out["predictions"])
     check_prediction_table(table, test)
@@ -110,17 +161,28 @@ def test_finetune_outputs(weak_run, data):
     assert {k: written[k] for k in info} == info
     assert written["accuracy"] == pytest.approx(table["correct"].mean())
     assert written["accuracy"] == pytest.approx(18 / 20)
-    assert written["auroc"] == pytest.approx(auroc(table["soft_label"].to_numpy(), test["label"].to_numpy()))
+    assert written["auroc"] == pytest.approx(
+        auroc(table["soft_label"].to_numpy(), test["label"].to_numpy())
+    )
     assert written["n"] == 20 and written["n_train"] == 32
     # the byte tokenizer gives one token per byte
-    assert written["n_train_truncated"] == n_longer(frames["weak_train"]) >= 7  # the 7 with the preamble at least
+    assert (
+        written["n_train_truncated"] == n_longer(frames["weak_train"]) >= 7
+    )  # the 7 with the preamble at least
     assert written["n_test_truncated"] == n_longer(test) >= 4
     assert written["steps"] == 4 * math.ceil(32 / 8)
     assert written["code_version"] == code_version()
-    training = json.loads(Path(out["training"]).read_text())  # what a sharded prediction's scoring job reads
-    assert training == {k: written[k] for k in ("n_train", "n_train_truncated", "steps", "train_seconds", "n_params")}
+    training = json.loads(
+        Path(out["training"]).read_text()
+    )  # what a sharded prediction's scoring job reads
+    assert training == {
+        k: written[k]
+        for k in ("n_train", "n_train_truncated", "steps", "train_seconds", "n_params")
+    }
     loaded = Classifier.load(str(checkpoint))
-    assert training["n_params"] == sum(p.numel() for p in loaded.parameters())  # the scaling view's size
+    assert training["n_params"] == sum(
+        p.numel() for p in loaded.parameters()
+    )  # the scaling view's size
 
     meta = pl.read_parquet_metadata(out["predictions"])
     assert meta["dataset"] == "toy" and meta["role"] == "weak" and meta["seed"] == "0"
@@ -129,7 +191,9 @@ def test_finetune_outputs(weak_run, data):
     entries = [json.loads(line) for line in Path(out["trajectory"]).read_text().splitlines()]
     evals = [e for e in entries if "test_accuracy" in e]
     assert [e["step"] for e in evals] == [3, 6, 9, 12, 15, 16]
-    assert evals[-1]["test_accuracy"] == pytest.approx(written["accuracy"])  # final eval = the saved model's score
+    assert evals[-1]["test_accuracy"] == pytest.approx(
+        written["accuracy"]
+    )  # final eval = the saved model's score
     losses = [e["loss"] for e in entries if "loss" in e]
     assert losses[-1] < losses[0]
 
@@ -140,8 +204,22 @@ def test_label_split(weak_run, data, tmp_path):
     root, frames = data
     params = PREDICTION
     info = {"dataset": "toy", "seed": 0, "weak_model": "tiny", "split": "strong_train"}
-    first = label_split(out["checkpoint"], root / "strong_train.parquet", tmp_path / "labels.parquet", params, info, 1)
-    second = label_split(out["checkpoint"], root / "strong_train.parquet", tmp_path / "again.parquet", params, info, 1)
+    first = label_split(
+        out["checkpoint"],
+        root / "strong_train.parquet",
+        tmp_path / "labels.parquet",
+        params,
+        info,
+        1,
+    )
+    second = label_split(
+        out["checkpoint"],
+        root / "strong_train.parquet",
+        tmp_path / "again.parquet",
+        params,
+        info,
+        1,
+    )
 
     table = pl.read_parquet(tmp_path / "labels.parquet")
     assert table.equals(first)
@@ -159,8 +237,9 @@ def test_label_split(weak_run, data, tmp_path):
     assert meta["n_truncated"] == str(n_longer(frames["strong_train"]))
 
     # Labelling the test split reproduces finetune's own test predictions: the checkpoint is the trained model.
-    test_labels = label_split(out["checkpoint"], root / "test.parquet", tmp_path / "test_labels.parquet", params,
-                              info, 1)
+    test_labels = label_split(
+        out["checkpoint"], root / "test.parquet", tmp_path / "test_labels.parquet", params, info, 1
+    )
     assert_predictions_close(test_labels, pl.read_parquet(out["predictions"]))
 
 
@@ -171,10 +250,19 @@ def test_sharded_labels_merge_into_the_unsharded_file(weak_run, data, tmp_path, 
     root, _ = data
     params = PREDICTION
     info = {"dataset": "toy", "seed": 0, "weak_model": "tiny", "split": "strong_train"}
-    whole = label_split(out["checkpoint"], root / "strong_train.parquet", tmp_path / "whole.parquet", params, info, 1)
+    whole = label_split(
+        out["checkpoint"],
+        root / "strong_train.parquet",
+        tmp_path / "whole.parquet",
+        params,
+        info,
+        1,
+    )
     paths = [tmp_path / f"{shard}-of-{shards}.parquet" for shard in range(shards)]
     for shard, path in enumerate(paths):
-        label_split(out["checkpoint"], root / "strong_train.parquet", path, params, info, 1, shard, shards)
+        label_split(
+            out["checkpoint"], root / "strong_train.parquet", path, params, info, 1, shard, shards
+        )
     assert sum(pl.read_parquet(path).height for path in paths) == whole.height
     merged = merge_label_shards(paths, tmp_path / "merged.parquet")
     assert pl.read_parquet(tmp_path / "merged.parquet").equals(merged)
@@ -184,7 +272,8 @@ def test_sharded_labels_merge_into_the_unsharded_file(weak_run, data, tmp_path, 
     meta = pl.read_parquet_metadata(tmp_path / "merged.parquet")
     whole_meta = pl.read_parquet_metadata(tmp_path / "whole.parquet")
     assert {k: meta[k] for k in ("checkpoint_sha256", "n_truncated", "weak_model")} == {
-        k: whole_meta[k] for k in ("checkpoint_sha256", "n_truncated", "weak_model")}
+        k: whole_meta[k] for k in ("checkpoint_sha256", "n_truncated", "weak_model")
+    }
 
 
 def test_student_on_weak_labels(tiny_gpt2, weak_run, data, tmp_path):
@@ -192,14 +281,37 @@ def test_student_on_weak_labels(tiny_gpt2, weak_run, data, tmp_path):
     out, _, _ = weak_run
     root, frames = data
     labels = tmp_path / "labels.parquet"
-    label_split(out["checkpoint"], root / "strong_train.parquet", labels, PREDICTION,
-                {"dataset": "toy", "seed": 0, "weak_model": "tiny", "split": "strong_train"}, 1)
-    (tmp_path / "student").mkdir()  # Snakemake creates output directories before a job runs; finetune does not
+    label_split(
+        out["checkpoint"],
+        root / "strong_train.parquet",
+        labels,
+        PREDICTION,
+        {"dataset": "toy", "seed": 0, "weak_model": "tiny", "split": "strong_train"},
+        1,
+    )
+    (
+        tmp_path / "student"
+    ).mkdir()  # Snakemake creates output directories before a job runs; finetune does not
     student_out = outputs(tmp_path / "student")
-    info = {"dataset": "toy", "seed": 0, "role": "student", "model": "tiny", "weak": "tiny", "loss": "logconf"}
-    metrics = finetune(training_params(tiny_gpt2, seed=1, eval_every=0), labels, "soft_label",
-                       root / "test.parquet", "logconf", {"type": "logconf", "alpha_max": 0.5, "warmup_frac": 0.2},
-                       student_out, info, threads=1)
+    info = {
+        "dataset": "toy",
+        "seed": 0,
+        "role": "student",
+        "model": "tiny",
+        "weak": "tiny",
+        "loss": "logconf",
+    }
+    metrics = finetune(
+        training_params(tiny_gpt2, seed=1, eval_every=0),
+        labels,
+        "soft_label",
+        root / "test.parquet",
+        "logconf",
+        {"type": "logconf", "alpha_max": 0.5, "warmup_frac": 0.2},
+        student_out,
+        info,
+        threads=1,
+    )
     table = pl.read_parquet(student_out["predictions"])
     check_prediction_table(table, frames["test"])
     assert metrics["accuracy"] == pytest.approx(table["correct"].mean())

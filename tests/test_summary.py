@@ -5,7 +5,13 @@ import numpy as np
 import polars as pl
 import pytest
 
-from w2s.analysis.plots import accuracy_figure, plot_accuracy, plot_methods, plot_pgr, plot_pgr_by_task
+from w2s.analysis.plots import (
+    accuracy_figure,
+    plot_accuracy,
+    plot_methods,
+    plot_pgr,
+    plot_pgr_by_task,
+)
 from w2s.analysis.summary import aggregate, flagged_runs, method_label, overall, runs_table
 from w2s.errors import W2SError
 
@@ -13,21 +19,60 @@ ORDER = ["s", "m", "l"]
 
 # Test accuracies by (dataset, seed): weak model "s", ceilings "m" and "l", students by (strong, loss).
 ACC = {
-    ("d1", 0): {"s": 0.60, "m": 0.80, "l": 0.90,
-                ("m", "xent"): 0.70, ("m", "logconf"): 0.75, ("l", "xent"): 0.75, ("l", "logconf"): 0.84},
-    ("d1", 1): {"s": 0.62, "m": 0.82, "l": 0.92,
-                ("m", "xent"): 0.72, ("m", "logconf"): 0.78, ("l", "xent"): 0.80, ("l", "logconf"): 0.86},
-    ("d2", 0): {"s": 0.50, "m": 0.70, "l": 0.60,
-                ("m", "xent"): 0.55, ("m", "logconf"): 0.60, ("l", "xent"): 0.59, ("l", "logconf"): 0.56},
-    ("d2", 1): {"s": 0.50, "m": 0.70, "l": 0.60,
-                ("m", "xent"): 0.57, ("m", "logconf"): 0.62, ("l", "xent"): 0.57, ("l", "logconf"): 0.58},
+    ("d1", 0): {
+        "s": 0.60,
+        "m": 0.80,
+        "l": 0.90,
+        ("m", "xent"): 0.70,
+        ("m", "logconf"): 0.75,
+        ("l", "xent"): 0.75,
+        ("l", "logconf"): 0.84,
+    },
+    ("d1", 1): {
+        "s": 0.62,
+        "m": 0.82,
+        "l": 0.92,
+        ("m", "xent"): 0.72,
+        ("m", "logconf"): 0.78,
+        ("l", "xent"): 0.80,
+        ("l", "logconf"): 0.86,
+    },
+    ("d2", 0): {
+        "s": 0.50,
+        "m": 0.70,
+        "l": 0.60,
+        ("m", "xent"): 0.55,
+        ("m", "logconf"): 0.60,
+        ("l", "xent"): 0.59,
+        ("l", "logconf"): 0.56,
+    },
+    ("d2", 1): {
+        "s": 0.50,
+        "m": 0.70,
+        "l": 0.60,
+        ("m", "xent"): 0.57,
+        ("m", "logconf"): 0.62,
+        ("l", "xent"): 0.57,
+        ("l", "logconf"): 0.58,
+    },
 }
 
 
 def record(dataset, seed, role, model, acc, weak=None, loss=None):
     # Extra keys mimic the real metrics files; the summary must ignore them.
-    return {"dataset": dataset, "seed": seed, "role": role, "model": model, "weak": weak, "loss": loss,
-            "accuracy": acc, "auroc": 0.5, "n": 100, "train_time_s": 12.3, "config": {"lr": 1e-5}}
+    return {
+        "dataset": dataset,
+        "seed": seed,
+        "role": role,
+        "model": model,
+        "weak": weak,
+        "loss": loss,
+        "accuracy": acc,
+        "auroc": 0.5,
+        "n": 100,
+        "train_time_s": 12.3,
+        "config": {"lr": 1e-5},
+    }
 
 
 def make_records(acc=ACC):
@@ -60,15 +105,34 @@ def agg(runs):
 
 
 def test_runs_table_shape_and_order(runs):
-    assert runs.columns == ["dataset", "weak", "strong", "loss", "chain", "generative", "mode", "early_stopping",
-                            "seed", "weak_acc", "ceiling_acc", "student_acc",
-                            "pgr", "weak_zero_shot_acc", "strong_zero_shot_acc", "flags", "strong_to_strong"]
+    assert runs.columns == [
+        "dataset",
+        "weak",
+        "strong",
+        "loss",
+        "chain",
+        "generative",
+        "mode",
+        "early_stopping",
+        "seed",
+        "weak_acc",
+        "ceiling_acc",
+        "student_acc",
+        "pgr",
+        "weak_zero_shot_acc",
+        "strong_zero_shot_acc",
+        "flags",
+        "strong_to_strong",
+    ]
     assert runs["weak_zero_shot_acc"].null_count() == runs.height  # no zero-shot records given
     assert not runs["strong_to_strong"].any()
     assert runs.height == 2 * 2 * 2 * 2  # datasets x seeds x strong models x losses
     assert runs.rows() == runs.sort("dataset", "weak", "strong", "loss", "seed").rows()
     assert runs.select("dataset", "strong", "loss", "seed").rows()[:3] == [
-        ("d1", "l", "logconf", 0), ("d1", "l", "logconf", 1), ("d1", "l", "xent", 0)]
+        ("d1", "l", "logconf", 0),
+        ("d1", "l", "logconf", 1),
+        ("d1", "l", "xent", 0),
+    ]
 
 
 def test_runs_table_values(runs):
@@ -112,8 +176,11 @@ def test_aggregate_single_seed_has_null_sem():
 
 
 def test_pgr_null_when_ceiling_equals_weak():
-    recs = [record("d", 0, "weak", "s", 0.7), record("d", 0, "ceiling", "m", 0.7),
-            record("d", 0, "student", "m", 0.72, weak="s", loss="xent")]
+    recs = [
+        record("d", 0, "weak", "s", 0.7),
+        record("d", 0, "ceiling", "m", 0.7),
+        record("d", 0, "student", "m", 0.72, weak="s", loss="xent"),
+    ]
     runs = runs_table(recs)
     assert runs["pgr"].to_list() == [None]
     agg = aggregate(runs)
@@ -124,8 +191,11 @@ def seeds_of(accuracies: list[tuple[float, float, float]]) -> list[dict]:
     """Records of one cell over seeds: (weak, ceiling, student) accuracy per seed."""
     recs = []
     for seed, (weak, ceiling, student) in enumerate(accuracies):
-        recs += [record("d", seed, "weak", "s", weak), record("d", seed, "ceiling", "l", ceiling),
-                 record("d", seed, "student", "l", student, weak="s", loss="xent")]
+        recs += [
+            record("d", seed, "weak", "s", weak),
+            record("d", seed, "ceiling", "l", ceiling),
+            record("d", seed, "student", "l", student, weak="s", loss="xent"),
+        ]
     return recs
 
 
@@ -155,39 +225,70 @@ def test_student_below_chance_is_flagged():
     assert runs["flags"].to_list() == ["student_below_chance", ""]
     assert aggregate(runs)["n_below_chance"].to_list() == [1]
     assert flagged_runs(runs) == [
-        "d seed 0, s -> l, xent: student below chance (0.040): it learnt the inverted rule"]
+        "d seed 0, s -> l, xent: student below chance (0.040): it learnt the inverted rule"
+    ]
 
 
 def test_missing_ceiling_raises():
-    recs = [r for r in make_records() if not (r["role"] == "ceiling" and r["dataset"] == "d2"
-                                              and r["seed"] == 1 and r["model"] == "l")]
+    recs = [
+        r
+        for r in make_records()
+        if not (
+            r["role"] == "ceiling" and r["dataset"] == "d2" and r["seed"] == 1 and r["model"] == "l"
+        )
+    ]
     with pytest.raises(W2SError, match=r"ceiling.*'d2'.*seed 1.*'l'"):
         runs_table(recs)
 
 
 def test_missing_weak_raises():
-    recs = [r for r in make_records() if not (r["role"] == "weak" and r["dataset"] == "d1" and r["seed"] == 0)]
+    recs = [
+        r
+        for r in make_records()
+        if not (r["role"] == "weak" and r["dataset"] == "d1" and r["seed"] == 0)
+    ]
     with pytest.raises(W2SError, match=r"weak.*'d1'.*seed 0.*'s'"):
         runs_table(recs)
 
 
 def test_overall_median(agg):
     out = overall(agg)
-    assert out.columns == ["weak", "strong", "loss", "chain", "generative", "mode", "early_stopping",
-                           "n_datasets", "n_datasets_pgr_undefined", "pgr_median", "pgr_of_means_median"]
+    assert out.columns == [
+        "weak",
+        "strong",
+        "loss",
+        "chain",
+        "generative",
+        "mode",
+        "early_stopping",
+        "n_datasets",
+        "n_datasets_pgr_undefined",
+        "pgr_median",
+        "pgr_of_means_median",
+    ]
     r = row(out, weak="s", strong="l", loss="xent")
     assert r["n_datasets"] == 2
     assert r["pgr_median"] == pytest.approx((0.55 + 0.8) / 2)  # median of two = their mean
     # Three datasets: the median is the middle value, not the mean (0.5 vs 0.5333).
-    three = pl.DataFrame({"dataset": ["a", "b", "c"], "weak": ["s"] * 3, "strong": ["l"] * 3,
-                          "loss": ["xent"] * 3, "chain": [""] * 3, "generative": [False] * 3,
-                          "mode": ["finetune"] * 3,
-                          "early_stopping": ["none"] * 3,
-                          "pgr_mean": [0.2, 0.9, 0.5],
-                          "pgr_of_means": [0.1, 0.3, 0.2]})
+    three = pl.DataFrame(
+        {
+            "dataset": ["a", "b", "c"],
+            "weak": ["s"] * 3,
+            "strong": ["l"] * 3,
+            "loss": ["xent"] * 3,
+            "chain": [""] * 3,
+            "generative": [False] * 3,
+            "mode": ["finetune"] * 3,
+            "early_stopping": ["none"] * 3,
+            "pgr_mean": [0.2, 0.9, 0.5],
+            "pgr_of_means": [0.1, 0.3, 0.2],
+        }
+    )
     assert overall(three)["pgr_median"].to_list() == [pytest.approx(0.5)]
     # A dataset whose PGR is undefined (no gap) is not one the median is over: counted apart.
-    no_gap = pl.when(pl.col("dataset") == "b").then(None).otherwise(pl.col("pgr_mean")).alias("pgr_mean")
+    no_gap = (
+        pl.when(pl.col("dataset") == "b").then(None).otherwise(pl.col("pgr_mean")).alias("pgr_mean")
+    )
     undefined = overall(three.with_columns(no_gap))
     counts = undefined.select("n_datasets", "n_datasets_pgr_undefined", "pgr_median").row(0)
     assert counts == (2, 1, pytest.approx(0.35))
@@ -196,7 +297,12 @@ def test_overall_median(agg):
 def assert_png(path):
     assert path.exists() and path.stat().st_size > 0
     image = matplotlib.image.imread(path)
-    assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100 and image.shape[2] in (3, 4)
+    assert (
+        image.ndim == 3
+        and image.shape[0] > 100
+        and image.shape[1] > 100
+        and image.shape[2] in (3, 4)
+    )
 
 
 @pytest.mark.parametrize("seeds", [(0, 1), (0,)], ids=["multi_seed", "single_seed"])
@@ -216,7 +322,9 @@ def test_accuracy_legends_leave_every_data_point_visible():
     fig.draw(renderer)
     for ax in fig.axes:
         # outside the axes, where no data point can be
-        assert not ax.get_legend().get_window_extent(renderer).overlaps(ax.get_window_extent(renderer))
+        assert (
+            not ax.get_legend().get_window_extent(renderer).overlaps(ax.get_window_extent(renderer))
+        )
 
 
 def test_plots_single_strong_model(tmp_path):
@@ -232,28 +340,59 @@ def test_pgr_by_task_has_a_row_per_task_for_two_dozen_tasks(tmp_path):
     task (the figure grows with the tasks) plus the median row."""
     rng = np.random.default_rng(0)
     pairs = [("s", "m"), ("s", "l"), ("m", "l")]
-    rows = [{"dataset": f"task{t:02d}", "weak": w, "strong": st, "loss": "xent",
-             "pgr_mean": None if (t, w, st) == (3, "s", "l") else float(rng.uniform(-0.2, 1.1)),
-             "pgr_sem": float(rng.uniform(0, 0.1))} for t in range(24) for w, st in pairs]
+    rows = [
+        {
+            "dataset": f"task{t:02d}",
+            "weak": w,
+            "strong": st,
+            "loss": "xent",
+            "pgr_mean": None if (t, w, st) == (3, "s", "l") else float(rng.uniform(-0.2, 1.1)),
+            "pgr_sem": float(rng.uniform(0, 0.1)),
+        }
+        for t in range(24)
+        for w, st in pairs
+    ]
     agg = pl.DataFrame(rows)
     plot_pgr_by_task(agg, "xent", ORDER, tmp_path / "many.png")
     plot_pgr_by_task(agg.filter(pl.col("dataset") < "task03"), "xent", ORDER, tmp_path / "few.png")
     many, few = (matplotlib.image.imread(tmp_path / f"{name}.png") for name in ("many", "few"))
-    assert many.shape[0] > 24 * 0.3 * 120 and many.shape[0] > 2.5 * few.shape[0]  # rows keep their height
+    assert (
+        many.shape[0] > 24 * 0.3 * 120 and many.shape[0] > 2.5 * few.shape[0]
+    )  # rows keep their height
     with pytest.raises(W2SError, match="'product'"):
         plot_pgr_by_task(agg, "product", ORDER, tmp_path / "none.png")
     assert not (tmp_path / "none.png").exists()
 
 
 def test_methods_side_by_side_have_a_bar_each_and_labels_that_name_the_method(tmp_path):
-    base = {"weak": "s", "strong": "l", "loss": "xent", "chain": "", "generative": False, "mode": "finetune",
-            "early_stopping": "none", "n_datasets": 1, "pgr_of_means_median": None}
-    variants = [{}, {"early_stopping": "oracle"}, {"chain": "s+m+l"}, {"mode": "probe"}, {"generative": True},
-                {"weak": "l"}]
+    base = {
+        "weak": "s",
+        "strong": "l",
+        "loss": "xent",
+        "chain": "",
+        "generative": False,
+        "mode": "finetune",
+        "early_stopping": "none",
+        "n_datasets": 1,
+        "pgr_of_means_median": None,
+    }
+    variants = [
+        {},
+        {"early_stopping": "oracle"},
+        {"chain": "s+m+l"},
+        {"mode": "probe"},
+        {"generative": True},
+        {"weak": "l"},
+    ]
     overall = pl.DataFrame([{**base, **v, "pgr_median": 0.1 * i} for i, v in enumerate(variants)])
     assert [method_label(r) for r in overall.iter_rows(named=True)] == [
-        "finetune, final model", "early stop oracle", "chain s+m+l", "linear probe", "generative finetuning first",
-        "strong-to-strong"]
+        "finetune, final model",
+        "early stop oracle",
+        "chain s+m+l",
+        "linear probe",
+        "generative finetuning first",
+        "strong-to-strong",
+    ]
     plot_methods(overall, "xent", ORDER, tmp_path / "methods.png")
     assert matplotlib.image.imread(tmp_path / "methods.png").shape[0] > 6 * 0.3 * 120
 
@@ -268,10 +407,32 @@ def test_zero_shot_records_join_by_dataset_seed_and_model():
     records = make_records()
     for dataset in ("d1", "d2"):
         for seed in (0, 1):
-            records.append({"dataset": dataset, "seed": seed, "role": "zero_shot", "model": "s", "weak": None,
-                            "loss": None, "accuracy": 0.55 + seed / 100, "auroc": 0.6, "n": 100})
-            records.append({"dataset": dataset, "seed": seed, "role": "zero_shot", "model": "l", "weak": None,
-                            "loss": None, "accuracy": 0.95, "auroc": 0.99, "n": 100})
+            records.append(
+                {
+                    "dataset": dataset,
+                    "seed": seed,
+                    "role": "zero_shot",
+                    "model": "s",
+                    "weak": None,
+                    "loss": None,
+                    "accuracy": 0.55 + seed / 100,
+                    "auroc": 0.6,
+                    "n": 100,
+                }
+            )
+            records.append(
+                {
+                    "dataset": dataset,
+                    "seed": seed,
+                    "role": "zero_shot",
+                    "model": "l",
+                    "weak": None,
+                    "loss": None,
+                    "accuracy": 0.95,
+                    "auroc": 0.99,
+                    "n": 100,
+                }
+            )
     runs = runs_table(records)
     large = runs.filter(pl.col("strong") == "l")
     assert large["strong_zero_shot_acc"].to_list() == [0.95] * large.height

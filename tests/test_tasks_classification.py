@@ -22,14 +22,23 @@ def expected(kind: str, row: dict) -> tuple[str, int]:
     if kind in ("glue_cola", "glue_sst2"):
         return row["sentence"], row["label"]
     if kind == "paws":
-        return (f"Sent 1: {row['sentence1']}\nSent 2: {row['sentence2']}\n\n"
-                "Q: Are these sentences semantically equivalent?", row["label"])
+        return (
+            f"Sent 1: {row['sentence1']}\nSent 2: {row['sentence2']}\n\n"
+            "Q: Are these sentences semantically equivalent?",
+            row["label"],
+        )
     if kind == "superglue_wic":
-        return (f"Sentence 1:\n{row['sentence1']}\n\nSentence 2:\n{row['sentence2']}\n\n"
-                f"Q: Does \"{row['word']}\" have the same meaning in the above sentences?", row["label"])
+        return (
+            f"Sentence 1:\n{row['sentence1']}\n\nSentence 2:\n{row['sentence2']}\n\n"
+            f'Q: Does "{row["word"]}" have the same meaning in the above sentences?',
+            row["label"],
+        )
     if kind == "anli_r2":  # entailment (0) against neutral (1) and contradiction (2)
-        return (f"Premise: {row['premise']}\nHypothesis: {row['hypothesis']}\n\n"
-                "Does the premise entail the hypothesis?", int(row["label"] == 0))
+        return (
+            f"Premise: {row['premise']}\nHypothesis: {row['hypothesis']}\n\n"
+            "Does the premise entail the hypothesis?",
+            int(row["label"] == 0),
+        )
     assert kind == "twitter_sentiment"
     return row["text"], row["label"]
 
@@ -45,14 +54,26 @@ def write_rows(path, rows):
 KNOWN = {
     "glue_cola": (2, "They drank the pub.", 0),
     "glue_sst2": (28, "a charming and often affecting journey . ", 1),
-    "paws": (1, "Sent 1: The NBA season of 1975 -- 76 was the 30th season of the National Basketball Association .\n"
-                "Sent 2: The 1975 -- 76 season of the National Basketball Association was the 30th season of the NBA"
-                " .\n\nQ: Are these sentences semantically equivalent?", 1),
-    "superglue_wic": (5, "Sentence 1:\nHe sat on the bank of the river .\n\nSentence 2:\nShe deposited the money in the"
-                         " bank .\n\nQ: Does \"bank\" have the same meaning in the above sentences?", 0),
-    "anli_r2": (3, "Premise: Lake Ohrid is a lake which straddles the mountainous border between the southwestern part"
-                   " of North Macedonia and eastern Albania.\nHypothesis: Lake Ohrid is partly in Albania.\n\n"
-                   "Does the premise entail the hypothesis?", 1),
+    "paws": (
+        1,
+        "Sent 1: The NBA season of 1975 -- 76 was the 30th season of the National Basketball Association .\n"
+        "Sent 2: The 1975 -- 76 season of the National Basketball Association was the 30th season of the NBA"
+        " .\n\nQ: Are these sentences semantically equivalent?",
+        1,
+    ),
+    "superglue_wic": (
+        5,
+        "Sentence 1:\nHe sat on the bank of the river .\n\nSentence 2:\nShe deposited the money in the"
+        ' bank .\n\nQ: Does "bank" have the same meaning in the above sentences?',
+        0,
+    ),
+    "anli_r2": (
+        3,
+        "Premise: Lake Ohrid is a lake which straddles the mountainous border between the southwestern part"
+        " of North Macedonia and eastern Albania.\nHypothesis: Lake Ohrid is partly in Albania.\n\n"
+        "Does the premise entail the hypothesis?",
+        1,
+    ),
     "twitter_sentiment": (3, "I LOVE @Health4UandPets u guys r the best!! ", 1),
 }
 
@@ -84,7 +105,7 @@ def test_wic_fixture_spans_point_at_the_word():
     for row in raw_rows("superglue_wic"):
         for n in (1, 2):
             sentence = row[f"sentence{n}"]
-            form = sentence[row[f"start{n}"]:row[f"end{n}"]]
+            form = sentence[row[f"start{n}"] : row[f"end{n}"]]
             assert form in sentence.split() and form[0].lower() == row["word"][0], (row, form)
 
 
@@ -101,14 +122,27 @@ def test_rows_the_card_marks_unlabelled_are_dropped_and_counted(kind, tmp_path):
     assert set(source.rows["label"]) == {0, 1}
 
 
-@pytest.mark.parametrize(("kind", "bad"), [("glue_cola", 2), ("glue_sst2", 4), ("paws", -1), ("superglue_wic", 2),
-                                           ("anli_r2", 3), ("anli_r2", -1), ("twitter_sentiment", 4),
-                                           ("twitter_sentiment", 2)])
+@pytest.mark.parametrize(
+    ("kind", "bad"),
+    [
+        ("glue_cola", 2),
+        ("glue_sst2", 4),
+        ("paws", -1),
+        ("superglue_wic", 2),
+        ("anli_r2", 3),
+        ("anli_r2", -1),
+        ("twitter_sentiment", 4),
+        ("twitter_sentiment", 2),
+    ],
+)
 def test_labels_outside_the_card_are_an_error(kind, bad, tmp_path):
     """-1 is an error where the card has no hidden-label split; 4 is Sentiment140's own "positive", 2 its
     "neutral": neither may pass as a label of this dataset."""
     rows = raw_rows(kind)
     rows[0]["label"] = rows[5]["label"] = bad
     path = write_rows(tmp_path / f"{kind}_bad.jsonl", rows)
-    with pytest.raises(W2SError, match=rf"dataset {kind} \(.*{kind}_bad.jsonl\): 2 of {len(rows)} rows have a 'label'"):
+    with pytest.raises(
+        W2SError,
+        match=rf"dataset {kind} \(.*{kind}_bad.jsonl\): 2 of {len(rows)} rows have a 'label'",
+    ):
         HFSource(kind, {"data_files": path})

@@ -24,36 +24,53 @@ def mc_taco_text(row: dict) -> str:
 
 def multirc_text(row: dict) -> str:
     passage = multirc_passage(row["paragraph"])
-    return f"Passage:\n\n{passage}\n\nQ: \"{row['question']}\" Is the answer \"{row['answer']}\"?"
+    return f'Passage:\n\n{passage}\n\nQ: "{row["question"]}" Is the answer "{row["answer"]}"?'
 
 
 def test_hub_ids_and_labelled_splits():
     mc_taco, multirc = HF_TASKS["mc_taco"], HF_TASKS["superglue_multirc"]
-    assert (mc_taco.source, mc_taco.subset, mc_taco.splits) == ("CogComp/mc_taco", None, ("validation", "test"))
+    assert (mc_taco.source, mc_taco.subset, mc_taco.splits) == (
+        "CogComp/mc_taco",
+        None,
+        ("validation", "test"),
+    )
     assert mc_taco.revision == "refs/convert/parquet"
-    assert (multirc.source, multirc.subset, multirc.splits) == ("aps/super_glue", "multirc", ("train", "validation"))
+    assert (multirc.source, multirc.subset, multirc.splits) == (
+        "aps/super_glue",
+        "multirc",
+        ("train", "validation"),
+    )
     assert multirc.unlabelled == -1
 
 
 def test_mc_taco_known_row():
     assert load("mc_taco").example(0, row_rng(0, 0)) == (
         "Mary spent the afternoon baking bread for the school fair.\n\n"
-        "Given the above, How long did it take Mary to bake the bread? Is the answer 3 hours?", 1)
+        "Given the above, How long did it take Mary to bake the bread? Is the answer 3 hours?",
+        1,
+    )
 
 
 def test_multirc_known_row():
-    passage = ("Maria moved to Chicago in 2010 to study music. She played the violin in a small orchestra on weekends. "
-               "After graduating, she became a music teacher at a high school.")
+    passage = (
+        "Maria moved to Chicago in 2010 to study music. She played the violin in a small orchestra on weekends. "
+        "After graduating, she became a music teacher at a high school."
+    )
     assert load("superglue_multirc").example(1, row_rng(0, 1)) == (
-        f"Passage:\n\n{passage}\n\nQ: \"Why did Maria move to Chicago?\" Is the answer \"To play soccer\"?", 0)
+        f'Passage:\n\n{passage}\n\nQ: "Why did Maria move to Chicago?" Is the answer "To play soccer"?',
+        0,
+    )
 
 
 def test_multirc_passage_drops_the_annotation_markup():
     paragraph = raw_rows("superglue_multirc")[0]["paragraph"]
-    assert paragraph.startswith("<b>Sent 1: </b>Maria moved") and paragraph.count("<br>") == 3  # as the hub has it
+    assert (
+        paragraph.startswith("<b>Sent 1: </b>Maria moved") and paragraph.count("<br>") == 3
+    )  # as the hub has it
     assert multirc_passage(paragraph) == (
         "Maria moved to Chicago in 2010 to study music. She played the violin in a small orchestra on weekends. "
-        "After graduating, she became a music teacher at a high school.")
+        "After graduating, she became a music teacher at a high school."
+    )
     assert multirc_passage("No markup here.") == "No markup here."
     for index in range(len(load("superglue_multirc"))):
         text, _ = load("superglue_multirc").example(index, row_rng(0, index))
@@ -78,7 +95,9 @@ def test_items_name_the_kept_rows_where_some_rows_are_unlabelled(tmp_path):
     assert [source.rows[i]["answer"] for i in range(len(source))] == [row["answer"] for row in kept]
 
 
-@pytest.mark.parametrize(("kind", "template"), [("mc_taco", mc_taco_text), ("superglue_multirc", multirc_text)])
+@pytest.mark.parametrize(
+    ("kind", "template"), [("mc_taco", mc_taco_text), ("superglue_multirc", multirc_text)]
+)
 def test_every_row_is_its_own_candidate_with_its_own_label(kind, template):
     rows = raw_rows(kind)
     for seed in (0, 1):
@@ -101,7 +120,9 @@ def test_mc_taco_groups_are_the_card_category_names():
     groups = [source.group(i) for i in range(len(source))]
     assert groups == [CATEGORIES[row["category"]] for row in raw_rows("mc_taco")]
     assert set(groups) == set(CATEGORIES)
-    assert {load("superglue_multirc").group(i) for i in range(len(raw_rows("superglue_multirc")))} == {"all"}
+    assert {
+        load("superglue_multirc").group(i) for i in range(len(raw_rows("superglue_multirc")))
+    } == {"all"}
 
 
 def test_multirc_items_are_named_by_text_not_by_per_split_idx():
@@ -137,4 +158,6 @@ def test_sample_splits_keep_each_contexts_questions_and_candidates_in_one_split(
             item = items[int(row_id.split(":")[1])]
             assert split_of.setdefault(item, name) == name, f"{item} in {split_of[item]} and {name}"
             rows_of[item] += 1
-    assert max(rows_of.values()) > 1  # some question has several candidates drawn: the grouping is exercised
+    assert (
+        max(rows_of.values()) > 1
+    )  # some question has several candidates drawn: the grouping is exercised

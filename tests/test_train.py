@@ -17,7 +17,9 @@ from w2s.training.predict import predict_p1
 
 
 def settings(**overrides):
-    base = dict(lr=1e-3, batch_size=8, minibatch_size=8, epochs=2, seed=0, log_every=1000, autocast="off")
+    base = dict(
+        lr=1e-3, batch_size=8, minibatch_size=8, epochs=2, seed=0, log_every=1000, autocast="off"
+    )
     return TrainSettings(**{**base, **overrides})
 
 
@@ -59,14 +61,22 @@ def trained(base_model, ids, targets, loss, pad_id, **overrides):
 
 
 @pytest.mark.kernel_sensitive
-@pytest.mark.parametrize("loss", [XentLoss(), LogConfLoss(alpha_max=0.5, warmup_frac=0.25), ProductLoss()],
-                         ids=["xent", "logconf", "product"])
+@pytest.mark.parametrize(
+    "loss",
+    [XentLoss(), LogConfLoss(alpha_max=0.5, warmup_frac=0.25), ProductLoss()],
+    ids=["xent", "logconf", "product"],
+)
 def test_gradient_accumulation_matches_full_batch(base, tokenizer, soft_data, loss):
     ids, targets = soft_data
     start = params(base)
     full = trained(base, ids, targets, loss, tokenizer.pad_token_id, batch_size=8, minibatch_size=8)
-    for minibatch in (2, 3):  # 3 gives unequal minibatches (3, 3, 2), and (3, 1) for the last batch of 4
-        accumulated = trained(base, ids, targets, loss, tokenizer.pad_token_id, batch_size=8, minibatch_size=minibatch)
+    for minibatch in (
+        2,
+        3,
+    ):  # 3 gives unequal minibatches (3, 3, 2), and (3, 1) for the last batch of 4
+        accumulated = trained(
+            base, ids, targets, loss, tokenizer.pad_token_id, batch_size=8, minibatch_size=minibatch
+        )
         assert max_diff(full, accumulated) < 1e-5, (minibatch, max_diff(full, accumulated))
     assert max_diff(full, start) > 1e-3  # training moved the weights far beyond the tolerance
 
@@ -75,7 +85,9 @@ def test_logconf_differs_from_xent(base, tokenizer, soft_data):
     """Sanity for the test above: the confidence term changes training, so its equivalence check is not vacuous."""
     ids, targets = soft_data
     xent = trained(base, ids, targets, XentLoss(), tokenizer.pad_token_id)
-    logconf = trained(base, ids, targets, LogConfLoss(alpha_max=0.5, warmup_frac=0.25), tokenizer.pad_token_id)
+    logconf = trained(
+        base, ids, targets, LogConfLoss(alpha_max=0.5, warmup_frac=0.25), tokenizer.pad_token_id
+    )
     assert max_diff(xent, logconf) > 1e-4
 
 
@@ -90,7 +102,9 @@ def dropout_base(base):
 
 
 @pytest.mark.kernel_sensitive
-def test_dropout_is_off_by_default_so_accumulation_gives_the_full_batch_update(dropout_base, tokenizer, soft_data):
+def test_dropout_is_off_by_default_so_accumulation_gives_the_full_batch_update(
+    dropout_base, tokenizer, soft_data
+):
     """The reference trains with dropout off; then a logconf step accumulated over minibatches is the full batch's
     step, dropout in the model or not. With the model's own dropout on, the two differ (so the check is not vacuous)."""
     ids, targets = soft_data
@@ -99,7 +113,9 @@ def test_dropout_is_off_by_default_so_accumulation_gives_the_full_batch_update(d
     accumulated = trained(dropout_base, ids, targets, loss, pad, batch_size=8, minibatch_size=4)
     assert max_diff(full, accumulated) < 1e-5
     assert max_diff(full, params(dropout_base)) > 1e-3
-    with_dropout = trained(dropout_base, ids, targets, loss, pad, batch_size=8, minibatch_size=8, dropout="model")
+    with_dropout = trained(
+        dropout_base, ids, targets, loss, pad, batch_size=8, minibatch_size=8, dropout="model"
+    )
     assert max_diff(full, with_dropout) > 1e-4
 
 
@@ -115,19 +131,30 @@ class RecordingLogConf(LogConfLoss):
         return super().__call__(logits, p1, ctx)
 
 
-def test_with_model_dropout_the_threshold_pass_sees_the_gradient_pass_masks(dropout_base, tokenizer, soft_data):
+def test_with_model_dropout_the_threshold_pass_sees_the_gradient_pass_masks(
+    dropout_base, tokenizer, soft_data
+):
     """Under accumulation the whole-batch threshold comes from an extra no-grad pass; with dropout on, that pass
     must draw the same dropout masks as the gradient passes, or the threshold belongs to other predictions."""
     ids, targets = soft_data
     loss = RecordingLogConf()
     model = copy.deepcopy(dropout_base)
-    train(model, ids, targets, loss, settings(batch_size=8, minibatch_size=4, dropout="model"), tokenizer.pad_token_id)
+    train(
+        model,
+        ids,
+        targets,
+        loss,
+        settings(batch_size=8, minibatch_size=4, dropout="model"),
+        tokenizer.pad_token_id,
+    )
     steps: dict[int, list] = {}
     for ctx, student, weak in loss.calls:
         steps.setdefault(id(ctx), []).append((ctx.threshold, student, weak))
     # minibatches of at most 4 (grouped by length: a batch may take more than batch / minibatch of them)
     accumulated = [calls for calls in steps.values() if len(calls) >= 2]
-    assert sum(sum(len(c[1]) for c in calls) == 8 for calls in accumulated) == 4  # 2 epochs x 2 full batches
+    assert (
+        sum(sum(len(c[1]) for c in calls) == 8 for calls in accumulated) == 4
+    )  # 2 epochs x 2 full batches
     for calls in accumulated:
         student = torch.cat([c[1] for c in calls])
         weak = torch.cat([c[2] for c in calls])
@@ -142,7 +169,9 @@ def test_determinism_and_seed(base, tokenizer, soft_data):
     first = trained(base, ids, targets, loss, tokenizer.pad_token_id, seed=5, minibatch_size=4)
     second = trained(base, ids, targets, loss, tokenizer.pad_token_id, seed=5, minibatch_size=4)
     other = trained(base, ids, targets, loss, tokenizer.pad_token_id, seed=6, minibatch_size=4)
-    assert all(torch.equal(first[k], second[k]) for k in first)  # the same kernels on the same batches
+    assert all(
+        torch.equal(first[k], second[k]) for k in first
+    )  # the same kernels on the same batches
     assert max_diff(first, other) > 1e-5
 
 
@@ -166,12 +195,30 @@ def test_training_learns_easy_task_and_logs_trajectory(tiny_gpt2, tokenizer, tmp
         assert not m.training  # evaluated in eval mode
         p1 = predict_p1(m, test_ids, tokenizer.pad_token_id, batch_size=5, autocast="off")
         calls.append(p1)
-        return {f"test_{k}": v for k, v in classification_metrics(p1, test_labels).items() if k != "n"}
+        return {
+            f"test_{k}": v for k, v in classification_metrics(p1, test_labels).items() if k != "n"
+        }
 
     trajectory = tmp_path / "trajectory.jsonl"
-    s = settings(lr=1e-2, epochs=4, batch_size=8, minibatch_size=4, eval_every=3, log_every=1, warmup_frac=0.1)
-    summary = train(model, train_ids, torch.tensor(train_labels, dtype=torch.float32), XentLoss(), s,
-                    tokenizer.pad_token_id, evaluate, trajectory)
+    s = settings(
+        lr=1e-2,
+        epochs=4,
+        batch_size=8,
+        minibatch_size=4,
+        eval_every=3,
+        log_every=1,
+        warmup_frac=0.1,
+    )
+    summary = train(
+        model,
+        train_ids,
+        torch.tensor(train_labels, dtype=torch.float32),
+        XentLoss(),
+        s,
+        tokenizer.pad_token_id,
+        evaluate,
+        trajectory,
+    )
     assert not model.training  # dropout off: trained (and left) in eval mode, as the reference
 
     total = 4 * math.ceil(32 / 8)
@@ -181,7 +228,9 @@ def test_training_learns_easy_task_and_logs_trajectory(tiny_gpt2, tokenizer, tmp
     entries = [json.loads(line) for line in trajectory.read_text().splitlines()]
     steps = [e for e in entries if "loss" in e]
     assert [e["step"] for e in steps] == list(range(1, total + 1))  # log_every = 1
-    assert steps[0]["loss"] == pytest.approx(math.log(2), abs=1e-6)  # zero head: the first batch's loss is log 2
+    assert steps[0]["loss"] == pytest.approx(
+        math.log(2), abs=1e-6
+    )  # zero head: the first batch's loss is log 2
     assert steps[-1]["loss"] < 0.2 * steps[0]["loss"]
 
     evals = [e for e in entries if "test_accuracy" in e]
@@ -200,9 +249,16 @@ def test_no_eval_entries_without_eval_every(tiny_gpt2, tokenizer, tmp_path):
     model = Classifier.load(str(tiny_gpt2))
     ids, labels = easy_task(tokenizer, 4)
     trajectory = tmp_path / "t.jsonl"
-    train(model, ids, torch.tensor(labels, dtype=torch.float32), XentLoss(),
-          settings(epochs=1, batch_size=4, minibatch_size=4, log_every=1), tokenizer.pad_token_id,
-          lambda m: {"test_accuracy": 0.5}, trajectory)
+    train(
+        model,
+        ids,
+        torch.tensor(labels, dtype=torch.float32),
+        XentLoss(),
+        settings(epochs=1, batch_size=4, minibatch_size=4, log_every=1),
+        tokenizer.pad_token_id,
+        lambda m: {"test_accuracy": 0.5},
+        trajectory,
+    )
     entries = [json.loads(line) for line in trajectory.read_text().splitlines()]
     assert [e["step"] for e in entries] == [1, 2, 2]  # two logged steps, then the final evaluation
     assert ["test_accuracy" in e for e in entries] == [False, False, True]
@@ -228,7 +284,9 @@ def test_lr_factor_no_warmup_and_constant():
     constant = TrainSettings(lr=1.0, schedule="constant")
     assert [lr_factor(i, 7, constant) for i in range(8)] == [1.0] * 8
     warm_constant = TrainSettings(lr=1.0, schedule="constant", warmup_frac=0.5)
-    assert [lr_factor(i, 8, warm_constant) for i in range(8)] == pytest.approx([0.25, 0.5, 0.75, 1, 1, 1, 1, 1])
+    assert [lr_factor(i, 8, warm_constant) for i in range(8)] == pytest.approx(
+        [0.25, 0.5, 0.75, 1, 1, 1, 1, 1]
+    )
 
 
 def test_auroc_hand_computed():
@@ -239,7 +297,9 @@ def test_auroc_hand_computed():
     assert auroc(np.array([0.5, 0.5, 0.5]), np.array([0, 1, 1])) == 0.5
     # 3 positives vs 2 negatives, unsorted input, a tie across classes:
     # pos 0.9 beats both; pos 0.3 beats 0.2, ties 0.3; pos 0.1 beats none -> (2 + 1.5 + 0) / 6
-    assert auroc(np.array([0.3, 0.9, 0.2, 0.1, 0.3]), np.array([1, 1, 0, 1, 0])) == pytest.approx(3.5 / 6)
+    assert auroc(np.array([0.3, 0.9, 0.2, 0.1, 0.3]), np.array([1, 1, 0, 1, 0])) == pytest.approx(
+        3.5 / 6
+    )
     assert math.isnan(auroc(np.array([0.2, 0.7]), np.array([1, 1])))
 
 
@@ -261,10 +321,22 @@ class Interrupted(Exception):
 def test_resume_after_interruption_matches_uninterrupted_run(base, tokenizer, soft_data, tmp_path):
     """A run stopped mid-training and restarted from its saved state ends with the uninterrupted run's weights."""
     ids, targets = soft_data
-    loss = LogConfLoss(alpha_max=0.5, warmup_frac=0.25)  # progress-dependent, so a wrong resumed step would show
-    run = dict(epochs=3, batch_size=4, minibatch_size=2, checkpoint_every=2, eval_every=5)  # 15 steps
+    loss = LogConfLoss(
+        alpha_max=0.5, warmup_frac=0.25
+    )  # progress-dependent, so a wrong resumed step would show
+    run = dict(
+        epochs=3, batch_size=4, minibatch_size=2, checkpoint_every=2, eval_every=5
+    )  # 15 steps
     reference = copy.deepcopy(base)
-    train(reference, ids, targets, loss, settings(**run), tokenizer.pad_token_id, evaluate=lambda m: {})
+    train(
+        reference,
+        ids,
+        targets,
+        loss,
+        settings(**run),
+        tokenizer.pad_token_id,
+        evaluate=lambda m: {},
+    )
 
     def stop_at_step_10(model):
         raise Interrupted  # evaluations run at steps 5 and 10; the step-5 one is let through below
@@ -272,19 +344,43 @@ def test_resume_after_interruption_matches_uninterrupted_run(base, tokenizer, so
     calls = []
     interrupted = copy.deepcopy(base)
     with pytest.raises(Interrupted):
-        train(interrupted, ids, targets, loss, settings(**run), tokenizer.pad_token_id,
-              evaluate=lambda m: calls.append(1) or ({} if len(calls) < 2 else stop_at_step_10(m)),
-              trajectory_path=tmp_path / "trajectory.jsonl", resume_dir=tmp_path / "resume", fingerprint="a")
+        train(
+            interrupted,
+            ids,
+            targets,
+            loss,
+            settings(**run),
+            tokenizer.pad_token_id,
+            evaluate=lambda m: calls.append(1) or ({} if len(calls) < 2 else stop_at_step_10(m)),
+            trajectory_path=tmp_path / "trajectory.jsonl",
+            resume_dir=tmp_path / "resume",
+            fingerprint="a",
+        )
     assert (tmp_path / "resume/latest").read_text().strip() == "step8"
 
     resumed = copy.deepcopy(base)  # a fresh process would start from the base weights too
-    summary = train(resumed, ids, targets, loss, settings(**run), tokenizer.pad_token_id, evaluate=lambda m: {},
-                    trajectory_path=tmp_path / "trajectory.jsonl", resume_dir=tmp_path / "resume", fingerprint="a")
+    summary = train(
+        resumed,
+        ids,
+        targets,
+        loss,
+        settings(**run),
+        tokenizer.pad_token_id,
+        evaluate=lambda m: {},
+        trajectory_path=tmp_path / "trajectory.jsonl",
+        resume_dir=tmp_path / "resume",
+        fingerprint="a",
+    )
     assert summary["steps"] == 15
     assert max_diff(params(reference), params(resumed)) == 0.0
     assert not (tmp_path / "resume").exists()  # removed once training finished
-    steps = [json.loads(line)["step"] for line in (tmp_path / "trajectory.jsonl").read_text().splitlines()]
-    assert steps == sorted(steps) and steps.count(5) == 1  # the entries before step 8 are kept, not repeated
+    steps = [
+        json.loads(line)["step"]
+        for line in (tmp_path / "trajectory.jsonl").read_text().splitlines()
+    ]
+    assert (
+        steps == sorted(steps) and steps.count(5) == 1
+    )  # the entries before step 8 are kept, not repeated
 
 
 STATE_RUN = dict(epochs=2, batch_size=4, minibatch_size=4, checkpoint_every=2, eval_every=3)
@@ -292,19 +388,35 @@ STATE_RUN = dict(epochs=2, batch_size=4, minibatch_size=4, checkpoint_every=2, e
 
 def leave_state(base, tokenizer, soft_data, resume_dir, fingerprint: str) -> None:
     """A run interrupted at its first evaluation (step 3), leaving its resumable state of step 2 in `resume_dir`."""
+
     def interrupt(model):
         raise Interrupted
 
     with pytest.raises(Interrupted):
-        train(copy.deepcopy(base), *soft_data, XentLoss(), settings(**STATE_RUN), tokenizer.pad_token_id,
-              evaluate=interrupt, resume_dir=resume_dir, fingerprint=fingerprint)
+        train(
+            copy.deepcopy(base),
+            *soft_data,
+            XentLoss(),
+            settings(**STATE_RUN),
+            tokenizer.pad_token_id,
+            evaluate=interrupt,
+            resume_dir=resume_dir,
+            fingerprint=fingerprint,
+        )
 
 
 def assert_trains_from_scratch(base, tokenizer, soft_data, resume_dir, fingerprint: str) -> None:
     """Training with the state in `resume_dir` ends where a run that never saw it ends."""
     fresh = copy.deepcopy(base)
-    train(fresh, *soft_data, XentLoss(), settings(**STATE_RUN), tokenizer.pad_token_id, resume_dir=resume_dir,
-          fingerprint=fingerprint)
+    train(
+        fresh,
+        *soft_data,
+        XentLoss(),
+        settings(**STATE_RUN),
+        tokenizer.pad_token_id,
+        resume_dir=resume_dir,
+        fingerprint=fingerprint,
+    )
     reference = copy.deepcopy(base)
     train(reference, *soft_data, XentLoss(), settings(**STATE_RUN), tokenizer.pad_token_id)
     assert max_diff(params(reference), params(fresh)) == 0.0
@@ -315,7 +427,9 @@ def test_state_of_other_settings_is_not_resumed(base, tokenizer, soft_data, tmp_
     assert_trains_from_scratch(base, tokenizer, soft_data, tmp_path / "resume", "new")
 
 
-def test_a_state_of_an_older_format_is_discarded_with_a_message(base, tokenizer, soft_data, tmp_path, capsys):
+def test_a_state_of_an_older_format_is_discarded_with_a_message(
+    base, tokenizer, soft_data, tmp_path, capsys
+):
     """A state saved before states recorded their process count (no `world`) is not resumed, and is no error."""
     leave_state(base, tokenizer, soft_data, tmp_path / "resume", "same")
     shared = next((tmp_path / "resume").glob("step*/shared.json"))
@@ -327,16 +441,27 @@ def test_a_state_of_an_older_format_is_discarded_with_a_message(base, tokenizer,
     assert "discarding the resumable state" in capsys.readouterr().out
 
 
-def test_train_agreement_is_the_agreement_of_the_batches_as_trained(base, tokenizer, soft_data, tmp_path):
+def test_train_agreement_is_the_agreement_of_the_batches_as_trained(
+    base, tokenizer, soft_data, tmp_path
+):
     """With lr 0 the model never changes, so each epoch's train_agreement (one log point per epoch of 20 examples)
     is its answers' agreement with the hard targets on all of them, and the minibatch size cannot matter."""
     ids, targets = soft_data
     model = copy.deepcopy(base)
-    expected = accuracy(predict_p1(model, ids, tokenizer.pad_token_id, 8, "off"), (targets > 0.5).numpy())
+    expected = accuracy(
+        predict_p1(model, ids, tokenizer.pad_token_id, 8, "off"), (targets > 0.5).numpy()
+    )
     for minibatch in (8, 3):
         trajectory = tmp_path / f"t{minibatch}.jsonl"
-        train(model, ids, targets, XentLoss(), settings(lr=0.0, minibatch_size=minibatch, log_every=3),
-              tokenizer.pad_token_id, trajectory_path=trajectory)
+        train(
+            model,
+            ids,
+            targets,
+            XentLoss(),
+            settings(lr=0.0, minibatch_size=minibatch, log_every=3),
+            tokenizer.pad_token_id,
+            trajectory_path=trajectory,
+        )
         entries = [json.loads(line) for line in trajectory.read_text().splitlines()]
         assert [e["step"] for e in entries] == [3, 6]  # 3 steps (8 + 8 + 4 examples) per epoch
         assert [e["train_agreement"] for e in entries] == pytest.approx([expected, expected])

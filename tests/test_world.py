@@ -17,7 +17,13 @@ from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.tokens import encode
 from w2s.training.pretrain import pretrain
 
-SMALL_WORLD = {"type": "knowledge_base", "n_entities": 60, "digits": 2, "seed": 3, "corpus_lines": 2000}
+SMALL_WORLD = {
+    "type": "knowledge_base",
+    "n_entities": 60,
+    "digits": 2,
+    "seed": 3,
+    "corpus_lines": 2000,
+}
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +84,9 @@ def test_tokenizer_keeps_entities_whole(world_dir):
 
 def test_splits_are_disjoint_by_entity_and_keep_the_error_kind(world_dir):
     source = WorldTaskSource(world_dir)
-    splits, _ = sample_splits(source, "kb", {"weak_train": 20, "strong_train": 20, "test": 20}, seed=1)
+    splits, _ = sample_splits(
+        source, "kb", {"weak_train": 20, "strong_train": 20, "test": 20}, seed=1
+    )
     entities = [{text.split("=")[0] for text in frame["text"]} for frame in splits.values()]
     assert sum(map(len, entities)) == len(set.union(*entities)) == 60
     kinds = set(pl.concat(splits.values())["group"])
@@ -89,8 +97,18 @@ def test_splits_are_disjoint_by_entity_and_keep_the_error_kind(world_dir):
 def pretrained(world_dir, tmp_path_factory):
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("lm") / "model"
-    summary = pretrain(path, world_dir, "gpt2", hidden_size=16, num_layers=1, num_heads=2, steps=30, lr=3e-3,
-                       batch_size=64, log_every=10)
+    summary = pretrain(
+        path,
+        world_dir,
+        "gpt2",
+        hidden_size=16,
+        num_layers=1,
+        num_heads=2,
+        steps=30,
+        lr=3e-3,
+        batch_size=64,
+        log_every=10,
+    )
     return path, summary
 
 
@@ -115,7 +133,9 @@ def test_readout_head_is_the_lm_own_answer(pretrained):
     ids, _ = encode(["e0001=12.", "e0002=99.", "e0003=07."], tokenizer, 16)
     input_ids = torch.tensor(ids)
     with torch.no_grad():
-        expected = lm(input_ids=input_ids).logits[:, -1][:, tokenizer.convert_tokens_to_ids(["U", "R"])]
+        expected = lm(input_ids=input_ids).logits[:, -1][
+            :, tokenizer.convert_tokens_to_ids(["U", "R"])
+        ]
         got = classifier(input_ids, torch.ones_like(input_ids))
     assert torch.allclose(got, expected, atol=1e-5)
     assert (got[:, 0] != got[:, 1]).all()
@@ -126,7 +146,9 @@ def test_known_fractions_are_nested_and_sized(world_dir):
     smaller, larger = world.known_prompts(0.25), world.known_prompts(0.5)
     assert len(smaller) == 15 and len(larger) == 30 and smaller < larger
     assert world.known_prompts(1.0) == {world.prompt(i) for i in range(60)}
-    assert KnowledgeBase(n_entities=60, digits=2, seed=4).known_prompts(0.25) != smaller  # set by the world's seed
+    assert (
+        KnowledgeBase(n_entities=60, digits=2, seed=4).known_prompts(0.25) != smaller
+    )  # set by the world's seed
 
 
 def test_pretraining_with_known_fraction_sees_only_those_entities(world_dir, tmp_path, capsys):
@@ -137,17 +159,34 @@ def test_pretraining_with_known_fraction_sees_only_those_entities(world_dir, tmp
     from w2s.data.world import load_world
     from w2s.models.build import random_model
 
-    summary = pretrain(tmp_path / "lm", world_dir, "gpt2", hidden_size=16, num_layers=1, num_heads=2, steps=20,
-                       lr=3e-3, batch_size=32, seed=0, known_fraction=0.25)
+    summary = pretrain(
+        tmp_path / "lm",
+        world_dir,
+        "gpt2",
+        hidden_size=16,
+        num_layers=1,
+        num_heads=2,
+        steps=20,
+        lr=3e-3,
+        batch_size=32,
+        seed=0,
+        known_fraction=0.25,
+    )
     assert summary["steps"] == 20
     known = load_world(world_dir).known_prompts(0.25)
     lines = (world_dir / CORPUS).read_text().split()
-    assert f"{sum(line[: line.index('=') + 1] in known for line in lines)} corpus lines" in capsys.readouterr().out
+    assert (
+        f"{sum(line[: line.index('=') + 1] in known for line in lines)} corpus lines"
+        in capsys.readouterr().out
+    )
     tokenizer = load_tokenizer(str(world_dir / "tokenizer"))
     start = random_model("gpt2", 16, 1, 2, 32, tokenizer, 0).get_input_embeddings().weight
     trained = AutoModelForCausalLM.from_pretrained(tmp_path / "lm").get_input_embeddings().weight
-    moved = {tokenizer.convert_ids_to_tokens(i) + "=" for i in range(len(tokenizer))
-             if not torch.equal(start[i], trained[i])}
+    moved = {
+        tokenizer.convert_ids_to_tokens(i) + "="
+        for i in range(len(tokenizer))
+        if not torch.equal(start[i], trained[i])
+    }
     entities = {f"e{i:04d}=" for i in range(60)}
     assert moved & entities == known
 
@@ -159,17 +198,41 @@ def test_readout_needs_single_token_labels(pretrained):
 
 
 def demo_config() -> dict:
-    pretrain_entry = {"world": "kb", "arch": "gpt2", "num_layers": 1, "num_heads": 2, "batch_size": 32}
+    pretrain_entry = {
+        "world": "kb",
+        "arch": "gpt2",
+        "num_layers": 1,
+        "num_heads": 2,
+        "batch_size": 32,
+    }
     return {
         "seeds": [0],
         "worlds": {"kb": {**SMALL_WORLD, "corpus_lines": 1000}},
-        "datasets": {"facts": {"kind": "world", "options": {"world": "kb"},
-                               "n_weak_train": 20, "n_strong_train": 20, "n_test": 20}},
+        "datasets": {
+            "facts": {
+                "kind": "world",
+                "options": {"world": "kb"},
+                "n_weak_train": 20,
+                "n_strong_train": 20,
+                "n_test": 20,
+            }
+        },
         "models": {
-            "weakling": {"pretrain": {**pretrain_entry, "hidden_size": 8, "steps": 5, "schedule_steps": 20},
-                         "lr": 1e-3, "batch_size": 10, "minibatch_size": 10, "max_length": 16},
-            "strongling": {"pretrain": {**pretrain_entry, "hidden_size": 16, "steps": 10}, "lr": 1e-3,
-                           "batch_size": 10, "minibatch_size": 5, "max_length": 16, "head_init": "readout"},
+            "weakling": {
+                "pretrain": {**pretrain_entry, "hidden_size": 8, "steps": 5, "schedule_steps": 20},
+                "lr": 1e-3,
+                "batch_size": 10,
+                "minibatch_size": 10,
+                "max_length": 16,
+            },
+            "strongling": {
+                "pretrain": {**pretrain_entry, "hidden_size": 16, "steps": 10},
+                "lr": 1e-3,
+                "batch_size": 10,
+                "minibatch_size": 5,
+                "max_length": 16,
+                "head_init": "readout",
+            },
         },
         "losses": {"xent": {"type": "xent"}, "logconf": {"type": "logconf"}},
         "training": {"epochs": 1},
@@ -181,12 +244,19 @@ def test_demo_pipeline_on_a_reduced_world(tmp_path):
     snakemake(tmp_path, "--cores", "2")
     runs = pl.read_csv(tmp_path / "results/summary/runs.csv")
     assert runs.height == 2
-    assert runs["weak_zero_shot_acc"].null_count() == 0 and runs["strong_zero_shot_acc"].null_count() == 0
-    zero_shot = json.loads((tmp_path / "results/zero_shot/facts/seed0/strongling/metrics.json").read_text())
+    assert (
+        runs["weak_zero_shot_acc"].null_count() == 0
+        and runs["strong_zero_shot_acc"].null_count() == 0
+    )
+    zero_shot = json.loads(
+        (tmp_path / "results/zero_shot/facts/seed0/strongling/metrics.json").read_text()
+    )
     assert zero_shot["role"] == "zero_shot" and zero_shot["n"] == 20
     assert runs["strong_zero_shot_acc"][0] == zero_shot["accuracy"]
     labels = pl.read_parquet(tmp_path / "results/labels/facts/seed0/weakling.parquet")
-    assert set(labels["group"]) <= {"true", "digit1_changed", "digit2_changed"} and "true" in set(labels["group"])
+    assert set(labels["group"]) <= {"true", "digit1_changed", "digit2_changed"} and "true" in set(
+        labels["group"]
+    )
     assert (tmp_path / "results/pretrained/strongling/model.safetensors").exists()
 
     # A changed world reruns everything that depends on it; a changed pretraining step count only that model's side.
@@ -194,7 +264,12 @@ def test_demo_pipeline_on_a_reduced_world(tmp_path):
     config["models"]["strongling"]["pretrain"]["steps"] = 12
     write_config(tmp_path, config, "pretrain_change.yaml")
     assert planned_jobs(tmp_path, "pretrain_change.yaml") == {
-        "pretrain_model": 1, "train_ceiling": 1, "train_student": 2, "score_zero_shot": 1, **REPORTING}
+        "pretrain_model": 1,
+        "train_ceiling": 1,
+        "train_student": 2,
+        "score_zero_shot": 1,
+        **REPORTING,
+    }
     # Zero-shot scoring does not depend on the finetuning recipe: changing it plans no score_zero_shot job.
     config = demo_config()
     config["models"]["strongling"]["lr"] = 2e-3
@@ -202,12 +277,16 @@ def test_demo_pipeline_on_a_reduced_world(tmp_path):
     config["losses"]["logconf"]["alpha_max"] = 0.75
     write_config(tmp_path, config, "recipe_change.yaml")
     jobs = planned_jobs(tmp_path, "recipe_change.yaml")
-    assert jobs["train_ceiling"] == 1 and jobs["train_student"] == 2 and "score_zero_shot" not in jobs
+    assert (
+        jobs["train_ceiling"] == 1 and jobs["train_student"] == 2 and "score_zero_shot" not in jobs
+    )
     config = demo_config()
     config["worlds"]["kb"]["seed"] = 4
     write_config(tmp_path, config, "world_change.yaml")
     jobs = planned_jobs(tmp_path, "world_change.yaml")
-    assert jobs["generate_world"] == 1 and jobs["pretrain_model"] == 2 and jobs["split_dataset"] == 1
+    assert (
+        jobs["generate_world"] == 1 and jobs["pretrain_model"] == 2 and jobs["split_dataset"] == 1
+    )
 
 
 def test_arithmetic_world_statements_and_corpus(tmp_path):
@@ -231,15 +310,29 @@ def test_arithmetic_world_statements_and_corpus(tmp_path):
         a, b = map(int, left.split("+"))
         assert (rest[:3] == f"{a + b:03d}") == (rest[-1] == "R")
     tokenizer = load_tokenizer(str(tmp_path / "arith" / "tokenizer"))
-    assert tokenizer.convert_ids_to_tokens(tokenizer("07+12=019.R")["input_ids"]) == list("07+12=019.R")
+    assert tokenizer.convert_ids_to_tokens(tokenizer("07+12=019.R")["input_ids"]) == list(
+        "07+12=019.R"
+    )
     with pytest.raises(ValueError, match="exceeds the 100 operand pairs"):
         Arithmetic(n_entities=101, digits=1)
 
 
 def test_pretraining_on_arithmetic_predicts_after_the_equals_sign(tmp_path):
-    generate_world({"type": "arithmetic", "n_entities": 50, "digits": 1, "seed": 0, "corpus_lines": 500},
-                   tmp_path / "arith")
-    summary = pretrain(tmp_path / "lm", tmp_path / "arith", "gpt2", hidden_size=16, num_layers=1, num_heads=2,
-                       steps=20, lr=3e-3, batch_size=32, log_every=10)
+    generate_world(
+        {"type": "arithmetic", "n_entities": 50, "digits": 1, "seed": 0, "corpus_lines": 500},
+        tmp_path / "arith",
+    )
+    summary = pretrain(
+        tmp_path / "lm",
+        tmp_path / "arith",
+        "gpt2",
+        hidden_size=16,
+        num_layers=1,
+        num_heads=2,
+        steps=20,
+        lr=3e-3,
+        batch_size=32,
+        log_every=10,
+    )
     # The loss covers the 2 sum digits, "." and the mark (13 symbols): below chance after a few steps.
     assert summary["final_loss"] < np.log(13)

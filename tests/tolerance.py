@@ -16,7 +16,9 @@ import polars as pl
 ROUNDING = 1e-6
 
 
-def assert_predictions_close(got: pl.DataFrame, expected: pl.DataFrame, atol: float = ROUNDING) -> int:
+def assert_predictions_close(
+    got: pl.DataFrame, expected: pl.DataFrame, atol: float = ROUNDING
+) -> int:
     """Same rows in the same order, soft labels within `atol`, hard labels and correctness equal wherever they are
     decided beyond the tolerance. Returns how many rows are undecided (a soft label within `atol` of 0.5), the
     most by which the two tables' correct counts may differ."""
@@ -24,7 +26,9 @@ def assert_predictions_close(got: pl.DataFrame, expected: pl.DataFrame, atol: fl
     exact = [c for c in expected.columns if c not in ("soft_label", "hard_label", "correct")]
     assert got.select(exact).equals(expected.select(exact))
     difference = (got["soft_label"] - expected["soft_label"]).abs().max()
-    print(f"max |soft_label difference| = {difference:.2e} over {len(got)} rows (tolerance {atol:g})")
+    print(
+        f"max |soft_label difference| = {difference:.2e} over {len(got)} rows (tolerance {atol:g})"
+    )
     assert difference <= atol, difference
     decided = ((expected["soft_label"] - 0.5).abs() > atol).to_numpy()
     for column in ("hard_label", "correct"):

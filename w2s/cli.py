@@ -1,11 +1,11 @@
 """The `w2s` command: check a config, inspect label and prediction files, and a run's results.
 
-    w2s check [config.yaml]
-    w2s labels results/labels/<dataset>/seed<seed>/<weak>.parquet
-    w2s summary [results/ | results/summary/runs.parquet]
-    w2s compare RUN_A RUN_B   (run folders, or predictions files: test_predictions.parquet, labels)
-    w2s plan [config.yaml] [-s Snakefile] [-- SNAKEMAKE_ARGS]   (jobs, requested hours, checkpoint disk, downloads)
-    w2s fetch [config.yaml]   (every hub model and dataset of the grid into the Hugging Face cache, checked)
+w2s check [config.yaml]
+w2s labels results/labels/<dataset>/seed<seed>/<weak>.parquet
+w2s summary [results/ | results/summary/runs.parquet]
+w2s compare RUN_A RUN_B   (run folders, or predictions files: test_predictions.parquet, labels)
+w2s plan [config.yaml] [-s Snakefile] [-- SNAKEMAKE_ARGS]   (jobs, requested hours, checkpoint disk, downloads)
+w2s fetch [config.yaml]   (every hub model and dataset of the grid into the Hugging Face cache, checked)
 """
 
 from __future__ import annotations
@@ -26,8 +26,11 @@ def histogram(values: np.ndarray, bins: int = 10, width: int = 40) -> list[str]:
     # floor(p * bins) rather than np.histogram: its float edges put 0.3 into [0.2, 0.3)
     counts = np.bincount(np.clip(np.floor(values * bins).astype(int), 0, bins - 1), minlength=bins)
     scale = width / max(1, counts.max())
-    return [f"  [{i / bins:.1f}, {(i + 1) / bins:.1f}{']' if i == bins - 1 else ')'} {count:6d} "
-            f"{'#' * round(count * scale)}" for i, count in enumerate(counts)]
+    return [
+        f"  [{i / bins:.1f}, {(i + 1) / bins:.1f}{']' if i == bins - 1 else ')'} {count:6d} "
+        f"{'#' * round(count * scale)}"
+        for i, count in enumerate(counts)
+    ]
 
 
 def describe_labels(path: str, n_examples: int = 3) -> str:
@@ -37,24 +40,42 @@ def describe_labels(path: str, n_examples: int = 3) -> str:
     soft = table["soft_label"].to_numpy()
     confidence = np.abs(soft - 0.5) * 2
     lines = [f"{path}: {len(table)} examples"]
-    lines += [f"  {key}: {value}" for key, value in sorted(metadata.items()) if not key.startswith("ARROW")]
+    lines += [
+        f"  {key}: {value}"
+        for key, value in sorted(metadata.items())
+        if not key.startswith("ARROW")
+    ]
     lines.append(f"accuracy against ground truth: {table['correct'].mean():.4f}")
-    lines.append(f"share labelled 1: {table['hard_label'].mean():.4f} (ground truth: {table['label'].mean():.4f})")
+    lines.append(
+        f"share labelled 1: {table['hard_label'].mean():.4f} (ground truth: {table['label'].mean():.4f})"
+    )
     lines.append(f"mean confidence |2p-1|: {confidence.mean():.4f}")
-    groups = table.group_by("group").agg(pl.len().alias("n"), pl.col("correct").mean().alias("accuracy")).sort("group")
+    groups = (
+        table.group_by("group")
+        .agg(pl.len().alias("n"), pl.col("correct").mean().alias("accuracy"))
+        .sort("group")
+    )
     if groups.height > 1:
         lines.append("accuracy by group:")
-        lines += [f"  {row['group']}: {row['accuracy']:.4f} ({row['n']} examples)"
-                  for row in groups.iter_rows(named=True)]
+        lines += [
+            f"  {row['group']}: {row['accuracy']:.4f} ({row['n']} examples)"
+            for row in groups.iter_rows(named=True)
+        ]
     lines.append("p(1) histogram:")
     lines += histogram(soft)
-    ranked = table.with_columns(confidence=pl.Series(confidence)).sort("confidence", descending=True)
-    for title, rows in (("most confident mistakes", ranked.filter(~pl.col("correct"))),
-                        ("most confident correct", ranked.filter(pl.col("correct")))):
+    ranked = table.with_columns(confidence=pl.Series(confidence)).sort(
+        "confidence", descending=True
+    )
+    for title, rows in (
+        ("most confident mistakes", ranked.filter(~pl.col("correct"))),
+        ("most confident correct", ranked.filter(pl.col("correct"))),
+    ):
         lines.append(f"{title}:")
         for row in rows.head(n_examples).iter_rows(named=True):
             text = row["text"].replace("\n", " ")
-            lines.append(f"  {row['id']}  label {row['label']}  p(1) {row['soft_label']:.3f}  {text[:100]!r}")
+            lines.append(
+                f"  {row['id']}  label {row['label']}  p(1) {row['soft_label']:.3f}  {text[:100]!r}"
+            )
     return "\n".join(lines)
 
 
@@ -67,34 +88,56 @@ def describe_summary(path: str) -> str:
     runs = read_table(path, RUNS_SCHEMA, "a runs table (results/summary/runs.parquet)")
     cells = aggregate(runs)
     methods = [method_label(r) for r in cells.iter_rows(named=True)]
-    show_method = set(methods) != {"finetune, final model"}  # a column only where methods were compared
-    lines = [f"{'dataset':<12} {'weak':<8} {'strong':<8} {'loss':<9} {'seeds':>5} {'weak':>6} {'ceiling':>7} "
-             f"{'student':>7} {'PGR (mean ± sem)':>17} {'PGR of means':>12}" + ("  method" if show_method else "")]
+    show_method = set(methods) != {
+        "finetune, final model"
+    }  # a column only where methods were compared
+    lines = [
+        f"{'dataset':<12} {'weak':<8} {'strong':<8} {'loss':<9} {'seeds':>5} {'weak':>6} {'ceiling':>7} "
+        f"{'student':>7} {'PGR (mean ± sem)':>17} {'PGR of means':>12}"
+        + ("  method" if show_method else "")
+    ]
     for r, method in zip(cells.iter_rows(named=True), methods, strict=True):
         mean, sem, of_means = r["pgr_mean"], r["pgr_sem"], r["pgr_of_means"]
-        pgr = "undefined" if mean is None else f"{mean:.2f}" + (f" ± {sem:.2f}" if sem is not None else "")
-        lines.append(f"{r['dataset']:<12} {r['weak']:<8} {r['strong']:<8} {r['loss']:<9} {r['n_seeds']:>5} "
-                     f"{r['weak_acc_mean']:>6.3f} {r['ceiling_acc_mean']:>7.3f} {r['student_acc_mean']:>7.3f} "
-                     f"{pgr:>17} {'undefined' if of_means is None else f'{of_means:.2f}':>12}"
-                     + (f"  {method}" if show_method else ""))
+        pgr = (
+            "undefined"
+            if mean is None
+            else f"{mean:.2f}" + (f" ± {sem:.2f}" if sem is not None else "")
+        )
+        lines.append(
+            f"{r['dataset']:<12} {r['weak']:<8} {r['strong']:<8} {r['loss']:<9} {r['n_seeds']:>5} "
+            f"{r['weak_acc_mean']:>6.3f} {r['ceiling_acc_mean']:>7.3f} {r['student_acc_mean']:>7.3f} "
+            f"{pgr:>17} {'undefined' if of_means is None else f'{of_means:.2f}':>12}"
+            + (f"  {method}" if show_method else "")
+        )
     if runs["strong_to_strong"].any():
-        lines.append("(rows with weak = strong are the strong-to-strong control: compare the student with the weak "
-                     "run it learnt from; their PGR measures noise)")
+        lines.append(
+            "(rows with weak = strong are the strong-to-strong control: compare the student with the weak "
+            "run it learnt from; their PGR measures noise)"
+        )
     medians = overall(cells)
     if medians["n_datasets"].max() > 1:  # the paper's headline aggregate over tasks
         lines.append("\nmedian over datasets (of each dataset's PGR mean | of its PGR of means):")
-        lines += [f"  {r['weak']} -> {r['strong']}, {r['loss']}"
-                  + (f" ({method_label(r)})" if method_label(r) != "finetune, final model" else "")
-                  + f": {fmt(r['pgr_median'])} | "
-                  f"{fmt(r['pgr_of_means_median'])} over {r['n_datasets']} datasets"
-                  + (f" ({r['n_datasets_pgr_undefined']} more with no gap to recover)"
-                     if r["n_datasets_pgr_undefined"] else "")
-                  for r in medians.iter_rows(named=True)]
+        lines += [
+            f"  {r['weak']} -> {r['strong']}, {r['loss']}"
+            + (f" ({method_label(r)})" if method_label(r) != "finetune, final model" else "")
+            + f": {fmt(r['pgr_median'])} | "
+            f"{fmt(r['pgr_of_means_median'])} over {r['n_datasets']} datasets"
+            + (
+                f" ({r['n_datasets_pgr_undefined']} more with no gap to recover)"
+                if r["n_datasets_pgr_undefined"]
+                else ""
+            )
+            for r in medians.iter_rows(named=True)
+        ]
     flagged = flagged_runs(runs)
-    lines += [f"\n{len(flagged)} flagged run(s):", *(f"  {line}" for line in flagged)] if flagged else []
+    lines += (
+        [f"\n{len(flagged)} flagged run(s):", *(f"  {line}" for line in flagged)] if flagged else []
+    )
     if (runs["early_stopping"] != "none").any():
-        lines.append("\nearly stop weak_val: each run at its best agreement with its own supervision on the validation "
-                     "split; early stop oracle: at its best test accuracy (optimistic: it peeks at the test labels)")
+        lines.append(
+            "\nearly stop weak_val: each run at its best agreement with its own supervision on the validation "
+            "split; early stop oracle: at its best test accuracy (optimistic: it peeks at the test labels)"
+        )
     return "\n".join(lines)
 
 
@@ -112,8 +155,10 @@ def predictions_path(path: str) -> str:
     """A run folder's test predictions, or the predictions file given."""
     if Path(path).is_dir():
         if not (Path(path) / "test_predictions.parquet").exists():
-            raise W2SError(f"{path} holds no test_predictions.parquet: give a run folder (results/student/..., "
-                           "results/ceiling/...) or a predictions file")
+            raise W2SError(
+                f"{path} holds no test_predictions.parquet: give a run folder (results/student/..., "
+                "results/ceiling/...) or a predictions file"
+            )
         return str(Path(path) / "test_predictions.parquet")
     return path
 
@@ -121,23 +166,48 @@ def predictions_path(path: str) -> str:
 def compare_runs(path_a: str, path_b: str) -> str:
     """Two runs' predictions of the same examples: accuracy of each and agreement between them, overall and per
     group, and where one is right and the other wrong."""
-    a, b = (read_table(predictions_path(p), PREDICTION_COLUMNS, "a predictions file") for p in (path_a, path_b))
+    a, b = (
+        read_table(predictions_path(p), PREDICTION_COLUMNS, "a predictions file")
+        for p in (path_a, path_b)
+    )
     joined = on_same_examples(
-        a.select("id", "group", "label", pl.col("hard_label").alias("a"), pl.col("correct").alias("a_right")),
-        b.select("id", pl.col("hard_label").alias("b"), pl.col("correct").alias("b_right")), f"{path_a} and {path_b}")
+        a.select(
+            "id",
+            "group",
+            "label",
+            pl.col("hard_label").alias("a"),
+            pl.col("correct").alias("a_right"),
+        ),
+        b.select("id", pl.col("hard_label").alias("b"), pl.col("correct").alias("b_right")),
+        f"{path_a} and {path_b}",
+    )
     joined = joined.with_columns(same=pl.col("a") == pl.col("b"))
-    lines = [f"A: {path_a}", f"B: {path_b}",
-             f"{'group':<20} {'n':>6} {'acc A':>7} {'acc B':>7} {'agreement':>9}"]
-    stats = [pl.len().alias("n"), pl.col("a_right").mean().alias("acc_a"), pl.col("b_right").mean().alias("acc_b"),
-             pl.col("same").mean().alias("agreement")]
+    lines = [
+        f"A: {path_a}",
+        f"B: {path_b}",
+        f"{'group':<20} {'n':>6} {'acc A':>7} {'acc B':>7} {'agreement':>9}",
+    ]
+    stats = [
+        pl.len().alias("n"),
+        pl.col("a_right").mean().alias("acc_a"),
+        pl.col("b_right").mean().alias("acc_b"),
+        pl.col("same").mean().alias("agreement"),
+    ]
     groups = joined.group_by("group").agg(stats).sort("group")
-    rows = [("all", joined.select(stats).row(0))] + ([(r[0], r[1:]) for r in groups.rows()] if groups.height > 1
-                                                      else [])
-    lines += [f"{name:<20} {n:>6} {acc_a:>7.4f} {acc_b:>7.4f} {agreement:>9.4f}" for name, (n, acc_a, acc_b, agreement)
-              in rows]
+    rows = [("all", joined.select(stats).row(0))] + (
+        [(r[0], r[1:]) for r in groups.rows()] if groups.height > 1 else []
+    )
+    lines += [
+        f"{name:<20} {n:>6} {acc_a:>7.4f} {acc_b:>7.4f} {agreement:>9.4f}"
+        for name, (n, acc_a, acc_b, agreement) in rows
+    ]
     a_right, b_right = joined["a_right"], joined["b_right"]
-    counts = {"both right": a_right & b_right, "only A right": a_right & ~b_right, "only B right": ~a_right & b_right,
-              "both wrong": ~a_right & ~b_right}
+    counts = {
+        "both right": a_right & b_right,
+        "only A right": a_right & ~b_right,
+        "only B right": ~a_right & b_right,
+        "both wrong": ~a_right & ~b_right,
+    }
     lines.append("examples: " + ", ".join(f"{k} {int(v.sum())}" for k, v in counts.items()))
     return "\n".join(lines)
 
@@ -149,32 +219,55 @@ def check_config(path: str) -> str:
 
     config = validate_config(read_config_file(path))
     pairs = "all pairs" if config["pairs"] == "all" else f"{len(config['pairs'])} pair(s)"
-    return (f"{path}: ok ({len(config['datasets'])} dataset(s), {len(config['models'])} model(s), {pairs}, "
-            f"{len(config['losses'])} loss(es), {len(config['seeds'])} seed(s))")
+    return (
+        f"{path}: ok ({len(config['datasets'])} dataset(s), {len(config['models'])} model(s), {pairs}, "
+        f"{len(config['losses'])} loss(es), {len(config['seeds'])} seed(s))"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="w2s", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="w2s", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    check = commands.add_parser("check", help="check a config file as the workflow would, naming any bad key or line")
+    check = commands.add_parser(
+        "check", help="check a config file as the workflow would, naming any bad key or line"
+    )
     check.add_argument("path", nargs="?", default="config.yaml")
-    labels = commands.add_parser("labels", help="summarise a weak-label or test-prediction parquet file")
+    labels = commands.add_parser(
+        "labels", help="summarise a weak-label or test-prediction parquet file"
+    )
     labels.add_argument("path")
     labels.add_argument("-n", "--examples", type=int, default=3, help="examples to show per group")
-    summary = commands.add_parser("summary", help="PGR per cell over seeds, and the runs flagged as suspicious")
-    summary.add_argument("path", nargs="?", default="results", help="a results folder or its summary/runs.parquet")
-    compare = commands.add_parser("compare", help="two runs' accuracy and agreement, overall and by group")
+    summary = commands.add_parser(
+        "summary", help="PGR per cell over seeds, and the runs flagged as suspicious"
+    )
+    summary.add_argument(
+        "path", nargs="?", default="results", help="a results folder or its summary/runs.parquet"
+    )
+    compare = commands.add_parser(
+        "compare", help="two runs' accuracy and agreement, overall and by group"
+    )
     compare.add_argument("run_a")
     compare.add_argument("run_b")
-    plan = commands.add_parser("plan", help="the jobs a run would start, the hours they request and the checkpoints' "
-                               "disk, from a dry run")
+    plan = commands.add_parser(
+        "plan",
+        help="the jobs a run would start, the hours they request and the checkpoints' "
+        "disk, from a dry run",
+    )
     plan.add_argument("path", nargs="?", default="config.yaml")
     plan.add_argument("-s", "--snakefile", default="Snakefile")
-    fetch = commands.add_parser("fetch", help="download every hub model and dataset the grid loads into the Hugging "
-                                "Face cache (HF_HUB_CACHE) and check them, so that its jobs can run offline")
+    fetch = commands.add_parser(
+        "fetch",
+        help="download every hub model and dataset the grid loads into the Hugging "
+        "Face cache (HF_HUB_CACHE) and check them, so that its jobs can run offline",
+    )
     fetch.add_argument("path", nargs="?", default="config.yaml")
-    fetch.add_argument("--cache-dir", help="the Hugging Face cache to fetch into (default: HF_HUB_CACHE or "
-                       "~/.cache/huggingface/hub); give the jobs the same HF_HUB_CACHE")
+    fetch.add_argument(
+        "--cache-dir",
+        help="the Hugging Face cache to fetch into (default: HF_HUB_CACHE or "
+        "~/.cache/huggingface/hub); give the jobs the same HF_HUB_CACHE",
+    )
     argv = list(sys.argv[1:] if argv is None else argv)
     # after --: more arguments for plan's dry run (--profile slurm), which argparse would take for its own
     snakemake_args = argv[argv.index("--") + 1 :] if "--" in argv else []
@@ -198,7 +291,9 @@ def main(argv: list[str] | None = None) -> int:
                 from huggingface_hub import constants
 
                 constants.HF_HUB_CACHE = str(Path(args.cache_dir).expanduser().resolve())
-            fetch_grid(validate_config(read_config_file(args.path)), lambda line: print(line, flush=True))
+            fetch_grid(
+                validate_config(read_config_file(args.path)), lambda line: print(line, flush=True)
+            )
         else:
             print(describe_summary(runs_table_path(args.path)))
     except W2SError as exc:

@@ -22,8 +22,10 @@ from w2s.errors import W2SError
 # (small; it runs only where the entry sets trust_remote_code). A hub repository also holds other frameworks'
 # weights (GPT-2's: TF, Flax, ONNX, Core ML), which stay on the hub.
 MODEL_FILES = ("*.json", "*.safetensors", "*.txt", "*.model", "*.tiktoken", "tokenizer*", "*.py")
-FETCH_HINT = ("run `w2s fetch <config>` for this grid on a machine that reaches the hub (a cluster's login node), "
-              "with the same HF_HUB_CACHE as the jobs")
+FETCH_HINT = (
+    "run `w2s fetch <config>` for this grid on a machine that reaches the hub (a cluster's login node), "
+    "with the same HF_HUB_CACHE as the jobs"
+)
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,11 @@ def wanted_files(ref: HubRef) -> list[str] | None:
     if ref.kind == "model":
         return list(MODEL_FILES)
     if ref.data_dir:
-        return ["README.md", "*.py", f"{ref.data_dir.strip('/')}/**"]  # *.py: to tell a loading script
+        return [
+            "README.md",
+            "*.py",
+            f"{ref.data_dir.strip('/')}/**",
+        ]  # *.py: to tell a loading script
     return None
 
 
@@ -91,16 +97,35 @@ def local_copy(ref: HubRef) -> Path:
 def download(ref: HubRef, cache: str, offline_now: bool) -> Path:
     """The snapshot, asked of huggingface_hub (which downloads what is missing unless offline)."""
     from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import LocalEntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError
+    from huggingface_hub.errors import (
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
 
     try:
-        return Path(snapshot_download(ref.repo_id, repo_type=ref.kind, revision=ref.revision, cache_dir=cache,
-                                      allow_patterns=wanted_files(ref)))
+        return Path(
+            snapshot_download(
+                ref.repo_id,
+                repo_type=ref.kind,
+                revision=ref.revision,
+                cache_dir=cache,
+                allow_patterns=wanted_files(ref),
+            )
+        )
     except (RepositoryNotFoundError, RevisionNotFoundError) as exc:
-        raise W2SError(f"{ref}: the hub has no such repository or revision ({type(exc).__name__})") from None
+        raise W2SError(
+            f"{ref}: the hub has no such repository or revision ({type(exc).__name__})"
+        ) from None
     except LocalEntryNotFoundError:
-        where = "the hub is offline (HF_HUB_OFFLINE)" if offline_now else "the hub cannot be reached from here"
-        raise W2SError(f"{ref} is not in the Hugging Face cache {cache} and {where}: {FETCH_HINT}") from None
+        where = (
+            "the hub is offline (HF_HUB_OFFLINE)"
+            if offline_now
+            else "the hub cannot be reached from here"
+        )
+        raise W2SError(
+            f"{ref} is not in the Hugging Face cache {cache} and {where}: {FETCH_HINT}"
+        ) from None
 
 
 _remembered_download = functools.lru_cache(maxsize=None)(download)
@@ -122,21 +147,36 @@ def fetch(ref: HubRef) -> Fetched:
     from huggingface_hub import HfApi
 
     if offline():
-        raise W2SError(f"{ref}: the hub is set offline (HF_HUB_OFFLINE); fetch on a machine that reaches it")
-    path = download(ref, cache_dir(), False)  # asked again, not remembered: fetching must see the cache as it is
+        raise W2SError(
+            f"{ref}: the hub is set offline (HF_HUB_OFFLINE); fetch on a machine that reaches it"
+        )
+    path = download(
+        ref, cache_dir(), False
+    )  # asked again, not remembered: fetching must see the cache as it is
     patterns = wanted_files(ref)
     check = HfApi().verify_repo_checksums(ref.repo_id, repo_type=ref.kind, revision=ref.revision)
     missing = [p for p in check.missing_paths if wanted(p, patterns)]
-    problems = [f"{m['path']}: {m['algorithm']} {m['actual']} where the hub has {m['expected']} (changed since it "
-                f"was downloaded: delete {path} and fetch again)" for m in check.mismatches]
+    problems = [
+        f"{m['path']}: {m['algorithm']} {m['actual']} where the hub has {m['expected']} (changed since it "
+        f"was downloaded: delete {path} and fetch again)"
+        for m in check.mismatches
+    ]
     problems += [f"{p}: missing" for p in missing]
     if ref.kind == "model" and not any(path.glob("*.safetensors")):
-        pickled = sorted(p for p in check.missing_paths if p.endswith((".bin", ".pt", ".pth", ".ckpt")))
+        pickled = sorted(
+            p for p in check.missing_paths if p.endswith((".bin", ".pt", ".pth", ".ckpt"))
+        )
         only = f" (only {', '.join(pickled)})" if pickled else ""
-        problems.append(f"no safetensors weights at this revision{only}: w2s loads "
-                        "no pickled weights; convert them once on a machine you trust (README, \"Hub models and "
-                        "datasets\") and give the folder as the model's path")
-    files = [f for f in path.rglob("*") if f.is_file() and wanted(f.relative_to(path).as_posix(), patterns)]
+        problems.append(
+            f"no safetensors weights at this revision{only}: w2s loads "
+            'no pickled weights; convert them once on a machine you trust (README, "Hub models and '
+            "datasets\") and give the folder as the model's path"
+        )
+    files = [
+        f
+        for f in path.rglob("*")
+        if f.is_file() and wanted(f.relative_to(path).as_posix(), patterns)
+    ]
     return Fetched(ref, path, len(files), sum(os.path.getsize(f) for f in files), problems)
 
 
@@ -152,11 +192,20 @@ def pending(ref: HubRef) -> Pending:
     from huggingface_hub import snapshot_download
 
     try:
-        infos = snapshot_download(ref.repo_id, repo_type=ref.kind, revision=ref.revision,
-                                  allow_patterns=wanted_files(ref), dry_run=True)
-    except Exception:  # the hub out of reach or offline: the cache alone tells whether a snapshot is there
+        infos = snapshot_download(
+            ref.repo_id,
+            repo_type=ref.kind,
+            revision=ref.revision,
+            allow_patterns=wanted_files(ref),
+            dry_run=True,
+        )
+    except (
+        Exception
+    ):  # the hub out of reach or offline: the cache alone tells whether a snapshot is there
         try:
-            snapshot_download(ref.repo_id, repo_type=ref.kind, revision=ref.revision, local_files_only=True)
+            snapshot_download(
+                ref.repo_id, repo_type=ref.kind, revision=ref.revision, local_files_only=True
+            )
             return Pending(ref, True, 0)
         except Exception:
             return Pending(ref, False, None)

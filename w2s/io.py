@@ -23,7 +23,9 @@ def atomic_path(path: str | Path):
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
         yield tmp
-        if tmp.is_dir() and path.is_dir():  # a finished twin (another process wrote the same output): replace it
+        if (
+            tmp.is_dir() and path.is_dir()
+        ):  # a finished twin (another process wrote the same output): replace it
             old = path.with_name(f".{path.name}.old{os.getpid()}")
             os.replace(path, old)
             os.replace(tmp, path)
@@ -37,7 +39,9 @@ def atomic_path(path: str | Path):
             tmp.unlink()
 
 
-def write_parquet(frame: pl.DataFrame, path: str | Path, metadata: dict[str, str] | None = None) -> None:
+def write_parquet(
+    frame: pl.DataFrame, path: str | Path, metadata: dict[str, str] | None = None
+) -> None:
     with atomic_path(path) as tmp:
         frame.write_parquet(tmp, metadata={k: str(v) for k, v in (metadata or {}).items()})
 
@@ -56,7 +60,9 @@ def write_json(obj, path: str | Path) -> None:
 
 def damaged(path: str | Path, kind: str, exc: Exception) -> W2SError:
     """The error for a file an earlier stage wrote that cannot be read: it names the file and says what to do."""
-    return W2SError(f"{path} cannot be read as {kind} ({exc}): it is damaged or incomplete; {REMAKE}")
+    return W2SError(
+        f"{path} cannot be read as {kind} ({exc}): it is damaged or incomplete; {REMAKE}"
+    )
 
 
 def read_json(path: str | Path):

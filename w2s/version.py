@@ -11,7 +11,9 @@ from pathlib import Path
 
 from w2s import __version__
 
-BASE_FILE = "base_model.json"  # a LoRA checkpoint's record of the base model it adapts (w2s.models.lora)
+BASE_FILE = (
+    "base_model.json"  # a LoRA checkpoint's record of the base model it adapts (w2s.models.lora)
+)
 
 
 @lru_cache(maxsize=1)
@@ -27,7 +29,9 @@ def checkpoint_sha256(checkpoint: str | Path) -> str:
     """One digest over a checkpoint's weight files (backbone or adapters, and head) and, for adapters, the record
     of the base model they adapt, in name order."""
     digest = hashlib.sha256()
-    for path in sorted([*Path(checkpoint).glob("*.safetensors"), *Path(checkpoint).glob(BASE_FILE)]):
+    for path in sorted(
+        [*Path(checkpoint).glob("*.safetensors"), *Path(checkpoint).glob(BASE_FILE)]
+    ):
         digest.update(path.name.encode() + b"\0")
         with open(path, "rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
@@ -42,5 +46,7 @@ def checkpoint_parameters(checkpoint: str | Path) -> int:
     for path in Path(checkpoint).glob("*.safetensors"):
         with open(path, "rb") as f:
             header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
-        total += sum(math.prod(entry["shape"]) for name, entry in header.items() if name != "__metadata__")
+        total += sum(
+            math.prod(entry["shape"]) for name, entry in header.items() if name != "__metadata__"
+        )
     return total

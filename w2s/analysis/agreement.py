@@ -11,21 +11,32 @@ from w2s.analysis.predictions import PREDICTION_COLUMNS, on_same_examples, read_
 from w2s.errors import W2SError
 
 AGREEMENT_SCHEMA = {
-    "dataset": pl.String, "seed": pl.Int64, "weak": pl.String, "strong": pl.String,
+    "dataset": pl.String,
+    "seed": pl.Int64,
+    "weak": pl.String,
+    "strong": pl.String,
     "run": pl.String,  # "student" or "ceiling" (the strong model trained on ground truth: the reference)
-    "loss": pl.String, "chain": pl.String,  # "" for a ceiling, and for a direct student
-    "n": pl.Int64, "agreement": pl.Float64,
-    "n_weak_right": pl.Int64, "agreement_weak_right": pl.Float64,
-    "n_weak_wrong": pl.Int64, "agreement_weak_wrong": pl.Float64,
+    "loss": pl.String,
+    "chain": pl.String,  # "" for a ceiling, and for a direct student
+    "n": pl.Int64,
+    "agreement": pl.Float64,
+    "n_weak_right": pl.Int64,
+    "agreement_weak_right": pl.Float64,
+    "n_weak_wrong": pl.Int64,
+    "agreement_weak_wrong": pl.Float64,
 }
 
 
 def agreement(model: pl.DataFrame, weak: pl.DataFrame) -> dict:
     """A model's agreement with the weak model's hard answers on the same examples (by id), overall and where the
     weak model was right or wrong; null where a half is empty."""
-    joined = on_same_examples(model.select("id", "hard_label"),
-                              weak.select("id", pl.col("hard_label").alias("weak_hard"),
-                                          pl.col("correct").alias("weak_right")), "the two files")
+    joined = on_same_examples(
+        model.select("id", "hard_label"),
+        weak.select(
+            "id", pl.col("hard_label").alias("weak_hard"), pl.col("correct").alias("weak_right")
+        ),
+        "the two files",
+    )
     same = joined["hard_label"] == joined["weak_hard"]
     result = {"n": joined.height, "agreement": float(same.mean())}
     for half, rows in (("weak_right", joined["weak_right"]), ("weak_wrong", ~joined["weak_right"])):
@@ -39,12 +50,24 @@ def agreement_table(runs: list[dict]) -> pl.DataFrame:
     predictions (`predictions`) and of its weak model's (`weak_predictions`)."""
     rows = []
     for run in runs:
-        model, weak = (read_table(run[key], PREDICTION_COLUMNS, "a predictions file")
-                       for key in ("predictions", "weak_predictions"))
+        model, weak = (
+            read_table(run[key], PREDICTION_COLUMNS, "a predictions file")
+            for key in ("predictions", "weak_predictions")
+        )
         try:
             scores = agreement(model, weak)
         except W2SError as exc:
-            raise W2SError(f"{run['predictions']} against {run['weak_predictions']}: {exc}") from None
-        rows.append({**{k: run[k] for k in ("dataset", "seed", "weak", "strong", "run", "loss", "chain")}, **scores})
-    return pl.DataFrame(rows, schema=AGREEMENT_SCHEMA).sort("dataset", "weak", "strong", "run", "loss", "chain",
-                                                            "seed")
+            raise W2SError(
+                f"{run['predictions']} against {run['weak_predictions']}: {exc}"
+            ) from None
+        rows.append(
+            {
+                **{
+                    k: run[k] for k in ("dataset", "seed", "weak", "strong", "run", "loss", "chain")
+                },
+                **scores,
+            }
+        )
+    return pl.DataFrame(rows, schema=AGREEMENT_SCHEMA).sort(
+        "dataset", "weak", "strong", "run", "loss", "chain", "seed"
+    )

@@ -14,20 +14,37 @@ from w2s.analysis.predictions import PREDICTION_COLUMNS, read_table
 
 BINS = 10
 CALIBRATION_SCHEMA = {
-    "dataset": pl.String, "seed": pl.Int64, "model": pl.String,
+    "dataset": pl.String,
+    "seed": pl.Int64,
+    "model": pl.String,
     "run": pl.String,  # weak, ceiling, student, or weak_labels (the weak model's labels of strong_train)
-    "weak": pl.String, "loss": pl.String, "chain": pl.String,  # "" where they do not apply
-    "n": pl.Int64, "ece_top_label": pl.Float64, "ece_p1": pl.Float64,
-    "accuracy": pl.Float64, "mean_p1": pl.Float64, "share_label_1": pl.Float64,
+    "weak": pl.String,
+    "loss": pl.String,
+    "chain": pl.String,  # "" where they do not apply
+    "n": pl.Int64,
+    "ece_top_label": pl.Float64,
+    "ece_p1": pl.Float64,
+    "accuracy": pl.Float64,
+    "mean_p1": pl.Float64,
+    "share_label_1": pl.Float64,
 }
 
 
 def reliability(p1: np.ndarray, labels: np.ndarray, bins: int = BINS) -> pl.DataFrame:
     """Per bin of p(1) (equal width; 1.0 in the last bin): examples, mean p(1) and share of label 1."""
     index = np.clip(np.floor(np.asarray(p1) * bins).astype(int), 0, bins - 1)
-    frame = pl.DataFrame({"bin": index, "p1": np.asarray(p1, dtype=float), "label": np.asarray(labels, dtype=float)})
-    return (frame.group_by("bin").agg(pl.len().alias("n"), pl.col("p1").mean().alias("mean_p1"),
-                                      pl.col("label").mean().alias("share_label_1")).sort("bin"))
+    frame = pl.DataFrame(
+        {"bin": index, "p1": np.asarray(p1, dtype=float), "label": np.asarray(labels, dtype=float)}
+    )
+    return (
+        frame.group_by("bin")
+        .agg(
+            pl.len().alias("n"),
+            pl.col("p1").mean().alias("mean_p1"),
+            pl.col("label").mean().alias("share_label_1"),
+        )
+        .sort("bin")
+    )
 
 
 def ece(p1: np.ndarray, labels: np.ndarray, bins: int = BINS) -> float:
@@ -35,7 +52,9 @@ def ece(p1: np.ndarray, labels: np.ndarray, bins: int = BINS) -> float:
     label 1|."""
     table = reliability(p1, labels, bins)
     weights = table["n"].to_numpy() / len(p1)
-    return float(np.sum(weights * np.abs(table["mean_p1"].to_numpy() - table["share_label_1"].to_numpy())))
+    return float(
+        np.sum(weights * np.abs(table["mean_p1"].to_numpy() - table["share_label_1"].to_numpy()))
+    )
 
 
 def top_label_ece(p1: np.ndarray, labels: np.ndarray, bins: int = BINS) -> float:
@@ -55,12 +74,20 @@ def calibration_table(runs: list[dict]) -> pl.DataFrame:
     for run in runs:
         table = read_table(run["predictions"], PREDICTION_COLUMNS, "a predictions file")
         p1, labels = table["soft_label"].to_numpy(), table["label"].to_numpy()
-        rows.append({**{k: run[k] for k in ("dataset", "seed", "model", "run", "weak", "loss", "chain")},
-                     "n": len(p1), "ece_top_label": top_label_ece(p1, labels), "ece_p1": ece(p1, labels),
-                     "accuracy": float(table["correct"].mean()),
-                     "mean_p1": float(p1.mean()), "share_label_1": float(labels.mean())})
-    return pl.DataFrame(rows, schema=CALIBRATION_SCHEMA).sort("dataset", "run", "model", "weak", "loss", "chain",
-                                                              "seed")
+        rows.append(
+            {
+                **{k: run[k] for k in ("dataset", "seed", "model", "run", "weak", "loss", "chain")},
+                "n": len(p1),
+                "ece_top_label": top_label_ece(p1, labels),
+                "ece_p1": ece(p1, labels),
+                "accuracy": float(table["correct"].mean()),
+                "mean_p1": float(p1.mean()),
+                "share_label_1": float(labels.mean()),
+            }
+        )
+    return pl.DataFrame(rows, schema=CALIBRATION_SCHEMA).sort(
+        "dataset", "run", "model", "weak", "loss", "chain", "seed"
+    )
 
 
 def pooled_reliability(runs: list[dict]) -> pl.DataFrame:
@@ -69,11 +96,19 @@ def pooled_reliability(runs: list[dict]) -> pl.DataFrame:
     frames = []
     for run in runs:
         table = read_table(run["predictions"], PREDICTION_COLUMNS, "a predictions file")
-        frames.append(table.select("soft_label", "label").with_columns(
-            *(pl.lit(run[k]).alias(k) for k in ("dataset", "run", "model", "weak", "loss", "chain"))))
+        frames.append(
+            table.select("soft_label", "label").with_columns(
+                *(
+                    pl.lit(run[k]).alias(k)
+                    for k in ("dataset", "run", "model", "weak", "loss", "chain")
+                )
+            )
+        )
     keys = ["dataset", "run", "model", "weak", "loss", "chain"]
     pooled = []
     for key, group in pl.concat(frames).group_by(keys, maintain_order=True):
         bins = reliability(group["soft_label"].to_numpy(), group["label"].to_numpy())
-        pooled.append(bins.with_columns(*(pl.lit(v).alias(k) for k, v in zip(keys, key, strict=True))))
+        pooled.append(
+            bins.with_columns(*(pl.lit(v).alias(k) for k, v in zip(keys, key, strict=True)))
+        )
     return pl.concat(pooled)

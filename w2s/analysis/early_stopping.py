@@ -22,8 +22,19 @@ def early_stops(trajectory: list[dict], setting: str, info: dict, n_test: int) -
         criterion = CRITERIA[method]
         candidates = [entry for entry in evaluations if criterion in entry]
         if not candidates:
-            raise W2SError(f"early stopping {method}: the run's trajectory has no evaluation with {criterion}")
+            raise W2SError(
+                f"early stopping {method}: the run's trajectory has no evaluation with {criterion}"
+            )
         best = max(candidates, key=lambda entry: entry[criterion])  # max keeps the first of equals
-        records.append({**info, "early_stopping": method, "step": best["step"], criterion: best[criterion],
-                        "accuracy": best["test_accuracy"], "auroc": best["test_auroc"], "n": n_test})
+        records.append(
+            {
+                **info,
+                "early_stopping": method,
+                "step": best["step"],
+                criterion: best[criterion],
+                "accuracy": best["test_accuracy"],
+                "auroc": best["test_auroc"],
+                "n": n_test,
+            }
+        )
     return records

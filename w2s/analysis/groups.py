@@ -9,10 +9,16 @@ import polars as pl
 from w2s.analysis.predictions import PREDICTION_COLUMNS, read_table
 
 GROUPS_SCHEMA = {
-    "dataset": pl.String, "seed": pl.Int64, "model": pl.String,
+    "dataset": pl.String,
+    "seed": pl.Int64,
+    "model": pl.String,
     "run": pl.String,  # weak, ceiling, student, or weak_labels (the weak model's labels of strong_train)
-    "weak": pl.String, "loss": pl.String, "chain": pl.String,  # "" where they do not apply
-    "group": pl.String, "n": pl.Int64, "accuracy": pl.Float64,
+    "weak": pl.String,
+    "loss": pl.String,
+    "chain": pl.String,  # "" where they do not apply
+    "group": pl.String,
+    "n": pl.Int64,
+    "accuracy": pl.Float64,
 }
 
 
@@ -22,11 +28,24 @@ def group_table(runs: list[dict]) -> pl.DataFrame:
     frames = []
     for run in runs:
         table = read_table(run["predictions"], PREDICTION_COLUMNS, "a predictions file")
-        frames.append(table.group_by("group").agg(pl.len().cast(pl.Int64).alias("n"),
-                                                  pl.col("correct").mean().cast(pl.Float64).alias("accuracy"))
-                      .with_columns(*(pl.lit(run[k]).alias(k)
-                                      for k in ("dataset", "seed", "model", "run", "weak", "loss", "chain"))))
+        frames.append(
+            table.group_by("group")
+            .agg(
+                pl.len().cast(pl.Int64).alias("n"),
+                pl.col("correct").mean().cast(pl.Float64).alias("accuracy"),
+            )
+            .with_columns(
+                *(
+                    pl.lit(run[k]).alias(k)
+                    for k in ("dataset", "seed", "model", "run", "weak", "loss", "chain")
+                )
+            )
+        )
     if not frames:
         return pl.DataFrame(schema=GROUPS_SCHEMA)
-    return (pl.concat(frames, how="diagonal").select(*GROUPS_SCHEMA).cast(GROUPS_SCHEMA)
-            .sort("dataset", "run", "model", "weak", "loss", "chain", "seed", "group"))
+    return (
+        pl.concat(frames, how="diagonal")
+        .select(*GROUPS_SCHEMA)
+        .cast(GROUPS_SCHEMA)
+        .sort("dataset", "run", "model", "weak", "loss", "chain", "seed", "group")
+    )

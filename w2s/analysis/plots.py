@@ -38,13 +38,19 @@ def new_figure(ncols: int = 1, figsize: tuple[float, float] | None = None) -> Fi
 
 
 # What the error bars cover, on every figure: the seeds redraw splits and finetuning, never the base models.
-ERROR_BARS = ("error bars: s.e.m. over the config's seeds (data splits, head init, data order); the base models "
-              "(pretrained or from the hub) are the same for every seed")
+ERROR_BARS = (
+    "error bars: s.e.m. over the config's seeds (data splits, head init, data order); the base models "
+    "(pretrained or from the hub) are the same for every seed"
+)
 
 
 def save_figure(fig: Figure, path, footer: str = ERROR_BARS) -> None:
     # wrapped to the figure's width (about 18 x-small characters per inch), so a narrow figure shows all of it
-    fig.supxlabel(textwrap.fill(footer, width=int(18 * fig.get_figwidth())), fontsize="x-small", color="dimgrey")
+    fig.supxlabel(
+        textwrap.fill(footer, width=int(18 * fig.get_figwidth())),
+        fontsize="x-small",
+        color="dimgrey",
+    )
     # atomic_path makes the parent dir; its temporary name has no .png suffix, so name the format.
     with atomic_path(Path(path)) as tmp:
         fig.savefig(tmp, format="png", dpi=120)
@@ -69,7 +75,9 @@ def accuracy_figure(agg: pl.DataFrame, dataset: str, model_order: list[str]) -> 
         raise W2SError(f"no aggregated results for dataset {dataset!r}")
     weaks = _order(rows["weak"].unique(), model_order)
     losses = sorted(rows["loss"].unique())
-    colours = {loss: f"C{i % 10}" for i, loss in enumerate(losses)}  # same colour per loss in every panel
+    colours = {
+        loss: f"C{i % 10}" for i, loss in enumerate(losses)
+    }  # same colour per loss in every panel
 
     fig = new_figure(len(weaks))
     axes = fig.subplots(1, len(weaks), squeeze=False, sharey=True)[0]
@@ -79,17 +87,26 @@ def accuracy_figure(agg: pl.DataFrame, dataset: str, model_order: list[str]) -> 
         pos = {m: i for i, m in enumerate(strong)}
 
         # Weak accuracy is one number per (dataset, weak); it repeats across rows, so take their mean.
-        ax.axhline(sub["weak_acc_mean"].mean(), color="grey", linestyle="--", label=f"weak ({weak})")
+        ax.axhline(
+            sub["weak_acc_mean"].mean(), color="grey", linestyle="--", label=f"weak ({weak})"
+        )
         if sub["weak_zero_shot_acc_mean"].drop_nulls().len():
-            ax.axhline(sub["weak_zero_shot_acc_mean"].mean(), color="grey", linestyle=":",
-                       label=f"weak zero-shot ({weak})")
+            ax.axhline(
+                sub["weak_zero_shot_acc_mean"].mean(),
+                color="grey",
+                linestyle=":",
+                label=f"weak zero-shot ({weak})",
+            )
 
         ceiling = sub.unique("strong", keep="first").sort(pl.col("strong").replace_strict(pos))
         ax.errorbar(
             [pos[m] for m in ceiling["strong"]],
             nan_values(ceiling, "ceiling_acc_mean"),
             yerr=nan_values(ceiling, "ceiling_acc_sem"),
-            color="black", marker="o", capsize=3, label="strong ceiling",
+            color="black",
+            marker="o",
+            capsize=3,
+            label="strong ceiling",
         )
         zero_shot = ceiling.filter(pl.col("strong_zero_shot_acc_mean").is_not_null())
         if not zero_shot.is_empty():
@@ -97,7 +114,11 @@ def accuracy_figure(agg: pl.DataFrame, dataset: str, model_order: list[str]) -> 
                 [pos[m] for m in zero_shot["strong"]],
                 nan_values(zero_shot, "strong_zero_shot_acc_mean"),
                 yerr=nan_values(zero_shot, "strong_zero_shot_acc_sem"),
-                color="black", linestyle=":", marker="^", capsize=3, label="strong zero-shot",
+                color="black",
+                linestyle=":",
+                marker="^",
+                capsize=3,
+                label="strong zero-shot",
             )
         for loss in losses:
             line = sub.filter(pl.col("loss") == loss).sort(pl.col("strong").replace_strict(pos))
@@ -107,7 +128,10 @@ def accuracy_figure(agg: pl.DataFrame, dataset: str, model_order: list[str]) -> 
                 [pos[m] for m in line["strong"]],
                 nan_values(line, "student_acc_mean"),
                 yerr=nan_values(line, "student_acc_sem"),
-                color=colours[loss], marker="s", capsize=3, label=f"student ({loss})",
+                color=colours[loss],
+                marker="s",
+                capsize=3,
+                label=f"student ({loss})",
             )
         _strong_axis(ax, strong)
         ax.set_title(f"weak supervisor: {weak}")
@@ -125,7 +149,9 @@ def plot_pgr(agg: pl.DataFrame, loss: str, model_order: list[str], path) -> None
     strong = _order(rows["strong"].unique(), model_order)
     pos = {m: i for i, m in enumerate(strong)}
     weak_rank = {m: i for i, m in enumerate(_order(rows["weak"].unique(), model_order))}
-    pairs = sorted(rows.select("dataset", "weak").unique().iter_rows(), key=lambda p: (p[0], weak_rank[p[1]]))
+    pairs = sorted(
+        rows.select("dataset", "weak").unique().iter_rows(), key=lambda p: (p[0], weak_rank[p[1]])
+    )
 
     fig = new_figure(1)
     ax = fig.subplots()
@@ -138,7 +164,9 @@ def plot_pgr(agg: pl.DataFrame, loss: str, model_order: list[str], path) -> None
             [pos[m] for m in line["strong"]],
             nan_values(line, "pgr_mean"),
             yerr=nan_values(line, "pgr_sem"),
-            marker="o", capsize=3, label=f"{dataset} (weak {weak})",
+            marker="o",
+            capsize=3,
+            label=f"{dataset} (weak {weak})",
         )
     _strong_axis(ax, strong)
     ax.set_ylabel("performance gap recovered")
@@ -154,20 +182,32 @@ def plot_pgr_by_task(agg: pl.DataFrame, loss: str, model_order: list[str], path)
     if rows.is_empty():
         raise W2SError(f"no aggregated results for loss {loss!r}")
     key = model_key(model_order)
-    pairs = sorted(rows.select("weak", "strong").unique().iter_rows(), key=lambda p: (key(p[0]), key(p[1])))
+    pairs = sorted(
+        rows.select("weak", "strong").unique().iter_rows(), key=lambda p: (key(p[0]), key(p[1]))
+    )
     datasets = sorted(rows["dataset"].unique())
-    y = {d: len(datasets) - i for i, d in enumerate(datasets)}  # first dataset on top, the median row at 0
+    y = {
+        d: len(datasets) - i for i, d in enumerate(datasets)
+    }  # first dataset on top, the median row at 0
     fig = new_figure(figsize=(8.5, 1.4 + 0.32 * (len(datasets) + 1)))
     ax = fig.subplots()
     ax.axvline(0, color="grey", linestyle="--", linewidth=1)  # no better than the weak supervisor
     ax.axvline(1, color="black", linestyle="--", linewidth=1)  # as good as the ground-truth ceiling
     ax.axhline(0.5, color="lightgrey", linewidth=1)
-    offsets = [0.3 * (i / max(1, len(pairs) - 1) - 0.5) for i in range(len(pairs))]  # spread a row's points
+    offsets = [
+        0.3 * (i / max(1, len(pairs) - 1) - 0.5) for i in range(len(pairs))
+    ]  # spread a row's points
     for offset, (weak, strong) in zip(offsets, pairs, strict=True):
         sub = rows.filter((pl.col("weak") == weak) & (pl.col("strong") == strong))
-        colour = ax.errorbar(nan_values(sub, "pgr_mean"), [y[d] + offset for d in sub["dataset"]],
-                             xerr=nan_values(sub, "pgr_sem"), fmt="o", capsize=2, markersize=4,
-                             label=f"{weak} → {strong}")[0].get_color()
+        colour = ax.errorbar(
+            nan_values(sub, "pgr_mean"),
+            [y[d] + offset for d in sub["dataset"]],
+            xerr=nan_values(sub, "pgr_sem"),
+            fmt="o",
+            capsize=2,
+            markersize=4,
+            label=f"{weak} → {strong}",
+        )[0].get_color()
         median = sub["pgr_mean"].median()
         if median is not None:
             ax.plot([median], [offset], marker="D", color=colour)
@@ -187,13 +227,23 @@ def plot_methods(overall: pl.DataFrame, loss: str, model_order: list[str], path)
     if rows.is_empty():
         raise W2SError(f"no results for loss {loss!r}")
     key = model_key(model_order)
-    records = sorted(rows.iter_rows(named=True), key=lambda r: (
-        key(r["weak"]), key(r["strong"]), method_label(r) != "finetune, final model", method_label(r)))
+    records = sorted(
+        rows.iter_rows(named=True),
+        key=lambda r: (
+            key(r["weak"]),
+            key(r["strong"]),
+            method_label(r) != "finetune, final model",
+            method_label(r),
+        ),
+    )
     labels = [f"{r['weak']} → {r['strong']}: {method_label(r)}" for r in records]
     fig = new_figure(figsize=(9, 1.2 + 0.3 * len(records)))
     ax = fig.subplots()
     y = list(range(len(records)))[::-1]
-    colours = {label: f"C{i % 10}" for i, label in enumerate(dict.fromkeys(method_label(r) for r in records))}
+    colours = {
+        label: f"C{i % 10}"
+        for i, label in enumerate(dict.fromkeys(method_label(r) for r in records))
+    }
     values = [float("nan") if r["pgr_median"] is None else r["pgr_median"] for r in records]
     ax.barh(y, values, color=[colours[method_label(r)] for r in records])
     for position, value in zip(y, values, strict=True):
@@ -205,6 +255,9 @@ def plot_methods(overall: pl.DataFrame, loss: str, model_order: list[str], path)
     ax.set_xlabel("performance gap recovered (median over datasets)")
     ax.grid(axis="x", alpha=0.3)
     ax.set_title(f"Methods side by side, loss {loss}")
-    save_figure(fig, path,
+    save_figure(
+        fig,
+        path,
         "bars: the median over the datasets of each dataset's mean PGR over the config's seeds (per-seed "
-        "spread in aggregate.csv)")
+        "spread in aggregate.csv)",
+    )

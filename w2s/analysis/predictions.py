@@ -35,13 +35,17 @@ def read_split(path, target_column: str) -> pl.DataFrame:
     if frame.is_empty():
         raise W2SError(f"{path} has no rows; {REMAKE}")
     if frame["id"].n_unique() != frame.height:
-        raise W2SError(f"{path}: {frame.height - frame['id'].n_unique()} ids appear more than once; {REMAKE}")
+        raise W2SError(
+            f"{path}: {frame.height - frame['id'].n_unique()} ids appear more than once; {REMAKE}"
+        )
     target = frame[target_column].cast(pl.Float64, strict=False)
     bad = ~(target.is_finite() & (target >= 0) & (target <= 1)).fill_null(False)
     if bad.any():
         row = int(bad.arg_max())
-        raise W2SError(f"{path}: {int(bad.sum())} rows have a {target_column!r} that is not a number in [0, 1] "
-                       f"(row {row}: {frame[target_column][row]!r}); {REMAKE}")
+        raise W2SError(
+            f"{path}: {int(bad.sum())} rows have a {target_column!r} that is not a number in [0, 1] "
+            f"(row {row}: {frame[target_column][row]!r}); {REMAKE}"
+        )
     return frame
 
 
@@ -51,8 +55,12 @@ def check_provenance(path, expected: dict) -> None:
     metadata = read_parquet_metadata(path)
     wrong = {k: (metadata.get(k), str(v)) for k, v in expected.items() if metadata.get(k) != str(v)}
     if wrong:
-        found = ", ".join(f"{k} {got!r} where {want!r} was expected" for k, (got, want) in wrong.items())
-        raise W2SError(f"{path} is not the labels file this run needs: it records {found}; {REMAKE}")
+        found = ", ".join(
+            f"{k} {got!r} where {want!r} was expected" for k, (got, want) in wrong.items()
+        )
+        raise W2SError(
+            f"{path} is not the labels file this run needs: it records {found}; {REMAKE}"
+        )
 
 
 def on_same_examples(first: pl.DataFrame, second: pl.DataFrame, what: str) -> pl.DataFrame:
@@ -60,32 +68,49 @@ def on_same_examples(first: pl.DataFrame, second: pl.DataFrame, what: str) -> pl
     unless both hold the same examples."""
     shared = int(first["id"].is_in(second["id"].implode()).sum())
     if not shared == first.height == second.height:
-        raise W2SError(f"{what} predict different examples ({first.height} and {second.height} rows, {shared} shared "
-                       "ids): they must be predictions of the same split")
+        raise W2SError(
+            f"{what} predict different examples ({first.height} and {second.height} rows, {shared} shared "
+            "ids): they must be predictions of the same split"
+        )
     return first.join(second, on="id", how="left", maintain_order="left")
 
 
 def prediction_table(frame: pl.DataFrame, p1: np.ndarray) -> pl.DataFrame:
     """The predictions file's rows: `frame`'s examples with their p(label = 1) and what follows from it."""
     if not np.isfinite(p1).all():
-        raise W2SError(f"{int((~np.isfinite(p1)).sum())} of {len(p1)} predictions are not finite numbers: the model's "
-                       "weights are (training diverged, or the checkpoint is damaged)")
+        raise W2SError(
+            f"{int((~np.isfinite(p1)).sum())} of {len(p1)} predictions are not finite numbers: the model's "
+            "weights are (training diverged, or the checkpoint is damaged)"
+        )
     hard = (p1 > 0.5).astype(np.int8)
-    return pl.DataFrame({
-        "id": frame["id"], "text": frame["text"], "label": frame["label"].cast(pl.Int8),
-        "soft_label": p1, "hard_label": hard, "correct": hard == frame["label"].to_numpy(),
-        "group": frame["group"] if "group" in frame.columns else ["all"] * len(frame),
-    })
+    return pl.DataFrame(
+        {
+            "id": frame["id"],
+            "text": frame["text"],
+            "label": frame["label"].cast(pl.Int8),
+            "soft_label": p1,
+            "hard_label": hard,
+            "correct": hard == frame["label"].to_numpy(),
+            "group": frame["group"] if "group" in frame.columns else ["all"] * len(frame),
+        }
+    )
 
 
 def write_scored(table: pl.DataFrame, out: dict, info: dict, **extra) -> dict:
     """Write a run's test predictions and its metrics.json (info, accuracy, AUROC, n, `extra`); return the metrics."""
     write_parquet(table, out["predictions"], {**info, "code_version": code_version()})
-    metrics = {**info, **classification_metrics(table["soft_label"].to_numpy(), table["label"].to_numpy()), **extra,
-               "code_version": code_version()}
+    metrics = {
+        **info,
+        **classification_metrics(table["soft_label"].to_numpy(), table["label"].to_numpy()),
+        **extra,
+        "code_version": code_version(),
+    }
     write_json(metrics, out["metrics"])
-    print(f"{info['role']} test accuracy {metrics['accuracy']:.4f}, AUROC {metrics['auroc']:.4f} on {metrics['n']} "
-          "examples", flush=True)
+    print(
+        f"{info['role']} test accuracy {metrics['accuracy']:.4f}, AUROC {metrics['auroc']:.4f} on {metrics['n']} "
+        "examples",
+        flush=True,
+    )
     return metrics
 
 
@@ -93,12 +118,16 @@ def merge_shards(shard_paths: list) -> tuple[pl.DataFrame, dict]:
     """Prediction shards concatenated in order, and their metadata (truncations summed)."""
     metadata = [read_parquet_metadata(path) for path in shard_paths]
     if len({m["checkpoint_sha256"] for m in metadata}) != 1:
-        raise W2SError(f"shards {shard_paths} come from different checkpoints; rerun the jobs that wrote them")
+        raise W2SError(
+            f"shards {shard_paths} come from different checkpoints; rerun the jobs that wrote them"
+        )
     tables = [read_parquet(path) for path in shard_paths]
     check_coverage(shard_paths, tables, metadata)
     table = pl.concat(tables)
     shard_keys = ("row_start", "row_stop", "split_rows")
-    merged = {k: v for k, v in metadata[0].items() if not k.startswith("ARROW") and k not in shard_keys}
+    merged = {
+        k: v for k, v in metadata[0].items() if not k.startswith("ARROW") and k not in shard_keys
+    }
     merged["n_truncated"] = sum(int(m["n_truncated"]) for m in metadata)
     print(f"merged {len(shard_paths)} shards: {len(table)} rows", flush=True)
     return table, merged
@@ -113,11 +142,15 @@ def check_coverage(shard_paths: list, tables: list[pl.DataFrame], metadata: list
             raise W2SError(f"{path} does not record which rows it holds (an older shard); {REMAKE}")
         start, stop, total = int(meta["row_start"]), int(meta["row_stop"]), int(meta["split_rows"])
         if start != expected_start or table.height != stop - start:
-            raise W2SError(f"{path} holds rows {start}-{stop} ({table.height} rows) where rows from {expected_start} "
-                           f"were expected: the shards do not cover the split; {REMAKE}")
+            raise W2SError(
+                f"{path} holds rows {start}-{stop} ({table.height} rows) where rows from {expected_start} "
+                f"were expected: the shards do not cover the split; {REMAKE}"
+            )
         expected_start = stop
     if expected_start != total:
-        raise W2SError(f"the shards {shard_paths} stop at row {expected_start} of {total}; {REMAKE}")
+        raise W2SError(
+            f"the shards {shard_paths} stop at row {expected_start} of {total}; {REMAKE}"
+        )
 
 
 def merge_label_shards(shard_paths: list, out_path) -> pl.DataFrame:
@@ -131,4 +164,6 @@ def score_run(shard_paths: list, training_path, out: dict, info: dict) -> dict:
     """A run whose test predictions were made in shards: merge them, and write its predictions and metrics as a
     training job that predicts itself would."""
     table, metadata = merge_shards(shard_paths)
-    return write_scored(table, out, info, n_test_truncated=int(metadata["n_truncated"]), **read_json(training_path))
+    return write_scored(
+        table, out, info, n_test_truncated=int(metadata["n_truncated"]), **read_json(training_path)
+    )

@@ -40,25 +40,73 @@ def list_table(header: list[str], rows: list[list[str]]) -> list[str]:
 def headline(aggregate: pl.DataFrame, overall: pl.DataFrame, runs: pl.DataFrame) -> list[str]:
     """PGR per dataset, pair, loss and method, with the accuracies it comes from (means over seeds)."""
     methods = [method_label(r) for r in aggregate.iter_rows(named=True)]
-    show_method = set(methods) != {"finetune, final model"}  # a column only where methods were compared
+    show_method = set(methods) != {
+        "finetune, final model"
+    }  # a column only where methods were compared
     rows = []
     for r, method in zip(aggregate.iter_rows(named=True), methods, strict=True):
         zero_shot = " / ".join(_cell(r[f"{m}_zero_shot_acc_mean"]) for m in ("weak", "strong"))
-        rows.append([r["dataset"], f"{r['weak']} → {r['strong']}", r["loss"], *([method] if show_method else []),
-                     str(r["n_seeds"]), _cell(r["weak_acc_mean"]), _cell(r["ceiling_acc_mean"]),
-                     _cell(r["student_acc_mean"]), "" if zero_shot == "undefined / undefined" else zero_shot,
-                     _cell(r["pgr_mean"], r["pgr_sem"], 2)])
-    lines = ["Headline", "--------", "",
-             "Test accuracies are means over the seeds; PGR is the mean over seeds ± its standard error "
-             "(results/summary/aggregate.csv; every run in runs.csv).", ""]
-    lines += list_table(["dataset", "weak → strong", "loss", *(["method"] if show_method else []), "seeds", "weak",
-                         "ceiling", "student", "zero-shot (weak / strong)", "PGR"], rows)
+        rows.append(
+            [
+                r["dataset"],
+                f"{r['weak']} → {r['strong']}",
+                r["loss"],
+                *([method] if show_method else []),
+                str(r["n_seeds"]),
+                _cell(r["weak_acc_mean"]),
+                _cell(r["ceiling_acc_mean"]),
+                _cell(r["student_acc_mean"]),
+                "" if zero_shot == "undefined / undefined" else zero_shot,
+                _cell(r["pgr_mean"], r["pgr_sem"], 2),
+            ]
+        )
+    lines = [
+        "Headline",
+        "--------",
+        "",
+        "Test accuracies are means over the seeds; PGR is the mean over seeds ± its standard error "
+        "(results/summary/aggregate.csv; every run in runs.csv).",
+        "",
+    ]
+    lines += list_table(
+        [
+            "dataset",
+            "weak → strong",
+            "loss",
+            *(["method"] if show_method else []),
+            "seeds",
+            "weak",
+            "ceiling",
+            "student",
+            "zero-shot (weak / strong)",
+            "PGR",
+        ],
+        rows,
+    )
     if overall["n_datasets"].max() > 1:
-        lines += ["Median over datasets, the paper's aggregate over tasks (results/summary/overall.csv):", ""]
-        lines += list_table(["weak → strong", "loss", *(["method"] if show_method else []), "datasets", "median PGR"],
-                            [[f"{r['weak']} → {r['strong']}", r["loss"], *([method_label(r)] if show_method else []),
-                              str(r["n_datasets"]), _cell(r["pgr_median"], digits=2)]
-                             for r in overall.iter_rows(named=True)])
+        lines += [
+            "Median over datasets, the paper's aggregate over tasks (results/summary/overall.csv):",
+            "",
+        ]
+        lines += list_table(
+            [
+                "weak → strong",
+                "loss",
+                *(["method"] if show_method else []),
+                "datasets",
+                "median PGR",
+            ],
+            [
+                [
+                    f"{r['weak']} → {r['strong']}",
+                    r["loss"],
+                    *([method_label(r)] if show_method else []),
+                    str(r["n_datasets"]),
+                    _cell(r["pgr_median"], digits=2),
+                ]
+                for r in overall.iter_rows(named=True)
+            ],
+        )
     flagged = flagged_runs(runs)
     if flagged:
         lines += [f"{len(flagged)} flagged run(s):", "", *(f"- {line}" for line in flagged), ""]
@@ -71,25 +119,64 @@ def figure(title: str, caption: str, path: str, more: str) -> list[str]:
     # Raw HTML with the base64 in short lines (browsers skip whitespace in it): docutils refuses lines over 10,000
     # characters, which an image directive with a data URI would need.
     data = base64.encodebytes(Path(path).read_bytes()).decode().splitlines()
-    return [title, "-" * len(title), "", caption.strip(), "", ".. raw:: html", "",
-            f'    <img class="w2s-figure" alt="{path}" style="max-width: 100%" src="data:image/png;base64,',
-            *(f"    {line}" for line in data), '    ">', "", f"*{path}*{more}", ""]
+    return [
+        title,
+        "-" * len(title),
+        "",
+        caption.strip(),
+        "",
+        ".. raw:: html",
+        "",
+        f'    <img class="w2s-figure" alt="{path}" style="max-width: 100%" src="data:image/png;base64,',
+        *(f"    {line}" for line in data),
+        '    ">',
+        "",
+        f"*{path}*{more}",
+        "",
+    ]
 
 
-def report_page(aggregate: pl.DataFrame, overall: pl.DataFrame, runs: pl.DataFrame,
-                figures: list[tuple[str, str, str, int]], config_text: str, label_files: list[str]) -> str:
+def report_page(
+    aggregate: pl.DataFrame,
+    overall: pl.DataFrame,
+    runs: pl.DataFrame,
+    figures: list[tuple[str, str, str, int]],
+    config_text: str,
+    label_files: list[str],
+) -> str:
     """The page: `figures` are (title, caption, first figure's path, number of figures of its kind)."""
-    lines = ["w2s: weak-to-strong results", "===========================", "", ".. raw:: html", "",
-             *(f"    {line}" for line in STYLE.splitlines()), "", INTRO, ""]
+    lines = [
+        "w2s: weak-to-strong results",
+        "===========================",
+        "",
+        ".. raw:: html",
+        "",
+        *(f"    {line}" for line in STYLE.splitlines()),
+        "",
+        INTRO,
+        "",
+    ]
     lines += headline(aggregate, overall, runs)
     for title, caption, path, count in figures:
         more = f"; {count - 1} more of this kind under Plots_ and Analyses_." if count > 1 else "."
         lines += figure(title, caption, path, more)
-    lines += ["Run configuration", "-----------------", "", "::", "",
-              *(f"    {line}" for line in config_text.splitlines()), ""]
-    lines += ["Label files", "-----------", "",
-              "The weak models' soft labels of strong_train, one parquet file per dataset, seed and weak model "
-              "(relative to the workflow folder; ``w2s labels PATH`` summarises one in the terminal):", ""]
+    lines += [
+        "Run configuration",
+        "-----------------",
+        "",
+        "::",
+        "",
+        *(f"    {line}" for line in config_text.splitlines()),
+        "",
+    ]
+    lines += [
+        "Label files",
+        "-----------",
+        "",
+        "The weak models' soft labels of strong_train, one parquet file per dataset, seed and weak model "
+        "(relative to the workflow folder; ``w2s labels PATH`` summarises one in the terminal):",
+        "",
+    ]
     lines += [f"- `{path} <{path}>`__" for path in label_files] + [""]
     # Jinja renders the page before docutils does: nothing in it is a template.
     return "{% raw %}\n" + "\n".join(lines) + "\n{% endraw %}\n"

@@ -12,7 +12,14 @@ import polars as pl
 from w2s.errors import W2SError
 
 GROUP = ["dataset", "weak", "strong", "loss", "chain", "generative", "mode", "early_stopping"]
-METRICS = ["weak_acc", "ceiling_acc", "student_acc", "pgr", "weak_zero_shot_acc", "strong_zero_shot_acc"]
+METRICS = [
+    "weak_acc",
+    "ceiling_acc",
+    "student_acc",
+    "pgr",
+    "weak_zero_shot_acc",
+    "strong_zero_shot_acc",
+]
 RUNS_SCHEMA = {
     "dataset": pl.String,
     "weak": pl.String,
@@ -41,16 +48,26 @@ RUNS_SCHEMA = {
 NO_GAP, BELOW_CHANCE = "ceiling_not_above_weak", "student_below_chance"
 CHANCE = 0.5  # the test split is balanced 50/50
 ROLES = ("weak", "ceiling", "student", "chain", "zero_shot")
-STUDENTS = ("student", "chain")  # a chain link is a student of the chain's first model, through the links between
+STUDENTS = (
+    "student",
+    "chain",
+)  # a chain link is a student of the chain's first model, through the links between
 
 
 def method_label(row: dict) -> str:
     """What a summary row's runs did besides finetuning the strong model on the weak labels and keeping the final
     model: for tables and plots that compare the methods."""
-    parts = [label for label, applies in (
-        ("strong-to-strong", row["weak"] == row["strong"]), (f"chain {row['chain']}", bool(row["chain"])),
-        ("linear probe", row["mode"] == "probe"), ("generative finetuning first", row["generative"]),
-        (f"early stop {row['early_stopping']}", row["early_stopping"] != "none")) if applies]
+    parts = [
+        label
+        for label, applies in (
+            ("strong-to-strong", row["weak"] == row["strong"]),
+            (f"chain {row['chain']}", bool(row["chain"])),
+            ("linear probe", row["mode"] == "probe"),
+            ("generative finetuning first", row["generative"]),
+            (f"early stop {row['early_stopping']}", row["early_stopping"] != "none"),
+        )
+        if applies
+    ]
     return ", ".join(parts) or "finetune, final model"
 
 
@@ -81,7 +98,13 @@ def _index_baselines(records: list[dict]) -> dict[tuple, dict]:
 def _baseline_key(role: str, student: dict, model: str) -> tuple:
     # Every row's weak baseline is the weak model's final checkpoint, the one that wrote the labels its students
     # learnt from (early stopping picks among the strong runs only); zero-shot scores have no training to stop.
-    return role, student["dataset"], student["seed"], model, "none" if role != "ceiling" else stopping(student)
+    return (
+        role,
+        student["dataset"],
+        student["seed"],
+        model,
+        "none" if role != "ceiling" else stopping(student),
+    )
 
 
 def _baseline(index: dict, role: str, student: dict, model: str) -> dict:
@@ -89,7 +112,8 @@ def _baseline(index: dict, role: str, student: dict, model: str) -> dict:
     if key not in index:
         raise W2SError(
             f"no {role} record for dataset {student['dataset']!r}, seed {student['seed']}, model {model!r}"
-            + (f", early stopping {stopping(student)}" if stopping(student) != "none" else "") + " "
+            + (f", early stopping {stopping(student)}" if stopping(student) != "none" else "")
+            + " "
             f"(needed by the {student['model']!r} student supervised by {student['weak']!r}, loss {student['loss']!r})"
         )
     base = index[key]
@@ -115,7 +139,9 @@ def pgr(weak: float, ceiling: float, student: float) -> float | None:
 
 
 def run_flags(weak: float, ceiling: float, student: float) -> str:
-    return ";".join([*([NO_GAP] if ceiling <= weak else []), *([BELOW_CHANCE] if student < CHANCE else [])])
+    return ";".join(
+        [*([NO_GAP] if ceiling <= weak else []), *([BELOW_CHANCE] if student < CHANCE else [])]
+    )
 
 
 def runs_table(records: list[dict]) -> pl.DataFrame:
@@ -184,10 +210,12 @@ def overall(agg: pl.DataFrame) -> pl.DataFrame:
     defined = pl.col("pgr_mean").is_not_null()
     return (
         agg.group_by(keys)
-        .agg(pl.col("dataset").filter(defined).n_unique().alias("n_datasets"),
-             pl.col("dataset").filter(~defined).n_unique().alias("n_datasets_pgr_undefined"),
-             pl.col("pgr_mean").median().alias("pgr_median"),
-             pl.col("pgr_of_means").median().alias("pgr_of_means_median"))
+        .agg(
+            pl.col("dataset").filter(defined).n_unique().alias("n_datasets"),
+            pl.col("dataset").filter(~defined).n_unique().alias("n_datasets_pgr_undefined"),
+            pl.col("pgr_mean").median().alias("pgr_median"),
+            pl.col("pgr_of_means").median().alias("pgr_of_means_median"),
+        )
         .sort(keys)
     )
 
@@ -198,10 +226,17 @@ def flagged_runs(runs: pl.DataFrame) -> list[str]:
     for r in runs.filter(pl.col("flags") != "").iter_rows(named=True):
         what = []
         if NO_GAP in r["flags"]:
-            what.append(f"PGR undefined: ceiling {r['ceiling_acc']:.3f} does not beat weak {r['weak_acc']:.3f}")
+            what.append(
+                f"PGR undefined: ceiling {r['ceiling_acc']:.3f} does not beat weak {r['weak_acc']:.3f}"
+            )
         if BELOW_CHANCE in r["flags"]:
-            what.append(f"student below chance ({r['student_acc']:.3f}): it learnt the inverted rule")
+            what.append(
+                f"student below chance ({r['student_acc']:.3f}): it learnt the inverted rule"
+            )
         method = method_label(r)
         loss = r["loss"] if method == "finetune, final model" else f"{r['loss']} ({method})"
-        lines.append(f"{r['dataset']} seed {r['seed']}, {r['weak']} -> {r['strong']}, {loss}: " + "; ".join(what))
+        lines.append(
+            f"{r['dataset']} seed {r['seed']}, {r['weak']} -> {r['strong']}, {loss}: "
+            + "; ".join(what)
+        )
     return lines

@@ -20,9 +20,13 @@ from w2s.errors import W2SError
 from w2s.io import REMAKE
 
 TRAJECTORY_SCHEMA = {
-    "dataset": pl.String, "seed": pl.Int64, "weak": pl.String, "strong": pl.String,
+    "dataset": pl.String,
+    "seed": pl.Int64,
+    "weak": pl.String,
+    "strong": pl.String,
     "run": pl.String,  # "student" or "ceiling"
-    "loss": pl.String, "chain": pl.String,
+    "loss": pl.String,
+    "chain": pl.String,
     "step": pl.Int64,
     "progress": pl.Float64,  # step / the run's last step: runs of different lengths on one axis
     "test_accuracy": pl.Float64,
@@ -56,8 +60,10 @@ def evaluations(trajectory: list[dict], path, weak_answers: np.ndarray | None = 
     and, given the weak model's answers in the run's test order, its agreement with them."""
     points = [entry for entry in trajectory if "test_accuracy" in entry]
     if not points:
-        raise W2SError(f"{path} has no evaluation (no entry with test_accuracy): the run evaluates every "
-                       "training.eval_every steps; set it to a number of steps smaller than the run's")
+        raise W2SError(
+            f"{path} has no evaluation (no entry with test_accuracy): the run evaluates every "
+            "training.eval_every steps; set it to a number of steps smaller than the run's"
+        )
     last = max(entry["step"] for entry in trajectory)
     # The end's evaluation is an entry of its own, after the log point of the same step that holds train_agreement.
     logged = {entry["step"]: entry for entry in trajectory if "test_accuracy" not in entry}
@@ -65,21 +71,36 @@ def evaluations(trajectory: list[dict], path, weak_answers: np.ndarray | None = 
     for point in points:
         agreement = None
         if weak_answers is not None and "test_answers" in point:
-            agreement = float((unpack_answers(point["test_answers"], len(weak_answers)) == weak_answers).mean())
-        rows.append({"step": point["step"], "progress": point["step"] / last, "test_accuracy": point["test_accuracy"],
-                     "test_agreement": agreement,
-                     **{m: point.get(m, logged.get(point["step"], {}).get(m))
-                        for m in ("train_agreement", "val_agreement")}})
+            agreement = float(
+                (unpack_answers(point["test_answers"], len(weak_answers)) == weak_answers).mean()
+            )
+        rows.append(
+            {
+                "step": point["step"],
+                "progress": point["step"] / last,
+                "test_accuracy": point["test_accuracy"],
+                "test_agreement": agreement,
+                **{
+                    m: point.get(m, logged.get(point["step"], {}).get(m))
+                    for m in ("train_agreement", "val_agreement")
+                },
+            }
+        )
     return rows
 
 
 def weak_answers_in_order(run: dict) -> np.ndarray:
     """The weak model's hard answers on the test split, in the row order of the run's own test predictions (the
     order its trajectory's answers are in)."""
-    own, weak = (read_table(run[key], PREDICTION_COLUMNS, "a predictions file")
-                 for key in ("predictions", "weak_predictions"))
-    joined = on_same_examples(own.select("id"), weak.select("id", "hard_label"),
-                              f"{run['predictions']} and {run['weak_predictions']}")
+    own, weak = (
+        read_table(run[key], PREDICTION_COLUMNS, "a predictions file")
+        for key in ("predictions", "weak_predictions")
+    )
+    joined = on_same_examples(
+        own.select("id"),
+        weak.select("id", "hard_label"),
+        f"{run['predictions']} and {run['weak_predictions']}",
+    )
     return joined["hard_label"].to_numpy().astype(np.int8)
 
 
@@ -89,7 +110,12 @@ def trajectory_table(runs: list[dict]) -> pl.DataFrame:
     rows = []
     for run in runs:
         fields = {k: run[k] for k in ("dataset", "seed", "weak", "strong", "run", "loss", "chain")}
-        rows += [{**fields, **point} for point in evaluations(read_trajectory(run["trajectory"]), run["trajectory"],
-                                                               weak_answers_in_order(run))]
-    return pl.DataFrame(rows, schema=TRAJECTORY_SCHEMA).sort("dataset", "weak", "strong", "run", "loss", "chain",
-                                                             "seed", "step")
+        rows += [
+            {**fields, **point}
+            for point in evaluations(
+                read_trajectory(run["trajectory"]), run["trajectory"], weak_answers_in_order(run)
+            )
+        ]
+    return pl.DataFrame(rows, schema=TRAJECTORY_SCHEMA).sort(
+        "dataset", "weak", "strong", "run", "loss", "chain", "seed", "step"
+    )

@@ -29,7 +29,9 @@ def checked_labels(task_name: str, rows, where: str):
     if task.label_column is None:
         return rows, 0
     values = column_values(rows, task.label_column)
-    marks_unlabelled = task.unlabelled is not None  # else a missing (None) label would count as marked
+    marks_unlabelled = (
+        task.unlabelled is not None
+    )  # else a missing (None) label would count as marked
     unlabelled = {i for i, v in enumerate(values) if marks_unlabelled and v == task.unlabelled}
     invalid = [v for i, v in enumerate(values) if v not in task.labels and i not in unlabelled]
     if invalid:
@@ -38,8 +40,11 @@ def checked_labels(task_name: str, rows, where: str):
             f"outside {list(task.labels)} (e.g. {invalid[0]!r})"
         )
     if unlabelled:
-        print(f"dataset {task_name} ({where}): dropping {len(unlabelled)} of {len(values)} rows whose "
-              f"{task.label_column!r} is {task.unlabelled!r}, the dataset's mark for an unlabelled row", flush=True)
+        print(
+            f"dataset {task_name} ({where}): dropping {len(unlabelled)} of {len(values)} rows whose "
+            f"{task.label_column!r} is {task.unlabelled!r}, the dataset's mark for an unlabelled row",
+            flush=True,
+        )
         rows = rows.select([i for i in range(len(values)) if i not in unlabelled])
     return rows, len(unlabelled)
 
@@ -50,8 +55,12 @@ def hub_location(task_name: str, options: dict) -> tuple[str, str | None, str | 
     task = HF_TASKS[task_name]
     source = options.get("source", task.source)
     own = source == task.source
-    return (source, options.get("subset", task.subset), options.get("revision", task.revision if own else None),
-            options.get("data_dir", task.data_dir if own else None))
+    return (
+        source,
+        options.get("subset", task.subset),
+        options.get("revision", task.revision if own else None),
+        options.get("data_dir", task.data_dir if own else None),
+    )
 
 
 def dataset_ref(task_name: str, options: dict) -> HubRef | None:
@@ -77,13 +86,19 @@ def load_hf_rows(task_name: str, options: dict):
         for file in files:
             if not Path(file).exists():
                 raise W2SError(f"dataset {task_name}: data file {file} does not exist")
-        builder = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}.get(Path(files[0]).suffix)
+        builder = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}.get(
+            Path(files[0]).suffix
+        )
         if builder is None:
-            raise W2SError(f"dataset {task_name}: cannot tell the format of {files[0]}; use .jsonl, .csv or .parquet")
+            raise W2SError(
+                f"dataset {task_name}: cannot tell the format of {files[0]}; use .jsonl, .csv or .parquet"
+            )
         try:
             loaded = [datasets.load_dataset(builder, data_files=files, split="train")]
         except Exception as exc:  # malformed rows surface as the datasets library's own error types
-            raise W2SError(f"dataset {task_name}: could not read {', '.join(files)} as {builder}: {exc}") from exc
+            raise W2SError(
+                f"dataset {task_name}: could not read {', '.join(files)} as {builder}: {exc}"
+            ) from exc
         wheres = [", ".join(files)]
     else:
         source, subset, _, data_dir = hub_location(task_name, options)
@@ -92,24 +107,37 @@ def load_hf_rows(task_name: str, options: dict):
         # reached), so that a job on an offline node reads what `w2s fetch` put there (w2s.hub).
         path = str(local_copy(ref)) if ref else source
         try:
-            loaded = [datasets.load_dataset(path, subset, split=split, data_dir=data_dir) for split in splits]
+            loaded = [
+                datasets.load_dataset(path, subset, split=split, data_dir=data_dir)
+                for split in splits
+            ]
         except Exception as exc:  # unknown config or split, a loading script: all end here
             where = f"{source!r}" + (f" at revision {ref.revision}" if ref else "")
             scripts = sorted(p.name for p in Path(path).glob("*.py"))
             reason = exc
             if scripts:  # what `datasets` 4 and later refuses to run, whatever it then says
-                reason = (f"it holds a loading script ({', '.join(scripts)}), which datasets 4 and later refuses to "
-                          f"run; read the hub's parquet export instead: options.revision {PARQUET_EXPORT}, with the "
-                          "config as options.data_dir where there are several")
-            raise W2SError(f"dataset {task_name}: could not load {where} splits {splits}: {reason}") from exc
+                reason = (
+                    f"it holds a loading script ({', '.join(scripts)}), which datasets 4 and later refuses to "
+                    f"run; read the hub's parquet export instead: options.revision {PARQUET_EXPORT}, with the "
+                    "config as options.data_dir where there are several"
+                )
+            raise W2SError(
+                f"dataset {task_name}: could not load {where} splits {splits}: {reason}"
+            ) from exc
         wheres = [f"{source} split {split}" for split in splits]
     for part, where in zip(loaded, wheres, strict=True):
         missing = [c for c in (*task.columns, *task.item_columns) if c not in part.column_names]
         if missing:
-            raise W2SError(f"dataset {task_name} ({where}): missing column(s) {missing}; found {part.column_names}")
-    checked = [checked_labels(task_name, part, where) for part, where in zip(loaded, wheres, strict=True)]
+            raise W2SError(
+                f"dataset {task_name} ({where}): missing column(s) {missing}; found {part.column_names}"
+            )
+    checked = [
+        checked_labels(task_name, part, where) for part, where in zip(loaded, wheres, strict=True)
+    ]
     parts = [part for part, _ in checked]
-    return (datasets.concatenate_datasets(parts) if len(parts) > 1 else parts[0]), sum(n for _, n in checked)
+    return (datasets.concatenate_datasets(parts) if len(parts) > 1 else parts[0]), sum(
+        n for _, n in checked
+    )
 
 
 class HFSource(Source):
@@ -120,8 +148,10 @@ class HFSource(Source):
         self.task = HF_TASKS[task_name]
         fmt = options.get("format", next(iter(self.task.formats)))
         if fmt not in self.task.formats:
-            raise W2SError(f"dataset {task_name}: options.format must be one of {list(self.task.formats)}, got "
-                           f"{fmt!r}")
+            raise W2SError(
+                f"dataset {task_name}: options.format must be one of {list(self.task.formats)}, got "
+                f"{fmt!r}"
+            )
         self.format = self.task.formats[fmt]
         self.rows, unlabelled = load_hf_rows(task_name, options)
         self.dropped = {"unlabelled_rows": unlabelled} if unlabelled else {}
@@ -132,7 +162,9 @@ class HFSource(Source):
     def example(self, index: int, rng: random.Random) -> tuple[str, int]:
         text, label = self.format(self.rows[index], rng)
         if label not in (0, 1):
-            raise W2SError(f"dataset {self.name}: row {index} gives label {label!r}; expected 0 or 1")
+            raise W2SError(
+                f"dataset {self.name}: row {index} gives label {label!r}; expected 0 or 1"
+            )
         return text, label
 
     def group(self, index: int) -> str:

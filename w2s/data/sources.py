@@ -22,7 +22,9 @@ class Source:
     rows a source left out by reason (e.g. rows its dataset card marks as unlabelled), for the split's metadata."""
 
     name: str
-    dropped: Mapping[str, int] = MappingProxyType({})  # read-only: a subclass sets its own, never mutates this one
+    dropped: Mapping[str, int] = MappingProxyType(
+        {}
+    )  # read-only: a subclass sets its own, never mutates this one
 
     def __len__(self) -> int:
         raise NotImplementedError
@@ -44,10 +46,17 @@ def read_table(path: Path) -> pl.DataFrame:
     """Read a jsonl, json, csv or parquet file into polars, with errors that name the file."""
     if not path.exists():
         raise W2SError(f"data file {path} does not exist")
-    readers = {".jsonl": pl.read_ndjson, ".csv": pl.read_csv, ".parquet": pl.read_parquet, ".json": pl.read_json}
+    readers = {
+        ".jsonl": pl.read_ndjson,
+        ".csv": pl.read_csv,
+        ".parquet": pl.read_parquet,
+        ".json": pl.read_json,
+    }
     reader = readers.get(path.suffix)
     if reader is None:
-        raise W2SError(f"data file {path}: unsupported extension {path.suffix!r}; expected one of {sorted(readers)}")
+        raise W2SError(
+            f"data file {path}: unsupported extension {path.suffix!r}; expected one of {sorted(readers)}"
+        )
     try:
         return reader(path)
     except Exception as exc:  # polars raises several types; the user needs the file name either way
@@ -63,13 +72,19 @@ class LocalFileSource(Source):
         table = read_table(self.path)
         for column in (text_column, label_column):
             if column not in table.columns:
-                raise W2SError(f"data file {self.path}: missing column {column!r}; found columns {table.columns}")
-        self.labels = [self.label(value, row, label_column) for row, value in enumerate(table[label_column])]
+                raise W2SError(
+                    f"data file {self.path}: missing column {column!r}; found columns {table.columns}"
+                )
+        self.labels = [
+            self.label(value, row, label_column) for row, value in enumerate(table[label_column])
+        ]
         texts = table[text_column].cast(pl.Utf8)
         empty = texts.is_null() | (texts.str.strip_chars() == "")
         if empty.any():
-            raise W2SError(f"data file {self.path}: column {text_column!r} is empty in {int(empty.sum())} rows "
-                           f"(first: row {int(empty.arg_max())}); every example needs a text")
+            raise W2SError(
+                f"data file {self.path}: column {text_column!r} is empty in {int(empty.sum())} rows "
+                f"(first: row {int(empty.arg_max())}); every example needs a text"
+            )
         self.texts = texts.to_list()
 
     def label(self, value, row: int, column: str) -> int:
@@ -78,9 +93,18 @@ class LocalFileSource(Source):
             return int(value)
         if isinstance(value, (int, float)) and value in (0, 1):
             return int(value)
-        if isinstance(value, str) and value.strip().lower() in ("0", "1", "true", "false", "0.0", "1.0"):
+        if isinstance(value, str) and value.strip().lower() in (
+            "0",
+            "1",
+            "true",
+            "false",
+            "0.0",
+            "1.0",
+        ):
             return int(value.strip().lower() in ("1", "true", "1.0"))
-        raise W2SError(f"data file {self.path}: column {column!r} must hold labels 0 or 1; row {row} has {value!r}")
+        raise W2SError(
+            f"data file {self.path}: column {column!r} must hold labels 0 or 1; row {row} has {value!r}"
+        )
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -97,7 +121,13 @@ class SyntheticSentimentSource(Source):
     model of latent knowledge.
     """
 
-    def __init__(self, n_rows: int = 20000, length: int = 12, n_sentiment_words: int = 8, n_neutral_words: int = 32):
+    def __init__(
+        self,
+        n_rows: int = 20000,
+        length: int = 12,
+        n_sentiment_words: int = 8,
+        n_neutral_words: int = 32,
+    ):
         self.name = "synthetic_sentiment"
         self.n_rows = n_rows
         self.length = length

@@ -27,12 +27,15 @@ def draw_order(n: int, items: list | None, seed: int) -> list[int]:
         first: dict = {}
         for position, index in enumerate(order):
             first.setdefault(items[index], position)
-        order.sort(key=lambda index: first[items[index]])  # stable: an item's rows keep their shuffled order
+        order.sort(
+            key=lambda index: first[items[index]]
+        )  # stable: an item's rows keep their shuffled order
     return order
 
 
-def sample_splits(source: Source, dataset: str, sizes: dict[str, int],
-                  seed: int) -> tuple[dict[str, pl.DataFrame], int]:
+def sample_splits(
+    source: Source, dataset: str, sizes: dict[str, int], seed: int
+) -> tuple[dict[str, pl.DataFrame], int]:
     """Draw rows in a seeded random order until each split has half its rows of each class; split them apart.
 
     Each row goes to the first split (in the order of `sizes`) that still needs its label. Where rows share a
@@ -72,20 +75,30 @@ def sample_splits(source: Source, dataset: str, sizes: dict[str, int],
             f"dataset {dataset} ({source.name}): too few rows after balancing classes 50/50: "
             f"the sizes {sizes} need {total[0]} rows of label 0 and {total[1]} of label 1, "
             f"but the {len(source)} rows hold only {total[0] - missing[0]} and {total[1] - missing[1]}"
-            + (f" once {duplicates} rows that repeat another row's text are left out" if duplicates else "")
+            + (
+                f" once {duplicates} rows that repeat another row's text are left out"
+                if duplicates
+                else ""
+            )
             + (" that fit their items' splits" if items is not None else "")
         )
     splits = {}
     shuffle = random.Random(seed + 1)
     for split in sizes:
-        rows = [(f"{dataset}:{i}", text, label, source.group(i)) for label in (0, 1) for i, text in drawn[split][label]]
+        rows = [
+            (f"{dataset}:{i}", text, label, source.group(i))
+            for label in (0, 1)
+            for i, text in drawn[split][label]
+        ]
         shuffle.shuffle(rows)
         schema = {"id": pl.Utf8, "text": pl.Utf8, "label": pl.Int8, "group": pl.Utf8}
         splits[split] = pl.DataFrame(rows, schema=schema, orient="row")
     return splits, duplicates
 
 
-def validation_split(source: Source, dataset: str, entry: dict, seed: int, split_paths: list) -> pl.DataFrame:
+def validation_split(
+    source: Source, dataset: str, entry: dict, seed: int, split_paths: list
+) -> pl.DataFrame:
     """The validation split: the draw of `sample_splits` continued past weak_train, strong_train and test, so it is
     disjoint from them and balanced the same way. The three files (`split_paths`, in that order) must be what the
     same draw gives, or validation rows could repeat theirs."""
@@ -93,7 +106,9 @@ def validation_split(source: Source, dataset: str, entry: dict, seed: int, split
     splits, _ = sample_splits(source, dataset, sizes, seed)
     for split, path in zip(SPLITS, split_paths, strict=True):
         if read_parquet(path)["id"].to_list() != splits[split]["id"].to_list():
-            raise W2SError(f"{path} is not the {split} split that dataset {dataset}'s seed {seed} draws now (made by "
-                           "other code or settings), so a validation split drawn now could overlap it: remake the "
-                           "splits with snakemake --forcerun split_dataset")
+            raise W2SError(
+                f"{path} is not the {split} split that dataset {dataset}'s seed {seed} draws now (made by "
+                "other code or settings), so a validation split drawn now could overlap it: remake the "
+                "splits with snakemake --forcerun split_dataset"
+            )
     return splits["validation"]

@@ -68,7 +68,11 @@ class FactWorld:
         rng = random.Random(f"task:{self.seed}:{i}")
         position = rng.randrange(self.answer_digits)
         digit = rng.choice([d for d in DIGITS if d != answer[position]])
-        return f"{self.prompt(i)}{answer[:position]}{digit}{answer[position + 1:]}.", 0, f"digit{position + 1}_changed"
+        return (
+            f"{self.prompt(i)}{answer[:position]}{digit}{answer[position + 1 :]}.",
+            0,
+            f"digit{position + 1}_changed",
+        )
 
     def known_prompts(self, fraction: float) -> set[str]:
         """The prompts of the entities a model with this share of the world's knowledge sees in pretraining: a
@@ -103,7 +107,9 @@ class KnowledgeBase(FactWorld):
         return f"e{i:04d}="
 
     def answer(self, i: int) -> str:
-        return f"{random.Random(f'value:{self.seed}:{i}').randrange(10 ** self.digits):0{self.digits}d}"
+        return (
+            f"{random.Random(f'value:{self.seed}:{i}').randrange(10**self.digits):0{self.digits}d}"
+        )
 
     def words(self) -> list[str]:
         return [f"e{i:04d}" for i in range(self.n_entities)] + ["="]
@@ -121,7 +127,9 @@ class Arithmetic(FactWorld):
 
     def __post_init__(self):
         if self.n_entities > 10 ** (2 * self.digits):
-            raise ValueError(f"n_entities {self.n_entities} exceeds the {10 ** (2 * self.digits)} operand pairs")
+            raise ValueError(
+                f"n_entities {self.n_entities} exceeds the {10 ** (2 * self.digits)} operand pairs"
+            )
 
     @property
     def answer_digits(self) -> int:
@@ -179,12 +187,18 @@ def generate_world(entry: dict, out_dir: str | Path) -> None:
         with open(tmp / CORPUS, "w") as corpus:
             corpus.writelines(world.corpus_line(rng) + "\n" for _ in range(entry["corpus_lines"]))
         rows = [(i, *world.task_example(i)) for i in range(world.n_entities)]
-        task = pl.DataFrame(rows, schema={"entity": pl.Int32, "text": pl.Utf8, "label": pl.Int8, "kind": pl.Utf8},
-                            orient="row")
+        task = pl.DataFrame(
+            rows,
+            schema={"entity": pl.Int32, "text": pl.Utf8, "label": pl.Int8, "kind": pl.Utf8},
+            orient="row",
+        )
         write_parquet(task, tmp / TASK)
         world.tokenizer().save_pretrained(tmp / TOKENIZER)
         (tmp / ENTRY).write_text(json.dumps(entry, sort_keys=True) + "\n")
-    print(f"world {world}: {entry['corpus_lines']} corpus lines, {world.n_entities} task statements", flush=True)
+    print(
+        f"world {world}: {entry['corpus_lines']} corpus lines, {world.n_entities} task statements",
+        flush=True,
+    )
 
 
 class WorldTaskSource(Source):

@@ -23,7 +23,13 @@ HEAD_FILE = "head.safetensors"
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 HEAD_INITS = ("zero", "random", "readout")
 PICKLED_WEIGHTS = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.json", "tokenizer.model", "spiece.model")
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.json",
+    "tokenizer.model",
+    "spiece.model",
+)
 
 
 def last_token_index(attention_mask: torch.Tensor) -> torch.Tensor:
@@ -41,7 +47,9 @@ class Classifier(nn.Module):
             nn.init.zeros_(self.head.weight)
             nn.init.zeros_(self.head.bias)
         elif head_init != "random":
-            raise W2SError(f"head_init: unknown value {head_init!r}; expected one of {list(HEAD_INITS)}")
+            raise W2SError(
+                f"head_init: unknown value {head_init!r}; expected one of {list(HEAD_INITS)}"
+            )
         # Explicit position ids make left padding equivalent to right padding; not every backbone takes them.
         self.takes_position_ids = "position_ids" in inspect.signature(backbone.forward).parameters
         self.takes_use_cache = "use_cache" in inspect.signature(backbone.forward).parameters
@@ -63,10 +71,16 @@ class Classifier(nn.Module):
         extra = {}
         if self.takes_position_ids:
             extra["position_ids"] = (attention_mask.long().cumsum(dim=1) - 1).clamp(min=0)
-        if self.takes_use_cache:  # no key/value cache: nothing reads it, and a recomputed layer would fill it twice
+        if (
+            self.takes_use_cache
+        ):  # no key/value cache: nothing reads it, and a recomputed layer would fill it twice
             extra["use_cache"] = False
-        hidden = self.backbone(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
-        return hidden[torch.arange(hidden.shape[0], device=hidden.device), last_token_index(attention_mask)].float()
+        hidden = self.backbone(
+            input_ids=input_ids, attention_mask=attention_mask, **extra
+        ).last_hidden_state
+        return hidden[
+            torch.arange(hidden.shape[0], device=hidden.device), last_token_index(attention_mask)
+        ].float()
 
     def max_tokens(self, requested: int) -> int:
         """`requested`, capped at the backbone's context window where its config states one."""
@@ -80,8 +94,14 @@ class Classifier(nn.Module):
             self.head.bias.copy_(bias.float() if bias is not None else torch.zeros(2))
 
     @classmethod
-    def load(cls, name_or_path: str, dtype: str = "float32", head_init: str = "zero",
-             trust_remote_code: bool = False, label_tokens: list[str] | None = None) -> Classifier:
+    def load(
+        cls,
+        name_or_path: str,
+        dtype: str = "float32",
+        head_init: str = "zero",
+        trust_remote_code: bool = False,
+        label_tokens: list[str] | None = None,
+    ) -> Classifier:
         """Load a backbone by hub id or path; restore the head too when the path is a w2s checkpoint.
 
         head_init "readout" takes the head from the LM's unembedding rows of `label_tokens` (negative, positive).
@@ -91,7 +111,9 @@ class Classifier(nn.Module):
 
         if lora.is_adapter_checkpoint(name_or_path):
             return cls.load_adapted(name_or_path, dtype, trust_remote_code)
-        path = local_model_dir(name_or_path)  # a hub id as its snapshot: the checks below read its files
+        path = local_model_dir(
+            name_or_path
+        )  # a hub id as its snapshot: the checks below read its files
         logging.set_verbosity_error()  # an LM checkpoint's unused lm_head weights are expected here, not news
         logging.disable_progress_bar()
         head_file = path / HEAD_FILE
@@ -99,15 +121,24 @@ class Classifier(nn.Module):
         kind = AutoModelForCausalLM if readout else AutoModel
         pickled = [p.name for p in path.glob("*") if p.suffix in PICKLED_WEIGHTS]
         if pickled and not any(path.glob("*.safetensors")):
-            raise W2SError(f"model {name_or_path!r} has only pickled weights ({', '.join(sorted(pickled))}); w2s loads "
-                           "safetensors only, since a pickle can run code when loaded: convert them on a machine you "
-                           "trust (model.save_pretrained(path, safe_serialization=True))")
+            raise W2SError(
+                f"model {name_or_path!r} has only pickled weights ({', '.join(sorted(pickled))}); w2s loads "
+                "safetensors only, since a pickle can run code when loaded: convert them on a machine you "
+                "trust (model.save_pretrained(path, safe_serialization=True))"
+            )
         try:  # safetensors only (also for hub models): never unpickle a download
-            loaded = kind.from_pretrained(path, dtype=DTYPES[dtype], trust_remote_code=trust_remote_code,
-                                          use_safetensors=True)
-        except (OSError, ValueError) as exc:  # missing files; a directory that holds no known model type
+            loaded = kind.from_pretrained(
+                path, dtype=DTYPES[dtype], trust_remote_code=trust_remote_code, use_safetensors=True
+            )
+        except (
+            OSError,
+            ValueError,
+        ) as exc:  # missing files; a directory that holds no known model type
             raise W2SError(f"could not load model {name_or_path!r}: {exc}") from exc
-        model = cls(loaded.base_model if readout else loaded, "zero" if head_init == "readout" else head_init)
+        model = cls(
+            loaded.base_model if readout else loaded,
+            "zero" if head_init == "readout" else head_init,
+        )
         if head_file.exists():
             model.head.load_state_dict(load_file(head_file))
         elif readout:
@@ -145,16 +176,22 @@ def substate(state: dict, prefix: str) -> dict:
 def readout_rows(lm, name_or_path: str, label_tokens: list[str] | None, trust_remote_code: bool):
     """The unembedding rows (and biases, if the LM has them) of the negative and positive label tokens."""
     if not label_tokens or len(label_tokens) != 2:
-        raise W2SError(f"model {name_or_path!r}: head_init 'readout' needs label_tokens [negative, positive]")
+        raise W2SError(
+            f"model {name_or_path!r}: head_init 'readout' needs label_tokens [negative, positive]"
+        )
     tokenizer = load_tokenizer(name_or_path, trust_remote_code)
     ids = []
     for token in label_tokens:
         encoded = tokenizer(token, add_special_tokens=False)["input_ids"]
         if len(encoded) != 1:
-            raise W2SError(f"model {name_or_path!r}: label token {token!r} is {len(encoded)} tokens, not one")
+            raise W2SError(
+                f"model {name_or_path!r}: label token {token!r} is {len(encoded)} tokens, not one"
+            )
         ids.append(encoded[0])
     unembedding = lm.get_output_embeddings()
-    bias = unembedding.bias[ids].detach() if getattr(unembedding, "bias", None) is not None else None
+    bias = (
+        unembedding.bias[ids].detach() if getattr(unembedding, "bias", None) is not None else None
+    )
     return unembedding.weight[ids].detach(), bias
 
 
@@ -165,12 +202,16 @@ def load_tokenizer(name_or_path: str, trust_remote_code: bool = False):
     local = local_model_dir(name_or_path)
     # Without any tokenizer file transformers builds an empty tokenizer from the config alone, and says nothing.
     if local.is_dir() and not any((local / name).exists() for name in TOKENIZER_FILES):
-        raise W2SError(f"could not load the tokenizer of model {name_or_path!r}: none of {list(TOKENIZER_FILES)} is "
-                       f"there ({advice})")
+        raise W2SError(
+            f"could not load the tokenizer of model {name_or_path!r}: none of {list(TOKENIZER_FILES)} is "
+            f"there ({advice})"
+        )
     try:
         tokenizer = AutoTokenizer.from_pretrained(local, trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as exc:  # tokenizer files transformers cannot read
-        raise W2SError(f"could not load the tokenizer of model {name_or_path!r} ({advice}): {exc}") from None
+        raise W2SError(
+            f"could not load the tokenizer of model {name_or_path!r} ({advice}): {exc}"
+        ) from None
     if tokenizer.pad_token_id is None:  # GPT-2 style: padding is masked out, so any id will do
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer

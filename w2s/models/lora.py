@@ -40,8 +40,13 @@ def lora_config(settings: dict, source: str):
     means peft's default for the architecture (GPT-2's c_attn, Llama's q_proj and v_proj, ...)."""
     from peft import LoraConfig
 
-    return LoraConfig(r=settings["r"], lora_alpha=settings["alpha"], lora_dropout=settings["dropout"],
-                      target_modules=settings.get("target_modules"), base_model_name_or_path=source)
+    return LoraConfig(
+        r=settings["r"],
+        lora_alpha=settings["alpha"],
+        lora_dropout=settings["dropout"],
+        target_modules=settings.get("target_modules"),
+        base_model_name_or_path=source,
+    )
 
 
 def add_adapters(backbone: nn.Module, config) -> nn.Module:
@@ -49,12 +54,16 @@ def add_adapters(backbone: nn.Module, config) -> nn.Module:
     from peft import inject_adapter_in_model
 
     try:
-        with warnings.catch_warnings():  # GPT-2's Conv1D layers: peft transposes for them, and says so each time
+        with (
+            warnings.catch_warnings()
+        ):  # GPT-2's Conv1D layers: peft transposes for them, and says so each time
             warnings.filterwarnings("ignore", "fan_in_fan_out is set to False", UserWarning)
             return inject_adapter_in_model(config, backbone)
     except ValueError as exc:  # peft: target modules not found, or no default for this architecture
-        raise W2SError(f"lora: cannot add adapters to {type(backbone).__name__} ({exc}); set lora.target_modules "
-                       "to names of its linear layers") from None
+        raise W2SError(
+            f"lora: cannot add adapters to {type(backbone).__name__} ({exc}); set lora.target_modules "
+            "to names of its linear layers"
+        ) from None
 
 
 def adapter_state(backbone: nn.Module, state: dict | None = None) -> dict[str, torch.Tensor]:
@@ -69,10 +78,17 @@ def save_adapters(out_dir: Path, backbone: nn.Module, config, state: dict | None
     """The adapter files and the base model's record (the head and tokenizer are the caller's)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     config.save_pretrained(out_dir)
-    save_file({PEFT_PREFIX + k: v.detach().cpu().contiguous() for k, v in adapter_state(backbone, state).items()},
-              out_dir / ADAPTER_FILE)
+    save_file(
+        {
+            PEFT_PREFIX + k: v.detach().cpu().contiguous()
+            for k, v in adapter_state(backbone, state).items()
+        },
+        out_dir / ADAPTER_FILE,
+    )
     source = config.base_model_name_or_path
-    (out_dir / BASE_FILE).write_text(json.dumps({"source": source, "identity": source_identity(source)}, indent=1))
+    (out_dir / BASE_FILE).write_text(
+        json.dumps({"source": source, "identity": source_identity(source)}, indent=1)
+    )
 
 
 def read_base(path: str | Path) -> str:
@@ -80,10 +96,12 @@ def read_base(path: str | Path) -> str:
     record = json.loads((Path(path) / BASE_FILE).read_text())
     now = source_identity(record["source"])
     if now != record["identity"]:
-        raise W2SError(f"{path}: its adapters were trained on base model {record['source']!r} with identity "
-                       f"{record['identity'][:16]}..., but that model's files now give {now[:16]}...; the adapters "
-                       "would run on other weights. Restore that base model, or retrain (delete the checkpoint and "
-                       "rerun snakemake)")
+        raise W2SError(
+            f"{path}: its adapters were trained on base model {record['source']!r} with identity "
+            f"{record['identity'][:16]}..., but that model's files now give {now[:16]}...; the adapters "
+            "would run on other weights. Restore that base model, or retrain (delete the checkpoint and "
+            "rerun snakemake)"
+        )
     return record["source"]
 
 
@@ -92,8 +110,12 @@ def load_adapters(backbone: nn.Module, path: str | Path) -> None:
     from peft import LoraConfig, set_peft_model_state_dict
 
     add_adapters(backbone, LoraConfig.from_pretrained(str(path)))
-    weights = {k.removeprefix(PEFT_PREFIX): v for k, v in load_file(Path(path) / ADAPTER_FILE).items()}
+    weights = {
+        k.removeprefix(PEFT_PREFIX): v for k, v in load_file(Path(path) / ADAPTER_FILE).items()
+    }
     result = set_peft_model_state_dict(backbone, weights)
     if result.unexpected_keys:
-        raise W2SError(f"{path}: {ADAPTER_FILE} holds weights its adapter config does not place, e.g. "
-                       f"{result.unexpected_keys[0]!r}")
+        raise W2SError(
+            f"{path}: {ADAPTER_FILE} holds weights its adapter config does not place, e.g. "
+            f"{result.unexpected_keys[0]!r}"
+        )

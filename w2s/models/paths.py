@@ -17,17 +17,28 @@ def check_model_path(name: str, key: str = "model path") -> None:
         return
     path = Path(name).expanduser()
     if not path.is_dir():
-        raise W2SError(f"{key}: {name!r} is not a directory (expected a Hugging Face model directory or a hub id)")
+        raise W2SError(
+            f"{key}: {name!r} is not a directory (expected a Hugging Face model directory or a hub id)"
+        )
     if not (path / "config.json").is_file():
-        raise W2SError(f"{key}: {name!r} has no config.json, so it is not a Hugging Face model directory (save one "
-                       "with save_pretrained, with its tokenizer)")
+        raise W2SError(
+            f"{key}: {name!r} has no config.json, so it is not a Hugging Face model directory (save one "
+            "with save_pretrained, with its tokenizer)"
+        )
     try:
         json.loads((path / "config.json").read_text())
-    except (ValueError, OSError) as exc:  # every loader (model, tokenizer) reads it, each failing in its own words
-        raise W2SError(f"{key}: {name!r} has a config.json that is not valid JSON ({exc})") from None
+    except (
+        ValueError,
+        OSError,
+    ) as exc:  # every loader (model, tokenizer) reads it, each failing in its own words
+        raise W2SError(
+            f"{key}: {name!r} has a config.json that is not valid JSON ({exc})"
+        ) from None
 
 
-HASHED_BYTES = 64 << 20  # files up to this size are hashed whole; larger ones by their size, first and last MiB
+HASHED_BYTES = (
+    64 << 20
+)  # files up to this size are hashed whole; larger ones by their size, first and last MiB
 SAMPLED_BYTES = 1 << 20
 
 
@@ -58,7 +69,11 @@ def model_parameters(checkpoint: str | Path) -> int:
     """The number of parameters of a checkpoint's model: what it stores, plus for LoRA adapters the base model's
     stored tensors (its LM head included)."""
     base = Path(checkpoint) / BASE_FILE
-    adapted = checkpoint_parameters(local_model_dir(json.loads(base.read_text())["source"])) if base.exists() else 0
+    adapted = (
+        checkpoint_parameters(local_model_dir(json.loads(base.read_text())["source"]))
+        if base.exists()
+        else 0
+    )
     return adapted + checkpoint_parameters(checkpoint)
 
 

@@ -29,12 +29,16 @@ def read_activations(path, rows: int) -> torch.Tensor:
     try:
         features = load_file(path)[FEATURES]
     except Exception as exc:  # safetensors raises its own types for a truncated or foreign file
-        raise W2SError(f"{path} cannot be read as activations ({exc}); delete it and rerun snakemake, which makes it "
-                       "again") from None
+        raise W2SError(
+            f"{path} cannot be read as activations ({exc}); delete it and rerun snakemake, which makes it "
+            "again"
+        ) from None
     if features.ndim != 2 or features.shape[0] != rows or not torch.isfinite(features).all():
-        raise W2SError(f"{path} holds activations of shape {tuple(features.shape)} (all finite: "
-                       f"{bool(torch.isfinite(features).all())}), not {rows} rows of finite numbers: delete it and "
-                       "rerun snakemake, which makes it again")
+        raise W2SError(
+            f"{path} holds activations of shape {tuple(features.shape)} (all finite: "
+            f"{bool(torch.isfinite(features).all())}), not {rows} rows of finite numbers: delete it and "
+            "rerun snakemake, which makes it again"
+        )
     return features
 
 
@@ -49,7 +53,9 @@ class LinearProbe(nn.Module):
         super().__init__()
         hidden = {features.shape[1] for features in splits.values()}
         if len(hidden) != 1:
-            raise W2SError(f"activations of one backbone must share their width; found {sorted(hidden)}")
+            raise W2SError(
+                f"activations of one backbone must share their width; found {sorted(hidden)}"
+            )
         self.head = nn.Linear(hidden.pop(), 2, dtype=torch.float32)
         if head_init == "zero":  # the reference recipe, as for finetuning
             nn.init.zeros_(self.head.weight)
@@ -60,7 +66,9 @@ class LinearProbe(nn.Module):
         for name, features in splits.items():
             self.offsets[name] = (start, len(features))
             start += len(features)
-        self.table = torch.cat(list(splits.values()))  # not a buffer: the resumable state holds the head only
+        self.table = torch.cat(
+            list(splits.values())
+        )  # not a buffer: the resumable state holds the head only
 
     def ids(self, split: str) -> list[list[int]]:
         """The one-token rows that stand for the split's examples."""
@@ -70,7 +78,9 @@ class LinearProbe(nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         return self.head(self.table[input_ids[:, 0].cpu()].to(input_ids.device))
 
-    def save(self, out_dir: str | Path, backbone_dir: str | Path, state: dict | None = None) -> None:
+    def save(
+        self, out_dir: str | Path, backbone_dir: str | Path, state: dict | None = None
+    ) -> None:
         """A classifier checkpoint: the backbone's files (hard links where possible: the backbone is frozen, so
         they are its bytes) and the trained head (from `state`, this module's state dict, where given)."""
         out_dir = Path(out_dir)

@@ -17,8 +17,10 @@ def layer_stack(backbone: nn.Module) -> nn.ModuleList:
     """The backbone's stack of transformer layers: its longest ModuleList (`h`, `layers`, ...)."""
     stacks = [module for module in backbone.modules() if isinstance(module, nn.ModuleList)]
     if not stacks:
-        raise W2SError(f"gradient_checkpointing: {type(backbone).__name__} has no stack of layers (no ModuleList) "
-                       "to recompute")
+        raise W2SError(
+            f"gradient_checkpointing: {type(backbone).__name__} has no stack of layers (no ModuleList) "
+            "to recompute"
+        )
     return max(stacks, key=len)
 
 

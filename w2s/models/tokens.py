@@ -18,7 +18,9 @@ from w2s.errors import W2SError
 
 def capped_length(model_config, requested: int) -> int:
     """`requested` tokens, capped at the context window a model's config states (where it states one)."""
-    window = getattr(model_config, "max_position_embeddings", None) or getattr(model_config, "n_positions", None)
+    window = getattr(model_config, "max_position_embeddings", None) or getattr(
+        model_config, "n_positions", None
+    )
     return min(requested, window) if window else requested
 
 
@@ -37,8 +39,10 @@ def encode(texts: list[str], tokenizer, max_length: int) -> tuple[list[list[int]
     before, after = special_tokens(tokenizer)
     budget = max_length - len(before) - len(after)
     if budget < 1:
-        raise W2SError(f"max_length {max_length} leaves no room for text besides {len(before) + len(after)} "
-                         "special tokens")
+        raise W2SError(
+            f"max_length {max_length} leaves no room for text besides {len(before) + len(after)} "
+            "special tokens"
+        )
     ids = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
     truncated = sum(len(row) > budget for row in ids)
     return [before + row[-budget:] + after for row in ids], truncated

@@ -61,18 +61,39 @@ for stage in ("train_ceiling", "train_student", "train_chain"):
 
 # Rules whose jobs run a model on its accelerators: they get the model's GPUs and nodes. build_base_model only
 # writes a random initialisation, on the CPU, so it gets the model's CPUs, memory and site settings, not its GPUs.
-ACCELERATED_STAGES = ("train_weak", "train_ceiling", "train_student", "train_chain", "label_strong_train",
-                      "predict_test", "score_zero_shot", "pretrain_model", "generative_finetune")
+ACCELERATED_STAGES = (
+    "train_weak",
+    "train_ceiling",
+    "train_student",
+    "train_chain",
+    "label_strong_train",
+    "predict_test",
+    "score_zero_shot",
+    "pretrain_model",
+    "generative_finetune",
+)
 MODEL_STAGES = (*ACCELERATED_STAGES, "build_base_model")
 
 # A model entry's resources.<key> -> the resource name snakemake-executor-plugin-slurm turns into an sbatch option.
-SITE_RESOURCES = {"partition": "slurm_partition", "account": "slurm_account", "constraint": "constraint"}
+SITE_RESOURCES = {
+    "partition": "slurm_partition",
+    "account": "slurm_account",
+    "constraint": "constraint",
+}
 
 
 # The rules marked `localrule: True` (and the target rule): quick reads of small files, run where Snakemake runs,
 # never submitted. A dry run does not say which rules these are; `w2s plan` counts submissions with this.
-LOCAL_RULES = ("all", "merge_label_shards", "analyse_agreement", "analyse_calibration", "analyse_trajectories",
-               "analyse_scaling", "analyse_groups", "write_report_page")
+LOCAL_RULES = (
+    "all",
+    "merge_label_shards",
+    "analyse_agreement",
+    "analyse_calibration",
+    "analyse_trajectories",
+    "analyse_scaling",
+    "analyse_groups",
+    "write_report_page",
+)
 
 
 def runs_locally(rule: str) -> bool:
@@ -104,9 +125,13 @@ def job_resources(config: dict, model: str | None, stage: str) -> dict:
         resources["nodes"] = nodes
         extra.append("--ntasks-per-node=1")
         if gpus:
-            resources["gres"] = f"gpu:{gpus}"  # per node; the plugin's `gpu` would be the whole job's count
+            resources["gres"] = (
+                f"gpu:{gpus}"  # per node; the plugin's `gpu` would be the whole job's count
+            )
         else:
-            resources["tasks"] = nodes  # a GPU job gets no --ntasks from the plugin, a CPU job needs it
+            resources["tasks"] = (
+                nodes  # a GPU job gets no --ntasks from the plugin, a CPU job needs it
+            )
     elif stage in ACCELERATED_STAGES and gpus:
         resources["gpu"] = gpus
     if own.get("slurm_extra"):

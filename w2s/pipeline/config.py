@@ -20,7 +20,8 @@ def _strict_integers(validator_class):
     """JSON Schema counts 32.0 as an integer; the code downstream would take it as a float and fail late. Here an
     integer is an int, so `n_test: 32.0` is an error that names the key."""
     checker = validator_class.TYPE_CHECKER.redefine(
-        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool))
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
+    )
     return jsonschema.validators.extend(validator_class, type_checker=checker)
 
 
@@ -33,7 +34,9 @@ def _with_defaults(validator_class):
             for name, sub in properties.items():
                 if "default" in sub and name not in instance:
                     default = sub["default"]
-                    instance[name] = type(default)(default) if isinstance(default, (dict, list)) else default
+                    instance[name] = (
+                        type(default)(default) if isinstance(default, (dict, list)) else default
+                    )
         yield from validate_properties(validator, properties, instance, schema)
 
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
@@ -48,7 +51,9 @@ def validate_config(config: dict) -> dict:
     schema = yaml.safe_load(SCHEMA_PATH.read_text())
     check_finite(config)
     validator = _with_defaults(_strict_integers(jsonschema.Draft202012Validator))(schema)
-    errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), key_path(e)))
+    errors = sorted(
+        validator.iter_errors(config), key=lambda e: (len(e.absolute_path), key_path(e))
+    )
     if errors:
         error = errors[0]
         best = jsonschema.exceptions.best_match([error]) if not error.context else error.context[0]
@@ -61,7 +66,13 @@ def check_finite(node, path: str = "") -> None:
     """NaN and infinity pass every numeric bound of the schema (a comparison with NaN is never false): reject them."""
     if isinstance(node, float) and not math.isfinite(node):
         raise W2SError(f"config key {path or '(top level)'}: {node} is not a finite number")
-    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    children = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
     for key, child in children:
         check_finite(child, f"{path}.{key}" if path else str(key))
 
@@ -74,8 +85,10 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
-                raise W2SError(f"key {key!r} appears twice in one mapping, at lines {seen[key]} and "
-                               f"{key_node.start_mark.line + 1} (YAML would silently keep the second)")
+                raise W2SError(
+                    f"key {key!r} appears twice in one mapping, at lines {seen[key]} and "
+                    f"{key_node.start_mark.line + 1} (YAML would silently keep the second)"
+                )
             seen[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep=deep)
 
@@ -94,19 +107,27 @@ def read_config_file(path: str | Path) -> dict:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise W2SError(f"config file {path} is not valid YAML{where}: {exc.problem or exc.context}") from None
+        raise W2SError(
+            f"config file {path} is not valid YAML{where}: {exc.problem or exc.context}"
+        ) from None
     except yaml.YAMLError as exc:
         raise W2SError(f"config file {path} is not valid YAML: {exc}") from None
     if not isinstance(config, dict):
-        raise W2SError(f"config file {path}: expected a mapping of keys at the top level, found "
-                       f"{type(config).__name__}")
+        raise W2SError(
+            f"config file {path}: expected a mapping of keys at the top level, found "
+            f"{type(config).__name__}"
+        )
     return config
 
 
 MODEL_SOURCES = ("path", "build", "pretrain", "backbone")
 # Each loss type's parameters (tests/test_catalogues.py checks them against the loss classes): one the loss does not
 # take is an error now, not when its first student starts.
-LOSS_PARAMETERS = {"xent": (), "logconf": ("alpha_max", "warmup_frac", "alpha_schedule"), "product": ("alpha", "beta")}
+LOSS_PARAMETERS = {
+    "xent": (),
+    "logconf": ("alpha_max", "warmup_frac", "alpha_schedule"),
+    "product": ("alpha", "beta"),
+}
 
 
 def label_tokens(entry: dict) -> list[str] | None:
@@ -120,66 +141,97 @@ def check_references(config: dict) -> None:
     models = config["models"]
     for name, entry in models.items():
         if sum(key in entry for key in MODEL_SOURCES) != 1:
-            raise W2SError(f"config key models.{name}: give exactly one of {', '.join(map(repr, MODEL_SOURCES))}")
+            raise W2SError(
+                f"config key models.{name}: give exactly one of {', '.join(map(repr, MODEL_SOURCES))}"
+            )
         backbone = entry.get("backbone")
         if backbone is not None and (backbone not in models or "backbone" in models[backbone]):
-            raise W2SError(f"config key models.{name}.backbone: {backbone!r} is not a model entry with a path, build "
-                           f"or pretrain of its own (declared: {list(models)})")
+            raise W2SError(
+                f"config key models.{name}.backbone: {backbone!r} is not a model entry with a path, build "
+                f"or pretrain of its own (declared: {list(models)})"
+            )
         world = entry.get("pretrain", {}).get("world")
         if world is not None and world not in config["worlds"]:
-            raise W2SError(f"config key models.{name}.pretrain.world: world {world!r} is not declared under worlds "
-                           f"(declared: {list(config['worlds'])})")
+            raise W2SError(
+                f"config key models.{name}.pretrain.world: world {world!r} is not declared under worlds "
+                f"(declared: {list(config['worlds'])})"
+            )
         if entry["head_init"] == "readout" and not label_tokens(entry):
             raise W2SError(f"config key models.{name}.head_init: readout needs label_tokens")
         if "path" in entry:
             check_model_path(entry["path"], key=f"config key models.{name}.path")
-        if "revision" in entry and ("path" not in entry or looks_like_local_path(entry["path"])
-                                    or "@" in entry["path"]):
-            raise W2SError(f"config key models.{name}.revision: a revision is of a hub repository; give it with a hub "
-                           "id as path (org/name, without @), not with a local directory, build or pretrain")
+        if "revision" in entry and (
+            "path" not in entry or looks_like_local_path(entry["path"]) or "@" in entry["path"]
+        ):
+            raise W2SError(
+                f"config key models.{name}.revision: a revision is of a hub repository; give it with a hub "
+                "id as path (org/name, without @), not with a local directory, build or pretrain"
+            )
         if entry["minibatch_size"] > entry["batch_size"]:
-            raise W2SError(f"config key models.{name}.minibatch_size: {entry['minibatch_size']} exceeds batch_size "
-                           f"{entry['batch_size']}")
+            raise W2SError(
+                f"config key models.{name}.minibatch_size: {entry['minibatch_size']} exceeds batch_size "
+                f"{entry['batch_size']}"
+            )
     for name, entry in config["losses"].items():
         unknown = sorted(set(entry) - {"type", *LOSS_PARAMETERS[entry["type"]]})
         if unknown:
-            raise W2SError(f"config key losses.{name}: loss type {entry['type']!r} takes no parameter {unknown[0]!r} "
-                           f"(it takes {list(LOSS_PARAMETERS[entry['type']]) or 'none'})")
+            raise W2SError(
+                f"config key losses.{name}: loss type {entry['type']!r} takes no parameter {unknown[0]!r} "
+                f"(it takes {list(LOSS_PARAMETERS[entry['type']]) or 'none'})"
+            )
     shards, test_shards = config["labelling"]["shards"], config["labelling"]["test_shards"]
     for name, entry in config["datasets"].items():
         if shards > entry["n_strong_train"]:
-            raise W2SError(f"config key labelling.shards: {shards} shards of dataset {name}'s "
-                           f"{entry['n_strong_train']} strong_train rows would leave some empty; use at most as many "
-                           "shards as rows")
+            raise W2SError(
+                f"config key labelling.shards: {shards} shards of dataset {name}'s "
+                f"{entry['n_strong_train']} strong_train rows would leave some empty; use at most as many "
+                "shards as rows"
+            )
         if test_shards > entry["n_test"]:
-            raise W2SError(f"config key labelling.test_shards: {test_shards} shards of dataset {name}'s "
-                           f"{entry['n_test']} test rows would leave some empty; use at most as many shards as rows")
+            raise W2SError(
+                f"config key labelling.test_shards: {test_shards} shards of dataset {name}'s "
+                f"{entry['n_test']} test rows would leave some empty; use at most as many shards as rows"
+            )
         world = entry.get("options", {}).get("world")
         if entry["kind"] == "world" and world not in config["worlds"]:
-            raise W2SError(f"config key datasets.{name}.options.world: {world!r} is not declared under worlds "
-                           f"(declared: {list(config['worlds'])})")
+            raise W2SError(
+                f"config key datasets.{name}.options.world: {world!r} is not declared under worlds "
+                f"(declared: {list(config['worlds'])})"
+            )
     training = config["training"]
     if training["early_stopping"] != "none" and not training["eval_every"]:
-        raise W2SError(f"config key training.early_stopping: {training['early_stopping']} chooses among the "
-                       "evaluations every training.eval_every steps, which is 0 (the end only); set eval_every")
+        raise W2SError(
+            f"config key training.early_stopping: {training['early_stopping']} chooses among the "
+            "evaluations every training.eval_every steps, which is 0 (the end only); set eval_every"
+        )
     if isinstance(config["pairs"], list):
         for i, pair in enumerate(config["pairs"]):
             for role in ("weak", "strong"):
                 if pair[role] not in models:
-                    raise W2SError(f"config key pairs.{i}.{role}: model {pair[role]!r} is not declared under models "
-                                   f"(declared: {list(models)})")
+                    raise W2SError(
+                        f"config key pairs.{i}.{role}: model {pair[role]!r} is not declared under models "
+                        f"(declared: {list(models)})"
+                    )
         seen = [(pair["weak"], pair["strong"]) for pair in config["pairs"]]
         for i, pair in enumerate(seen):
             if pair in seen[:i]:
-                raise W2SError(f"config key pairs.{i}: repeats pairs.{seen.index(pair)} ({pair[0]} -> {pair[1]})")
+                raise W2SError(
+                    f"config key pairs.{i}: repeats pairs.{seen.index(pair)} ({pair[0]} -> {pair[1]})"
+                )
     elif len(models) < 2:
         raise W2SError("config key pairs: 'all' needs at least two models")
     for name, entry in models.items():
-        if entry["mode"] == "probe" and ("deepspeed" in entry or entry["head_init"] == "readout" or "lora" in entry):
-            raise W2SError(f"config key models.{name}.mode: a linear probe trains its head alone, in one process, from "
-                           "a zero or random head: drop deepspeed, lora and head_init readout")
+        if entry["mode"] == "probe" and (
+            "deepspeed" in entry or entry["head_init"] == "readout" or "lora" in entry
+        ):
+            raise W2SError(
+                f"config key models.{name}.mode: a linear probe trains its head alone, in one process, from "
+                "a zero or random head: drop deepspeed, lora and head_init readout"
+            )
     for i, chain in enumerate(config["chains"]):
         for model in chain:
             if model not in models:
-                raise W2SError(f"config key chains.{i}: model {model!r} is not declared under models (declared: "
-                               f"{list(models)})")
+                raise W2SError(
+                    f"config key chains.{i}: model {model!r} is not declared under models (declared: "
+                    f"{list(models)})"
+                )

@@ -29,8 +29,10 @@ from w2s.version import checkpoint_sha256, code_version
 def fold_of_rows(n_rows: int, folds: int, seed: int) -> list[int]:
     """Each row's fold: a seeded permutation dealt round-robin, so folds differ in size by one row at most."""
     if not 2 <= folds <= n_rows:
-        raise W2SError(f"chain_folds {folds}: cross-fitting needs between 2 and {n_rows} folds (the rows of "
-                       "strong_train); 1 labels in-sample")
+        raise W2SError(
+            f"chain_folds {folds}: cross-fitting needs between 2 and {n_rows} folds (the rows of "
+            "strong_train); 1 labels in-sample"
+        )
     order = list(range(n_rows))
     random.Random(f"crossfit:{seed}").shuffle(order)
     fold = [0] * n_rows
@@ -42,21 +44,39 @@ def fold_of_rows(n_rows: int, folds: int, seed: int) -> list[int]:
 def subset_activations(path, rows: list[int], n_rows: int, out_path) -> str:
     """A linear probe's activations of some rows of a split, in their order."""
     features = read_activations(path, n_rows)[torch.tensor(rows)]
-    save_file({FEATURES: features.contiguous()}, out_path, metadata={"n_truncated": str(truncated_texts(path))})
+    save_file(
+        {FEATURES: features.contiguous()},
+        out_path,
+        metadata={"n_truncated": str(truncated_texts(path))},
+    )
     return str(out_path)
 
 
-def crossfit_labels(params: dict, labels_path, split_path, test_path, loss_name: str, loss_entry: dict,
-                    supervision: dict, folds: int, out_path, info: dict, threads: int,
-                    activations: dict | None = None, **untracked) -> pl.DataFrame:
+def crossfit_labels(
+    params: dict,
+    labels_path,
+    split_path,
+    test_path,
+    loss_name: str,
+    loss_entry: dict,
+    supervision: dict,
+    folds: int,
+    out_path,
+    info: dict,
+    threads: int,
+    activations: dict | None = None,
+    **untracked,
+) -> pl.DataFrame:
     """The held-out labels of strong_train (`split_path`) by the link whose run trained on `labels_path` (its
-    supervisor's labels of strong_train, checked against `supervision`), written to `out_path` in strong_train's
-    row order with `info` as provenance. `activations` (a linear probe's) are its backbone's of strong_train
-(`split`) and of the test split (`test`); `untracked` are the training job's progress and memory settings."""
+        supervisor's labels of strong_train, checked against `supervision`), written to `out_path` in strong_train's
+        row order with `info` as provenance. `activations` (a linear probe's) are its backbone's of strong_train
+    (`split`) and of the test split (`test`); `untracked` are the training job's progress and memory settings."""
     check_provenance(labels_path, supervision)
     labels, split = read_split(labels_path, "soft_label"), read_split(split_path, "label")
     if labels["id"].to_list() != split["id"].to_list():
-        raise W2SError(f"{labels_path} does not label the rows of {split_path} in their order; delete it and rerun")
+        raise W2SError(
+            f"{labels_path} does not label the rows of {split_path} in their order; delete it and rerun"
+        )
     fold = fold_of_rows(split.height, folds, params["settings"]["seed"])
     metadata = read_parquet_metadata(labels_path)
     folds_dir = Path(out_path).with_suffix(".folds")
@@ -66,34 +86,69 @@ def crossfit_labels(params: dict, labels_path, split_path, test_path, loss_name:
         run_dir.mkdir(parents=True, exist_ok=True)
         train_rows = [row for row in range(split.height) if fold[row] != k]
         held_rows = [row for row in range(split.height) if fold[row] == k]
-        write_parquet(labels[train_rows], run_dir / "train.parquet", {k2: v for k2, v in metadata.items()
-                                                                    if not k2.startswith("ARROW")})
+        write_parquet(
+            labels[train_rows],
+            run_dir / "train.parquet",
+            {k2: v for k2, v in metadata.items() if not k2.startswith("ARROW")},
+        )
         write_parquet(split[held_rows], run_dir / "heldout.parquet")
         fold_activations = None
         if activations:  # a linear probe reads its backbone's activations of exactly these rows
             fold_activations = {
-                "train": subset_activations(activations["split"], train_rows, split.height,
-                                            run_dir / "train.safetensors"),
-                "label": subset_activations(activations["split"], held_rows, split.height,
-                                            run_dir / "heldout.safetensors"),
-                "test": activations["test"]}
-        out = {"checkpoint": str(run_dir / "checkpoint"), "trajectory": str(run_dir / "trajectory.jsonl"),
-               "training": str(run_dir / "training.json"), "labels": str(run_dir / "labels.parquet")}
-        print(f"fold {k + 1} of {folds}: training on {len(train_rows)} rows, labelling the other {len(held_rows)}",
-              flush=True)
-        finetune_job(params=params, train_path=str(run_dir / "train.parquet"), target_column="soft_label",
-                     test_path=str(test_path), loss_name=loss_name, loss_entry=loss_entry, out=out,
-                     info={**info, "role": "chain_fold", "fold": k}, threads=threads,
-                     label_split_path=str(run_dir / "heldout.parquet"), label_info={**info, "fold": k},
-                     supervision=supervision, activations=fold_activations, **untracked)
+                "train": subset_activations(
+                    activations["split"], train_rows, split.height, run_dir / "train.safetensors"
+                ),
+                "label": subset_activations(
+                    activations["split"], held_rows, split.height, run_dir / "heldout.safetensors"
+                ),
+                "test": activations["test"],
+            }
+        out = {
+            "checkpoint": str(run_dir / "checkpoint"),
+            "trajectory": str(run_dir / "trajectory.jsonl"),
+            "training": str(run_dir / "training.json"),
+            "labels": str(run_dir / "labels.parquet"),
+        }
+        print(
+            f"fold {k + 1} of {folds}: training on {len(train_rows)} rows, labelling the other {len(held_rows)}",
+            flush=True,
+        )
+        finetune_job(
+            params=params,
+            train_path=str(run_dir / "train.parquet"),
+            target_column="soft_label",
+            test_path=str(test_path),
+            loss_name=loss_name,
+            loss_entry=loss_entry,
+            out=out,
+            info={**info, "role": "chain_fold", "fold": k},
+            threads=threads,
+            label_split_path=str(run_dir / "heldout.parquet"),
+            label_info={**info, "fold": k},
+            supervision=supervision,
+            activations=fold_activations,
+            **untracked,
+        )
         parts.append(pl.read_parquet(out["labels"]))
         truncated += int(read_parquet_metadata(out["labels"])["n_truncated"])
         checkpoints.append(checkpoint_sha256(out["checkpoint"]))
         shutil.rmtree(out["checkpoint"])
     table = pl.concat(parts)
     table = split.select("id").join(table, on="id", how="left", maintain_order="left")
-    write_parquet(table, out_path, {**info, "folds": folds, "checkpoint_sha256": ",".join(checkpoints),
-                                    "code_version": code_version(), "n_truncated": truncated})
-    print(f"wrote {out_path}: {table.height} rows labelled out of fold by {folds} runs, accuracy against ground truth "
-          f"{table['correct'].mean():.4f}", flush=True)
+    write_parquet(
+        table,
+        out_path,
+        {
+            **info,
+            "folds": folds,
+            "checkpoint_sha256": ",".join(checkpoints),
+            "code_version": code_version(),
+            "n_truncated": truncated,
+        },
+    )
+    print(
+        f"wrote {out_path}: {table.height} rows labelled out of fold by {folds} runs, accuracy against ground truth "
+        f"{table['correct'].mean():.4f}",
+        flush=True,
+    )
     return table

@@ -20,7 +20,11 @@ def hub_references(config: dict) -> dict[HubRef, list[str]]:
         if "path" in entry and not looks_like_local_path(entry["path"]):
             refs.setdefault(model_ref(model_source(config, name)), []).append(f"models.{name}")
     for name, entry in config["datasets"].items():
-        ref = dataset_ref(entry["kind"], entry.get("options", {})) if entry["kind"] in HF_TASKS else None
+        ref = (
+            dataset_ref(entry["kind"], entry.get("options", {}))
+            if entry["kind"] in HF_TASKS
+            else None
+        )
         if ref:
             refs.setdefault(ref, []).append(f"datasets.{name}")
     return refs
@@ -50,9 +54,13 @@ def fetch_grid(config: dict, say: Callable[[str], None] = print) -> int:
         state = "verified" if not fetched.problems else f"{len(fetched.problems)} problem(s)"
         say(f"  {fetched.files} files, {human(fetched.bytes)}, {state}: {fetched.path}")
         problems += [f"{ref}: {problem}" for problem in fetched.problems]
-    say(f"total: {human(total)} in {cache_dir()}; the jobs can now run with HF_HUB_OFFLINE=1 and this HF_HUB_CACHE")
+    say(
+        f"total: {human(total)} in {cache_dir()}; the jobs can now run with HF_HUB_OFFLINE=1 and this HF_HUB_CACHE"
+    )
     if problems:
-        raise W2SError("what the jobs would load is not as the hub has it:\n  " + "\n  ".join(problems))
+        raise W2SError(
+            "what the jobs would load is not as the hub has it:\n  " + "\n  ".join(problems)
+        )
     return total
 
 
@@ -64,7 +72,11 @@ def describe_pending(config: dict) -> list[str]:
         if state.cached:
             lines.append(f"  fetched: {ref} ({', '.join(keys)})")
         else:
-            size = human(state.missing_bytes) if state.missing_bytes is not None else "size unknown: hub out of reach"
+            size = (
+                human(state.missing_bytes)
+                if state.missing_bytes is not None
+                else "size unknown: hub out of reach"
+            )
             lines.append(f"  NOT fetched ({size}): {ref} ({', '.join(keys)})")
     if not lines:
         return []

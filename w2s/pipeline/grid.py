@@ -26,11 +26,17 @@ ZERO_SHOT = "results/zero_shot/{dataset}/seed{seed}/{model}"
 # strong_train that a link's student ({model}) gives the next link.
 CHAIN_STUDENT = "results/chain/{dataset}/seed{seed}/{chain}/{loss}/{model}"
 CHAIN_LABELS = "results/labels/{dataset}/seed{seed}/chain/{chain}/{loss}/{model}.parquet"
-CHAIN_VALIDATION_LABELS = "results/labels/{dataset}/seed{seed}/chain/{chain}/{loss}/validation/{model}.parquet"
+CHAIN_VALIDATION_LABELS = (
+    "results/labels/{dataset}/seed{seed}/chain/{chain}/{loss}/validation/{model}.parquet"
+)
 WEAK_CHECKPOINT = f"{WEAK}/checkpoint"
 LABEL_SHARD = "results/labels/{dataset}/seed{seed}/{model}.shards/{shard}-of-{shards}.parquet"
-VALIDATION_LABELS = "results/labels/{dataset}/seed{seed}/validation/{model}.parquet"  # early_stopping weak_val
-TEST_SHARD = "{run}/test_predictions.shards/{{shard}}-of-{{shards}}.parquet"  # {run}: a run folder pattern
+VALIDATION_LABELS = (
+    "results/labels/{dataset}/seed{seed}/validation/{model}.parquet"  # early_stopping weak_val
+)
+TEST_SHARD = (
+    "{run}/test_predictions.shards/{{shard}}-of-{{shards}}.parquet"  # {run}: a run folder pattern
+)
 SUMMARY = "results/summary/{table}.{ext}"
 ACCURACY_PLOT = "results/plots/accuracy_{dataset}.png"
 PGR_PLOT = "results/plots/pgr_{loss}.png"
@@ -89,8 +95,11 @@ def run_outputs(config: dict, run: str) -> dict:
     from the shard jobs instead (`scored_outputs`)."""
     from snakemake.io import directory
 
-    outputs = {"checkpoint": directory(f"{run}/checkpoint"), "trajectory": f"{run}/trajectory.jsonl",
-               "training": f"{run}/training.json"}
+    outputs = {
+        "checkpoint": directory(f"{run}/checkpoint"),
+        "trajectory": f"{run}/trajectory.jsonl",
+        "training": f"{run}/training.json",
+    }
     return outputs if test_shards(config) > 1 else {**outputs, **scored_outputs(run)}
 
 
@@ -123,28 +132,42 @@ def chain_folds(config: dict) -> int:
 
 def chain_link_training_labels(wildcards) -> str:
     """The labels of strong_train that the link `wildcards.model` trained on: its supervisor's."""
-    links, fields = wildcards.chain.split("+"), {"dataset": wildcards.dataset, "seed": wildcards.seed}
+    links, fields = (
+        wildcards.chain.split("+"),
+        {"dataset": wildcards.dataset, "seed": wildcards.seed},
+    )
     if links.index(wildcards.model) == 1:
         return LABELS.format(**fields, model=links[0])
-    return CHAIN_LABELS.format(**fields, chain=wildcards.chain, loss=wildcards.loss,
-                               model=chain_supervisor(wildcards.chain, wildcards.model))
+    return CHAIN_LABELS.format(
+        **fields,
+        chain=wildcards.chain,
+        loss=wildcards.loss,
+        model=chain_supervisor(wildcards.chain, wildcards.model),
+    )
 
 
 def chain_link_supervision(wildcards) -> dict:
     """What the labels a chain link `wildcards.model` trained on record: its run's `supervision`."""
     links = wildcards.chain.split("+")
-    return supervision("student" if links.index(wildcards.model) == 1 else "chain",
-                       {**dict(wildcards.items()), "weak": links[0]})
+    return supervision(
+        "student" if links.index(wildcards.model) == 1 else "chain",
+        {**dict(wildcards.items()), "weak": links[0]},
+    )
 
 
 def chain_labeller_checkpoint(wildcards) -> str:
     """The checkpoint of the student that labels strong_train for the link after `wildcards.model`: the ordinary
     student of the chain's first model, or an earlier chain link."""
-    links, fields = wildcards.chain.split("+"), {"dataset": wildcards.dataset, "seed": wildcards.seed}
+    links, fields = (
+        wildcards.chain.split("+"),
+        {"dataset": wildcards.dataset, "seed": wildcards.seed},
+    )
     if links.index(wildcards.model) == 1:
         run = STUDENT.format(**fields, weak=links[0], model=wildcards.model, loss=wildcards.loss)
     else:
-        run = CHAIN_STUDENT.format(**fields, chain=wildcards.chain, loss=wildcards.loss, model=wildcards.model)
+        run = CHAIN_STUDENT.format(
+            **fields, chain=wildcards.chain, loss=wildcards.loss, model=wildcards.model
+        )
     return f"{run}/checkpoint"
 
 
@@ -152,12 +175,20 @@ def supervision(role: str, wildcards) -> dict | None:
     """What a run's training labels must record about themselves (a student's or chain link's; None for ground
     truth): the labels file of another run would train it on the wrong supervision without a word."""
     wildcards = dict(wildcards.items())  # Snakemake's wildcards, or a dict of them
-    fields = {"dataset": wildcards["dataset"], "seed": int(wildcards["seed"]), "split": "strong_train"}
+    fields = {
+        "dataset": wildcards["dataset"],
+        "seed": int(wildcards["seed"]),
+        "split": "strong_train",
+    }
     if role == "student":
         return {**fields, "weak_model": wildcards["weak"]}
     if role == "chain":
-        return {**fields, "weak_model": chain_supervisor(wildcards["chain"], wildcards["model"]),
-                "chain": wildcards["chain"], "loss": wildcards["loss"]}
+        return {
+            **fields,
+            "weak_model": chain_supervisor(wildcards["chain"], wildcards["model"]),
+            "chain": wildcards["chain"],
+            "loss": wildcards["loss"],
+        }
     return None
 
 
@@ -168,19 +199,37 @@ def split_file(split: str) -> str:
 
 def training_inputs(config: dict, role: str) -> dict:
     """A training job's inputs: its training targets, the test split, the base model (and the split it labels)."""
-    train = {"weak": split_file("weak_train"), "ceiling": split_file("strong_train"),
-             "student": LABELS.format(dataset="{dataset}", seed="{seed}", model="{weak}"),
-             "chain": lambda w: CHAIN_LABELS.format(dataset=w.dataset, seed=w.seed, chain=w.chain, loss=w.loss,
-                                                    model=chain_supervisor(w.chain, w.model))}[role]
-    inputs = {"train": train, "test": split_file("test"),
-              "base": lambda w: run_start_inputs(config, w.model, w.dataset, w.seed)}
+    train = {
+        "weak": split_file("weak_train"),
+        "ceiling": split_file("strong_train"),
+        "student": LABELS.format(dataset="{dataset}", seed="{seed}", model="{weak}"),
+        "chain": lambda w: CHAIN_LABELS.format(
+            dataset=w.dataset,
+            seed=w.seed,
+            chain=w.chain,
+            loss=w.loss,
+            model=chain_supervisor(w.chain, w.model),
+        ),
+    }[role]
+    inputs = {
+        "train": train,
+        "test": split_file("test"),
+        "base": lambda w: run_start_inputs(config, w.model, w.dataset, w.seed),
+    }
     if writes_labels(config, role):
         inputs["label_split"] = split_file("strong_train")
-    if stops_early(config, role):  # early stopping by agreement with the run's own supervision on validation
+    if stops_early(
+        config, role
+    ):  # early stopping by agreement with the run's own supervision on validation
         inputs["validation"] = {
             "student": VALIDATION_LABELS.format(dataset="{dataset}", seed="{seed}", model="{weak}"),
-            "chain": lambda w: CHAIN_VALIDATION_LABELS.format(dataset=w.dataset, seed=w.seed, chain=w.chain,
-                                                              loss=w.loss, model=chain_supervisor(w.chain, w.model)),
+            "chain": lambda w: CHAIN_VALIDATION_LABELS.format(
+                dataset=w.dataset,
+                seed=w.seed,
+                chain=w.chain,
+                loss=w.loss,
+                model=chain_supervisor(w.chain, w.model),
+            ),
         }.get(role, split_file("validation"))
     splits = {"train": "weak_train" if role == "weak" else "strong_train", "test": "test"}
     if writes_labels(config, role):
@@ -195,7 +244,11 @@ def training_inputs(config: dict, role: str) -> dict:
 def probe_activations(config: dict, wildcards, split: str) -> list[str]:
     if config["models"][wildcards.model]["mode"] != "probe":
         return []
-    return [ACTIVATIONS.format(dataset=wildcards.dataset, seed=wildcards.seed, model=wildcards.model, split=split)]
+    return [
+        ACTIVATIONS.format(
+            dataset=wildcards.dataset, seed=wildcards.seed, model=wildcards.model, split=split
+        )
+    ]
 
 
 def keeps_checkpoint(config: dict, role: str) -> bool:
@@ -213,7 +266,9 @@ def training_outputs(config: dict, role: str) -> dict:
         outputs["checkpoint"] = temp(outputs["checkpoint"])
     if stops_early(config, role, "any"):
         outputs["early_stopping"] = f"{RUNS[role]}/early_stopping.json"
-    if stops_early(config, role):  # the weak_val early stop kept as a model, with its test predictions
+    if stops_early(
+        config, role
+    ):  # the weak_val early stop kept as a model, with its test predictions
         from snakemake.io import directory
 
         outputs["early_stop_weak_val"] = directory(f"{RUNS[role]}/early_stop_weak_val")
@@ -223,35 +278,51 @@ def training_outputs(config: dict, role: str) -> dict:
 def finetune_params(config: dict, role: str, wildcards) -> dict:
     """What a training job reads besides its model's training params: its targets, loss and identity."""
     student = role in ("student", "chain")
-    params = {"target_column": "soft_label" if student else "label",
-              "loss_name": wildcards.loss if student else "xent",
-              "loss_entry": config["losses"][wildcards.loss] if student else {"type": "xent"},
-              "info": run_info(config, role, wildcards), "supervision": supervision(role, wildcards)}
+    params = {
+        "target_column": "soft_label" if student else "label",
+        "loss_name": wildcards.loss if student else "xent",
+        "loss_entry": config["losses"][wildcards.loss] if student else {"type": "xent"},
+        "info": run_info(config, role, wildcards),
+        "supervision": supervision(role, wildcards),
+    }
     if writes_labels(config, role):
         params["label_info"] = label_info(wildcards)
-    if stops_early(config, role, "any"):  # absent when off: turning it on reruns the strong runs' training only
+    if stops_early(
+        config, role, "any"
+    ):  # absent when off: turning it on reruns the strong runs' training only
         params["early_stopping"] = early_stopping(config)
     return params
 
 
 def label_info(wildcards, split: str = "strong_train") -> dict:
     """What a labels file records about itself."""
-    return {"dataset": wildcards.dataset, "seed": int(wildcards.seed), "weak_model": wildcards.model, "split": split}
+    return {
+        "dataset": wildcards.dataset,
+        "seed": int(wildcards.seed),
+        "weak_model": wildcards.model,
+        "split": split,
+    }
 
 
 def crossfit_params(config: dict, wildcards) -> dict:
     """What a chain link's cross-fitted labels depend on besides its model's training params: its loss, the
     supervision it trained on, the folds, and what the labels record."""
-    return {"loss_name": wildcards.loss, "loss_entry": config["losses"][wildcards.loss],
-            "supervision": chain_link_supervision(wildcards), "folds": chain_folds(config),
-            "info": chain_label_info(wildcards)}
+    return {
+        "loss_name": wildcards.loss,
+        "loss_entry": config["losses"][wildcards.loss],
+        "supervision": chain_link_supervision(wildcards),
+        "folds": chain_folds(config),
+        "info": chain_label_info(wildcards),
+    }
 
 
 def crossfit_activation_inputs(config: dict) -> dict:
     """A cross-fitting job's inputs for a linear probe link: its activations of strong_train and test (none for a
     finetuned link)."""
-    return {f"activations_{name}": lambda w, split=split: probe_activations(config, w, split)
-            for name, split in (("split", "strong_train"), ("test", "test"))}
+    return {
+        f"activations_{name}": lambda w, split=split: probe_activations(config, w, split)
+        for name, split in (("split", "strong_train"), ("test", "test"))
+    }
 
 
 def chain_label_info(wildcards, split: str = "strong_train") -> dict:
@@ -261,19 +332,29 @@ def chain_label_info(wildcards, split: str = "strong_train") -> dict:
 
 def test_shard_files(config: dict, run: str, wildcards) -> list[str]:
     shards = test_shards(config)
-    return [TEST_SHARD.format(run=run).format(**dict(wildcards.items()), shard=shard, shards=shards)
-            for shard in range(shards)]
+    return [
+        TEST_SHARD.format(run=run).format(**dict(wildcards.items()), shard=shard, shards=shards)
+        for shard in range(shards)
+    ]
 
 
 def run_info(config: dict, role: str, wildcards) -> dict:
     """What a run's metrics and predictions record about it (a chain link: its chain, whose first model is its
     weak model; a generatively finetuned model or a probe: that)."""
-    info = {"dataset": wildcards.dataset, "seed": int(wildcards.seed), "role": role, "model": wildcards.model,
-            "weak": wildcards.get("weak"), "loss": wildcards.get("loss")}
+    info = {
+        "dataset": wildcards.dataset,
+        "seed": int(wildcards.seed),
+        "role": role,
+        "model": wildcards.model,
+        "weak": wildcards.get("weak"),
+        "loss": wildcards.get("loss"),
+    }
     if role == "chain":
         info.update(weak=wildcards.chain.split("+")[0], chain=wildcards.chain)
     entry = config["models"][wildcards.model]
-    if "generative_finetune" in entry:  # absent otherwise: the params of every other run stay as they were
+    if (
+        "generative_finetune" in entry
+    ):  # absent otherwise: the params of every other run stay as they were
         info["generative"] = True
     if entry["mode"] == "probe":
         info["mode"] = "probe"
@@ -321,9 +402,13 @@ def run_start_inputs(config: dict, model: str, dataset: str, seed) -> list[str]:
 def generative_params(config: dict, model: str, seed) -> dict:
     """What a generative finetuning depends on: the model it starts from and its recipe."""
     entry = config["models"][model]
-    return {"source": model_source(config, model), "trust_remote_code": entry["trust_remote_code"],
-            "max_length": entry["max_length"], "seed": int(seed),
-            **{k: v for k, v in entry["generative_finetune"].items() if k != "splits"}}  # splits: the inputs
+    return {
+        "source": model_source(config, model),
+        "trust_remote_code": entry["trust_remote_code"],
+        "max_length": entry["max_length"],
+        "seed": int(seed),
+        **{k: v for k, v in entry["generative_finetune"].items() if k != "splits"},
+    }  # splits: the inputs
 
 
 def generative_texts(config: dict, model: str) -> list[str]:
@@ -359,26 +444,45 @@ def dataset_inputs(config: dict, dataset: str) -> list[str]:
 def zero_shot_models(config: dict) -> list[str]:
     """Models of the pairs that have label tokens, so a zero-shot answer to score."""
     models = dict.fromkeys(model for pair in model_pairs(config) for model in pair)
-    return [model for model in config["models"] if model in models and label_tokens(config["models"][model])]
+    return [
+        model
+        for model in config["models"]
+        if model in models and label_tokens(config["models"][model])
+    ]
 
 
 def zero_shot_tests(config: dict, wildcards) -> list[str]:
     """A zero-shot job's inputs: the test split of every seed (its outputs are one run folder per seed)."""
-    return [DATA.format(dataset=wildcards.dataset, seed=seed, split="test") for seed in config["seeds"]]
+    return [
+        DATA.format(dataset=wildcards.dataset, seed=seed, split="test") for seed in config["seeds"]
+    ]
 
 
 def model_pairs(config: dict) -> list[tuple[str, str]]:
     """The (weak, strong) pairs: those the config names, and each chain's first model with every later link (its
     first student, and the direct students a chain's links are compared with)."""
-    pairs = (list(combinations(config["models"], 2)) if config["pairs"] == "all"
-             else [(pair["weak"], pair["strong"]) for pair in config["pairs"]])
-    return list(dict.fromkeys(pairs + [(chain[0], model) for chain in config["chains"] for model in chain[1:]]))
+    pairs = (
+        list(combinations(config["models"], 2))
+        if config["pairs"] == "all"
+        else [(pair["weak"], pair["strong"]) for pair in config["pairs"]]
+    )
+    return list(
+        dict.fromkeys(
+            pairs + [(chain[0], model) for chain in config["chains"] for model in chain[1:]]
+        )
+    )
 
 
 def chain_runs(config: dict) -> list[str]:
     """Every chain link after the first student, as a run folder pattern with dataset and seed left open."""
-    return [CHAIN_STUDENT.format(dataset="{dataset}", seed="{seed}", chain="+".join(chain), loss=loss, model=model)
-            for chain in config["chains"] for loss in config["losses"] for model in chain[2:]]
+    return [
+        CHAIN_STUDENT.format(
+            dataset="{dataset}", seed="{seed}", chain="+".join(chain), loss=loss, model=model
+        )
+        for chain in config["chains"]
+        for loss in config["losses"]
+        for model in chain[2:]
+    ]
 
 
 def model_source(config: dict, model: str) -> str:
@@ -404,26 +508,48 @@ def metrics_files(config: dict) -> list[str]:
             for model in dict.fromkeys(weak for weak, _ in pairs):
                 files.append(f"{WEAK}/metrics.json".format(dataset=dataset, seed=seed, model=model))
             for model in dict.fromkeys(strong for _, strong in pairs):
-                files.append(f"{CEILING}/metrics.json".format(dataset=dataset, seed=seed, model=model))
+                files.append(
+                    f"{CEILING}/metrics.json".format(dataset=dataset, seed=seed, model=model)
+                )
             for model in zero_shot_models(config):
-                files.append(f"{ZERO_SHOT}/metrics.json".format(dataset=dataset, seed=seed, model=model))
+                files.append(
+                    f"{ZERO_SHOT}/metrics.json".format(dataset=dataset, seed=seed, model=model)
+                )
             for weak, strong in pairs:
                 for loss in config["losses"]:
-                    run = STUDENT.format(dataset=dataset, seed=seed, weak=weak, model=strong, loss=loss)
+                    run = STUDENT.format(
+                        dataset=dataset, seed=seed, weak=weak, model=strong, loss=loss
+                    )
                     files.append(f"{run}/metrics.json")
-            files += [f"{run.format(dataset=dataset, seed=seed)}/metrics.json" for run in chain_runs(config)]
+            files += [
+                f"{run.format(dataset=dataset, seed=seed)}/metrics.json"
+                for run in chain_runs(config)
+            ]
     if early_stopping(config) != "none":
-        files += [path.replace("/metrics.json", "/early_stopping.json") for path in files
-                  if not path.startswith(("results/zero_shot/", "results/weak/"))]
+        files += [
+            path.replace("/metrics.json", "/early_stopping.json")
+            for path in files
+            if not path.startswith(("results/zero_shot/", "results/weak/"))
+        ]
     return files
 
 
-def agreement_run(fields: dict, weak: str, strong: str, run: str, loss: str, chain: str, folder: str) -> dict:
+def agreement_run(
+    fields: dict, weak: str, strong: str, run: str, loss: str, chain: str, folder: str
+) -> dict:
     """One row of the agreement analysis's inputs: a run's test predictions beside its weak model's."""
-    return {"dataset": fields["dataset"], "seed": int(fields["seed"]), "weak": weak, "strong": strong, "run": run,
-            "loss": loss, "chain": chain, "predictions": f"{folder}/test_predictions.parquet",
-            "trajectory": f"{folder}/trajectory.jsonl",
-            "weak_predictions": f"{WEAK.format(**fields, model=weak)}/test_predictions.parquet"}
+    return {
+        "dataset": fields["dataset"],
+        "seed": int(fields["seed"]),
+        "weak": weak,
+        "strong": strong,
+        "run": run,
+        "loss": loss,
+        "chain": chain,
+        "predictions": f"{folder}/test_predictions.parquet",
+        "trajectory": f"{folder}/trajectory.jsonl",
+        "weak_predictions": f"{WEAK.format(**fields, model=weak)}/test_predictions.parquet",
+    }
 
 
 def agreement_runs(config: dict) -> list[dict]:
@@ -434,16 +560,44 @@ def agreement_runs(config: dict) -> list[dict]:
         for seed in config["seeds"]:
             fields = {"dataset": dataset, "seed": seed}
             for weak, strong in model_pairs(config):
-                runs.append(agreement_run(fields, weak, strong, "ceiling", "", "", CEILING.format(**fields,
-                                                                                                 model=strong)))
-                runs += [agreement_run(fields, weak, strong, "student", loss, "",
-                                       STUDENT.format(**fields, weak=weak, model=strong, loss=loss))
-                         for loss in config["losses"]]
+                runs.append(
+                    agreement_run(
+                        fields,
+                        weak,
+                        strong,
+                        "ceiling",
+                        "",
+                        "",
+                        CEILING.format(**fields, model=strong),
+                    )
+                )
+                runs += [
+                    agreement_run(
+                        fields,
+                        weak,
+                        strong,
+                        "student",
+                        loss,
+                        "",
+                        STUDENT.format(**fields, weak=weak, model=strong, loss=loss),
+                    )
+                    for loss in config["losses"]
+                ]
             for chain in config["chains"]:
                 chain_id = "+".join(chain)
-                runs += [agreement_run(fields, chain[0], model, "student", loss, chain_id,
-                                       CHAIN_STUDENT.format(**fields, chain=chain_id, loss=loss, model=model))
-                         for loss in config["losses"] for model in chain[2:]]
+                runs += [
+                    agreement_run(
+                        fields,
+                        chain[0],
+                        model,
+                        "student",
+                        loss,
+                        chain_id,
+                        CHAIN_STUDENT.format(**fields, chain=chain_id, loss=loss, model=model),
+                    )
+                    for loss in config["losses"]
+                    for model in chain[2:]
+                ]
     return runs
 
 
@@ -457,16 +611,40 @@ def calibration_runs(config: dict) -> list[dict]:
             fields = {"dataset": dataset, "seed": seed}
             base = {"dataset": dataset, "seed": int(seed), "weak": "", "loss": "", "chain": ""}
             for model in dict.fromkeys(weak for weak, _ in pairs):
-                runs.append({**base, "model": model, "run": "weak",
-                             "predictions": f"{WEAK.format(**fields, model=model)}/test_predictions.parquet"})
-                runs.append({**base, "model": model, "run": "weak_labels",
-                             "predictions": LABELS.format(**fields, model=model)})
+                runs.append(
+                    {
+                        **base,
+                        "model": model,
+                        "run": "weak",
+                        "predictions": f"{WEAK.format(**fields, model=model)}/test_predictions.parquet",
+                    }
+                )
+                runs.append(
+                    {
+                        **base,
+                        "model": model,
+                        "run": "weak_labels",
+                        "predictions": LABELS.format(**fields, model=model),
+                    }
+                )
             for model in dict.fromkeys(strong for _, strong in pairs):
-                runs.append({**base, "model": model, "run": "ceiling",
-                             "predictions": f"{CEILING.format(**fields, model=model)}/test_predictions.parquet"})
-    runs += [{**{k: row[k] for k in ("dataset", "seed", "weak", "loss", "chain", "predictions")},
-              "model": row["strong"], "run": "student"}
-             for row in agreement_runs(config) if row["run"] == "student"]
+                runs.append(
+                    {
+                        **base,
+                        "model": model,
+                        "run": "ceiling",
+                        "predictions": f"{CEILING.format(**fields, model=model)}/test_predictions.parquet",
+                    }
+                )
+    runs += [
+        {
+            **{k: row[k] for k in ("dataset", "seed", "weak", "loss", "chain", "predictions")},
+            "model": row["strong"],
+            "run": "student",
+        }
+        for row in agreement_runs(config)
+        if row["run"] == "student"
+    ]
     return runs
 
 
@@ -475,7 +653,13 @@ def calibration_inputs(config: dict) -> list[str]:
 
 
 def agreement_inputs(config: dict) -> list[str]:
-    return sorted({path for run in agreement_runs(config) for path in (run["predictions"], run["weak_predictions"])})
+    return sorted(
+        {
+            path
+            for run in agreement_runs(config)
+            for path in (run["predictions"], run["weak_predictions"])
+        }
+    )
 
 
 def trajectory_inputs(config: dict) -> list[str]:
@@ -484,54 +668,92 @@ def trajectory_inputs(config: dict) -> list[str]:
 
 def size_records(config: dict) -> list[str]:
     """The metrics files that record each model's parameter count for the scaling view: its weak and ceiling runs."""
-    return [path for path in metrics_files(config) if path.startswith(("results/weak/", "results/ceiling/"))
-            and path.endswith("/metrics.json")]
+    return [
+        path
+        for path in metrics_files(config)
+        if path.startswith(("results/weak/", "results/ceiling/")) and path.endswith("/metrics.json")
+    ]
 
 
 def scaling_compute(config: dict) -> dict:
     """Each model's config `compute` (None where it gives none)."""
-    return {model: config["models"][model].get("compute") for model in dict.fromkeys(m for p in model_pairs(config)
-                                                                                       for m in p)}
+    return {
+        model: config["models"][model].get("compute")
+        for model in dict.fromkeys(m for p in model_pairs(config) for m in p)
+    }
 
 
 def report_figures(config: dict) -> list[tuple[str, str, str, int]]:
     """The analyses on the report's first page: (title, caption file in report/, its first figure, how many figures
     of that kind the run makes)."""
     datasets, losses = list(config["datasets"]), list(config["losses"])
-    kinds = [("Accuracy", "accuracy", ACCURACY_PLOT.format(dataset=datasets[0]), len(datasets)),
-             ("PGR per strong model", "pgr", PGR_PLOT.format(loss=losses[0]), len(losses))]
+    kinds = [
+        ("Accuracy", "accuracy", ACCURACY_PLOT.format(dataset=datasets[0]), len(datasets)),
+        ("PGR per strong model", "pgr", PGR_PLOT.format(loss=losses[0]), len(losses)),
+    ]
     if len(datasets) > 1:
-        kinds.append(("PGR per task", "pgr_by_task", PGR_BY_TASK_PLOT.format(loss=losses[0]), len(losses)))
-    kinds += [("Weak-to-strong scaling", "scaling", SCALING_PLOT.format(loss=losses[0]), len(losses)),
-              ("Imitation of the weak supervisor", "agreement", AGREEMENT_PLOT.format(dataset=datasets[0]),
-               len(datasets)),
-              ("Students over training", "trajectories", TRAJECTORIES_PLOT.format(dataset=datasets[0]), len(datasets)),
-              ("Accuracy per group of examples", "groups", GROUPS_PLOT.format(dataset=datasets[0]), len(datasets)),
-              ("Calibration", "calibration", CALIBRATION_PLOT.format(dataset=datasets[0]), len(datasets))]
+        kinds.append(
+            ("PGR per task", "pgr_by_task", PGR_BY_TASK_PLOT.format(loss=losses[0]), len(losses))
+        )
+    kinds += [
+        ("Weak-to-strong scaling", "scaling", SCALING_PLOT.format(loss=losses[0]), len(losses)),
+        (
+            "Imitation of the weak supervisor",
+            "agreement",
+            AGREEMENT_PLOT.format(dataset=datasets[0]),
+            len(datasets),
+        ),
+        (
+            "Students over training",
+            "trajectories",
+            TRAJECTORIES_PLOT.format(dataset=datasets[0]),
+            len(datasets),
+        ),
+        (
+            "Accuracy per group of examples",
+            "groups",
+            GROUPS_PLOT.format(dataset=datasets[0]),
+            len(datasets),
+        ),
+        ("Calibration", "calibration", CALIBRATION_PLOT.format(dataset=datasets[0]), len(datasets)),
+    ]
     return kinds
 
 
 def report_text(workflow_dir: str) -> str:
     """The report's first page: the one rule write_report_page wrote from the results, once it exists, else the
     workflow's static description."""
-    return os.path.abspath(REPORT_PAGE) if os.path.exists(REPORT_PAGE) else os.path.join(workflow_dir,
-                                                                                          "report/workflow.rst")
+    return (
+        os.path.abspath(REPORT_PAGE)
+        if os.path.exists(REPORT_PAGE)
+        else os.path.join(workflow_dir, "report/workflow.rst")
+    )
 
 
 def summary_files() -> list[str]:
-    return [SUMMARY.format(table=table, ext=ext) for table in SUMMARY_TABLES for ext in ("csv", "parquet")]
+    return [
+        SUMMARY.format(table=table, ext=ext)
+        for table in SUMMARY_TABLES
+        for ext in ("csv", "parquet")
+    ]
 
 
 def label_shard_files(config: dict, dataset: str, seed: str, model: str) -> list[str]:
     shards = config["labelling"]["shards"]
-    return [LABEL_SHARD.format(dataset=dataset, seed=seed, model=model, shard=shard, shards=shards)
-            for shard in range(shards)]
+    return [
+        LABEL_SHARD.format(dataset=dataset, seed=seed, model=model, shard=shard, shards=shards)
+        for shard in range(shards)
+    ]
 
 
 def label_files(config: dict) -> list[str]:
     weak_models = dict.fromkeys(weak for weak, _ in model_pairs(config))
-    return [LABELS.format(dataset=dataset, seed=seed, model=model)
-            for dataset in config["datasets"] for seed in config["seeds"] for model in weak_models]
+    return [
+        LABELS.format(dataset=dataset, seed=seed, model=model)
+        for dataset in config["datasets"]
+        for seed in config["seeds"]
+        for model in weak_models
+    ]
 
 
 def final_targets(config: dict) -> list[str]:
@@ -569,8 +791,14 @@ def pack_group(config: dict, wildcards: dict) -> str | None:
     if "dataset" not in wildcards or "seed" not in wildcards:
         return None
     model = wildcards.get("model")
-    packs = config["models"][model]["pack"] if model else any(e["pack"] for e in config["models"].values())
-    return PACK_GROUP.format(dataset=wildcards["dataset"], seed=wildcards["seed"]) if packs else None
+    packs = (
+        config["models"][model]["pack"]
+        if model
+        else any(e["pack"] for e in config["models"].values())
+    )
+    return (
+        PACK_GROUP.format(dataset=wildcards["dataset"], seed=wildcards["seed"]) if packs else None
+    )
 
 
 def job_group(config: dict):
@@ -586,8 +814,11 @@ UNTRACKED_SETTINGS = ("log_every", "checkpoint_every", "group_by_length")
 def untracked_job_settings(config: dict, model: str) -> dict:
     """What a training job reads from the config besides its params: how it reports and saves progress
     (`progress`, `logging`) and how it spends memory (`gradient_checkpointing`: the same update either way)."""
-    return {"progress": {k: config["training"][k] for k in UNTRACKED_SETTINGS}, "logging": config["logging"],
-            "gradient_checkpointing": config["models"][model]["gradient_checkpointing"]}
+    return {
+        "progress": {k: config["training"][k] for k in UNTRACKED_SETTINGS},
+        "logging": config["logging"],
+        "gradient_checkpointing": config["models"][model]["gradient_checkpointing"],
+    }
 
 
 def prediction_params(config: dict, model: str) -> dict:
@@ -599,16 +830,24 @@ def prediction_params(config: dict, model: str) -> dict:
     entry = config["models"][model]
     launch = deepspeed_launch(entry)
     several = launch and launch["nodes"] * launch["processes_per_node"] > 1
-    return {"dtype": entry["dtype"], "trust_remote_code": entry["trust_remote_code"],
-            "max_length": entry["max_length"], "predict_batch_size": config["training"]["predict_batch_size"],
-            "autocast": config["training"]["autocast"], **({"deepspeed": launch} if several else {})}
+    return {
+        "dtype": entry["dtype"],
+        "trust_remote_code": entry["trust_remote_code"],
+        "max_length": entry["max_length"],
+        "predict_batch_size": config["training"]["predict_batch_size"],
+        "autocast": config["training"]["autocast"],
+        **({"deepspeed": launch} if several else {}),
+    }
 
 
 def zero_shot_params(config: dict, model: str) -> dict:
     """What scoring `model`'s own answer depends on: the base model, its label tokens and how it predicts."""
     entry = config["models"][model]
-    return {"source": model_source(config, model), "label_tokens": label_tokens(entry),
-            **prediction_params(config, model)}
+    return {
+        "source": model_source(config, model),
+        "label_tokens": label_tokens(entry),
+        **prediction_params(config, model),
+    }
 
 
 def training_params(config: dict, model: str, dataset: str, seed: int) -> dict:
@@ -621,15 +860,20 @@ def training_params(config: dict, model: str, dataset: str, seed: int) -> dict:
         "label_tokens": label_tokens(entry),
         "trust_remote_code": entry["trust_remote_code"],
         "max_length": entry["max_length"],
-        **({"mode": "probe"} if entry["mode"] == "probe" else {}),  # absent for finetuning: its params as before
+        **(
+            {"mode": "probe"} if entry["mode"] == "probe" else {}
+        ),  # absent for finetuning: its params as before
         **({"lora": entry["lora"]} if "lora" in entry else {}),
         "settings": {
             "lr": entry["lr"],
             "batch_size": entry["batch_size"],
             "minibatch_size": entry["minibatch_size"],
             "seed": int(seed),
-            **{k: v for k, v in config["training"].items()
-               if k not in ("predict_batch_size", "early_stopping", *UNTRACKED_SETTINGS)},
+            **{
+                k: v
+                for k, v in config["training"].items()
+                if k not in ("predict_batch_size", "early_stopping", *UNTRACKED_SETTINGS)
+            },
         },
         "predict_batch_size": config["training"]["predict_batch_size"],
         "deepspeed": deepspeed_launch(entry),

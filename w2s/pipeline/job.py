@@ -43,8 +43,10 @@ def sole_writer(folder: str | Path):
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
-            raise W2SError(f"{folder} is being written by another process ({handle.read().strip() or 'unknown'}): "
-                           "wait for it to finish, or stop it, then rerun") from None
+            raise W2SError(
+                f"{folder} is being written by another process ({handle.read().strip() or 'unknown'}): "
+                "wait for it to finish, or stop it, then rerun"
+            ) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()} on {socket.gethostname()}")
@@ -52,8 +54,11 @@ def sole_writer(folder: str | Path):
         yield
 
 
-OUT_OF_SPACE = {errno.ENOSPC: "No space left on device", errno.EDQUOT: "Disk quota exceeded",
-                errno.EFBIG: "File too large"}
+OUT_OF_SPACE = {
+    errno.ENOSPC: "No space left on device",
+    errno.EDQUOT: "Disk quota exceeded",
+    errno.EFBIG: "File too large",
+}
 
 
 def out_of_space(exc: BaseException) -> bool:
@@ -86,9 +91,12 @@ def logged(log_path: str):
         except BaseException as exc:
             traceback.print_exc()
             if out_of_space(exc):
-                os.write(console, f"w2s error: out of disk space while writing this job's outputs ({exc}): free "
-                                  "space (or raise the quota or file size limit) and rerun; nothing partly written "
-                                  f"was kept (details in {log_path})\n".encode())
+                os.write(
+                    console,
+                    f"w2s error: out of disk space while writing this job's outputs ({exc}): free "
+                    "space (or raise the quota or file size limit) and rerun; nothing partly written "
+                    f"was kept (details in {log_path})\n".encode(),
+                )
                 raise SystemExit(1) from None
             os.write(console, f"w2s: job failed, see {log_path}\n".encode())
             raise

@@ -46,21 +46,45 @@ def slurm_head_address(nodelist: str) -> str:
     return address.group(1) if address else head
 
 
-def launch_command(spec_path: str | Path, nodes: int, processes_per_node: int, env=os.environ,
-                   head_address=slurm_head_address) -> list[str]:
-    torchrun = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={processes_per_node}"]
+def launch_command(
+    spec_path: str | Path,
+    nodes: int,
+    processes_per_node: int,
+    env=os.environ,
+    head_address=slurm_head_address,
+) -> list[str]:
+    torchrun = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        f"--nproc_per_node={processes_per_node}",
+    ]
     worker = ["-m", "w2s.pipeline.launch", str(spec_path)]
     if nodes == 1:
         return [*torchrun, "--standalone", *worker]
     if "SLURM_JOB_ID" not in env:
-        raise W2SError(f"a {nodes}-node DeepSpeed run must run inside a Slurm job (snakemake --profile slurm)")
-    head = head_address(env["SLURM_JOB_NODELIST"])  # run_distributed sets it to the whole job's (job_nodelist)
+        raise W2SError(
+            f"a {nodes}-node DeepSpeed run must run inside a Slurm job (snakemake --profile slurm)"
+        )
+    head = head_address(
+        env["SLURM_JOB_NODELIST"]
+    )  # run_distributed sets it to the whole job's (job_nodelist)
     # --overlap: the job step running this rule already holds the job's CPUs; without it srun waits forever.
     # --ntasks: one torchrun per node, whatever task count the environment of the rule's own job step carries.
-    return ["srun", "--overlap", f"--nodes={nodes}", f"--ntasks={nodes}", "--ntasks-per-node=1",
-            "--kill-on-bad-exit=1", *torchrun, f"--nnodes={nodes}", "--rdzv_backend=c10d",
-            f"--rdzv_endpoint={head}:{rendezvous_port(env['SLURM_JOB_ID'])}",
-            f"--rdzv_id={env['SLURM_JOB_ID']}", *worker]
+    return [
+        "srun",
+        "--overlap",
+        f"--nodes={nodes}",
+        f"--ntasks={nodes}",
+        "--ntasks-per-node=1",
+        "--kill-on-bad-exit=1",
+        *torchrun,
+        f"--nnodes={nodes}",
+        "--rdzv_backend=c10d",
+        f"--rdzv_endpoint={head}:{rendezvous_port(env['SLURM_JOB_ID'])}",
+        f"--rdzv_id={env['SLURM_JOB_ID']}",
+        *worker,
+    ]
 
 
 def die_with_parent() -> None:
@@ -83,10 +107,18 @@ def job_nodelist(job_id: str) -> str:
 def whole_job_env(nodelist: str, nodes: int, env=os.environ) -> dict:
     """The environment for an srun over the whole job from inside the rule's job step: the Slurm executor runs the
     rule with `srun -n1`, whose step describes one node and one task, and a nested srun would stay in it."""
-    whole = {k: v for k, v in env.items() if k not in ("SLURM_NTASKS", "SLURM_NPROCS") and
-             not k.startswith("SLURM_STEP_")}
-    return {**whole, "SLURM_NODELIST": nodelist, "SLURM_JOB_NODELIST": nodelist, "SLURM_NNODES": str(nodes),
-            "SLURM_JOB_NUM_NODES": str(nodes)}
+    whole = {
+        k: v
+        for k, v in env.items()
+        if k not in ("SLURM_NTASKS", "SLURM_NPROCS") and not k.startswith("SLURM_STEP_")
+    }
+    return {
+        **whole,
+        "SLURM_NODELIST": nodelist,
+        "SLURM_JOB_NODELIST": nodelist,
+        "SLURM_NNODES": str(nodes),
+        "SLURM_JOB_NUM_NODES": str(nodes),
+    }
 
 
 def run_distributed(spec: dict, spec_path: str | Path, nodes: int, processes_per_node: int) -> None:
@@ -100,7 +132,9 @@ def run_distributed(spec: dict, spec_path: str | Path, nodes: int, processes_per
     result = subprocess.run(command, env=env, preexec_fn=die_with_parent)
     Path(spec_path).unlink(missing_ok=True)
     if result.returncode:
-        raise W2SError(f"the DeepSpeed launcher exited with status {result.returncode}; see the worker output above")
+        raise W2SError(
+            f"the DeepSpeed launcher exited with status {result.returncode}; see the worker output above"
+        )
 
 
 def call(target: str, job: dict):
@@ -120,7 +154,9 @@ def relaunched(target: str, job: dict, spec_path: str | Path, params: dict) -> b
     launch = params.get("deepspeed")
     if not launch or in_launched_worker():
         return False
-    run_distributed({"target": target, "job": job}, spec_path, launch["nodes"], launch["processes_per_node"])
+    run_distributed(
+        {"target": target, "job": job}, spec_path, launch["nodes"], launch["processes_per_node"]
+    )
     return True
 
 

@@ -22,7 +22,9 @@ from w2s.pipeline.fetch import describe_pending, human
 from w2s.pipeline.grid import RUNS, keeps_checkpoint, model_source
 
 BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
-TRAINING_ROLES = {f"train_{role}": role for role in RUNS}  # rule -> role (whose checkpoints keep_checkpoints names)
+TRAINING_ROLES = {
+    f"train_{role}": role for role in RUNS
+}  # rule -> role (whose checkpoints keep_checkpoints names)
 
 
 @dataclass
@@ -31,7 +33,9 @@ class Job:
     wildcards: dict[str, str] = field(default_factory=dict)
     resources: dict[str, str] = field(default_factory=dict)
     local: bool = False  # run where Snakemake runs (localrule), never submitted
-    group: int | None = None  # the group job (one submission) it is packed into, numbered in the dry run's order
+    group: int | None = (
+        None  # the group job (one submission) it is packed into, numbered in the dry run's order
+    )
 
     def hours(self) -> float:
         return float(self.resources.get("runtime", 0)) / 60
@@ -49,18 +53,35 @@ class Job:
 
 def dry_run(snakefile: str | Path, configfile: str | Path, extra: list[str]) -> str:
     """The dry run's output, as Snakemake prints it for this config (and any further Snakemake arguments)."""
-    command = [sys.executable, "-m", "snakemake", "-s", str(snakefile), "--dry-run", "--cores", "1", *extra,
-               "--configfile", str(configfile)]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(snakefile),
+        "--dry-run",
+        "--cores",
+        "1",
+        *extra,
+        "--configfile",
+        str(configfile),
+    ]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode:
-        raise W2SError(f"the dry run failed ({' '.join(command)}):\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+        raise W2SError(
+            f"the dry run failed ({' '.join(command)}):\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+        )
     return result.stdout + result.stderr
 
 
 def parse_jobs(output: str) -> list[Job]:
     """The jobs of a dry run's output: each `rule NAME:` block with its wildcards and resources, and the group job
     (`Group job NAME ...:`, its member blocks indented) it belongs to."""
-    jobs, group, groups = [], None, 0  # a dry run prints `rule` for a local rule too: runs_locally tells
+    jobs, group, groups = (
+        [],
+        None,
+        0,
+    )  # a dry run prints `rule` for a local rule too: runs_locally tells
     for line in output.splitlines():
         if re.match(r"^\[.*\] Group job \S+", line):
             group, groups = groups, groups + 1
@@ -68,11 +89,19 @@ def parse_jobs(output: str) -> list[Job]:
         if rule:
             indented = bool(rule.group(1))
             name = rule.group(3)
-            jobs.append(Job(name, local=bool(rule.group(2)) or runs_locally(name), group=group if indented else None))
+            jobs.append(
+                Job(
+                    name,
+                    local=bool(rule.group(2)) or runs_locally(name),
+                    group=group if indented else None,
+                )
+            )
             continue
         field_line = re.match(r"^\s+(wildcards|resources): (.*)$", line)
         if field_line and jobs:
-            items = dict(item.split("=", 1) for item in field_line.group(2).split(", ") if "=" in item)
+            items = dict(
+                item.split("=", 1) for item in field_line.group(2).split(", ") if "=" in item
+            )
             setattr(jobs[-1], field_line.group(1), items)
     return jobs
 
@@ -95,17 +124,29 @@ def model_size(config: dict, model: str) -> tuple[int, int] | None:
     from w2s.models.lora import add_adapters, lora_config
 
     entry = config["models"][model]
-    own = config["models"][entry["backbone"]] if "backbone" in entry else entry  # the entry that gives the model
+    own = (
+        config["models"][entry["backbone"]] if "backbone" in entry else entry
+    )  # the entry that gives the model
     shape = own.get("build") or own.get("pretrain")
     if shape:
         # the byte tokenizer: a world's is of the same order, and the embedding is a small share of the model
-        lm_config = model_config(shape["arch"], shape["hidden_size"], shape["num_layers"], shape["num_heads"],
-                                 shape.get("max_position", 256), byte_tokenizer())
+        lm_config = model_config(
+            shape["arch"],
+            shape["hidden_size"],
+            shape["num_layers"],
+            shape["num_heads"],
+            shape.get("max_position", 256),
+            byte_tokenizer(),
+        )
     else:
         try:
             name, revision = split_revision(model_source(config, model))
-            lm_config = AutoConfig.from_pretrained(name, revision=revision, local_files_only=True,
-                                                   trust_remote_code=entry["trust_remote_code"])
+            lm_config = AutoConfig.from_pretrained(
+                name,
+                revision=revision,
+                local_files_only=True,
+                trust_remote_code=entry["trust_remote_code"],
+            )
         except (OSError, ValueError):
             return None
     with torch.device("meta"):
@@ -127,14 +168,23 @@ def describe_plan(config: dict, jobs: list[Job]) -> str:
     for job in jobs:
         hours[job.rule][0] += job.hours() * job.cpus()
         hours[job.rule][1] += job.hours() * job.gpus()
-    lines = [f"{'rule':<24}{'jobs':>6}{'CPU-hours':>12}{'GPU-hours':>12}   (requested: runtime x cpus, x gpus)"]
-    lines += [f"{rule:<24}{n:>6}{hours[rule][0]:>12.1f}{hours[rule][1]:>12.1f}" for rule, n in counts.items()]
-    lines.append(f"{'total':<24}{len(jobs):>6}{sum(h[0] for h in hours.values()):>12.1f}"
-                 f"{sum(h[1] for h in hours.values()):>12.1f}")
+    lines = [
+        f"{'rule':<24}{'jobs':>6}{'CPU-hours':>12}{'GPU-hours':>12}   (requested: runtime x cpus, x gpus)"
+    ]
+    lines += [
+        f"{rule:<24}{n:>6}{hours[rule][0]:>12.1f}{hours[rule][1]:>12.1f}"
+        for rule, n in counts.items()
+    ]
+    lines.append(
+        f"{'total':<24}{len(jobs):>6}{sum(h[0] for h in hours.values()):>12.1f}"
+        f"{sum(h[1] for h in hours.values()):>12.1f}"
+    )
     packed, unpacked = submissions(jobs)
     packing = [name for name, entry in config["models"].items() if entry["pack"]]
-    lines.append(f"cluster submissions: {packed} with packing ({', '.join(packing) or 'no model'} packed), "
-                 f"{unpacked} without (one per job; the rules marked local run where Snakemake runs)")
+    lines.append(
+        f"cluster submissions: {packed} with packing ({', '.join(packing) or 'no model'} packed), "
+        f"{unpacked} without (one per job; the rules marked local run where Snakemake runs)"
+    )
 
     sizes = {}
     kept, deleted, largest, unknown = 0, 0, 0, set()
@@ -157,23 +207,35 @@ def describe_plan(config: dict, jobs: list[Job]) -> str:
         else:
             deleted += n_bytes
     lines.append("")
-    lines.append("checkpoints of the training jobs above (weights only, estimated from each model's shape):")
+    lines.append(
+        "checkpoints of the training jobs above (weights only, estimated from each model's shape):"
+    )
     lines.append(f"  kept at the end: {human(kept)}")
-    lines.append(f"  deleted once their predictions exist (keep_checkpoints: {config['keep_checkpoints']}): "
-                 f"{human(deleted)}; each is on disk while its run and its readers run (the largest: {human(largest)})")
+    lines.append(
+        f"  deleted once their predictions exist (keep_checkpoints: {config['keep_checkpoints']}): "
+        f"{human(deleted)}; each is on disk while its run and its readers run (the largest: {human(largest)})"
+    )
     for model, size in sizes.items():
         if size:
-            lines.append(f"  {model}: {size[0]:,} parameters, {size[1]:,} stored per checkpoint"
-                         + (" (LoRA adapters and head)" if "lora" in config["models"][model] else ""))
+            lines.append(
+                f"  {model}: {size[0]:,} parameters, {size[1]:,} stored per checkpoint"
+                + (" (LoRA adapters and head)" if "lora" in config["models"][model] else "")
+            )
     if unknown:
-        lines.append(f"  not counted (no config.json to be had offline): {', '.join(sorted(unknown))}")
+        lines.append(
+            f"  not counted (no config.json to be had offline): {', '.join(sorted(unknown))}"
+        )
     return "\n".join(lines + describe_pending(config))
 
 
-def plan(configfile: str | Path, snakefile: str | Path = "Snakefile", extra: list[str] | None = None) -> str:
+def plan(
+    configfile: str | Path, snakefile: str | Path = "Snakefile", extra: list[str] | None = None
+) -> str:
     from w2s.pipeline.config import read_config_file, validate_config
 
     config = validate_config(read_config_file(configfile))
     if not Path(snakefile).is_file():
-        raise W2SError(f"{snakefile} is not there: run w2s plan in the workflow's folder, or give -s PATH/Snakefile")
+        raise W2SError(
+            f"{snakefile} is not there: run w2s plan in the workflow's folder, or give -s PATH/Snakefile"
+        )
     return describe_plan(config, parse_jobs(dry_run(snakefile, configfile, extra or [])))

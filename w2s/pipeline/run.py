@@ -28,7 +28,12 @@ from w2s.models.recompute import recompute_layers
 from w2s.models.tokens import encode
 from w2s.pipeline.launch import relaunched
 from w2s.training.dashboards import dashboards
-from w2s.training.distributed import DeepSpeedEngine, checkpoint_state, inference_module, init_distributed
+from w2s.training.distributed import (
+    DeepSpeedEngine,
+    checkpoint_state,
+    inference_module,
+    init_distributed,
+)
 from w2s.training.loop import Diverged, LocalEngine, TrainSettings, train
 from w2s.training.losses import make_loss
 from w2s.training.predict import last_token_features, predict_p1
@@ -36,14 +41,19 @@ from w2s.training.runtime import seed_everything
 from w2s.version import checkpoint_sha256, code_version
 
 
-def predictions(model, tokenizer, frame: pl.DataFrame, max_length: int, batch_size: int, autocast: str):
+def predictions(
+    model, tokenizer, frame: pl.DataFrame, max_length: int, batch_size: int, autocast: str
+):
     """The prediction table for `frame` and the number of its texts that were truncated."""
     ids, truncated = encode(frame["text"].to_list(), tokenizer, max_length)
-    return prediction_table(frame, predict_p1(model, ids, tokenizer.pad_token_id, batch_size, autocast)), truncated
+    return prediction_table(
+        frame, predict_p1(model, ids, tokenizer.pad_token_id, batch_size, autocast)
+    ), truncated
 
 
-def run_fingerprint(params: dict, loss_entry: dict, target_column: str, early_stopping: str | None,
-                    data_paths: dict) -> str:
+def run_fingerprint(
+    params: dict, loss_entry: dict, target_column: str, early_stopping: str | None, data_paths: dict
+) -> str:
     """What a resumable state must match to be resumed: the run's settings, loss and early stopping, every file its
     history was computed from (`data_paths`: the training data, and the test and validation splits its evaluations
     scored) and the contents of the model it starts from."""
@@ -55,12 +65,26 @@ def run_fingerprint(params: dict, loss_entry: dict, target_column: str, early_st
     return digest.hexdigest()
 
 
-def finetune(params: dict, train_path, target_column: str, test_path, loss_name: str, loss_entry: dict,
-             out: dict, info: dict, threads: int, progress: dict | None = None, label_split_path=None,
-             label_info: dict | None = None, early_stopping: str | None = None,
-             validation_path=None, supervision: dict | None = None,
-             activations: dict | None = None, gradient_checkpointing: bool = False,
-             logging: dict | None = None) -> dict | None:
+def finetune(
+    params: dict,
+    train_path,
+    target_column: str,
+    test_path,
+    loss_name: str,
+    loss_entry: dict,
+    out: dict,
+    info: dict,
+    threads: int,
+    progress: dict | None = None,
+    label_split_path=None,
+    label_info: dict | None = None,
+    early_stopping: str | None = None,
+    validation_path=None,
+    supervision: dict | None = None,
+    activations: dict | None = None,
+    gradient_checkpointing: bool = False,
+    logging: dict | None = None,
+) -> dict | None:
     """Train one run and write its checkpoint, trajectory and training summary to the paths in `out`, and its test
     predictions and metrics where `out` names them (else separate jobs predict the test split in shards). Where
     `out` names labels (a weak run, labelling unsharded), the trained model also labels `label_split_path`, as a
@@ -92,30 +116,56 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
         frames["label"] = read_split(label_split_path, "label")
     if validation_path:
         frames["validation"], validation_targets = validation_set(validation_path, supervision)
-    model = (ProbeRun(params, activations, frames) if params.get("mode") == "probe"
-             else FinetuneRun(params, frames, gradient_checkpointing))
+    model = (
+        ProbeRun(params, activations, frames)
+        if params.get("mode") == "probe"
+        else FinetuneRun(params, frames, gradient_checkpointing)
+    )
     (train_ids, train_truncated), (test_ids, test_truncated) = model.ids["train"], model.ids["test"]
-    print(f"model {params['source']}{' (linear probe)' if params.get('mode') == 'probe' else ''}: {len(train_ids)} "
-          f"training examples ({train_truncated} truncated to {model.max_length} tokens), {len(test_ids)} test "
-          f"examples ({test_truncated} truncated)", flush=True)
+    print(
+        f"model {params['source']}{' (linear probe)' if params.get('mode') == 'probe' else ''}: {len(train_ids)} "
+        f"training examples ({train_truncated} truncated to {model.max_length} tokens), {len(test_ids)} test "
+        f"examples ({test_truncated} truncated)",
+        flush=True,
+    )
     test_labels = test_frame["label"].to_numpy()
     predict_here = "predictions" in out
     latest = {}
     # Resumable state lives beside the outputs (Snakemake removes a failed job's outputs, not this folder); the
     # fingerprint ties it to this run's data and settings so a changed run never resumes a stale state.
-    evaluated = {"train": train_path, "test": test_path, **({"validation": validation_path} if validation_path else {})}
+    evaluated = {
+        "train": train_path,
+        "test": test_path,
+        **({"validation": validation_path} if validation_path else {}),
+    }
     fingerprint = run_fingerprint(params, loss_entry, target_column, early_stopping, evaluated)
-    kept = (KeptEarlyStop(out["early_stop_weak_val"], fingerprint, model, rank, zero["stage"] if zero else 0)
-            if early_stopping == "weak_val" else None)
+    kept = (
+        KeptEarlyStop(
+            out["early_stop_weak_val"], fingerprint, model, rank, zero["stage"] if zero else 0
+        )
+        if early_stopping == "weak_val"
+        else None
+    )
 
     def evaluate(m) -> dict:
-        latest["p1"] = predict_p1(m, test_ids, model.pad_id, params["predict_batch_size"], settings.autocast)
-        result = {f"test_{k}": v for k, v in classification_metrics(latest["p1"], test_labels).items() if k != "n"}
+        latest["p1"] = predict_p1(
+            m, test_ids, model.pad_id, params["predict_batch_size"], settings.autocast
+        )
+        result = {
+            f"test_{k}": v
+            for k, v in classification_metrics(latest["p1"], test_labels).items()
+            if k != "n"
+        }
         # the answers themselves, so that the trajectories analysis can compare them with any other model's
         result["test_answers"] = pack_answers(latest["p1"])
         if validation_path:
-            val_p1 = predict_p1(m, model.ids["validation"][0], model.pad_id, params["predict_batch_size"],
-                                settings.autocast)
+            val_p1 = predict_p1(
+                m,
+                model.ids["validation"][0],
+                model.pad_id,
+                params["predict_batch_size"],
+                settings.autocast,
+            )
             result["val_agreement"] = accuracy(val_p1, validation_targets)
             if kept:
                 kept.offer(result, lambda: prediction_table(test_frame, latest["p1"]))
@@ -126,17 +176,35 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     run_dir = Path(out["training"]).parent
     resume_dir = run_dir / "resume"
     # named by the run's folder, relative to the workflow's: results/student/<dataset>/seed<s>/<weak>/<strong>/<loss>
-    mirrors = dashboards(logging, run_dir, run_dir.as_posix(), {**params, "loss": loss_entry}) if rank == 0 else []
+    mirrors = (
+        dashboards(logging, run_dir, run_dir.as_posix(), {**params, "loss": loss_entry})
+        if rank == 0
+        else []
+    )
     try:
-        summary = train(model.module, train_ids, targets, make_loss(loss_name, loss_entry), settings, model.pad_id,
-                        evaluate, out["trajectory"] if rank == 0 else None, resume_dir, fingerprint, make_engine,
-                        evaluate_at_end=predict_here or bool(early_stopping), mirrors=mirrors)
+        summary = train(
+            model.module,
+            train_ids,
+            targets,
+            make_loss(loss_name, loss_entry),
+            settings,
+            model.pad_id,
+            evaluate,
+            out["trajectory"] if rank == 0 else None,
+            resume_dir,
+            fingerprint,
+            make_engine,
+            evaluate_at_end=predict_here or bool(early_stopping),
+            mirrors=mirrors,
+        )
     except Diverged as exc:
         raise W2SError(f"run {resume_dir.parent}: {exc}") from None
 
     if "labels" in out:  # every process takes part in predicting
         label_ids, label_truncated = model.ids["label"]
-        p1 = predict_p1(model.module, label_ids, model.pad_id, params["predict_batch_size"], settings.autocast)
+        p1 = predict_p1(
+            model.module, label_ids, model.pad_id, params["predict_batch_size"], settings.autocast
+        )
         labels = prediction_table(frames["label"], p1), label_truncated
     state = checkpoint_state(model.module, zero["stage"] if zero else 0, rank)
     if rank == 0:
@@ -146,9 +214,13 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
         return None
     if "labels" in out:
         write_labels(*labels, out["checkpoint"], out["labels"], label_info)
-    training = {"n_train": len(train_ids), "n_train_truncated": train_truncated, "steps": summary["steps"],
-                "train_seconds": round(summary["train_seconds"], 2),
-                "n_params": model_parameters(out["checkpoint"])}  # the scaling view's default size
+    training = {
+        "n_train": len(train_ids),
+        "n_train_truncated": train_truncated,
+        "steps": summary["steps"],
+        "train_seconds": round(summary["train_seconds"], 2),
+        "n_params": model_parameters(out["checkpoint"]),
+    }  # the scaling view's default size
     write_json(training, out["training"])
     if early_stopping:
         trajectory = [json.loads(line) for line in Path(out["trajectory"]).read_text().splitlines()]
@@ -159,8 +231,13 @@ def finetune(params: dict, train_path, target_column: str, test_path, loss_name:
     if not predict_here:
         return training
     # The final evaluation predicted the test split with the trained model: those are the run's predictions.
-    return write_scored(prediction_table(test_frame, latest["p1"]), out, info, n_test_truncated=test_truncated,
-                        **training)
+    return write_scored(
+        prediction_table(test_frame, latest["p1"]),
+        out,
+        info,
+        n_test_truncated=test_truncated,
+        **training,
+    )
 
 
 class KeptEarlyStop:
@@ -188,14 +265,25 @@ class KeptEarlyStop:
                 tmp.mkdir()
                 self.run.save(tmp / "checkpoint", state)
                 write_parquet(test_table(), tmp / "test_predictions.parquet")
-                write_json({"fingerprint": self.fingerprint, "val_agreement": result["val_agreement"],
-                            "test_accuracy": result["test_accuracy"]}, tmp / "agreement.json")
+                write_json(
+                    {
+                        "fingerprint": self.fingerprint,
+                        "val_agreement": result["val_agreement"],
+                        "test_accuracy": result["test_accuracy"],
+                    },
+                    tmp / "agreement.json",
+                )
 
     def finish(self, chosen: dict) -> None:
         saved = json.loads((self.partial / "agreement.json").read_text())
-        if (saved["val_agreement"], saved["test_accuracy"]) != (chosen["val_agreement"], chosen["accuracy"]):
-            raise W2SError(f"{self.partial} holds the model of another evaluation than the weak_val early stop the "
-                           f"trajectory gives (step {chosen['step']}); delete it and rerun")
+        if (saved["val_agreement"], saved["test_accuracy"]) != (
+            chosen["val_agreement"],
+            chosen["accuracy"],
+        ):
+            raise W2SError(
+                f"{self.partial} holds the model of another evaluation than the weak_val early stop the "
+                f"trajectory gives (step {chosen['step']}); delete it and rerun"
+            )
         with atomic_path(self.folder) as tmp:
             os.replace(self.partial, tmp)
 
@@ -203,21 +291,35 @@ class KeptEarlyStop:
 class FinetuneRun:
     """A run that finetunes the whole classifier: each split's token ids (and how many were truncated)."""
 
-    def __init__(self, params: dict, frames: dict[str, pl.DataFrame], gradient_checkpointing: bool = False):
+    def __init__(
+        self, params: dict, frames: dict[str, pl.DataFrame], gradient_checkpointing: bool = False
+    ):
         self.tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
-        self.module = Classifier.load(params["source"], params["dtype"], params["head_init"],
-                                      params["trust_remote_code"], params.get("label_tokens"))
+        self.module = Classifier.load(
+            params["source"],
+            params["dtype"],
+            params["head_init"],
+            params["trust_remote_code"],
+            params.get("label_tokens"),
+        )
         if params.get("lora"):
             trainable = self.module.add_lora(params["lora"], params["source"])
             total = sum(p.numel() for p in self.module.parameters())
-            print(f"LoRA: {trainable:,} of {total:,} parameters train (adapters and head)", flush=True)
+            print(
+                f"LoRA: {trainable:,} of {total:,} parameters train (adapters and head)", flush=True
+            )
         if gradient_checkpointing:
-            print(f"gradient checkpointing: {recompute_layers(self.module.backbone)} layers recomputed in the "
-                  "backward pass", flush=True)
+            print(
+                f"gradient checkpointing: {recompute_layers(self.module.backbone)} layers recomputed in the "
+                "backward pass",
+                flush=True,
+            )
         self.max_length = self.module.max_tokens(params["max_length"])
         self.pad_id = self.tokenizer.pad_token_id
-        self.ids = {name: encode(frame["text"].to_list(), self.tokenizer, self.max_length)
-                    for name, frame in frames.items()}
+        self.ids = {
+            name: encode(frame["text"].to_list(), self.tokenizer, self.max_length)
+            for name, frame in frames.items()
+        }
 
     def save(self, out_dir, state: dict | None = None) -> None:
         self.module.save(out_dir, self.tokenizer, state)
@@ -229,8 +331,10 @@ class ProbeRun:
     def __init__(self, params: dict, activations: dict, frames: dict[str, pl.DataFrame]):
         self.source, self.max_length, self.pad_id = params["source"], params["max_length"], 0
         files = {name: activations[name] for name in frames}
-        self.module = LinearProbe({name: read_activations(files[name], len(frames[name])) for name in frames},
-                                  params["head_init"])
+        self.module = LinearProbe(
+            {name: read_activations(files[name], len(frames[name])) for name in frames},
+            params["head_init"],
+        )
         self.ids = {name: (self.module.ids(name), truncated_texts(files[name])) for name in frames}
 
     def save(self, out_dir, state: dict | None = None) -> None:
@@ -254,41 +358,80 @@ def extract_activations(params: dict, split_path, out_path, threads: int) -> Non
     torch.set_num_threads(threads)
     frame = read_split(split_path, "label")
     tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
-    model = Classifier.load(params["source"], params["dtype"], trust_remote_code=params["trust_remote_code"])
-    ids, truncated = encode(frame["text"].to_list(), tokenizer, model.max_tokens(params["max_length"]))
-    features = last_token_features(model, ids, tokenizer.pad_token_id, params["predict_batch_size"],
-                                   params["autocast"])
+    model = Classifier.load(
+        params["source"], params["dtype"], trust_remote_code=params["trust_remote_code"]
+    )
+    ids, truncated = encode(
+        frame["text"].to_list(), tokenizer, model.max_tokens(params["max_length"])
+    )
+    features = last_token_features(
+        model, ids, tokenizer.pad_token_id, params["predict_batch_size"], params["autocast"]
+    )
     with atomic_path(out_path) as tmp:
-        save_file({FEATURES: features.contiguous()}, tmp, metadata={"n_truncated": str(truncated),
-                                                                    "source": params["source"]})
-    print(f"activations of {len(frame)} rows of {split_path} ({features.shape[1]} wide, {truncated} truncated) from "
-          f"{params['source']}", flush=True)
+        save_file(
+            {FEATURES: features.contiguous()},
+            tmp,
+            metadata={"n_truncated": str(truncated), "source": params["source"]},
+        )
+    print(
+        f"activations of {len(frame)} rows of {split_path} ({features.shape[1]} wide, {truncated} truncated) from "
+        f"{params['source']}",
+        flush=True,
+    )
 
 
-def label_split(checkpoint, split_path, out_path, params: dict, info: dict, threads: int, shard: int = 0,
-                shards: int = 1) -> pl.DataFrame | None:
+def label_split(
+    checkpoint,
+    split_path,
+    out_path,
+    params: dict,
+    info: dict,
+    threads: int,
+    shard: int = 0,
+    shards: int = 1,
+) -> pl.DataFrame | None:
     """Write a trained model's predictions (the weak model's soft labels, or a run's test predictions) on shard
     `shard` of `shards` of a split (contiguous rows, so that the shards concatenated in order are the whole split),
     with provenance in the parquet metadata. A model entry with DeepSpeed predicts in the processes of its launcher
     (`prediction_model`), and rank 0 writes."""
-    if relaunched("w2s.pipeline.run:label_split", dict(locals()), f"{out_path}.launch.json", params):
+    if relaunched(
+        "w2s.pipeline.run:label_split", dict(locals()), f"{out_path}.launch.json", params
+    ):
         return None
     torch.set_num_threads(threads)
     rank = join_processes(params)
     frame = read_split(split_path, "label")
-    start, stop, total = len(frame) * shard // shards, len(frame) * (shard + 1) // shards, len(frame)
+    start, stop, total = (
+        len(frame) * shard // shards,
+        len(frame) * (shard + 1) // shards,
+        len(frame),
+    )
     frame = frame.slice(start, stop - start)
     tokenizer = load_tokenizer(str(checkpoint), params["trust_remote_code"])
-    model = Classifier.load(str(checkpoint), params["dtype"], trust_remote_code=params["trust_remote_code"])
-    table, truncated = predictions(prediction_model(model, params), tokenizer, frame,
-                                   model.max_tokens(params["max_length"]), params["predict_batch_size"],
-                                   params["autocast"])
+    model = Classifier.load(
+        str(checkpoint), params["dtype"], trust_remote_code=params["trust_remote_code"]
+    )
+    table, truncated = predictions(
+        prediction_model(model, params),
+        tokenizer,
+        frame,
+        model.max_tokens(params["max_length"]),
+        params["predict_batch_size"],
+        params["autocast"],
+    )
     if rank != 0:
         return None
     # The shard's place in the split, so that the merge can check that the shards cover it exactly.
-    write_labels(table, truncated, checkpoint, out_path, {**info, "row_start": start, "row_stop": stop,
-                                                          "split_rows": total})
-    print(f"predicted rows {start}-{stop} of {split_path} (shard {shard + 1} of {shards})", flush=True)
+    write_labels(
+        table,
+        truncated,
+        checkpoint,
+        out_path,
+        {**info, "row_start": start, "row_stop": stop, "split_rows": total},
+    )
+    print(
+        f"predicted rows {start}-{stop} of {split_path} (shard {shard + 1} of {shards})", flush=True
+    )
     return table
 
 
@@ -308,29 +451,49 @@ def prediction_model(model: Classifier, params: dict) -> torch.nn.Module:
 
 def write_labels(table: pl.DataFrame, truncated: int, checkpoint, out_path, info: dict) -> None:
     """A predictions file with its provenance: which checkpoint made it, with which code."""
-    metadata = {**info, "checkpoint_sha256": checkpoint_sha256(checkpoint), "code_version": code_version(),
-                "n_truncated": truncated}
+    metadata = {
+        **info,
+        "checkpoint_sha256": checkpoint_sha256(checkpoint),
+        "code_version": code_version(),
+        "n_truncated": truncated,
+    }
     write_parquet(table, out_path, metadata)
-    print(f"wrote {out_path}: {len(table)} rows, accuracy against ground truth {table['correct'].mean():.4f}",
-          flush=True)
+    print(
+        f"wrote {out_path}: {len(table)} rows, accuracy against ground truth {table['correct'].mean():.4f}",
+        flush=True,
+    )
 
 
-def zero_shot(params: dict, test_paths: list, outs: list[dict], infos: list[dict], threads: int) -> list[dict] | None:
+def zero_shot(
+    params: dict, test_paths: list, outs: list[dict], infos: list[dict], threads: int
+) -> list[dict] | None:
     """Score a model's own answer (its label tokens' logits at the last token), untrained, on test splits (one per
     seed: the model is loaded once for all); in the launcher's processes for a DeepSpeed model entry."""
-    if relaunched("w2s.pipeline.run:zero_shot", dict(locals()), f"{outs[0]['metrics']}.launch.json", params):
+    if relaunched(
+        "w2s.pipeline.run:zero_shot", dict(locals()), f"{outs[0]['metrics']}.launch.json", params
+    ):
         return None
     torch.set_num_threads(threads)
     rank = join_processes(params)
     tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
-    model = Classifier.load(params["source"], params["dtype"], "readout", params["trust_remote_code"],
-                            params["label_tokens"])
+    model = Classifier.load(
+        params["source"],
+        params["dtype"],
+        "readout",
+        params["trust_remote_code"],
+        params["label_tokens"],
+    )
     predicting = prediction_model(model, params)
     scored = []
     for test_path, out, info in zip(test_paths, outs, infos, strict=True):
-        table, truncated = predictions(predicting, tokenizer, read_split(test_path, "label"),
-                                       model.max_tokens(params["max_length"]), params["predict_batch_size"],
-                                       params["autocast"])
+        table, truncated = predictions(
+            predicting,
+            tokenizer,
+            read_split(test_path, "label"),
+            model.max_tokens(params["max_length"]),
+            params["predict_batch_size"],
+            params["autocast"],
+        )
         if rank == 0:
             scored.append(write_scored(table, out, info, n_test_truncated=truncated))
     return scored if rank == 0 else None

@@ -40,9 +40,27 @@ from w2s.version import code_version
 IDLE_SECONDS = 120
 # What every model job imports; the modelling code of GPT-2 (the built and pretrained models) pulls in the bulk of
 # transformers' shared machinery, which other architectures reuse.
-PRELOAD = ("torch", "transformers", "transformers.models.gpt2.modeling_gpt2", "w2s.pipeline.run",
-           "w2s.training.pretrain", "w2s.models.build", "w2s.data.world")
-ENV_PREFIXES = ("PYTHON", "ATEN_", "OMP_", "MKL_", "CUDA_", "TORCH", "PYTORCH_", "TRANSFORMERS_", "HF_", "NCCL_")
+PRELOAD = (
+    "torch",
+    "transformers",
+    "transformers.models.gpt2.modeling_gpt2",
+    "w2s.pipeline.run",
+    "w2s.training.pretrain",
+    "w2s.models.build",
+    "w2s.data.world",
+)
+ENV_PREFIXES = (
+    "PYTHON",
+    "ATEN_",
+    "OMP_",
+    "MKL_",
+    "CUDA_",
+    "TORCH",
+    "PYTORCH_",
+    "TRANSFORMERS_",
+    "HF_",
+    "NCCL_",
+)
 HEADER = struct.Struct("!Q")
 STATUS = struct.Struct("!i")
 ACCEPTED = b"A"
@@ -55,15 +73,23 @@ def enabled() -> bool:
 def resource_limits() -> dict[str, tuple[int, int]]:
     """This process's limits (ulimit): a fork of the worker has the worker's, so a job run under other limits (a
     memory or file size cap) needs a worker started under those."""
-    return {name: resource.getrlimit(getattr(resource, name)) for name in dir(resource) if name.startswith("RLIMIT_")}
+    return {
+        name: resource.getrlimit(getattr(resource, name))
+        for name in dir(resource)
+        if name.startswith("RLIMIT_")
+    }
 
 
 def socket_path() -> Path:
     """Where the worker for this Python, code, environment and resource limits listens."""
     versions = {name: metadata.version(name) for name in ("torch", "transformers")}
     env = {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIXES)}
-    key = json.dumps([sys.executable, code_version(), versions, env, resource_limits()], sort_keys=True)
-    folder = Path(os.environ.get("W2S_WARM_DIR") or Path(tempfile.gettempdir()) / f"w2s-warm-{os.getuid()}")
+    key = json.dumps(
+        [sys.executable, code_version(), versions, env, resource_limits()], sort_keys=True
+    )
+    folder = Path(
+        os.environ.get("W2S_WARM_DIR") or Path(tempfile.gettempdir()) / f"w2s-warm-{os.getuid()}"
+    )
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.sock"
 
@@ -89,8 +115,15 @@ def hand_over(path: Path, target: str, log_path: str, kwargs: dict) -> int | Non
     conn.settimeout(60)  # for the hand-over; a worker that does not answer in time is not used
     try:
         conn.connect(str(path))
-        request = json.dumps({"target": target, "log": log_path, "kwargs": kwargs, "cwd": os.getcwd(),
-                              "env": dict(os.environ)}).encode()
+        request = json.dumps(
+            {
+                "target": target,
+                "log": log_path,
+                "kwargs": kwargs,
+                "cwd": os.getcwd(),
+                "env": dict(os.environ),
+            }
+        ).encode()
         socket.send_fds(conn, [HEADER.pack(len(request))], [0, 1, 2])
         conn.sendall(request)
         if conn.recv(1) != ACCEPTED:
@@ -98,7 +131,9 @@ def hand_over(path: Path, target: str, log_path: str, kwargs: dict) -> int | Non
     except OSError:
         return None
     conn.settimeout(None)
-    status = conn.recv(STATUS.size)  # the connection stays open while the job runs: closing it kills the job
+    status = conn.recv(
+        STATUS.size
+    )  # the connection stays open while the job runs: closing it kills the job
     if len(status) != STATUS.size:
         print(f"w2s: the warm worker's process for this job died; see {log_path}", file=sys.stderr)
         return 1
@@ -114,8 +149,14 @@ def run_job(target: str, log_path: str, **kwargs) -> None:
         path = socket_path()
         status = hand_over(path, target, log_path, kwargs)
         if status is None:
-            subprocess.Popen([sys.executable, "-m", "w2s.pipeline.warm", str(path)], cwd="/", start_new_session=True,
-                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.Popen(
+                [sys.executable, "-m", "w2s.pipeline.warm", str(path)],
+                cwd="/",
+                start_new_session=True,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
     if status is None:
         status = run_here(target, log_path, kwargs)
     if status:
@@ -183,7 +224,9 @@ def serve(path: Path) -> None:
             if os.fork() == 0:
                 server.close()
                 lock.close()
-                signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the job waits for its own subprocesses
+                signal.signal(
+                    signal.SIGCHLD, signal.SIG_DFL
+                )  # the job waits for its own subprocesses
                 conn.settimeout(None)
                 try:
                     status = run_forked_job(conn)

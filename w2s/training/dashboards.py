@@ -12,13 +12,24 @@ from pathlib import Path
 
 from w2s.errors import W2SError
 
-TENSORBOARD_DIR = "tensorboard"  # in the run's folder: `tensorboard --logdir results` shows every run
-WANDB_MODES = ("offline", "online")  # logging.wandb.mode (W&B's own "disabled": leave logging.wandb out)
+TENSORBOARD_DIR = (
+    "tensorboard"  # in the run's folder: `tensorboard --logdir results` shows every run
+)
+WANDB_MODES = (
+    "offline",
+    "online",
+)  # logging.wandb.mode (W&B's own "disabled": leave logging.wandb out)
 
 
 def numbers(entry: dict) -> dict[str, float]:
-    return {k: float(v) for k, v in entry.items() if k != "step" and isinstance(v, (int, float))
-            and not isinstance(v, bool) and math.isfinite(v)}
+    return {
+        k: float(v)
+        for k, v in entry.items()
+        if k != "step"
+        and isinstance(v, (int, float))
+        and not isinstance(v, bool)
+        and math.isfinite(v)
+    }
 
 
 class TensorBoard:
@@ -26,7 +37,9 @@ class TensorBoard:
         from torch.utils.tensorboard import SummaryWriter
 
         folder = Path(run_dir) / TENSORBOARD_DIR
-        for old in folder.glob("events.out.tfevents.*"):  # an earlier attempt's: this one writes every point again
+        for old in folder.glob(
+            "events.out.tfevents.*"
+        ):  # an earlier attempt's: this one writes every point again
             old.unlink()
         self.writer = SummaryWriter(str(folder))
 
@@ -47,11 +60,20 @@ class WandB:
         try:
             import wandb
         except ImportError:
-            raise W2SError("config key logging.wandb: the wandb package is not installed (pip install wandb), or "
-                           "drop logging.wandb") from None
-        self.run = wandb.init(project=settings["project"], entity=settings.get("entity"), mode=settings["mode"],
-                              dir=str(run_dir), name=run_name, config=config, resume="allow",
-                              id=hashlib.sha256(run_name.encode()).hexdigest()[:16])
+            raise W2SError(
+                "config key logging.wandb: the wandb package is not installed (pip install wandb), or "
+                "drop logging.wandb"
+            ) from None
+        self.run = wandb.init(
+            project=settings["project"],
+            entity=settings.get("entity"),
+            mode=settings["mode"],
+            dir=str(run_dir),
+            name=run_name,
+            config=config,
+            resume="allow",
+            id=hashlib.sha256(run_name.encode()).hexdigest()[:16],
+        )
 
     def log(self, entry: dict) -> None:
         self.run.log(numbers(entry), step=entry["step"])

@@ -54,14 +54,23 @@ def deepspeed_config(settings: TrainSettings, stage: int, offload: bool) -> dict
 class DeepSpeedEngine:
     """Same face as `LocalEngine`: call, backward, step, gather, lr, and the resumable state."""
 
-    def __init__(self, model: torch.nn.Module, settings: TrainSettings, total_steps: int, stage: int = 2,
-                 offload: bool = False):
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        settings: TrainSettings,
+        total_steps: int,
+        stage: int = 2,
+        offload: bool = False,
+    ):
         import deepspeed
 
         optimizer, scheduler = optimizer_and_schedule(model, settings, total_steps)
         self.engine, _, _, self.scheduler = deepspeed.initialize(
-            model=model, optimizer=optimizer, lr_scheduler=scheduler,
-            config=deepspeed_config(settings, stage, offload))
+            model=model,
+            optimizer=optimizer,
+            lr_scheduler=scheduler,
+            config=deepspeed_config(settings, stage, offload),
+        )
         self.module, self.stage = self.engine.module, stage
         self.rank, self.world = dist.get_rank(), dist.get_world_size()
 
@@ -134,7 +143,11 @@ def inference_module(model: torch.nn.Module, stage: int) -> torch.nn.Module:
         return model
     import deepspeed
 
-    config = {"train_micro_batch_size_per_gpu": 1, "zero_optimization": {"stage": 3}, "steps_per_print": 10**9}
+    config = {
+        "train_micro_batch_size_per_gpu": 1,
+        "zero_optimization": {"stage": 3},
+        "steps_per_print": 10**9,
+    }
     engine, *_ = deepspeed.initialize(model=model, config=config)
     return engine.module
 

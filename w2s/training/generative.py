@@ -23,7 +23,11 @@ from w2s.training.runtime import device, seed_everything
 def task_texts(split_paths: list) -> list[str]:
     """The texts of a task's splits, in a fixed order: only the text column is read, so no label can reach the
     model."""
-    return [text for path in split_paths for text in read_parquet(path, columns=["text"])["text"].to_list()]
+    return [
+        text
+        for path in split_paths
+        for text in read_parquet(path, columns=["text"])["text"].to_list()
+    ]
 
 
 def lm_loss(model, rows: list[list[int]], pad_id: int, dev) -> torch.Tensor:
@@ -31,12 +35,24 @@ def lm_loss(model, rows: list[list[int]], pad_id: int, dev) -> torch.Tensor:
     input_ids, mask = (t.to(dev) for t in pad_batch(rows, pad_id))
     logits = model(input_ids=input_ids, attention_mask=mask).logits[:, :-1].float()
     targets = input_ids[:, 1:].masked_fill(mask[:, 1:] == 0, -100)
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
+    return F.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100
+    )
 
 
-def generative_finetune(out_dir, source: str, split_paths: list, steps: int, lr: float, batch_size: int,
-                        max_length: int, seed: int, threads: int = 1, trust_remote_code: bool = False,
-                        log_every: int = 20) -> dict:
+def generative_finetune(
+    out_dir,
+    source: str,
+    split_paths: list,
+    steps: int,
+    lr: float,
+    batch_size: int,
+    max_length: int,
+    seed: int,
+    threads: int = 1,
+    trust_remote_code: bool = False,
+    log_every: int = 20,
+) -> dict:
     """Finetune `source` as a causal LM on the texts of `split_paths` for `steps` AdamW steps (cosine schedule,
     seeded batches) and save it with its tokenizer to `out_dir`."""
     from transformers import AutoModelForCausalLM
@@ -45,8 +61,9 @@ def generative_finetune(out_dir, source: str, split_paths: list, steps: int, lr:
     seed_everything(seed)
     tokenizer = load_tokenizer(source, trust_remote_code)
     try:  # safetensors only, as everywhere
-        model = AutoModelForCausalLM.from_pretrained(local_model_dir(source), trust_remote_code=trust_remote_code,
-                                                     use_safetensors=True)
+        model = AutoModelForCausalLM.from_pretrained(
+            local_model_dir(source), trust_remote_code=trust_remote_code, use_safetensors=True
+        )
     except (OSError, ValueError) as exc:
         raise W2SError(f"could not load model {source!r} as a causal LM: {exc}") from None
     texts = task_texts(split_paths)
@@ -55,11 +72,16 @@ def generative_finetune(out_dir, source: str, split_paths: list, steps: int, lr:
     dev = device()
     model.to(dev).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * s / steps)))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * s / steps))
+    )
     rng = random.Random(f"generative:{seed}")
     order: list[int] = []
-    print(f"generative finetuning of {source} for {steps} steps, batch {batch_size}, on {len(texts)} texts of "
-          f"{len(split_paths)} splits ({truncated} truncated to {max_length} tokens), labels unread", flush=True)
+    print(
+        f"generative finetuning of {source} for {steps} steps, batch {batch_size}, on {len(texts)} texts of "
+        f"{len(split_paths)} splits ({truncated} truncated to {max_length} tokens), labels unread",
+        flush=True,
+    )
     start = time.perf_counter()
     for step in range(1, steps + 1):
         if len(order) < batch_size:  # a new pass over the texts, in a new seeded order
@@ -68,17 +90,26 @@ def generative_finetune(out_dir, source: str, split_paths: list, steps: int, lr:
         batch, order = order[:batch_size], order[batch_size:]
         loss = lm_loss(model, [ids[i] for i in batch], tokenizer.pad_token_id, dev)
         if not math.isfinite(loss.item()):
-            raise W2SError(f"generative finetuning diverged: the loss is {loss.item()} at step {step} of {steps} "
-                           f"(learning rate {scheduler.get_last_lr()[0]:.3g}); lower generative_finetune.lr")
+            raise W2SError(
+                f"generative finetuning diverged: the loss is {loss.item()} at step {step} of {steps} "
+                f"(learning rate {scheduler.get_last_lr()[0]:.3g}); lower generative_finetune.lr"
+            )
         loss.backward()
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
         if step % log_every == 0 or step == steps:
-            print(f"step {step}/{steps} | loss {loss.item():.4f} | {step / (time.perf_counter() - start):.1f} steps/s",
-                  flush=True)
+            print(
+                f"step {step}/{steps} | loss {loss.item():.4f} | {step / (time.perf_counter() - start):.1f} steps/s",
+                flush=True,
+            )
     with atomic_path(Path(out_dir)) as tmp:
         model.cpu().save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
-    return {"steps": steps, "final_loss": loss.item(), "n_texts": len(texts), "n_truncated": truncated,
-            "max_length": max_length}
+    return {
+        "steps": steps,
+        "final_loss": loss.item(),
+        "n_texts": len(texts),
+        "n_truncated": truncated,
+        "max_length": max_length,
+    }

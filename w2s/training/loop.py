@@ -45,10 +45,14 @@ class TrainSettings:
     eval_every: int = 0  # optimizer steps between evaluations; 0: evaluate at the end only
     log_every: int = 10
     autocast: str = "auto"  # auto (bf16 where the device computes it natively) | bf16 | off
-    dropout: str = "off"  # off (the reference recipe) | model (the model's own dropout while training)
+    dropout: str = (
+        "off"  # off (the reference recipe) | model (the model's own dropout while training)
+    )
     seed: int = 0
     checkpoint_every: int = 0  # optimizer steps between resumable states; 0: none
-    group_by_length: bool = True  # cut each batch into minibatches of near-equal length (less padding, same update)
+    group_by_length: bool = (
+        True  # cut each batch into minibatches of near-equal length (less padding, same update)
+    )
 
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
@@ -56,6 +60,8 @@ OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
 
 class Diverged(W2SError):
     """The loss became NaN or infinite: every later step and prediction would be meaningless."""
+
+
 SCHEDULES = ("cosine", "constant")
 
 
@@ -70,8 +76,12 @@ def lr_factor(step: int, total: int, settings: TrainSettings) -> float:
 
 def optimizer_and_schedule(model: torch.nn.Module, settings: TrainSettings, total_steps: int):
     trainable = [p for p in model.parameters() if p.requires_grad]  # not a frozen backbone's (LoRA)
-    optimizer = OPTIMIZERS[settings.optimizer](trainable, lr=settings.lr, weight_decay=settings.weight_decay)
-    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, total_steps, settings))
+    optimizer = OPTIMIZERS[settings.optimizer](
+        trainable, lr=settings.lr, weight_decay=settings.weight_decay
+    )
+    return optimizer, torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: lr_factor(s, total_steps, settings)
+    )
 
 
 class LocalEngine:
@@ -115,7 +125,9 @@ class LocalEngine:
 @lru_cache(maxsize=2)
 def epoch_order(n: int, seed: int, epoch: int) -> list[int]:
     """The example order of one epoch: depends on (seed, epoch) only, so a resumed run needs no generator state."""
-    return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch)).tolist()
+    return torch.randperm(
+        n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch)
+    ).tolist()
 
 
 # What a forward and backward pass costs beyond its tokens, in tokens' worth, when grouping by length decides where
@@ -123,7 +135,12 @@ def epoch_order(n: int, seed: int, epoch: int) -> list[int]:
 # one thread, a pass costs 8 ms plus 0.29 ms a token in fp32 (28 tokens' worth), 9 ms plus 0.19 ms in bf16 (which
 # casts the weights in every pass: 46), and a pass of fewer rows is as fast per token; so short examples are rarely
 # padded to long ones. On a GPU a pass of few rows leaves the device idle, so minibatches stay full.
-FORWARD_OVERHEAD_TOKENS = {("cpu", False): 32, ("cpu", True): 48, ("cuda", False): 1 << 20, ("cuda", True): 1 << 20}
+FORWARD_OVERHEAD_TOKENS = {
+    ("cpu", False): 32,
+    ("cpu", True): 48,
+    ("cuda", False): 1 << 20,
+    ("cuda", True): 1 << 20,
+}
 
 
 @dataclass
@@ -146,12 +163,20 @@ class Examples:
         """`index` ordered by length (stable: examples of equal length keep their order)."""
         return sorted(index, key=self.lengths.__getitem__)
 
-    def minibatches(self, batch: list[int], size: int, rank: int, world: int, group: bool) -> list[list[int]]:
+    def minibatches(
+        self, batch: list[int], size: int, rank: int, world: int, group: bool
+    ) -> list[list[int]]:
         """This rank's minibatches of `batch`: as the batch comes, or grouped by length (`length_groups`)."""
         if not group:
             return rank_minibatches(batch, size, rank, world)
-        return rank_minibatches(self.by_length(batch), size, rank, world, self.lengths,
-                                FORWARD_OVERHEAD_TOKENS[self.device.type, self.bf16])
+        return rank_minibatches(
+            self.by_length(batch),
+            size,
+            rank,
+            world,
+            self.lengths,
+            FORWARD_OVERHEAD_TOKENS[self.device.type, self.bf16],
+        )
 
 
 @dataclass
@@ -172,7 +197,9 @@ class Schedule:
     def batch(self, step: int) -> list[int]:
         epoch, position = divmod(step, self.steps_per_epoch)
         size = self.settings.batch_size
-        return epoch_order(self.n, self.settings.seed, epoch)[position * size : (position + 1) * size]
+        return epoch_order(self.n, self.settings.seed, epoch)[
+            position * size : (position + 1) * size
+        ]
 
 
 UNPRINTED = ("test_answers",)  # trajectory keys kept in the file, not in the log
@@ -188,7 +215,9 @@ class Trajectory:
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.file = open(path, "w")
-            self.file.writelines(json.dumps(entry) + "\n" for entry in earlier)  # a resumed run's earlier points
+            self.file.writelines(
+                json.dumps(entry) + "\n" for entry in earlier
+            )  # a resumed run's earlier points
         for entry in earlier:
             for mirror in self.mirrors:
                 mirror.log(entry)
@@ -204,8 +233,14 @@ class Trajectory:
 
     def record(self, entry: dict) -> None:
         self.history.append(entry)
-        print(" | ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in entry.items()
-                         if k not in UNPRINTED), flush=True)
+        print(
+            " | ".join(
+                f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+                for k, v in entry.items()
+                if k not in UNPRINTED
+            ),
+            flush=True,
+        )
         if self.file:
             self.file.write(json.dumps(entry) + "\n")
             self.file.flush()
@@ -213,10 +248,21 @@ class Trajectory:
             mirror.log(entry)
 
 
-def train(model: torch.nn.Module, ids: list[list[int]], targets: torch.Tensor, loss_fn, settings: TrainSettings,
-          pad_id: int, evaluate: Callable[[torch.nn.Module], dict] | None = None,
-          trajectory_path: str | Path | None = None, resume_dir: str | Path | None = None, fingerprint: str = "",
-          make_engine: Callable = LocalEngine, evaluate_at_end: bool = True, mirrors: list = ()) -> dict:
+def train(
+    model: torch.nn.Module,
+    ids: list[list[int]],
+    targets: torch.Tensor,
+    loss_fn,
+    settings: TrainSettings,
+    pad_id: int,
+    evaluate: Callable[[torch.nn.Module], dict] | None = None,
+    trajectory_path: str | Path | None = None,
+    resume_dir: str | Path | None = None,
+    fingerprint: str = "",
+    make_engine: Callable = LocalEngine,
+    evaluate_at_end: bool = True,
+    mirrors: list = (),
+) -> dict:
     """Train in place; return a summary. Writes one jsonl line per log/eval point to `trajectory_path`. `evaluate`
     runs every `eval_every` steps and, with `evaluate_at_end`, once more on the trained model. Each point also goes
     to the dashboards in `mirrors`.
@@ -225,37 +271,68 @@ def train(model: torch.nn.Module, ids: list[list[int]], targets: torch.Tensor, l
     saved every `checkpoint_every` steps, and the folder is removed when training finishes.
     """
     dev = device()
-    examples = Examples(ids, targets.float().to(dev), pad_id, dev, bf16_enabled(settings.autocast, dev))
+    examples = Examples(
+        ids, targets.float().to(dev), pad_id, dev, bf16_enabled(settings.autocast, dev)
+    )
     model.to(dev)
     schedule, resumable = Schedule(len(ids), settings), Resumable(resume_dir, fingerprint)
     total = schedule.total
     engine, step, history = resumable.start(model, settings, total, make_engine)
-    training_mode(model, settings.dropout)  # after the engine is made: a DeepSpeed engine may set its own mode
-    print(f"training {total} steps ({settings.epochs} epochs of {len(ids)} examples, batch {settings.batch_size}, "
-          f"minibatch {settings.minibatch_size}, bf16 {examples.bf16}, device {dev})", flush=True)
+    training_mode(
+        model, settings.dropout
+    )  # after the engine is made: a DeepSpeed engine may set its own mode
+    print(
+        f"training {total} steps ({settings.epochs} epochs of {len(ids)} examples, batch {settings.batch_size}, "
+        f"minibatch {settings.minibatch_size}, bf16 {examples.bf16}, device {dev})",
+        flush=True,
+    )
     start, first_step, recent, agreed = time.perf_counter(), step, [], [0, 0]
     with Trajectory(trajectory_path, history, mirrors) as trajectory:
         while step < total:
-            loss, n_agreed, n = optimizer_step(engine, examples, schedule.batch(step), loss_fn,
-                                               settings.minibatch_size, LossContext(step / total),
-                                               settings.group_by_length)
+            loss, n_agreed, n = optimizer_step(
+                engine,
+                examples,
+                schedule.batch(step),
+                loss_fn,
+                settings.minibatch_size,
+                LossContext(step / total),
+                settings.group_by_length,
+            )
             recent.append(loss)
             agreed[0], agreed[1] = agreed[0] + n_agreed, agreed[1] + n
             step += 1
             if not math.isfinite(loss):
-                raise Diverged(f"training diverged: the loss is {loss} at step {step} of {total} (learning "
-                               f"rate {engine.lr():.3g}); lower the learning rate (lr) and rerun")
-            is_eval = evaluate is not None and settings.eval_every and step % settings.eval_every == 0 and step < total
+                raise Diverged(
+                    f"training diverged: the loss is {loss} at step {step} of {total} (learning "
+                    f"rate {engine.lr():.3g}); lower the learning rate (lr) and rerun"
+                )
+            is_eval = (
+                evaluate is not None
+                and settings.eval_every
+                and step % settings.eval_every == 0
+                and step < total
+            )
             if step % settings.log_every == 0 or is_eval or step == total:
-                entry = {"step": step, "epoch": round(step / schedule.steps_per_epoch, 3),
-                         "loss": sum(recent) / len(recent), "lr": engine.lr(),
-                         # agreement with the training targets (hard), on the batches since the last point, as each
-                         # was trained (before its update): how closely the run fits its supervision
-                         "train_agreement": agreed[0] / agreed[1] if agreed[1] else None,
-                         "steps_per_s": (step - first_step) / (time.perf_counter() - start)}
+                entry = {
+                    "step": step,
+                    "epoch": round(step / schedule.steps_per_epoch, 3),
+                    "loss": sum(recent) / len(recent),
+                    "lr": engine.lr(),
+                    # agreement with the training targets (hard), on the batches since the last point, as each
+                    # was trained (before its update): how closely the run fits its supervision
+                    "train_agreement": agreed[0] / agreed[1] if agreed[1] else None,
+                    "steps_per_s": (step - first_step) / (time.perf_counter() - start),
+                }
                 recent, agreed = [], [0, 0]
-                trajectory.record({**entry, **(run_eval(model, evaluate, settings.dropout) if is_eval else {})})
-            if resume_dir and settings.checkpoint_every and step % settings.checkpoint_every == 0 and step < total:
+                trajectory.record(
+                    {**entry, **(run_eval(model, evaluate, settings.dropout) if is_eval else {})}
+                )
+            if (
+                resume_dir
+                and settings.checkpoint_every
+                and step % settings.checkpoint_every == 0
+                and step < total
+            ):
                 resumable.save(engine, step, trajectory.history)
         seconds = time.perf_counter() - start
         final = run_eval(model, evaluate, settings.dropout) if evaluate and evaluate_at_end else {}
@@ -263,11 +340,23 @@ def train(model: torch.nn.Module, ids: list[list[int]], targets: torch.Tensor, l
             trajectory.record({"step": step, "epoch": float(settings.epochs), **final})
     resumable.finish()
     trained = (step - first_step) * settings.batch_size
-    return {"steps": step, "train_seconds": seconds, "samples_per_s": trained / seconds if seconds else 0.0, **final}
+    return {
+        "steps": step,
+        "train_seconds": seconds,
+        "samples_per_s": trained / seconds if seconds else 0.0,
+        **final,
+    }
 
 
-def optimizer_step(engine, examples: Examples, batch: list[int], loss_fn, minibatch_size: int,
-                   ctx: LossContext, group_by_length: bool = True) -> tuple[float, int, int]:
+def optimizer_step(
+    engine,
+    examples: Examples,
+    batch: list[int],
+    loss_fn,
+    minibatch_size: int,
+    ctx: LossContext,
+    group_by_length: bool = True,
+) -> tuple[float, int, int]:
     """One optimizer step over `batch`, accumulating gradients over this rank's minibatches (consecutive examples
     of its share, so a batch ordered by length pads each minibatch to a near-equal length); returns the batch's
     mean loss (estimated from this rank's share when there are several ranks), and how many of this rank's examples
@@ -287,9 +376,15 @@ def optimizer_step(engine, examples: Examples, batch: list[int], loss_fn, miniba
         with torch.no_grad():
             for mb in micro:
                 states.append(rng_state())
-                p1.append(torch.softmax(examples.logits(engine, mb or batch[:1]).float(), -1)[: len(mb), 1])
+                p1.append(
+                    torch.softmax(examples.logits(engine, mb or batch[:1]).float(), -1)[
+                        : len(mb), 1
+                    ]
+                )
         mine = [i for mb in micro for i in mb]
-        ctx.threshold = loss_fn.batch_threshold(engine.gather(torch.cat(p1)), engine.gather(targets[mine]))
+        ctx.threshold = loss_fn.batch_threshold(
+            engine.gather(torch.cat(p1)), engine.gather(targets[mine])
+        )
     batch_loss, n_agreed = 0.0, 0
     for k, mb in enumerate(micro):
         weight = len(mb) / len(batch) * engine.world  # the engine averages gradients over ranks
@@ -298,8 +393,12 @@ def optimizer_step(engine, examples: Examples, batch: list[int], loss_fn, miniba
         if states:
             set_rng_state(states[k])
         logits = examples.logits(engine, mb)
-        if loss_fn.needs_batch_threshold and ctx.threshold is None:  # one minibatch is the whole batch
-            ctx.threshold = loss_fn.batch_threshold(torch.softmax(logits.detach().float(), -1)[:, 1], targets[mb])
+        if (
+            loss_fn.needs_batch_threshold and ctx.threshold is None
+        ):  # one minibatch is the whole batch
+            ctx.threshold = loss_fn.batch_threshold(
+                torch.softmax(logits.detach().float(), -1)[:, 1], targets[mb]
+            )
         loss = loss_fn(logits, targets[mb], ctx) * weight
         engine.backward(loss)
         batch_loss += loss.item()

@@ -54,10 +54,18 @@ class LogConfLoss:
     needs_batch_threshold = True
     SCHEDULES = ("reference", "linear")
 
-    def __init__(self, alpha_max: float = 0.5, warmup_frac: float = 0.2, alpha_schedule: str = "reference"):
+    def __init__(
+        self, alpha_max: float = 0.5, warmup_frac: float = 0.2, alpha_schedule: str = "reference"
+    ):
         if alpha_schedule not in self.SCHEDULES:
-            raise ValueError(f"alpha_schedule must be one of {list(self.SCHEDULES)}, got {alpha_schedule!r}")
-        self.alpha_max, self.warmup_frac, self.alpha_schedule = alpha_max, warmup_frac, alpha_schedule
+            raise ValueError(
+                f"alpha_schedule must be one of {list(self.SCHEDULES)}, got {alpha_schedule!r}"
+            )
+        self.alpha_max, self.warmup_frac, self.alpha_schedule = (
+            alpha_max,
+            warmup_frac,
+            alpha_schedule,
+        )
 
     def alpha(self, progress: float) -> float:
         if progress > self.warmup_frac or self.warmup_frac <= 0:
@@ -94,7 +102,9 @@ class ProductLoss:
 
     def __call__(self, logits, p1, ctx: LossContext):
         log_student = F.log_softmax(logits.float().detach(), dim=-1)
-        log_weak = torch.log(as_two_class(p1.float()))  # -inf for a hard 0, which the product keeps at 0
+        log_weak = torch.log(
+            as_two_class(p1.float())
+        )  # -inf for a hard 0, which the product keeps at 0
         log_target = torch.zeros_like(log_student)
         if self.alpha:
             log_target = log_target + self.alpha * log_weak
@@ -111,8 +121,12 @@ def make_loss(name: str, entry: dict):
     params = {k: v for k, v in entry.items() if k != "type"}
     kind = entry.get("type", name)
     if kind not in LOSSES:
-        raise W2SError(f"losses.{name}.type: unknown loss {kind!r}; expected one of {sorted(LOSSES)}")
+        raise W2SError(
+            f"losses.{name}.type: unknown loss {kind!r}; expected one of {sorted(LOSSES)}"
+        )
     try:
         return LOSSES[kind](**params)
     except (TypeError, ValueError) as exc:
-        raise W2SError(f"losses.{name}: bad parameters {params} for loss type {kind!r}: {exc}") from exc
+        raise W2SError(
+            f"losses.{name}: bad parameters {params} for loss type {kind!r}: {exc}"
+        ) from exc

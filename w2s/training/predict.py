@@ -11,11 +11,19 @@ import torch
 import torch.distributed as dist
 
 from w2s.models.tokens import pad_batch
-from w2s.training.runtime import bf16_enabled, device, minibatch_logits, rank_and_world, rank_minibatches
+from w2s.training.runtime import (
+    bf16_enabled,
+    device,
+    minibatch_logits,
+    rank_and_world,
+    rank_minibatches,
+)
 
 
 @torch.no_grad()
-def predict_p1(model, ids: list[list[int]], pad_id: int, batch_size: int = 64, autocast: str = "auto") -> np.ndarray:
+def predict_p1(
+    model, ids: list[list[int]], pad_id: int, batch_size: int = 64, autocast: str = "auto"
+) -> np.ndarray:
     """Probabilities in input order; batches are formed by length so little compute goes to padding."""
     dev = device()
     bf16 = bf16_enabled(autocast, dev)
@@ -37,8 +45,9 @@ def predict_p1(model, ids: list[list[int]], pad_id: int, batch_size: int = 64, a
 
 
 @torch.no_grad()
-def last_token_features(model, ids: list[list[int]], pad_id: int, batch_size: int = 64,
-                        autocast: str = "auto") -> torch.Tensor:
+def last_token_features(
+    model, ids: list[list[int]], pad_id: int, batch_size: int = 64, autocast: str = "auto"
+) -> torch.Tensor:
     """Each example's final hidden state at its last real token (`Classifier.features`), float32, in input order;
     batched by length like `predict_p1`. One process: a linear probe's activations are computed once, by one job."""
     dev = device()

@@ -39,10 +39,23 @@ def corpus_batches(lines: list[str], batch_size: int, seed: int):
             yield [lines[i] for i in order[start : start + batch_size]]
 
 
-def pretrain(out_dir: str | Path, world_dir: str | Path, arch: str, hidden_size: int, num_layers: int,
-             num_heads: int, steps: int, lr: float, batch_size: int = 256, schedule_steps: int | None = None,
-             seed: int = 0, log_every: int = 100, max_position: int = 32, threads: int | None = None,
-             known_fraction: float = 1.0) -> dict:
+def pretrain(
+    out_dir: str | Path,
+    world_dir: str | Path,
+    arch: str,
+    hidden_size: int,
+    num_layers: int,
+    num_heads: int,
+    steps: int,
+    lr: float,
+    batch_size: int = 256,
+    schedule_steps: int | None = None,
+    seed: int = 0,
+    log_every: int = 100,
+    max_position: int = 32,
+    threads: int | None = None,
+    known_fraction: float = 1.0,
+) -> dict:
     if threads:
         torch.set_num_threads(threads)
     tokenizer = load_tokenizer(str(Path(world_dir) / TOKENIZER))
@@ -53,19 +66,27 @@ def pretrain(out_dir: str | Path, world_dir: str | Path, arch: str, hidden_size:
     # Every corpus line has the same layout, so the prompt (up to and including "=") has a fixed length.
     first = tokenizer(lines[0])["input_ids"]
     prompt_tokens = first.index(tokenizer.convert_tokens_to_ids("=")) + 1
-    symbols = torch.tensor(sorted({i for line in lines[:1000] for i in tokenizer(line)["input_ids"][prompt_tokens:]}))
+    symbols = torch.tensor(
+        sorted({i for line in lines[:1000] for i in tokenizer(line)["input_ids"][prompt_tokens:]})
+    )
     to_symbol = torch.full((len(tokenizer),), -100, dtype=torch.long)
     to_symbol[symbols] = torch.arange(len(symbols))
     dev = device()
-    model = random_model(arch, hidden_size, num_layers, num_heads, max_position, tokenizer, seed).to(dev)
+    model = random_model(
+        arch, hidden_size, num_layers, num_heads, max_position, tokenizer, seed
+    ).to(dev)
     symbols, to_symbol = symbols.to(dev), to_symbol.to(dev)
     schedule_steps = schedule_steps or steps
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, schedule_steps) / schedule_steps)))
+        optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, schedule_steps) / schedule_steps))
+    )
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"pretraining {arch} ({n_params / 1e6:.2f}M parameters) for {steps} of {schedule_steps} scheduled steps, "
-          f"batch {batch_size}, {len(lines)} corpus lines (known_fraction {known_fraction})", flush=True)
+    print(
+        f"pretraining {arch} ({n_params / 1e6:.2f}M parameters) for {steps} of {schedule_steps} scheduled steps, "
+        f"batch {batch_size}, {len(lines)} corpus lines (known_fraction {known_fraction})",
+        flush=True,
+    )
     model.train()
     start = time.perf_counter()
     batches = corpus_batches(lines, batch_size, seed)
@@ -73,15 +94,20 @@ def pretrain(out_dir: str | Path, world_dir: str | Path, arch: str, hidden_size:
         ids = torch.tensor(tokenizer(next(batches))["input_ids"], device=dev)
         hidden = model.base_model(input_ids=ids).last_hidden_state[:, prompt_tokens - 1 : -1]
         logits = hidden @ model.get_output_embeddings().weight[symbols].T
-        loss = F.cross_entropy(logits.reshape(-1, len(symbols)), to_symbol[ids[:, prompt_tokens:]].reshape(-1))
+        loss = F.cross_entropy(
+            logits.reshape(-1, len(symbols)), to_symbol[ids[:, prompt_tokens:]].reshape(-1)
+        )
         loss.backward()
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
         if step % log_every == 0 or step == steps:
             rate = step / (time.perf_counter() - start)
-            print(f"step {step}/{steps} | loss {loss.item():.4f} | lr {scheduler.get_last_lr()[0]:.3g} | "
-                  f"{rate:.1f} steps/s", flush=True)
+            print(
+                f"step {step}/{steps} | loss {loss.item():.4f} | lr {scheduler.get_last_lr()[0]:.3g} | "
+                f"{rate:.1f} steps/s",
+                flush=True,
+            )
     with atomic_path(out_dir) as tmp:
         model.cpu().save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)

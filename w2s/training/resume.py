@@ -55,7 +55,9 @@ def write_part(folder: Path, name: str, obj: dict) -> None:
 
 
 def read_part(folder: Path, name: str) -> dict:
-    return unflatten(json.loads((folder / f"{name}.json").read_text()), load_file(folder / f"{name}.safetensors"))
+    return unflatten(
+        json.loads((folder / f"{name}.json").read_text()), load_file(folder / f"{name}.safetensors")
+    )
 
 
 def barrier() -> None:
@@ -63,12 +65,16 @@ def barrier() -> None:
         dist.barrier()
 
 
-def save_state(directory: str | Path, step: int, shared: dict | None, own: dict, rank: int = 0) -> None:
+def save_state(
+    directory: str | Path, step: int, shared: dict | None, own: dict, rank: int = 0
+) -> None:
     """Save the state after `step`: `shared` from rank 0 (None elsewhere), `own` from every process."""
     directory = Path(directory)
     partial = directory / f"step{step}.partial"
     if rank == 0:
-        shutil.rmtree(partial, ignore_errors=True)  # a leftover of a run killed while saving this step
+        shutil.rmtree(
+            partial, ignore_errors=True
+        )  # a leftover of a run killed while saving this step
         partial.mkdir(parents=True)
     barrier()
     write_part(partial, f"rank{rank}", own)
@@ -76,7 +82,9 @@ def save_state(directory: str | Path, step: int, shared: dict | None, own: dict,
         write_part(partial, "shared", shared)
     barrier()
     if rank == 0:
-        shutil.rmtree(directory / f"step{step}", ignore_errors=True)  # a leftover of a run killed after this step
+        shutil.rmtree(
+            directory / f"step{step}", ignore_errors=True
+        )  # a leftover of a run killed after this step
         os.replace(partial, directory / f"step{step}")
         with atomic_path(directory / "latest") as tmp:
             tmp.write_text(f"step{step}\n")
@@ -101,7 +109,9 @@ def load_state(directory: str | Path, rank: int = 0) -> tuple[dict, dict | None]
     try:
         own = read_part(folder, f"rank{rank}") if (folder / f"rank{rank}.json").exists() else None
         return read_part(folder, "shared"), own
-    except Exception as exc:  # truncated or foreign files: safetensors, JSON and the OS raise their own types
+    except (
+        Exception
+    ) as exc:  # truncated or foreign files: safetensors, JSON and the OS raise their own types
         raise DamagedState(f"{folder} cannot be read ({type(exc).__name__}: {exc})") from None
 
 
@@ -126,8 +136,11 @@ def load_agreed_state(directory: str | Path, rank: int = 0) -> tuple[dict, dict 
         return saved
     aside = set_aside(directory, rank)
     if problem or rank == 0:
-        print(f"the resumable state {problem or 'is damaged on another process'}; set aside as {aside}, training "
-              "from the start", flush=True)
+        print(
+            f"the resumable state {problem or 'is damaged on another process'}; set aside as {aside}, training "
+            "from the start",
+            flush=True,
+        )
     return None
 
 
@@ -173,7 +186,9 @@ def load_trained(model, state: dict) -> None:
     if names is None:
         model.load_state_dict(state)
     elif set(state) != names:
-        raise DamagedState(f"a resumable state holds {len(state)} weights, not the {len(names)} this run trains")
+        raise DamagedState(
+            f"a resumable state holds {len(state)} weights, not the {len(names)} this run trains"
+        )
     else:
         model.load_state_dict(state, strict=False)
 
@@ -194,14 +209,19 @@ class Resumable:
         identity = shared.get("fingerprint"), shared.get("world")
         if saved and identity != (self.fingerprint, world):
             if rank == 0:
-                print(f"discarding the resumable state in {self.folder}: it belongs to other inputs, settings or "
-                      "process count, or to an older version of w2s", flush=True)
+                print(
+                    f"discarding the resumable state in {self.folder}: it belongs to other inputs, settings or "
+                    "process count, or to an older version of w2s",
+                    flush=True,
+                )
             remove_state(self.folder, rank)
             saved = None
         if not saved:
             return make_engine(model, settings, total), 0, []
         shared, own = saved
-        load_trained(model, shared["model"])  # before the engine: DeepSpeed partitions the weights it is given
+        load_trained(
+            model, shared["model"]
+        )  # before the engine: DeepSpeed partitions the weights it is given
         engine = make_engine(model, settings, total)
         engine.load_state_dict(own["engine"])
         set_rng_state(own["rng"])
@@ -210,8 +230,16 @@ class Resumable:
 
     def save(self, engine, step: int, history: list[dict]) -> None:
         rank, world = rank_and_world()
-        weights = engine.model_state()  # on rank 0; under ZeRO-3 every rank takes part in gathering them
-        shared = {"fingerprint": self.fingerprint, "world": world, "step": step, "history": history, "model": weights}
+        weights = (
+            engine.model_state()
+        )  # on rank 0; under ZeRO-3 every rank takes part in gathering them
+        shared = {
+            "fingerprint": self.fingerprint,
+            "world": world,
+            "step": step,
+            "history": history,
+            "model": weights,
+        }
         own = {"rng": rng_state(), "engine": engine.state_dict()}
         save_state(self.folder, step, shared if rank == 0 else None, own, rank)
 

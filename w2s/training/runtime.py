@@ -40,11 +40,19 @@ def bf16_enabled(setting: str, dev: torch.device) -> bool:
     bf16 instructions (AVX512-BF16 or AMX) that torch's vectorised kernels use. Elsewhere bf16 is emulated, and slower
     than fp32 (README, Benchmarks: 0.66x on a CPU without them, 1.32x on one with AVX512-BF16)."""
     if setting == "auto":
-        return dev.type == "cuda" and torch.cuda.is_bf16_supported() or dev.type == "cpu" and cpu_has_native_bf16()
+        return (
+            dev.type == "cuda"
+            and torch.cuda.is_bf16_supported()
+            or dev.type == "cpu"
+            and cpu_has_native_bf16()
+        )
     return setting == "bf16"
 
 
-NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # /proc/cpuinfo flags of x86 CPUs with bf16 arithmetic
+NATIVE_BF16_FLAGS = (
+    "avx512_bf16",
+    "amx_bf16",
+)  # /proc/cpuinfo flags of x86 CPUs with bf16 arithmetic
 
 
 @functools.lru_cache(maxsize=1)
@@ -55,7 +63,9 @@ def cpu_has_native_bf16() -> bool:
         flags = set(Path("/proc/cpuinfo").read_text().split())
     except OSError:
         return False
-    return bool(flags & set(NATIVE_BF16_FLAGS)) and torch.backends.cpu.get_cpu_capability().startswith("AVX512")
+    return bool(
+        flags & set(NATIVE_BF16_FLAGS)
+    ) and torch.backends.cpu.get_cpu_capability().startswith("AVX512")
 
 
 def trained_names(model: torch.nn.Module) -> set[str] | None:
@@ -74,8 +84,14 @@ def rank_and_world() -> tuple[int, int]:
     return (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
 
 
-def rank_minibatches(batch: list[int], minibatch_size: int, rank: int, world: int,
-                     lengths: list[int] | None = None, overhead: int = 0) -> list[list[int]]:
+def rank_minibatches(
+    batch: list[int],
+    minibatch_size: int,
+    rank: int,
+    world: int,
+    lengths: list[int] | None = None,
+    overhead: int = 0,
+) -> list[list[int]]:
     """This rank's share of a batch as minibatches; every rank gets the same count (some may be empty), because
     under ZeRO-3 each forward pass is a collective operation. Without `lengths`, consecutive runs of
     `minibatch_size`; with the examples' `lengths` (and a batch ordered by length), `length_groups`."""
@@ -87,7 +103,9 @@ def rank_minibatches(batch: list[int], minibatch_size: int, rank: int, world: in
     return groups[rank] + [[] for _ in range(max(map(len, groups)) - len(groups[rank]))]
 
 
-def length_groups(share: list[int], lengths: list[int], most: int, overhead: int) -> list[list[int]]:
+def length_groups(
+    share: list[int], lengths: list[int], most: int, overhead: int
+) -> list[list[int]]:
     """`share` (ordered by length) cut into consecutive minibatches of at most `most` examples that compute the
     fewest tokens: a minibatch costs its size times its longest example (padding included), plus `overhead`
     tokens' worth for running a forward and backward pass at all. Dynamic programming over the cut points."""
@@ -104,7 +122,9 @@ def length_groups(share: list[int], lengths: list[int], most: int, overhead: int
     return groups[::-1]
 
 
-def minibatch_logits(model, ids: list[list[int]], index: list[int], pad_id: int, dev, bf16: bool) -> torch.Tensor:
+def minibatch_logits(
+    model, ids: list[list[int]], index: list[int], pad_id: int, dev, bf16: bool
+) -> torch.Tensor:
     """The model's logits for examples `index` of `ids`, padded into one batch."""
     input_ids, mask = pad_batch([ids[i] for i in index], pad_id)
     with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):

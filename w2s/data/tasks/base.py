@@ -26,15 +26,23 @@ class HFTask:
     formats: Mapping[str, Formatter]
     subset: str | None = None  # the config name passed to `load_dataset`
     revision: str | None = None  # a hub revision: PARQUET_EXPORT where main holds a loading script
-    data_dir: str | None = None  # the repository folder the task's files are in (a config's folder in the export)
-    splits: tuple[str, ...] = ("train",)  # the splits loaded by default: those whose labels the card says are given
+    data_dir: str | None = (
+        None  # the repository folder the task's files are in (a config's folder in the export)
+    )
+    splits: tuple[str, ...] = (
+        "train",
+    )  # the splits loaded by default: those whose labels the card says are given
     label_column: str | None = None  # the source's own label column, checked before formatting
     labels: tuple = ()  # its valid values
-    unlabelled: object = None  # the value the dataset card gives rows without a label (dropped, and counted)
+    unlabelled: object = (
+        None  # the value the dataset card gives rows without a label (dropped, and counted)
+    )
     # Columns whose values together name the source item a row belongs to, where one item spans several rows (the
     # candidate answers of one question): such rows are drawn into one split, never straddling two.
     item_columns: tuple[str, ...] = ()
-    item_key: Callable[..., Hashable] | None = None  # the item from those columns' values, where not the values
+    item_key: Callable[..., Hashable] | None = (
+        None  # the item from those columns' values, where not the values
+    )
     group: Callable[[dict], str] | None = None  # a row's subgroup for breakdowns; "all" without one
 
 

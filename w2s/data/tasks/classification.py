@@ -37,8 +37,10 @@ def format_paws(row: dict, rng: random.Random) -> tuple[str, int]:
 def format_wic(row: dict, rng: random.Random) -> tuple[str, int]:
     """SuperGLUE WiC, https://huggingface.co/datasets/aps/super_glue: label 1 when the word has the same sense in
     both sentences. Prompt after EleutherAI/w2s."""
-    text = (f"Sentence 1:\n{row['sentence1']}\n\nSentence 2:\n{row['sentence2']}\n\n"
-            f"Q: Does \"{row['word']}\" have the same meaning in the above sentences?")
+    text = (
+        f"Sentence 1:\n{row['sentence1']}\n\nSentence 2:\n{row['sentence2']}\n\n"
+        f'Q: Does "{row["word"]}" have the same meaning in the above sentences?'
+    )
     return text, int(row["label"])
 
 
@@ -58,23 +60,69 @@ def format_tweet(row: dict, rng: random.Random) -> tuple[str, int]:
 
 TASKS = {
     # GLUE's test splits hide their labels as -1: only train and validation are loaded, and -1 rows are dropped.
-    "glue_cola": HFTask("nyu-mll/glue", GLUE, ("sentence", "label"), {"sentence": format_sentence}, subset="cola",
-                        splits=("train", "validation"), label_column="label", labels=(0, 1), unlabelled=-1),
-    "glue_sst2": HFTask("nyu-mll/glue", GLUE, ("sentence", "label"), {"sentence": format_sentence}, subset="sst2",
-                        splits=("train", "validation"), label_column="label", labels=(0, 1), unlabelled=-1),
+    "glue_cola": HFTask(
+        "nyu-mll/glue",
+        GLUE,
+        ("sentence", "label"),
+        {"sentence": format_sentence},
+        subset="cola",
+        splits=("train", "validation"),
+        label_column="label",
+        labels=(0, 1),
+        unlabelled=-1,
+    ),
+    "glue_sst2": HFTask(
+        "nyu-mll/glue",
+        GLUE,
+        ("sentence", "label"),
+        {"sentence": format_sentence},
+        subset="sst2",
+        splits=("train", "validation"),
+        label_column="label",
+        labels=(0, 1),
+        unlabelled=-1,
+    ),
     # labeled_final: all three splits carry labels.
-    "paws": HFTask("google-research-datasets/paws", PAWS, ("sentence1", "sentence2", "label"),
-                   {"sentence_pair": format_paws}, subset="labeled_final", splits=("train", "validation", "test"),
-                   label_column="label", labels=(0, 1)),
-    "superglue_wic": HFTask("aps/super_glue", SUPER_GLUE, ("word", "sentence1", "sentence2", "label"),
-                            {"word_sentence_pair": format_wic}, subset="wic", splits=("train", "validation"),
-                            label_column="label", labels=(0, 1), unlabelled=-1),
+    "paws": HFTask(
+        "google-research-datasets/paws",
+        PAWS,
+        ("sentence1", "sentence2", "label"),
+        {"sentence_pair": format_paws},
+        subset="labeled_final",
+        splits=("train", "validation", "test"),
+        label_column="label",
+        labels=(0, 1),
+    ),
+    "superglue_wic": HFTask(
+        "aps/super_glue",
+        SUPER_GLUE,
+        ("word", "sentence1", "sentence2", "label"),
+        {"word_sentence_pair": format_wic},
+        subset="wic",
+        splits=("train", "validation"),
+        label_column="label",
+        labels=(0, 1),
+        unlabelled=-1,
+    ),
     # Round 2 only; all its splits are labelled. The paper's "FLAN ANLI R2" is this data in FLAN's collection.
-    "anli_r2": HFTask("facebook/anli", ANLI, ("premise", "hypothesis", "label"), {"premise_hypothesis": format_anli},
-                      subset="plain_text", splits=("train_r2", "dev_r2", "test_r2"), label_column="label",
-                      labels=(0, 1, 2)),
+    "anli_r2": HFTask(
+        "facebook/anli",
+        ANLI,
+        ("premise", "hypothesis", "label"),
+        {"premise_hypothesis": format_anli},
+        subset="plain_text",
+        splits=("train_r2", "dev_r2", "test_r2"),
+        label_column="label",
+        labels=(0, 1, 2),
+    ),
     # The dataset EleutherAI/w2s uses for the paper's Twitter Sentiment (Sentiment140 tweets, labels 0/1). Train
     # only: the card does not document the test split's labels.
-    "twitter_sentiment": HFTask("EleutherAI/twitter-sentiment", TWITTER, ("text", "label"), {"text": format_tweet},
-                                label_column="label", labels=(0, 1)),
+    "twitter_sentiment": HFTask(
+        "EleutherAI/twitter-sentiment",
+        TWITTER,
+        ("text", "label"),
+        {"text": format_tweet},
+        label_column="label",
+        labels=(0, 1),
+    ),
 }

@@ -31,7 +31,9 @@ def _candidate(rng: random.Random, answers: list[str], correct: int) -> tuple[st
 def format_dream(row: dict, rng: random.Random) -> tuple[str, int]:
     """https://huggingface.co/datasets/dataset-org/dream: `answer` is the text of one of the three `choice`s."""
     if row["answer"] not in row["choice"]:
-        raise W2SError(f"dataset dream: row id {row['id']}: answer {row['answer']!r} is not one of {row['choice']}")
+        raise W2SError(
+            f"dataset dream: row id {row['id']}: answer {row['answer']!r} is not one of {row['choice']}"
+        )
     answer, label = _candidate(rng, row["choice"], row["choice"].index(row["answer"]))
     dialogue = "\n".join(row["dialogue"])
     return f"{dialogue}\n\nQ: {row['question']} A: {answer}", label
@@ -54,7 +56,10 @@ def format_openbookqa(row: dict, rng: random.Random) -> tuple[str, int]:
 def format_quail(row: dict, rng: random.Random) -> tuple[str, int]:
     """https://huggingface.co/datasets/textmachinelab/quail: `correct_answer_id` indexes `answers`."""
     answer, label = _candidate(rng, row["answers"], row["correct_answer_id"])
-    return f'Passage:\n\n{row["context"]}\n\nQ: "{row["question"]}" Is the answer "{answer}"?', label
+    return (
+        f'Passage:\n\n{row["context"]}\n\nQ: "{row["question"]}" Is the answer "{answer}"?',
+        label,
+    )
 
 
 def format_piqa(row: dict, rng: random.Random) -> tuple[str, int]:
@@ -75,7 +80,10 @@ def format_social_i_qa(row: dict, rng: random.Random) -> tuple[str, int]:
     """https://huggingface.co/datasets/allenai/social_i_qa: `label` is "1", "2" or "3" for answerA, B or C."""
     answers = [row["answerA"], row["answerB"], row["answerC"]]
     answer, label = _candidate(rng, answers, int(row["label"]) - 1)
-    return f'Context:\n{row["context"]}\n\nQuestion: "{row["question"]}"\n\nIs the answer "{answer}"?', label
+    return (
+        f'Context:\n{row["context"]}\n\nQuestion: "{row["question"]}"\n\nIs the answer "{answer}"?',
+        label,
+    )
 
 
 def hellaswag_source(row: dict) -> str:
@@ -87,38 +95,83 @@ TASKS = {
     # Main is a loading script; the hub's parquet export is read instead. All three splits are labelled.
     # Where several questions share one passage (a dialogue, a text, a video), the passage is the item: a test
     # question must not be about a passage the models trained on.
-    "dream": HFTask("dataset-org/dream", "https://huggingface.co/datasets/dataset-org/dream",
-                    ("dialogue", "question", "choice", "answer"), {"dialogue_question_answer": format_dream},
-                    revision=PARQUET_EXPORT, splits=("train", "validation", "test"), item_columns=("dialogue_id",)),
+    "dream": HFTask(
+        "dataset-org/dream",
+        "https://huggingface.co/datasets/dataset-org/dream",
+        ("dialogue", "question", "choice", "answer"),
+        {"dialogue_question_answer": format_dream},
+        revision=PARQUET_EXPORT,
+        splits=("train", "validation", "test"),
+        item_columns=("dialogue_id",),
+    ),
     # The test split hides its labels as "". Main is a loading script (its conversion to parquet on main has not
     # landed): the export is read.
-    "hellaswag": HFTask("Rowan/hellaswag", "https://huggingface.co/datasets/Rowan/hellaswag",
-                        ("ctx", "endings", "source_id", "label"), {"context_continuation": format_hellaswag},
-                        revision=PARQUET_EXPORT, splits=("train", "validation"), label_column="label",
-                        labels=("0", "1", "2", "3"), unlabelled="", group=hellaswag_source,
-                        item_columns=("source_id",)),
-    "openbookqa": HFTask("allenai/openbookqa", "https://huggingface.co/datasets/allenai/openbookqa",
-                         ("question_stem", "choices", "answerKey"), {"qa": format_openbookqa}, subset="main",
-                         splits=("train", "validation", "test"), label_column="answerKey",
-                         labels=("A", "B", "C", "D")),
+    "hellaswag": HFTask(
+        "Rowan/hellaswag",
+        "https://huggingface.co/datasets/Rowan/hellaswag",
+        ("ctx", "endings", "source_id", "label"),
+        {"context_continuation": format_hellaswag},
+        revision=PARQUET_EXPORT,
+        splits=("train", "validation"),
+        label_column="label",
+        labels=("0", "1", "2", "3"),
+        unlabelled="",
+        group=hellaswag_source,
+        item_columns=("source_id",),
+    ),
+    "openbookqa": HFTask(
+        "allenai/openbookqa",
+        "https://huggingface.co/datasets/allenai/openbookqa",
+        ("question_stem", "choices", "answerKey"),
+        {"qa": format_openbookqa},
+        subset="main",
+        splits=("train", "validation", "test"),
+        label_column="answerKey",
+        labels=("A", "B", "C", "D"),
+    ),
     # The challenge split (556 adversarial questions) is left to `options.splits`.
-    "quail": HFTask("textmachinelab/quail", "https://huggingface.co/datasets/textmachinelab/quail",
-                    ("context", "question", "question_type", "answers", "correct_answer_id"),
-                    {"passage_question_answer": format_quail}, splits=("train", "validation"),
-                    label_column="correct_answer_id", labels=(0, 1, 2, 3), group=lambda row: row["question_type"],
-                    item_columns=("context_id",)),
+    "quail": HFTask(
+        "textmachinelab/quail",
+        "https://huggingface.co/datasets/textmachinelab/quail",
+        ("context", "question", "question_type", "answers", "correct_answer_id"),
+        {"passage_question_answer": format_quail},
+        splits=("train", "validation"),
+        label_column="correct_answer_id",
+        labels=(0, 1, 2, 3),
+        group=lambda row: row["question_type"],
+        item_columns=("context_id",),
+    ),
     # Main is a loading script; the hub's parquet export is read instead. The test split hides its labels as -1.
-    "piqa": HFTask("ybisk/piqa", "https://huggingface.co/datasets/ybisk/piqa", ("goal", "sol1", "sol2", "label"),
-                   {"qa": format_piqa}, revision=PARQUET_EXPORT, splits=("train", "validation"),
-                   label_column="label", labels=(0, 1), unlabelled=-1),
-    "quartz": HFTask("allenai/quartz", "https://huggingface.co/datasets/allenai/quartz",
-                     ("para", "question", "choices", "answerKey"), {"passage_question_answer": format_quartz},
-                     splits=("train", "validation", "test"), label_column="answerKey", labels=("A", "B"),
-                     item_columns=("para_id",)),
+    "piqa": HFTask(
+        "ybisk/piqa",
+        "https://huggingface.co/datasets/ybisk/piqa",
+        ("goal", "sol1", "sol2", "label"),
+        {"qa": format_piqa},
+        revision=PARQUET_EXPORT,
+        splits=("train", "validation"),
+        label_column="label",
+        labels=(0, 1),
+        unlabelled=-1,
+    ),
+    "quartz": HFTask(
+        "allenai/quartz",
+        "https://huggingface.co/datasets/allenai/quartz",
+        ("para", "question", "choices", "answerKey"),
+        {"passage_question_answer": format_quartz},
+        splits=("train", "validation", "test"),
+        label_column="answerKey",
+        labels=("A", "B"),
+        item_columns=("para_id",),
+    ),
     # allenai/social_i_qa is a loading script; lighteval/siqa (what lm-evaluation-harness loads) is a parquet copy
     # with the same schema and splits. Neither holds the test split.
-    "social_i_qa": HFTask("lighteval/siqa", "https://huggingface.co/datasets/allenai/social_i_qa",
-                          ("context", "question", "answerA", "answerB", "answerC", "label"),
-                          {"context_question_answer": format_social_i_qa}, splits=("train", "validation"),
-                          label_column="label", labels=("1", "2", "3")),
+    "social_i_qa": HFTask(
+        "lighteval/siqa",
+        "https://huggingface.co/datasets/allenai/social_i_qa",
+        ("context", "question", "answerA", "answerB", "answerC", "label"),
+        {"context_question_answer": format_social_i_qa},
+        splits=("train", "validation"),
+        label_column="label",
+        labels=("1", "2", "3"),
+    ),
 }
