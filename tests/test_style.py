@@ -1,6 +1,6 @@
 """The code stays in the shape its tools check: ruff's linter and formatter (pyproject.toml), snakefmt for the
-Snakefile and rules, and Snakemake's own linter on the default grid and on a grid with sharded labelling and test predictions (which
-add the rules that only exist then)."""
+Snakefile and rules, and Snakemake's own linter on the default grid and on a grid with sharded labelling and test
+predictions (which add the rules that only exist then)."""
 
 from __future__ import annotations
 
