@@ -12,12 +12,8 @@ run_job(
     label_split_path=snakemake.input.get("label_split"),
     validation_path=snakemake.input.get("validation"),
     # a linear probe's activations of each split it reads (train, test, label, validation); none when finetuning
-    activations={
-        k.removeprefix("activations_"): v if isinstance(v, str) else v[0]
-        for k, v in snakemake.input.items()
-        if k.startswith("activations_") and v
-    }
-    or None,
+    activations={k.removeprefix("activations_"): v if isinstance(v, str) else v[0]
+                 for k, v in snakemake.input.items() if k.startswith("activations_") and v} or None,
     out=dict(snakemake.output.items()),
     threads=snakemake.threads,
     # how the run reports, saves progress and uses memory, not its result: read from the config, not the params,

@@ -3,11 +3,5 @@ directory its classification runs start from."""
 
 from w2s.pipeline.warm import run_job
 
-run_job(
-    "w2s.training.generative:generative_finetune",
-    snakemake.log[0],
-    out_dir=snakemake.output[0],
-    split_paths=list(snakemake.input.texts),
-    threads=snakemake.threads,
-    **snakemake.params.generative,
-)
+run_job("w2s.training.generative:generative_finetune", snakemake.log[0], out_dir=snakemake.output[0],
+        split_paths=list(snakemake.input.texts), threads=snakemake.threads, **snakemake.params.generative)

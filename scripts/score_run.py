@@ -4,9 +4,5 @@ from w2s.analysis.predictions import score_run
 from w2s.pipeline.job import logged
 
 with logged(snakemake.log[0]):
-    score_run(
-        list(snakemake.input.shards),
-        snakemake.input.training,
-        dict(snakemake.output.items()),
-        snakemake.params.info,
-    )
+    score_run(list(snakemake.input.shards), snakemake.input.training, dict(snakemake.output.items()),
+              snakemake.params.info)

@@ -7,18 +7,9 @@ from w2s.pipeline.job import logged
 from w2s.version import code_version
 
 with logged(snakemake.log[0]):
-    dataset, seed, entry = (
-        snakemake.wildcards.dataset,
-        int(snakemake.wildcards.seed),
-        snakemake.params.entry,
-    )
-    source = make_source(
-        dataset, entry, world_dir=snakemake.input.files[0] if entry["kind"] == "world" else None
-    )
+    dataset, seed, entry = snakemake.wildcards.dataset, int(snakemake.wildcards.seed), snakemake.params.entry
+    source = make_source(dataset, entry, world_dir=snakemake.input.files[0] if entry["kind"] == "world" else None)
     frame = validation_split(source, dataset, entry, seed, snakemake.input.splits)
-    write_parquet(
-        frame,
-        snakemake.output[0],
-        {"dataset": dataset, "seed": seed, "split": "validation", "code_version": code_version()},
-    )
+    write_parquet(frame, snakemake.output[0], {"dataset": dataset, "seed": seed, "split": "validation",
+                                               "code_version": code_version()})
     print(f"validation: {len(frame)} rows, {int(frame['label'].sum())} of label 1", flush=True)
