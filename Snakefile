@@ -1,5 +1,6 @@
 # w2s: weak-to-strong generalization experiments (Burns et al. 2023) as a Snakemake workflow.
-# The grid comes from config.yaml (or --configfile); w2s/pipeline/grid.py turns it into targets and paths.
+# The grid comes from config.yaml (or --configfile); w2s/pipeline/ turns it into runs (grid.py), paths (paths.py),
+# the rules' params (rule_params.py), inputs and outputs (rule_io.py), analyses (analyses.py) and targets (targets.py).
 import os
 import re
 import sys
@@ -21,7 +22,8 @@ envvars:
 
 from w2s.pipeline.config import read_config_file, validate_config
 from w2s.errors import W2SError
-from w2s.pipeline import cluster, grid
+from w2s.pipeline import analyses, cluster, grid, paths, rule_io, rule_params, targets
+from w2s.pipeline.grid import Run
 
 # A --configfile replaces the default grid rather than being merged into it (Snakemake merges by default, which
 # would silently add the default's datasets and models to yours).
@@ -39,7 +41,7 @@ except W2SError as exc:
 
 
 # The first page: written from the results by rule write_report_page, once they exist.
-report: grid.report_text(workflow.basedir)
+report: targets.report_text(workflow.basedir)
 
 
 wildcard_constraints:
@@ -57,7 +59,7 @@ wildcard_constraints:
 
 rule all:
     input:
-        grid.final_targets(config),
+        targets.final_targets(config),
 
 
 include: "rules/world.smk"

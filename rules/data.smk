@@ -1,8 +1,8 @@
 rule split_dataset:
     input:
-        files=lambda w: grid.dataset_inputs(config, w.dataset),
+        files=lambda w: rule_io.dataset_inputs(config, w.dataset),
     output:
-        **{split: grid.split_file(split) for split in ("weak_train", "strong_train", "test")},
+        **{split: paths.split_file(split) for split in ("weak_train", "strong_train", "test")},
     log:
         "logs/data/{dataset}/seed{seed}.log",
     group:
@@ -12,7 +12,7 @@ rule split_dataset:
     resources:
         **cluster.rule_resources(config, "split_dataset"),
     params:
-        entry=lambda w: grid.split_entry(config, w.dataset),
+        entry=lambda w: rule_params.split_entry(config, w.dataset),
     script:
         "../scripts/split_dataset.py"
 
@@ -24,10 +24,10 @@ if grid.uses_validation(config):
 
     rule split_validation:
         input:
-            files=lambda w: grid.dataset_inputs(config, w.dataset),
-            splits=[grid.split_file(split) for split in ("weak_train", "strong_train", "test")],
+            files=lambda w: rule_io.dataset_inputs(config, w.dataset),
+            splits=[paths.split_file(split) for split in ("weak_train", "strong_train", "test")],
         output:
-            grid.split_file("validation"),
+            paths.split_file("validation"),
         log:
             "logs/data/{dataset}/seed{seed}.validation.log",
         group:

@@ -1,44 +1,20 @@
-# The weak model's labels of the validation split (early_stopping weak_val): a student stops where it agrees best
-# with them.
-if grid.uses_validation(config):
-
-    rule label_validation:
-        input:
-            checkpoint=grid.WEAK_CHECKPOINT,
-            split=grid.split_file("validation"),
-        output:
-            grid.VALIDATION_LABELS,
-        log:
-            "logs/labels/{dataset}/seed{seed}/validation/{model}.log",
-        group:
-            grid.job_group(config)
-        conda:
-            "../envs/w2s.yaml"
-        threads: lambda w: config["models"][w.model]["threads"]
-        resources:
-            **cluster.rule_resources(config, "label_strong_train"),
-        params:
-            prediction=lambda w: grid.prediction_params(config, w.model),
-            info=lambda w: grid.label_info(w, "validation"),
-            shard=0,
-            shards=1,
-        script:
-            "../scripts/predict_shard.py"
-
+# Labels of strong_train (and, with early_stopping weak_val, of the validation split). Unsharded, the weak training
+# job labels strong_train itself (w2s.pipeline.grid.labels_in_weak_job); the rules here label with a finished
+# checkpoint.
 
 # Bootstrapping chains: a link labels strong_train for the next link, held out by cross-fitting (chain_folds > 1:
-# w2s.pipeline.crossfit), or in-sample by its own student (chain_folds 1).
+# w2s.pipeline.crossfit), or in-sample by its own student (chain_folds 1: rule label_chain_link below).
 if config["chains"] and grid.chain_folds(config) > 1:
 
     rule crossfit_chain_labels:
         input:
-            **grid.crossfit_activation_inputs(config),
-            labels=grid.chain_link_training_labels,
-            split=grid.split_file("strong_train"),
-            test=grid.split_file("test"),
-            base=lambda w: grid.run_start_inputs(config, w.model, w.dataset, w.seed),
+            **rule_io.crossfit_activation_inputs(config),
+            labels=rule_io.chain_link_training_labels,
+            split=paths.split_file("strong_train"),
+            test=paths.split_file("test"),
+            base=lambda w: rule_io.run_start_inputs(config, w.model, w.dataset, w.seed),
         output:
-            grid.CHAIN_LABELS,
+            paths.CHAIN_LABELS,
         log:
             "logs/labels/{dataset}/seed{seed}/chain/{chain}/{loss}/{model}.log",
         group:
@@ -49,22 +25,26 @@ if config["chains"] and grid.chain_folds(config) > 1:
         resources:
             **cluster.rule_resources(config, "train_chain"),
         params:
-            training=lambda w: grid.training_params(config, w.model, w.dataset, w.seed),
-            job=lambda w: grid.crossfit_params(config, w),
+            training=lambda w: rule_params.training_params(config, w.model, w.dataset, w.seed),
+            job=lambda w: rule_params.crossfit_params(config, rule_io.labeller_run(w), rule_io.chain_link(w)),
         script:
             "../scripts/crossfit_chain_labels.py"
 
 
-if config["chains"] and grid.chain_folds(config) == 1:
+# One checkpoint labels one split in one job: the weak model's labels of validation, a chain link's in-sample labels
+# of strong_train and its labels of validation (w2s.pipeline.rule_io.prediction_rules).
+for labelling in rule_io.prediction_rules(config):
 
-    rule label_chain_link:
+    rule:
+        name:
+            labelling.name
         input:
-            checkpoint=grid.chain_labeller_checkpoint,
-            split=grid.split_file("strong_train"),
+            checkpoint=labelling.checkpoint,
+            split=paths.split_file(labelling.split),
         output:
-            grid.CHAIN_LABELS,
+            labelling.output,
         log:
-            "logs/labels/{dataset}/seed{seed}/chain/{chain}/{loss}/{model}.log",
+            labelling.log,
         group:
             grid.job_group(config)
         conda:
@@ -73,34 +53,8 @@ if config["chains"] and grid.chain_folds(config) == 1:
         resources:
             **cluster.rule_resources(config, "label_strong_train"),
         params:
-            prediction=lambda w: grid.prediction_params(config, w.model),
-            info=grid.chain_label_info,
-            shard=0,
-            shards=1,
-        script:
-            "../scripts/predict_shard.py"
-
-
-if config["chains"] and grid.uses_validation(config):
-
-    rule label_chain_validation:
-        input:
-            checkpoint=grid.chain_labeller_checkpoint,
-            split=grid.split_file("validation"),
-        output:
-            grid.CHAIN_VALIDATION_LABELS,
-        log:
-            "logs/labels/{dataset}/seed{seed}/chain/{chain}/{loss}/validation/{model}.log",
-        group:
-            grid.job_group(config)
-        conda:
-            "../envs/w2s.yaml"
-        threads: lambda w: config["models"][w.model]["threads"]
-        resources:
-            **cluster.rule_resources(config, "label_strong_train"),
-        params:
-            prediction=lambda w: grid.prediction_params(config, w.model),
-            info=lambda w: grid.chain_label_info(w, "validation"),
+            prediction=lambda w: rule_params.prediction_params(config, w.model),
+            info=labelling.info,
             shard=0,
             shards=1,
         script:
@@ -108,15 +62,15 @@ if config["chains"] and grid.uses_validation(config):
 
 
 # Sharded labelling (labelling.shards > 1): the weak model's checkpoint labels contiguous row ranges of strong_train
-# in separate jobs, merged in order into the labels file. Unsharded, the weak training job labels it (grid.py).
+# in separate jobs, merged in order into the labels file.
 if not grid.labels_in_weak_job(config):
 
     rule label_strong_train:
         input:
-            checkpoint=grid.WEAK_CHECKPOINT,
-            split=grid.split_file("strong_train"),
+            checkpoint=paths.WEAK_CHECKPOINT,
+            split=paths.split_file("strong_train"),
         output:
-            temp(grid.LABEL_SHARD),
+            temp(paths.LABEL_SHARD),
         log:
             "logs/labels/{dataset}/seed{seed}/{model}.shards/{shard}-of-{shards}.log",
         benchmark:
@@ -129,8 +83,8 @@ if not grid.labels_in_weak_job(config):
         resources:
             **cluster.rule_resources(config, "label_strong_train"),
         params:
-            prediction=lambda w: grid.prediction_params(config, w.model),
-            info=grid.label_info,
+            prediction=lambda w: rule_params.prediction_params(config, w.model),
+            info=lambda w: rule_params.label_info(Run.of("weak", w)),
             shard=lambda w: int(w.shard),
             shards=lambda w: int(w.shards),
         script:
@@ -138,9 +92,9 @@ if not grid.labels_in_weak_job(config):
 
     rule merge_label_shards:
         input:
-            lambda w: grid.label_shard_files(config, w.dataset, w.seed, w.model),
+            lambda w: rule_io.label_shard_files(config, w.dataset, w.seed, w.model),
         output:
-            grid.LABELS,
+            paths.LABELS,
         log:
             "logs/labels/{dataset}/seed{seed}/{model}.merge.log",
         # Concatenating shards is quick: it runs where Snakemake runs, not as a cluster job.

@@ -1,6 +1,6 @@
 rule build_base_model:
     output:
-        directory(grid.BASE_MODEL),
+        directory(paths.BASE_MODEL),
     log:
         "logs/base_models/{model}.log",
     conda:
@@ -18,10 +18,10 @@ rule build_base_model:
 # runs on the task start from it.
 rule generative_finetune:
     input:
-        texts=lambda w: grid.generative_texts(config, w.model),
-        base=lambda w: grid.base_model_inputs(config, w.model),
+        texts=lambda w: rule_io.generative_texts(config, w.model),
+        base=lambda w: rule_io.base_model_inputs(config, w.model),
     output:
-        directory(grid.GENERATIVE),
+        directory(paths.GENERATIVE),
     log:
         "logs/generative/{dataset}/seed{seed}/{model}.log",
     benchmark:
@@ -32,7 +32,7 @@ rule generative_finetune:
     resources:
         **cluster.rule_resources(config, "generative_finetune"),
     params:
-        generative=lambda w: grid.generative_params(config, w.model, w.seed),
+        generative=lambda w: rule_params.generative_params(config, w.model, w.seed),
     script:
         "../scripts/generative_finetune.py"
 
@@ -41,10 +41,10 @@ rule generative_finetune:
 # read by every run of that model on the split.
 rule extract_activations:
     input:
-        split=grid.split_file("{split}"),
-        base=lambda w: grid.run_start_inputs(config, w.model, w.dataset, w.seed),
+        split=paths.split_file("{split}"),
+        base=lambda w: rule_io.run_start_inputs(config, w.model, w.dataset, w.seed),
     output:
-        grid.ACTIVATIONS,
+        paths.ACTIVATIONS,
     log:
         "logs/activations/{dataset}/seed{seed}/{model}/{split}.log",
     conda:
@@ -53,6 +53,6 @@ rule extract_activations:
     resources:
         **cluster.rule_resources(config, "label_strong_train"),
     params:
-        activations=lambda w: grid.activation_params(config, w.model, w.dataset, w.seed),
+        activations=lambda w: rule_params.activation_params(config, w.model, w.dataset, w.seed),
     script:
         "../scripts/extract_activations.py"

@@ -2,17 +2,18 @@
 # ranges of the test split in separate jobs, merged and scored into the run's predictions and metrics. With one
 # shard the training job predicts the test split itself, while it holds the model.
 if grid.test_shards(config) > 1:
-    for role, run in grid.RUNS.items():
-        logs, benchmarks = (run.replace("results/", f"{folder}/", 1) for folder in ("logs", "benchmarks"))
+    for role in paths.TRAINED_ROLES:
+        run = paths.RUN_FOLDERS[role]
+        logs, benchmarks = paths.log_folder(run), paths.log_folder(run, "benchmarks")
 
         rule:
             name:
                 f"predict_{role}_test"
             input:
                 checkpoint=f"{run}/checkpoint",
-                split=grid.split_file("test"),
+                split=paths.split_file("test"),
             output:
-                temp(grid.TEST_SHARD.format(run=run)),
+                temp(paths.TEST_SHARD.format(run=run)),
             log:
                 f"{logs}/test_predictions.shards/{{shard}}-of-{{shards}}.log",
             benchmark:
@@ -25,8 +26,8 @@ if grid.test_shards(config) > 1:
             resources:
                 **cluster.rule_resources(config, "predict_test"),
             params:
-                prediction=lambda w: grid.prediction_params(config, w.model),
-                info=lambda w, role=role: {**grid.run_info(config, role, w), "split": "test"},
+                prediction=lambda w: rule_params.prediction_params(config, w.model),
+                info=lambda w, role=role: {**rule_params.run_info(config, Run.of(role, w)), "split": "test"},
                 shard=lambda w: int(w.shard),
                 shards=lambda w: int(w.shards),
             script:
@@ -36,10 +37,10 @@ if grid.test_shards(config) > 1:
             name:
                 f"score_{role}_run"
             input:
-                shards=lambda w, run=run: grid.test_shard_files(config, run, w),
+                shards=lambda w, run=run: rule_io.test_shard_files(config, run, w),
                 training=f"{run}/training.json",
             output:
-                **grid.scored_outputs(run),
+                **paths.scored_outputs(run),
             log:
                 f"{logs}/score.log",
             # Concatenating shards is quick: it runs where Snakemake runs, not as a cluster job.
@@ -47,6 +48,6 @@ if grid.test_shards(config) > 1:
             conda:
                 "../envs/w2s.yaml"
             params:
-                info=lambda w, role=role: grid.run_info(config, role, w),
+                info=lambda w, role=role: rule_params.run_info(config, Run.of(role, w)),
             script:
                 "../scripts/score_run.py"

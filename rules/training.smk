@@ -1,18 +1,20 @@
 # The finetuning rules, one per role: train_weak (weak_train's ground truth; with unsharded labelling it also labels
-# strong_train), train_ceiling (strong_train's ground truth) and train_student (the weak labels, with one loss).
-for role, run in grid.RUNS.items():
+# strong_train), train_ceiling (strong_train's ground truth), train_student (the weak labels, with one loss) and
+# train_chain (a bootstrapping chain's link after its first student: the previous link's labels).
+for role in paths.TRAINED_ROLES:
+    folder = paths.RUN_FOLDERS[role]
 
     rule:
         name:
             f"train_{role}"
         input:
-            **grid.training_inputs(config, role),
+            **rule_io.training_inputs(config, role),
         output:
-            **grid.training_outputs(config, role),
+            **rule_io.training_outputs(config, role),
         log:
-            f"{run.replace('results/', 'logs/', 1)}.log",
+            f"{paths.log_folder(folder)}.log",
         benchmark:
-            f"{run.replace('results/', 'benchmarks/', 1)}.tsv"
+            f"{paths.log_folder(folder, 'benchmarks')}.tsv"
         group:
             grid.job_group(config)
         conda:
@@ -21,7 +23,7 @@ for role, run in grid.RUNS.items():
         resources:
             **cluster.rule_resources(config, f"train_{role}"),
         params:
-            training=lambda w: grid.training_params(config, w.model, w.dataset, w.seed),
-            job=lambda w, role=role: grid.finetune_params(config, role, w),
+            training=lambda w: rule_params.training_params(config, w.model, w.dataset, w.seed),
+            job=lambda w, role=role: rule_params.finetune_params(config, Run.of(role, w)),
         script:
             "../scripts/finetune.py"

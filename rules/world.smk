@@ -1,6 +1,6 @@
 rule generate_world:
     output:
-        directory(grid.WORLD),
+        directory(paths.WORLD),
     log:
         "logs/worlds/{world}.log",
     conda:
@@ -15,9 +15,9 @@ rule generate_world:
 
 rule pretrain_model:
     input:
-        world=lambda w: grid.world_input(config["models"][w.model]["pretrain"]["world"]),
+        world=lambda w: rule_io.world_input(config["models"][w.model]["pretrain"]["world"]),
     output:
-        directory(grid.PRETRAINED),
+        directory(paths.PRETRAINED),
     log:
         "logs/pretrained/{model}.log",
     benchmark:
