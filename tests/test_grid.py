@@ -10,7 +10,8 @@ import yaml
 from snakemake_helpers import REPO, tiny_config
 
 from w2s.errors import W2SError
-from w2s.pipeline import grid
+from w2s.pipeline import analyses, grid, rule_params, targets
+from w2s.pipeline.grid import Run
 from w2s.pipeline.config import validate_config
 
 
@@ -47,7 +48,7 @@ def test_shipped_configs_of_models_of_one_size_give_each_a_compute():
             if "pretrain" in e
         }
         if len(shapes) == 1 and len(config["models"]) > 1:
-            assert None not in grid.scaling_compute(config).values(), path.name
+            assert None not in analyses.scaling_compute(config).values(), path.name
 
 
 def test_all_pairs_follow_model_order():
@@ -64,19 +65,17 @@ def test_explicit_pairs_and_targets():
     config = validate_config(
         tiny_config(pairs=[{"weak": "weakling", "strong": "strongling"}], seeds=[0, 1])
     )
-    metrics = grid.metrics_files(config)
+    metrics = targets.metrics_files(config)
     assert len(metrics) == 2 * (1 + 1 + 2)  # seeds x (weak + ceiling + two losses)
     assert "results/student/toy/seed1/weakling/strongling/logconf/metrics.json" in metrics
-    targets = grid.final_targets(config)
-    assert "results/labels/toy/seed1/weakling.parquet" in targets
-    assert (
-        "results/plots/pgr_logconf.png" in targets and "results/summary/overall.parquet" in targets
-    )
+    final = targets.final_targets(config)
+    assert "results/labels/toy/seed1/weakling.parquet" in final
+    assert "results/plots/pgr_logconf.png" in final and "results/summary/overall.parquet" in final
 
 
 def test_training_params_hold_every_hyperparameter():
     config = validate_config(tiny_config())
-    params = grid.training_params(config, "weakling", "toy", "3")
+    params = rule_params.training_params(config, "weakling", "toy", "3")
     assert params["source"] == "results/base_models/weakling"
     assert params["settings"]["seed"] == 3 and params["settings"]["lr"] == 1e-3
     assert params["settings"]["minibatch_size"] == 8 and params["settings"]["epochs"] == 1
@@ -90,11 +89,13 @@ def test_prediction_params_leave_out_the_training_recipe():
     changed["models"]["weakling"].update(lr=5e-4, batch_size=8, minibatch_size=4)
     changed["training"].update(epochs=3, warmup_frac=0.5, log_every=7)
     changed["losses"]["logconf"]["alpha_max"] = 0.75
-    for params in (grid.prediction_params, grid.zero_shot_params):
+    for params in (rule_params.prediction_params, rule_params.zero_shot_params):
         assert params(changed, "weakling") == params(config, "weakling")
-    assert grid.zero_shot_params(config, "weakling")["source"] == "results/base_models/weakling"
+    assert (
+        rule_params.zero_shot_params(config, "weakling")["source"] == "results/base_models/weakling"
+    )
     changed["training"]["predict_batch_size"] = 3
-    assert grid.prediction_params(changed, "weakling")["predict_batch_size"] == 3
+    assert rule_params.prediction_params(changed, "weakling")["predict_batch_size"] == 3
 
 
 def test_minibatch_larger_than_batch_is_named():
@@ -130,7 +131,10 @@ def test_a_revision_goes_with_a_hub_id_and_into_the_models_source():
     ):
         validate_config(config)
     config["models"]["weakling"] = {"path": "EleutherAI/pythia-70m", "revision": "step1"}
-    assert grid.model_source(validate_config(config), "weakling") == "EleutherAI/pythia-70m@step1"
+    assert (
+        rule_params.model_source(validate_config(config), "weakling")
+        == "EleutherAI/pythia-70m@step1"
+    )
     config["models"]["weakling"] = {"path": "EleutherAI/pythia-70m@step1", "revision": "step2"}
     with pytest.raises(W2SError, match="models.weakling.revision: .*without @"):
         validate_config(config)
@@ -152,6 +156,44 @@ def test_a_chain_link_refuses_the_labels_of_another_loss(tmp_path):
     }
     write_parquet(pl.DataFrame({"id": ["x"]}), labels, {**recorded, "loss": "logconf"})
     with pytest.raises(W2SError, match="loss 'logconf' where 'xent' was expected"):
-        check_provenance(labels, grid.supervision("chain", link))
+        check_provenance(labels, rule_params.supervision(Run.of("chain", link)))
     write_parquet(pl.DataFrame({"id": ["x"]}), labels, {**recorded, "loss": "xent"})
-    check_provenance(labels, grid.supervision("chain", link))
+    check_provenance(labels, rule_params.supervision(Run.of("chain", link)))
+
+
+def test_runs_list_every_run_once_with_its_folder():
+    """One function lists a config's runs; each run's folder is its role's pattern, and a job's wildcards give
+    back the run they came from."""
+    config = validate_config(
+        tiny_config(
+            models={**tiny_config()["models"], "giant": tiny_config()["models"]["strongling"]},
+            chains=[["weakling", "strongling", "giant"]],
+        )
+    )
+    runs = grid.runs(config)
+    assert len(runs) == len(set(runs))
+    counts = {
+        role: sum(r.role == role for r in runs) for role in ("weak", "ceiling", "student", "chain")
+    }
+    # weak: weakling, strongling; ceilings: strongling, giant; students: 3 pairs x 2 losses; chain: giant x 2 losses
+    assert counts == {"weak": 2, "ceiling": 2, "student": 6, "chain": 2}
+    link = next(r for r in runs if r.role == "chain" and r.loss == "xent")
+    assert link.folder == "results/chain/toy/seed0/weakling+strongling+giant/xent/giant"
+    assert link.supervisor == "strongling" and link.weak == "weakling"
+    assert Run.of("chain", link.fields) == link
+    student = next(
+        r for r in runs if r.role == "student" and r.model == "giant" and r.weak == "strongling"
+    )
+    assert student.folder == "results/student/toy/seed0/strongling/giant/xent"
+    assert Run.of("student", student.fields) == student
+    assert targets.metrics_files(config) == [f"{r.folder}/metrics.json" for r in runs]
+
+
+def test_every_analysis_is_a_target_and_on_the_report_page():
+    config = validate_config(tiny_config())
+    final = set(targets.final_targets(config))
+    figures = {path for _, _, path, _ in analyses.report_figures(config)}
+    for analysis in analyses.ANALYSES:
+        assert set(analysis.tables().values()) <= final, analysis.name
+        assert set(analysis.plots(config)) <= final and analysis.plots(config)[0] in figures
+        assert (REPO / "report" / f"{analysis.name}.rst").exists()

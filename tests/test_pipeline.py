@@ -377,7 +377,7 @@ def test_the_report_opens_in_a_browser_with_every_figure(finished, tmp_path):
     from browser import chromium
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from w2s.pipeline.grid import report_figures
+    from w2s.pipeline.analyses import report_figures
 
     result = snakemake(finished, "--report", "report.html")
     assert (

@@ -39,7 +39,7 @@ from w2s.io import atomic_path, write_parquet
 from w2s.models.build import build_model
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.tokens import encode
-from w2s.pipeline import grid
+from w2s.pipeline import rule_io
 from w2s.pipeline.config import validate_config
 from w2s.pipeline.job import sole_writer
 from w2s.pipeline.run import run_fingerprint
@@ -139,10 +139,10 @@ def test_every_file_of_local_model_and_dataset_directories_is_an_input(tmp_path)
         "options": {"data_files": ["a.jsonl", "b.jsonl"]},
     }
     files = sorted(str(p) for p in model.iterdir() if p.is_file())
-    assert grid.base_model_inputs(config, "local") == files and "config.json" in " ".join(files)
-    assert grid.dataset_inputs(config, "hub_copy") == files  # hidden folders are left out
-    assert grid.dataset_inputs(config, "files") == ["a.jsonl", "b.jsonl"]
-    assert grid.base_model_inputs(config, "weakling") == ["results/base_models/weakling"]
+    assert rule_io.base_model_inputs(config, "local") == files and "config.json" in " ".join(files)
+    assert rule_io.dataset_inputs(config, "hub_copy") == files  # hidden folders are left out
+    assert rule_io.dataset_inputs(config, "files") == ["a.jsonl", "b.jsonl"]
+    assert rule_io.base_model_inputs(config, "weakling") == ["results/base_models/weakling"]
 
 
 # --- divergence: a NaN is an error, never a result -----------------------------------------------------------------

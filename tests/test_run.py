@@ -35,7 +35,7 @@ def split(n, offset, flip=()):
 
 
 def training_params(source, seed=0, **settings):
-    """The shape w2s.pipeline.grid.training_params produces."""
+    """The shape w2s.pipeline.rule_params.training_params produces."""
     return {
         "source": str(source),
         "dtype": "float32",

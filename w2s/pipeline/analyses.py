@@ -61,7 +61,12 @@ def predictions_runs(config: dict) -> list[dict]:
         base = {**here, "weak": run.weak or "", "loss": run.loss or "", "chain": run.chain or ""}
         role = "student" if run.role == "chain" else run.role
         rows.append(
-            {**base, "model": run.model, "run": role, "predictions": f"{run.folder}/test_predictions.parquet"}
+            {
+                **base,
+                "model": run.model,
+                "run": role,
+                "predictions": f"{run.folder}/test_predictions.parquet",
+            }
         )
         if run.role == "weak":
             labels = LABELS.format(**here, model=run.model)
@@ -151,7 +156,11 @@ class Analysis:
 
 
 def per_dataset(config: dict, rows: list[dict]) -> dict:
-    return {"runs": rows, "datasets": list(config["datasets"]), "model_order": list(config["models"])}
+    return {
+        "runs": rows,
+        "datasets": list(config["datasets"]),
+        "model_order": list(config["models"]),
+    }
 
 
 # In the order of the report's first page.
@@ -234,4 +243,3 @@ def report_figures(config: dict) -> list[tuple[str, str, str, int]]:
         plots = analysis.plots(config)
         kinds.append((analysis.title, analysis.name, plots[0], len(plots)))
     return kinds
-

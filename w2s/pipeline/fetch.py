@@ -9,7 +9,7 @@ from collections.abc import Callable
 from w2s.data.hf_tasks import HF_TASKS, dataset_ref
 from w2s.errors import W2SError
 from w2s.hub import HubRef, cache_dir, fetch, looks_like_local_path, model_ref, pending
-from w2s.pipeline.grid import model_source
+from w2s.pipeline.rule_params import model_source
 
 
 def hub_references(config: dict) -> dict[HubRef, list[str]]:

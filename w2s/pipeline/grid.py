@@ -37,7 +37,9 @@ class Run:
         """The run a job of a rule for `role` is about, from the job's wildcards (or a dict of them)."""
         w = dict(wildcards.items())
         weak = w["chain"].split("+")[0] if role == "chain" else w.get("weak")
-        return cls(role, w["dataset"], int(w["seed"]), w["model"], weak, w.get("loss"), w.get("chain"))
+        return cls(
+            role, w["dataset"], int(w["seed"]), w["model"], weak, w.get("loss"), w.get("chain")
+        )
 
     @property
     def fields(self) -> dict:
@@ -195,7 +197,9 @@ def pack_group(config: dict, wildcards: dict) -> str | None:
     model = wildcards.get("model")
     models = config["models"]
     packs = models[model]["pack"] if model else any(e["pack"] for e in models.values())
-    return PACK_GROUP.format(dataset=wildcards["dataset"], seed=wildcards["seed"]) if packs else None
+    return (
+        PACK_GROUP.format(dataset=wildcards["dataset"], seed=wildcards["seed"]) if packs else None
+    )
 
 
 def job_group(config: dict):

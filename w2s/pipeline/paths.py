@@ -10,8 +10,12 @@ DATA = "results/data/{dataset}/seed{seed}/{split}.parquet"
 WORLD = "results/worlds/{world}"
 BASE_MODEL = "results/base_models/{model}"
 PRETRAINED = "results/pretrained/{model}"
-GENERATIVE = "results/generative/{dataset}/seed{seed}/{model}"  # finetuned as an LM on a task's texts
-ACTIVATIONS = "results/activations/{dataset}/seed{seed}/{model}/{split}.safetensors"  # a probe's inputs
+GENERATIVE = (
+    "results/generative/{dataset}/seed{seed}/{model}"  # finetuned as an LM on a task's texts
+)
+ACTIVATIONS = (
+    "results/activations/{dataset}/seed{seed}/{model}/{split}.safetensors"  # a probe's inputs
+)
 
 # Run folders, one per role (w2s.pipeline.grid.Run.folder). A chain's link after its first student: CHAIN_STUDENT.
 WEAK = "results/weak/{dataset}/seed{seed}/{model}"
@@ -38,7 +42,9 @@ CHAIN_VALIDATION_LABELS = (
     "results/labels/{dataset}/seed{seed}/chain/{chain}/{loss}/validation/{model}.parquet"
 )
 WEAK_CHECKPOINT = f"{WEAK}/checkpoint"
-TEST_SHARD = "{run}/test_predictions.shards/{{shard}}-of-{{shards}}.parquet"  # {run}: a folder pattern
+TEST_SHARD = (
+    "{run}/test_predictions.shards/{{shard}}-of-{{shards}}.parquet"  # {run}: a folder pattern
+)
 
 SUMMARY = "results/summary/{table}.{ext}"
 SUMMARY_TABLES = ("runs", "aggregate", "overall")

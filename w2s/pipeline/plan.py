@@ -19,11 +19,13 @@ from w2s.errors import W2SError
 from w2s.hub import split_revision
 from w2s.pipeline.cluster import runs_locally
 from w2s.pipeline.fetch import describe_pending, human
-from w2s.pipeline.grid import RUNS, keeps_checkpoint, model_source
+from w2s.pipeline.grid import keeps_checkpoint
+from w2s.pipeline.paths import TRAINED_ROLES
+from w2s.pipeline.rule_params import model_source
 
 BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
 TRAINING_ROLES = {
-    f"train_{role}": role for role in RUNS
+    f"train_{role}": role for role in TRAINED_ROLES
 }  # rule -> role (whose checkpoints keep_checkpoints names)
 
 

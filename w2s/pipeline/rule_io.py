@@ -158,7 +158,9 @@ def training_outputs(config: dict, role: str) -> dict:
         outputs["checkpoint"] = temp(outputs["checkpoint"])
     if stops_early(config, role, "any"):
         outputs["early_stopping"] = f"{folder}/early_stopping.json"
-    if stops_early(config, role):  # the weak_val early stop kept as a model, with its test predictions
+    if stops_early(
+        config, role
+    ):  # the weak_val early stop kept as a model, with its test predictions
         outputs["early_stop_weak_val"] = directory(f"{folder}/early_stop_weak_val")
     return {**outputs, "labels": LABELS} if writes_labels(config, role) else outputs
 
@@ -166,7 +168,9 @@ def training_outputs(config: dict, role: str) -> dict:
 def test_shard_files(config: dict, folder: str, wildcards) -> list[str]:
     shards = test_shards(config)
     pattern = TEST_SHARD.format(run=folder)
-    return [pattern.format(**dict(wildcards.items()), shard=s, shards=shards) for s in range(shards)]
+    return [
+        pattern.format(**dict(wildcards.items()), shard=s, shards=shards) for s in range(shards)
+    ]
 
 
 def label_shard_files(config: dict, dataset: str, seed, model: str) -> list[str]:

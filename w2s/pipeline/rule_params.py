@@ -117,7 +117,9 @@ def zero_shot_infos(config: dict, dataset: str, model: str) -> list[dict]:
 def generative_params(config: dict, model: str, seed) -> dict:
     """What a generative finetuning depends on: the model it starts from and its recipe."""
     entry = config["models"][model]
-    recipe = {k: v for k, v in entry["generative_finetune"].items() if k != "splits"}  # splits: inputs
+    recipe = {
+        k: v for k, v in entry["generative_finetune"].items() if k != "splits"
+    }  # splits: inputs
     return {
         "source": model_source(config, model),
         "trust_remote_code": entry["trust_remote_code"],
@@ -151,7 +153,9 @@ def run_info(config: dict, run: Run) -> dict:
     }
     if run.role == "chain":
         info["chain"] = run.chain
-    if "generative_finetune" in config["models"][run.model]:  # absent otherwise, as before it existed
+    if (
+        "generative_finetune" in config["models"][run.model]
+    ):  # absent otherwise, as before it existed
         info["generative"] = True
     if is_probe(config, run.model):
         info["mode"] = "probe"
@@ -191,7 +195,9 @@ def finetune_params(config: dict, run: Run) -> dict:
     }
     if writes_labels(config, run.role):
         params["label_info"] = label_info(run)
-    if stops_early(config, run.role, "any"):  # absent when off: turning it on reruns strong runs only
+    if stops_early(
+        config, run.role, "any"
+    ):  # absent when off: turning it on reruns strong runs only
         params["early_stopping"] = early_stopping(config)
     return params
 

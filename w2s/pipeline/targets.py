@@ -26,7 +26,11 @@ def metrics_files(config: dict) -> list[str]:
     found = runs(config)
     files = [f"{run.folder}/metrics.json" for run in found]
     if early_stopping(config) != "none":
-        files += [f"{run.folder}/early_stopping.json" for run in found if stops_early(config, run.role, "any")]
+        files += [
+            f"{run.folder}/early_stopping.json"
+            for run in found
+            if stops_early(config, run.role, "any")
+        ]
     return files
 
 
@@ -64,7 +68,14 @@ def final_targets(config: dict) -> list[str]:
         for path in [*analysis.tables().values(), *analysis.plots(config)]
     ]
     plots = [path for paths in result_plots(config).values() for path in paths]
-    return summary_files() + label_files(config) + metrics_files(config) + plots + analyses + [REPORT_PAGE]
+    return (
+        summary_files()
+        + label_files(config)
+        + metrics_files(config)
+        + plots
+        + analyses
+        + [REPORT_PAGE]
+    )
 
 
 def report_text(workflow_dir: str) -> str:
