@@ -23,8 +23,9 @@ import torch
 
 from w2s.models.build import build_model
 from w2s.models.classifier import Classifier
-from w2s.training.loop import LocalEngine, TrainSettings, train
+from w2s.training.loop import LocalEngine, train
 from w2s.training.losses import XentLoss
+from w2s.training.settings import TrainSettings
 
 ZERO_STAGES = {"zero2": 2, "zero3": 3}
 ENGINES = ("plain", *ZERO_STAGES, "lora")

@@ -154,3 +154,20 @@ def assert_same_results(one: Path, other: Path, labels: str, runs: tuple[str, ..
             for workdir in (one, other)
         ]
         assert accuracy[0] == accuracy[1], run
+
+
+def train_settings(**overrides):
+    """A run's recipe as a validated config gives it (the schema's defaults: the one place they live), seed 0,
+    with `overrides`."""
+    from w2s.pipeline.config import validate_config
+    from w2s.pipeline.rule_params import training_params
+    from w2s.training.settings import TrainSettings
+
+    build = tiny_config()["models"]["weakling"]["build"]
+    models = {"plain": {"build": build}, "other": {"build": build}}
+    config = validate_config(tiny_config(training={}, models=models))
+    settings = training_params(config, "plain", "toy", 0)["settings"]
+    progress = {
+        k: config["training"][k] for k in ("log_every", "checkpoint_every", "group_by_length")
+    }
+    return TrainSettings(**{**settings, **progress, **overrides})

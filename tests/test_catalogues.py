@@ -14,9 +14,9 @@ from w2s.models.classifier import DTYPES, HEAD_INITS
 from w2s.pipeline.grid import MODES
 from w2s.training.dashboards import WANDB_MODES
 from w2s.training.distributed import ZERO_STAGES
-from w2s.training.loop import OPTIMIZERS, SCHEDULES
 from w2s.training.losses import LOSSES, LogConfLoss
 from w2s.training.runtime import AUTOCAST, DROPOUT
+from w2s.training.settings import OPTIMIZERS, SCHEDULES
 
 CATALOGUES = {
     "worlds.type": WORLDS,

@@ -10,7 +10,7 @@ from snakemake_helpers import job_stats, snakemake, tiny_config, write_config
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from w2s.training.dashboards import TensorBoard
-from w2s.training.loop import Trajectory
+from w2s.training.trajectory import Trajectory
 
 CEILING = "results/ceiling/toy/seed0/strongling"
 

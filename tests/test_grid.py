@@ -11,8 +11,8 @@ from snakemake_helpers import REPO, tiny_config
 
 from w2s.errors import W2SError
 from w2s.pipeline import analyses, grid, rule_params, targets
-from w2s.pipeline.grid import Run
 from w2s.pipeline.config import validate_config
+from w2s.pipeline.grid import Run
 
 
 def test_defaults_are_filled():
@@ -197,3 +197,17 @@ def test_every_analysis_is_a_target_and_on_the_report_page():
         assert set(analysis.tables().values()) <= final, analysis.name
         assert set(analysis.plots(config)) <= final and analysis.plots(config)[0] in figures
         assert (REPO / "report" / f"{analysis.name}.rst").exists()
+
+
+def test_the_schema_is_the_one_source_of_training_defaults():
+    """TrainSettings has no defaults of its own: a run gets every field from its validated config, so the schema's
+    default (checkpoint_every 200, say) is the one a run trains with."""
+    import dataclasses
+
+    from snakemake_helpers import train_settings
+
+    from w2s.training.settings import TrainSettings
+
+    assert all(f.default is dataclasses.MISSING for f in dataclasses.fields(TrainSettings))
+    settings = train_settings()
+    assert settings.checkpoint_every == 200 and settings.epochs == 2 and settings.batch_size == 32

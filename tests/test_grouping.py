@@ -7,11 +7,11 @@ import numpy as np
 import polars as pl
 import pytest
 import torch
-from snakemake_helpers import planned_jobs, snakemake, tiny_config, write_config
+from snakemake_helpers import planned_jobs, snakemake, tiny_config, train_settings, write_config
 from tolerance import assert_predictions_close
 
 from w2s.models.classifier import Classifier
-from w2s.training.loop import Examples, LocalEngine, TrainSettings, optimizer_step, train
+from w2s.training.loop import Examples, LocalEngine, optimizer_step, train
 from w2s.training.losses import LossContext, make_loss
 from w2s.training.predict import predict_p1
 from w2s.training.runtime import length_groups, rank_minibatches
@@ -82,7 +82,7 @@ def test_a_grouped_batch_gives_the_same_gradient(tiny_gpt2, loss):
     targets = torch.tensor([float(i % 3 == 0) for i in range(len(ids))])
     examples = Examples(ids, targets, 0, torch.device("cpu"), False)
     model = Classifier.load(str(tiny_gpt2), head_init="random").eval()
-    settings = TrainSettings(lr=1e-3, batch_size=16, minibatch_size=4, autocast="off")
+    settings = train_settings(lr=1e-3, batch_size=16, minibatch_size=4, autocast="off")
     batch = list(range(5, 21))
     gradients, losses = [], []
     for group in (False, True):
@@ -110,7 +110,7 @@ def test_training_with_grouped_minibatches_predicts_the_same(tiny_gpt2, loss):
     for group in (False, True):
         torch.manual_seed(0)
         model = Classifier.load(str(tiny_gpt2), head_init="random")
-        settings = TrainSettings(
+        settings = train_settings(
             lr=1e-3,
             batch_size=16,
             minibatch_size=4,

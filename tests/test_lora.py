@@ -8,7 +8,7 @@ import json
 import polars as pl
 import pytest
 import torch
-from snakemake_helpers import planned_jobs, snakemake, tiny_config, write_config
+from snakemake_helpers import planned_jobs, snakemake, tiny_config, train_settings, write_config
 
 from w2s.errors import W2SError
 from w2s.models.build import build_model
@@ -16,7 +16,7 @@ from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.lora import is_adapter_checkpoint
 from w2s.models.paths import model_parameters
 from w2s.models.tokens import encode
-from w2s.training.loop import TrainSettings, train
+from w2s.training.loop import train
 from w2s.training.losses import XentLoss
 from w2s.training.predict import predict_p1
 from w2s.version import BASE_FILE
@@ -46,7 +46,7 @@ def finetuned(path, ids, targets, lora: dict | None):
     model = Classifier.load(str(path), head_init="random")
     if lora:
         model.add_lora(lora, str(path))
-    settings = TrainSettings(
+    settings = train_settings(
         lr=1e-2, batch_size=8, minibatch_size=4, epochs=2, seed=0, autocast="off"
     )
     train(model, ids, targets, XentLoss(), settings, pad_id=0)

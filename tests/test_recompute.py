@@ -7,12 +7,13 @@ import copy
 
 import pytest
 import torch
+from snakemake_helpers import train_settings
 
 from w2s.models.build import build_model
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.recompute import recompute_layers
 from w2s.models.tokens import encode
-from w2s.training.loop import TrainSettings, train
+from w2s.training.loop import train
 from w2s.training.losses import XentLoss
 
 
@@ -62,7 +63,7 @@ def test_recomputed_layers_keep_far_less_for_the_backward_pass(four_layers):
 def test_recomputed_layers_give_the_same_update(four_layers):
     path, ids, pad_id = four_layers
     targets = torch.tensor([i % 2 for i in range(len(ids))], dtype=torch.float32)
-    settings = TrainSettings(
+    settings = train_settings(
         lr=1e-3, batch_size=6, minibatch_size=3, epochs=2, seed=0, autocast="off"
     )
     trained = []

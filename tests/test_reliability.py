@@ -24,6 +24,7 @@ from snakemake_helpers import (
     planned_jobs,
     snakemake,
     tiny_config,
+    train_settings,
     write_config,
 )
 
@@ -43,9 +44,10 @@ from w2s.pipeline import rule_io
 from w2s.pipeline.config import validate_config
 from w2s.pipeline.job import sole_writer
 from w2s.pipeline.run import run_fingerprint
-from w2s.training.loop import Diverged, TrainSettings, train
+from w2s.training.loop import train
 from w2s.training.losses import XentLoss
 from w2s.training.resume import load_agreed_state, save_state, write_part
+from w2s.training.settings import Diverged
 
 # --- provenance: a result's identity covers everything it depends on ------------------------------------------------
 
@@ -152,7 +154,7 @@ def test_a_diverging_run_stops_with_the_step_and_the_learning_rate(tiny_gpt2):
     tokenizer = load_tokenizer(str(tiny_gpt2))
     model = Classifier.load(str(tiny_gpt2), head_init="random")
     ids, _ = encode(["good", "bad", "fine", "awful"] * 4, tokenizer, 16)
-    settings = TrainSettings(lr=1e30, batch_size=4, minibatch_size=4, epochs=2, autocast="off")
+    settings = train_settings(lr=1e30, batch_size=4, minibatch_size=4, epochs=2, autocast="off")
     with pytest.raises(
         Diverged,
         match=r"the loss is (nan|inf) at step \d+ of 8 \(learning rate .*lower the learning",

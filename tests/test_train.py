@@ -7,20 +7,22 @@ import math
 import numpy as np
 import pytest
 import torch
+from snakemake_helpers import train_settings
 
 from w2s.analysis.metrics import accuracy, auroc, classification_metrics
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.tokens import encode
-from w2s.training.loop import TrainSettings, lr_factor, train
+from w2s.training.loop import train
 from w2s.training.losses import LogConfLoss, ProductLoss, XentLoss
 from w2s.training.predict import predict_p1
+from w2s.training.settings import lr_factor
 
 
 def settings(**overrides):
     base = dict(
         lr=1e-3, batch_size=8, minibatch_size=8, epochs=2, seed=0, log_every=1000, autocast="off"
     )
-    return TrainSettings(**{**base, **overrides})
+    return train_settings(**{**base, **overrides})
 
 
 @pytest.fixture(scope="module")
@@ -265,7 +267,7 @@ def test_no_eval_entries_without_eval_every(tiny_gpt2, tokenizer, tmp_path):
 
 
 def test_lr_factor_warmup_then_cosine():
-    s = TrainSettings(lr=1.0, warmup_frac=0.2, schedule="cosine")
+    s = train_settings(lr=1.0, warmup_frac=0.2, schedule="cosine")
     total = 10  # 2 warmup steps
     assert lr_factor(0, total, s) == pytest.approx(0.5)
     assert lr_factor(1, total, s) == pytest.approx(1.0)
@@ -278,12 +280,12 @@ def test_lr_factor_warmup_then_cosine():
 
 
 def test_lr_factor_no_warmup_and_constant():
-    cosine = TrainSettings(lr=1.0)
+    cosine = train_settings(lr=1.0)
     assert lr_factor(0, 4, cosine) == 1.0
     assert lr_factor(2, 4, cosine) == pytest.approx(0.5)
-    constant = TrainSettings(lr=1.0, schedule="constant")
+    constant = train_settings(lr=1.0, schedule="constant")
     assert [lr_factor(i, 7, constant) for i in range(8)] == [1.0] * 8
-    warm_constant = TrainSettings(lr=1.0, schedule="constant", warmup_frac=0.5)
+    warm_constant = train_settings(lr=1.0, schedule="constant", warmup_frac=0.5)
     assert [lr_factor(i, 8, warm_constant) for i in range(8)] == pytest.approx(
         [0.25, 0.5, 0.75, 1, 1, 1, 1, 1]
     )

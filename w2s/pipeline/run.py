@@ -34,10 +34,11 @@ from w2s.training.distributed import (
     inference_module,
     init_distributed,
 )
-from w2s.training.loop import Diverged, LocalEngine, TrainSettings, train
+from w2s.training.loop import LocalEngine, train
 from w2s.training.losses import make_loss
 from w2s.training.predict import last_token_features, predict_p1
 from w2s.training.runtime import seed_everything
+from w2s.training.settings import Diverged, TrainSettings
 from w2s.version import checkpoint_sha256, code_version
 
 

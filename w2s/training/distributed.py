@@ -15,8 +15,8 @@ from contextlib import contextmanager
 import torch
 import torch.distributed as dist
 
-from w2s.training.loop import TrainSettings, optimizer_and_schedule
 from w2s.training.runtime import trained_names, trained_state
+from w2s.training.settings import TrainSettings, optimizer_and_schedule
 
 
 def init_distributed() -> None:

@@ -8,7 +8,6 @@ same weights as an uninterrupted run.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable
@@ -18,7 +17,6 @@ from pathlib import Path
 
 import torch
 
-from w2s.errors import W2SError
 from w2s.training.losses import LossContext
 from w2s.training.resume import Resumable, rng_state, set_rng_state
 from w2s.training.runtime import (
@@ -30,58 +28,8 @@ from w2s.training.runtime import (
     trained_state,
     training_mode,
 )
-
-
-@dataclass
-class TrainSettings:
-    lr: float
-    batch_size: int = 32
-    minibatch_size: int = 32
-    epochs: int = 2
-    optimizer: str = "adam"  # adam | adamw
-    weight_decay: float = 0.0
-    warmup_frac: float = 0.0  # share of steps with linear lr warmup before the cosine decay
-    schedule: str = "cosine"  # cosine | constant
-    eval_every: int = 0  # optimizer steps between evaluations; 0: evaluate at the end only
-    log_every: int = 10
-    autocast: str = "auto"  # auto (bf16 where the device computes it natively) | bf16 | off
-    dropout: str = (
-        "off"  # off (the reference recipe) | model (the model's own dropout while training)
-    )
-    seed: int = 0
-    checkpoint_every: int = 0  # optimizer steps between resumable states; 0: none
-    group_by_length: bool = (
-        True  # cut each batch into minibatches of near-equal length (less padding, same update)
-    )
-
-
-OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
-
-
-class Diverged(W2SError):
-    """The loss became NaN or infinite: every later step and prediction would be meaningless."""
-
-
-SCHEDULES = ("cosine", "constant")
-
-
-def lr_factor(step: int, total: int, settings: TrainSettings) -> float:
-    warmup = int(settings.warmup_frac * total)
-    if step < warmup:
-        return (step + 1) / warmup
-    if settings.schedule == "constant":
-        return 1.0
-    return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
-
-
-def optimizer_and_schedule(model: torch.nn.Module, settings: TrainSettings, total_steps: int):
-    trainable = [p for p in model.parameters() if p.requires_grad]  # not a frozen backbone's (LoRA)
-    optimizer = OPTIMIZERS[settings.optimizer](
-        trainable, lr=settings.lr, weight_decay=settings.weight_decay
-    )
-    return optimizer, torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: lr_factor(s, total_steps, settings)
-    )
+from w2s.training.settings import Diverged, TrainSettings, optimizer_and_schedule
+from w2s.training.trajectory import Trajectory
 
 
 class LocalEngine:
@@ -200,52 +148,6 @@ class Schedule:
         return epoch_order(self.n, self.settings.seed, epoch)[
             position * size : (position + 1) * size
         ]
-
-
-UNPRINTED = ("test_answers",)  # trajectory keys kept in the file, not in the log
-
-
-class Trajectory:
-    """The run's log and eval points: printed, kept (they go into resumable states), written as jsonl, and sent to
-    the `mirrors` (w2s.training.dashboards), which this closes."""
-
-    def __init__(self, path: str | Path | None, earlier: list[dict], mirrors: list = ()):
-        self.history, self.mirrors = earlier, list(mirrors)
-        self.file = None
-        if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.file = open(path, "w")
-            self.file.writelines(
-                json.dumps(entry) + "\n" for entry in earlier
-            )  # a resumed run's earlier points
-        for entry in earlier:
-            for mirror in self.mirrors:
-                mirror.log(entry)
-
-    def __enter__(self) -> Trajectory:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.file:
-            self.file.close()
-        for mirror in self.mirrors:
-            mirror.close()
-
-    def record(self, entry: dict) -> None:
-        self.history.append(entry)
-        print(
-            " | ".join(
-                f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
-                for k, v in entry.items()
-                if k not in UNPRINTED
-            ),
-            flush=True,
-        )
-        if self.file:
-            self.file.write(json.dumps(entry) + "\n")
-            self.file.flush()
-        for mirror in self.mirrors:
-            mirror.log(entry)
 
 
 def train(
