@@ -3,13 +3,14 @@ plain single-process path; the checkpoint is consolidated into the plain format;
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
-from snakemake_helpers import snakemake, tiny_config, write_config
+from snakemake_helpers import snakemake, tiny_config, train_settings, write_config
 from tolerance import assert_predictions_close
 
 from w2s.data.sources import SyntheticSentimentSource
@@ -56,6 +57,7 @@ def run(task, name: str, deepspeed: dict | None, lora: dict | None = None) -> di
         "deepspeed": deepspeed,
         # batch 12 over 44 examples: the last batch of each epoch is short (8), minibatches uneven
         "settings": {
+            **dataclasses.asdict(train_settings()),
             "lr": 1e-3,
             "batch_size": 12,
             "minibatch_size": 4,

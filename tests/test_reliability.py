@@ -42,8 +42,8 @@ from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.tokens import encode
 from w2s.pipeline import rule_io
 from w2s.pipeline.config import validate_config
+from w2s.pipeline.finetune import run_fingerprint
 from w2s.pipeline.job import sole_writer
-from w2s.pipeline.run import run_fingerprint
 from w2s.training.loop import train
 from w2s.training.losses import XentLoss
 from w2s.training.resume import load_agreed_state, save_state, write_part

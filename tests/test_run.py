@@ -1,6 +1,7 @@
 """End-to-end tests of the jobs in w2s.pipeline.run: finetune a weak model, label a split with it, train a student
 on it."""
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -8,12 +9,14 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from snakemake_helpers import train_settings
 from tolerance import assert_predictions_close
 
 from w2s.analysis.metrics import auroc
 from w2s.analysis.predictions import PREDICTION_COLUMNS, merge_label_shards
 from w2s.models.classifier import Classifier
-from w2s.pipeline.run import finetune, label_split
+from w2s.pipeline.finetune import finetune
+from w2s.pipeline.run import label_split
 from w2s.version import checkpoint_sha256, code_version
 
 MAX_LENGTH = 12
@@ -43,6 +46,7 @@ def training_params(source, seed=0, **settings):
         "trust_remote_code": False,
         "max_length": MAX_LENGTH,
         "settings": {
+            **dataclasses.asdict(train_settings()),
             "lr": 1e-2,
             "batch_size": 8,
             "minibatch_size": 4,
@@ -61,7 +65,7 @@ def training_params(source, seed=0, **settings):
     }
 
 
-# The shape w2s.pipeline.grid.prediction_params produces.
+# The shape w2s.pipeline.rule_params.prediction_params produces.
 PREDICTION = {
     "dtype": "float32",
     "trust_remote_code": False,
@@ -107,14 +111,14 @@ def weak_run(tiny_gpt2, data, tmp_path_factory):
         "loss": None,
     }
     metrics = finetune(
-        training_params(tiny_gpt2),
-        root / "weak_train.parquet",
-        "label",
-        root / "test.parquet",
-        "xent",
-        {"type": "xent"},
-        out,
-        info,
+        params=training_params(tiny_gpt2),
+        train_path=root / "weak_train.parquet",
+        target_column="label",
+        test_path=root / "test.parquet",
+        loss_name="xent",
+        loss_entry={"type": "xent"},
+        out=out,
+        info=info,
         threads=1,
     )
     return out, info, metrics
@@ -302,14 +306,14 @@ def test_student_on_weak_labels(tiny_gpt2, weak_run, data, tmp_path):
         "loss": "logconf",
     }
     metrics = finetune(
-        training_params(tiny_gpt2, seed=1, eval_every=0),
-        labels,
-        "soft_label",
-        root / "test.parquet",
-        "logconf",
-        {"type": "logconf", "alpha_max": 0.5, "warmup_frac": 0.2},
-        student_out,
-        info,
+        params=training_params(tiny_gpt2, seed=1, eval_every=0),
+        train_path=labels,
+        target_column="soft_label",
+        test_path=root / "test.parquet",
+        loss_name="logconf",
+        loss_entry={"type": "logconf", "alpha_max": 0.5, "warmup_frac": 0.2},
+        out=student_out,
+        info=info,
         threads=1,
     )
     table = pl.read_parquet(student_out["predictions"])

@@ -3,15 +3,14 @@
 One node: `torchrun --standalone --nproc_per_node P -m w2s.pipeline.launch SPEC`. Several nodes (inside a Slurm job that
 asked for one task per node): `srun` starts one torchrun per node and they meet at the first node of the job
 (c10d rendezvous keyed by the Slurm job id, at a port derived from it). Each process then calls the job's function
-(`module:function`, e.g. `w2s.pipeline.run:finetune`) with the job's arguments, both from the spec file.
+(`module:function`, one of w2s.pipeline.entry_points.JOBS) with the job's arguments, both from the spec file.
 
-The functions are named, not imported: `w2s.pipeline.run` imports this module, never the other way round.
+The functions are named, not imported: the jobs import this module, never the other way round.
 """
 
 from __future__ import annotations
 
 import ctypes
-import importlib
 import json
 import os
 import re
@@ -21,6 +20,7 @@ import sys
 from pathlib import Path
 
 from w2s.errors import W2SError
+from w2s.pipeline.entry_points import entry_point
 from w2s.pipeline.job import sole_writer
 
 # Rendezvous ports, one per Slurm job: two multi-node jobs whose first node is the same machine must not meet at
@@ -138,8 +138,7 @@ def run_distributed(spec: dict, spec_path: str | Path, nodes: int, processes_per
 
 
 def call(target: str, job: dict):
-    module, function = target.split(":")
-    return getattr(importlib.import_module(module), function)(**job)
+    return entry_point(target)(**job)
 
 
 def in_launched_worker() -> bool:
@@ -160,12 +159,15 @@ def relaunched(target: str, job: dict, spec_path: str | Path, params: dict) -> b
     return True
 
 
+FINETUNE = "w2s.pipeline.finetune:finetune"
+
+
 def finetune_job(**job) -> None:
-    """A training rule's job (the arguments of `w2s.pipeline.run.finetune`), alone in its run folder."""
+    """A training rule's job (the fields of `w2s.pipeline.finetune.FinetuneJob`), alone in its run folder."""
     run_dir = Path(job["out"]["training"]).parent
     with sole_writer(run_dir):
-        if not relaunched("w2s.pipeline.run:finetune", job, run_dir / "launch.json", job["params"]):
-            call("w2s.pipeline.run:finetune", job)
+        if not relaunched(FINETUNE, job, run_dir / "launch.json", job["params"]):
+            call(FINETUNE, job)
 
 
 if __name__ == "__main__":  # one worker process of the launcher

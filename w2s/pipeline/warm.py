@@ -34,6 +34,7 @@ import traceback
 from importlib import metadata
 from pathlib import Path
 
+from w2s.pipeline.entry_points import entry_point
 from w2s.pipeline.job import logged, stop_when_orphaned
 from w2s.version import code_version
 
@@ -45,6 +46,7 @@ PRELOAD = (
     "transformers",
     "transformers.models.gpt2.modeling_gpt2",
     "w2s.pipeline.run",
+    "w2s.pipeline.finetune",
     "w2s.training.pretrain",
     "w2s.models.build",
     "w2s.data.world",
@@ -96,12 +98,11 @@ def socket_path() -> Path:
 
 def run_here(target: str, log_path: str, kwargs: dict, note: str = "") -> int:
     """Run `module:function(**kwargs)` with its output (after `note`) in the log; return the exit status."""
-    module, name = target.split(":")
     try:
         with logged(log_path):
             if note:
                 print(note, flush=True)
-            getattr(importlib.import_module(module), name)(**kwargs)
+            entry_point(target)(**kwargs)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 1
     except BaseException:  # logged() wrote the traceback to the log and pointed the console at it

@@ -1,0 +1,30 @@
+"""The job entry points: every function a rule's script, the warm worker or the DeepSpeed launcher runs, named
+`module:function`. Only these run: a spec file or a request to the warm worker cannot call anything else. (The
+rules' scripts spell these names; changing a script would rerun its rule's finished jobs, so the names stay.)"""
+
+from __future__ import annotations
+
+import importlib
+
+from w2s.errors import W2SError
+
+JOBS = (
+    "w2s.data.world:generate_world",
+    "w2s.models.build:build_base_model",
+    "w2s.training.pretrain:pretrain",
+    "w2s.training.generative:generative_finetune",
+    "w2s.pipeline.launch:finetune_job",  # rules train_*: w2s.pipeline.finetune:finetune in its run folder
+    "w2s.pipeline.finetune:finetune",  # the launcher's processes of a DeepSpeed training job
+    "w2s.pipeline.crossfit:crossfit_labels",
+    "w2s.pipeline.run:extract_activations",
+    "w2s.pipeline.run:label_split",
+    "w2s.pipeline.run:zero_shot",
+)
+
+
+def entry_point(name: str):
+    """The function `name` names (imported on first use: a job loads only the modules it needs)."""
+    if name not in JOBS:
+        raise W2SError(f"{name} is not a job entry point (w2s.pipeline.entry_points.JOBS)")
+    module, function = name.split(":")
+    return getattr(importlib.import_module(module), function)

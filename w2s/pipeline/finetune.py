@@ -1,0 +1,283 @@
+"""The training job behind rules train_weak, train_ceiling, train_student and train_chain: finetune one model (or a
+linear probe) on a split, in three steps: prepare (read the data, load the model, tie the run to a fingerprint),
+train (the one loop, w2s.training.loop), write (checkpoint, labels, training summary, early stops, test
+predictions and metrics, in the format of w2s.analysis.predictions).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import torch
+
+from w2s.analysis.early_stopping import early_stops
+from w2s.analysis.metrics import accuracy, classification_metrics
+from w2s.analysis.predictions import check_provenance, prediction_table, read_split, write_scored
+from w2s.analysis.trajectories import pack_answers
+from w2s.errors import W2SError
+from w2s.io import atomic_path, write_json
+from w2s.models.paths import model_parameters, source_identity
+from w2s.pipeline.kept_early_stop import KeptEarlyStop
+from w2s.pipeline.run import write_labels
+from w2s.pipeline.run_models import FinetuneRun, ProbeRun
+from w2s.training.dashboards import dashboards
+from w2s.training.distributed import DeepSpeedEngine, checkpoint_state, init_distributed
+from w2s.training.loop import LocalEngine, train
+from w2s.training.losses import make_loss
+from w2s.training.predict import predict_p1
+from w2s.training.runtime import seed_everything
+from w2s.training.settings import Diverged, TrainSettings
+
+
+@dataclass
+class FinetuneJob:
+    """What a training job runs: the rule's params (`params`: the model's training params, w2s.pipeline.
+    rule_params.training_params; the rest: finetune_params), its input and output files, and the settings read
+    from the config outside the params (`progress`, `logging`, `gradient_checkpointing`: how the run reports,
+    saves progress and spends memory, not its result). The fields are the script's JSON keyword arguments.
+
+    `out` names the run's files: checkpoint, trajectory, training; the test predictions and metrics where the job
+    predicts the test split itself (else test-shard jobs do); `labels` where a weak run labels `label_split_path`
+    (labelling unsharded), as a labelling job would from the checkpoint; early_stopping (and early_stop_weak_val)
+    where the run stops early by `early_stopping`, which measures each evaluation's agreement with the run's
+    supervision on `validation_path`. A student's labels file must record its `supervision`. With
+    `params["mode"]` "probe" the run trains a linear probe on the backbone's cached `activations` of each split.
+    """
+
+    params: dict
+    train_path: str
+    target_column: str
+    test_path: str
+    loss_name: str
+    loss_entry: dict
+    out: dict
+    info: dict
+    threads: int
+    progress: dict | None = None
+    label_split_path: str | None = None
+    label_info: dict | None = None
+    early_stopping: str | None = None
+    validation_path: str | None = None
+    supervision: dict | None = None
+    activations: dict | None = None
+    gradient_checkpointing: bool = False
+    logging: dict | None = None
+
+    @property
+    def zero(self) -> dict | None:
+        return self.params.get("deepspeed")
+
+    @property
+    def zero_stage(self) -> int:
+        return self.zero["stage"] if self.zero else 0
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.out["training"]).parent
+
+
+def run_fingerprint(
+    params: dict, loss_entry: dict, target_column: str, early_stopping: str | None, data_paths: dict
+) -> str:
+    """What a resumable state must match to be resumed: the run's settings, loss and early stopping, every file its
+    history was computed from (`data_paths`: the training data, and the test and validation splits its evaluations
+    scored) and the contents of the model it starts from."""
+    settings = [params, loss_entry, target_column, early_stopping or "none", sorted(data_paths)]
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
+    for name in sorted(data_paths):
+        digest.update(Path(data_paths[name]).read_bytes())
+    digest.update(source_identity(params["source"]).encode())
+    return digest.hexdigest()
+
+
+def validation_set(path, supervision: dict | None) -> tuple[pl.DataFrame, np.ndarray]:
+    """The validation split (a run on ground truth), or the labels of it by the model that supervises a student
+    (checked to be that model's, as its training labels are), and the run's own supervision on it: ground truth,
+    or its supervisor's hard labels."""
+    if supervision:
+        check_provenance(path, {**supervision, "split": "validation"})
+    column = "hard_label" if supervision else "label"
+    frame = read_split(path, column)
+    return frame, frame[column].to_numpy()
+
+
+class Evaluation:
+    """What the loop calls at each evaluation: test metrics and answers, the validation agreement (early
+    stopping), and the weak_val early stop kept as a model. Keeps the last test predictions (`p1`)."""
+
+    def __init__(self, job: FinetuneJob, model, frames: dict, settings, kept, validation_targets):
+        self.model, self.frames, self.kept = model, frames, kept
+        self.batch, self.autocast = job.params["predict_batch_size"], settings.autocast
+        self.test_labels = frames["test"]["label"].to_numpy()
+        self.validation_targets = validation_targets
+        self.p1 = None
+
+    def predict(self, module, split: str) -> np.ndarray:
+        return predict_p1(
+            module, self.model.ids[split][0], self.model.pad_id, self.batch, self.autocast
+        )
+
+    def __call__(self, module) -> dict:
+        self.p1 = self.predict(module, "test")
+        metrics = classification_metrics(self.p1, self.test_labels)
+        result = {f"test_{k}": v for k, v in metrics.items() if k != "n"}
+        # the answers themselves, so that the trajectories analysis can compare them with any other model's
+        result["test_answers"] = pack_answers(self.p1)
+        if self.validation_targets is not None:
+            result["val_agreement"] = accuracy(
+                self.predict(module, "validation"), self.validation_targets
+            )
+            if self.kept:
+                self.kept.offer(result, lambda: prediction_table(self.frames["test"], self.p1))
+        return result
+
+
+@dataclass
+class Prepared:
+    settings: TrainSettings
+    rank: int
+    frames: dict
+    model: FinetuneRun | ProbeRun
+    fingerprint: str
+    evaluation: Evaluation
+
+
+def prepare(job: FinetuneJob) -> Prepared:
+    """Read the splits (checking a student's labels are its supervision), load the model, and tie the run's
+    resumable state to a fingerprint of its data and settings."""
+    torch.set_num_threads(job.threads)
+    settings = TrainSettings(**job.params["settings"], **(job.progress or {}))
+    if job.zero:
+        init_distributed()
+    rank = torch.distributed.get_rank() if job.zero else 0
+    seed_everything(settings.seed)
+    if job.supervision:
+        check_provenance(job.train_path, job.supervision)
+    frames = {"train": read_split(job.train_path, job.target_column)}
+    frames["test"] = read_split(job.test_path, "label")
+    if job.label_split_path:
+        frames["label"] = read_split(job.label_split_path, "label")
+    validation_targets = None
+    if job.validation_path:
+        frames["validation"], validation_targets = validation_set(
+            job.validation_path, job.supervision
+        )
+    probe = job.params.get("mode") == "probe"
+    model = (
+        ProbeRun(job.params, job.activations, frames)
+        if probe
+        else FinetuneRun(job.params, frames, job.gradient_checkpointing)
+    )
+    (n_train, train_cut), (n_test, test_cut) = (
+        (len(model.ids[s][0]), model.ids[s][1]) for s in ("train", "test")
+    )
+    print(
+        f"model {job.params['source']}{' (linear probe)' if probe else ''}: {n_train} training examples "
+        f"({train_cut} truncated to {model.max_length} tokens), {n_test} test examples ({test_cut} truncated)",
+        flush=True,
+    )
+    evaluated = {"train": job.train_path, "test": job.test_path}
+    if job.validation_path:
+        evaluated["validation"] = job.validation_path
+    fingerprint = run_fingerprint(
+        job.params, job.loss_entry, job.target_column, job.early_stopping, evaluated
+    )
+    kept = None
+    if job.early_stopping == "weak_val":
+        kept = KeptEarlyStop(
+            job.out["early_stop_weak_val"], fingerprint, model, rank, job.zero_stage
+        )
+    evaluation = Evaluation(job, model, frames, settings, kept, validation_targets)
+    return Prepared(settings, rank, frames, model, fingerprint, evaluation)
+
+
+def train_run(job: FinetuneJob, run: Prepared) -> dict:
+    """The training loop over the prepared run, resuming from `<run>/resume` where a state of its fingerprint is."""
+    targets = torch.tensor(run.frames["train"][job.target_column].cast(pl.Float32).to_numpy())
+    make_engine = (
+        DeepSpeedEngine.factory(job.zero["stage"], job.zero["offload"]) if job.zero else LocalEngine
+    )
+    # named by the run's folder, relative to the workflow's: results/student/<dataset>/seed<s>/<weak>/<strong>/<loss>
+    mirrors = []
+    if run.rank == 0:
+        mirrors = dashboards(
+            job.logging, job.run_dir, job.run_dir.as_posix(), {**job.params, "loss": job.loss_entry}
+        )
+    try:
+        return train(
+            run.model.module,
+            run.model.ids["train"][0],
+            targets,
+            make_loss(job.loss_name, job.loss_entry),
+            run.settings,
+            run.model.pad_id,
+            run.evaluation,
+            job.out["trajectory"] if run.rank == 0 else None,
+            job.run_dir / "resume",
+            run.fingerprint,
+            make_engine,
+            evaluate_at_end="predictions" in job.out or bool(job.early_stopping),
+            mirrors=mirrors,
+        )
+    except Diverged as exc:
+        raise W2SError(f"run {job.run_dir}: {exc}") from None
+
+
+def write_outputs(job: FinetuneJob, run: Prepared, summary: dict) -> dict | None:
+    """The checkpoint, the weak labels (a weak run, unsharded), the training summary, the early stops, and the
+    test predictions and metrics where the job predicts the test split. Every process takes part in gathering
+    weights and predicting the labels; rank 0 writes."""
+    module, pad_id = run.model.module, run.model.pad_id
+    if "labels" in job.out:
+        label_ids, label_truncated = run.model.ids["label"]
+        batch = job.params["predict_batch_size"]
+        p1 = predict_p1(module, label_ids, pad_id, batch, run.settings.autocast)
+        labels = prediction_table(run.frames["label"], p1)
+    state = checkpoint_state(module, job.zero_stage, run.rank)
+    if run.rank != 0:
+        return None
+    with atomic_path(job.out["checkpoint"]) as tmp:
+        run.model.save(tmp, state)
+    if "labels" in job.out:
+        write_labels(
+            labels, label_truncated, job.out["checkpoint"], job.out["labels"], job.label_info
+        )
+    n_train, n_train_truncated = len(run.model.ids["train"][0]), run.model.ids["train"][1]
+    training = {
+        "n_train": n_train,
+        "n_train_truncated": n_train_truncated,
+        "steps": summary["steps"],
+        "train_seconds": round(summary["train_seconds"], 2),
+        "n_params": model_parameters(job.out["checkpoint"]),  # the scaling view's default size
+    }
+    write_json(training, job.out["training"])
+    if job.early_stopping:
+        lines = Path(job.out["trajectory"]).read_text().splitlines()
+        n_test = len(run.model.ids["test"][0])
+        stops = early_stops(
+            [json.loads(line) for line in lines], job.early_stopping, job.info, n_test
+        )
+        write_json(stops, job.out["early_stopping"])
+        if run.evaluation.kept:
+            chosen = next(stop for stop in stops if stop["early_stopping"] == "weak_val")
+            run.evaluation.kept.finish(chosen)
+    if "predictions" not in job.out:
+        return training
+    # The final evaluation predicted the test split with the trained model: those are the run's predictions.
+    table = prediction_table(run.frames["test"], run.evaluation.p1)
+    n_test_truncated = run.model.ids["test"][1]
+    return write_scored(table, job.out, job.info, n_test_truncated=n_test_truncated, **training)
+
+
+def finetune(**job) -> dict | None:
+    """Train one run and write its outputs (FinetuneJob says which). Under DeepSpeed every process runs this (each
+    forward pass may need all of them); only rank 0 writes."""
+    job = FinetuneJob(**job)
+    run = prepare(job)
+    summary = train_run(job, run)
+    return write_outputs(job, run, summary)
