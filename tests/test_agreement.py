@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from w2s.analysis.agreement import agreement_table
-from w2s.analysis.analysis_plots import plot_agreement
+from w2s.analysis.label_plots import plot_agreement
 from w2s.analysis.predictions import prediction_table
 from w2s.errors import W2SError
 from w2s.io import write_parquet

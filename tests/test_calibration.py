@@ -7,7 +7,6 @@ import numpy as np
 import polars as pl
 import pytest
 
-from w2s.analysis.analysis_plots import plot_calibration
 from w2s.analysis.calibration import (
     calibration_table,
     ece,
@@ -15,6 +14,7 @@ from w2s.analysis.calibration import (
     reliability,
     top_label_ece,
 )
+from w2s.analysis.label_plots import plot_calibration
 from w2s.analysis.predictions import prediction_table
 from w2s.io import write_parquet
 

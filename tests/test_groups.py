@@ -6,8 +6,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from w2s.analysis.analysis_plots import plot_groups
 from w2s.analysis.groups import group_table
+from w2s.analysis.label_plots import plot_groups
 from w2s.analysis.predictions import prediction_table
 from w2s.errors import W2SError
 from w2s.io import write_parquet

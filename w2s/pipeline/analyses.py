@@ -94,15 +94,15 @@ def scaling_compute(config: dict) -> dict:
 
 def agreement(inputs: dict, params: dict):
     from w2s.analysis.agreement import agreement_table
-    from w2s.analysis.analysis_plots import plot_agreement
+    from w2s.analysis.label_plots import plot_agreement
 
     table = agreement_table(params["runs"])
     return table, lambda key, path: plot_agreement(table, key, params["model_order"], path)
 
 
 def calibration(inputs: dict, params: dict):
-    from w2s.analysis.analysis_plots import plot_calibration
     from w2s.analysis.calibration import calibration_table, pooled_reliability
+    from w2s.analysis.label_plots import plot_calibration
 
     pooled = pooled_reliability(params["runs"])
     table = calibration_table(params["runs"])
@@ -129,8 +129,8 @@ def scaling(inputs: dict, params: dict):
 
 
 def groups(inputs: dict, params: dict):
-    from w2s.analysis.analysis_plots import plot_groups
     from w2s.analysis.groups import group_table
+    from w2s.analysis.label_plots import plot_groups
 
     table = group_table(params["runs"])
     return table, lambda key, path: plot_groups(table, key, params["model_order"], path)
