@@ -26,8 +26,6 @@ CATALOGUES = {
     "models.dtype": DTYPES,
     "models.head_init": HEAD_INITS,
     "models.deepspeed.stage": ZERO_STAGES,
-    "losses.type": LOSSES,
-    "losses.alpha_schedule": LogConfLoss.SCHEDULES,
     "training.optimizer": OPTIMIZERS,
     "training.schedule": SCHEDULES,
     "training.autocast": AUTOCAST,
@@ -56,15 +54,18 @@ def test_schema_enums_equal_the_code_registries():
         assert sorted(enums[key], key=str) == sorted(registry, key=str), key
 
 
-def test_config_loss_parameters_are_the_loss_classes_parameters():
+def test_loss_options_are_the_loss_classes_parameters():
+    """The config checks a loss entry against its class's `options`: they must be what the class takes, each with
+    a description, and the loss types one per module of w2s/training/losses/."""
     import inspect
 
-    from w2s.pipeline.config import LOSS_PARAMETERS
-
-    assert LOSS_PARAMETERS.keys() == LOSSES.keys()
     for name, cls in LOSSES.items():
         taken = set(inspect.signature(cls).parameters) - {
             "args",
             "kwargs",
         }  # XentLoss: object.__init__
-        assert set(LOSS_PARAMETERS[name]) == taken, name
+        assert set(cls.options) == taken, name
+        assert all(option.get("description") for option in cls.options.values()), name
+    modules = {p.stem for p in (REPO / "w2s/training/losses").glob("*.py")} - {"__init__", "base"}
+    assert {cls.__module__.rsplit(".", 1)[1] for cls in LOSSES.values()} == modules
+    assert LogConfLoss.options["alpha_schedule"]["enum"] == list(LogConfLoss.SCHEDULES)

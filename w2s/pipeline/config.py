@@ -121,13 +121,31 @@ def read_config_file(path: str | Path) -> dict:
 
 
 MODEL_SOURCES = ("path", "build", "pretrain", "backbone")
+
+
 # Each loss type's parameters (tests/test_catalogues.py checks them against the loss classes): one the loss does not
 # take is an error now, not when its first student starts.
-LOSS_PARAMETERS = {
-    "xent": (),
-    "logconf": ("alpha_max", "warmup_frac", "alpha_schedule"),
-    "product": ("alpha", "beta"),
-}
+def check_loss(name: str, entry: dict) -> None:
+    """A loss entry against its class (w2s.training.losses): a known type, and options of that class's schema."""
+    from w2s.training.losses import LOSSES
+
+    if entry["type"] not in LOSSES:
+        raise W2SError(
+            f"config key losses.{name}.type: {entry['type']!r} is not one of {sorted(LOSSES)}"
+        )
+    options = LOSSES[entry["type"]].options
+    unknown = sorted(set(entry) - {"type", *options})
+    if unknown:
+        raise W2SError(
+            f"config key losses.{name}: loss type {entry['type']!r} takes no parameter {unknown[0]!r} "
+            f"(it takes {list(options) or 'none'})"
+        )
+    schema = {"type": "object", "properties": options}
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(schema).iter_errors(entry)
+    )
+    if error:
+        raise W2SError(f"config key losses.{name}.{key_path(error)}: {error.message}")
 
 
 def label_tokens(entry: dict) -> list[str] | None:
@@ -173,12 +191,7 @@ def check_references(config: dict) -> None:
                 f"{entry['batch_size']}"
             )
     for name, entry in config["losses"].items():
-        unknown = sorted(set(entry) - {"type", *LOSS_PARAMETERS[entry["type"]]})
-        if unknown:
-            raise W2SError(
-                f"config key losses.{name}: loss type {entry['type']!r} takes no parameter {unknown[0]!r} "
-                f"(it takes {list(LOSS_PARAMETERS[entry['type']]) or 'none'})"
-            )
+        check_loss(name, entry)
     shards, test_shards = config["labelling"]["shards"], config["labelling"]["test_shards"]
     for name, entry in config["datasets"].items():
         if shards > entry["n_strong_train"]:

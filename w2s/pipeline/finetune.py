@@ -145,6 +145,8 @@ class Prepared:
     model: FinetuneRun | ProbeRun
     fingerprint: str
     evaluation: Evaluation
+    loss: object
+    n_train_dropped: int | None  # rows the loss chose not to learn from
 
 
 def prepare(job: FinetuneJob) -> Prepared:
@@ -173,6 +175,8 @@ def prepare(job: FinetuneJob) -> Prepared:
         if probe
         else FinetuneRun(job.params, frames, job.gradient_checkpointing)
     )
+    loss = make_loss(job.loss_name, job.loss_entry)
+    dropped = choose_training_rows(loss, frames, model, job.target_column)
     (n_train, train_cut), (n_test, test_cut) = (
         (len(model.ids[s][0]), model.ids[s][1]) for s in ("train", "test")
     )
@@ -193,7 +197,21 @@ def prepare(job: FinetuneJob) -> Prepared:
             job.out["early_stop_weak_val"], fingerprint, model, rank, job.zero_stage
         )
     evaluation = Evaluation(job, model, frames, settings, kept, validation_targets)
-    return Prepared(settings, rank, frames, model, fingerprint, evaluation)
+    return Prepared(settings, rank, frames, model, fingerprint, evaluation, loss, dropped)
+
+
+def choose_training_rows(loss, frames: dict, model, target_column: str) -> int | None:
+    """The rows the run learns from, where its loss chooses them (`keep`): the others leave the training split
+    (and its token ids) before training. Returns how many were dropped (None: the loss keeps all)."""
+    kept = loss.keep(frames["train"][target_column].to_numpy())
+    if kept is None:
+        return None
+    rows = np.flatnonzero(kept)
+    ids, truncated = model.ids["train"]
+    model.ids["train"] = ([ids[i] for i in rows], truncated)
+    frames["train"] = frames["train"][rows.tolist()]
+    print(f"loss: learns from {len(rows)} of {len(kept)} training rows", flush=True)
+    return len(kept) - len(rows)
 
 
 def train_run(job: FinetuneJob, run: Prepared) -> dict:
@@ -213,7 +231,7 @@ def train_run(job: FinetuneJob, run: Prepared) -> dict:
             run.model.module,
             run.model.ids["train"][0],
             targets,
-            make_loss(job.loss_name, job.loss_entry),
+            run.loss,
             run.settings,
             run.model.pad_id,
             run.evaluation,
@@ -255,6 +273,8 @@ def write_outputs(job: FinetuneJob, run: Prepared, summary: dict) -> dict | None
         "train_seconds": round(summary["train_seconds"], 2),
         "n_params": model_parameters(job.out["checkpoint"]),  # the scaling view's default size
     }
+    if run.n_train_dropped is not None:
+        training["n_train_dropped"] = run.n_train_dropped
     write_json(training, job.out["training"])
     if job.early_stopping:
         lines = Path(job.out["trajectory"]).read_text().splitlines()
