@@ -431,3 +431,32 @@ def test_the_report_opens_in_a_browser_with_every_figure(finished, tmp_path):
                 )
                 browser.execute_script(f"app.showCategory('{category}')")
     assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+def test_a_new_method_is_one_module_and_a_config_entry(finished, tmp_path):
+    """Weak-label filtering by confidence (w2s/training/losses/confidence_filter.py) added to a finished grid as a
+    config entry: only its student trains, on the weak labels the weak model was surest of, and its row reaches the
+    summary and its methods plot."""
+    work = tmp_path / "grid"
+    shutil.copytree(finished, work, symlinks=True)
+    config = tiny_config()
+    config["losses"]["filtered"] = {"type": "confidence_filter", "contamination": 0.25}
+    write_config(work, config, "filtered.yaml")
+    assert planned_jobs(work, "filtered.yaml") == {"train_student": 1, **REPORTING}
+    snakemake(work, "--cores", "2", config="filtered.yaml")
+    labels = pl.read_parquet(work / "results/labels/toy/seed0/weakling.parquet")
+    run = work / "results/student/toy/seed0/weakling/strongling/filtered"
+    training = json.loads((run / "training.json").read_text())
+    assert training["n_train"] == len(labels) - round(0.25 * len(labels))
+    assert training["n_train_dropped"] == round(0.25 * len(labels))
+    runs = pl.read_parquet(work / "results/summary/runs.parquet")
+    assert sorted(runs["loss"]) == ["filtered", "logconf", "xent"]
+    assert (work / "results/plots/methods/filtered.png").stat().st_size > 0
+
+
+def test_confidence_filter_drops_the_least_confident_labels():
+    from w2s.training.losses import make_loss
+
+    loss = make_loss("filtered", {"type": "confidence_filter", "contamination": 0.4})
+    kept = loss.keep(pl.Series([0.9, 0.5, 0.45, 0.02, 0.6]).to_numpy())
+    assert kept.tolist() == [True, False, False, True, True]  # |2p - 1|: 0.8, 0, 0.1, 0.96, 0.2
