@@ -20,6 +20,8 @@ from snakemake_helpers import snakemake, tiny_config, write_config
 
 from w2s.models.build import build_model
 
+pytestmark = pytest.mark.workflow
+
 WEAK = "results/weak/toy/seed0/weakling"
 LABELS = "results/labels/toy/seed0/weakling.parquet"
 STUDENT = "results/student/toy/seed0/weakling/strongling/xent"

@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 
 import polars as pl
+import pytest
 from snakemake_helpers import REPORTING, planned_jobs, snakemake, tiny_config, write_config
 
 from w2s.version import checkpoint_sha256
+
+pytestmark = pytest.mark.workflow
 
 CHAIN = "weakling+midling+strongling"
 

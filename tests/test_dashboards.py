@@ -23,6 +23,7 @@ def scalars(folder) -> dict[str, list[tuple[int, float]]]:
     }
 
 
+@pytest.mark.workflow
 def test_runs_mirror_their_trajectory_to_tensorboard_and_wandb(tmp_path):
     config = tiny_config(
         logging={"tensorboard": True, "wandb": {"project": "w2s-test", "mode": "offline"}}

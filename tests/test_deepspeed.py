@@ -20,6 +20,8 @@ from w2s.models.lora import is_adapter_checkpoint
 from w2s.pipeline.launch import finetune_job, launch_command, rendezvous_port
 from w2s.pipeline.run import label_split, predictions, zero_shot
 
+pytestmark = pytest.mark.workflow
+
 # DeepSpeed flattens parameters into one buffer, so its Adam sums in another order than the plain path; Adam's
 # normalised update turns those last-bit differences in near-zero gradients into small weight differences.
 TOLERANCE = 1e-3  # on each test example's p(1)

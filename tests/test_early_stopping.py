@@ -16,6 +16,8 @@ from w2s.io import write_parquet
 from w2s.pipeline.run import label_split
 from w2s.version import checkpoint_sha256
 
+pytestmark = pytest.mark.workflow
+
 INFO = {"dataset": "d", "seed": 0, "role": "student", "model": "l", "weak": "s", "loss": "xent"}
 # A known trajectory: log lines without evaluations, the weak-label agreement peaking at step 20 (tied at 40), the
 # test accuracy at step 30.

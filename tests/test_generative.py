@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 
 import polars as pl
+import pytest
 from safetensors.torch import load_file
 from snakemake_helpers import planned_jobs, snakemake, tiny_config, write_config
 
 from w2s.io import write_parquet
 from w2s.training.generative import generative_finetune
+
+pytestmark = pytest.mark.workflow
 
 TEXTS = [f"p{i % 5} w{i % 7} n{i % 3} w{i % 11}" for i in range(24)]
 

@@ -147,6 +147,7 @@ def test_unknown_target_modules_are_a_clear_error(base):
         )
 
 
+@pytest.mark.workflow
 def test_a_grid_with_lora_models_runs_end_to_end(tmp_path):
     """A LoRA weak model labels (in shards) and is scored in test shards from its adapter checkpoint; a LoRA student
     and ceiling train beside full ones on the same base model."""

@@ -5,8 +5,11 @@ in the summary, and the median over tasks."""
 from __future__ import annotations
 
 import polars as pl
+import pytest
 from snakemake_helpers import LOCAL_ENV, snakemake, tiny_config, write_config
 from task_helpers import FIXTURES, raw_rows
+
+pytestmark = pytest.mark.workflow
 
 # One task of each family: multiple choice with passages as items, a classification task, a pair task without a
 # label column, and a task of several candidate rows per passage.

@@ -33,6 +33,8 @@ RUNS = (
     "student/sciq/seed0/weakling/strongling/xent",
 )
 
+pytestmark = pytest.mark.workflow
+
 
 def offline_grid(revision: str = "step1") -> dict:
     """The weak model a hub model at a branch, the task a hub dataset; every model packs its jobs."""

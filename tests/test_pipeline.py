@@ -10,6 +10,8 @@ import pytest
 from snakemake_helpers import REPORTING, planned_jobs, snakemake, tiny_config, write_config
 from tolerance import assert_predictions_close, auroc_slack
 
+pytestmark = pytest.mark.workflow
+
 PREDICTION_COLUMNS = ["id", "text", "label", "soft_label", "hard_label", "correct", "group"]
 
 

@@ -7,9 +7,12 @@ import re
 import subprocess
 import sys
 
+import pytest
 from snakemake_helpers import LOCAL_ENV, REPO, planned_jobs, snakemake, tiny_config, write_config
 
 from w2s.pipeline.plan import human
+
+pytestmark = pytest.mark.workflow
 
 
 def w2s_plan(workdir, *snakemake_args: str) -> str:

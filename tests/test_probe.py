@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import polars as pl
+import pytest
 from snakemake_helpers import REPORTING, planned_jobs, snakemake, tiny_config, write_config
 
 PROBE = {"mode": "probe", "lr": 1e-2}
@@ -21,6 +22,7 @@ def probe_config() -> dict:
     return config
 
 
+@pytest.mark.workflow
 def test_probes_train_heads_on_cached_activations_and_never_change_the_backbone(tmp_path):
     write_config(tmp_path, probe_config())
     snakemake(tmp_path, "--cores", "2")

@@ -102,6 +102,7 @@ def test_resume_state_does_not_survive_other_evaluation_files_or_early_stopping(
     assert without_validation not in (before, fingerprint("oracle"))
 
 
+@pytest.mark.workflow
 def test_editing_a_local_dataset_file_reruns_its_splits(tmp_path):
     """The split job reads the CSV: it is the job's input, so changing it reruns the splits (and what follows)."""
     data = tmp_path / "data.csv"
@@ -363,6 +364,7 @@ def load_on_two_ranks(rank: int, state: Path, store: Path, results: Path) -> Non
     torch.distributed.destroy_process_group()
 
 
+@pytest.mark.workflow
 @pytest.mark.parametrize("damaged_rank", [0, 1])
 def test_a_resume_state_damaged_on_one_rank_is_set_aside_by_all(tmp_path, damaged_rank):
     """Rank 1's part of a two-process state is truncated (or rank 0's): both processes must start over together;
@@ -436,6 +438,7 @@ def process_alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.workflow
 def test_damaged_labels_and_deleted_runs_are_never_left_under_an_old_summary(tmp_path):
     """Truncate the weak labels: the students fail naming the file and what to do; Snakemake must then still plan
     them (it used to say all was up to date, with the old numbers in runs.csv). Deleting the file as told, or a
@@ -549,6 +552,7 @@ def test_a_model_directory_without_a_tokenizer_is_named(tmp_path):
         load_tokenizer(str(model))
 
 
+@pytest.mark.workflow
 @pytest.mark.parametrize("warm", ["1", "0"], ids=["warm_worker", "own_process"])
 def test_killing_snakemake_alone_stops_its_training_job(tmp_path, warm):
     """SIGKILL to Snakemake's own pid (not its process group): the training job it started used to train on and race

@@ -14,6 +14,8 @@ import polars as pl
 import pytest
 from snakemake_helpers import LOCAL_ENV, REPO, SNAKEMAKE, snakemake, tiny_config, write_config
 
+pytestmark = pytest.mark.workflow
+
 CEILING = "results/ceiling/toy/seed0/strongling"
 
 

@@ -32,6 +32,8 @@ RUNS = (
     "student/toy/seed0/weakling/strongling/xent",
 )
 
+pytestmark = pytest.mark.workflow
+
 
 def slurm_config() -> dict:
     config = tiny_config(losses={"xent": {"type": "xent"}})

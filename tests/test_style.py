@@ -30,6 +30,7 @@ def test_snakefmt_would_change_nothing():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.workflow
 @pytest.mark.parametrize("sharded", [False, True], ids=["default", "sharded"])
 def test_snakemake_lint_is_clean(tmp_path, sharded):
     config = [

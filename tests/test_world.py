@@ -239,6 +239,7 @@ def demo_config() -> dict:
     }
 
 
+@pytest.mark.workflow
 def test_demo_pipeline_on_a_reduced_world(tmp_path):
     write_config(tmp_path, demo_config())
     snakemake(tmp_path, "--cores", "2")
