@@ -6,7 +6,7 @@ the generative finetuning never saw) and on strong_train (texts it learnt), per 
     python bench/generative_readout.py WORKDIR [--plain knows100] [--generative knows100_gen] [--out FILE]
 
 WORKDIR is the kept working directory of that benchmark (one `pretrain_seed<k>/` per pretraining seed). A benchmark,
-not a test: nothing is asserted; the table is for reading (and for the README's methods section).
+not a test: nothing is asserted; the table is for reading (and for docs/methods.md).
 """
 
 from __future__ import annotations

@@ -1,10 +1,16 @@
-"""Shared fixtures: one tiny random GPT-2 built once per session (test_model, test_train and test_run use it), and a
+"""Shared fixtures: one tiny random GPT-2 built once per session (test_model, test_train and test_jobs use it), and a
 local Hugging Face Hub that every hub id in the session resolves against."""
 
 import os
+import sys
 import tempfile
+from pathlib import Path
 
-from local_hub import LocalHub
+# The tests' helpers (tests/helpers/: tiny configs and Snakemake calls, the local hub, the Slurm cluster, ...) are
+# imported by name from every test module.
+sys.path.insert(0, str(Path(__file__).parent / "helpers"))
+
+from local_hub import LocalHub  # noqa: E402
 
 # Before anything imports huggingface_hub, which reads these once: hub ids resolve against a local hub on the
 # loopback address (never the real one), into a cache of this session's own.
@@ -49,8 +55,8 @@ def private_datasets_cache(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def hub_tasks():
-    """Every task's repository on the local hub, laid out as the real hub has it (tests/hub_layouts.py), holding the
-    task's fixture rows."""
+    """Every task's repository on the local hub, laid out as the real hub has it (tests/helpers/hub_layouts.py),
+    holding the task's fixture rows."""
     from hub_layouts import task_repositories
     from task_helpers import raw_rows
 

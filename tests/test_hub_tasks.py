@@ -1,5 +1,5 @@
 """Every task loads by hub id, as a user's run loads it: through the real `datasets` and `huggingface_hub` client
-code, from a local hub whose repositories are laid out as the real hub lays them out (tests/hub_layouts.py)."""
+code, from a local hub whose repositories are laid out as the real hub lays them out (tests/helpers/hub_layouts.py)."""
 
 from __future__ import annotations
 

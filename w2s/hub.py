@@ -169,7 +169,7 @@ def fetch(ref: HubRef) -> Fetched:
         only = f" (only {', '.join(pickled)})" if pickled else ""
         problems.append(
             f"no safetensors weights at this revision{only}: w2s loads "
-            'no pickled weights; convert them once on a machine you trust (README, "Hub models and '
+            'no pickled weights; convert them once on a machine you trust (docs/configuration.md, "Hub models and '
             "datasets\") and give the folder as the model's path"
         )
     files = [

@@ -38,7 +38,7 @@ def training_mode(model: torch.nn.Module, dropout: str) -> None:
 def bf16_enabled(setting: str, dev: torch.device) -> bool:
     """autocast "auto" means bf16 where the device computes it natively: a GPU that supports it, or a CPU with
     bf16 instructions (AVX512-BF16 or AMX) that torch's vectorised kernels use. Elsewhere bf16 is emulated, and slower
-    than fp32 (README, Benchmarks: 0.66x on a CPU without them, 1.32x on one with AVX512-BF16)."""
+    than fp32 (docs/benchmarks.md: 0.66x on a CPU without them, 1.32x on one with AVX512-BF16)."""
     if setting == "auto":
         return (
             dev.type == "cuda"

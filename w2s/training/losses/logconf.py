@@ -14,7 +14,7 @@ class LogConfLoss(Loss):
       reference code does (its published numbers were made with it). The weight stays small while the student
       first learns the weak labels' direction, so its own predictions are worth reinforcing when the jump comes.
     - "linear": a ramps linearly from 0 to alpha_max at the end of warmup, as the paper's text describes. It
-      reinforces the student's early, still arbitrary predictions, and collapses more often (README, Benchmarks).
+      reinforces the student's early, still arbitrary predictions, and collapses more often (docs/benchmarks.md).
     """
 
     type = "logconf"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 # The repository's Slurm profile: `--profile slurm` only finds it from the repository root, so pass this path.
 SLURM_PROFILE = REPO / "slurm"

@@ -10,7 +10,7 @@ from pathlib import Path
 from w2s.data.hf_tasks import HFSource
 from w2s.data.splits import row_rng
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 SEEDS = range(8)
 
 
