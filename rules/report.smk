@@ -3,11 +3,8 @@ rule summarize_runs:
         targets.metrics_files(config),
     output:
         **{
-            f"{table}_{ext}": (
-                report(path, category="Tables", caption="../report/summary.rst") if ext == "csv" else path
-            )
-            for table in paths.SUMMARY_TABLES
-            for ext, path in ((ext, paths.SUMMARY.format(table=table, ext=ext)) for ext in paths.TABLE_FORMATS)
+            name: report(path, category="Tables", caption="../report/summary.rst") if path.endswith(".csv") else path
+            for name, path in targets.summary_tables().items()
         },
     log:
         "logs/summary/summarize_runs.log",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from w2s.pipeline.config import label_tokens
-from w2s.pipeline.paths import RUN_FOLDERS
+from w2s.pipeline.paths import PACK_GROUP, RUN_FOLDERS
 
 MODES = ("finetune", "probe")  # models.<name>.mode
 
@@ -190,8 +190,6 @@ def is_probe(config: dict, model: str) -> bool:
 def pack_group(config: dict, wildcards: dict) -> str | None:
     """The job group (one cluster submission) a job of one dataset and seed joins, where its model packs (models.
     <name>.pack); a job without a model (a split) joins where any model packs, which connects the group's jobs."""
-    from w2s.pipeline.paths import PACK_GROUP
-
     if "dataset" not in wildcards or "seed" not in wildcards:
         return None
     model = wildcards.get("model")

@@ -43,8 +43,13 @@ def label_files(config: dict) -> list[str]:
     ]
 
 
-def summary_files() -> list[str]:
-    return [SUMMARY.format(table=t, ext=ext) for t in SUMMARY_TABLES for ext in TABLE_FORMATS]
+def summary_tables() -> dict[str, str]:
+    """Rule summarize_runs' outputs: each table (runs, aggregate, overall) as csv and parquet, `<table>_<ext>`."""
+    return {
+        f"{table}_{ext}": SUMMARY.format(table=table, ext=ext)
+        for table in SUMMARY_TABLES
+        for ext in TABLE_FORMATS
+    }
 
 
 def result_plots(config: dict) -> dict[str, list[str]]:
@@ -69,7 +74,7 @@ def final_targets(config: dict) -> list[str]:
     ]
     plots = [path for paths in result_plots(config).values() for path in paths]
     return (
-        summary_files()
+        list(summary_tables().values())
         + label_files(config)
         + metrics_files(config)
         + plots
