@@ -6,7 +6,7 @@ from __future__ import annotations
 import yaml
 from snakemake_helpers import REPO
 
-from w2s.analysis.early_stopping import REPORTED
+from w2s.analysis.early_stops import REPORTED
 from w2s.data.registry import KINDS
 from w2s.data.world import WORLDS
 from w2s.models.build import ARCHS

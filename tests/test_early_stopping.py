@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from snakemake_helpers import planned_jobs, snakemake, tiny_config, write_config
 
-from w2s.analysis.early_stopping import early_stops
+from w2s.analysis.early_stops import early_stops
 from w2s.data.sources import SyntheticSentimentSource
 from w2s.data.splits import sample_splits, validation_split
 from w2s.errors import W2SError

@@ -28,7 +28,7 @@ RUNS_SCHEMA = {
     "chain": pl.String,  # a bootstrapping chain's models joined by "+" ("" for a direct weak -> strong student)
     "generative": pl.Boolean,  # the strong model was finetuned as an LM on the task's texts first
     "mode": pl.String,  # the strong model's: finetune, or probe (a linear probe on its frozen activations)
-    # Which model of each strong run the row scores (w2s.analysis.early_stopping): none (the final one), weak_val or
+    # Which model of each strong run the row scores (w2s.analysis.early_stops): none (the final one), weak_val or
     # oracle; ceiling and student of a row are picked the same way, and the weak model is always the final one that
     # wrote the labels.
     "early_stopping": pl.String,

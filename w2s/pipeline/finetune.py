@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 import torch
 
-from w2s.analysis.early_stopping import early_stops
+from w2s.analysis.early_stops import early_stops
 from w2s.analysis.metrics import accuracy, classification_metrics
 from w2s.analysis.predictions import check_provenance, prediction_table, read_split, write_scored
 from w2s.analysis.trajectories import pack_answers

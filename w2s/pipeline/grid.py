@@ -128,19 +128,20 @@ def test_shards(config: dict) -> int:
     return config["labelling"]["test_shards"]
 
 
-def early_stopping(config: dict) -> str:
+def stopping_method(config: dict) -> str:
+    """How strong runs pick early stops (training.early_stopping): none, weak_val or oracle."""
     return config["training"]["early_stopping"]
 
 
 def uses_validation(config: dict) -> bool:
-    return early_stopping(config) == "weak_val"
+    return stopping_method(config) == "weak_val"
 
 
 def stops_early(config: dict, role: str, method: str = "weak_val") -> bool:
     """Whether runs of `role` pick early stops by `method` (weak_val, or any with "any"). Weak runs never do: the
     weak labels are written by the weak model's final checkpoint, so that checkpoint is every row's weak baseline
     (an early-stopped weak model's accuracy would be that of a model that labelled nothing)."""
-    setting = early_stopping(config)
+    setting = stopping_method(config)
     return role not in ("weak", "zero_shot") and setting != "none" and method in (setting, "any")
 
 

@@ -10,8 +10,8 @@ from w2s.pipeline.grid import (
     UNTRACKED_SETTINGS,
     Run,
     chain_folds,
-    early_stopping,
     is_probe,
+    stopping_method,
     stops_early,
     writes_labels,
 )
@@ -198,7 +198,7 @@ def finetune_params(config: dict, run: Run) -> dict:
     if stops_early(
         config, run.role, "any"
     ):  # absent when off: turning it on reruns strong runs only
-        params["early_stopping"] = early_stopping(config)
+        params["early_stopping"] = stopping_method(config)
     return params
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from w2s.pipeline.analyses import ANALYSES
-from w2s.pipeline.grid import early_stopping, runs, stops_early, weak_models
+from w2s.pipeline.grid import runs, stopping_method, stops_early, weak_models
 from w2s.pipeline.paths import (
     ACCURACY_PLOT,
     LABELS,
@@ -25,7 +25,7 @@ def metrics_files(config: dict) -> list[str]:
     early_stopping.json beside it)."""
     found = runs(config)
     files = [f"{run.folder}/metrics.json" for run in found]
-    if early_stopping(config) != "none":
+    if stopping_method(config) != "none":
         files += [
             f"{run.folder}/early_stopping.json"
             for run in found
