@@ -45,7 +45,7 @@ def run(tmp_path, name: str, p1: list[float], kind: str = "student") -> dict:
         "seed": 0,
         "weak": "s",
         "strong": "l",
-        "run": kind,
+        "role": kind,
         "loss": "" if kind == "ceiling" else name,
         "chain": "",
         "predictions": predictions(tmp_path, name, p1),
@@ -60,7 +60,7 @@ def test_agreement_where_the_weak_model_was_right_and_wrong(tmp_path):
     truth = run(tmp_path, "truth", [0.99 if y else 0.01 for y in LABELS], "ceiling")  # always right
     opposite = run(tmp_path, "opposite", [1 - p for p in WEAK_P1])  # never the weak answer
     table = agreement_table([copy, truth, opposite])
-    rows = {r["loss"] or r["run"]: r for r in table.iter_rows(named=True)}
+    rows = {r["loss"] or r["role"]: r for r in table.iter_rows(named=True)}
     assert (
         rows["copy"]["agreement"],
         rows["copy"]["agreement_weak_right"],

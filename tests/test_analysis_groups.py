@@ -36,7 +36,7 @@ def run(path, name: str, correct: list[bool], **fields) -> dict:
         "dataset": "d",
         "seed": 0,
         "model": "w",
-        "run": "weak",
+        "role": "weak",
         "weak": "",
         "loss": "",
         "chain": "",
@@ -47,13 +47,15 @@ def run(path, name: str, correct: list[bool], **fields) -> dict:
 
 def test_accuracy_within_each_group(tmp_path):
     weak = run(tmp_path, "weak", [True] * 4 + [True, False, False, False, True, False])
-    student = run(tmp_path, "student", [True] * 10, model="s", run="student", weak="w", loss="xent")
-    ceiling = run(
-        tmp_path, "ceiling", [True, True, False, True] + [True] * 6, model="s", run="ceiling"
+    student = run(
+        tmp_path, "student", [True] * 10, model="s", role="student", weak="w", loss="xent"
     )
-    labels = run(tmp_path, "labels", [False] * 10, run="weak_labels")
+    ceiling = run(
+        tmp_path, "ceiling", [True, True, False, True] + [True] * 6, model="s", role="ceiling"
+    )
+    labels = run(tmp_path, "labels", [False] * 10, role="weak_labels")
     table = group_table([weak, student, ceiling, labels])
-    got = {(r["run"], r["group"]): (r["n"], r["accuracy"]) for r in table.iter_rows(named=True)}
+    got = {(r["role"], r["group"]): (r["n"], r["accuracy"]) for r in table.iter_rows(named=True)}
     assert got == {
         ("weak", "true"): (4, 1.0),
         ("weak", "changed"): (6, pytest.approx(2 / 6)),

@@ -71,7 +71,7 @@ def test_the_table_and_diagram_from_predictions_files(tmp_path):
                 "dataset": "d",
                 "seed": 0,
                 "model": model,
-                "run": run,
+                "role": run,
                 "weak": "s" if run == "student" else "",
                 "loss": "xent" if run == "student" else "",
                 "chain": "",
@@ -80,7 +80,7 @@ def test_the_table_and_diagram_from_predictions_files(tmp_path):
         )
     table = calibration_table(runs)
     for column in ("ece_p1", "ece_top_label"):  # the two agree on these
-        by_run = dict(zip(table["run"], table[column]))
+        by_run = dict(zip(table["role"], table[column]))
         assert by_run["weak"] == pytest.approx(0.0) and by_run["ceiling"] == pytest.approx(0.1)
         assert by_run["student"] == pytest.approx(0.3)
     plot_calibration(pooled_reliability(runs), "d", ["s", "l"], tmp_path / "calibration.png")

@@ -275,7 +275,7 @@ def test_a_model_paired_with_itself_is_the_strong_to_strong_control(tmp_path):
 
 def test_the_agreement_analysis_covers_every_student_and_ceiling(finished):
     table = pl.read_parquet(finished / "results/analysis/agreement.parquet")
-    assert sorted(zip(table["run"], table["loss"])) == [
+    assert sorted(zip(table["role"], table["loss"])) == [
         ("ceiling", ""),
         ("student", "logconf"),
         ("student", "xent"),
@@ -292,14 +292,14 @@ def test_the_agreement_analysis_covers_every_student_and_ceiling(finished):
 
 def test_the_calibration_analysis_covers_every_predictions_file(finished):
     table = pl.read_parquet(finished / "results/analysis/calibration.parquet")
-    assert sorted(zip(table["run"], table["model"], table["loss"])) == [
+    assert sorted(zip(table["role"], table["model"], table["loss"])) == [
         ("ceiling", "strongling", ""),
         ("student", "strongling", "logconf"),
         ("student", "strongling", "xent"),
         ("weak", "weakling", ""),
         ("weak_labels", "weakling", ""),
     ]
-    assert table.filter(pl.col("run") == "weak_labels")["n"].item() == 48
+    assert table.filter(pl.col("role") == "weak_labels")["n"].item() == 48
     assert table["ece_p1"].is_between(0, 1).all() and table["ece_top_label"].is_between(0, 1).all()
     assert (finished / "results/plots/calibration_toy.png").stat().st_size > 1000
 
@@ -310,9 +310,9 @@ def test_the_trajectories_give_agreement_with_the_weak_model(finished):
     table = pl.read_parquet(finished / "results/analysis/trajectories.parquet")
     agreement = pl.read_parquet(finished / "results/analysis/agreement.parquet")
     for run, loss in (("student", "xent"), ("student", "logconf"), ("ceiling", "")):
-        rows = table.filter((pl.col("run") == run) & (pl.col("loss") == loss)).sort("step")
+        rows = table.filter((pl.col("role") == run) & (pl.col("loss") == loss)).sort("step")
         assert rows["progress"][-1] == 1.0 and rows["step"].is_sorted() and rows.height >= 2
-        expected = agreement.filter((pl.col("run") == run) & (pl.col("loss") == loss))[
+        expected = agreement.filter((pl.col("role") == run) & (pl.col("loss") == loss))[
             "agreement"
         ].item()
         assert rows["test_agreement"][-1] == pytest.approx(expected)
@@ -344,7 +344,7 @@ def test_the_scaling_view_reads_sizes_from_the_checkpoints(finished):
 
 def test_the_group_analysis_covers_every_predictions_file(finished):
     table = pl.read_parquet(finished / "results/analysis/groups.parquet")
-    sizes = table.group_by("run", "loss").agg(pl.col("n").sum()).sort("run", "loss").rows()
+    sizes = table.group_by("role", "loss").agg(pl.col("n").sum()).sort("role", "loss").rows()
     assert sizes == [
         ("ceiling", "", 32),
         ("student", "logconf", 32),
@@ -356,7 +356,7 @@ def test_the_group_analysis_covers_every_predictions_file(finished):
         finished / "results/student/toy/seed0/weakling/strongling/xent/test_predictions.parquet"
     )
     by_group = student.group_by("group").agg(pl.col("correct").mean()).rows()
-    rows = table.filter((pl.col("run") == "student") & (pl.col("loss") == "xent"))
+    rows = table.filter((pl.col("role") == "student") & (pl.col("loss") == "xent"))
     assert sorted(rows.select("group", "accuracy").rows()) == sorted(by_group)
     assert (finished / "results/plots/groups_toy.png").stat().st_size > 1000
 

@@ -86,7 +86,7 @@ def test_a_trajectory_without_evaluations_or_unreadable_is_refused_by_name(tmp_p
         "seed": 0,
         "weak": "w",
         "strong": "s",
-        "run": "student",
+        "role": "student",
         "loss": "xent",
         "chain": "",
         "predictions": write_predictions(tmp_path / "s.parquet", LABELS),
@@ -121,7 +121,7 @@ def test_the_table_follows_the_runs_row_order_and_plots(tmp_path):
                 "seed": seed,
                 "weak": "w",
                 "strong": "s",
-                "run": "student",
+                "role": "student",
                 "loss": "xent",
                 "chain": "",
                 "predictions": write_predictions(tmp_path / f"s{seed}.parquet", final),
@@ -140,7 +140,7 @@ def test_the_table_follows_the_runs_row_order_and_plots(tmp_path):
         {
             **runs[1],
             "seed": 0,
-            "run": "ceiling",
+            "role": "ceiling",
             "loss": "",
             "trajectory": write_trajectory(
                 tmp_path / "c.jsonl",
@@ -150,10 +150,10 @@ def test_the_table_follows_the_runs_row_order_and_plots(tmp_path):
     )
     table = trajectory_table(runs)
     assert table.height == 5
-    ends = table.filter((pl.col("run") == "student") & (pl.col("step") == 20)).sort("seed")
+    ends = table.filter((pl.col("role") == "student") & (pl.col("step") == 20)).sort("seed")
     assert ends["test_agreement"].to_list() == pytest.approx([1.0, 0.7])
     assert ends["test_accuracy"].to_list() == pytest.approx([0.7, 1.0])
-    assert table.filter(pl.col("run") == "ceiling")["test_agreement"].to_list() == pytest.approx(
+    assert table.filter(pl.col("role") == "ceiling")["test_agreement"].to_list() == pytest.approx(
         [0.7]
     )
     plot_trajectories(table, "d", ["w", "s"], tmp_path / "t.png")

@@ -15,7 +15,7 @@ AGREEMENT_SCHEMA = {
     "seed": pl.Int64,
     "weak": pl.String,
     "strong": pl.String,
-    "run": pl.String,  # "student" or "ceiling" (the strong model trained on ground truth: the reference)
+    "role": pl.String,  # "student" or "ceiling" (the strong model trained on ground truth: the reference)
     "loss": pl.String,
     "chain": pl.String,  # "" for a ceiling, and for a direct student
     "n": pl.Int64,
@@ -46,7 +46,7 @@ def agreement(model: pl.DataFrame, weak: pl.DataFrame) -> dict:
 
 
 def agreement_table(runs: list[dict]) -> pl.DataFrame:
-    """One row per run: each a dict with dataset, seed, weak, strong, run, loss, chain and the paths of its test
+    """One row per run: each a dict with dataset, seed, weak, strong, role, loss, chain and the paths of its test
     predictions (`predictions`) and of its weak model's (`weak_predictions`)."""
     rows = []
     for run in runs:
@@ -63,11 +63,12 @@ def agreement_table(runs: list[dict]) -> pl.DataFrame:
         rows.append(
             {
                 **{
-                    k: run[k] for k in ("dataset", "seed", "weak", "strong", "run", "loss", "chain")
+                    k: run[k]
+                    for k in ("dataset", "seed", "weak", "strong", "role", "loss", "chain")
                 },
                 **scores,
             }
         )
     return pl.DataFrame(rows, schema=AGREEMENT_SCHEMA).sort(
-        "dataset", "weak", "strong", "run", "loss", "chain", "seed"
+        "dataset", "weak", "strong", "role", "loss", "chain", "seed"
     )

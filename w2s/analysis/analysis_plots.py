@@ -45,11 +45,11 @@ def plot_trajectories(table: pl.DataFrame, dataset: str, model_order: list[str],
         raise W2SError(f"no trajectory rows for dataset {dataset!r}")
     pairs = pairs_in_order(rows, model_order)
     cells = mean_sem(
-        rows, ["weak", "strong", "chain", "run", "loss", "progress"], [c for c, _ in PANELS]
+        rows, ["weak", "strong", "chain", "role", "loss", "progress"], [c for c, _ in PANELS]
     )
     fig = new_figure(figsize=(max(4.5, 3.6 * len(pairs)), 9))
     axes = fig.subplots(len(PANELS), len(pairs), sharex=True, sharey="row", squeeze=False)
-    losses = sorted(rows.filter(pl.col("run") == "student")["loss"].unique())
+    losses = sorted(rows.filter(pl.col("role") == "student")["loss"].unique())
     lines = [("ceiling", "", "black", "ceiling (ground truth)")] + [
         ("student", loss, f"C{k % 10}", f"student ({loss})") for k, loss in enumerate(losses)
     ]
@@ -64,7 +64,7 @@ def plot_trajectories(table: pl.DataFrame, dataset: str, model_order: list[str],
                     (pl.col("weak") == weak)
                     & (pl.col("strong") == strong)
                     & (pl.col("chain") == chain)
-                    & (pl.col("run") == run)
+                    & (pl.col("role") == run)
                     & (pl.col("loss") == loss)
                 )
                 mean = nan_values(cell, f"{measure}_mean")

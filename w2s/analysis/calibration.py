@@ -17,7 +17,7 @@ CALIBRATION_SCHEMA = {
     "dataset": pl.String,
     "seed": pl.Int64,
     "model": pl.String,
-    "run": pl.String,  # weak, ceiling, student, or weak_labels (the weak model's labels of strong_train)
+    "role": pl.String,  # weak, ceiling, student, or weak_labels (the weak model's labels of strong_train)
     "weak": pl.String,
     "loss": pl.String,
     "chain": pl.String,  # "" where they do not apply
@@ -68,7 +68,7 @@ def top_label_ece(p1: np.ndarray, labels: np.ndarray, bins: int = BINS) -> float
 
 
 def calibration_table(runs: list[dict]) -> pl.DataFrame:
-    """One row per predictions file: each run a dict with dataset, seed, model, run, weak, loss, chain and the
+    """One row per predictions file: each run a dict with dataset, seed, model, role, weak, loss, chain and the
     file's path (`predictions`)."""
     rows = []
     for run in runs:
@@ -76,7 +76,9 @@ def calibration_table(runs: list[dict]) -> pl.DataFrame:
         p1, labels = table["soft_label"].to_numpy(), table["label"].to_numpy()
         rows.append(
             {
-                **{k: run[k] for k in ("dataset", "seed", "model", "run", "weak", "loss", "chain")},
+                **{
+                    k: run[k] for k in ("dataset", "seed", "model", "role", "weak", "loss", "chain")
+                },
                 "n": len(p1),
                 "ece_top_label": top_label_ece(p1, labels),
                 "ece_p1": ece(p1, labels),
@@ -86,7 +88,7 @@ def calibration_table(runs: list[dict]) -> pl.DataFrame:
             }
         )
     return pl.DataFrame(rows, schema=CALIBRATION_SCHEMA).sort(
-        "dataset", "run", "model", "weak", "loss", "chain", "seed"
+        "dataset", "role", "model", "weak", "loss", "chain", "seed"
     )
 
 
@@ -100,11 +102,11 @@ def pooled_reliability(runs: list[dict]) -> pl.DataFrame:
             table.select("soft_label", "label").with_columns(
                 *(
                     pl.lit(run[k]).alias(k)
-                    for k in ("dataset", "run", "model", "weak", "loss", "chain")
+                    for k in ("dataset", "role", "model", "weak", "loss", "chain")
                 )
             )
         )
-    keys = ["dataset", "run", "model", "weak", "loss", "chain"]
+    keys = ["dataset", "role", "model", "weak", "loss", "chain"]
     pooled = []
     for key, group in pl.concat(frames).group_by(keys, maintain_order=True):
         bins = reliability(group["soft_label"].to_numpy(), group["label"].to_numpy())

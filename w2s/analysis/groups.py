@@ -12,7 +12,7 @@ GROUPS_SCHEMA = {
     "dataset": pl.String,
     "seed": pl.Int64,
     "model": pl.String,
-    "run": pl.String,  # weak, ceiling, student, or weak_labels (the weak model's labels of strong_train)
+    "role": pl.String,  # weak, ceiling, student, or weak_labels (the weak model's labels of strong_train)
     "weak": pl.String,
     "loss": pl.String,
     "chain": pl.String,  # "" where they do not apply
@@ -23,7 +23,7 @@ GROUPS_SCHEMA = {
 
 
 def group_table(runs: list[dict]) -> pl.DataFrame:
-    """One row per predictions file and group: each run a dict with dataset, seed, model, run, weak, loss, chain
+    """One row per predictions file and group: each run a dict with dataset, seed, model, role, weak, loss, chain
     and the file's path (`predictions`), as for the calibration analysis."""
     frames = []
     for run in runs:
@@ -37,7 +37,7 @@ def group_table(runs: list[dict]) -> pl.DataFrame:
             .with_columns(
                 *(
                     pl.lit(run[k]).alias(k)
-                    for k in ("dataset", "seed", "model", "run", "weak", "loss", "chain")
+                    for k in ("dataset", "seed", "model", "role", "weak", "loss", "chain")
                 )
             )
         )
@@ -47,5 +47,5 @@ def group_table(runs: list[dict]) -> pl.DataFrame:
         pl.concat(frames, how="diagonal")
         .select(*GROUPS_SCHEMA)
         .cast(GROUPS_SCHEMA)
-        .sort("dataset", "run", "model", "weak", "loss", "chain", "seed", "group")
+        .sort("dataset", "role", "model", "weak", "loss", "chain", "seed", "group")
     )

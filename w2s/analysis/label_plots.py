@@ -17,10 +17,10 @@ def plot_groups(table: pl.DataFrame, dataset: str, model_order: list[str], path)
     rows = table.filter(pl.col("dataset") == dataset)
     if rows.is_empty():
         raise W2SError(f"no group rows for dataset {dataset!r}")
-    students = rows.filter(pl.col("run") == "student")
+    students = rows.filter(pl.col("role") == "student")
     pairs = pairs_in_order(students.rename({"model": "strong"}), model_order)
     groups = sorted(rows["group"].unique())
-    cells = mean_sem(rows, ["run", "model", "weak", "loss", "chain", "group"], ["accuracy"])
+    cells = mean_sem(rows, ["role", "model", "weak", "loss", "chain", "group"], ["accuracy"])
     losses = sorted(students["loss"].unique())
     panel_width = max(3.5, 0.35 * len(groups) * (len(losses) + 3))
     fig = new_figure(figsize=(panel_width * len(pairs) + 2, 4.5))
@@ -38,7 +38,7 @@ def plot_groups(table: pl.DataFrame, dataset: str, model_order: list[str], path)
         width = 0.8 / len(bars)
         for k, (label, run, model, bar_weak, loss, color) in enumerate(bars):
             cell = cells.filter(
-                (pl.col("run") == run)
+                (pl.col("role") == run)
                 & (pl.col("model") == model)
                 & (pl.col("weak") == bar_weak)
                 & (pl.col("loss") == loss)
@@ -80,13 +80,13 @@ def plot_agreement(table: pl.DataFrame, dataset: str, model_order: list[str], pa
         raise W2SError(f"no agreement rows for dataset {dataset!r}")
     cells = mean_sem(
         rows,
-        ["weak", "strong", "chain", "run", "loss"],
+        ["weak", "strong", "chain", "role", "loss"],
         ["agreement_weak_right", "agreement_weak_wrong"],
     )
     groups = pairs_in_order(rows, model_order)
     bars = [("ceiling", "")] + [
         ("student", loss)
-        for loss in sorted(cells.filter(pl.col("run") == "student")["loss"].unique())
+        for loss in sorted(cells.filter(pl.col("role") == "student")["loss"].unique())
     ]
     width = 0.8 / len(bars)
     fig = new_figure(figsize=(2 * max(4.5, 0.9 * len(groups)), 4.8))
@@ -104,7 +104,7 @@ def plot_agreement(table: pl.DataFrame, dataset: str, model_order: list[str], pa
                     (pl.col("weak") == weak)
                     & (pl.col("strong") == strong)
                     & (pl.col("chain") == chain)
-                    & (pl.col("run") == run)
+                    & (pl.col("role") == run)
                     & (pl.col("loss") == loss)
                 )
                 heights += nan_values(cell, f"agreement_{half}_mean") or [float("nan")]
@@ -141,15 +141,15 @@ def plot_calibration(pooled: pl.DataFrame, dataset: str, model_order: list[str],
     rows = pooled.filter(pl.col("dataset") == dataset)
     if rows.is_empty():
         raise W2SError(f"no calibration rows for dataset {dataset!r}")
-    weaks = sorted(set(rows.filter(pl.col("run") == "weak")["model"]), key=model_key(model_order))
+    weaks = sorted(set(rows.filter(pl.col("role") == "weak")["model"]), key=model_key(model_order))
     fig = new_figure(len(weaks))
     axes = fig.subplots(1, len(weaks), squeeze=False, sharey=True)[0]
     for ax, weak in zip(axes, weaks, strict=True):
-        students = rows.filter((pl.col("run") == "student") & (pl.col("weak") == weak))
+        students = rows.filter((pl.col("role") == "student") & (pl.col("weak") == weak))
         strong = students["model"].unique().to_list()
-        ceilings = rows.filter((pl.col("run") == "ceiling") & pl.col("model").is_in(strong))
+        ceilings = rows.filter((pl.col("role") == "ceiling") & pl.col("model").is_in(strong))
         curves = [
-            (rows.filter((pl.col("run") == run) & (pl.col("model") == weak)), label, style)
+            (rows.filter((pl.col("role") == run) & (pl.col("model") == weak)), label, style)
             for run, label, style in (
                 ("weak", f"weak {weak} (test)", "--"),
                 ("weak_labels", f"weak {weak} (its labels)", ":"),

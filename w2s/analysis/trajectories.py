@@ -24,7 +24,7 @@ TRAJECTORY_SCHEMA = {
     "seed": pl.Int64,
     "weak": pl.String,
     "strong": pl.String,
-    "run": pl.String,  # "student" or "ceiling"
+    "role": pl.String,  # "student" or "ceiling"
     "loss": pl.String,
     "chain": pl.String,
     "step": pl.Int64,
@@ -105,11 +105,11 @@ def weak_answers_in_order(run: dict) -> np.ndarray:
 
 
 def trajectory_table(runs: list[dict]) -> pl.DataFrame:
-    """One row per evaluation of each run: dicts with dataset, seed, weak, strong, run, loss, chain and the paths of
+    """One row per evaluation of each run: dicts with dataset, seed, weak, strong, role, loss, chain and the paths of
     its `trajectory`, its test `predictions` and its weak model's (`weak_predictions`)."""
     rows = []
     for run in runs:
-        fields = {k: run[k] for k in ("dataset", "seed", "weak", "strong", "run", "loss", "chain")}
+        fields = {k: run[k] for k in ("dataset", "seed", "weak", "strong", "role", "loss", "chain")}
         rows += [
             {**fields, **point}
             for point in evaluations(
@@ -117,5 +117,5 @@ def trajectory_table(runs: list[dict]) -> pl.DataFrame:
             )
         ]
     return pl.DataFrame(rows, schema=TRAJECTORY_SCHEMA).sort(
-        "dataset", "weak", "strong", "run", "loss", "chain", "seed", "step"
+        "dataset", "weak", "strong", "role", "loss", "chain", "seed", "step"
     )

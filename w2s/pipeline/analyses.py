@@ -40,7 +40,7 @@ def compared_runs(config: dict) -> list[dict]:
                 **here,
                 "weak": weak,
                 "strong": run.model,
-                "run": "ceiling" if run.role == "ceiling" else "student",
+                "role": "ceiling" if run.role == "ceiling" else "student",
                 "loss": run.loss or "",
                 "chain": run.chain or "",
                 "predictions": f"{run.folder}/test_predictions.parquet",
@@ -64,13 +64,13 @@ def predictions_runs(config: dict) -> list[dict]:
             {
                 **base,
                 "model": run.model,
-                "run": role,
+                "role": role,
                 "predictions": f"{run.folder}/test_predictions.parquet",
             }
         )
         if run.role == "weak":
             labels = LABELS.format(**here, model=run.model)
-            rows.append({**base, "model": run.model, "run": "weak_labels", "predictions": labels})
+            rows.append({**base, "model": run.model, "role": "weak_labels", "predictions": labels})
     return rows
 
 
