@@ -2,9 +2,9 @@
 
 Runs the workflow at REF (its own config.yaml, or --configfile, a path in REF's tree) in a fresh folder, updates
 that folder's code to this checkout as `git pull` would (a file whose content changed gets a new modification
-time, the others keep theirs: Snakemake reruns a rule whose script is newer than its outputs), then dry-runs it and
-lists the jobs it would run. Only the summary, the analyses, the plots and the report page may rerun after a change
-of code that moves no result; anything else is printed as a failure (exit status 1).
+time, the others keep theirs: Snakemake reruns a rule whose script is newer than its outputs), keeps the config the
+grid ran with, then dry-runs it and lists the jobs it would run. Only the summary, the analyses, the plots and the
+report page may rerun after a change of code that moves no result; anything else is a failure (exit status 1).
 
     python bench/upgrade_check.py 6177536 [--configfile configs/paper_methods.yaml] [--workdir DIR] [--cores N]
 
