@@ -3,8 +3,10 @@
 The package in floors, each importing only from the ones below it:
 
     cli.py      the `w2s` command (checks a config, inspects predictions files and results)
-    pipeline/   the Snakemake side: config, grid and rule params, cluster resources, the jobs the rules run
-    training/   the training loop, losses, engines, resumable state, prediction, pretraining
+    pipeline/   the Snakemake side: config, the grid (runs, paths, rule params, inputs and outputs, analyses,
+                targets), cluster resources, the jobs the rules run (entry_points lists them)
+    training/   the training loop and its recipe, losses (one module each), engines, resumable state,
+                prediction, pretraining
     analysis/   predictions files, metrics, summary tables and plots (beside training: needs no torch)
     models/     the classifier on a Hugging Face LM, built models, tokenisation
     data/       dataset sources, splits, synthetic worlds, tokenizers
