@@ -92,11 +92,15 @@ def main() -> None:
     unpack(args.ref, folder)
     print(f"running the grid {args.configfile} at {args.ref} in {folder} ...", flush=True)
     snakemake(folder, "--cores", args.cores, "--configfile", args.configfile)
+    # The grid keeps the config it ran with: a changed config file in the checkout is a change of the
+    # experiment (its jobs rerun by design), not of the code.
+    grid = folder / "upgrade_check.config.yaml"
+    shutil.copyfile(folder / args.configfile, grid)
     changed = pull(folder, args.ref)
     print(
         f"updated to {git('rev-parse', '--short', 'HEAD').decode().strip()}: {len(changed)} files changed"
     )
-    jobs = planned(snakemake(folder, "-n", "--quiet", "rules", "--configfile", args.configfile))
+    jobs = planned(snakemake(folder, "-n", "--quiet", "rules", "--configfile", grid.name))
     retrains = {rule: n for rule, n in jobs.items() if not MAY_RERUN.match(rule)}
     for rule, n in jobs.items():
         print(f"  would run {n:4d} x {rule}{'' if MAY_RERUN.match(rule) else '   <- retrains'}")
