@@ -105,3 +105,11 @@ def hub_models(tmp_path_factory):
         kind="model",
     )
     return HUB, folders
+
+
+def pytest_collection_modifyitems(items):
+    """The modules that hold workflow tests (minutes each) first, each module's own order kept: two processes
+    (pytest -n 2 --dist loadfile) take modules in this order, so the long ones start early instead of ending the
+    run on one process."""
+    heavy = {item.module.__name__ for item in items if item.get_closest_marker("workflow")}
+    items.sort(key=lambda item: item.module.__name__ not in heavy)
