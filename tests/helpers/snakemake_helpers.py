@@ -160,6 +160,7 @@ def train_settings(**overrides):
     """A run's recipe as a validated config gives it (the schema's defaults: the one place they live), seed 0,
     with `overrides`."""
     from w2s.pipeline.config import validate_config
+    from w2s.pipeline.grid import untracked_job_settings
     from w2s.pipeline.rule_params import training_params
     from w2s.training.settings import TrainSettings
 
@@ -167,7 +168,5 @@ def train_settings(**overrides):
     models = {"plain": {"build": build}, "other": {"build": build}}
     config = validate_config(tiny_config(training={}, models=models))
     settings = training_params(config, "plain", "toy", 0)["settings"]
-    progress = {
-        k: config["training"][k] for k in ("log_every", "checkpoint_every", "group_by_length")
-    }
+    progress = untracked_job_settings(config, "plain")["progress"]
     return TrainSettings(**{**settings, **progress, **overrides})

@@ -32,7 +32,7 @@ from w2s.pipeline.paths import (
     scored_outputs,
     split_file,
 )
-from w2s.pipeline.rule_params import model_source, run_source
+from w2s.pipeline.rule_params import chain_label_info, label_info, model_source, run_source
 
 
 def local_files(path: str) -> list[str]:
@@ -240,8 +240,6 @@ def prediction_rules(config: dict) -> list[PredictionRule]:
     weak model's labels of the validation split (early_stopping weak_val: a student stops where it agrees best
     with them), and a chain link's labels of strong_train for the next link, in-sample (chain_folds 1; cross-fitted
     ones come from rule crossfit_chain_labels) and of the validation split."""
-    from w2s.pipeline.rule_params import chain_label_info, label_info
-
     rules = []
     if uses_validation(config):
         rules.append(
