@@ -1,0 +1,95 @@
+"""Batched greedy generation with the KV cache: a causal LM's own answer to each prompt and its log-probability.
+
+A generative task's weak label is the answer the weak model generates (the chess setting's first move); its
+log-probability is what a confidence loss and calibration have to work with. Prompts are batched by length and
+left-padded, so every row's next token sits in the last column; each step feeds one token per row through the
+cache; a row stops at a stop token (which ends, and is not part of, its answer) or after `max_new_tokens`, and the
+batch stops when all its rows have.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+
+import torch
+
+from w2s.training.runtime import device
+
+
+@dataclass(frozen=True)
+class Generation:
+    tokens: list[int]  # the answer's tokens, without the stop token
+    logprob: float  # the sum of the generated tokens' log-probabilities, the stop token's included
+    stopped: bool  # ended by a stop token (False: cut at max_new_tokens)
+
+
+@torch.no_grad()
+def greedy_generate(
+    model,
+    ids: list[list[int]],
+    pad_id: int,
+    stop_ids: set[int] | list[int],
+    max_new_tokens: int,
+    batch_size: int = 32,
+) -> list[Generation]:
+    """Each prompt's greedy continuation, in input order."""
+    order = sorted(
+        range(len(ids)), key=lambda i: len(ids[i])
+    )  # batches of similar length: little padding
+    out: list[Generation | None] = [None] * len(ids)
+    for start in range(0, len(order), batch_size):
+        batch = order[start : start + batch_size]
+        for i, generation in zip(
+            batch, _generate_batch(model, [ids[i] for i in batch], pad_id, stop_ids, max_new_tokens)
+        ):
+            out[i] = generation
+    return out
+
+
+def _generate_batch(model, rows, pad_id, stop_ids, max_new_tokens) -> list[Generation]:
+    dev = device()
+    width = max(map(len, rows))
+    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for r, row in enumerate(rows):  # left padding: the last column is every row's last prompt token
+        input_ids[r, width - len(row) :] = torch.tensor(row)
+        mask[r, width - len(row) :] = 1
+    input_ids, mask = input_ids.to(dev), mask.to(dev)
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    stops = torch.tensor(sorted(stop_ids), dtype=torch.long, device=dev)
+    # transformers 5 names the KV cache `cache` (argument and output); 4.x named it past_key_values
+    cache = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+    result = model(input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True)
+    past, logits, position = getattr(result, cache), result.logits[:, -1], positions[:, -1]
+    tokens = torch.full((len(rows), max_new_tokens), pad_id, dtype=torch.long, device=dev)
+    logprob = torch.zeros(len(rows), dtype=torch.float64, device=dev)
+    active = torch.ones(len(rows), dtype=torch.bool, device=dev)
+    stopped = torch.zeros(len(rows), dtype=torch.bool, device=dev)
+    lengths = torch.zeros(len(rows), dtype=torch.long, device=dev)
+    for step in range(max_new_tokens):
+        log_probs = torch.log_softmax(logits.float(), dim=-1)
+        chosen = log_probs.argmax(dim=-1)
+        logprob += torch.where(active, log_probs.gather(1, chosen[:, None])[:, 0], 0).double()
+        ends = active & torch.isin(chosen, stops)
+        keeps = active & ~ends
+        tokens[:, step] = torch.where(keeps, chosen, pad_id)
+        lengths += keeps.long()
+        stopped |= ends
+        active = keeps
+        if not active.any() or step == max_new_tokens - 1:
+            break
+        mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
+        position = position + 1
+        result = model(
+            input_ids=chosen[:, None],
+            attention_mask=mask,
+            position_ids=position[:, None],
+            use_cache=True,
+            **{cache: past},
+        )
+        past, logits = getattr(result, cache), result.logits[:, -1]
+    return [
+        Generation(tokens[r, : lengths[r]].tolist(), float(logprob[r]), bool(stopped[r]))
+        for r in range(len(rows))
+    ]
