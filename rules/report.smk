@@ -44,12 +44,13 @@ rule plot_results:
 # local rule.
 for analysis in analyses.ANALYSES:
     caption = f"../report/{analysis.name}.rst"
+    analysis_inputs, analysis_params = analysis.job(config)
 
     rule:
         name:
             f"analyse_{analysis.name}"
         input:
-            **analysis.inputs(config),
+            **analysis_inputs,
         output:
             csv=report(analysis.tables()["csv"], category="Analyses", caption=caption),
             parquet=analysis.tables()["parquet"],
@@ -61,7 +62,7 @@ for analysis in analyses.ANALYSES:
             "../envs/w2s.yaml"
         params:
             name=analysis.name,
-            analysis=analysis.params(config),
+            analysis=analysis_params,
         script:
             "../scripts/analyse.py"
 

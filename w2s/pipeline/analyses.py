@@ -142,8 +142,18 @@ class Analysis:
     title: str  # its heading on the report's first page
     per: str  # one figure per "dataset" or per "loss"
     compute: Callable  # (inputs, params) -> (table, draw(key, path))
-    inputs: Callable[[dict], dict[str, list[str]]]
-    params: Callable[[dict], dict]
+    rows: Callable[
+        [dict], list[dict]
+    ]  # the runs it compares (compared_runs, predictions_runs), from the config
+    inputs: Callable[
+        [dict, list[dict]], dict[str, list[str]]
+    ]  # (config, rows) -> the rule's inputs
+    params: Callable[[dict, list[dict]], dict]  # (config, rows) -> the rule's params
+
+    def job(self, config: dict) -> tuple[dict[str, list[str]], dict]:
+        """The rule's inputs and params, from one enumeration of the grid's runs."""
+        rows = self.rows(config)
+        return self.inputs(config, rows), self.params(config, rows)
 
     def keys(self, config: dict) -> list[str]:
         return list(config["datasets" if self.per == "dataset" else "losses"])
@@ -170,46 +180,51 @@ ANALYSES = (
         "Weak-to-strong scaling",
         "loss",
         scaling,
-        lambda c: {
+        lambda c: [],
+        lambda c, rows: {
             "aggregate": [SUMMARY.format(table="aggregate", ext="parquet")],
             "sizes": size_records(c),
         },
-        lambda c: {"compute": scaling_compute(c), "losses": list(c["losses"])},
+        lambda c, rows: {"compute": scaling_compute(c), "losses": list(c["losses"])},
     ),
     Analysis(
         "agreement",
         "Imitation of the weak supervisor",
         "dataset",
         agreement,
-        lambda c: {"predictions": files_of(compared_runs(c), "predictions", "weak_predictions")},
-        lambda c: per_dataset(c, compared_runs(c)),
+        compared_runs,
+        lambda c, rows: {"predictions": files_of(rows, "predictions", "weak_predictions")},
+        per_dataset,
     ),
     Analysis(
         "trajectories",
         "Students over training",
         "dataset",
         trajectories,
-        lambda c: {
-            "trajectories": files_of(compared_runs(c), "trajectory"),
-            "predictions": files_of(compared_runs(c), "predictions", "weak_predictions"),
+        compared_runs,
+        lambda c, rows: {
+            "trajectories": files_of(rows, "trajectory"),
+            "predictions": files_of(rows, "predictions", "weak_predictions"),
         },
-        lambda c: per_dataset(c, compared_runs(c)),
+        per_dataset,
     ),
     Analysis(
         "groups",
         "Accuracy per group of examples",
         "dataset",
         groups,
-        lambda c: {"predictions": files_of(predictions_runs(c), "predictions")},
-        lambda c: per_dataset(c, predictions_runs(c)),
+        predictions_runs,
+        lambda c, rows: {"predictions": files_of(rows, "predictions")},
+        per_dataset,
     ),
     Analysis(
         "calibration",
         "Calibration",
         "dataset",
         calibration,
-        lambda c: {"predictions": files_of(predictions_runs(c), "predictions")},
-        lambda c: per_dataset(c, predictions_runs(c)),
+        predictions_runs,
+        lambda c, rows: {"predictions": files_of(rows, "predictions")},
+        per_dataset,
     ),
 )
 BY_NAME = {analysis.name: analysis for analysis in ANALYSES}
