@@ -16,7 +16,7 @@ rule score_zero_shot:
     resources:
         **cluster.rule_resources(config, "score_zero_shot"),
     params:
-        prediction=lambda w: rule_params.zero_shot_params(config, w.model),
+        prediction=lambda w: rule_params.zero_shot_params(config, w.model, w.dataset),
         info=lambda w: rule_params.zero_shot_infos(config, w.dataset, w.model),
     script:
         "../scripts/score_zero_shot.py"

@@ -53,7 +53,7 @@ for labelling in rule_io.prediction_rules(config):
         resources:
             **cluster.rule_resources(config, "label_strong_train"),
         params:
-            prediction=lambda w: rule_params.prediction_params(config, w.model),
+            prediction=lambda w: rule_params.prediction_params(config, w.model, w.dataset),
             info=labelling.info,
             shard=0,
             shards=1,
@@ -83,7 +83,7 @@ if not grid.labels_in_weak_job(config):
         resources:
             **cluster.rule_resources(config, "label_strong_train"),
         params:
-            prediction=lambda w: rule_params.prediction_params(config, w.model),
+            prediction=lambda w: rule_params.prediction_params(config, w.model, w.dataset),
             info=lambda w: rule_params.label_info(Run.of("weak", w)),
             shard=lambda w: int(w.shard),
             shards=lambda w: int(w.shards),

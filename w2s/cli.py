@@ -17,7 +17,14 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from w2s.analysis.predictions import PREDICTION_COLUMNS, on_same_examples, read_table
+from w2s.analysis.predictions import (
+    PREDICTION_COLUMNS,
+    hard_answers,
+    is_answer_table,
+    on_same_examples,
+    read_predictions,
+    read_table,
+)
 from w2s.analysis.summary import RUNS_SCHEMA, aggregate, flagged_runs, method_label, overall
 from w2s.errors import W2SError
 
@@ -35,6 +42,8 @@ def histogram(values: np.ndarray, bins: int = 10, width: int = 40) -> list[str]:
 
 def describe_labels(path: str, n_examples: int = 3) -> str:
     """Accuracy against ground truth, a histogram of p(1), and a few confident mistakes and hits."""
+    if is_answer_table(read_predictions(path)):
+        return describe_answers(path, n_examples)
     table = read_table(path, PREDICTION_COLUMNS, "a labels file")
     metadata = pl.read_parquet_metadata(path)
     soft = table["soft_label"].to_numpy()
@@ -76,6 +85,36 @@ def describe_labels(path: str, n_examples: int = 3) -> str:
             lines.append(
                 f"  {row['id']}  label {row['label']}  p(1) {row['soft_label']:.3f}  {text[:100]!r}"
             )
+    return "\n".join(lines)
+
+
+def describe_answers(path: str, n_examples: int = 3) -> str:
+    """A generative task's labels: accuracy (exact match), how many answers a stop ended, the answer's mean
+    probability, the commonest answers, and a few confident mistakes."""
+    table = read_predictions(path)
+    metadata = pl.read_parquet_metadata(path)
+    lines = [f"{path}: {len(table)} examples (generated answers)"]
+    lines += [f"  {k}: {v}" for k, v in sorted(metadata.items()) if not k.startswith("ARROW")]
+    lines.append(f"accuracy against ground truth (exact match): {table['correct'].mean():.4f}")
+    lines.append(f"answers ended by the stop string: {table['stopped'].mean():.4f}")
+    lines.append(
+        f"mean probability of the answer: {np.exp(table['logprob'].to_numpy()).mean():.4f}"
+    )
+    common = table.group_by("generated").len().sort(["len", "generated"], descending=[True, False])
+    lines.append(
+        "commonest answers: "
+        + ", ".join(
+            f"{row['generated']!r} {row['len']}" for row in common.head(5).iter_rows(named=True)
+        )
+    )
+    lines.append("most confident mistakes:")
+    for row in (
+        table.filter(~pl.col("correct")).sort("logprob", descending=True).head(n_examples)
+    ).iter_rows(named=True):
+        lines.append(
+            f"  {row['id']}  answer {row['answer']!r}  generated {row['generated']!r}  "
+            f"p {np.exp(row['logprob']):.3f}  {row['text'][-80:]!r}"
+        )
     return "\n".join(lines)
 
 
@@ -166,19 +205,15 @@ def predictions_path(path: str) -> str:
 def compare_runs(path_a: str, path_b: str) -> str:
     """Two runs' predictions of the same examples: accuracy of each and agreement between them, overall and per
     group, and where one is right and the other wrong."""
-    a, b = (
-        read_table(predictions_path(p), PREDICTION_COLUMNS, "a predictions file")
-        for p in (path_a, path_b)
-    )
+    a, b = (read_predictions(predictions_path(p)) for p in (path_a, path_b))
     joined = on_same_examples(
         a.select(
             "id",
             "group",
-            "label",
-            pl.col("hard_label").alias("a"),
+            hard_answers(a).alias("a"),
             pl.col("correct").alias("a_right"),
         ),
-        b.select("id", pl.col("hard_label").alias("b"), pl.col("correct").alias("b_right")),
+        b.select("id", hard_answers(b).alias("b"), pl.col("correct").alias("b_right")),
         f"{path_a} and {path_b}",
     )
     joined = joined.with_columns(same=pl.col("a") == pl.col("b"))

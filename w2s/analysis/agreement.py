@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from w2s.analysis.predictions import PREDICTION_COLUMNS, on_same_examples, read_table
+from w2s.analysis.predictions import hard_answers, on_same_examples, read_predictions
 from w2s.errors import W2SError
 
 AGREEMENT_SCHEMA = {
@@ -28,16 +28,16 @@ AGREEMENT_SCHEMA = {
 
 
 def agreement(model: pl.DataFrame, weak: pl.DataFrame) -> dict:
-    """A model's agreement with the weak model's hard answers on the same examples (by id), overall and where the
-    weak model was right or wrong; null where a half is empty."""
+    """A model's agreement with the weak model's hard answers (a generative task's: the same answer) on the same
+    examples (by id), overall and where the weak model was right or wrong; null where a half is empty."""
     joined = on_same_examples(
-        model.select("id", "hard_label"),
+        model.select("id", hard_answers(model).alias("answer")),
         weak.select(
-            "id", pl.col("hard_label").alias("weak_hard"), pl.col("correct").alias("weak_right")
+            "id", hard_answers(weak).alias("weak_answer"), pl.col("correct").alias("weak_right")
         ),
         "the two files",
     )
-    same = joined["hard_label"] == joined["weak_hard"]
+    same = joined["answer"] == joined["weak_answer"]
     result = {"n": joined.height, "agreement": float(same.mean())}
     for half, rows in (("weak_right", joined["weak_right"]), ("weak_wrong", ~joined["weak_right"])):
         result[f"n_{half}"] = int(rows.sum())
@@ -50,10 +50,7 @@ def agreement_table(runs: list[dict]) -> pl.DataFrame:
     predictions (`predictions`) and of its weak model's (`weak_predictions`)."""
     rows = []
     for run in runs:
-        model, weak = (
-            read_table(run[key], PREDICTION_COLUMNS, "a predictions file")
-            for key in ("predictions", "weak_predictions")
-        )
+        model, weak = (read_predictions(run[key]) for key in ("predictions", "weak_predictions"))
         try:
             scores = agreement(model, weak)
         except W2SError as exc:

@@ -3,14 +3,16 @@ per-bin numbers a reliability diagram draws, for weak, ceiling and student test 
 themselves (the weak model's p(1) on strong_train, against its ground truth). `ece_top_label` is the one papers
 report (Guo et al. 2017): over equal bins of the confidence max(p, 1 - p), |accuracy - confidence|. `ece_p1` is over
 equal bins of p(1), |share of label 1 - p(1)|: it also sees a model whose confidence is right on average over both
-classes but wrong on each (0.05 against 0.00 for the top label in the test of that case)."""
+classes but wrong on each (0.05 against 0.00 for the top label in the test of that case). For a generative task
+both are over bins of the answer's probability against whether it is right (p(1) and label 1 read "the answer's
+probability" and "right")."""
 
 from __future__ import annotations
 
 import numpy as np
 import polars as pl
 
-from w2s.analysis.predictions import PREDICTION_COLUMNS, read_table
+from w2s.analysis.predictions import confidence_view, is_answer_table, read_predictions
 
 BINS = 10
 CALIBRATION_SCHEMA = {
@@ -72,15 +74,17 @@ def calibration_table(runs: list[dict]) -> pl.DataFrame:
     file's path (`predictions`)."""
     rows = []
     for run in runs:
-        table = read_table(run["predictions"], PREDICTION_COLUMNS, "a predictions file")
-        p1, labels = table["soft_label"].to_numpy(), table["label"].to_numpy()
+        table = read_predictions(run["predictions"])
+        p1, labels = confidence_view(table)
         rows.append(
             {
                 **{
                     k: run[k] for k in ("dataset", "seed", "model", "role", "weak", "loss", "chain")
                 },
                 "n": len(p1),
-                "ece_top_label": top_label_ece(p1, labels),
+                "ece_top_label": ece(p1, labels)
+                if is_answer_table(table)
+                else top_label_ece(p1, labels),
                 "ece_p1": ece(p1, labels),
                 "accuracy": float(table["correct"].mean()),
                 "mean_p1": float(p1.mean()),
@@ -97,9 +101,9 @@ def pooled_reliability(runs: list[dict]) -> pl.DataFrame:
     what the reliability diagrams draw."""
     frames = []
     for run in runs:
-        table = read_table(run["predictions"], PREDICTION_COLUMNS, "a predictions file")
+        p1, labels = confidence_view(read_predictions(run["predictions"]))
         frames.append(
-            table.select("soft_label", "label").with_columns(
+            pl.DataFrame({"soft_label": p1, "label": labels}).with_columns(
                 *(
                     pl.lit(run[k]).alias(k)
                     for k in ("dataset", "role", "model", "weak", "loss", "chain")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from w2s.analysis.predictions import PREDICTION_COLUMNS, read_table
+from w2s.analysis.predictions import read_predictions
 
 GROUPS_SCHEMA = {
     "dataset": pl.String,
@@ -27,7 +27,7 @@ def group_table(runs: list[dict]) -> pl.DataFrame:
     and the file's path (`predictions`), as for the calibration analysis."""
     frames = []
     for run in runs:
-        table = read_table(run["predictions"], PREDICTION_COLUMNS, "a predictions file")
+        table = read_predictions(run["predictions"])
         frames.append(
             table.group_by("group")
             .agg(

@@ -28,3 +28,14 @@ def auroc(p1: np.ndarray, labels: np.ndarray) -> float:
 
 def classification_metrics(p1, labels) -> dict:
     return {"accuracy": accuracy(p1, labels), "auroc": auroc(p1, labels), "n": int(len(labels))}
+
+
+def answer_metrics(correct, logprob) -> dict:
+    """A generative task's metrics: exact-match accuracy, and as `auroc` how well each answer's probability ranks
+    right answers above wrong ones (the classification AUROC's place; NaN where all are right or all wrong)."""
+    correct = np.asarray(correct, dtype=bool)
+    return {
+        "accuracy": float(correct.mean()),
+        "auroc": auroc(np.exp(np.asarray(logprob, dtype=float)), correct.astype(int)),
+        "n": int(len(correct)),
+    }

@@ -1,6 +1,6 @@
 """The predictions file: one row per example with the model's p(label = 1), for the weak labels and every run's
-test predictions alike. Writing, merging shards and scoring them needs no torch, so the CLI and the merge jobs
-start fast.
+test predictions alike; for a generative task, the answer the model wrote (ANSWER_COLUMNS, w2s.data.answers).
+Writing, merging shards and scoring them needs no torch, so the CLI and the merge jobs start fast.
 """
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from w2s.analysis.metrics import classification_metrics
+from w2s.analysis.metrics import answer_metrics, classification_metrics
+from w2s.data.answers import ANSWER_COLUMNS
 from w2s.errors import W2SError
 from w2s.io import REMAKE, read_json, read_parquet, read_parquet_metadata, write_json, write_parquet
 from w2s.version import code_version
@@ -38,6 +39,14 @@ def read_split(path, target_column: str) -> pl.DataFrame:
         raise W2SError(
             f"{path}: {frame.height - frame['id'].n_unique()} ids appear more than once; {REMAKE}"
         )
+    if frame.schema[target_column] == pl.Utf8:  # a generative task's answers
+        empty = frame[target_column].is_null()
+        if empty.any():
+            raise W2SError(
+                f"{path}: {int(empty.sum())} rows have no {target_column!r} answer (row "
+                f"{int(empty.arg_max())}); {REMAKE}"
+            )
+        return frame
     target = frame[target_column].cast(pl.Float64, strict=False)
     bad = ~(target.is_finite() & (target >= 0) & (target <= 1)).fill_null(False)
     if bad.any():
@@ -96,12 +105,63 @@ def prediction_table(frame: pl.DataFrame, p1: np.ndarray) -> pl.DataFrame:
     )
 
 
+def answer_table(frame: pl.DataFrame, answers: list) -> pl.DataFrame:
+    """A generative task's predictions: `frame`'s prompts and true answers with each row's generated answer (an
+    object with text, logprob and stopped) and whether it is the true one."""
+    generated = [a.text for a in answers]
+    return pl.DataFrame(
+        {
+            "id": frame["id"],
+            "text": frame["text"],
+            "answer": frame["answer"],
+            "generated": generated,
+            "logprob": [a.logprob for a in answers],
+            "stopped": [a.stopped for a in answers],
+            "correct": [g == t.strip() for g, t in zip(generated, frame["answer"], strict=True)],
+            "group": frame["group"] if "group" in frame.columns else ["all"] * len(frame),
+        },
+        schema_overrides={"logprob": pl.Float64},
+    ).select(ANSWER_COLUMNS)
+
+
+def is_answer_table(table: pl.DataFrame) -> bool:
+    return "generated" in table.columns
+
+
+def read_predictions(path) -> pl.DataFrame:
+    """A predictions file of either kind, checked to have its kind's columns."""
+    table = read_parquet(path)
+    if is_answer_table(table):
+        return read_table(path, ANSWER_COLUMNS, "a generative task's predictions file")
+    return read_table(path, PREDICTION_COLUMNS, "a predictions file")
+
+
+def hard_answers(table: pl.DataFrame) -> pl.Series:
+    """Each row's answer: the hard label, or a generative task's generated answer."""
+    return table["generated"] if is_answer_table(table) else table["hard_label"]
+
+
+def confidence_view(table: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(p, outcome) for calibration: p(1) and the label; for a generative task, the answer's probability and
+    whether it is right (the answer's probability is its top-label confidence)."""
+    if is_answer_table(table):
+        return np.exp(table["logprob"].to_numpy()), table["correct"].to_numpy().astype(int)
+    return table["soft_label"].to_numpy(), table["label"].to_numpy()
+
+
+def scores(table: pl.DataFrame) -> dict:
+    """Accuracy, AUROC and n of a predictions table (w2s.analysis.metrics)."""
+    if is_answer_table(table):
+        return answer_metrics(table["correct"].to_numpy(), table["logprob"].to_numpy())
+    return classification_metrics(table["soft_label"].to_numpy(), table["label"].to_numpy())
+
+
 def write_scored(table: pl.DataFrame, out: dict, info: dict, **extra) -> dict:
     """Write a run's test predictions and its metrics.json (info, accuracy, AUROC, n, `extra`); return the metrics."""
     write_parquet(table, out["predictions"], {**info, "code_version": code_version()})
     metrics = {
         **info,
-        **classification_metrics(table["soft_label"].to_numpy(), table["label"].to_numpy()),
+        **scores(table),
         **extra,
         "code_version": code_version(),
     }

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from w2s.analysis.predictions import PREDICTION_COLUMNS, on_same_examples, read_table
+from w2s.analysis.predictions import hard_answers, on_same_examples, read_predictions
 from w2s.errors import W2SError
 from w2s.io import REMAKE
 
@@ -44,8 +44,15 @@ def pack_answers(p1: np.ndarray) -> str:
     return np.packbits(np.asarray(p1) > 0.5).tobytes().hex()
 
 
-def unpack_answers(text: str, n: int) -> np.ndarray:
-    return np.unpackbits(np.frombuffer(bytes.fromhex(text), dtype=np.uint8))[:n].astype(np.int8)
+def pack_texts(answers: list[str]) -> list[str]:
+    """A generative task's answers, as they are (a JSON list in the trajectory)."""
+    return list(answers)
+
+
+def unpack_answers(packed: str | list, n: int) -> np.ndarray:
+    if isinstance(packed, list):  # a generative task's answers
+        return np.asarray(packed, dtype=object)
+    return np.unpackbits(np.frombuffer(bytes.fromhex(packed), dtype=np.uint8))[:n].astype(np.int8)
 
 
 def read_trajectory(path) -> list[dict]:
@@ -92,16 +99,15 @@ def evaluations(trajectory: list[dict], path, weak_answers: np.ndarray | None = 
 def weak_answers_in_order(run: dict) -> np.ndarray:
     """The weak model's hard answers on the test split, in the row order of the run's own test predictions (the
     order its trajectory's answers are in)."""
-    own, weak = (
-        read_table(run[key], PREDICTION_COLUMNS, "a predictions file")
-        for key in ("predictions", "weak_predictions")
-    )
+    own, weak = (read_predictions(run[key]) for key in ("predictions", "weak_predictions"))
     joined = on_same_examples(
         own.select("id"),
-        weak.select("id", "hard_label"),
+        weak.select("id", hard_answers(weak).alias("answer")),
         f"{run['predictions']} and {run['weak_predictions']}",
     )
-    return joined["hard_label"].to_numpy().astype(np.int8)
+    if joined.schema["answer"] == pl.Utf8:
+        return joined["answer"].to_numpy().astype(object)
+    return joined["answer"].to_numpy().astype(np.int8)
 
 
 def trajectory_table(runs: list[dict]) -> pl.DataFrame:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from w2s.data.answers import is_generative
 from w2s.data.hf_tasks import HF_TASKS, HFSource
 from w2s.data.sources import LocalFileSource, Source, SyntheticSentimentSource
-from w2s.data.world import WorldTaskSource
+from w2s.data.world import WorldQuestionSource, WorldTaskSource
 from w2s.errors import W2SError
 
 KINDS = ("synthetic", "local", "world", *HF_TASKS)
@@ -14,7 +15,9 @@ def make_source(dataset: str, entry: dict, world_dir: str | None = None) -> Sour
     """`world_dir`: the generated world a dataset of kind world asks about."""
     kind, options = entry["kind"], entry.get("options", {})
     if kind == "world":
-        return WorldTaskSource(world_dir)
+        return (
+            WorldQuestionSource(world_dir) if is_generative(entry) else WorldTaskSource(world_dir)
+        )
     try:
         if kind == "synthetic":
             return SyntheticSentimentSource(**options)

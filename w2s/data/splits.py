@@ -43,8 +43,11 @@ def sample_splits(
     the rest are left out: no item straddles two splits. A row whose formatted text equals one drawn before is
     skipped (whatever its label): identical rows in the source would otherwise land in training and test splits
     alike. Returns one frame per split with columns id (stable across seeds: "<dataset>:<source row>"), text, label
-    and group (the source's subgroup of the row), and the number of duplicate rows skipped.
+    and group (the source's subgroup of the row), and the number of duplicate rows skipped. A generative task's
+    source (`answers`) has no classes to balance: `sample_answer_splits`.
     """
+    if source.answers:
+        return sample_answer_splits(source, dataset, sizes, seed)
     need = {split: {0: n // 2, 1: n - n // 2} for split, n in sizes.items()}
     drawn: dict[str, dict[int, list[tuple[int, str]]]] = {split: {0: [], 1: []} for split in sizes}
     missing = {0: sum(n[0] for n in need.values()), 1: sum(n[1] for n in need.values())}
@@ -94,6 +97,40 @@ def sample_splits(
         schema = {"id": pl.Utf8, "text": pl.Utf8, "label": pl.Int8, "group": pl.Utf8}
         splits[split] = pl.DataFrame(rows, schema=schema, orient="row")
     return splits, duplicates
+
+
+def sample_answer_splits(
+    source: Source, dataset: str, sizes: dict[str, int], seed: int
+) -> tuple[dict[str, pl.DataFrame], int]:
+    """The splits of a generative task: rows in the seeded draw order, each to the first split (in the order of
+    `sizes`) that still needs rows, a prompt that repeats one drawn before skipped. Columns id, text (the prompt),
+    answer, label (1: the answer is the truth) and group."""
+    drawn: dict[str, list] = {split: [] for split in sizes}
+    seen: set[str] = set()
+    duplicates, needed = 0, sum(sizes.values())
+    splits = iter(sizes)
+    split = next(splits)
+    for index in draw_order(len(source), source.items(), seed):
+        if not needed:
+            break
+        prompt, answer = source.example(index, row_rng(seed, index))
+        if prompt in seen:
+            duplicates += 1
+            continue
+        seen.add(prompt)
+        while len(drawn[split]) == sizes[split]:
+            split = next(splits)
+        drawn[split].append((f"{dataset}:{index}", prompt, answer, 1, source.group(index)))
+        needed -= 1
+    if needed:
+        raise W2SError(
+            f"dataset {dataset} ({source.name}): too few rows: the sizes {sizes} need {sum(sizes.values())} "
+            f"distinct prompts, but the {len(source)} rows hold only {sum(sizes.values()) - needed}"
+        )
+    schema = {"id": pl.Utf8, "text": pl.Utf8, "answer": pl.Utf8, "label": pl.Int8, "group": pl.Utf8}
+    return {
+        s: pl.DataFrame(rows, schema=schema, orient="row") for s, rows in drawn.items()
+    }, duplicates
 
 
 def validation_split(

@@ -219,3 +219,20 @@ class WorldTaskSource(Source):
 
     def group(self, index: int) -> str:
         return self.kinds[index]
+
+
+class WorldQuestionSource(Source):
+    """A world's facts as questions whose answer a model generates (dataset option format: question): row i is
+    entity i's prompt ("e0042=") and its true answer ("17"); one row per entity, as for the statements."""
+
+    answers = True
+
+    def __init__(self, world_dir: str | Path):
+        self.name = f"{Path(world_dir) / ENTRY} (questions)"
+        self.world = load_world(world_dir)
+
+    def __len__(self) -> int:
+        return self.world.n_entities
+
+    def example(self, index: int, rng: random.Random) -> tuple[str, str]:
+        return self.world.prompt(index), self.world.answer(index)

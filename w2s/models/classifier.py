@@ -119,13 +119,7 @@ class Classifier(nn.Module):
         head_file = path / HEAD_FILE
         readout = head_init == "readout" and not head_file.exists()
         kind = AutoModelForCausalLM if readout else AutoModel
-        pickled = [p.name for p in path.glob("*") if p.suffix in PICKLED_WEIGHTS]
-        if pickled and not any(path.glob("*.safetensors")):
-            raise W2SError(
-                f"model {name_or_path!r} has only pickled weights ({', '.join(sorted(pickled))}); w2s loads "
-                "safetensors only, since a pickle can run code when loaded: convert them on a machine you "
-                "trust (model.save_pretrained(path, safe_serialization=True))"
-            )
+        refuse_pickled_only(path, name_or_path)
         try:  # safetensors only (also for hub models): never unpickle a download
             loaded = kind.from_pretrained(
                 path, dtype=DTYPES[dtype], trust_remote_code=trust_remote_code, use_safetensors=True
@@ -166,6 +160,16 @@ class Classifier(nn.Module):
         head = substate(state, "head.") if state is not None else self.head.state_dict()
         save_file({k: v.contiguous() for k, v in head.items()}, out_dir / HEAD_FILE)
         tokenizer.save_pretrained(out_dir)
+
+
+def refuse_pickled_only(path: Path, name_or_path: str) -> None:
+    pickled = [p.name for p in path.glob("*") if p.suffix in PICKLED_WEIGHTS]
+    if pickled and not any(path.glob("*.safetensors")):
+        raise W2SError(
+            f"model {name_or_path!r} has only pickled weights ({', '.join(sorted(pickled))}); w2s loads "
+            "safetensors only, since a pickle can run code when loaded: convert them on a machine you "
+            "trust (model.save_pretrained(path, safe_serialization=True))"
+        )
 
 
 def substate(state: dict, prefix: str) -> dict:

@@ -57,3 +57,40 @@ def pad_batch(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.T
         input_ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
         mask[i, : len(row)] = 1
     return input_ids, mask
+
+
+def encode_answers(
+    prompts: list[str], answers: list[str], tokenizer, max_length: int, prefix: str, stop: str
+) -> tuple[list[list[int]], list[int], int]:
+    """A generative task's training rows: the prompt's ids (with the tokenizer's leading special tokens; truncated
+    from the left) then the answer's, `prefix + answer + stop`; also each row's number of answer ids and the count
+    of truncated prompts. The answer is tokenized on its own, as the model will write it after the prompt."""
+    before, _ = special_tokens(tokenizer)
+    answer_ids = tokenizer([f"{prefix}{a}{stop}" for a in answers], add_special_tokens=False)[
+        "input_ids"
+    ]
+    prompt_ids = tokenizer(list(prompts), add_special_tokens=False)["input_ids"]
+    rows, truncated = [], 0
+    for prompt, answer in zip(prompt_ids, answer_ids, strict=True):
+        budget = max_length - len(before) - len(answer)
+        if budget < 1:
+            raise W2SError(
+                f"max_length {max_length} leaves no room for a prompt besides the answer's {len(answer)} "
+                f"tokens ({tokenizer.decode(answer)!r})"
+            )
+        truncated += len(prompt) > budget
+        rows.append(before + prompt[-budget:] + answer)
+    return rows, [len(a) for a in answer_ids], truncated
+
+
+def encode_prompts(prompts: list[str], tokenizer, max_length: int, room: int) -> tuple[list, int]:
+    """Prompts to generate from: the tokenizer's leading special tokens and the prompt, truncated from the left to
+    leave `room` tokens for the answer within `max_length`; also the count of truncated prompts."""
+    before, _ = special_tokens(tokenizer)
+    budget = max_length - len(before) - room
+    if budget < 1:
+        raise W2SError(
+            f"max_length {max_length} leaves no room for a prompt and {room} answer tokens"
+        )
+    ids = tokenizer(list(prompts), add_special_tokens=False)["input_ids"]
+    return [before + row[-budget:] for row in ids], sum(len(row) > budget for row in ids)

@@ -8,6 +8,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from w2s.data.answers import is_generative
 from w2s.data.world import MARKS
 from w2s.errors import W2SError
 from w2s.hub import looks_like_local_path
@@ -155,6 +156,41 @@ def label_tokens(entry: dict) -> list[str] | None:
     return [MARKS[False], MARKS[True]] if "pretrain" in entry else None
 
 
+WORLD_FORMATS = ("statement", "question")
+
+
+def check_world_format(name: str, entry: dict) -> None:
+    options = entry.get("options", {})
+    if entry["kind"] == "world" and options.get("format", "statement") not in WORLD_FORMATS:
+        raise W2SError(
+            f"config key datasets.{name}.options.format: {options['format']!r} is not one of "
+            f"{list(WORLD_FORMATS)}"
+        )
+    if entry["kind"] != "world" and "max_new_tokens" in entry:
+        raise W2SError(
+            f"config key datasets.{name}.max_new_tokens: only a generative task (a world dataset with "
+            "options.format question) generates answers"
+        )
+
+
+def check_generative(config: dict, dataset: str) -> None:
+    """What a generative task cannot do yet: losses of two classes' confidence, and linear probes (a probe has no
+    answer to write)."""
+    for name, entry in config["losses"].items():
+        if entry["type"] != "xent":
+            raise W2SError(
+                f"config key losses.{name}: dataset {dataset} is a generative task, whose students learn the "
+                f"weak model's answers by cross-entropy (xent); loss type {entry['type']!r} is defined for "
+                "two classes. Put the generative dataset in a config of its own with xent losses"
+            )
+    for name, entry in config["models"].items():
+        if entry["mode"] == "probe":
+            raise W2SError(
+                f"config key models.{name}.mode: dataset {dataset} is a generative task: a linear probe "
+                "cannot write an answer; finetune the model"
+            )
+
+
 def check_references(config: dict) -> None:
     models = config["models"]
     for name, entry in models.items():
@@ -211,6 +247,9 @@ def check_references(config: dict) -> None:
                 f"config key datasets.{name}.options.world: {world!r} is not declared under worlds "
                 f"(declared: {list(config['worlds'])})"
             )
+        check_world_format(name, entry)
+        if is_generative(entry):
+            check_generative(config, name)
     training = config["training"]
     if training["early_stopping"] != "none" and not training["eval_every"]:
         raise W2SError(

@@ -72,7 +72,10 @@ def crossfit_labels(
         row order with `info` as provenance. `activations` (a linear probe's) are its backbone's of strong_train
     (`split`) and of the test split (`test`); `untracked` are the training job's progress and memory settings."""
     check_provenance(labels_path, supervision)
-    labels, split = read_split(labels_path, "soft_label"), read_split(split_path, "label")
+    target = (
+        "generated" if "answers" in params else "soft_label"
+    )  # a generative task's: the answers
+    labels, split = read_split(labels_path, target), read_split(split_path, "label")
     if labels["id"].to_list() != split["id"].to_list():
         raise W2SError(
             f"{labels_path} does not label the rows of {split_path} in their order; delete it and rerun"
@@ -116,7 +119,7 @@ def crossfit_labels(
         finetune_job(
             params=params,
             train_path=str(run_dir / "train.parquet"),
-            target_column="soft_label",
+            target_column=target,
             test_path=str(test_path),
             loss_name=loss_name,
             loss_entry=loss_entry,

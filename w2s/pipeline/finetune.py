@@ -16,17 +16,24 @@ import polars as pl
 import torch
 
 from w2s.analysis.early_stops import early_stops
-from w2s.analysis.metrics import accuracy, classification_metrics
-from w2s.analysis.predictions import check_provenance, prediction_table, read_split, write_scored
-from w2s.analysis.trajectories import pack_answers
+from w2s.analysis.metrics import accuracy, answer_metrics, classification_metrics
+from w2s.analysis.predictions import (
+    answer_table,
+    check_provenance,
+    prediction_table,
+    read_split,
+    write_scored,
+)
+from w2s.analysis.trajectories import pack_answers, pack_texts
 from w2s.errors import W2SError
 from w2s.io import atomic_path, write_json
 from w2s.models.paths import model_parameters, source_identity
 from w2s.pipeline.kept_early_stop import KeptEarlyStop
 from w2s.pipeline.run import write_labels
-from w2s.pipeline.run_models import FinetuneRun, ProbeRun
+from w2s.pipeline.run_models import AnswerRun, FinetuneRun, ProbeRun
 from w2s.training.dashboards import dashboards
 from w2s.training.distributed import DeepSpeedEngine, checkpoint_state, init_distributed
+from w2s.training.generate import generate_answers
 from w2s.training.loop import LocalEngine, train
 from w2s.training.losses import make_loss
 from w2s.training.predict import predict_p1
@@ -95,13 +102,18 @@ def run_fingerprint(
     return digest.hexdigest()
 
 
-def validation_set(path, supervision: dict | None) -> tuple[pl.DataFrame, np.ndarray]:
+def validation_set(
+    path, supervision: dict | None, generative: bool = False
+) -> tuple[pl.DataFrame, np.ndarray]:
     """The validation split (a run on ground truth), or the labels of it by the model that supervises a student
     (checked to be that model's, as its training labels are), and the run's own supervision on it: ground truth,
-    or its supervisor's hard labels."""
+    or its supervisor's hard labels (a generative task's: the true answers, or the supervisor's)."""
     if supervision:
         check_provenance(path, {**supervision, "split": "validation"})
-    column = "hard_label" if supervision else "label"
+    if generative:
+        column = "generated" if supervision else "answer"
+    else:
+        column = "hard_label" if supervision else "label"
     frame = read_split(path, column)
     return frame, frame[column].to_numpy()
 
@@ -136,13 +148,63 @@ class Evaluation:
                 self.kept.offer(result, lambda: prediction_table(self.frames["test"], self.p1))
         return result
 
+    def table(self, split: str, frame: pl.DataFrame, module) -> pl.DataFrame:
+        """A split's predictions file by the trained model (`module`)."""
+        return prediction_table(frame, self.predict(module, split))
+
+    @property
+    def test_table(self) -> pl.DataFrame:
+        """The test predictions of the last evaluation."""
+        return prediction_table(self.frames["test"], self.p1)
+
+
+class AnswerEvaluation(Evaluation):
+    """Evaluation on a generative task: the run's greedy answers, exact match, and the answer's probability as the
+    confidence. Every process generates every row (greedy decoding gives them the same answers, and under ZeRO-3
+    the same number of forward passes)."""
+
+    def __init__(self, job: FinetuneJob, model, frames: dict, settings, kept, validation_targets):
+        super().__init__(job, model, frames, settings, kept, validation_targets)
+        self.answers = None
+
+    def generate(self, module, split: str) -> list:
+        return generate_answers(
+            module.backbone,
+            self.model.tokenizer,
+            self.model.ids[split][0],
+            self.model.answer_format,
+            self.batch,
+        )
+
+    def __call__(self, module) -> dict:
+        self.answers = self.generate(module, "test")
+        correct = [a.text == t.strip() for a, t in zip(self.answers, self.frames["test"]["answer"])]
+        metrics = answer_metrics(correct, [a.logprob for a in self.answers])
+        result = {f"test_{k}": v for k, v in metrics.items() if k != "n"}
+        result["test_answers"] = pack_texts([a.text for a in self.answers])
+        if self.validation_targets is not None:
+            answers = self.generate(module, "validation")
+            result["val_agreement"] = float(
+                np.mean([a.text == t for a, t in zip(answers, self.validation_targets)])
+            )
+            if self.kept:
+                self.kept.offer(result, lambda: answer_table(self.frames["test"], self.answers))
+        return result
+
+    def table(self, split: str, frame: pl.DataFrame, module) -> pl.DataFrame:
+        return answer_table(frame, self.generate(module, split))
+
+    @property
+    def test_table(self) -> pl.DataFrame:
+        return answer_table(self.frames["test"], self.answers)
+
 
 @dataclass
 class Prepared:
     settings: TrainSettings
     rank: int
     frames: dict
-    model: FinetuneRun | ProbeRun
+    model: FinetuneRun | AnswerRun | ProbeRun
     fingerprint: str
     evaluation: Evaluation
     loss: object
@@ -158,6 +220,7 @@ def prepare(job: FinetuneJob) -> Prepared:
         init_distributed()
     rank = torch.distributed.get_rank() if job.zero else 0
     seed_everything(settings.seed)
+    generative = "answers" in job.params
     if job.supervision:
         check_provenance(job.train_path, job.supervision)
     frames = {"train": read_split(job.train_path, job.target_column)}
@@ -167,14 +230,15 @@ def prepare(job: FinetuneJob) -> Prepared:
     validation_targets = None
     if job.validation_path:
         frames["validation"], validation_targets = validation_set(
-            job.validation_path, job.supervision
+            job.validation_path, job.supervision, generative
         )
     probe = job.params.get("mode") == "probe"
-    model = (
-        ProbeRun(job.params, job.activations, frames)
-        if probe
-        else FinetuneRun(job.params, frames, job.gradient_checkpointing)
-    )
+    if probe:
+        model = ProbeRun(job.params, job.activations, frames)
+    elif generative:
+        model = AnswerRun(job.params, frames, job.target_column, job.gradient_checkpointing)
+    else:
+        model = FinetuneRun(job.params, frames, job.gradient_checkpointing)
     loss = make_loss(job.loss_name, job.loss_entry)
     dropped = choose_training_rows(loss, frames, model, job.target_column)
     (n_train, train_cut), (n_test, test_cut) = (
@@ -196,7 +260,9 @@ def prepare(job: FinetuneJob) -> Prepared:
         kept = KeptEarlyStop(
             job.out["early_stop_weak_val"], fingerprint, model, rank, job.zero_stage
         )
-    evaluation = Evaluation(job, model, frames, settings, kept, validation_targets)
+    evaluation = (AnswerEvaluation if generative else Evaluation)(
+        job, model, frames, settings, kept, validation_targets
+    )
     return Prepared(settings, rank, frames, model, fingerprint, evaluation, loss, dropped)
 
 
@@ -209,6 +275,8 @@ def choose_training_rows(loss, frames: dict, model, target_column: str) -> int |
     rows = np.flatnonzero(kept)
     ids, truncated = model.ids["train"]
     model.ids["train"] = ([ids[i] for i in rows], truncated)
+    if model.answer_lengths is not None:
+        model.answer_lengths = [model.answer_lengths[i] for i in rows]
     frames["train"] = frames["train"][rows.tolist()]
     print(f"loss: learns from {len(rows)} of {len(kept)} training rows", flush=True)
     return len(kept) - len(rows)
@@ -216,7 +284,10 @@ def choose_training_rows(loss, frames: dict, model, target_column: str) -> int |
 
 def train_run(job: FinetuneJob, run: Prepared) -> dict:
     """The training loop over the prepared run, resuming from `<run>/resume` where a state of its fingerprint is."""
-    targets = torch.tensor(run.frames["train"][job.target_column].cast(pl.Float32).to_numpy())
+    if run.model.answer_lengths is None:
+        targets = torch.tensor(run.frames["train"][job.target_column].cast(pl.Float32).to_numpy())
+    else:  # a generative task: the target answer's probability is 1 (w2s.models.answerer)
+        targets = torch.ones(len(run.frames["train"]))
     make_engine = (
         DeepSpeedEngine.factory(job.zero["stage"], job.zero["offload"]) if job.zero else LocalEngine
     )
@@ -241,6 +312,7 @@ def train_run(job: FinetuneJob, run: Prepared) -> dict:
             make_engine,
             evaluate_at_end="predictions" in job.out or bool(job.early_stopping),
             mirrors=mirrors,
+            answer_lengths=run.model.answer_lengths,
         )
     except Diverged as exc:
         raise W2SError(f"run {job.run_dir}: {exc}") from None
@@ -250,12 +322,10 @@ def write_outputs(job: FinetuneJob, run: Prepared, summary: dict) -> dict | None
     """The checkpoint, the weak labels (a weak run, unsharded), the training summary, the early stops, and the
     test predictions and metrics where the job predicts the test split. Every process takes part in gathering
     weights and predicting the labels; rank 0 writes."""
-    module, pad_id = run.model.module, run.model.pad_id
+    module = run.model.module
     if "labels" in job.out:
-        label_ids, label_truncated = run.model.ids["label"]
-        batch = job.params["predict_batch_size"]
-        p1 = predict_p1(module, label_ids, pad_id, batch, run.settings.autocast)
-        labels = prediction_table(run.frames["label"], p1)
+        labels = run.evaluation.table("label", run.frames["label"], module)
+        label_truncated = run.model.ids["label"][1]
     state = checkpoint_state(module, job.zero_stage, run.rank)
     if run.rank != 0:
         return None
@@ -289,7 +359,7 @@ def write_outputs(job: FinetuneJob, run: Prepared, summary: dict) -> dict | None
     if "predictions" not in job.out:
         return training
     # The final evaluation predicted the test split with the trained model: those are the run's predictions.
-    table = prediction_table(run.frames["test"], run.evaluation.p1)
+    table = run.evaluation.test_table
     n_test_truncated = run.model.ids["test"][1]
     return write_scored(table, job.out, job.info, n_test_truncated=n_test_truncated, **training)
 

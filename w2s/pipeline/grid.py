@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import combinations
 
+from w2s.data.answers import is_generative
 from w2s.pipeline.config import label_tokens
 from w2s.pipeline.paths import PACK_GROUP, RUN_FOLDERS
 
@@ -87,10 +88,16 @@ def strong_models(config: dict) -> list[str]:
     return list(dict.fromkeys(strong for _, strong in model_pairs(config)))
 
 
-def zero_shot_models(config: dict) -> list[str]:
-    """Models of the pairs that have label tokens, so a zero-shot answer to score."""
+def zero_shot_models(config: dict, dataset: str) -> list[str]:
+    """Models of the pairs that have a zero-shot answer to score: on a generative task every model (it writes its
+    answer), on a classification task those with label tokens."""
     models = {model for pair in model_pairs(config) for model in pair}
-    return [m for m in config["models"] if m in models and label_tokens(config["models"][m])]
+    generative = is_generative(config["datasets"][dataset])
+    return [
+        m
+        for m in config["models"]
+        if m in models and (generative or label_tokens(config["models"][m]))
+    ]
 
 
 def chain_ids(config: dict) -> list[str]:
@@ -106,7 +113,7 @@ def runs(config: dict, roles: tuple[str, ...] | None = None) -> list[Run]:
             here = {"dataset": dataset, "seed": seed}
             found += [Run("weak", **here, model=m) for m in weak_models(config)]
             found += [Run("ceiling", **here, model=m) for m in strong_models(config)]
-            found += [Run("zero_shot", **here, model=m) for m in zero_shot_models(config)]
+            found += [Run("zero_shot", **here, model=m) for m in zero_shot_models(config, dataset)]
             found += [
                 Run("student", **here, model=strong, weak=weak, loss=loss)
                 for weak, strong in model_pairs(config)

@@ -5,6 +5,7 @@ a key added for everyone would rerun every job; a new option adds its key only w
 
 from __future__ import annotations
 
+from w2s.data.answers import answer_format
 from w2s.pipeline.config import label_tokens
 from w2s.pipeline.grid import (
     UNTRACKED_SETTINGS,
@@ -47,6 +48,13 @@ def deepspeed_launch(entry: dict) -> dict | None:
     return {**entry["deepspeed"], "processes_per_node": processes, "nodes": entry.get("nodes", 1)}
 
 
+def answer_params(config: dict, dataset: str | None) -> dict:
+    """A generative task's answer format (w2s.data.answers), for the jobs that train on or generate answers;
+    nothing for a classification task, whose params stay as they were before generative tasks existed."""
+    fmt = answer_format(config, dataset) if dataset else None
+    return {"answers": fmt.params()} if fmt else {}
+
+
 def training_params(config: dict, model: str, dataset: str, seed) -> dict:
     """Everything a finetuning run's result depends on besides its data and loss."""
     entry = config["models"][model]
@@ -64,6 +72,7 @@ def training_params(config: dict, model: str, dataset: str, seed) -> dict:
         "max_length": entry["max_length"],
         **({"mode": "probe"} if is_probe(config, model) else {}),
         **({"lora": entry["lora"]} if "lora" in entry else {}),
+        **answer_params(config, dataset),
         "settings": {
             "lr": entry["lr"],
             "batch_size": entry["batch_size"],
@@ -76,7 +85,7 @@ def training_params(config: dict, model: str, dataset: str, seed) -> dict:
     }
 
 
-def prediction_params(config: dict, model: str) -> dict:
+def prediction_params(config: dict, model: str, dataset: str | None = None) -> dict:
     """What predicting with a trained `model` (its checkpoint) depends on: the params of labelling and
     test-prediction jobs, so that they rerun when these change, not when the training recipe does (the recipe
     reaches them through the checkpoint file). A model trained in several DeepSpeed processes also predicts in
@@ -92,16 +101,18 @@ def prediction_params(config: dict, model: str) -> dict:
         "predict_batch_size": config["training"]["predict_batch_size"],
         "autocast": config["training"]["autocast"],
         **({"deepspeed": launch} if several else {}),
+        **answer_params(config, dataset),
     }
 
 
-def zero_shot_params(config: dict, model: str) -> dict:
-    """What scoring `model`'s own answer depends on: the base model, its label tokens and how it predicts."""
+def zero_shot_params(config: dict, model: str, dataset: str | None = None) -> dict:
+    """What scoring `model`'s own answer depends on: the base model, its label tokens and how it predicts (on a
+    generative task, the answer format)."""
     entry = config["models"][model]
     return {
         "source": model_source(config, model),
         "label_tokens": label_tokens(entry),
-        **prediction_params(config, model),
+        **prediction_params(config, model, dataset),
     }
 
 
@@ -136,8 +147,13 @@ def activation_params(config: dict, model: str, dataset: str, seed) -> dict:
 
 def split_entry(config: dict, dataset: str) -> dict:
     """What the weak_train / strong_train / test splits depend on: the dataset entry without the validation size
-    (the validation split is drawn by a rule of its own, so that asking for it leaves these files alone)."""
-    return {k: v for k, v in config["datasets"][dataset].items() if k != "n_validation"}
+    (the validation split is drawn by a rule of its own, so that asking for it leaves these files alone) and
+    without a generative task's answer length (it changes how answers are written, not which rows are drawn)."""
+    return {
+        k: v
+        for k, v in config["datasets"][dataset].items()
+        if k not in ("n_validation", "max_new_tokens")
+    }
 
 
 def run_info(config: dict, run: Run) -> dict:
@@ -186,8 +202,12 @@ def supervision(run: Run) -> dict | None:
 def finetune_params(config: dict, run: Run) -> dict:
     """What a training job reads besides its model's training params: its targets, loss and identity."""
     student = run.role in ("student", "chain")
+    if answer_format(config, run.dataset):  # a generative task: the answers to learn
+        target = "generated" if student else "answer"
+    else:
+        target = "soft_label" if student else "label"
     params = {
-        "target_column": "soft_label" if student else "label",
+        "target_column": target,
         "loss_name": run.loss if student else "xent",
         "loss_entry": config["losses"][run.loss] if student else {"type": "xent"},
         "info": run_info(config, run),

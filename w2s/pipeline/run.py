@@ -9,16 +9,18 @@ import polars as pl
 import torch
 from safetensors.torch import save_file
 
-from w2s.analysis.predictions import prediction_table, read_split, write_scored
+from w2s.analysis.predictions import answer_table, prediction_table, read_split, write_scored
 from w2s.io import atomic_path, write_parquet
+from w2s.models.answerer import Answerer
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.probe import FEATURES
-from w2s.models.tokens import encode
+from w2s.models.tokens import encode, encode_prompts
 from w2s.pipeline.launch import relaunched
 from w2s.training.distributed import (
     inference_module,
     init_distributed,
 )
+from w2s.training.generate import generate_answers
 from w2s.training.predict import last_token_features, predict_p1
 from w2s.version import checkpoint_sha256, code_version
 
@@ -27,10 +29,38 @@ def predictions(
     model, tokenizer, frame: pl.DataFrame, max_length: int, batch_size: int, autocast: str
 ):
     """The prediction table for `frame` and the number of its texts that were truncated."""
+    if isinstance(model, Answerer):
+        return answers(model, tokenizer, frame, max_length, batch_size)
     ids, truncated = encode(frame["text"].to_list(), tokenizer, max_length)
     return prediction_table(
         frame, predict_p1(model, ids, tokenizer.pad_token_id, batch_size, autocast)
     ), truncated
+
+
+def answers(model: Answerer, tokenizer, frame: pl.DataFrame, max_length: int, batch_size: int):
+    """A generative task's predictions: the model's greedy answer to each prompt of `frame` (every process of a
+    launched job generates every row: greedy answers agree, and ZeRO-3 needs the same forward passes in each)."""
+    fmt = model.answer_format
+    ids, truncated = encode_prompts(
+        frame["text"].to_list(), tokenizer, max_length, fmt["max_new_tokens"]
+    )
+    return answer_table(
+        frame, generate_answers(model.backbone, tokenizer, ids, fmt, batch_size)
+    ), truncated
+
+
+def load_model(source: str, params: dict, zero_shot: bool = False):
+    """The model a prediction job runs: a generative task's causal LM (params `answers`), else the classifier (for
+    a zero-shot answer, with its head read out of the label tokens)."""
+    if "answers" in params:
+        model = Answerer.load(source, params["dtype"], params["trust_remote_code"])
+        model.answer_format = params["answers"]
+        return model
+    if zero_shot:
+        return Classifier.load(
+            source, params["dtype"], "readout", params["trust_remote_code"], params["label_tokens"]
+        )
+    return Classifier.load(source, params["dtype"], trust_remote_code=params["trust_remote_code"])
 
 
 def extract_activations(params: dict, split_path, out_path, threads: int) -> None:
@@ -89,9 +119,7 @@ def label_split(
     )
     frame = frame.slice(start, stop - start)
     tokenizer = load_tokenizer(str(checkpoint), params["trust_remote_code"])
-    model = Classifier.load(
-        str(checkpoint), params["dtype"], trust_remote_code=params["trust_remote_code"]
-    )
+    model = load_model(str(checkpoint), params)
     table, truncated = predictions(
         prediction_model(model, params),
         tokenizer,
@@ -157,13 +185,7 @@ def zero_shot(
     torch.set_num_threads(threads)
     rank = join_processes(params)
     tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
-    model = Classifier.load(
-        params["source"],
-        params["dtype"],
-        "readout",
-        params["trust_remote_code"],
-        params["label_tokens"],
-    )
+    model = load_model(params["source"], params, zero_shot=True)
     predicting = prediction_model(model, params)
     scored = []
     for test_path, out, info in zip(test_paths, outs, infos, strict=True):

@@ -5,27 +5,43 @@ from __future__ import annotations
 
 import polars as pl
 
+from w2s.models.answerer import Answerer
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.paths import local_model_dir
 from w2s.models.probe import LinearProbe, read_activations, truncated_texts
 from w2s.models.recompute import recompute_layers
-from w2s.models.tokens import encode
+from w2s.models.tokens import encode, encode_answers, encode_prompts
 
 
 class FinetuneRun:
     """A run that finetunes the whole classifier: each split's token ids (and how many were truncated)."""
 
+    answer_lengths = None
+
     def __init__(
         self, params: dict, frames: dict[str, pl.DataFrame], gradient_checkpointing: bool = False
     ):
         self.tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
-        self.module = Classifier.load(
+        self.module = self.load(params)
+        self.adapt(params, gradient_checkpointing)
+        self.max_length = self.module.max_tokens(params["max_length"])
+        self.pad_id = self.tokenizer.pad_token_id
+        self.ids = {
+            name: encode(frame["text"].to_list(), self.tokenizer, self.max_length)
+            for name, frame in frames.items()
+        }
+
+    def load(self, params: dict):
+        return Classifier.load(
             params["source"],
             params["dtype"],
             params["head_init"],
             params["trust_remote_code"],
             params.get("label_tokens"),
         )
+
+    def adapt(self, params: dict, gradient_checkpointing: bool) -> None:
+        """LoRA adapters and gradient checkpointing, where the run asks for them."""
         if params.get("lora"):
             trainable = self.module.add_lora(params["lora"], params["source"])
             total = sum(p.numel() for p in self.module.parameters())
@@ -38,15 +54,47 @@ class FinetuneRun:
                 "backward pass",
                 flush=True,
             )
-        self.max_length = self.module.max_tokens(params["max_length"])
-        self.pad_id = self.tokenizer.pad_token_id
-        self.ids = {
-            name: encode(frame["text"].to_list(), self.tokenizer, self.max_length)
-            for name, frame in frames.items()
-        }
 
     def save(self, out_dir, state: dict | None = None) -> None:
         self.module.save(out_dir, self.tokenizer, state)
+
+
+class AnswerRun(FinetuneRun):
+    """A run on a generative task (w2s.data.answers): the causal LM itself trains on the answers of `target_column`
+    (the truth, or a supervisor's generated answers); the other splits are prompts to answer."""
+
+    def __init__(
+        self,
+        params: dict,
+        frames: dict[str, pl.DataFrame],
+        target_column: str,
+        gradient_checkpointing: bool = False,
+    ):
+        self.tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
+        self.module = self.load(params)
+        self.adapt(params, gradient_checkpointing)
+        self.answer_format = params["answers"]
+        self.max_length = self.module.max_tokens(params["max_length"])
+        self.pad_id = self.tokenizer.pad_token_id
+        fmt = self.answer_format
+        train = frames["train"]
+        ids, self.answer_lengths, truncated = encode_answers(
+            train["text"].to_list(),
+            train[target_column].to_list(),
+            self.tokenizer,
+            self.max_length,
+            fmt["prefix"],
+            fmt["stop"],
+        )
+        self.ids = {"train": (ids, truncated)}
+        for name, frame in frames.items():
+            if name != "train":
+                self.ids[name] = encode_prompts(
+                    frame["text"].to_list(), self.tokenizer, self.max_length, fmt["max_new_tokens"]
+                )
+
+    def load(self, params: dict):
+        return Answerer.load(params["source"], params["dtype"], params["trust_remote_code"])
 
 
 class ProbeRun:

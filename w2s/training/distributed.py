@@ -78,8 +78,8 @@ class DeepSpeedEngine:
     def factory(cls, stage: int, offload: bool):
         return lambda model, settings, total: cls(model, settings, total, stage, offload)
 
-    def __call__(self, input_ids, attention_mask):
-        return self.engine(input_ids, attention_mask)
+    def __call__(self, *inputs):
+        return self.engine(*inputs)
 
     def backward(self, loss: torch.Tensor) -> None:
         self.engine.backward(loss, scale_wrt_gas=False)

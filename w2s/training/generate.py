@@ -32,8 +32,10 @@ def greedy_generate(
     stop_ids: set[int] | list[int],
     max_new_tokens: int,
     batch_size: int = 32,
+    min_new_tokens: int = 0,
 ) -> list[Generation]:
-    """Each prompt's greedy continuation, in input order."""
+    """Each prompt's greedy continuation, in input order; a stop token ends an answer only after
+    `min_new_tokens` tokens (an answer that starts with a space must not stop at its own first token)."""
     order = sorted(
         range(len(ids)), key=lambda i: len(ids[i])
     )  # batches of similar length: little padding
@@ -41,13 +43,18 @@ def greedy_generate(
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]
         for i, generation in zip(
-            batch, _generate_batch(model, [ids[i] for i in batch], pad_id, stop_ids, max_new_tokens)
+            batch,
+            _generate_batch(
+                model, [ids[i] for i in batch], pad_id, stop_ids, max_new_tokens, min_new_tokens
+            ),
         ):
             out[i] = generation
     return out
 
 
-def _generate_batch(model, rows, pad_id, stop_ids, max_new_tokens) -> list[Generation]:
+def _generate_batch(
+    model, rows, pad_id, stop_ids, max_new_tokens, min_new_tokens
+) -> list[Generation]:
     dev = device()
     width = max(map(len, rows))
     input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
@@ -71,7 +78,7 @@ def _generate_batch(model, rows, pad_id, stop_ids, max_new_tokens) -> list[Gener
         log_probs = torch.log_softmax(logits.float(), dim=-1)
         chosen = log_probs.argmax(dim=-1)
         logprob += torch.where(active, log_probs.gather(1, chosen[:, None])[:, 0], 0).double()
-        ends = active & torch.isin(chosen, stops)
+        ends = active & torch.isin(chosen, stops) & (step >= min_new_tokens)
         keeps = active & ~ends
         tokens[:, step] = torch.where(keeps, chosen, pad_id)
         lengths += keeps.long()
@@ -93,3 +100,33 @@ def _generate_batch(model, rows, pad_id, stop_ids, max_new_tokens) -> list[Gener
         Generation(tokens[r, : lengths[r]].tolist(), float(logprob[r]), bool(stopped[r]))
         for r in range(len(rows))
     ]
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str  # decoded, whitespace trimmed
+    logprob: float
+    stopped: bool
+
+
+def stop_token_ids(tokenizer, stop: str) -> set[int]:
+    """The tokens that end an answer: every token whose text starts with the stop string (with a stop of " ", any
+    token that starts a new word), and the end-of-text token."""
+    ids = {i for i in range(len(tokenizer)) if tokenizer.decode([i]).startswith(stop)}
+    return ids | ({tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set())
+
+
+def generate_answers(
+    lm, tokenizer, prompt_ids: list[list[int]], answer_format: dict, batch_size: int
+) -> list[Answer]:
+    """A causal LM's greedy answer to each prompt (w2s.data.answers), in input order."""
+    generations = greedy_generate(
+        lm,
+        prompt_ids,
+        tokenizer.pad_token_id,
+        stop_token_ids(tokenizer, answer_format["stop"]),
+        answer_format["max_new_tokens"],
+        batch_size,
+        min_new_tokens=1,
+    )
+    return [Answer(tokenizer.decode(g.tokens).strip(), g.logprob, g.stopped) for g in generations]

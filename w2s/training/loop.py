@@ -41,8 +41,10 @@ class LocalEngine:
         self.module = model
         self.optimizer, self.scheduler = optimizer_and_schedule(model, settings, total_steps)
 
-    def __call__(self, input_ids, attention_mask):
-        return self.module(input_ids, attention_mask)
+    def __call__(
+        self, *inputs
+    ):  # input_ids, attention_mask (and a generative task's answer lengths)
+        return self.module(*inputs)
 
     def backward(self, loss: torch.Tensor) -> None:
         loss.backward()
@@ -100,9 +102,14 @@ class Examples:
     pad_id: int
     device: torch.device
     bf16: bool
+    answer_lengths: list[int] | None = (
+        None  # a generative task's: its rows end in an answer of this many tokens
+    )
 
     def logits(self, model, index: list[int]) -> torch.Tensor:
-        return minibatch_logits(model, self.ids, index, self.pad_id, self.device, self.bf16)
+        return minibatch_logits(
+            model, self.ids, index, self.pad_id, self.device, self.bf16, self.answer_lengths
+        )
 
     def __post_init__(self):
         self.lengths = [len(row) for row in self.ids]
@@ -164,17 +171,23 @@ def train(
     make_engine: Callable = LocalEngine,
     evaluate_at_end: bool = True,
     mirrors: list = (),
+    answer_lengths: list[int] | None = None,
 ) -> dict:
     """Train in place; return a summary. Writes one jsonl line per log/eval point to `trajectory_path`. `evaluate`
     runs every `eval_every` steps and, with `evaluate_at_end`, once more on the trained model. Each point also goes
-    to the dashboards in `mirrors`.
+    to the dashboards in `mirrors`. `answer_lengths`: a generative task's (w2s.models.answerer).
 
     With `resume_dir`, a state saved there by a run with the same `fingerprint` is restored first, a new one is
     saved every `checkpoint_every` steps, and the folder is removed when training finishes.
     """
     dev = device()
     examples = Examples(
-        ids, targets.float().to(dev), pad_id, dev, bf16_enabled(settings.autocast, dev)
+        ids,
+        targets.float().to(dev),
+        pad_id,
+        dev,
+        bf16_enabled(settings.autocast, dev),
+        answer_lengths,
     )
     model.to(dev)
     schedule, resumable = Schedule(len(ids), settings), Resumable(resume_dir, fingerprint)
@@ -304,8 +317,14 @@ def optimizer_step(
         loss = loss_fn(logits, targets[mb], ctx) * weight
         engine.backward(loss)
         batch_loss += loss.item()
-        answers = logits.detach()[:real].argmax(-1)
-        n_agreed += int((answers == (targets[mb[:real]] > 0.5).long()).sum())
+        matches = getattr(
+            engine.module, "last_matches", None
+        )  # a generative task's (w2s.models.answerer)
+        if matches is not None:
+            n_agreed += int(matches[:real].sum())
+        else:
+            answers = logits.detach()[:real].argmax(-1)
+            n_agreed += int((answers == (targets[mb[:real]] > 0.5).long()).sum())
     engine.step()
     return batch_loss, n_agreed, sum(map(len, micro))
 

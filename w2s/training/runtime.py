@@ -123,9 +123,19 @@ def length_groups(
 
 
 def minibatch_logits(
-    model, ids: list[list[int]], index: list[int], pad_id: int, dev, bf16: bool
+    model,
+    ids: list[list[int]],
+    index: list[int],
+    pad_id: int,
+    dev,
+    bf16: bool,
+    answer_lengths: list[int] | None = None,
 ) -> torch.Tensor:
-    """The model's logits for examples `index` of `ids`, padded into one batch."""
+    """The model's logits for examples `index` of `ids`, padded into one batch (with a generative task's answer
+    lengths, w2s.models.answerer)."""
     input_ids, mask = pad_batch([ids[i] for i in index], pad_id)
+    inputs = [input_ids.to(dev), mask.to(dev)]
+    if answer_lengths is not None:
+        inputs.append(torch.tensor([answer_lengths[i] for i in index], device=dev))
     with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
-        return model(input_ids.to(dev), mask.to(dev))
+        return model(*inputs)

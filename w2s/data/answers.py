@@ -1,0 +1,45 @@
+"""Generative tasks: a prompt whose label is an answer the model writes (a world's value, a chess puzzle's first
+move), rather than a class.
+
+A generative dataset's split files hold the prompt (`text`), the true `answer`, `label` 1 (the answer column is the
+truth: every split file has a label column) and `group`. Its labels and predictions files hold the answer a model
+generated (`generated`), its log-probability, whether a stop string ended it, and `correct` (exact match after
+trimming whitespace). How an answer ends (`stop`) and how long it may run (`max_new_tokens`) are the task's
+answer format, which every job that trains on or generates answers receives in its params.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+ANSWER_COLUMNS = ("id", "text", "answer", "generated", "logprob", "stopped", "correct", "group")
+
+
+@dataclass(frozen=True)
+class AnswerFormat:
+    """How an answer is written after its prompt: `prefix` (e.g. a space) then the answer, ended by `stop` (in
+    training the model learns to write both; in generation a stop ends the answer and is not part of it) or by
+    `max_new_tokens` running out. Answers in the files are trimmed of whitespace."""
+
+    stop: str
+    max_new_tokens: int
+    prefix: str = ""
+
+    def params(self) -> dict:
+        return asdict(self)
+
+
+def is_generative(entry: dict) -> bool:
+    """Whether a dataset entry of the config asks for generated answers."""
+    return entry["kind"] == "world" and entry.get("options", {}).get("format") == "question"
+
+
+def answer_format(config: dict, dataset: str) -> AnswerFormat | None:
+    """A dataset's answer format (None for a classification dataset): a world question's answer is its value's
+    digits (one token each), ended by "."."""
+    entry = config["datasets"][dataset]
+    if not is_generative(entry):
+        return None
+    world = config["worlds"][entry["options"]["world"]]
+    digits = world["digits"] + (world["type"] == "arithmetic")
+    return AnswerFormat(".", entry.get("max_new_tokens", digits + 1))
