@@ -13,8 +13,8 @@ import torch.nn.functional as F
 from snakemake_helpers import tiny_config
 
 from w2s.analysis.metrics import auroc
-from w2s.analysis.predictions import answer_table, read_split, scores
-from w2s.data.answers import ANSWER_COLUMNS, AnswerFormat, answer_format
+from w2s.analysis.predictions import ANSWER_COLUMNS, answer_table, read_split, scores
+from w2s.data.answers import AnswerFormat, answer_format
 from w2s.data.splits import sample_splits, validation_split
 from w2s.data.world import KnowledgeBase, WorldQuestionSource, generate_world
 from w2s.errors import W2SError
