@@ -202,3 +202,28 @@ def test_the_config_refuses_what_a_generative_task_cannot_do():
         validate_config(
             tiny_config(datasets={"toy": {**tiny_config()["datasets"]["toy"], "max_new_tokens": 3}})
         )
+
+
+def test_an_answerer_with_lora_saves_adapters_and_reloads_to_the_same_answers(answerer, tmp_path):
+    lm, tokenizer = answerer
+    base = tmp_path / "base"
+    lm.backbone.save_pretrained(base)
+    tokenizer.save_pretrained(base)
+    model = Answerer.load(str(base))
+    trainable = model.add_lora({"r": 2, "alpha": 4, "dropout": 0.0}, str(base))
+    assert 0 < trainable < sum(p.numel() for p in model.parameters()) // 2
+    with torch.no_grad():  # move the adapters off their zero start, so that reloading them matters
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.5)
+    rows, lengths, _ = encode_answers(["e0001=", "e0002="], ["17", "4"], tokenizer, 16, "", ".")
+    ids, mask = pad_batch(rows, tokenizer.pad_token_id)
+    model.save(tmp_path / "checkpoint", tokenizer)
+    assert not (tmp_path / "checkpoint/model.safetensors").exists()
+    again = Answerer.load(str(tmp_path / "checkpoint")).eval()
+    with torch.no_grad():
+        expected = model.eval()(ids, mask, torch.tensor(lengths))
+        assert not torch.allclose(
+            expected, Answerer.load(str(base))(ids, mask, torch.tensor(lengths))
+        )
+        assert torch.allclose(again(ids, mask, torch.tensor(lengths)), expected, atol=1e-6)

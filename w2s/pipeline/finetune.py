@@ -16,12 +16,13 @@ import polars as pl
 import torch
 
 from w2s.analysis.early_stops import early_stops
-from w2s.analysis.metrics import accuracy, answer_metrics, classification_metrics
+from w2s.analysis.metrics import accuracy, classification_metrics
 from w2s.analysis.predictions import (
     answer_table,
     check_provenance,
     prediction_table,
     read_split,
+    scores,
     write_scored,
 )
 from w2s.analysis.trajectories import pack_answers, pack_texts
@@ -178,8 +179,7 @@ class AnswerEvaluation(Evaluation):
 
     def __call__(self, module) -> dict:
         self.answers = self.generate(module, "test")
-        correct = [a.text == t.strip() for a, t in zip(self.answers, self.frames["test"]["answer"])]
-        metrics = answer_metrics(correct, [a.logprob for a in self.answers])
+        metrics = scores(self.test_table)
         result = {f"test_{k}": v for k, v in metrics.items() if k != "n"}
         result["test_answers"] = pack_texts([a.text for a in self.answers])
         if self.validation_targets is not None:
@@ -188,7 +188,7 @@ class AnswerEvaluation(Evaluation):
                 np.mean([a.text == t for a, t in zip(answers, self.validation_targets)])
             )
             if self.kept:
-                self.kept.offer(result, lambda: answer_table(self.frames["test"], self.answers))
+                self.kept.offer(result, lambda: self.test_table)
         return result
 
     def table(self, split: str, frame: pl.DataFrame, module) -> pl.DataFrame:
