@@ -100,6 +100,8 @@ class AnswerRun(FinetuneRun):
 class ProbeRun:
     """A run that trains a linear probe on the backbone's cached activations of each split (w2s.models.probe)."""
 
+    answer_lengths = None  # a probe classifies (a generative task refuses probes)
+
     def __init__(self, params: dict, activations: dict, frames: dict[str, pl.DataFrame]):
         self.source, self.max_length, self.pad_id = params["source"], params["max_length"], 0
         files = {name: activations[name] for name in frames}
