@@ -18,7 +18,6 @@ import numpy as np
 import polars as pl
 
 from w2s.analysis.predictions import (
-    PREDICTION_COLUMNS,
     hard_answers,
     is_answer_table,
     on_same_examples,
@@ -42,9 +41,9 @@ def histogram(values: np.ndarray, bins: int = 10, width: int = 40) -> list[str]:
 
 def describe_labels(path: str, n_examples: int = 3) -> str:
     """Accuracy against ground truth, a histogram of p(1), and a few confident mistakes and hits."""
-    if is_answer_table(read_predictions(path)):
-        return describe_answers(path, n_examples)
-    table = read_table(path, PREDICTION_COLUMNS, "a labels file")
+    table = read_predictions(path, "a labels file")
+    if is_answer_table(table):
+        return describe_answers(path, table, n_examples)
     metadata = pl.read_parquet_metadata(path)
     soft = table["soft_label"].to_numpy()
     confidence = np.abs(soft - 0.5) * 2
@@ -88,10 +87,9 @@ def describe_labels(path: str, n_examples: int = 3) -> str:
     return "\n".join(lines)
 
 
-def describe_answers(path: str, n_examples: int = 3) -> str:
-    """A generative task's labels: accuracy (exact match), how many answers a stop ended, the answer's mean
-    probability, the commonest answers, and a few confident mistakes."""
-    table = read_predictions(path)
+def describe_answers(path: str, table: pl.DataFrame, n_examples: int = 3) -> str:
+    """A generative task's labels (`table`, read from `path`): accuracy (exact match), how many answers a stop
+    ended, the answer's mean probability, the commonest answers, and a few confident mistakes."""
     metadata = pl.read_parquet_metadata(path)
     lines = [f"{path}: {len(table)} examples (generated answers)"]
     lines += [f"  {k}: {v}" for k, v in sorted(metadata.items()) if not k.startswith("ARROW")]

@@ -21,7 +21,10 @@ ANSWER_COLUMNS = ("id", "text", "answer", "generated", "logprob", "stopped", "co
 
 def read_table(path, columns, what: str) -> pl.DataFrame:
     """A results table, or an error naming the file and the columns that `what` (e.g. "a labels file") has."""
-    table = read_parquet(path)
+    return checked_columns(read_parquet(path), path, columns, what)
+
+
+def checked_columns(table: pl.DataFrame, path, columns, what: str) -> pl.DataFrame:
     missing = [c for c in columns if c not in table.columns]
     if missing:
         raise W2SError(f"{path}: missing column(s) {missing}; {what} has {list(columns)}")
@@ -130,12 +133,12 @@ def is_answer_table(table: pl.DataFrame) -> bool:
     return "generated" in table.columns
 
 
-def read_predictions(path) -> pl.DataFrame:
-    """A predictions file of either kind, checked to have its kind's columns."""
+def read_predictions(path, what: str = "a predictions file") -> pl.DataFrame:
+    """A predictions file of either kind, checked to have its kind's columns (`what` it is, for the error)."""
     table = read_parquet(path)
     if is_answer_table(table):
-        return read_table(path, ANSWER_COLUMNS, "a generative task's predictions file")
-    return read_table(path, PREDICTION_COLUMNS, "a predictions file")
+        return checked_columns(table, path, ANSWER_COLUMNS, f"{what} of a generative task")
+    return checked_columns(table, path, PREDICTION_COLUMNS, what)
 
 
 def hard_answers(table: pl.DataFrame) -> pl.Series:

@@ -44,13 +44,8 @@ def pack_answers(p1: np.ndarray) -> str:
     return np.packbits(np.asarray(p1) > 0.5).tobytes().hex()
 
 
-def pack_texts(answers: list[str]) -> list[str]:
-    """A generative task's answers, as they are (a JSON list in the trajectory)."""
-    return list(answers)
-
-
 def unpack_answers(packed: str | list, n: int) -> np.ndarray:
-    if isinstance(packed, list):  # a generative task's answers
+    if isinstance(packed, list):  # a generative task's answers, stored as they are
         return np.asarray(packed, dtype=object)
     return np.unpackbits(np.frombuffer(bytes.fromhex(packed), dtype=np.uint8))[:n].astype(np.int8)
 

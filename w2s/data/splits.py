@@ -33,6 +33,25 @@ def draw_order(n: int, items: list | None, seed: int) -> list[int]:
     return order
 
 
+class DistinctRows:
+    """A source's rows in the seeded draw order (`draw_order`), formatted, as (index, text, label or answer): a row
+    whose text repeats one drawn before is skipped and counted (`duplicates`). Rows are formatted as the loop asks
+    for them, so a loop that stops early formats no more."""
+
+    def __init__(self, source: Source, seed: int):
+        self.source, self.seed, self.duplicates = source, seed, 0
+
+    def __iter__(self):
+        seen: set[str] = set()
+        for index in draw_order(len(self.source), self.source.items(), self.seed):
+            text, target = self.source.example(index, row_rng(self.seed, index))
+            if text in seen:
+                self.duplicates += 1
+                continue
+            seen.add(text)
+            yield index, text, target
+
+
 def sample_splits(
     source: Source, dataset: str, sizes: dict[str, int], seed: int
 ) -> tuple[dict[str, pl.DataFrame], int]:
@@ -52,17 +71,9 @@ def sample_splits(
     drawn: dict[str, dict[int, list[tuple[int, str]]]] = {split: {0: [], 1: []} for split in sizes}
     missing = {0: sum(n[0] for n in need.values()), 1: sum(n[1] for n in need.values())}
     items = source.items()
-    seen: set[str] = set()
-    duplicates = 0
+    rows = DistinctRows(source, seed)
     item_split: tuple = (None, None)  # (the item being drawn, the split it went to)
-    for index in draw_order(len(source), items, seed):
-        if not missing[0] and not missing[1]:
-            break
-        text, label = source.example(index, row_rng(seed, index))
-        if text in seen:
-            duplicates += 1
-            continue
-        seen.add(text)
+    for index, text, label in rows:
         item = items[index] if items is not None else index
         if item == item_split[0]:
             split = item_split[1]
@@ -72,6 +83,9 @@ def sample_splits(
         if split is not None and len(drawn[split][label]) < need[split][label]:
             drawn[split][label].append((index, text))
             missing[label] -= 1
+        if not missing[0] and not missing[1]:
+            break
+    duplicates = rows.duplicates
     if missing[0] or missing[1]:
         total = {label: sum(n[label] for n in need.values()) for label in (0, 1)}
         raise W2SError(
@@ -106,31 +120,25 @@ def sample_answer_splits(
     `sizes`) that still needs rows, a prompt that repeats one drawn before skipped. Columns id, text (the prompt),
     answer, label (1: the answer is the truth) and group."""
     drawn: dict[str, list] = {split: [] for split in sizes}
-    seen: set[str] = set()
-    duplicates, needed = 0, sum(sizes.values())
+    needed = sum(sizes.values())
     splits = iter(sizes)
     split = next(splits)
-    for index in draw_order(len(source), source.items(), seed):
-        if not needed:
-            break
-        prompt, answer = source.example(index, row_rng(seed, index))
-        if prompt in seen:
-            duplicates += 1
-            continue
-        seen.add(prompt)
+    rows = DistinctRows(source, seed)
+    for index, prompt, answer in rows:
         while len(drawn[split]) == sizes[split]:
             split = next(splits)
         drawn[split].append((f"{dataset}:{index}", prompt, answer, 1, source.group(index)))
         needed -= 1
+        if not needed:
+            break
     if needed:
         raise W2SError(
             f"dataset {dataset} ({source.name}): too few rows: the sizes {sizes} need {sum(sizes.values())} "
             f"distinct prompts, but the {len(source)} rows hold only {sum(sizes.values()) - needed}"
         )
     schema = {"id": pl.Utf8, "text": pl.Utf8, "answer": pl.Utf8, "label": pl.Int8, "group": pl.Utf8}
-    return {
-        s: pl.DataFrame(rows, schema=schema, orient="row") for s, rows in drawn.items()
-    }, duplicates
+    frames = {s: pl.DataFrame(found, schema=schema, orient="row") for s, found in drawn.items()}
+    return frames, rows.duplicates
 
 
 def validation_split(

@@ -9,7 +9,6 @@ directory with its tokenizer (or, with LoRA, the adapters and the base model's r
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 
 import torch
@@ -17,30 +16,22 @@ from torch import nn
 
 from w2s.errors import W2SError
 from w2s.models import lora
+from w2s.models.backbone import BackboneModel
 from w2s.models.paths import local_model_dir
-from w2s.models.tokens import capped_length
 
 # p = 1 exactly would make log(1 - p) minus infinity; the answers' mean log-probability is capped just below 0
 MAX_LOGPROB = -1e-6
 
 
-class Answerer(nn.Module):
+class Answerer(BackboneModel):
     """`forward(input_ids, attention_mask, answer_lengths)`: right-padded rows whose last `answer_lengths` real
     tokens are the answer -> [B, 2] logits of the two-class view (module docstring)."""
 
     def __init__(self, lm: nn.Module):
-        super().__init__()
-        self.backbone = lm
-        self.takes_use_cache = "use_cache" in inspect.signature(lm.forward).parameters
-        self.lora = None
+        super().__init__(lm)
         # per row of the last forward pass: whether the model's own next token was the target at every answer
         # position (teacher-forced exact match): the training loop's agreement with the targets
         self.last_matches = None
-
-    def add_lora(self, settings: dict, source: str) -> int:
-        self.lora = lora.lora_config(settings, source)
-        lora.add_adapters(self.backbone, self.lora)
-        return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
     def forward(self, input_ids, attention_mask, answer_lengths) -> torch.Tensor:
         mean = self.answer_logprobs(input_ids, attention_mask, answer_lengths)
@@ -66,9 +57,6 @@ class Answerer(nn.Module):
         token_logprobs = torch.log_softmax(logits, dim=-1).gather(-1, targets[..., None])[..., 0]
         self.last_matches = ((logits.argmax(dim=-1) == targets) | ~in_answer).all(dim=1).detach()
         return (token_logprobs * in_answer).sum(dim=1) / answer_lengths
-
-    def max_tokens(self, requested: int) -> int:
-        return capped_length(self.backbone.config, requested)
 
     @classmethod
     def load(
@@ -103,12 +91,5 @@ class Answerer(nn.Module):
 
     def save(self, out_dir: str | Path, tokenizer, state: dict | None = None) -> None:
         """The LM (or its adapters) and tokenizer; from `state` (this module's state dict) where given."""
-        from w2s.models.classifier import substate
-
-        out_dir = Path(out_dir)
-        backbone = substate(state, "backbone.") if state is not None else None
-        if self.lora:
-            lora.save_adapters(out_dir, self.backbone, self.lora, backbone)
-        else:
-            self.backbone.save_pretrained(out_dir, state_dict=backbone, safe_serialization=True)
+        self.save_backbone(Path(out_dir), state)
         tokenizer.save_pretrained(out_dir)

@@ -16,8 +16,8 @@ from torch import nn
 
 from w2s.errors import W2SError
 from w2s.models import lora
+from w2s.models.backbone import BackboneModel, substate
 from w2s.models.paths import local_model_dir
-from w2s.models.tokens import capped_length
 
 HEAD_FILE = "head.safetensors"
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -38,10 +38,9 @@ def last_token_index(attention_mask: torch.Tensor) -> torch.Tensor:
     return (attention_mask * positions).argmax(dim=1)
 
 
-class Classifier(nn.Module):
+class Classifier(BackboneModel):
     def __init__(self, backbone: nn.Module, head_init: str = "zero"):
-        super().__init__()
-        self.backbone = backbone
+        super().__init__(backbone)
         self.head = nn.Linear(backbone.config.hidden_size, 2, dtype=torch.float32)
         if head_init == "zero":  # the reference recipe: start at p = 0.5 for every input
             nn.init.zeros_(self.head.weight)
@@ -52,15 +51,6 @@ class Classifier(nn.Module):
             )
         # Explicit position ids make left padding equivalent to right padding; not every backbone takes them.
         self.takes_position_ids = "position_ids" in inspect.signature(backbone.forward).parameters
-        self.takes_use_cache = "use_cache" in inspect.signature(backbone.forward).parameters
-        self.lora = None  # peft's LoRA config once adapters are added
-
-    def add_lora(self, settings: dict, source: str) -> int:
-        """Freeze the backbone and add LoRA adapters (a model entry's `lora` settings) to it, on base model
-        `source`; returns the number of trainable parameters (adapters and head)."""
-        self.lora = lora.lora_config(settings, source)
-        lora.add_adapters(self.backbone, self.lora)
-        return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(input_ids, attention_mask))
@@ -81,10 +71,6 @@ class Classifier(nn.Module):
         return hidden[
             torch.arange(hidden.shape[0], device=hidden.device), last_token_index(attention_mask)
         ].float()
-
-    def max_tokens(self, requested: int) -> int:
-        """`requested`, capped at the backbone's context window where its config states one."""
-        return capped_length(self.backbone.config, requested)
 
     def init_readout(self, rows: torch.Tensor, bias: torch.Tensor | None = None) -> None:
         """Set the head to the LM's unembedding rows of the (negative, positive) label tokens: before any
@@ -152,11 +138,7 @@ class Classifier(nn.Module):
         tokenizer. From `state` (this module's state dict, e.g. gathered from ZeRO-3 partitions; with LoRA its
         trained entries suffice) where given, else from the module's weights."""
         out_dir = Path(out_dir)
-        backbone = substate(state, "backbone.") if state is not None else None
-        if self.lora:
-            lora.save_adapters(out_dir, self.backbone, self.lora, backbone)
-        else:
-            self.backbone.save_pretrained(out_dir, state_dict=backbone, safe_serialization=True)
+        self.save_backbone(out_dir, state)
         head = substate(state, "head.") if state is not None else self.head.state_dict()
         save_file({k: v.contiguous() for k, v in head.items()}, out_dir / HEAD_FILE)
         tokenizer.save_pretrained(out_dir)
@@ -170,11 +152,6 @@ def refuse_pickled_only(path: Path, name_or_path: str) -> None:
             "safetensors only, since a pickle can run code when loaded: convert them on a machine you "
             "trust (model.save_pretrained(path, safe_serialization=True))"
         )
-
-
-def substate(state: dict, prefix: str) -> dict:
-    """The entries of a state dict under `prefix`, with the prefix taken off."""
-    return {k.removeprefix(prefix): v for k, v in state.items() if k.startswith(prefix)}
 
 
 def readout_rows(lm, name_or_path: str, label_tokens: list[str] | None, trust_remote_code: bool):

@@ -19,7 +19,8 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from w2s.errors import W2SError
-from w2s.models.classifier import HEAD_FILE, substate
+from w2s.models.backbone import substate
+from w2s.models.classifier import HEAD_FILE
 
 FEATURES = "features"  # the tensor's name in an activations file
 

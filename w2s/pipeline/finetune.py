@@ -25,7 +25,7 @@ from w2s.analysis.predictions import (
     scores,
     write_scored,
 )
-from w2s.analysis.trajectories import pack_answers, pack_texts
+from w2s.analysis.trajectories import pack_answers
 from w2s.errors import W2SError
 from w2s.io import atomic_path, write_json
 from w2s.models.paths import model_parameters, source_identity
@@ -162,11 +162,9 @@ class Evaluation:
 class AnswerEvaluation(Evaluation):
     """Evaluation on a generative task: the run's greedy answers, exact match, and the answer's probability as the
     confidence. Every process generates every row (greedy decoding gives them the same answers, and under ZeRO-3
-    the same number of forward passes)."""
+    the same number of forward passes). Keeps the last test answers (`answers`)."""
 
-    def __init__(self, job: FinetuneJob, model, frames: dict, settings, kept, validation_targets):
-        super().__init__(job, model, frames, settings, kept, validation_targets)
-        self.answers = None
+    answers = None
 
     def generate(self, module, split: str) -> list:
         return generate_answers(
@@ -181,7 +179,7 @@ class AnswerEvaluation(Evaluation):
         self.answers = self.generate(module, "test")
         metrics = scores(self.test_table)
         result = {f"test_{k}": v for k, v in metrics.items() if k != "n"}
-        result["test_answers"] = pack_texts([a.text for a in self.answers])
+        result["test_answers"] = [a.text for a in self.answers]  # the answers themselves, unpacked
         if self.validation_targets is not None:
             answers = self.generate(module, "validation")
             result["val_agreement"] = float(

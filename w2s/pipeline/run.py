@@ -26,21 +26,29 @@ from w2s.version import checkpoint_sha256, code_version
 
 
 def predictions(
-    model, tokenizer, frame: pl.DataFrame, max_length: int, batch_size: int, autocast: str
+    model,
+    tokenizer,
+    frame: pl.DataFrame,
+    max_length: int,
+    batch_size: int,
+    autocast: str,
+    answer_format: dict | None = None,
 ):
-    """The prediction table for `frame` and the number of its texts that were truncated."""
-    if isinstance(model, Answerer):
-        return answers(model, tokenizer, frame, max_length, batch_size)
+    """The prediction table for `frame` and the number of its texts that were truncated; for a generative task
+    (its `answer_format`), the model's answers."""
+    if answer_format:
+        return answers(model, tokenizer, frame, max_length, batch_size, answer_format)
     ids, truncated = encode(frame["text"].to_list(), tokenizer, max_length)
     return prediction_table(
         frame, predict_p1(model, ids, tokenizer.pad_token_id, batch_size, autocast)
     ), truncated
 
 
-def answers(model: Answerer, tokenizer, frame: pl.DataFrame, max_length: int, batch_size: int):
+def answers(
+    model: Answerer, tokenizer, frame: pl.DataFrame, max_length: int, batch_size: int, fmt: dict
+):
     """A generative task's predictions: the model's greedy answer to each prompt of `frame` (every process of a
     launched job generates every row: greedy answers agree, and ZeRO-3 needs the same forward passes in each)."""
-    fmt = model.answer_format
     ids, truncated = encode_prompts(
         frame["text"].to_list(), tokenizer, max_length, fmt["max_new_tokens"]
     )
@@ -53,9 +61,7 @@ def load_model(source: str, params: dict, zero_shot: bool = False):
     """The model a prediction job runs: a generative task's causal LM (params `answers`), else the classifier (for
     a zero-shot answer, with its head read out of the label tokens)."""
     if "answers" in params:
-        model = Answerer.load(source, params["dtype"], params["trust_remote_code"])
-        model.answer_format = params["answers"]
-        return model
+        return Answerer.load(source, params["dtype"], params["trust_remote_code"])
     if zero_shot:
         return Classifier.load(
             source, params["dtype"], "readout", params["trust_remote_code"], params["label_tokens"]
@@ -127,6 +133,7 @@ def label_split(
         model.max_tokens(params["max_length"]),
         params["predict_batch_size"],
         params["autocast"],
+        params.get("answers"),
     )
     if rank != 0:
         return None
@@ -196,6 +203,7 @@ def zero_shot(
             model.max_tokens(params["max_length"]),
             params["predict_batch_size"],
             params["autocast"],
+            params.get("answers"),
         )
         if rank == 0:
             scored.append(write_scored(table, out, info, n_test_truncated=truncated))

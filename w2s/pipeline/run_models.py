@@ -26,7 +26,11 @@ class FinetuneRun:
         self.adapt(params, gradient_checkpointing)
         self.max_length = self.module.max_tokens(params["max_length"])
         self.pad_id = self.tokenizer.pad_token_id
-        self.ids = {
+        self.ids = self.encode(params, frames)
+
+    def encode(self, params: dict, frames: dict[str, pl.DataFrame]) -> dict:
+        """Each split's token ids and how many of its texts were truncated."""
+        return {
             name: encode(frame["text"].to_list(), self.tokenizer, self.max_length)
             for name, frame in frames.items()
         }
@@ -70,28 +74,28 @@ class AnswerRun(FinetuneRun):
         target_column: str,
         gradient_checkpointing: bool = False,
     ):
-        self.tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
-        self.module = self.load(params)
-        self.adapt(params, gradient_checkpointing)
-        self.answer_format = params["answers"]
-        self.max_length = self.module.max_tokens(params["max_length"])
-        self.pad_id = self.tokenizer.pad_token_id
-        fmt = self.answer_format
-        train = frames["train"]
+        self.target_column, self.answer_format = target_column, params["answers"]
+        super().__init__(params, frames, gradient_checkpointing)
+
+    def encode(self, params: dict, frames: dict[str, pl.DataFrame]) -> dict:
+        """The training split as prompt-then-answer rows (their answer lengths kept), the others as prompts."""
+        fmt, train = self.answer_format, frames["train"]
         ids, self.answer_lengths, truncated = encode_answers(
             train["text"].to_list(),
-            train[target_column].to_list(),
+            train[self.target_column].to_list(),
             self.tokenizer,
             self.max_length,
             fmt["prefix"],
             fmt["stop"],
         )
-        self.ids = {"train": (ids, truncated)}
-        for name, frame in frames.items():
-            if name != "train":
-                self.ids[name] = encode_prompts(
-                    frame["text"].to_list(), self.tokenizer, self.max_length, fmt["max_new_tokens"]
-                )
+        prompts = {
+            name: encode_prompts(
+                frame["text"].to_list(), self.tokenizer, self.max_length, fmt["max_new_tokens"]
+            )
+            for name, frame in frames.items()
+            if name != "train"
+        }
+        return {"train": (ids, truncated), **prompts}
 
     def load(self, params: dict):
         return Answerer.load(params["source"], params["dtype"], params["trust_remote_code"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
+from functools import lru_cache
 
 import torch
 
@@ -109,11 +110,15 @@ class Answer:
     stopped: bool
 
 
-def stop_token_ids(tokenizer, stop: str) -> set[int]:
+@lru_cache(maxsize=4)
+def stop_token_ids(tokenizer, stop: str) -> frozenset[int]:
     """The tokens that end an answer: every token whose text starts with the stop string (with a stop of " ", any
-    token that starts a new word), and the end-of-text token."""
+    token that starts a new word), and the end-of-text token. Cached: decoding a large vocabulary token by token
+    takes seconds, and a run generates at every evaluation."""
     ids = {i for i in range(len(tokenizer)) if tokenizer.decode([i]).startswith(stop)}
-    return ids | ({tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set())
+    return frozenset(
+        ids | ({tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set())
+    )
 
 
 def generate_answers(
