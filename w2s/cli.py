@@ -95,6 +95,8 @@ def describe_answers(path: str, table: pl.DataFrame, n_examples: int = 3) -> str
     lines += [f"  {k}: {v}" for k, v in sorted(metadata.items()) if not k.startswith("ARROW")]
     lines.append(f"accuracy against ground truth (exact match): {table['correct'].mean():.4f}")
     lines.append(f"answers ended by the stop string: {table['stopped'].mean():.4f}")
+    if "legal" in table.columns:
+        lines.append(f"answers that are not a legal move: {(~table['legal']).mean():.4f}")
     lines.append(
         f"mean probability of the answer: {np.exp(table['logprob'].to_numpy()).mean():.4f}"
     )

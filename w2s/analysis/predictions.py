@@ -110,11 +110,14 @@ def prediction_table(frame: pl.DataFrame, p1: np.ndarray) -> pl.DataFrame:
     )
 
 
-def answer_table(frame: pl.DataFrame, answers: list) -> pl.DataFrame:
+def answer_table(
+    frame: pl.DataFrame, answers: list, legal: list[bool] | None = None
+) -> pl.DataFrame:
     """A generative task's predictions: `frame`'s prompts and true answers with each row's generated answer (an
-    object with text, logprob and stopped) and whether it is the true one."""
+    object with text, logprob and stopped) and whether it is the true one; with `legal` (chess), whether each
+    answer is a legal move in its position, as a last column."""
     generated = [a.text for a in answers]
-    return pl.DataFrame(
+    table = pl.DataFrame(
         {
             "id": frame["id"],
             "text": frame["text"],
@@ -127,6 +130,13 @@ def answer_table(frame: pl.DataFrame, answers: list) -> pl.DataFrame:
         },
         schema_overrides={"logprob": pl.Float64},
     ).select(ANSWER_COLUMNS)
+    return table if legal is None else table.with_columns(legal=pl.Series(legal, dtype=pl.Boolean))
+
+
+def illegal_answers(table: pl.DataFrame) -> dict:
+    """What a labels or predictions file of chess moves records about its answers that are no legal move:
+    {"illegal_answers": count} (nothing for other files)."""
+    return {"illegal_answers": int((~table["legal"]).sum())} if "legal" in table.columns else {}
 
 
 def is_answer_table(table: pl.DataFrame) -> bool:
@@ -157,7 +167,8 @@ def confidence_view(table: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 def scores(table: pl.DataFrame) -> dict:
     """Accuracy, AUROC and n of a predictions table (w2s.analysis.metrics)."""
     if is_answer_table(table):
-        return answer_metrics(table["correct"].to_numpy(), table["logprob"].to_numpy())
+        metrics = answer_metrics(table["correct"].to_numpy(), table["logprob"].to_numpy())
+        return metrics | illegal_answers(table)
     return classification_metrics(table["soft_label"].to_numpy(), table["label"].to_numpy())
 
 
@@ -194,6 +205,7 @@ def merge_shards(shard_paths: list) -> tuple[pl.DataFrame, dict]:
         k: v for k, v in metadata[0].items() if not k.startswith("ARROW") and k not in shard_keys
     }
     merged["n_truncated"] = sum(int(m["n_truncated"]) for m in metadata)
+    merged |= illegal_answers(table)  # of the whole split, not of the first shard
     print(f"merged {len(shard_paths)} shards: {len(table)} rows", flush=True)
     return table, merged
 

@@ -23,9 +23,15 @@ class AnswerFormat:
     stop: str
     max_new_tokens: int
     prefix: str = ""
+    legal_moves: bool = (
+        False  # answers are chess moves: each answer's legality in its position is recorded
+    )
 
     def params(self) -> dict:
-        return asdict(self)
+        """The jobs' params (a setting left at its default is left out, so adding one moves no older params)."""
+        return {
+            k: v for k, v in asdict(self).items() if k in ("stop", "max_new_tokens", "prefix") or v
+        }
 
 
 def is_generative(entry: dict) -> bool:
@@ -35,10 +41,13 @@ def is_generative(entry: dict) -> bool:
 
 def answer_format(config: dict, dataset: str) -> AnswerFormat | None:
     """A dataset's answer format (None for a classification dataset): a world question's answer is its value's
-    digits (one token each), ended by "."."""
+    digits (one token each), ended by "."; a chess puzzle's is a move in SAN after a space, ended by a space (one
+    character a token: a SAN move has at most 7)."""
     entry = config["datasets"][dataset]
     if not is_generative(entry):
         return None
     world = config["worlds"][entry["options"]["world"]]
+    if world["type"] == "chess":  # " Qxd5" then the space before the next move's number
+        return AnswerFormat(" ", entry.get("max_new_tokens", 10), prefix=" ", legal_moves=True)
     digits = world["digits"] + (world["type"] == "arithmetic")
     return AnswerFormat(".", entry.get("max_new_tokens", digits + 1))

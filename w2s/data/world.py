@@ -21,6 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
+from w2s.data.chess_world import ChessWorld, generate_chess_world, make_chess_world
 from w2s.data.sources import Source
 from w2s.io import atomic_path, write_parquet
 
@@ -162,12 +163,15 @@ def _sample(population: int, k: int, seed: int) -> list[int]:
     return random.Random(f"entities:{seed}").sample(range(population), k)
 
 
-WORLDS = {"knowledge_base": KnowledgeBase, "arithmetic": Arithmetic}
+WORLDS = {"knowledge_base": KnowledgeBase, "arithmetic": Arithmetic, "chess": ChessWorld}
 CORPUS, TASK, TOKENIZER, ENTRY = "corpus.txt", "task.parquet", "tokenizer", "world.json"
 
 
 def make_world(entry: dict):
-    """The world a config entry `worlds.<name>` describes (corpus_lines is about its files, not the world)."""
+    """The world a config entry `worlds.<name>` describes (corpus_lines is about its files, not the world; a chess
+    world's are its corpus games: w2s.data.chess_world)."""
+    if entry.get("type") == "chess":
+        return make_chess_world(entry)
     params = {k: v for k, v in entry.items() if k not in ("type", "corpus_lines")}
     return WORLDS[entry.get("type", "knowledge_base")](**params)
 
@@ -179,7 +183,9 @@ def load_world(world_dir: str | Path):
 
 def generate_world(entry: dict, out_dir: str | Path) -> None:
     """Write a world's pretraining corpus, its labelled task (one statement per entity, with the kind of error)
-    and its tokenizer to `out_dir`."""
+    and its tokenizer to `out_dir` (a chess world: its games and puzzles, w2s.data.chess_world)."""
+    if entry.get("type") == "chess":
+        return generate_chess_world(entry, out_dir, CORPUS, TASK, TOKENIZER, ENTRY)
     world = make_world(entry)
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()
@@ -223,16 +229,29 @@ class WorldTaskSource(Source):
 
 class WorldQuestionSource(Source):
     """A world's facts as questions whose answer a model generates (dataset option format: question): row i is
-    entity i's prompt ("e0042=") and its true answer ("17"); one row per entity, as for the statements."""
+    entity i's prompt ("e0042=") and its true answer ("17"); one row per entity, as for the statements. A chess
+    world's row i is puzzle i: the game so far (`ctx`) and its best move (`target`, trimmed)."""
 
     answers = True
 
     def __init__(self, world_dir: str | Path):
         self.name = f"{Path(world_dir) / ENTRY} (questions)"
-        self.world = load_world(world_dir)
+        world = load_world(world_dir)
+        if isinstance(world, FactWorld):
+            n = world.n_entities
+            self.prompts = [world.prompt(i) for i in range(n)]
+            self.targets = [world.answer(i) for i in range(n)]
+            self.groups = ["all"] * n
+        else:
+            task = pl.read_parquet(Path(world_dir) / TASK)
+            self.prompts, self.groups = task["ctx"].to_list(), task["Themes"].to_list()
+            self.targets = task["target"].str.strip_chars().to_list()
 
     def __len__(self) -> int:
-        return self.world.n_entities
+        return len(self.prompts)
 
     def example(self, index: int, rng: random.Random) -> tuple[str, str]:
-        return self.world.prompt(index), self.world.answer(index)
+        return self.prompts[index], self.targets[index]
+
+    def group(self, index: int) -> str:
+        return self.groups[index]

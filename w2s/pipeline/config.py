@@ -159,8 +159,14 @@ def label_tokens(entry: dict) -> list[str] | None:
 WORLD_FORMATS = ("statement", "question")
 
 
-def check_world_format(name: str, entry: dict) -> None:
+def check_world_format(name: str, entry: dict, worlds: dict) -> None:
     options = entry.get("options", {})
+    world = worlds.get(options.get("world"), {})
+    if world.get("type") == "chess" and options.get("format") != "question":
+        raise W2SError(
+            f"config key datasets.{name}.options.format: world {options['world']!r} is a chess world, whose "
+            "puzzles are answered by a move: set format: question"
+        )
     if entry["kind"] == "world" and options.get("format", "statement") not in WORLD_FORMATS:
         raise W2SError(
             f"config key datasets.{name}.options.format: {options['format']!r} is not one of "
@@ -191,7 +197,17 @@ def check_generative(config: dict, dataset: str) -> None:
             )
 
 
+CHESS_ONLY = ("depth", "max_plies", "capture_rate")
+
+
 def check_references(config: dict) -> None:
+    for name, entry in config["worlds"].items():
+        misplaced = [key for key in CHESS_ONLY if key in entry]
+        if misplaced and entry["type"] != "chess":
+            raise W2SError(
+                f"config key worlds.{name}.{misplaced[0]}: only a chess world has it (this one is "
+                f"{entry['type']})"
+            )
     models = config["models"]
     for name, entry in models.items():
         if sum(key in entry for key in MODEL_SOURCES) != 1:
@@ -247,7 +263,7 @@ def check_references(config: dict) -> None:
                 f"config key datasets.{name}.options.world: {world!r} is not declared under worlds "
                 f"(declared: {list(config['worlds'])})"
             )
-        check_world_format(name, entry)
+        check_world_format(name, entry, config["worlds"])
         if is_generative(entry):
             check_generative(config, name)
     training = config["training"]

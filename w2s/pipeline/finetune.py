@@ -30,7 +30,7 @@ from w2s.errors import W2SError
 from w2s.io import atomic_path, write_json
 from w2s.models.paths import model_parameters, source_identity
 from w2s.pipeline.kept_early_stop import KeptEarlyStop
-from w2s.pipeline.run import write_labels
+from w2s.pipeline.run import answers_file, write_labels
 from w2s.pipeline.run_models import AnswerRun, FinetuneRun, ProbeRun
 from w2s.training.dashboards import dashboards
 from w2s.training.distributed import DeepSpeedEngine, checkpoint_state, init_distributed
@@ -177,7 +177,7 @@ class AnswerEvaluation(Evaluation):
 
     def __call__(self, module) -> dict:
         self.answers = self.generate(module, "test")
-        metrics = scores(self.test_table)
+        metrics = scores(answer_table(self.frames["test"], self.answers))
         result = {f"test_{k}": v for k, v in metrics.items() if k != "n"}
         result["test_answers"] = [a.text for a in self.answers]  # the answers themselves, unpacked
         if self.validation_targets is not None:
@@ -190,11 +190,11 @@ class AnswerEvaluation(Evaluation):
         return result
 
     def table(self, split: str, frame: pl.DataFrame, module) -> pl.DataFrame:
-        return answer_table(frame, self.generate(module, split))
+        return answers_file(frame, self.generate(module, split), self.model.answer_format)
 
     @property
     def test_table(self) -> pl.DataFrame:
-        return answer_table(self.frames["test"], self.answers)
+        return answers_file(self.frames["test"], self.answers, self.model.answer_format)
 
 
 @dataclass

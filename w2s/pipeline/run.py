@@ -9,7 +9,13 @@ import polars as pl
 import torch
 from safetensors.torch import save_file
 
-from w2s.analysis.predictions import answer_table, prediction_table, read_split, write_scored
+from w2s.analysis.predictions import (
+    answer_table,
+    illegal_answers,
+    prediction_table,
+    read_split,
+    write_scored,
+)
 from w2s.io import atomic_path, write_parquet
 from w2s.models.answerer import Answerer
 from w2s.models.classifier import Classifier, load_tokenizer
@@ -52,9 +58,20 @@ def answers(
     ids, truncated = encode_prompts(
         frame["text"].to_list(), tokenizer, max_length, fmt["max_new_tokens"]
     )
-    return answer_table(
-        frame, generate_answers(model.backbone, tokenizer, ids, fmt, batch_size)
+    return answers_file(
+        frame, generate_answers(model.backbone, tokenizer, ids, fmt, batch_size), fmt
     ), truncated
+
+
+def answers_file(frame: pl.DataFrame, answers: list, fmt: dict) -> pl.DataFrame:
+    """The answers table a job writes: for chess moves (`fmt` legal_moves) with each answer's legality in the
+    position its prompt reaches (replaying every transcript: for files, not for the evaluations during training)."""
+    legal = None
+    if fmt.get("legal_moves"):
+        from w2s.data.chess_world import is_legal
+
+        legal = [is_legal(prompt, a.text) for prompt, a in zip(frame["text"], answers, strict=True)]
+    return answer_table(frame, answers, legal)
 
 
 def load_model(source: str, params: dict, zero_shot: bool = False):
@@ -172,10 +189,17 @@ def write_labels(table: pl.DataFrame, truncated: int, checkpoint, out_path, info
         "checkpoint_sha256": checkpoint_sha256(checkpoint),
         "code_version": code_version(),
         "n_truncated": truncated,
+        **illegal_answers(table),
     }
     write_parquet(table, out_path, metadata)
+    illegal = (
+        f", {metadata['illegal_answers']} answers not a legal move"
+        if "illegal_answers" in metadata
+        else ""
+    )
     print(
-        f"wrote {out_path}: {len(table)} rows, accuracy against ground truth {table['correct'].mean():.4f}",
+        f"wrote {out_path}: {len(table)} rows, accuracy against ground truth {table['correct'].mean():.4f}"
+        + illegal,
         flush=True,
     )
 

@@ -10,6 +10,8 @@ the world's entities only (the same entities for every model of the world, neste
 convergence it knows those facts and nothing about the rest, whatever its seed. `schedule_steps` longer than `steps`
 instead stops the run early on its cosine schedule; what such a model knows depends on where a chaotic trajectory
 happens to be, so it moves with the seed and the machine.
+A chess world's model learns its games whole (next-token cross-entropy over every character of a game, its small
+vocabulary in full), `known_fraction` being the share of the corpus games it sees (the first ones: nested by share).
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ import random
 import time
 from pathlib import Path
 
+import polars as pl
 import torch
 import torch.nn.functional as F
 
-from w2s.data.world import CORPUS, TOKENIZER, load_world
+from w2s.data.world import CORPUS, TASK, TOKENIZER, FactWorld, load_world
 from w2s.io import atomic_path
 from w2s.models.build import random_model
 from w2s.models.classifier import load_tokenizer
+from w2s.models.tokens import pad_batch
 from w2s.training.runtime import device
 
 
@@ -37,6 +41,80 @@ def corpus_batches(lines: list[str], batch_size: int, seed: int):
         rng.shuffle(order)
         for start in range(0, len(order) - batch_size + 1, batch_size):
             yield [lines[i] for i in order[start : start + batch_size]]
+
+
+class AnswerSymbolsLoss:
+    """A fact world's pretraining loss: what follows each statement's "=", over the answer symbols only (module
+    docstring). Every corpus line has the same layout, so the prompt (up to and including "=") has a fixed length."""
+
+    def __init__(self, tokenizer, lines: list[str]):
+        self.tokenizer = tokenizer
+        first = tokenizer(lines[0])["input_ids"]
+        self.prompt_tokens = first.index(tokenizer.convert_tokens_to_ids("=")) + 1
+        self.symbols = torch.tensor(
+            sorted(
+                {
+                    i
+                    for line in lines[:1000]
+                    for i in tokenizer(line)["input_ids"][self.prompt_tokens :]
+                }
+            )
+        )
+        self.to_symbol = torch.full((len(tokenizer),), -100, dtype=torch.long)
+        self.to_symbol[self.symbols] = torch.arange(len(self.symbols))
+
+    def to(self, dev) -> None:
+        self.symbols, self.to_symbol = self.symbols.to(dev), self.to_symbol.to(dev)
+
+    def __call__(self, model, batch: list[str], dev) -> torch.Tensor:
+        ids = torch.tensor(self.tokenizer(batch)["input_ids"], device=dev)
+        hidden = model.base_model(input_ids=ids).last_hidden_state[:, self.prompt_tokens - 1 : -1]
+        logits = hidden @ model.get_output_embeddings().weight[self.symbols].T
+        return F.cross_entropy(
+            logits.reshape(-1, len(self.symbols)),
+            self.to_symbol[ids[:, self.prompt_tokens :]].reshape(-1),
+        )
+
+
+class NextTokenLoss:
+    """A chess world's pretraining loss: next-token cross-entropy over every token of each game (padding masked),
+    over its small character vocabulary."""
+
+    def __init__(self, tokenizer):
+        self.tokenizer = tokenizer
+
+    def to(self, dev) -> None:
+        pass
+
+    def __call__(self, model, batch: list[str], dev) -> torch.Tensor:
+        input_ids, mask = (
+            t.to(dev)
+            for t in pad_batch(self.tokenizer(batch)["input_ids"], self.tokenizer.pad_token_id)
+        )
+        logits = model(input_ids=input_ids, attention_mask=mask).logits[:, :-1].float()
+        targets = input_ids[:, 1:].masked_fill(mask[:, 1:] == 0, -100)
+        return F.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100
+        )
+
+
+def corpus_and_loss(world_dir, tokenizer, known_fraction: float, max_position: int):
+    """The corpus lines a model sees (its `known_fraction` of them), its loss, and its context window: a fact
+    world's statements, or a chess world's games (one a line; a share of the games, nested by share; a window
+    that holds the longest game and puzzle)."""
+    world = load_world(world_dir)
+    text = (Path(world_dir) / CORPUS).read_text()
+    if isinstance(world, FactWorld):
+        lines = text.split()
+        if known_fraction < 1:
+            known = world.known_prompts(known_fraction)
+            lines = [line for line in lines if line[: line.index("=") + 1] in known]
+        return lines, AnswerSymbolsLoss(tokenizer, lines), max_position
+    games = text.splitlines()
+    lines = games[: round(known_fraction * len(games))]
+    task = pl.read_parquet(Path(world_dir) / TASK)
+    longest = max(map(len, [*games, *(task["ctx"] + task["target"] + " ").to_list()]))
+    return lines, NextTokenLoss(tokenizer), longest + 1
 
 
 def pretrain(
@@ -59,23 +137,14 @@ def pretrain(
     if threads:
         torch.set_num_threads(threads)
     tokenizer = load_tokenizer(str(Path(world_dir) / TOKENIZER))
-    lines = (Path(world_dir) / CORPUS).read_text().split()
-    if known_fraction < 1:
-        known = load_world(world_dir).known_prompts(known_fraction)
-        lines = [line for line in lines if line[: line.index("=") + 1] in known]
-    # Every corpus line has the same layout, so the prompt (up to and including "=") has a fixed length.
-    first = tokenizer(lines[0])["input_ids"]
-    prompt_tokens = first.index(tokenizer.convert_tokens_to_ids("=")) + 1
-    symbols = torch.tensor(
-        sorted({i for line in lines[:1000] for i in tokenizer(line)["input_ids"][prompt_tokens:]})
+    lines, objective, max_position = corpus_and_loss(
+        world_dir, tokenizer, known_fraction, max_position
     )
-    to_symbol = torch.full((len(tokenizer),), -100, dtype=torch.long)
-    to_symbol[symbols] = torch.arange(len(symbols))
     dev = device()
     model = random_model(
         arch, hidden_size, num_layers, num_heads, max_position, tokenizer, seed
     ).to(dev)
-    symbols, to_symbol = symbols.to(dev), to_symbol.to(dev)
+    objective.to(dev)
     schedule_steps = schedule_steps or steps
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -91,12 +160,7 @@ def pretrain(
     start = time.perf_counter()
     batches = corpus_batches(lines, batch_size, seed)
     for step in range(1, steps + 1):
-        ids = torch.tensor(tokenizer(next(batches))["input_ids"], device=dev)
-        hidden = model.base_model(input_ids=ids).last_hidden_state[:, prompt_tokens - 1 : -1]
-        logits = hidden @ model.get_output_embeddings().weight[symbols].T
-        loss = F.cross_entropy(
-            logits.reshape(-1, len(symbols)), to_symbol[ids[:, prompt_tokens:]].reshape(-1)
-        )
+        loss = objective(model, next(batches), dev)
         loss.backward()
         optimizer.step()
         scheduler.step()

@@ -1,0 +1,204 @@
+"""The offline chess world (w2s.data.chess_world): games under the real rules (python-chess), puzzles solved by the
+real engine (Stockfish, which .ci/run installs), in the hub's puzzle format; its questions as a generative task."""
+
+from __future__ import annotations
+
+import random
+
+import chess
+import chess.engine
+import polars as pl
+import pytest
+
+from w2s.analysis.predictions import answer_table, illegal_answers
+from w2s.data.chess_world import (
+    MATE_PLIES,
+    ONLY_MOVE_GAP,
+    WINNING,
+    board_of,
+    engine_path,
+    is_legal,
+    moves_of,
+    transcript,
+)
+from w2s.data.splits import sample_splits
+from w2s.data.world import CORPUS, TASK, WorldQuestionSource, generate_world, load_world
+from w2s.errors import W2SError
+from w2s.models.classifier import load_tokenizer
+from w2s.training.generate import Answer
+
+WORLD = {"type": "chess", "n_entities": 24, "seed": 4, "corpus_lines": 40, "depth": 6}
+
+
+@pytest.fixture(scope="module")
+def world_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("chess") / "world"
+    generate_world(WORLD, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def engine():
+    engine = chess.engine.SimpleEngine.popen_uci(engine_path())
+    engine.configure({"Threads": 1, "Hash": 16})
+    yield engine
+    engine.quit()
+
+
+def test_transcripts_number_every_half_move_and_end_before_the_answer():
+    assert transcript(["e4", "e5", "Nf3"]) == "1. e4 1... e5 2. Nf3"
+    assert transcript(["e4", "e5", "Nf3"], then_number=True) == "1. e4 1... e5 2. Nf3 2..."
+    assert transcript(["e4"], then_number=True) == "1. e4 1..."
+    assert moves_of("1. e4 1... e5 2. Nf3 2...") == ["e4", "e5", "Nf3"]
+    assert is_legal("1. e4 1... e5 2. Nf3 2...", " Nc6") and not is_legal("1. e4 1...", "Nf3")
+    assert not is_legal("1. e4 1...", "Qxx9")
+    with pytest.raises(W2SError, match="'Ke3' is not a legal move there"):
+        board_of("1. e4 1... Ke3")
+
+
+def test_every_puzzle_is_the_engines_only_move_in_a_real_position(world_dir, engine):
+    puzzles = pl.read_parquet(world_dir / TASK)
+    assert puzzles.height == 24 and puzzles.columns == [
+        "id",
+        "ctx",
+        "target",
+        "FEN",
+        "Moves",
+        "Themes",
+    ]
+    assert puzzles["id"].n_unique() == 24
+    for puzzle in puzzles.iter_rows(named=True):
+        board = board_of(puzzle["ctx"])  # every move of the game so far is legal
+        assert puzzle["target"].startswith(" ") and puzzle["ctx"].endswith(".")
+        best = board.parse_san(puzzle["target"].strip())  # the target is a legal move there
+        # the hub's Lichess schema: the FEN before the opponent's set-up move, then (set-up, answer) in UCI
+        setup, answer = puzzle["Moves"].split()
+        before = chess.Board(puzzle["FEN"])
+        before.push_uci(setup)
+        assert before.fen() == board.fen() and answer == best.uci()
+        lines = engine.analyse(
+            board, chess.engine.Limit(depth=WORLD["depth"]), multipv=2, game=object()
+        )
+        assert lines[0]["pv"][0] == best
+        score = lines[0]["score"].relative
+        if score.is_mate():
+            assert (
+                0 < score.mate() <= MATE_PLIES and puzzle["Themes"] == f"mate mateIn{score.mate()}"
+            )
+            if score.mate() == 1:  # one mating move only: the paper scores one target
+                assert lines[1]["score"].relative.mate() != 1
+        else:
+            second = lines[1]["score"].relative.score(mate_score=100_000)
+            assert score.score() >= WINNING and score.score() - second >= ONLY_MOVE_GAP
+            assert puzzle["Themes"] == "advantage"
+
+
+def test_the_corpus_is_real_games_and_the_world_a_function_of_its_seed(world_dir, tmp_path):
+    games = (world_dir / CORPUS).read_text().splitlines()
+    assert len(games) == 40
+    for game in games:
+        board_of(game)  # raises on an illegal move
+        assert 1 <= len(moves_of(game)) <= 40
+    puzzle_games = {p[: len(p) // 2] for p in pl.read_parquet(world_dir / TASK)["ctx"]}
+    assert not any(
+        game.startswith(start) for game in games for start in puzzle_games if len(start) > 60
+    )
+    generate_world(WORLD, tmp_path / "again")
+    assert (tmp_path / "again" / CORPUS).read_text() == (world_dir / CORPUS).read_text()
+    assert pl.read_parquet(tmp_path / "again" / TASK).equals(pl.read_parquet(world_dir / TASK))
+    assert (
+        "engine" in (world_dir / "world.json").read_text()
+    )  # the engine's version is part of the world
+    assert load_world(world_dir).n_entities == 24
+
+
+def test_chess_questions_split_into_prompts_and_trimmed_moves(world_dir):
+    source = WorldQuestionSource(world_dir)
+    puzzles = pl.read_parquet(world_dir / TASK)
+    assert source.answers and len(source) == 24
+    assert source.example(3, random.Random(0)) == (puzzles["ctx"][3], puzzles["target"][3].strip())
+    splits, _ = sample_splits(source, "chess", {"weak_train": 8, "strong_train": 8, "test": 8}, 0)
+    assert set(splits["test"]["group"]) <= {
+        "advantage",
+        "mate mateIn1",
+        "mate mateIn2",
+        "mate mateIn3",
+    }
+    tokenizer = load_tokenizer(str(world_dir / "tokenizer"))
+    for ctx in puzzles["ctx"]:  # one character a token, none unknown
+        ids = tokenizer(ctx + " Qxd5#", add_special_tokens=False)["input_ids"]
+        assert len(ids) == len(ctx) + 6 and tokenizer.eos_token_id not in ids
+        assert tokenizer.decode(ids) == ctx + " Qxd5#"
+
+
+def test_answers_files_of_moves_count_the_illegal_ones(world_dir):
+    puzzles = pl.read_parquet(world_dir / TASK).head(3)
+    frame = pl.DataFrame({"id": puzzles["id"], "text": puzzles["ctx"], "answer": puzzles["target"]})
+    answers = [Answer(puzzles["target"][0].strip(), -0.1, True), Answer("Ke9", -3.0, True)]
+    answers.append(Answer(next(iter(board_of(puzzles["ctx"][2]).legal_moves)).uci(), -1.0, False))
+    legal = [is_legal(p, a.text) for p, a in zip(frame["text"], answers)]
+    table = answer_table(frame, answers, legal)
+    # python-chess reads a move in UCI too: a legal move counts in either notation (only SAN is ever correct)
+    assert table["legal"].to_list() == [True, False, True]
+    assert illegal_answers(table) == {"illegal_answers": 1}
+    assert illegal_answers(answer_table(frame, answers)) == {}
+
+
+def test_a_missing_engine_says_how_to_install_it(monkeypatch):
+    import w2s.data.chess_world as chess_world
+
+    monkeypatch.setattr(chess_world, "ENGINE_NAMES", ("no-such-stockfish",))
+    with pytest.raises(W2SError, match="apt-get install stockfish"):
+        engine_path()
+
+
+@pytest.mark.workflow
+def test_a_chess_grid_runs_end_to_end(tmp_path):
+    """Pretraining on the world's games, weak answers labelled in shards, a student, the summary; every answers
+    file records which answers are legal moves, and the labels file how many are not, over the whole split."""
+    import json
+
+    from snakemake_helpers import snakemake, write_config
+
+    from w2s.io import read_parquet_metadata
+
+    pretrain = {"world": "chess", "arch": "gpt2", "num_layers": 1, "num_heads": 2, "batch_size": 16}
+    model = {"lr": 1e-3, "batch_size": 8, "minibatch_size": 8, "max_length": 96}
+    config = {
+        "seeds": [0],
+        "worlds": {"chess": {**WORLD, "n_entities": 30, "corpus_lines": 60}},
+        "datasets": {
+            "puzzles": {
+                "kind": "world",
+                "options": {"world": "chess", "format": "question"},
+                "n_weak_train": 10,
+                "n_strong_train": 10,
+                "n_test": 10,
+            }
+        },
+        "models": {
+            "weak": {"pretrain": {**pretrain, "hidden_size": 8, "steps": 10}, **model},
+            "strong": {"pretrain": {**pretrain, "hidden_size": 16, "steps": 20}, **model},
+        },
+        "losses": {"xent": {"type": "xent"}},
+        "labelling": {"shards": 2},
+        "training": {"epochs": 1, "eval_every": 1, "autocast": "off"},
+    }
+    write_config(tmp_path, config)
+    snakemake(tmp_path, "--cores", "2")
+    results = tmp_path / "results"
+    labels_path = results / "labels/puzzles/seed0/weak.parquet"
+    labels = pl.read_parquet(labels_path)
+    assert labels.height == 10 and labels["legal"].dtype == pl.Boolean
+    for row in labels.iter_rows(named=True):
+        assert row["legal"] == is_legal(row["text"], row["generated"])
+        assert row["correct"] == (row["generated"] == row["answer"])
+    metadata = read_parquet_metadata(labels_path)
+    assert int(metadata["illegal_answers"]) == int((~labels["legal"]).sum())
+    for folder in ("student/puzzles/seed0/weak/strong/xent", "zero_shot/puzzles/seed0/strong"):
+        metrics = json.loads((results / folder / "metrics.json").read_text())
+        predictions = pl.read_parquet(results / folder / "test_predictions.parquet")
+        assert metrics["illegal_answers"] == int((~predictions["legal"]).sum())
+        assert metrics["accuracy"] == pytest.approx(predictions["correct"].mean())
+    runs = pl.read_parquet(results / "summary/runs.parquet")
+    assert runs.height == 1 and runs["strong_zero_shot_acc"].null_count() == 0
