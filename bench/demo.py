@@ -9,7 +9,8 @@ vary inside each run. The file written to --out holds, stamped with the commit a
 - the headline table: every cell's accuracies and PGR, pooled over all pretraining and config seeds;
 - the robustness table: each cell's mean PGR per pretraining seed side by side, its largest distance from the
   mean over pretraining seeds, and the weak models' accuracy per pretraining seed;
-- runs below chance (a student under 0.5 on the balanced test split), and the wall time of each run.
+- runs below chance (a student under 0.5 on a classification task's balanced test split), and the wall time of
+  each run; the headline table has the strong model's zero-shot accuracy (where the config runs it).
 With --plots, the named plots of the first pretraining seed's run (results/plots/<name>.png) are copied beside the
 --out file as demo_<name>.png, and the file lists them, so that the figures in the docs come from the same run.
 A benchmark, not a test: nothing here is asserted, the numbers are for reading (and for the README).
@@ -32,7 +33,7 @@ import torch
 import yaml
 from stamp import commit
 
-from w2s.analysis.summary import GROUP, aggregate
+from w2s.analysis.summary import BELOW_CHANCE, GROUP, aggregate
 from w2s.analysis.summary import method_label as method
 
 REPO = Path(__file__).resolve().parents[1]
@@ -109,17 +110,23 @@ def headline(runs: pl.DataFrame) -> str:
     """Every cell pooled over pretraining and config seeds (the pipeline's own aggregate, over all those runs):
     mean ± s.e.m., and PGR from the mean accuracies."""
     lines = [
-        "| weak | strong | loss | method | runs | weak | ceiling | student | PGR (mean of runs) | "
+        "| weak | strong | loss | method | runs | weak | ceiling | student | strong zero-shot | PGR (mean of runs) | "
         "PGR of the means | students below chance |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in aggregate(runs).iter_rows(named=True):
         undefined = f" ({row['n_pgr_undefined']} undefined)" if row["n_pgr_undefined"] else ""
+        zero_shot = (
+            "not run"
+            if row["strong_zero_shot_acc_mean"] is None
+            else pm(row["strong_zero_shot_acc_mean"], row["strong_zero_shot_acc_sem"])
+        )
         lines.append(
             f"| {row['weak']} | {row['strong']} | {row['loss']} | {method(row)} | {row['n_seeds']} | "
             f"{pm(row['weak_acc_mean'], row['weak_acc_sem'])} | "
             f"{pm(row['ceiling_acc_mean'], row['ceiling_acc_sem'])} | "
             f"{pm(row['student_acc_mean'], row['student_acc_sem'])} | "
+            f"{zero_shot} | "
             f"**{pm(row['pgr_mean'], row['pgr_sem'], 2)}**{undefined} | {pm(row['pgr_of_means'], None, 2)} | "
             f"{row['n_below_chance']} |"
         )
@@ -208,7 +215,7 @@ def main() -> None:
         frames.append(runs.with_columns(pl.lit(seed).alias("pretrain_seed")))
         print(f"pretrain seed {seed}: {walls[seed]:.0f} s", flush=True)
     runs = pl.concat(frames)
-    below = runs.filter(pl.col("student_acc") < 0.5)
+    below = runs.filter(pl.col("flags").str.contains(BELOW_CHANCE, literal=True))
     report = (
         "\n\n".join(
             [
@@ -222,7 +229,8 @@ def main() -> None:
                 headline(runs),
                 "## Across pretraining seeds",
                 robustness(runs, seeds),
-                f"Runs with a student below chance (accuracy < 0.5): {below.height} of {runs.height}"
+                f"Runs with a student below chance (accuracy < 0.5 on a classification task; generated answers have "
+                f"no chance level): {below.height} of {runs.height}"
                 + (
                     "".join(
                         f"\n- {r['weak']} → {r['strong']}, {r['loss']} ({method(r)}), config seed {r['seed']}, "

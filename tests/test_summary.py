@@ -229,6 +229,16 @@ def test_student_below_chance_is_flagged():
     ]
 
 
+def test_generated_answers_have_no_chance_level_to_fall_below():
+    """Exact match on generated answers (metrics with chance None): a student at 0.04 is a weak result, not an
+    inverted rule."""
+    recs = [{**r, "chance": None} for r in seeds_of([(0.02, 0.30, 0.04)])]
+    runs = runs_table(recs)
+    assert runs["flags"].to_list() == [""]
+    assert aggregate(runs)["n_below_chance"].to_list() == [0]
+    assert flagged_runs(runs) == []
+
+
 def test_missing_ceiling_raises():
     recs = [
         r

@@ -138,10 +138,9 @@ def pgr(weak: float, ceiling: float, student: float) -> float | None:
     return (student - weak) / (ceiling - weak)
 
 
-def run_flags(weak: float, ceiling: float, student: float) -> str:
-    return ";".join(
-        [*([NO_GAP] if ceiling <= weak else []), *([BELOW_CHANCE] if student < CHANCE else [])]
-    )
+def run_flags(weak: float, ceiling: float, student: float, chance: float | None = CHANCE) -> str:
+    below = chance is not None and student < chance
+    return ";".join([*([NO_GAP] if ceiling <= weak else []), *([BELOW_CHANCE] if below else [])])
 
 
 def runs_table(records: list[dict]) -> pl.DataFrame:
@@ -153,6 +152,8 @@ def runs_table(records: list[dict]) -> pl.DataFrame:
             continue
         weak_acc = _baseline(index, "weak", rec, rec["weak"])["accuracy"]
         ceiling_acc = _baseline(index, "ceiling", rec, rec["model"])["accuracy"]
+        # None for generated answers: exact match has no chance level
+        chance = rec.get("chance", CHANCE)
         rows.append(
             {
                 "dataset": rec["dataset"],
@@ -170,7 +171,7 @@ def runs_table(records: list[dict]) -> pl.DataFrame:
                 "pgr": pgr(weak_acc, ceiling_acc, rec["accuracy"]),
                 "weak_zero_shot_acc": _zero_shot(index, rec, rec["weak"]),
                 "strong_zero_shot_acc": _zero_shot(index, rec, rec["model"]),
-                "flags": run_flags(weak_acc, ceiling_acc, rec["accuracy"]),
+                "flags": run_flags(weak_acc, ceiling_acc, rec["accuracy"], chance),
                 "strong_to_strong": rec["weak"] == rec["model"],
             }
         )
@@ -188,14 +189,16 @@ def aggregate(runs: pl.DataFrame) -> pl.DataFrame:
 
     `pgr_mean` is the mean of the seeds' PGRs (undefined ones left out, and counted in `n_pgr_undefined`);
     `pgr_of_means` is the paper's form, the PGR of the seed-mean accuracies (null where the mean ceiling does not
-    beat the mean weak accuracy). `n_below_chance` counts students below chance.
+    beat the mean weak accuracy). `n_below_chance` counts students below chance (none
+    for generated answers, which have no chance level).
     """
     stats = [pl.len().alias("n_seeds")]
     for col in METRICS:
         stats.append(pl.col(col).mean().alias(f"{col}_mean"))
         stats.append(sem(col).alias(f"{col}_sem"))
     stats.append(pl.col("pgr").is_null().sum().cast(pl.Int64).alias("n_pgr_undefined"))
-    stats.append((pl.col("student_acc") < CHANCE).sum().cast(pl.Int64).alias("n_below_chance"))
+    below = pl.col("flags").str.contains(BELOW_CHANCE, literal=True)
+    stats.append(below.sum().cast(pl.Int64).alias("n_below_chance"))
     agg = runs.group_by(GROUP).agg(stats).sort(GROUP)
     gap = pl.col("ceiling_acc_mean") - pl.col("weak_acc_mean")
     of_means = pl.when(gap > 0).then((pl.col("student_acc_mean") - pl.col("weak_acc_mean")) / gap)
