@@ -1,11 +1,12 @@
 """Greedy generation throughput: answers per second batched (with the KV cache) against one prompt at a time, side
 by side in one run (the two alternate, `--repeats` times, so machine noise falls on both).
 
-A GPT-2 built from config (the size of a small chess LM: hidden 256 x 4 layers by default), prompts of 40-120
-tokens (game transcripts are of that length), answers of `--new-tokens` tokens (no stop token, so both sides
-generate the same number of tokens). A benchmark, not a test: nothing is asserted.
+A GPT-2 built from config, by default the size of configs/chess.yaml's largest chess LM (hidden 128 x 2 layers),
+prompts of 60-120 tokens (that config's transcripts, one character a token, are of that length), answers of
+`--new-tokens` tokens (a SAN move and its stop; no stop token here, so both sides generate the same number of
+tokens). A benchmark, not a test: nothing is asserted.
 
-    python bench/generation_throughput.py [--batch-size 32] [--prompts 128] [--threads 2]
+    python bench/generation_throughput.py [--batch-size 32] [--prompts 128] [--threads 2] [--hidden 128]
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--prompts", type=int, default=128)
-    parser.add_argument("--new-tokens", type=int, default=6)
-    parser.add_argument("--hidden", type=int, default=256)
-    parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--new-tokens", type=int, default=7)
+    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
@@ -41,7 +42,7 @@ def main() -> None:
         model = AutoModelForCausalLM.from_pretrained(path).eval()
     rng = random.Random(0)
     prompts = [
-        [rng.randrange(3, 250) for _ in range(rng.randint(40, 120))] for _ in range(args.prompts)
+        [rng.randrange(3, 250) for _ in range(rng.randint(60, 120))] for _ in range(args.prompts)
     ]
     rates = {1: [], args.batch_size: []}
     answers = {}
@@ -57,7 +58,7 @@ def main() -> None:
         f"torch {torch.__version__}, {args.threads} threads)\n"
     )
     print(
-        f"GPT-2 {args.hidden} x {args.layers} layers, {args.prompts} prompts of 40-120 tokens, "
+        f"GPT-2 {args.hidden} x {args.layers} layers, {args.prompts} prompts of 60-120 tokens, "
         f"{args.new_tokens} new tokens each, median of {args.repeats} alternating repeats\n"
     )
     print("| batch | answers/s |\n|---|---|")

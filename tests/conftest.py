@@ -107,6 +107,28 @@ def hub_models(tmp_path_factory):
     return HUB, folders
 
 
+# A small chess world (real positions, Stockfish's answers): the chess tests' puzzles and pretraining games.
+CHESS_WORLD = {"type": "chess", "n_entities": 30, "seed": 4, "corpus_lines": 60, "depth": 6}
+
+
+@pytest.fixture(scope="session")
+def chess_world_dir(tmp_path_factory):
+    from w2s.data.world import generate_world
+
+    path = tmp_path_factory.mktemp("chess") / "world"
+    generate_world(CHESS_WORLD, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def lichess_hub(chess_world_dir):
+    """EleutherAI/lichess-puzzles and Lichess/chess-puzzles on the local hub at the commits w2s pins, holding the
+    chess world's puzzles (tests/helpers/lichess_hub.py). Returns (the puzzles' rows, the ratings' rows)."""
+    from lichess_hub import add_lichess_repositories
+
+    return add_lichess_repositories(HUB, chess_world_dir)
+
+
 def pytest_collection_modifyitems(items):
     """The modules that hold workflow tests (minutes each) first, each module's own order kept: two processes
     (pytest -n 2 --dist loadfile) take modules in this order, so the long ones start early instead of ending the

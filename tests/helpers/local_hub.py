@@ -43,8 +43,10 @@ class LocalHub:
         files: dict[str, bytes | str | Path],
         revision: str = "main",
         kind: str = "dataset",
+        sha: str | None = None,
     ) -> str:
-        """A branch of a repository with these files (bytes, text, or a local file's path); returns its sha."""
+        """A branch of a repository with these files (bytes, text, or a local file's path); returns its sha (given,
+        where the real repository's commit is pinned by the code under test, else one made from the contents)."""
         contents = {}
         for path, value in files.items():
             contents[path] = (
@@ -57,7 +59,7 @@ class LocalHub:
         digest = hashlib.sha1(f"{kind}/{repo_id}@{revision}".encode())
         for path in sorted(contents):
             digest.update(path.encode() + b"\0" + contents[path])
-        sha = digest.hexdigest()
+        sha = sha or digest.hexdigest()
         self.repos.setdefault((kind, repo_id), {})[revision] = Branch(contents, sha)
         return sha
 

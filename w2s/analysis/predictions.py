@@ -111,12 +111,18 @@ def prediction_table(frame: pl.DataFrame, p1: np.ndarray) -> pl.DataFrame:
 
 
 def answer_table(
-    frame: pl.DataFrame, answers: list, legal: list[bool] | None = None
+    frame: pl.DataFrame,
+    answers: list,
+    legal: list[bool] | None = None,
+    also_correct: list[bool] | None = None,
 ) -> pl.DataFrame:
     """A generative task's predictions: `frame`'s prompts and true answers with each row's generated answer (an
-    object with text, logprob and stopped) and whether it is the true one; with `legal` (chess), whether each
-    answer is a legal move in its position, as a last column."""
+    object with text, logprob and stopped) and whether it is the true one (or, with `also_correct`, one that row
+    accepts too); with `legal` (chess), whether each answer is a legal move in its position, as a last column."""
     generated = [a.text for a in answers]
+    correct = [g == t.strip() for g, t in zip(generated, frame["answer"], strict=True)]
+    if also_correct is not None:
+        correct = [c or other for c, other in zip(correct, also_correct, strict=True)]
     table = pl.DataFrame(
         {
             "id": frame["id"],
@@ -125,7 +131,7 @@ def answer_table(
             "generated": generated,
             "logprob": [a.logprob for a in answers],
             "stopped": [a.stopped for a in answers],
-            "correct": [g == t.strip() for g, t in zip(generated, frame["answer"], strict=True)],
+            "correct": correct,
             "group": frame["group"] if "group" in frame.columns else ["all"] * len(frame),
         },
         schema_overrides={"logprob": pl.Float64},

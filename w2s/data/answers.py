@@ -26,6 +26,9 @@ class AnswerFormat:
     legal_moves: bool = (
         False  # answers are chess moves: each answer's legality in its position is recorded
     )
+    any_mate: bool = (
+        False  # a chess answer that mates where the true answer mates is right too (mates in one)
+    )
 
     def params(self) -> dict:
         """The jobs' params (a setting left at its default is left out, so adding one moves no older params)."""
@@ -36,16 +39,25 @@ class AnswerFormat:
 
 def is_generative(entry: dict) -> bool:
     """Whether a dataset entry of the config asks for generated answers."""
+    if entry["kind"] == "lichess_puzzles":
+        return True
     return entry["kind"] == "world" and entry.get("options", {}).get("format") == "question"
 
 
 def answer_format(config: dict, dataset: str) -> AnswerFormat | None:
     """A dataset's answer format (None for a classification dataset): a world question's answer is its value's
-    digits (one token each), ended by "."; a chess puzzle's is a move in SAN after a space, ended by a space (one
-    character a token: a SAN move has at most 7)."""
+    digits (one token each), ended by "."; a chess puzzle's (a chess world's, or the hub's lichess_puzzles) is a move
+    in SAN after a space, ended by a space (a SAN move has at most 7 characters)."""
     entry = config["datasets"][dataset]
     if not is_generative(entry):
         return None
+    if (
+        entry["kind"] == "lichess_puzzles"
+    ):  # as a chess world's, in whatever tokens the model's tokenizer has
+        any_mate = bool(entry.get("options", {}).get("accept_any_mate", False))
+        return AnswerFormat(
+            " ", entry.get("max_new_tokens", 10), prefix=" ", legal_moves=True, any_mate=any_mate
+        )
     world = config["worlds"][entry["options"]["world"]]
     if world["type"] == "chess":  # " Qxd5" then the space before the next move's number
         return AnswerFormat(" ", entry.get("max_new_tokens", 10), prefix=" ", legal_moves=True)

@@ -91,6 +91,16 @@ def is_legal(ctx: str, san: str) -> bool:
     return True
 
 
+def is_mate(ctx: str, san: str) -> bool:
+    """Whether `san` is a legal move that checkmates in the position `ctx` reaches."""
+    board = board_of(ctx)
+    try:
+        board.push_san(san.strip())
+    except ValueError:
+        return False
+    return board.is_checkmate()
+
+
 @dataclass(frozen=True)
 class ChessWorld:
     """`n_entities` puzzles (the task), `corpus_lines` corpus games, games of at most `max_plies` half-moves,

@@ -8,7 +8,7 @@ from w2s.data.sources import LocalFileSource, Source, SyntheticSentimentSource
 from w2s.data.world import WorldQuestionSource, WorldTaskSource
 from w2s.errors import W2SError
 
-KINDS = ("synthetic", "local", "world", *HF_TASKS)
+KINDS = ("synthetic", "local", "world", "lichess_puzzles", *HF_TASKS)
 
 
 def make_source(dataset: str, entry: dict, world_dir: str | None = None) -> Source:
@@ -25,6 +25,10 @@ def make_source(dataset: str, entry: dict, world_dir: str | None = None) -> Sour
             return LocalFileSource(**options)
     except TypeError as exc:  # an unknown or missing option
         raise W2SError(f"datasets.{dataset}.options: {exc}") from exc
+    if kind == "lichess_puzzles":
+        from w2s.data.lichess import LichessPuzzleSource
+
+        return LichessPuzzleSource(dataset, options)
     if kind in HF_TASKS:
         return HFSource(kind, options)
     raise W2SError(f"datasets.{dataset}.kind: unknown kind {kind!r}; expected one of {list(KINDS)}")

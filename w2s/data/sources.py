@@ -38,6 +38,10 @@ class Source:
         """A subgroup of the example for breakdowns (e.g. a world's kind of false statement)."""
         return "all"
 
+    def test_only(self, index: int) -> bool:
+        """Whether only the test split may hold the row (an easy-to-hard setting's hard rows)."""
+        return False
+
     def items(self) -> list | None:
         """Each row's source item, where one item spans several rows (the candidate answers of one question):
         the rows of one item are drawn into one split. None: every row is an item of its own."""

@@ -117,16 +117,21 @@ def sample_answer_splits(
     source: Source, dataset: str, sizes: dict[str, int], seed: int
 ) -> tuple[dict[str, pl.DataFrame], int]:
     """The splits of a generative task: rows in the seeded draw order, each to the first split (in the order of
-    `sizes`) that still needs rows, a prompt that repeats one drawn before skipped. Columns id, text (the prompt),
-    answer, label (1: the answer is the truth) and group."""
+    `sizes`) that still needs rows, a prompt that repeats one drawn before skipped. A row only the test split may
+    hold (`source.test_only`) that comes up while another split fills is left out: the test split, drawn from the
+    rest of the same random order, is then a sample of all rows, while the others hold the allowed rows only.
+    Columns id, text (the prompt), answer, label (1: the answer is the truth) and group."""
     drawn: dict[str, list] = {split: [] for split in sizes}
     needed = sum(sizes.values())
     splits = iter(sizes)
     split = next(splits)
-    rows = DistinctRows(source, seed)
+    rows, test_only = DistinctRows(source, seed), 0
     for index, prompt, answer in rows:
         while len(drawn[split]) == sizes[split]:
             split = next(splits)
+        if split != "test" and source.test_only(index):
+            test_only += 1
+            continue
         drawn[split].append((f"{dataset}:{index}", prompt, answer, 1, source.group(index)))
         needed -= 1
         if not needed:
@@ -135,6 +140,11 @@ def sample_answer_splits(
         raise W2SError(
             f"dataset {dataset} ({source.name}): too few rows: the sizes {sizes} need {sum(sizes.values())} "
             f"distinct prompts, but the {len(source)} rows hold only {sum(sizes.values()) - needed}"
+            + (
+                f", {test_only} of them left out of the splits before test (test-only rows)"
+                if test_only
+                else ""
+            )
         )
     schema = {"id": pl.Utf8, "text": pl.Utf8, "answer": pl.Utf8, "label": pl.Int8, "group": pl.Utf8}
     frames = {s: pl.DataFrame(found, schema=schema, orient="row") for s, found in drawn.items()}

@@ -8,6 +8,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from w2s.data import lichess
 from w2s.data.answers import is_generative
 from w2s.data.world import MARKS
 from w2s.errors import W2SError
@@ -172,10 +173,10 @@ def check_world_format(name: str, entry: dict, worlds: dict) -> None:
             f"config key datasets.{name}.options.format: {options['format']!r} is not one of "
             f"{list(WORLD_FORMATS)}"
         )
-    if entry["kind"] != "world" and "max_new_tokens" in entry:
+    if not is_generative(entry) and "max_new_tokens" in entry:
         raise W2SError(
             f"config key datasets.{name}.max_new_tokens: only a generative task (a world dataset with "
-            "options.format question) generates answers"
+            "options.format question, or lichess_puzzles) generates answers"
         )
 
 
@@ -264,6 +265,8 @@ def check_references(config: dict) -> None:
                 f"(declared: {list(config['worlds'])})"
             )
         check_world_format(name, entry, config["worlds"])
+        if entry["kind"] == "lichess_puzzles":
+            lichess.checked_options(name, entry.get("options", {}))
         if is_generative(entry):
             check_generative(config, name)
     training = config["training"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from w2s.data import lichess
 from w2s.data.hf_tasks import HF_TASKS, dataset_ref
 from w2s.errors import W2SError
 from w2s.hub import HubRef, cache_dir, fetch, looks_like_local_path, model_ref, pending
@@ -20,13 +21,16 @@ def hub_references(config: dict) -> dict[HubRef, list[str]]:
         if "path" in entry and not looks_like_local_path(entry["path"]):
             refs.setdefault(model_ref(model_source(config, name)), []).append(f"models.{name}")
     for name, entry in config["datasets"].items():
-        ref = (
-            dataset_ref(entry["kind"], entry.get("options", {}))
-            if entry["kind"] in HF_TASKS
-            else None
-        )
-        if ref:
-            refs.setdefault(ref, []).append(f"datasets.{name}")
+        options = entry.get("options", {})
+        if entry["kind"] == "lichess_puzzles":
+            found = lichess.references(options)
+        elif entry["kind"] in HF_TASKS:
+            found = [dataset_ref(entry["kind"], options)]
+        else:
+            found = []
+        for ref in found:
+            if ref:
+                refs.setdefault(ref, []).append(f"datasets.{name}")
     return refs
 
 

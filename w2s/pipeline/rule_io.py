@@ -78,6 +78,13 @@ def dataset_inputs(config: dict, dataset: str) -> list[str]:
         return world_input(options.get("world"))
     if entry["kind"] == "local":
         return [options["path"]] if "path" in options else []
+    if (
+        entry["kind"] == "lichess_puzzles"
+    ):  # the puzzles and the ratings, each a hub id or a local folder
+        folders = [options.get("source"), options.get("ratings_source")]
+        return [
+            f for folder in folders if folder and os.path.isdir(folder) for f in local_files(folder)
+        ]
     data_files = options.get("data_files")
     if data_files:
         return [data_files] if isinstance(data_files, str) else list(data_files)

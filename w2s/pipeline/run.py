@@ -65,13 +65,17 @@ def answers(
 
 def answers_file(frame: pl.DataFrame, answers: list, fmt: dict) -> pl.DataFrame:
     """The answers table a job writes: for chess moves (`fmt` legal_moves) with each answer's legality in the
-    position its prompt reaches (replaying every transcript: for files, not for the evaluations during training)."""
-    legal = None
+    position its prompt reaches (replaying every transcript: for files, not for the evaluations during training);
+    with `any_mate`, a mating answer to a puzzle whose answer mates is correct too."""
+    legal, mates = None, None
     if fmt.get("legal_moves"):
-        from w2s.data.chess_world import is_legal
+        from w2s.data.chess_world import is_legal, is_mate
 
-        legal = [is_legal(prompt, a.text) for prompt, a in zip(frame["text"], answers, strict=True)]
-    return answer_table(frame, answers, legal)
+        rows = list(zip(frame["text"], frame["answer"], answers, strict=True))
+        legal = [is_legal(prompt, a.text) for prompt, _, a in rows]
+        if fmt.get("any_mate"):  # where the true answer mates, so does any other mate
+            mates = [is_mate(p, truth) and is_mate(p, a.text) for p, truth, a in rows]
+    return answer_table(frame, answers, legal, mates)
 
 
 def load_model(source: str, params: dict, zero_shot: bool = False):

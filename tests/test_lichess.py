@@ -1,0 +1,178 @@
+"""The paper's chess puzzles from the hub (dataset kind lichess_puzzles, w2s.data.lichess): loaded by hub id at the
+pinned commits from a local hub laid out as the real repositories are (tests/helpers/lichess_hub.py), joined with
+their ratings, split easy-to-hard, scored with accept_any_mate, fetched for offline nodes, and a whole grid."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import polars as pl
+import pytest
+from lichess_hub import TWO_MATES, UNRATED
+
+from w2s.analysis.predictions import read_split
+from w2s.data.answers import answer_format
+from w2s.data.chess_world import board_of, is_legal
+from w2s.data.lichess import PUZZLES, RATINGS, rating_band
+from w2s.data.registry import make_source
+from w2s.data.splits import sample_splits
+from w2s.errors import W2SError
+from w2s.hub import local_copy
+from w2s.pipeline.config import validate_config
+from w2s.pipeline.fetch import hub_references
+from w2s.pipeline.run import answers_file
+from w2s.training.generate import Answer
+
+pytestmark = pytest.mark.usefixtures("private_datasets_cache")
+SIZES = {"weak_train": 4, "strong_train": 4, "test": 8}
+
+
+@pytest.fixture(scope="module")
+def source(lichess_hub):
+    return make_source("chess", {"kind": "lichess_puzzles"})
+
+
+def test_the_pinned_puzzles_load_by_hub_id_joined_with_their_ratings(lichess_hub, source):
+    puzzles, ratings = lichess_hub
+    # both read from the snapshots of the pinned commits, not of main
+    assert (
+        local_copy(PUZZLES).name == PUZZLES.revision
+        and local_copy(RATINGS).name == RATINGS.revision
+    )
+    assert len(source) == puzzles.height - UNRATED
+    assert source.dropped == {"puzzles_without_rating": UNRATED}
+    assert source.answers
+    first = puzzles.row(UNRATED, named=True)  # the first puzzle the ratings list
+    assert source.example(0, random.Random(0)) == (first["ctx"], first["target"].strip())
+    rating = ratings.filter(pl.col("PuzzleId") == first["id"])["Rating"].item()
+    assert rating == 700 and source.group(0) == rating_band(rating) == "rating <900"
+    for i in range(len(source)):  # every target is a legal move where its game stands
+        prompt, target = source.example(i, random.Random(0))
+        assert is_legal(prompt, target) and not target.startswith(" ")
+    assert [rating_band(r) for r in (899, 900, 1199, 2399, 2400)] == [
+        "rating <900",
+        "rating 900-1199",
+        "rating 900-1199",
+        "rating 2100-2399",
+        "rating >=2400",
+    ]
+
+
+def test_easy_to_hard_trains_below_the_rating_and_tests_on_all(lichess_hub):
+    puzzles = make_source(
+        "chess", {"kind": "lichess_puzzles", "options": {"train_max_rating": 2000}}
+    )
+    splits, _ = sample_splits(puzzles, "chess", SIZES, seed=0)
+    ctx_rating = {
+        puzzles.example(i, random.Random(0))[0]: puzzles.ratings[i] for i in range(len(puzzles))
+    }
+    for split in ("weak_train", "strong_train"):
+        assert all(ctx_rating[text] <= 2000 for text in splits[split]["text"])
+    test_ratings = [ctx_rating[text] for text in splits["test"]["text"]]
+    assert max(test_ratings) > 2000  # drawn from all puzzles
+    assert len(set().union(*(set(s["id"]) for s in splits.values()))) == sum(SIZES.values())
+    too_easy = make_source(
+        "chess", {"kind": "lichess_puzzles", "options": {"train_max_rating": 800}}
+    )
+    with pytest.raises(W2SError, match="left out of the splits before test"):
+        sample_splits(too_easy, "chess", SIZES, seed=0)
+
+
+def test_accept_any_mate_scores_every_mating_move_of_a_mate_in_one():
+    frame = pl.DataFrame(
+        {"id": ["a", "a2"], "text": [TWO_MATES["ctx"]] * 2, "answer": [TWO_MATES["target"]] * 2}
+    )
+    other_mate, no_mate = Answer("Bxf2#", -0.5, True), Answer("Qxh2", -0.7, True)
+    fmt = {"stop": " ", "max_new_tokens": 10, "prefix": " ", "legal_moves": True}
+    assert board_of(TWO_MATES["ctx"]).is_check() is False
+    strict = answers_file(frame, [other_mate, no_mate], fmt)
+    lenient = answers_file(frame, [other_mate, no_mate], {**fmt, "any_mate": True})
+    assert strict["correct"].to_list() == [False, False]
+    assert lenient["correct"].to_list() == [True, False]
+    assert lenient["legal"].to_list() == [True, True]
+
+
+def test_the_config_asks_the_jobs_for_the_answer_format_and_fetch_names_both_repositories():
+    entry = {"kind": "lichess_puzzles", "options": {"accept_any_mate": True}}
+    base = {
+        "datasets": {"chess": entry},
+        "models": {"a": {"path": "gpt2"}, "b": {"path": "gpt2"}},
+        "losses": {"xent": {"type": "xent"}},
+    }
+    config = validate_config(json.loads(json.dumps(base)))
+    fmt = answer_format(config, "chess")
+    assert fmt.params() == {
+        "stop": " ",
+        "max_new_tokens": 10,
+        "prefix": " ",
+        "legal_moves": True,
+        "any_mate": True,
+    }
+    refs = hub_references(config)
+    assert refs[PUZZLES] == ["datasets.chess"] and refs[RATINGS] == ["datasets.chess"]
+    wrong = {**base, "datasets": {"chess": {**entry, "options": {"elo": 1}}}}
+    with pytest.raises(W2SError, match=r"datasets.chess.options: unknown option\(s\) \['elo'\]"):
+        validate_config(wrong)
+
+
+@pytest.mark.workflow
+def test_a_chess_grid_on_the_hub_puzzles_runs_end_to_end(tmp_path, lichess_hub, chess_world_dir):
+    """Models pretrained on the chess world's games; the hub's puzzles easy-to-hard, weak answers labelled in
+    shards, a student, zero-shot, the summary. Every answers file records which answers are legal moves, and the
+    labels file how many are not, over the whole split."""
+    from conftest import CHESS_WORLD
+    from snakemake_helpers import LOCAL_ENV, snakemake, write_config
+
+    from w2s.io import read_parquet_metadata
+
+    pretrain = {"world": "chess", "arch": "gpt2", "num_layers": 1, "num_heads": 2, "batch_size": 16}
+    model = {"lr": 1e-3, "batch_size": 8, "minibatch_size": 8, "max_length": 112}
+    config = {
+        "seeds": [0],
+        "worlds": {"chess": CHESS_WORLD},
+        "datasets": {
+            "puzzles": {
+                "kind": "lichess_puzzles",
+                "options": {"train_max_rating": 2500},
+                "n_weak_train": 8,
+                "n_strong_train": 8,
+                "n_test": 8,
+            }
+        },
+        "models": {
+            "weak": {"pretrain": {**pretrain, "hidden_size": 8, "steps": 10}, **model},
+            "strong": {"pretrain": {**pretrain, "hidden_size": 16, "steps": 20}, **model},
+        },
+        "losses": {"xent": {"type": "xent"}},
+        "labelling": {"shards": 2},
+        "training": {"epochs": 1, "eval_every": 1, "autocast": "off"},
+    }
+    write_config(tmp_path, config)
+    env = {**LOCAL_ENV, "HF_DATASETS_CACHE": str(tmp_path / "datasets_cache")}
+    snakemake(tmp_path, "--cores", "2", env=env)
+    results = tmp_path / "results"
+    puzzles, ratings = lichess_hub
+    rating_of = dict(zip(ratings["PuzzleId"], ratings["Rating"]))
+    id_of = dict(zip(puzzles["ctx"], puzzles["id"]))
+    for split in ("weak_train", "strong_train"):
+        frame = read_split(results / f"splits/puzzles/seed0/{split}.parquet", "answer")
+        assert all(rating_of[id_of[text]] <= 2500 for text in frame["text"])
+        assert set(frame["group"]) <= {rating_band(r) for r in range(0, 2501, 100)}
+    labels_path = results / "labels/puzzles/seed0/weak.parquet"
+    labels = pl.read_parquet(labels_path)
+    assert labels.height == 8 and labels["legal"].dtype == pl.Boolean
+    for row in labels.iter_rows(named=True):
+        assert row["legal"] == is_legal(row["text"], row["generated"])
+        assert row["correct"] == (row["generated"] == row["answer"])
+    metadata = read_parquet_metadata(labels_path)
+    assert int(metadata["illegal_answers"]) == int((~labels["legal"]).sum())
+    for folder in ("student/puzzles/seed0/weak/strong/xent", "zero_shot/puzzles/seed0/strong"):
+        metrics = json.loads((results / folder / "metrics.json").read_text())
+        predictions = pl.read_parquet(results / folder / "test_predictions.parquet")
+        assert metrics["illegal_answers"] == int((~predictions["legal"]).sum())
+        assert metrics["accuracy"] == pytest.approx(predictions["correct"].mean())
+        assert metrics["chance"] is None
+    runs = pl.read_parquet(results / "summary/runs.parquet")
+    assert runs.height == 1 and runs["strong_zero_shot_acc"].null_count() == 0
+    assert runs["flags"].to_list() in (["ceiling_not_above_weak"], [""])  # never below chance
