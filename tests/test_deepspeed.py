@@ -306,3 +306,89 @@ def test_pipeline_trains_a_deepspeed_model(tmp_path):
     assert metrics["n"] == 32
     assert (tmp_path / "results/ceiling/toy/seed0/strongling/checkpoint/head.safetensors").exists()
     assert not (tmp_path / "results/ceiling/toy/seed0/strongling/launch.json").exists()
+
+
+def answer_rows(start: int, n: int) -> pl.DataFrame:
+    """A generative task a tiny model learns in a few steps: "e0042=" -> "7"."""
+    ids = range(start, start + n)
+    return pl.DataFrame(
+        {
+            "id": [f"q:{i}" for i in ids],
+            "text": [f"e{i:04d}=" for i in ids],
+            "answer": ["7"] * n,
+            "label": [1] * n,
+            "group": ["all"] * n,
+        },
+        schema_overrides={"label": pl.Int8},
+    )
+
+
+@pytest.mark.kernel_sensitive
+def test_a_generative_task_under_zero3_in_two_processes_matches_the_plain_path(tmp_path, tiny_gpt2):
+    """The answer model's training (answer tokens' cross-entropy) and its greedy answers, generated in every
+    process with the weights partitioned: the same answers and log-probabilities as one plain process."""
+    answer_rows(0, 44).write_parquet(tmp_path / "train.parquet")
+    answer_rows(100, 24).write_parquet(tmp_path / "test.parquet")
+    tables = {}
+    for name, deepspeed in (("plain", None), ("zero3", SEVERAL)):
+        folder = tmp_path / name
+        out = {
+            key: str(folder / file)
+            for key, file in (
+                ("checkpoint", "checkpoint"),
+                ("metrics", "metrics.json"),
+                ("predictions", "predictions.parquet"),
+                ("trajectory", "trajectory.jsonl"),
+                ("training", "training.json"),
+            )
+        }
+        params = {
+            "source": str(tiny_gpt2),
+            "dtype": "float32",
+            "head_init": "zero",
+            "trust_remote_code": False,
+            "max_length": 16,
+            "predict_batch_size": 16,
+            "deepspeed": deepspeed,
+            "answers": {"stop": ".", "max_new_tokens": 2, "prefix": ""},
+            "settings": {
+                **dataclasses.asdict(train_settings()),
+                "lr": 1e-3,
+                "batch_size": 12,
+                "minibatch_size": 4,
+                "seed": 0,
+                "epochs": 2,
+                "autocast": "off",
+                "log_every": 4,
+                "eval_every": 0,
+                "checkpoint_every": 0,
+            },
+        }
+        finetune_job(
+            params=params,
+            train_path=str(tmp_path / "train.parquet"),
+            target_column="answer",
+            test_path=str(tmp_path / "test.parquet"),
+            loss_name="xent",
+            loss_entry={"type": "xent"},
+            out=out,
+            info={
+                "dataset": "q",
+                "seed": 0,
+                "role": "weak",
+                "model": "m",
+                "weak": None,
+                "loss": None,
+            },
+            threads=1,
+        )
+        tables[name] = pl.read_parquet(out["predictions"])
+    plain, zero3 = tables["plain"], tables["zero3"]
+    assert zero3.columns == plain.columns and zero3["id"].equals(plain["id"])
+    assert zero3["generated"].equals(plain["generated"])
+    # log-probabilities to a relative 1% in probability (the classifier's p(1) is compared to 1e-3 absolute; an
+    # answer's probability is far below 1, where an absolute tolerance would hold for any two models)
+    difference = (zero3["logprob"] - plain["logprob"]).abs().max()
+    assert difference <= 1e-2, difference
+    # the 8 steps of the classifier's recipe taught the answer (not yet its stop): the untrained model writes anything
+    assert plain["generated"].str.starts_with("7").all()

@@ -135,8 +135,8 @@ def test_a_chess_grid_on_the_hub_puzzles_runs_end_to_end(tmp_path, lichess_hub, 
             "puzzles": {
                 "kind": "lichess_puzzles",
                 "options": {"train_max_rating": 2500},
-                "n_weak_train": 8,
-                "n_strong_train": 8,
+                "n_weak_train": 6,
+                "n_strong_train": 6,
                 "n_test": 8,
             }
         },
@@ -156,12 +156,12 @@ def test_a_chess_grid_on_the_hub_puzzles_runs_end_to_end(tmp_path, lichess_hub, 
     rating_of = dict(zip(ratings["PuzzleId"], ratings["Rating"]))
     id_of = dict(zip(puzzles["ctx"], puzzles["id"]))
     for split in ("weak_train", "strong_train"):
-        frame = read_split(results / f"splits/puzzles/seed0/{split}.parquet", "answer")
+        frame = read_split(results / f"data/puzzles/seed0/{split}.parquet", "answer")
         assert all(rating_of[id_of[text]] <= 2500 for text in frame["text"])
         assert set(frame["group"]) <= {rating_band(r) for r in range(0, 2501, 100)}
     labels_path = results / "labels/puzzles/seed0/weak.parquet"
     labels = pl.read_parquet(labels_path)
-    assert labels.height == 8 and labels["legal"].dtype == pl.Boolean
+    assert labels.height == 6 and labels["legal"].dtype == pl.Boolean
     for row in labels.iter_rows(named=True):
         assert row["legal"] == is_legal(row["text"], row["generated"])
         assert row["correct"] == (row["generated"] == row["answer"])
@@ -172,7 +172,8 @@ def test_a_chess_grid_on_the_hub_puzzles_runs_end_to_end(tmp_path, lichess_hub, 
         predictions = pl.read_parquet(results / folder / "test_predictions.parquet")
         assert metrics["illegal_answers"] == int((~predictions["legal"]).sum())
         assert metrics["accuracy"] == pytest.approx(predictions["correct"].mean())
-        assert metrics["chance"] is None
+        if folder.startswith("student"):  # written answers have no chance level (its info says so)
+            assert "chance" in metrics and metrics["chance"] is None
     runs = pl.read_parquet(results / "summary/runs.parquet")
     assert runs.height == 1 and runs["strong_zero_shot_acc"].null_count() == 0
     assert runs["flags"].to_list() in (["ceiling_not_above_weak"], [""])  # never below chance

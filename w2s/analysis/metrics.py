@@ -32,13 +32,10 @@ def classification_metrics(p1, labels) -> dict:
 
 def answer_metrics(correct, logprob) -> dict:
     """A generative task's metrics: exact-match accuracy, and as `auroc` how well each answer's probability ranks
-    right answers above wrong ones (the classification AUROC's place; NaN where all are right or all wrong).
-    `chance` is None: an exact-match answer has no chance level to fall below (a classification record has none,
-    and the summary takes its balanced test split's 0.5)."""
+    right answers above wrong ones (the classification AUROC's place; NaN where all are right or all wrong)."""
     correct = np.asarray(correct, dtype=bool)
     return {
         "accuracy": float(correct.mean()),
         "auroc": auroc(np.exp(np.asarray(logprob, dtype=float)), correct.astype(int)),
         "n": int(len(correct)),
-        "chance": None,
     }

@@ -175,6 +175,8 @@ def run_info(config: dict, run: Run) -> dict:
         info["generative"] = True
     if is_probe(config, run.model):
         info["mode"] = "probe"
+    if answer_format(config, run.dataset):  # written answers: no chance level to fall below (analysis.summary)
+        info["chance"] = None
     return info
 
 
