@@ -175,7 +175,7 @@ def run_info(config: dict, run: Run) -> dict:
         info["generative"] = True
     if is_probe(config, run.model):
         info["mode"] = "probe"
-    if answer_format(config, run.dataset):  # written answers: no chance level to fall below (analysis.summary)
+    if answer_format(config, run.dataset):  # written answers have no chance level to fall below
         info["chance"] = None
     return info
 
