@@ -52,7 +52,7 @@ wildcard_constraints:
     chain="|".join(map(re.escape, grid.chain_ids(config))) or "(?!)",
     world="|".join(map(re.escape, config["worlds"])) or "(?!)",
     seed=r"\d+",
-    split="weak_train|strong_train|test|validation",
+    split=r"weak_train|strong_train|test|validation|chain_train\d+",
     shard=r"\d+",
     shards=r"\d+",
 

@@ -2,9 +2,10 @@
 # job labels strong_train itself (w2s.pipeline.grid.labels_in_weak_job); the rules here label with a finished
 # checkpoint.
 
-# Bootstrapping chains: a link labels strong_train for the next link, held out by cross-fitting (chain_folds > 1:
-# w2s.pipeline.crossfit), or in-sample by its own student (chain_folds 1: rule label_chain_link below).
-if config["chains"] and grid.chain_folds(config) > 1:
+# Bootstrapping chains: a link labels the next link's training rows: strong_train held out by cross-fitting
+# (chain_folds > 1: w2s.pipeline.crossfit) or in-sample by its own student (chain_folds 1), or a fresh split of the
+# next link's own (chain_folds fresh); the last two by rule label_chain_link below.
+if config["chains"] and grid.chain_labelling(config) == "crossfit":
 
     rule crossfit_chain_labels:
         input:
@@ -32,7 +33,8 @@ if config["chains"] and grid.chain_folds(config) > 1:
 
 
 # One checkpoint labels one split in one job: the weak model's labels of validation, a chain link's in-sample labels
-# of strong_train and its labels of validation (w2s.pipeline.rule_io.prediction_rules).
+# of strong_train or of the next link's fresh split, and its labels of validation (w2s.pipeline.rule_io.
+# prediction_rules).
 for labelling in rule_io.prediction_rules(config):
 
     rule:
@@ -40,7 +42,7 @@ for labelling in rule_io.prediction_rules(config):
             labelling.name
         input:
             checkpoint=labelling.checkpoint,
-            split=paths.split_file(labelling.split),
+            split=labelling.split_input,
         output:
             labelling.output,
         log:

@@ -143,3 +143,39 @@ def test_in_sample_chain_labels_are_an_option(tmp_path):
         meta["checkpoint_sha256"] == checkpoint_sha256(first_student / "checkpoint")
         and "folds" not in meta
     )
+
+
+def test_fresh_chain_splits_give_each_link_rows_no_model_before_it_saw(tmp_path):
+    """chain_folds fresh, as the paper does: the first student labels a split of its own for the next link, drawn
+    after the others (which stay as they were) and disjoint from them."""
+    config = chain_config([["weakling", "midling", "strongling"]])
+    write_config(tmp_path, config)
+    snakemake(tmp_path, "--cores", "2", "--until", "split_dataset")
+    data = tmp_path / "results/data/toy/seed0"
+    before = {
+        s: pl.read_parquet(data / f"{s}.parquet") for s in ("weak_train", "strong_train", "test")
+    }
+    config["chain_folds"] = "fresh"
+    write_config(tmp_path, config)
+    jobs = planned_jobs(tmp_path)
+    assert "crossfit_chain_labels" not in jobs and "split_dataset" not in jobs
+    assert (jobs["split_chain_train"], jobs["label_chain_link"], jobs["train_chain"]) == (1, 1, 1)
+    snakemake(tmp_path, "--cores", "2")
+
+    fresh = pl.read_parquet(data / "chain_train2.parquet")
+    assert fresh.height == 48 and fresh["label"].sum() == 24
+    for name, frame in before.items():
+        assert pl.read_parquet(data / f"{name}.parquet").equals(frame)
+        assert not set(fresh["id"]) & set(frame["id"]) and not set(fresh["text"]) & set(
+            frame["text"]
+        )
+    labels = tmp_path / f"results/labels/toy/seed0/chain/{CHAIN}/xent/midling.parquet"
+    meta = pl.read_parquet_metadata(labels)
+    assert (meta["weak_model"], meta["split"], meta["chain"]) == ("midling", "chain_train2", CHAIN)
+    first_student = tmp_path / "results/student/toy/seed0/weakling/midling/xent"
+    assert meta["checkpoint_sha256"] == checkpoint_sha256(first_student / "checkpoint")
+    assert pl.read_parquet(labels)["id"].to_list() == fresh["id"].to_list()
+    link = tmp_path / f"results/chain/toy/seed0/{CHAIN}/xent/strongling"
+    assert json.loads((link / "training.json").read_text())["n_train"] == 48
+    runs = pl.read_parquet(tmp_path / "results/summary/runs.parquet")
+    assert runs.filter(pl.col("chain") == CHAIN).height == 1

@@ -156,9 +156,9 @@ def test_a_chain_link_refuses_the_labels_of_another_loss(tmp_path):
     }
     write_parquet(pl.DataFrame({"id": ["x"]}), labels, {**recorded, "loss": "logconf"})
     with pytest.raises(W2SError, match="loss 'logconf' where 'xent' was expected"):
-        check_provenance(labels, rule_params.supervision(Run.of("chain", link)))
+        check_provenance(labels, rule_params.supervision({"chain_folds": 2}, Run.of("chain", link)))
     write_parquet(pl.DataFrame({"id": ["x"]}), labels, {**recorded, "loss": "xent"})
-    check_provenance(labels, rule_params.supervision(Run.of("chain", link)))
+    check_provenance(labels, rule_params.supervision({"chain_folds": 2}, Run.of("chain", link)))
 
 
 def test_runs_list_every_run_once_with_its_folder():

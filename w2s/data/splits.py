@@ -151,19 +151,27 @@ def sample_answer_splits(
     return frames, rows.duplicates
 
 
-def validation_split(
-    source: Source, dataset: str, entry: dict, seed: int, split_paths: list
+def continued_split(
+    source: Source, dataset: str, sizes: dict[str, int], seed: int, split_paths: list
 ) -> pl.DataFrame:
-    """The validation split: the draw of `sample_splits` continued past weak_train, strong_train and test, so it is
-    disjoint from them and balanced the same way. The three files (`split_paths`, in that order) must be what the
-    same draw gives, or validation rows could repeat theirs."""
-    sizes = {split: entry[f"n_{split}"] for split in SPLITS} | {"validation": entry["n_validation"]}
+    """The last split of `sizes`: the draw of `sample_splits` continued past the splits before it, so it is
+    disjoint from them and balanced the same way (the validation split, a chain link's fresh split). The files
+    `split_paths` (of the first splits of `sizes`, in order) must be what the same draw gives, or its rows could
+    repeat theirs."""
     splits, _ = sample_splits(source, dataset, sizes, seed)
-    for split, path in zip(SPLITS, split_paths, strict=True):
+    for split, path in zip(sizes, split_paths):
         if read_parquet(path)["id"].to_list() != splits[split]["id"].to_list():
             raise W2SError(
                 f"{path} is not the {split} split that dataset {dataset}'s seed {seed} draws now (made by "
-                "other code or settings), so a validation split drawn now could overlap it: remake the "
+                f"other code or settings), so a {list(sizes)[-1]} split drawn now could overlap it: remake the "
                 "splits with snakemake --forcerun split_dataset"
             )
-    return splits["validation"]
+    return splits[list(sizes)[-1]]
+
+
+def validation_split(
+    source: Source, dataset: str, entry: dict, seed: int, split_paths: list
+) -> pl.DataFrame:
+    """The validation split, drawn after weak_train, strong_train and test (`split_paths`, in that order)."""
+    sizes = {split: entry[f"n_{split}"] for split in SPLITS} | {"validation": entry["n_validation"]}
+    return continued_split(source, dataset, sizes, seed, split_paths)

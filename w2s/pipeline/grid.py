@@ -163,10 +163,41 @@ def writes_labels(config: dict, role: str) -> bool:
     return role == "weak" and labels_in_weak_job(config)
 
 
-def chain_folds(config: dict) -> int:
-    """How a chain link labels strong_train for the next link: by cross-fitting over this many folds (w2s.pipeline.
-    crossfit), or with 1 in-sample, by the link's own student, which trained on those rows."""
+def chain_folds(config: dict) -> int | str:
+    """How a chain link labels the next link's training rows (`chain_labelling`): a number of folds, or fresh."""
     return config["chain_folds"]
+
+
+def chain_labelling(config: dict) -> str:
+    """How a chain link labels the next link's training rows: crossfit (chain_folds >= 2: strong_train, each fold
+    by the link's model trained again on the other folds, w2s.pipeline.crossfit), in_sample (chain_folds 1:
+    strong_train, by the link's own student, which trained on those rows) or fresh (chain_folds fresh, as the
+    paper does: a split of its own per link, which the link never saw)."""
+    folds = chain_folds(config)
+    return "fresh" if folds == "fresh" else "in_sample" if folds == 1 else "crossfit"
+
+
+def chain_train_split(position: int) -> str:
+    """With chain_folds fresh, the split the chain link at `position` (2 and on: the first student, at 1, learns
+    strong_train) trains on, labelled by the link before it."""
+    return f"chain_train{position}"
+
+
+def chain_train_positions(config: dict) -> list[int]:
+    """The positions of the chain links that train on a fresh split of their own (none unless chain_folds fresh)."""
+    if chain_labelling(config) != "fresh" or not config["chains"]:
+        return []
+    return list(range(2, max(map(len, config["chains"]))))
+
+
+def training_split(config: dict, run: Run) -> str:
+    """The split whose rows a run trains on: weak_train for a weak model, strong_train for a ceiling or student,
+    and for a chain link the next fresh split where chain_folds is fresh."""
+    if run.role == "weak":
+        return "weak_train"
+    if run.role == "chain" and chain_labelling(config) == "fresh":
+        return chain_train_split(run.links.index(run.model))
+    return "strong_train"
 
 
 def keeps_checkpoint(config: dict, role: str) -> bool:

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 
 from w2s.pipeline.grid import (
     Run,
-    chain_folds,
+    chain_labelling,
+    chain_train_split,
     is_probe,
     keeps_checkpoint,
     stops_early,
     test_shards,
+    training_split,
     uses_validation,
     writes_labels,
 )
@@ -97,12 +99,13 @@ def generative_texts(config: dict, model: str) -> list[str]:
     return [split_file(split) for split in config["models"][model]["generative_finetune"]["splits"]]
 
 
-def probe_activations(config: dict, wildcards, split: str) -> list[str]:
-    """A linear probe's activations of `split` (none for a finetuned model)."""
+def probe_activations(config: dict, wildcards, split: str | Callable) -> list[str]:
+    """A linear probe's activations of `split` (a name, or a function of the wildcards giving one; none for a
+    finetuned model)."""
     if not is_probe(config, wildcards.model):
         return []
     fields = {"dataset": wildcards.dataset, "seed": wildcards.seed, "model": wildcards.model}
-    return [ACTIVATIONS.format(**fields, split=split)]
+    return [ACTIVATIONS.format(**fields, split=split(wildcards) if callable(split) else split)]
 
 
 def supervisor_labels(run: Run, split: str = "strong_train") -> str:
@@ -128,7 +131,7 @@ def training_inputs(config: dict, role: str) -> dict:
         "test": split_file("test"),
         "base": lambda w: run_start_inputs(config, w.model, w.dataset, w.seed),
     }
-    splits = {"train": "weak_train" if role == "weak" else "strong_train", "test": "test"}
+    splits = {"train": lambda w: training_split(config, Run.of(role, w)), "test": "test"}
     if writes_labels(config, role):
         inputs["label_split"], splits["label"] = split_file("strong_train"), "strong_train"
     if stops_early(config, role):  # by agreement with the run's own supervision on validation
@@ -218,6 +221,12 @@ def chain_labeller_checkpoint(wildcards) -> str:
     return f"{labeller_run(wildcards).folder}/checkpoint"
 
 
+def next_link_split(wildcards) -> str:
+    """With chain_folds fresh, the split a chain link labels for the next link: the next link's own."""
+    link = chain_link(wildcards)
+    return chain_train_split(link.links.index(link.model) + 1)
+
+
 def crossfit_activation_inputs(config: dict) -> dict:
     """A cross-fitting job's inputs for a linear probe link: its activations of strong_train and test (none for a
     finetuned link)."""
@@ -233,9 +242,16 @@ class PredictionRule:
 
     name: str
     checkpoint: str | Callable  # a pattern, or a function of the wildcards
-    split: str
+    split: str | Callable  # a split's name, or a function of the wildcards giving one
     output: str
     info: Callable  # what the labels record, a function of the wildcards
+
+    @property
+    def split_input(self) -> str | Callable:
+        """The rule's input of the split it labels."""
+        if not callable(self.split):
+            return split_file(self.split)
+        return lambda w: DATA.format(dataset=w.dataset, seed=w.seed, split=self.split(w))
 
     @property
     def log(self) -> str:
@@ -245,8 +261,9 @@ class PredictionRule:
 def prediction_rules(config: dict) -> list[PredictionRule]:
     """The labelling rules besides the weak model's sharded labels of strong_train (rule label_strong_train): the
     weak model's labels of the validation split (early_stopping weak_val: a student stops where it agrees best
-    with them), and a chain link's labels of strong_train for the next link, in-sample (chain_folds 1; cross-fitted
-    ones come from rule crossfit_chain_labels) and of the validation split."""
+    with them), and a chain link's labels for the next link, of strong_train in-sample (chain_folds 1; cross-fitted
+    ones come from rule crossfit_chain_labels) or of the next link's fresh split (chain_folds fresh), and of the
+    validation split."""
     rules = []
     if uses_validation(config):
         rules.append(
@@ -258,7 +275,7 @@ def prediction_rules(config: dict) -> list[PredictionRule]:
                 lambda w: label_info(Run.of("weak", w), "validation"),
             )
         )
-    if config["chains"] and chain_folds(config) == 1:
+    if config["chains"] and chain_labelling(config) == "in_sample":
         rules.append(
             PredictionRule(
                 "label_chain_link",
@@ -266,6 +283,16 @@ def prediction_rules(config: dict) -> list[PredictionRule]:
                 "strong_train",
                 CHAIN_LABELS,
                 lambda w: chain_label_info(chain_link(w)),
+            )
+        )
+    if config["chains"] and chain_labelling(config) == "fresh":
+        rules.append(
+            PredictionRule(
+                "label_chain_link",
+                chain_labeller_checkpoint,
+                next_link_split,
+                CHAIN_LABELS,
+                lambda w: chain_label_info(chain_link(w), next_link_split(w)),
             )
         )
     if config["chains"] and uses_validation(config):

@@ -6,14 +6,18 @@ a key added for everyone would rerun every job; a new option adds its key only w
 from __future__ import annotations
 
 from w2s.data.answers import answer_format
+from w2s.data.splits import SPLITS
 from w2s.pipeline.config import label_tokens
 from w2s.pipeline.grid import (
     UNTRACKED_SETTINGS,
     Run,
     chain_folds,
+    chain_train_split,
     is_probe,
     stopping_method,
     stops_early,
+    training_split,
+    uses_validation,
     writes_labels,
 )
 from w2s.pipeline.paths import BASE_MODEL, GENERATIVE, PRETRAINED
@@ -156,6 +160,18 @@ def split_entry(config: dict, dataset: str) -> dict:
     }
 
 
+def chain_split_sizes(config: dict, dataset: str, position: int) -> dict[str, int]:
+    """The sizes of the seeded draw whose last split is the fresh split of the chain link at `position`
+    (chain_folds fresh): the draw of weak_train, strong_train, test (and validation, where used) continued, one
+    split of strong_train's size per link, so each is disjoint from all the others."""
+    entry = config["datasets"][dataset]
+    sizes = {split: entry[f"n_{split}"] for split in SPLITS}
+    if uses_validation(config):
+        sizes["validation"] = entry["n_validation"]
+    fresh = {chain_train_split(p): entry["n_strong_train"] for p in range(2, position + 1)}
+    return sizes | fresh
+
+
 def run_info(config: dict, run: Run) -> dict:
     """What a run's metrics and predictions record about it (a chain link: its chain, whose first model is its
     weak model; a generatively finetuned model or a probe: that)."""
@@ -190,12 +206,12 @@ def chain_label_info(link: Run, split: str = "strong_train") -> dict:
     return {**label_info(link, split), "chain": link.chain, "loss": link.loss}
 
 
-def supervision(run: Run) -> dict | None:
+def supervision(config: dict, run: Run) -> dict | None:
     """What a run's training labels must record about themselves (a student's or chain link's; None for ground
     truth): the labels file of another run would train it on the wrong supervision without a word."""
     if run.role not in ("student", "chain"):
         return None
-    fields = {"dataset": run.dataset, "seed": run.seed, "split": "strong_train"}
+    fields = {"dataset": run.dataset, "seed": run.seed, "split": training_split(config, run)}
     if run.role == "student":
         return {**fields, "weak_model": run.weak}
     return {**fields, "weak_model": run.supervisor, "chain": run.chain, "loss": run.loss}
@@ -213,7 +229,7 @@ def finetune_params(config: dict, run: Run) -> dict:
         "loss_name": run.loss if student else "xent",
         "loss_entry": config["losses"][run.loss] if student else {"type": "xent"},
         "info": run_info(config, run),
-        "supervision": supervision(run),
+        "supervision": supervision(config, run),
     }
     if writes_labels(config, run.role):
         params["label_info"] = label_info(run)
@@ -231,7 +247,7 @@ def crossfit_params(config: dict, labeller: Run, link: Run) -> dict:
     return {
         "loss_name": link.loss,
         "loss_entry": config["losses"][link.loss],
-        "supervision": supervision(labeller),
+        "supervision": supervision(config, labeller),
         "folds": chain_folds(config),
         "info": chain_label_info(link),
     }
