@@ -119,8 +119,9 @@ def test_the_config_asks_the_jobs_for_the_answer_format_and_fetch_names_both_rep
 @pytest.mark.workflow
 def test_a_chess_grid_on_the_hub_puzzles_runs_end_to_end(tmp_path, lichess_hub, chess_world_dir):
     """Models pretrained on the chess world's games; the hub's puzzles easy-to-hard, weak answers labelled in
-    shards, a student, zero-shot, the summary. Every answers file records which answers are legal moves, and the
-    labels file how many are not, over the whole split."""
+    shards, a student, a bootstrapping chain on fresh splits, weak_val early stopping, zero-shot, the summary.
+    Every answers file records which answers are legal moves, and the labels file how many are not, over the
+    whole split."""
     from conftest import CHESS_WORLD
     from snakemake_helpers import LOCAL_ENV, snakemake, write_config
 
@@ -134,19 +135,24 @@ def test_a_chess_grid_on_the_hub_puzzles_runs_end_to_end(tmp_path, lichess_hub, 
         "datasets": {
             "puzzles": {
                 "kind": "lichess_puzzles",
-                "options": {"train_max_rating": 2500},
-                "n_weak_train": 6,
-                "n_strong_train": 6,
-                "n_test": 8,
+                "options": {"train_max_rating": 3000},
+                "n_weak_train": 4,
+                "n_strong_train": 4,
+                "n_test": 6,
+                "n_validation": 4,
             }
         },
         "models": {
             "weak": {"pretrain": {**pretrain, "hidden_size": 8, "steps": 10}, **model},
+            "mid": {"pretrain": {**pretrain, "hidden_size": 12, "steps": 15}, **model},
             "strong": {"pretrain": {**pretrain, "hidden_size": 16, "steps": 20}, **model},
         },
+        "pairs": [{"weak": "weak", "strong": "strong"}],
+        "chains": [["weak", "mid", "strong"]],
+        "chain_folds": "fresh",
         "losses": {"xent": {"type": "xent"}},
         "labelling": {"shards": 2},
-        "training": {"epochs": 1, "eval_every": 1, "autocast": "off"},
+        "training": {"epochs": 1, "eval_every": 1, "autocast": "off", "early_stopping": "weak_val"},
     }
     write_config(tmp_path, config)
     env = {**LOCAL_ENV, "HF_DATASETS_CACHE": str(tmp_path / "datasets_cache")}
@@ -155,18 +161,28 @@ def test_a_chess_grid_on_the_hub_puzzles_runs_end_to_end(tmp_path, lichess_hub, 
     puzzles, ratings = lichess_hub
     rating_of = dict(zip(ratings["PuzzleId"], ratings["Rating"]))
     id_of = dict(zip(puzzles["ctx"], puzzles["id"]))
-    for split in ("weak_train", "strong_train"):
+    seen = set()
+    for split in ("weak_train", "strong_train", "validation", "chain_train2", "test"):
         frame = read_split(results / f"data/puzzles/seed0/{split}.parquet", "answer")
-        assert all(rating_of[id_of[text]] <= 2500 for text in frame["text"])
-        assert set(frame["group"]) <= {rating_band(r) for r in range(0, 2501, 100)}
-    labels_path = results / "labels/puzzles/seed0/weak.parquet"
-    labels = pl.read_parquet(labels_path)
-    assert labels.height == 6 and labels["legal"].dtype == pl.Boolean
-    for row in labels.iter_rows(named=True):
-        assert row["legal"] == is_legal(row["text"], row["generated"])
-        assert row["correct"] == (row["generated"] == row["answer"])
-    metadata = read_parquet_metadata(labels_path)
-    assert int(metadata["illegal_answers"]) == int((~labels["legal"]).sum())
+        assert not seen & set(frame["id"])  # every split disjoint from the others
+        seen |= set(frame["id"])
+        if split != "test":  # the training splits hold easy puzzles only
+            assert all(rating_of[id_of[text]] <= 3000 for text in frame["text"])
+            assert set(frame["group"]) <= {rating_band(r) for r in range(0, 3001, 100)}
+    chain_labels = "labels/puzzles/seed0/chain/weak+mid+strong/xent/mid.parquet"
+    for path, rows in (("labels/puzzles/seed0/weak.parquet", 4), (chain_labels, 4)):
+        labels = pl.read_parquet(results / path)
+        assert labels.height == rows and labels["legal"].dtype == pl.Boolean
+        for row in labels.iter_rows(named=True):
+            assert row["legal"] == is_legal(row["text"], row["generated"])
+            assert row["correct"] == (row["generated"] == row["answer"])
+        metadata = read_parquet_metadata(results / path)
+        assert int(metadata["illegal_answers"]) == int((~labels["legal"]).sum())
+    assert read_parquet_metadata(results / chain_labels)["split"] == "chain_train2"
+    stops = json.loads(
+        (results / "student/puzzles/seed0/weak/strong/xent/early_stopping.json").read_text()
+    )
+    assert {s["early_stopping"] for s in stops} == {"weak_val", "oracle"}
     for folder in ("student/puzzles/seed0/weak/strong/xent", "zero_shot/puzzles/seed0/strong"):
         metrics = json.loads((results / folder / "metrics.json").read_text())
         predictions = pl.read_parquet(results / folder / "test_predictions.parquet")
@@ -175,5 +191,11 @@ def test_a_chess_grid_on_the_hub_puzzles_runs_end_to_end(tmp_path, lichess_hub, 
         if folder.startswith("student"):  # written answers have no chance level (its info says so)
             assert "chance" in metrics and metrics["chance"] is None
     runs = pl.read_parquet(results / "summary/runs.parquet")
-    assert runs.height == 1 and runs["strong_zero_shot_acc"].null_count() == 0
-    assert runs["flags"].to_list() in (["ceiling_not_above_weak"], [""])  # never below chance
+    # two direct students and the chain's last link, each at its final step and its two early stops
+    assert runs.height == 9 and runs["strong_zero_shot_acc"].null_count() == 0
+    assert sorted(runs.filter(pl.col("early_stopping") == "weak_val")["chain"]) == [
+        "",
+        "",
+        "weak+mid+strong",
+    ]
+    assert set(runs["flags"]) <= {"ceiling_not_above_weak", ""}  # never below chance
