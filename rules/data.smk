@@ -63,7 +63,7 @@ if grid.chain_train_positions(config):
         resources:
             **cluster.rule_resources(config, "split_dataset"),
         params:
-            entry=lambda w: config["datasets"][w.dataset],
+            entry=lambda w: rule_params.split_entry(config, w.dataset),
             sizes=lambda w: rule_params.chain_split_sizes(config, w.dataset, int(w.position)),
         script:
             "../scripts/split_chain_train.py"
