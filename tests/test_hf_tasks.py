@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from task_helpers import FIXTURES, SEEDS, examples, first_with_label, load, raw_rows
+from task_helpers import FIXTURES, SEEDS, examples, first_with_label, fixture, load, raw_rows
 
 from w2s.data.hf_tasks import HF_TASKS, HFSource
 from w2s.data.registry import make_source
@@ -27,7 +27,7 @@ def test_fixture_loads_in_own_schema(task):
     source = load(task)
     assert len(source) == len(raw_rows(task)) >= 30
     assert set(HF_TASKS[task].columns) <= set(source.rows.column_names)
-    assert (FIXTURES / f"{task}.jsonl").stat().st_size < 24_000
+    assert fixture(task).stat().st_size < 24_000
 
 
 @pytest.mark.parametrize("task", ["boolq", "amazon_polarity"])
@@ -238,8 +238,9 @@ def test_sample_splits_are_disjoint_and_class_balanced(task):
             assert frame.height == n
             labels = frame["label"].to_list()
             assert (labels.count(0), labels.count(1)) == (n // 2, n - n // 2)
-            for row_id, text, label, group in frame.iter_rows():
+            for row_id, *texts, label, group in frame.iter_rows():
                 index = int(row_id.removeprefix(f"{task}:"))
+                text = tuple(texts) if source.pairs else texts[0]  # a comparison's three texts
                 assert source.example(index, row_rng(seed, index)) == (text, label)
                 assert group == source.group(index)
             ids += frame["id"].to_list()

@@ -7,7 +7,8 @@ Three layouts occur among the paper's tasks (checked against the repositories' f
 - parquet on main in a folder per config, `<config>/<split>-00000-of-00001.parquet`, named by the README's
   `configs:` (the hub's "Convert dataset to Parquet" commits, e.g. nyu-mll/glue, aps/super_glue, textmachinelab/quail);
 - parquet pushed by `push_to_hub` under `data/<split>-00000-of-00001[-<hash>].parquet`, no configs (e.g.
-  EleutherAI/twitter-sentiment, lighteval/siqa); Anthropic/hh-rlhf keeps gzipped jsonl in a folder per subset.
+  EleutherAI/twitter-sentiment, lighteval/siqa); Anthropic/hh-rlhf keeps gzipped jsonl in a folder per subset,
+  stanfordnlp/SHP json lines in a folder per subreddit (`askculinary/train.json`, validation.json, test.json).
 
 Each task's fixture rows are cut into as many contiguous parts as it loads splits, in order, so loading its splits
 by hub id gives the fixture's rows in the fixture's order.
@@ -28,7 +29,7 @@ from w2s.data.tasks import HF_TASKS
 
 @dataclass(frozen=True)
 class Layout:
-    kind: str  # "script", "configs", "data" or "jsonl_gz"
+    kind: str  # "script", "configs", "data", "jsonl_gz" or "json_folders"
     config: str = "default"  # the folder of the task's rows: a config on main, or in the export
     script: str = ""  # the loading script's file name, for "script"
     hidden: tuple[
@@ -43,6 +44,8 @@ LAYOUTS = {
     "cosmos_qa": Layout("script", script="cosmos_qa.py", hidden=("test",)),
     "amazon_polarity": Layout("configs", "amazon_polarity", hidden=("test",)),
     "anthropic_hh": Layout("jsonl_gz", hidden=("test",)),
+    "anthropic_hh_comparisons": Layout("jsonl_gz", hidden=("test",)),
+    "shp": Layout("json_folders", hidden=("validation", "test")),
     "dream": Layout("script", "plain_text", script="dream.py"),
     "hellaswag": Layout("script", script="hellaswag.py", hidden=("test",)),
     "openbookqa": Layout("configs", "main"),
@@ -124,6 +127,11 @@ def task_repositories(
         elif layout.kind == "data":
             for split, part in parts.items():
                 main[f"data/{split}-00000-of-00001{layout.suffix}.parquet"] = parquet(part)
+        elif layout.kind == "json_folders":  # SHP: a folder per subreddit (the rows' domain)
+            for split, part in parts.items():
+                for domain in dict.fromkeys(row["domain"] for row in part):
+                    mine = [row for row in part if row["domain"] == domain]
+                    main[f"{domain}/{split}.json"] = "".join(json.dumps(r) + "\n" for r in mine)
         else:  # hh-rlhf: a folder per subset, each with train and test files; the default config reads them all
             half = -(-len(parts["train"]) // 2)
             for folder, part in (

@@ -14,19 +14,26 @@ FIXTURES = Path(__file__).parents[1] / "fixtures"
 SEEDS = range(8)
 
 
+# Tasks read from one hub repository share one fixture: the local hub holds the repository once.
+SHARED_FIXTURES = {"anthropic_hh_comparisons": "anthropic_hh"}
+
 _loaded: dict[tuple, HFSource] = {}
+
+
+def fixture(task: str) -> Path:
+    return FIXTURES / f"{SHARED_FIXTURES.get(task, task)}.jsonl"
 
 
 def load(task: str, **options) -> HFSource:
     """The task's fixture, loaded once per set of options."""
     key = (task, tuple(sorted(options.items())))
     if key not in _loaded:
-        _loaded[key] = HFSource(task, {"data_files": str(FIXTURES / f"{task}.jsonl"), **options})
+        _loaded[key] = HFSource(task, {"data_files": str(fixture(task)), **options})
     return _loaded[key]
 
 
 def raw_rows(task: str) -> list[dict]:
-    return [json.loads(line) for line in (FIXTURES / f"{task}.jsonl").read_text().splitlines()]
+    return [json.loads(line) for line in fixture(task).read_text().splitlines()]
 
 
 def examples(source: HFSource, seed: int):

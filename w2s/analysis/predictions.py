@@ -14,6 +14,8 @@ from w2s.io import REMAKE, read_json, read_parquet, read_parquet_metadata, write
 from w2s.version import code_version
 
 PREDICTION_COLUMNS = ("id", "text", "label", "soft_label", "hard_label", "correct", "group")
+# a comparison's two completions (w2s.data.pairs), kept after `text` in its predictions files
+COMPLETIONS = ("completion_a", "completion_b")
 # a generative task's (w2s.data.answers): the true answer, the one the model wrote, its log-probability, whether a
 # stop string ended it, and whether it is the true one
 ANSWER_COLUMNS = ("id", "text", "answer", "generated", "logprob", "stopped", "correct", "group")
@@ -90,7 +92,8 @@ def on_same_examples(first: pl.DataFrame, second: pl.DataFrame, what: str) -> pl
 
 
 def prediction_table(frame: pl.DataFrame, p1: np.ndarray) -> pl.DataFrame:
-    """The predictions file's rows: `frame`'s examples with their p(label = 1) and what follows from it."""
+    """The predictions file's rows: `frame`'s examples with their p(label = 1) and what follows from it (for a
+    comparison, its two completions after the prefix, and p(completion a is preferred))."""
     if not np.isfinite(p1).all():
         raise W2SError(
             f"{int((~np.isfinite(p1)).sum())} of {len(p1)} predictions are not finite numbers: the model's "
@@ -101,6 +104,7 @@ def prediction_table(frame: pl.DataFrame, p1: np.ndarray) -> pl.DataFrame:
         {
             "id": frame["id"],
             "text": frame["text"],
+            **{c: frame[c] for c in COMPLETIONS if c in frame.columns},
             "label": frame["label"].cast(pl.Int8),
             "soft_label": p1,
             "hard_label": hard,

@@ -140,6 +140,19 @@ def load_hf_rows(task_name: str, options: dict):
     )
 
 
+def dropped_rows(task, rows):
+    """`rows` without those the task's `drop` names a reason for, and the count per reason."""
+    columns = {c: column_values(rows, c) for c in task.columns}
+    reasons = [task.drop(dict(zip(columns, values))) for values in zip(*columns.values())]
+    counts: dict[str, int] = {}
+    for reason in reasons:
+        if reason is not None:
+            counts[reason] = counts.get(reason, 0) + 1
+    if counts:
+        rows = rows.select([i for i, reason in enumerate(reasons) if reason is None])
+    return rows, counts
+
+
 class HFSource(Source):
     def __init__(self, task_name: str, options: dict):
         if task_name not in HF_TASKS:
@@ -155,6 +168,12 @@ class HFSource(Source):
         self.format = self.task.formats[fmt]
         self.rows, unlabelled = load_hf_rows(task_name, options)
         self.dropped = {"unlabelled_rows": unlabelled} if unlabelled else {}
+        self.pairs = self.task.pairs
+        if self.task.drop:
+            self.rows, reasons = dropped_rows(self.task, self.rows)
+            self.dropped = {**self.dropped, **reasons}
+            if reasons:
+                print(f"dataset {task_name}: rows left out: {reasons}", flush=True)
 
     def __len__(self) -> int:
         return len(self.rows)

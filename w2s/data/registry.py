@@ -5,16 +5,26 @@ from __future__ import annotations
 from w2s.data.answers import is_generative
 from w2s.data.hf_tasks import HF_TASKS, HFSource
 from w2s.data.sources import LocalFileSource, Source, SyntheticSentimentSource
-from w2s.data.world import WorldQuestionSource, WorldTaskSource
+from w2s.data.world import WorldPreferenceSource, WorldQuestionSource, WorldTaskSource
 from w2s.errors import W2SError
 
 KINDS = ("synthetic", "local", "world", "lichess_puzzles", *HF_TASKS)
+
+
+def is_pairwise(entry: dict) -> bool:
+    """Whether a dataset entry of the config is a comparison task (w2s.data.pairs): a world's preference format,
+    or a comparison set from the hub."""
+    if entry["kind"] == "world":
+        return entry.get("options", {}).get("format") == "preference"
+    return entry["kind"] in HF_TASKS and HF_TASKS[entry["kind"]].pairs
 
 
 def make_source(dataset: str, entry: dict, world_dir: str | None = None) -> Source:
     """`world_dir`: the generated world a dataset of kind world asks about."""
     kind, options = entry["kind"], entry.get("options", {})
     if kind == "world":
+        if is_pairwise(entry):
+            return WorldPreferenceSource(world_dir)
         return (
             WorldQuestionSource(world_dir) if is_generative(entry) else WorldTaskSource(world_dir)
         )

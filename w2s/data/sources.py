@@ -20,10 +20,12 @@ from w2s.errors import W2SError
 class Source:
     """Base class: `name` for messages, `__len__`, and `example(index, rng) -> (text, label)`; `dropped` counts the
     rows a source left out by reason (e.g. rows its dataset card marks as unlabelled), for the split's metadata.
-    A source of a generative task (`answers`) gives (prompt, answer) instead (w2s.data.answers)."""
+    A source of a generative task (`answers`) gives (prompt, answer) instead (w2s.data.answers), one of comparisons
+    (`pairs`) ((prefix, completion_a, completion_b), label) (w2s.data.pairs)."""
 
     name: str
     answers = False
+    pairs = False
     dropped: Mapping[str, int] = MappingProxyType(
         {}
     )  # read-only: a subclass sets its own, never mutates this one

@@ -6,6 +6,7 @@ import random
 
 import polars as pl
 
+from w2s.data.pairs import COMPLETIONS
 from w2s.data.sources import Source
 from w2s.errors import W2SError
 from w2s.io import read_parquet
@@ -61,8 +62,9 @@ def sample_splits(
     source item, the item's rows all go to the split its first row went to, as far as that split needs them, and
     the rest are left out: no item straddles two splits. A row whose formatted text equals one drawn before is
     skipped (whatever its label): identical rows in the source would otherwise land in training and test splits
-    alike. Returns one frame per split with columns id (stable across seeds: "<dataset>:<source row>"), text, label
-    and group (the source's subgroup of the row), and the number of duplicate rows skipped. A generative task's
+    alike. Returns one frame per split with columns id (stable across seeds: "<dataset>:<source row>"), text (a
+    comparison's prefix, then completion_a and completion_b: w2s.data.pairs), label and group (the source's
+    subgroup of the row), and the number of duplicate rows skipped. A generative task's
     source (`answers`) has no classes to balance: `sample_answer_splits`.
     """
     if source.answers:
@@ -101,14 +103,15 @@ def sample_splits(
         )
     splits = {}
     shuffle = random.Random(seed + 1)
+    texts = {"text": pl.Utf8} | ({c: pl.Utf8 for c in COMPLETIONS} if source.pairs else {})
+    schema = {"id": pl.Utf8, **texts, "label": pl.Int8, "group": pl.Utf8}
     for split in sizes:
         rows = [
-            (f"{dataset}:{i}", text, label, source.group(i))
+            (f"{dataset}:{i}", *(text if source.pairs else (text,)), label, source.group(i))
             for label in (0, 1)
             for i, text in drawn[split][label]
         ]
         shuffle.shuffle(rows)
-        schema = {"id": pl.Utf8, "text": pl.Utf8, "label": pl.Int8, "group": pl.Utf8}
         splits[split] = pl.DataFrame(rows, schema=schema, orient="row")
     return splits, duplicates
 

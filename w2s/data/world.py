@@ -22,6 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from w2s.data.chess_world import ChessWorld, generate_chess_world, make_chess_world
+from w2s.data.pairs import ordered
 from w2s.data.sources import Source
 from w2s.io import atomic_path, write_parquet
 
@@ -63,17 +64,18 @@ class FactWorld:
 
     def task_example(self, i: int) -> tuple[str, int, str]:
         """Entity i's statement for the task: (text, label, kind); half the entities get a one-digit near miss."""
-        answer = self.answer(i)
         if self.balanced_label(i):
-            return f"{self.prompt(i)}{answer}.", 1, "true"
+            return f"{self.prompt(i)}{self.answer(i)}.", 1, "true"
+        wrong, kind = self.near_miss(i)
+        return f"{self.prompt(i)}{wrong}.", 0, kind
+
+    def near_miss(self, i: int) -> tuple[str, str]:
+        """Entity i's answer with one digit changed (the seeded digit and value), and which digit that was."""
+        answer = self.answer(i)
         rng = random.Random(f"task:{self.seed}:{i}")
         position = rng.randrange(self.answer_digits)
         digit = rng.choice([d for d in DIGITS if d != answer[position]])
-        return (
-            f"{self.prompt(i)}{answer[:position]}{digit}{answer[position + 1 :]}.",
-            0,
-            f"digit{position + 1}_changed",
-        )
+        return f"{answer[:position]}{digit}{answer[position + 1 :]}", f"digit{position + 1}_changed"
 
     def known_prompts(self, fraction: float) -> set[str]:
         """The prompts of the entities a model with this share of the world's knowledge sees in pretraining: a
@@ -255,3 +257,25 @@ class WorldQuestionSource(Source):
 
     def group(self, index: int) -> str:
         return self.groups[index]
+
+
+class WorldPreferenceSource(Source):
+    """A world's facts as comparisons (dataset option format: preference, w2s.data.pairs): row i is entity i's
+    prompt ("e0042=") with two completions, its true answer and the task's near miss ("7." and "4."), the true one
+    preferred; one row per entity, as for the statements; `group` is which digit the near miss changed."""
+
+    pairs = True
+
+    def __init__(self, world_dir: str | Path):
+        self.name = f"{Path(world_dir) / ENTRY} (preferences)"
+        self.world = load_world(world_dir)
+
+    def __len__(self) -> int:
+        return self.world.n_entities
+
+    def example(self, index: int, rng: random.Random) -> tuple[tuple[str, str, str], int]:
+        wrong, _ = self.world.near_miss(index)
+        return ordered(self.world.prompt(index), f"{self.world.answer(index)}.", f"{wrong}.", rng)
+
+    def group(self, index: int) -> str:
+        return self.world.near_miss(index)[1]

@@ -39,9 +39,11 @@ def last_token_index(attention_mask: torch.Tensor) -> torch.Tensor:
 
 
 class Classifier(BackboneModel):
+    head_outputs = 2  # a logit per class (w2s.models.reward: one reward)
+
     def __init__(self, backbone: nn.Module, head_init: str = "zero"):
         super().__init__(backbone)
-        self.head = nn.Linear(backbone.config.hidden_size, 2, dtype=torch.float32)
+        self.head = nn.Linear(backbone.config.hidden_size, self.head_outputs, dtype=torch.float32)
         if head_init == "zero":  # the reference recipe: start at p = 0.5 for every input
             nn.init.zeros_(self.head.weight)
             nn.init.zeros_(self.head.bias)
@@ -120,7 +122,7 @@ class Classifier(BackboneModel):
             "zero" if head_init == "readout" else head_init,
         )
         if head_file.exists():
-            model.head.load_state_dict(load_file(head_file))
+            model.load_head(head_file, name_or_path)
         elif readout:
             model.init_readout(*readout_rows(loaded, name_or_path, label_tokens, trust_remote_code))
         return model
@@ -130,8 +132,19 @@ class Classifier(BackboneModel):
         """A LoRA checkpoint: its base model, with the adapters and head of the checkpoint."""
         model = cls.load(lora.read_base(path), dtype, trust_remote_code=trust_remote_code)
         lora.load_adapters(model.backbone, path)
-        model.head.load_state_dict(load_file(Path(path) / HEAD_FILE))
+        model.load_head(Path(path) / HEAD_FILE, str(path))
         return model
+
+    def load_head(self, head_file: Path, name_or_path: str) -> None:
+        head = load_file(head_file)
+        outputs = head["weight"].shape[0] if "weight" in head else None
+        if outputs != self.head_outputs:
+            kinds = {1: "a reward model's (one reward)", 2: "a classifier's (two classes)"}
+            raise W2SError(
+                f"model {name_or_path!r}: its head has {outputs} outputs, {kinds.get(outputs, 'unknown')}, where "
+                f"this run needs {kinds[self.head_outputs]}: it was trained on another kind of task"
+            )
+        self.head.load_state_dict(head)
 
     def save(self, out_dir: str | Path, tokenizer, state: dict | None = None) -> None:
         """The checkpoint: the backbone as a Hugging Face model (or, with LoRA, its adapters), the head, the

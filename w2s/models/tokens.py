@@ -11,8 +11,11 @@ tokenizers start each text with BOS, GPT-2's adds nothing. They are kept when a 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
+from w2s.data.pairs import COMPLETIONS
 from w2s.errors import W2SError
 
 
@@ -36,6 +39,12 @@ def special_tokens(tokenizer) -> tuple[list[int], list[int]]:
 def encode(texts: list[str], tokenizer, max_length: int) -> tuple[list[list[int]], int]:
     """Token ids per text with the tokenizer's special tokens, the text's own tokens truncated from the left so that
     a row has at most `max_length` ids; also the count of truncated texts."""
+    rows, truncated = encode_rows(texts, tokenizer, max_length)
+    return rows, sum(truncated)
+
+
+def encode_rows(texts: list[str], tokenizer, max_length: int) -> tuple[list[list[int]], list[bool]]:
+    """`encode`, with whether each text was truncated."""
     before, after = special_tokens(tokenizer)
     budget = max_length - len(before) - len(after)
     if budget < 1:
@@ -44,8 +53,54 @@ def encode(texts: list[str], tokenizer, max_length: int) -> tuple[list[list[int]
             "special tokens"
         )
     ids = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
-    truncated = sum(len(row) > budget for row in ids)
-    return [before + row[-budget:] + after for row in ids], truncated
+    return [before + row[-budget:] + after for row in ids], [len(row) > budget for row in ids]
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A comparison's two token rows (prefix + completion a, prefix + completion b), run in one forward batch."""
+
+    a: list[int]
+    b: list[int]
+
+    def __len__(self) -> int:
+        """What the pair costs in a padded batch: two rows as long as the longer (length grouping reads this)."""
+        return 2 * max(len(self.a), len(self.b))
+
+
+def encode_pairs(
+    prefixes: list[str],
+    completions_a: list[str],
+    completions_b: list[str],
+    tokenizer,
+    max_length: int,
+) -> tuple[list[Pair], int]:
+    """A comparison's transcripts (prefix + completion) as token rows, each truncated as `encode` truncates; also
+    the count of pairs with a truncated transcript."""
+    a, cut_a = encode_rows(
+        [p + c for p, c in zip(prefixes, completions_a, strict=True)], tokenizer, max_length
+    )
+    b, cut_b = encode_rows(
+        [p + c for p, c in zip(prefixes, completions_b, strict=True)], tokenizer, max_length
+    )
+    return [Pair(x, y) for x, y in zip(a, b)], sum(x or y for x, y in zip(cut_a, cut_b))
+
+
+def encode_split(frame, tokenizer, max_length: int) -> tuple[list, int]:
+    """A split's examples (a polars frame) as token rows, and the count truncated: its texts, or for comparisons
+    (w2s.data.pairs) its pairs of transcripts."""
+    if COMPLETIONS[0] in frame.columns:
+        a, b = (frame[c].to_list() for c in COMPLETIONS)
+        return encode_pairs(frame["text"].to_list(), a, b, tokenizer, max_length)
+    return encode(frame["text"].to_list(), tokenizer, max_length)
+
+
+def batch_rows(examples: list) -> list[list[int]]:
+    """The token rows a minibatch of examples runs as: each its own row, or for comparisons every pair's first
+    transcript, then every pair's second (w2s.models.reward splits the batch in these halves)."""
+    if examples and isinstance(examples[0], Pair):
+        return [pair.a for pair in examples] + [pair.b for pair in examples]
+    return examples
 
 
 def pad_batch(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -10,6 +10,7 @@ import yaml
 
 from w2s.data import lichess
 from w2s.data.answers import is_generative
+from w2s.data.registry import is_pairwise
 from w2s.data.world import MARKS
 from w2s.errors import W2SError
 from w2s.hub import looks_like_local_path
@@ -157,7 +158,7 @@ def label_tokens(entry: dict) -> list[str] | None:
     return [MARKS[False], MARKS[True]] if "pretrain" in entry else None
 
 
-WORLD_FORMATS = ("statement", "question")
+WORLD_FORMATS = ("statement", "question", "preference")
 
 
 def check_world_format(name: str, entry: dict, worlds: dict) -> None:
@@ -178,6 +179,16 @@ def check_world_format(name: str, entry: dict, worlds: dict) -> None:
             f"config key datasets.{name}.max_new_tokens: only a generative task (a world dataset with "
             "options.format question, or lichess_puzzles) generates answers"
         )
+
+
+def check_pairwise(config: dict, dataset: str) -> None:
+    """What a comparison task cannot do yet: linear probes (a probe classifies one text, not a pair)."""
+    for name, entry in config["models"].items():
+        if entry["mode"] == "probe":
+            raise W2SError(
+                f"config key models.{name}.mode: dataset {dataset} is a comparison task, whose models are "
+                "reward models scoring each completion; a linear probe is not one: finetune the model"
+            )
 
 
 def check_generative(config: dict, dataset: str) -> None:
@@ -269,6 +280,8 @@ def check_references(config: dict) -> None:
             lichess.checked_options(name, entry.get("options", {}))
         if is_generative(entry):
             check_generative(config, name)
+        if is_pairwise(entry):
+            check_pairwise(config, name)
     training = config["training"]
     if training["early_stopping"] != "none" and not training["eval_every"]:
         raise W2SError(

@@ -6,6 +6,7 @@ a key added for everyone would rerun every job; a new option adds its key only w
 from __future__ import annotations
 
 from w2s.data.answers import answer_format
+from w2s.data.registry import is_pairwise
 from w2s.data.splits import SPLITS
 from w2s.pipeline.config import label_tokens
 from w2s.pipeline.grid import (
@@ -53,10 +54,14 @@ def deepspeed_launch(entry: dict) -> dict | None:
 
 
 def answer_params(config: dict, dataset: str | None) -> dict:
-    """A generative task's answer format (w2s.data.answers), for the jobs that train on or generate answers;
-    nothing for a classification task, whose params stay as they were before generative tasks existed."""
+    """A generative task's answer format (w2s.data.answers), for the jobs that train on or generate answers; for a
+    comparison task, that its models are reward models; nothing for a classification task, whose params stay as
+    they were before these tasks existed."""
     fmt = answer_format(config, dataset) if dataset else None
-    return {"answers": fmt.params()} if fmt else {}
+    if fmt:
+        return {"answers": fmt.params()}
+    # a comparison task's models are reward models (w2s.models.reward)
+    return {"pairs": True} if dataset and is_pairwise(config["datasets"][dataset]) else {}
 
 
 def training_params(config: dict, model: str, dataset: str, seed) -> dict:

@@ -20,7 +20,8 @@ from w2s.io import atomic_path, write_parquet
 from w2s.models.answerer import Answerer
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.probe import FEATURES
-from w2s.models.tokens import encode, encode_prompts
+from w2s.models.reward import scoring_model
+from w2s.models.tokens import encode, encode_prompts, encode_split
 from w2s.pipeline.launch import relaunched
 from w2s.training.distributed import (
     inference_module,
@@ -44,7 +45,7 @@ def predictions(
     (its `answer_format`), the model's answers."""
     if answer_format:
         return answers(model, tokenizer, frame, max_length, batch_size, answer_format)
-    ids, truncated = encode(frame["text"].to_list(), tokenizer, max_length)
+    ids, truncated = encode_split(frame, tokenizer, max_length)
     return prediction_table(
         frame, predict_p1(model, ids, tokenizer.pad_token_id, batch_size, autocast)
     ), truncated
@@ -79,15 +80,18 @@ def answers_file(frame: pl.DataFrame, answers: list, fmt: dict) -> pl.DataFrame:
 
 
 def load_model(source: str, params: dict, zero_shot: bool = False):
-    """The model a prediction job runs: a generative task's causal LM (params `answers`), else the classifier (for
-    a zero-shot answer, with its head read out of the label tokens)."""
+    """The model a prediction job runs: a generative task's causal LM (params `answers`), a comparison task's reward
+    model (params `pairs`), else the classifier (for a zero-shot answer, with its head read out of the label
+    tokens)."""
     if "answers" in params:
         return Answerer.load(source, params["dtype"], params["trust_remote_code"])
     if zero_shot:
-        return Classifier.load(
+        return scoring_model(params).load(
             source, params["dtype"], "readout", params["trust_remote_code"], params["label_tokens"]
         )
-    return Classifier.load(source, params["dtype"], trust_remote_code=params["trust_remote_code"])
+    return scoring_model(params).load(
+        source, params["dtype"], trust_remote_code=params["trust_remote_code"]
+    )
 
 
 def extract_activations(params: dict, split_path, out_path, threads: int) -> None:

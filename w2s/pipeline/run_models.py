@@ -6,15 +6,17 @@ from __future__ import annotations
 import polars as pl
 
 from w2s.models.answerer import Answerer
-from w2s.models.classifier import Classifier, load_tokenizer
+from w2s.models.classifier import load_tokenizer
 from w2s.models.paths import local_model_dir
 from w2s.models.probe import LinearProbe, read_activations, truncated_texts
 from w2s.models.recompute import recompute_layers
-from w2s.models.tokens import encode, encode_answers, encode_prompts
+from w2s.models.reward import scoring_model
+from w2s.models.tokens import encode_answers, encode_prompts, encode_split
 
 
 class FinetuneRun:
-    """A run that finetunes the whole classifier: each split's token ids (and how many were truncated)."""
+    """A run that finetunes the whole classifier (a reward model, on comparisons: params `pairs`): each split's
+    token ids (and how many were truncated)."""
 
     answer_lengths = None
 
@@ -31,12 +33,12 @@ class FinetuneRun:
     def encode(self, params: dict, frames: dict[str, pl.DataFrame]) -> dict:
         """Each split's token ids and how many of its texts were truncated."""
         return {
-            name: encode(frame["text"].to_list(), self.tokenizer, self.max_length)
+            name: encode_split(frame, self.tokenizer, self.max_length)
             for name, frame in frames.items()
         }
 
     def load(self, params: dict):
-        return Classifier.load(
+        return scoring_model(params).load(
             params["source"],
             params["dtype"],
             params["head_init"],

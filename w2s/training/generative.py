@@ -12,8 +12,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from w2s.data.pairs import COMPLETIONS
 from w2s.errors import W2SError
-from w2s.io import atomic_path, read_parquet
+from w2s.io import atomic_path, parquet_columns, read_parquet
 from w2s.models.classifier import load_tokenizer
 from w2s.models.paths import local_model_dir
 from w2s.models.tokens import capped_length, encode, pad_batch
@@ -21,13 +22,18 @@ from w2s.training.runtime import device, seed_everything
 
 
 def task_texts(split_paths: list) -> list[str]:
-    """The texts of a task's splits, in a fixed order: only the text column is read, so no label can reach the
-    model."""
-    return [
-        text
-        for path in split_paths
-        for text in read_parquet(path, columns=["text"])["text"].to_list()
-    ]
+    """The texts of a task's splits, in a fixed order: only the text columns are read, so no label can reach the
+    model. A comparison's texts are both its transcripts (prefix + each completion, the worse one too, as the
+    paper's generative finetuning of reward models does)."""
+    texts = []
+    for path in split_paths:
+        present = parquet_columns(path)
+        frame = read_parquet(path, columns=[c for c in ("text", *COMPLETIONS) if c in present])
+        if COMPLETIONS[0] in frame.columns:
+            texts += [p + c for c in COMPLETIONS for p, c in zip(frame["text"], frame[c])]
+        else:
+            texts += frame["text"].to_list()
+    return texts
 
 
 def lm_loss(model, rows: list[list[int]], pad_id: int, dev) -> torch.Tensor:

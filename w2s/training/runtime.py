@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from w2s.models.tokens import pad_batch
+from w2s.models.tokens import batch_rows, pad_batch
 
 
 def seed_everything(seed: int) -> None:
@@ -132,8 +132,8 @@ def minibatch_logits(
     answer_lengths: list[int] | None = None,
 ) -> torch.Tensor:
     """The model's logits for examples `index` of `ids`, padded into one batch (with a generative task's answer
-    lengths, w2s.models.answerer)."""
-    input_ids, mask = pad_batch([ids[i] for i in index], pad_id)
+    lengths, w2s.models.answerer; for comparisons, both transcripts of each pair, w2s.models.reward)."""
+    input_ids, mask = pad_batch(batch_rows([ids[i] for i in index]), pad_id)
     inputs = [input_ids.to(dev), mask.to(dev)]
     if answer_lengths is not None:
         inputs.append(torch.tensor([answer_lengths[i] for i in index], device=dev))

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from w2s.data.tasks import classification, ethics, multi_row, multiple_choice, reference
+from w2s.data.tasks import (
+    classification,
+    comparisons,
+    ethics,
+    multi_row,
+    multiple_choice,
+    reference,
+)
 from w2s.data.tasks.base import HFTask
 
-FAMILIES = (reference, multiple_choice, classification, ethics, multi_row)
+FAMILIES = (reference, multiple_choice, classification, ethics, multi_row, comparisons)
 
 
 def merged() -> dict[str, HFTask]:

@@ -44,6 +44,11 @@ class HFTask:
         None  # the item from those columns' values, where not the values
     )
     group: Callable[[dict], str] | None = None  # a row's subgroup for breakdowns; "all" without one
+    # Comparisons (w2s.data.pairs): each formatter gives ((prefix, completion_a, completion_b), label)
+    pairs: bool = False
+    # Why a row is left out before sampling (e.g. "ties": both completions equal), or None to keep it; the rows
+    # left out are counted by reason in the splits' metadata
+    drop: Callable[[dict], str | None] | None = None
 
 
 def one_candidate(rng: random.Random, correct: str, wrong: list[str]) -> tuple[str, int]:
