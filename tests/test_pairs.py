@@ -175,3 +175,39 @@ def test_world_preferences_prefer_the_true_value_over_the_tasks_near_miss(tmp_pa
             assert statement == texts[0] + other and source.group(index) == kind
         labels.append(label)
     assert 10 < sum(labels) < 30
+
+
+def preference_config(**overrides) -> dict:
+    from snakemake_helpers import tiny_config
+
+    from w2s.pipeline.config import validate_config
+
+    config = tiny_config(
+        worlds={"kb": {"digits": 1, "n_entities": 100}},
+        datasets={"kbp": {"kind": "world", "options": {"world": "kb", "format": "preference"}}},
+    )
+    config.update(overrides)
+    return validate_config(config)
+
+
+def test_a_comparison_tasks_jobs_are_told_their_models_are_reward_models():
+    from w2s.pipeline.rule_params import prediction_params, training_params
+
+    config = preference_config()
+    assert training_params(config, "strongling", "kbp", 0)["pairs"] is True
+    assert prediction_params(config, "weakling", "kbp")["pairs"] is True
+    classification = preference_config(datasets={"toy": {"kind": "synthetic"}})
+    assert "pairs" not in training_params(
+        classification, "strongling", "toy", 0
+    )  # params as before
+
+
+def test_the_config_refuses_a_probe_or_a_chess_world_on_a_comparison_task():
+    from w2s.errors import W2SError
+
+    models = preference_config()["models"]
+    models["weakling"]["mode"] = "probe"
+    with pytest.raises(W2SError, match="models.weakling.mode: dataset kbp is a comparison task"):
+        preference_config(models=models)
+    with pytest.raises(W2SError, match="is a chess world"):
+        preference_config(worlds={"kb": {"type": "chess"}})

@@ -81,6 +81,10 @@ def describe_labels(path: str, n_examples: int = 3) -> str:
         lines.append(f"{title}:")
         for row in rows.head(n_examples).iter_rows(named=True):
             text = row["text"].replace("\n", " ")
+            if "completion_a" in row:  # a comparison: p(1) is p(completion a preferred)
+                text = (
+                    f"{text[-60:]} | a: {row['completion_a'][:40]} | b: {row['completion_b'][:40]}"
+                )
             lines.append(
                 f"  {row['id']}  label {row['label']}  p(1) {row['soft_label']:.3f}  {text[:100]!r}"
             )
