@@ -211,3 +211,15 @@ def test_the_config_refuses_a_probe_or_a_chess_world_on_a_comparison_task():
         preference_config(models=models)
     with pytest.raises(W2SError, match="is a chess world"):
         preference_config(worlds={"kb": {"type": "chess"}})
+
+
+def test_the_shared_length_is_the_longest_common_prefix():
+    import random
+
+    from w2s.data.tasks.comparisons import shared_length
+
+    rng = random.Random(0)
+    for _ in range(500):
+        a, b = ("".join(rng.choice("ab") for _ in range(rng.randrange(8))) for _ in range(2))
+        n = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+        assert shared_length(a, b) == n, (a, b)
