@@ -22,9 +22,11 @@ from w2s.pipeline.run import label_split, predictions, zero_shot
 
 pytestmark = pytest.mark.workflow
 
-# DeepSpeed flattens parameters into one buffer, so its Adam sums in another order than the plain path; Adam's
-# normalised update turns those last-bit differences in near-zero gradients into small weight differences.
-TOLERANCE = 1e-3  # on each test example's p(1)
+# With one process ZeRO gives the plain path's predictions bit for bit; with two, each process sums its share of a
+# batch, and Adam's normalised update turns those last-bit differences in near-zero gradients into small weight
+# differences: measured at most 1.2e-7 on the AVX-512, AVX2 and portable kernel paths. (Clipping the gradient norm
+# at 1, DeepSpeed's default unless told otherwise, moves them 6e-2 here.)
+TOLERANCE = 1e-5  # on each test example's p(1)
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +62,8 @@ def run(task, name: str, deepspeed: dict | None, lora: dict | None = None) -> di
         # batch 12 over 44 examples: the last batch of each epoch is short (8), minibatches uneven
         "settings": {
             **dataclasses.asdict(train_settings()),
-            "lr": 1e-3,
+            # big enough that the gradient norm passes 1, where DeepSpeed clips unless told not to
+            "lr": 1e-2,
             "batch_size": 12,
             "minibatch_size": 4,
             "seed": 0,

@@ -160,6 +160,7 @@ def relaunched(target: str, job: dict, spec_path: str | Path, params: dict) -> b
 
 
 FINETUNE = "w2s.pipeline.finetune:finetune"
+GENERATIVE = "w2s.training.generative:generative_finetune"
 
 
 def finetune_job(**job) -> None:
@@ -168,6 +169,15 @@ def finetune_job(**job) -> None:
     with sole_writer(run_dir):
         if not relaunched(FINETUNE, job, run_dir / "launch.json", job["params"]):
             call(FINETUNE, job)
+
+
+def generative_job(**job) -> None:
+    """Rule generative_finetune's job (the arguments of `w2s.training.generative.generative_finetune`): for a
+    model entry that trains with DeepSpeed, in the launcher's processes, as its training does."""
+    out = Path(job["out_dir"])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not relaunched(GENERATIVE, job, out.with_name(f".{out.name}.launch.json"), job):
+        call(GENERATIVE, job)
 
 
 if __name__ == "__main__":  # one worker process of the launcher

@@ -140,12 +140,15 @@ def generative_params(config: dict, model: str, seed) -> dict:
     recipe = {
         k: v for k, v in entry["generative_finetune"].items() if k != "splits"
     }  # splits: inputs
+    # a DeepSpeed model finetunes as it trains: in its launcher's processes, in minibatches of its minibatch_size
+    launch = deepspeed_launch(entry)
     return {
         "source": model_source(config, model),
         "trust_remote_code": entry["trust_remote_code"],
         "max_length": entry["max_length"],
         "seed": int(seed),
         **recipe,
+        **({"deepspeed": launch, "minibatch_size": entry["minibatch_size"]} if launch else {}),
     }
 
 

@@ -34,7 +34,7 @@ import traceback
 from importlib import metadata
 from pathlib import Path
 
-from w2s.pipeline.entry_points import entry_point
+from w2s.pipeline.entry_points import entry_point, script_entry_point
 from w2s.pipeline.job import logged, stop_when_orphaned
 from w2s.version import code_version
 
@@ -144,6 +144,7 @@ def hand_over(path: Path, target: str, log_path: str, kwargs: dict) -> int | Non
 def run_job(target: str, log_path: str, **kwargs) -> None:
     """A rule's job: `target` (`module:function`) called with `kwargs` (JSON values), output in `log_path`; exits
     the script with the job's status. In a fork of the warm worker when there is one (see the module docstring)."""
+    target = script_entry_point(target)
     stop_when_orphaned()  # the warm job dies with this process, so it stops with Snakemake too
     status = None
     if enabled():

@@ -46,6 +46,9 @@ def deepspeed_config(settings: TrainSettings, stage: int, offload: bool) -> dict
         "zero_optimization": zero,
         "zero_allow_untested_optimizer": True,  # the loop's own torch Adam/AdamW, as in the plain path
         "zero_force_ds_cpu_optimizer": False,
+        # DeepSpeed clips the gradient norm at 1.0 unless told otherwise (its default since microsoft/DeepSpeed#8068,
+        # June 2026); the plain path and the paper's recipe do not clip, so neither does this
+        "gradient_clipping": 0.0,
         "steps_per_print": 10**9,
         "wall_clock_breakdown": False,
     }
@@ -78,8 +81,8 @@ class DeepSpeedEngine:
     def factory(cls, stage: int, offload: bool):
         return lambda model, settings, total: cls(model, settings, total, stage, offload)
 
-    def __call__(self, *inputs):
-        return self.engine(*inputs)
+    def __call__(self, *inputs, **named):
+        return self.engine(*inputs, **named)
 
     def backward(self, loss: torch.Tensor) -> None:
         self.engine.backward(loss, scale_wrt_gas=False)

@@ -1,6 +1,10 @@
 """Generative finetuning: before classification finetuning, a model is finetuned as a language model on a task's
 texts, never its labels (the paper's setting: the strong model is adapted to the task's distribution without
-supervision), and saved as a Hugging Face checkpoint the classification runs start from."""
+supervision), and saved as a Hugging Face checkpoint the classification runs start from.
+
+A model entry that trains with DeepSpeed finetunes here the same way, in every process of the launcher
+(w2s.pipeline.launch.generative_job): each process takes its share of each batch in minibatches of the entry's
+minibatch_size, ZeRO partitions the optimizer state (and under ZeRO-3 the weights), and rank 0 saves the model."""
 
 from __future__ import annotations
 
@@ -18,7 +22,10 @@ from w2s.io import atomic_path, parquet_columns, read_parquet
 from w2s.models.classifier import load_tokenizer
 from w2s.models.paths import local_model_dir
 from w2s.models.tokens import capped_length, encode, pad_batch
-from w2s.training.runtime import device, seed_everything
+from w2s.training.distributed import DeepSpeedEngine, gathered_state, init_distributed
+from w2s.training.loop import LocalEngine
+from w2s.training.runtime import device, rank_minibatches, seed_everything
+from w2s.training.settings import TrainSettings
 
 
 def task_texts(split_paths: list) -> list[str]:
@@ -36,13 +43,57 @@ def task_texts(split_paths: list) -> list[str]:
     return texts
 
 
-def lm_loss(model, rows: list[list[int]], pad_id: int, dev) -> torch.Tensor:
-    """Next-token cross-entropy over the real tokens of a padded batch."""
+def token_loss_sum(model, rows: list[list[int]], pad_id: int, dev) -> torch.Tensor:
+    """The summed next-token cross-entropy over the real tokens of a padded batch."""
     input_ids, mask = (t.to(dev) for t in pad_batch(rows, pad_id))
     logits = model(input_ids=input_ids, attention_mask=mask).logits[:, :-1].float()
     targets = input_ids[:, 1:].masked_fill(mask[:, 1:] == 0, -100)
     return F.cross_entropy(
-        logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100
+        logits.reshape(-1, logits.shape[-1]),
+        targets.reshape(-1),
+        ignore_index=-100,
+        reduction="sum",
+    )
+
+
+def lm_step(
+    engine, ids: list[list[int]], batch: list[int], minibatch_size: int, pad_id: int, dev
+) -> float:
+    """One AdamW step on the mean next-token loss over every token the batch predicts, whichever process computes
+    which rows: each process weights its minibatches by the whole batch's token count (known to all) times the
+    process count, which the engine's gradient average divides out. Returns the batch's mean loss, the same in
+    every process. Every process runs as many forward passes (ZeRO-3 gathers weights collectively): a process with
+    nothing left runs a stand-in row at weight zero."""
+    predicted = max(1, sum(len(ids[i]) - 1 for i in batch))
+    local = 0.0
+    for mb in rank_minibatches(batch, minibatch_size, engine.rank, engine.world):
+        weight = engine.world / predicted if mb else 0.0
+        loss = token_loss_sum(engine, [ids[i] for i in mb or batch[:1]], pad_id, dev) * weight
+        engine.backward(loss)
+        local += loss.item()
+    engine.step()
+    return engine.gather(torch.tensor([local], device=dev)).sum().item() / engine.world
+
+
+def lm_settings(lr: float, batch_size: int, minibatch_size: int, seed: int) -> TrainSettings:
+    """Generative finetuning's recipe for the engines: AdamW without weight decay, a cosine decay from the peak lr
+    without warmup (the fields the engines do not read are neutral)."""
+    return TrainSettings(
+        lr=lr,
+        batch_size=batch_size,
+        minibatch_size=minibatch_size,
+        epochs=1,
+        optimizer="adamw",
+        weight_decay=0.0,
+        warmup_frac=0.0,
+        schedule="cosine",
+        eval_every=0,
+        log_every=0,
+        autocast="off",
+        dropout="model",
+        seed=seed,
+        checkpoint_every=0,
+        group_by_length=False,
     )
 
 
@@ -57,13 +108,19 @@ def generative_finetune(
     seed: int,
     threads: int = 1,
     trust_remote_code: bool = False,
+    deepspeed: dict | None = None,
+    minibatch_size: int | None = None,
     log_every: int = 20,
-) -> dict:
+) -> dict | None:
     """Finetune `source` as a causal LM on the texts of `split_paths` for `steps` AdamW steps (cosine schedule,
-    seeded batches) and save it with its tokenizer to `out_dir`."""
+    seeded batches of `batch_size` texts, each process's share in minibatches of `minibatch_size`: by default all
+    of it at once) and save it with its tokenizer to `out_dir`. With `deepspeed` (a model entry's launch layout),
+    this is one process of the launcher: ZeRO at its stage, rank 0 writing. Returns a summary (None off rank 0)."""
     from transformers import AutoModelForCausalLM
 
     torch.set_num_threads(threads)
+    if deepspeed:
+        init_distributed()
     seed_everything(seed)
     tokenizer = load_tokenizer(source, trust_remote_code)
     try:  # safetensors only, as everywhere
@@ -76,45 +133,55 @@ def generative_finetune(
     max_length = capped_length(model.config, max_length)  # as the classification runs cap it
     ids, truncated = encode(texts, tokenizer, max_length)
     dev = device()
-    model.to(dev).train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * s / steps))
-    )
+    model.to(dev)
+    settings = lm_settings(lr, batch_size, minibatch_size or batch_size, seed)
+    if deepspeed:
+        engine = DeepSpeedEngine(model, settings, steps, deepspeed["stage"], deepspeed["offload"])
+    else:
+        engine = LocalEngine(model, settings, steps)
+    model.train()  # after the engine is made: a DeepSpeed engine may set its own mode
     rng = random.Random(f"generative:{seed}")
     order: list[int] = []
-    print(
-        f"generative finetuning of {source} for {steps} steps, batch {batch_size}, on {len(texts)} texts of "
-        f"{len(split_paths)} splits ({truncated} truncated to {max_length} tokens), labels unread",
-        flush=True,
-    )
+    if engine.rank == 0:
+        layout = f", {engine.world} processes (ZeRO-{deepspeed['stage']})" if deepspeed else ""
+        print(
+            f"generative finetuning of {source} for {steps} steps, batch {batch_size}{layout}, on {len(texts)} texts "
+            f"of {len(split_paths)} splits ({truncated} truncated to {max_length} tokens), labels unread",
+            flush=True,
+        )
     start = time.perf_counter()
     for step in range(1, steps + 1):
         if len(order) < batch_size:  # a new pass over the texts, in a new seeded order
             order = list(range(len(ids)))
             rng.shuffle(order)
         batch, order = order[:batch_size], order[batch_size:]
-        loss = lm_loss(model, [ids[i] for i in batch], tokenizer.pad_token_id, dev)
-        if not math.isfinite(loss.item()):
+        lr_now = engine.lr()
+        loss = lm_step(engine, ids, batch, settings.minibatch_size, tokenizer.pad_token_id, dev)
+        if not math.isfinite(loss):  # the same loss in every process: all stop together
             raise W2SError(
-                f"generative finetuning diverged: the loss is {loss.item()} at step {step} of {steps} "
-                f"(learning rate {scheduler.get_last_lr()[0]:.3g}); lower generative_finetune.lr"
+                f"generative finetuning diverged: the loss is {loss} at step {step} of {steps} "
+                f"(learning rate {lr_now:.3g}); lower generative_finetune.lr"
             )
-        loss.backward()
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        if step % log_every == 0 or step == steps:
+        if engine.rank == 0 and (step % log_every == 0 or step == steps):
             print(
-                f"step {step}/{steps} | loss {loss.item():.4f} | {step / (time.perf_counter() - start):.1f} steps/s",
+                f"step {step}/{steps} | loss {loss:.4f} | {step / (time.perf_counter() - start):.1f} steps/s",
                 flush=True,
             )
+    # under ZeRO-3 the weights gathered onto rank 0, tied ones once (as save_pretrained writes a plain model)
+    state = None
+    if deepspeed and deepspeed["stage"] == 3:
+        names = {n for n, _ in model.named_parameters()} | {n for n, _ in model.named_buffers()}
+        state = gathered_state(engine.module, engine.rank, names)
+    if engine.rank != 0:
+        return None
+    if state is None:
+        model.cpu()
     with atomic_path(Path(out_dir)) as tmp:
-        model.cpu().save_pretrained(tmp, safe_serialization=True)
+        engine.module.save_pretrained(tmp, state_dict=state, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
     return {
         "steps": steps,
-        "final_loss": loss.item(),
+        "final_loss": loss,
         "n_texts": len(texts),
         "n_truncated": truncated,
         "max_length": max_length,

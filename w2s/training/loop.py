@@ -41,10 +41,9 @@ class LocalEngine:
         self.module = model
         self.optimizer, self.scheduler = optimizer_and_schedule(model, settings, total_steps)
 
-    def __call__(
-        self, *inputs
-    ):  # input_ids, attention_mask (and a generative task's answer lengths)
-        return self.module(*inputs)
+    def __call__(self, *inputs, **named):
+        # input_ids, attention_mask (and a generative task's answer lengths); a language model's by name
+        return self.module(*inputs, **named)
 
     def backward(self, loss: torch.Tensor) -> None:
         loss.backward()
