@@ -67,8 +67,9 @@ def lm_step(
     predicted = max(1, sum(len(ids[i]) - 1 for i in batch))
     local = 0.0
     for mb in rank_minibatches(batch, minibatch_size, engine.rank, engine.world):
-        weight = engine.world / predicted if mb else 0.0
-        loss = token_loss_sum(engine, [ids[i] for i in mb or batch[:1]], pad_id, dev) * weight
+        # divided before scaled, so that one process computes exactly the mean a plain cross-entropy would
+        rows = [ids[i] for i in mb or batch[:1]]
+        loss = token_loss_sum(engine, rows, pad_id, dev) / predicted * (engine.world if mb else 0)
         engine.backward(loss)
         local += loss.item()
     engine.step()
