@@ -8,7 +8,8 @@ from pathlib import Path
 
 from snakemake_helpers import REPO
 
-BASE = {"errors", "hub", "io", "version", ""}  # "" is the package itself (w2s.__version__)
+# "" is the package itself (w2s.__version__)
+BASE = {"columns", "errors", "hub", "io", "version", ""}
 ALLOWED = {
     "base": {"base"},
     "data": {"base", "data"},

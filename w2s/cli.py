@@ -25,6 +25,7 @@ from w2s.analysis.predictions import (
     read_table,
 )
 from w2s.analysis.summary import RUNS_SCHEMA, aggregate, flagged_runs, method_label, overall
+from w2s.columns import COMPLETIONS
 from w2s.errors import W2SError
 
 
@@ -81,10 +82,9 @@ def describe_labels(path: str, n_examples: int = 3) -> str:
         lines.append(f"{title}:")
         for row in rows.head(n_examples).iter_rows(named=True):
             text = row["text"].replace("\n", " ")
-            if "completion_a" in row:  # a comparison: p(1) is p(completion a preferred)
-                text = (
-                    f"{text[-60:]} | a: {row['completion_a'][:40]} | b: {row['completion_b'][:40]}"
-                )
+            if COMPLETIONS[0] in row:  # a comparison: p(1) is p(completion a preferred)
+                a, b = (row[c][:40] for c in COMPLETIONS)
+                text = f"{text[-60:]} | a: {a} | b: {b}"
             lines.append(
                 f"  {row['id']}  label {row['label']}  p(1) {row['soft_label']:.3f}  {text[:100]!r}"
             )

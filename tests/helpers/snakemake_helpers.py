@@ -170,3 +170,82 @@ def train_settings(**overrides):
     settings = training_params(config, "plain", "toy", 0)["settings"]
     progress = untracked_job_settings(config, "plain")["progress"]
     return TrainSettings(**{**settings, **progress, **overrides})
+
+
+LOGCONF = {"type": "logconf", "alpha_max": 0.5, "warmup_frac": 0.2}
+
+
+def finetune_directly(
+    data,
+    folder,
+    base,
+    *,
+    lr: float,
+    max_length: int,
+    deepspeed=None,
+    lora=None,
+    target_column: str = "label",
+    loss: dict = LOGCONF,
+    **params,
+) -> dict:
+    """A training rule's job called directly (w2s.pipeline.launch.finetune_job), the way the rule calls it: a weak run
+    of `base` (by default with logconf) on `data`/train.parquet scored on `data`/test.parquet, 2 epochs of batch 12 in
+    minibatches of 4 (on 44 examples the last batch of each epoch is short, the minibatches uneven), outputs in
+    `folder`. `params`: more of the job's params (pairs, answers). Returns the outputs' paths."""
+    import dataclasses
+
+    from w2s.pipeline.launch import finetune_job
+
+    out = {
+        key: str(Path(folder) / file)
+        for key, file in (
+            ("checkpoint", "checkpoint"),
+            ("metrics", "metrics.json"),
+            ("predictions", "predictions.parquet"),
+            ("trajectory", "trajectory.jsonl"),
+            ("training", "training.json"),
+        )
+    }
+    settings = {
+        **dataclasses.asdict(train_settings()),
+        "lr": lr,
+        "batch_size": 12,
+        "minibatch_size": 4,
+        "seed": 0,
+        "epochs": 2,
+        "autocast": "off",
+        "log_every": 4,
+        "eval_every": 0,
+        "checkpoint_every": 0,
+    }
+    job_params = {
+        "source": str(base),
+        "dtype": "float32",
+        "head_init": "zero",
+        "trust_remote_code": False,
+        "max_length": max_length,
+        "predict_batch_size": 16,
+        "deepspeed": deepspeed,
+        **params,
+        "settings": settings,
+        **({"lora": lora} if lora else {}),
+    }
+    finetune_job(
+        params=job_params,
+        train_path=str(Path(data) / "train.parquet"),
+        target_column=target_column,
+        test_path=str(Path(data) / "test.parquet"),
+        loss_name=loss["type"],
+        loss_entry=loss,
+        out=out,
+        info={
+            "dataset": "toy",
+            "seed": 0,
+            "role": "weak",
+            "model": "m",
+            "weak": None,
+            "loss": None,
+        },
+        threads=1,
+    )
+    return out

@@ -9,13 +9,12 @@ import numpy as np
 import polars as pl
 
 from w2s.analysis.metrics import answer_metrics, classification_metrics
+from w2s.columns import COMPLETIONS
 from w2s.errors import W2SError
 from w2s.io import REMAKE, read_json, read_parquet, read_parquet_metadata, write_json, write_parquet
 from w2s.version import code_version
 
 PREDICTION_COLUMNS = ("id", "text", "label", "soft_label", "hard_label", "correct", "group")
-# a comparison's two completions (w2s.data.pairs), kept after `text` in its predictions files
-COMPLETIONS = ("completion_a", "completion_b")
 # a generative task's (w2s.data.answers): the true answer, the one the model wrote, its log-probability, whether a
 # stop string ended it, and whether it is the true one
 ANSWER_COLUMNS = ("id", "text", "answer", "generated", "logprob", "stopped", "correct", "group")

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import random
 
-COMPLETIONS = ("completion_a", "completion_b")
-
 
 def ordered(
     prefix: str, preferred: str, other: str, rng: random.Random

@@ -6,7 +6,7 @@ import random
 
 import polars as pl
 
-from w2s.data.pairs import COMPLETIONS
+from w2s.columns import COMPLETIONS
 from w2s.data.sources import Source
 from w2s.errors import W2SError
 from w2s.io import read_parquet

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from w2s.data.pairs import COMPLETIONS
+from w2s.columns import COMPLETIONS
 from w2s.errors import W2SError
 
 

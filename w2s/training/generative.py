@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from w2s.data.pairs import COMPLETIONS
+from w2s.columns import COMPLETIONS
 from w2s.errors import W2SError
 from w2s.io import atomic_path, parquet_columns, read_parquet
 from w2s.models.classifier import load_tokenizer
