@@ -97,3 +97,34 @@ def test_plan_counts_jobs_hours_and_the_disk_of_checkpoints(tmp_path):
     assert estimate.group(2) == human(kept).split()[1]
     assert not any((tmp_path / "results/student/toy/seed0/weakling/strongling").rglob("checkpoint"))
     assert "nothing to do" in w2s_plan(tmp_path)
+
+
+def test_a_reward_models_size_counts_its_one_output_head():
+    """A comparison dataset's models are reward models: the plan counts their head of one output, as built."""
+    from transformers import AutoModel
+
+    from w2s.data.tokenizers import byte_tokenizer
+    from w2s.models.build import model_config
+    from w2s.models.classifier import Classifier
+    from w2s.models.reward import RewardModel
+    from w2s.pipeline.config import read_config_file, validate_config
+    from w2s.pipeline.plan import head_outputs, model_size
+
+    rm_config = validate_config(read_config_file(REPO / "configs/reward_model.yaml"))
+    assert head_outputs(rm_config, "kb_preferences") == 1
+    config = validate_config(tiny_config())
+    assert head_outputs(config, "toy") == 2
+    shape = config["models"]["weakling"]["build"]
+    backbone = AutoModel.from_config(
+        model_config(
+            shape["arch"],
+            shape["hidden_size"],
+            shape["num_layers"],
+            shape["num_heads"],
+            shape.get("max_position", 256),
+            byte_tokenizer(),
+        )
+    )
+    for model in (Classifier, RewardModel):
+        built = sum(p.numel() for p in model(backbone).parameters())
+        assert model_size(config, "weakling", model.head_outputs) == (built, built)

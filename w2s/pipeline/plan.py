@@ -115,9 +115,18 @@ def submissions(jobs: list[Job]) -> tuple[int, int]:
     return sum(job.group is None for job in submitted) + len(packed), len(submitted)
 
 
-def model_size(config: dict, model: str) -> tuple[int, int] | None:
+def head_outputs(config: dict, dataset: str) -> int:
+    """The outputs of the head a model trains on `dataset`: a logit per class, or a reward model's one reward."""
+    from w2s.models.reward import scoring_model
+    from w2s.pipeline.rule_params import answer_params
+
+    return scoring_model(answer_params(config, dataset)).head_outputs
+
+
+def model_size(config: dict, model: str, outputs: int = 2) -> tuple[int, int] | None:
     """(parameters of the classifier, parameters its checkpoint stores: all, or with LoRA the adapters and head),
-    counted on an empty (meta-device) copy of the model; None where its config cannot be had offline."""
+    with a head of `outputs` outputs, counted on an empty (meta-device) copy of the model; None where its config
+    cannot be had offline."""
     import torch
     from transformers import AutoConfig, AutoModel
 
@@ -153,7 +162,7 @@ def model_size(config: dict, model: str) -> tuple[int, int] | None:
             return None
     with torch.device("meta"):
         backbone = AutoModel.from_config(lm_config, trust_remote_code=entry["trust_remote_code"])
-        head = 2 * (lm_config.hidden_size + 1)
+        head = outputs * (lm_config.hidden_size + 1)
         total = sum(p.numel() for p in backbone.parameters()) + head
         if "lora" not in entry:
             return total, total
@@ -195,14 +204,15 @@ def describe_plan(config: dict, jobs: list[Job]) -> str:
         if not role:
             continue
         model = job.wildcards["model"]
-        if model not in sizes:
-            sizes[model] = model_size(config, model)
-        if sizes[model] is None:
+        kind = model, head_outputs(config, job.wildcards["dataset"])
+        if kind not in sizes:
+            sizes[kind] = model_size(config, *kind)
+        if sizes[kind] is None:
             unknown.add(model)
             continue
         if config["models"][model]["mode"] == "probe":
             continue  # a probe's checkpoint links its backbone's files: only the head is new
-        n_bytes = sizes[model][1] * BYTES[config["models"][model]["dtype"]]
+        n_bytes = sizes[kind][1] * BYTES[config["models"][model]["dtype"]]
         largest = max(largest, n_bytes)
         if keeps_checkpoint(config, role):
             kept += n_bytes
@@ -217,10 +227,11 @@ def describe_plan(config: dict, jobs: list[Job]) -> str:
         f"  deleted once their predictions exist (keep_checkpoints: {config['keep_checkpoints']}): "
         f"{human(deleted)}; each is on disk while its run and its readers run (the largest: {human(largest)})"
     )
-    for model, size in sizes.items():
+    for (model, outputs), size in sizes.items():
         if size:
             lines.append(
-                f"  {model}: {size[0]:,} parameters, {size[1]:,} stored per checkpoint"
+                f"  {model}{' (reward model)' if outputs == 1 else ''}: {size[0]:,} parameters, "
+                f"{size[1]:,} stored per checkpoint"
                 + (" (LoRA adapters and head)" if "lora" in config["models"][model] else "")
             )
     if unknown:
