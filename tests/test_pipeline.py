@@ -107,7 +107,6 @@ def test_weak_model_change_reruns_weak_side_not_ceiling(finished):
     }
 
 
-@pytest.mark.kernel_sensitive
 def test_deleted_label_file_reruns_only_its_dependents(finished):
     labels = finished / "results/labels/toy/seed0/weakling.parquet"
     before = pl.read_parquet(labels)

@@ -30,11 +30,13 @@ def long_ceiling_config(deepspeed: dict | None, lora: dict | None = None) -> dic
     return config
 
 
-@pytest.mark.kernel_sensitive
+# A resume compares a computation with itself (the same batches, kernels and process count): equal bit for bit on
+# any kernel path, so only the plain case, on which the Slurm requeue test relies too, is rerun on the portable
+# kernels in CI; the DeepSpeed cases resume through the same code with another state layout.
 @pytest.mark.parametrize(
     "deepspeed,lora",
     [
-        (None, None),
+        pytest.param(None, None, marks=pytest.mark.kernel_sensitive),
         ({"stage": 2, "processes_per_node": 2, "offload": True}, None),
         ({"stage": 3, "processes_per_node": 2}, None),
         # the state then holds the adapters and head alone
