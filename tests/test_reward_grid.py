@@ -143,6 +143,18 @@ def test_a_reward_model_grid_runs_end_to_end(tmp_path):
     stops = json.loads((results / folders["student"] / "early_stopping.json").read_text())
     assert {s["early_stopping"] for s in stops} >= {"weak_val"}
 
+    # the analyses read a reward model's predictions as a classifier's: each test predictions file's pairwise
+    # accuracy in the calibration table, and every student's agreement with its weak reward model
+    calibration = pl.read_parquet(results / "analysis/calibration.parquet")
+    for role, model, folder in (("weak", "small", "weak"), ("ceiling", "large", "ceiling")):
+        row = calibration.filter((pl.col("role") == role) & (pl.col("model") == model))
+        metrics = json.loads((results / folders[folder] / "metrics.json").read_text())
+        assert row["accuracy"].to_list() == [pytest.approx(metrics["accuracy"])], role
+    agreement = pl.read_parquet(results / "analysis/agreement.parquet")
+    students = agreement.filter(pl.col("role") == "student")
+    assert set(students["strong"]) >= {"large", "large_lora", "large_gft"}
+    assert students["dataset"].unique().to_list() == ["kbp"]
+
 
 def test_the_split_files_record_the_rows_a_source_dropped(tmp_path):
     """Ties reach the splits' metadata through the split job (counted as `<reason>_dropped`)."""
