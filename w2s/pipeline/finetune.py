@@ -173,6 +173,7 @@ class AnswerEvaluation(Evaluation):
             self.model.ids[split][0],
             self.model.answer_format,
             self.batch,
+            self.autocast,
         )
 
     def __call__(self, module) -> dict:

@@ -135,7 +135,8 @@ def zero_shot_infos(config: dict, dataset: str, model: str) -> list[dict]:
 
 
 def generative_params(config: dict, model: str, seed) -> dict:
-    """What a generative finetuning depends on: the model it starts from and its recipe."""
+    """What a generative finetuning depends on: the model it starts from, its recipe, and whether it computes in
+    bf16 (training.autocast, as the classification runs do)."""
     entry = config["models"][model]
     recipe = {
         k: v for k, v in entry["generative_finetune"].items() if k != "splits"
@@ -148,6 +149,7 @@ def generative_params(config: dict, model: str, seed) -> dict:
         "max_length": entry["max_length"],
         "seed": int(seed),
         **recipe,
+        "autocast": config["training"]["autocast"],
         **({"deepspeed": launch, "minibatch_size": entry["minibatch_size"]} if launch else {}),
     }
 

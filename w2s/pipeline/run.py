@@ -44,7 +44,7 @@ def predictions(
     """The prediction table for `frame` and the number of its texts that were truncated; for a generative task
     (its `answer_format`), the model's answers."""
     if answer_format:
-        return answers(model, tokenizer, frame, max_length, batch_size, answer_format)
+        return answers(model, tokenizer, frame, max_length, batch_size, answer_format, autocast)
     ids, truncated = encode_split(frame, tokenizer, max_length)
     return prediction_table(
         frame, predict_p1(model, ids, tokenizer.pad_token_id, batch_size, autocast)
@@ -52,7 +52,13 @@ def predictions(
 
 
 def answers(
-    model: Answerer, tokenizer, frame: pl.DataFrame, max_length: int, batch_size: int, fmt: dict
+    model: Answerer,
+    tokenizer,
+    frame: pl.DataFrame,
+    max_length: int,
+    batch_size: int,
+    fmt: dict,
+    autocast: str,
 ):
     """A generative task's predictions: the model's greedy answer to each prompt of `frame` (every process of a
     launched job generates every row: greedy answers agree, and ZeRO-3 needs the same forward passes in each)."""
@@ -60,7 +66,7 @@ def answers(
         frame["text"].to_list(), tokenizer, max_length, fmt["max_new_tokens"]
     )
     return answers_file(
-        frame, generate_answers(model.backbone, tokenizer, ids, fmt, batch_size), fmt
+        frame, generate_answers(model.backbone, tokenizer, ids, fmt, batch_size, autocast), fmt
     ), truncated
 
 

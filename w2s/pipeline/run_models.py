@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from w2s.models.answerer import Answerer
-from w2s.models.classifier import load_tokenizer
+from w2s.models.classifier import TRAINING_DTYPE, load_tokenizer
 from w2s.models.paths import local_model_dir
 from w2s.models.probe import LinearProbe, read_activations, truncated_texts
 from w2s.models.recompute import recompute_layers
@@ -40,7 +40,7 @@ class FinetuneRun:
     def load(self, params: dict):
         return scoring_model(params).load(
             params["source"],
-            params["dtype"],
+            TRAINING_DTYPE,  # not params["dtype"], which is the dtype of the jobs that only predict
             params["head_init"],
             params["trust_remote_code"],
             params.get("label_tokens"),
@@ -100,7 +100,7 @@ class AnswerRun(FinetuneRun):
         return {"train": (ids, truncated), **prompts}
 
     def load(self, params: dict):
-        return Answerer.load(params["source"], params["dtype"], params["trust_remote_code"])
+        return Answerer.load(params["source"], TRAINING_DTYPE, params["trust_remote_code"])
 
 
 class ProbeRun:

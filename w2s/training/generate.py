@@ -4,7 +4,8 @@ A generative task's weak label is the answer the weak model generates (the chess
 log-probability is what a confidence loss and calibration have to work with. Prompts are batched by length and
 left-padded, so every row's next token sits in the last column; each step feeds one token per row through the
 cache; a row stops at a stop token (which ends, and is not part of, its answer) or after `max_new_tokens`, and the
-batch stops when all its rows have.
+batch stops when all its rows have. The prompt pass computes the LM head at the last column only (a 150k-token
+vocabulary at every prompt position would cost gigabytes); the model runs in bf16 autocast where asked.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from functools import lru_cache
 
 import torch
 
-from w2s.training.runtime import device
+from w2s.training.runtime import bf16_enabled, device
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ def greedy_generate(
     max_new_tokens: int,
     batch_size: int = 32,
     min_new_tokens: int = 0,
+    bf16: bool = False,
 ) -> list[Generation]:
     """Each prompt's greedy continuation, in input order; a stop token ends an answer only after
     `min_new_tokens` tokens (an answer that starts with a space must not stop at its own first token)."""
@@ -43,12 +45,12 @@ def greedy_generate(
     out: list[Generation | None] = [None] * len(ids)
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]
-        for i, generation in zip(
-            batch,
-            _generate_batch(
-                model, [ids[i] for i in batch], pad_id, stop_ids, max_new_tokens, min_new_tokens
-            ),
-        ):
+        rows = [ids[i] for i in batch]
+        with torch.autocast(device().type, dtype=torch.bfloat16, enabled=bf16):
+            generations = _generate_batch(
+                model, rows, pad_id, stop_ids, max_new_tokens, min_new_tokens
+            )
+        for i, generation in zip(batch, generations):
             out[i] = generation
     return out
 
@@ -67,8 +69,16 @@ def _generate_batch(
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
     stops = torch.tensor(sorted(stop_ids), dtype=torch.long, device=dev)
     # transformers 5 names the KV cache `cache` (argument and output); 4.x named it past_key_values
-    cache = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
-    result = model(input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True)
+    signature = inspect.signature(model.forward).parameters
+    cache = "cache" if "cache" in signature else "past_key_values"
+    last_only = {"logits_to_keep": 1} if "logits_to_keep" in signature else {}
+    result = model(
+        input_ids=input_ids,
+        attention_mask=mask,
+        position_ids=positions,
+        use_cache=True,
+        **last_only,
+    )
     past, logits, position = getattr(result, cache), result.logits[:, -1], positions[:, -1]
     tokens = torch.full((len(rows), max_new_tokens), pad_id, dtype=torch.long, device=dev)
     logprob = torch.zeros(len(rows), dtype=torch.float64, device=dev)
@@ -122,9 +132,15 @@ def stop_token_ids(tokenizer, stop: str) -> frozenset[int]:
 
 
 def generate_answers(
-    lm, tokenizer, prompt_ids: list[list[int]], answer_format: dict, batch_size: int
+    lm,
+    tokenizer,
+    prompt_ids: list[list[int]],
+    answer_format: dict,
+    batch_size: int,
+    autocast: str = "off",
 ) -> list[Answer]:
-    """A causal LM's greedy answer to each prompt (w2s.data.answers), in input order."""
+    """A causal LM's greedy answer to each prompt (w2s.data.answers), in input order, in bf16 where `autocast`
+    (training.autocast) says so on this device."""
     generations = greedy_generate(
         lm,
         prompt_ids,
@@ -133,5 +149,6 @@ def generate_answers(
         answer_format["max_new_tokens"],
         batch_size,
         min_new_tokens=1,
+        bf16=bf16_enabled(autocast, device()),
     )
     return [Answer(tokenizer.decode(g.tokens).strip(), g.logprob, g.stopped) for g in generations]

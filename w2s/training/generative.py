@@ -19,12 +19,12 @@ import torch.nn.functional as F
 from w2s.columns import COMPLETIONS
 from w2s.errors import W2SError
 from w2s.io import atomic_path, parquet_columns, read_parquet
-from w2s.models.classifier import load_tokenizer
+from w2s.models.classifier import DTYPES, TRAINING_DTYPE, load_tokenizer
 from w2s.models.paths import local_model_dir
 from w2s.models.tokens import capped_length, encode, pad_batch
 from w2s.training.distributed import DeepSpeedEngine, gathered_state, init_distributed
 from w2s.training.loop import LocalEngine
-from w2s.training.runtime import device, rank_minibatches, seed_everything
+from w2s.training.runtime import bf16_enabled, device, rank_minibatches, seed_everything
 from w2s.training.settings import TrainSettings
 
 
@@ -43,10 +43,12 @@ def task_texts(split_paths: list) -> list[str]:
     return texts
 
 
-def token_loss_sum(model, rows: list[list[int]], pad_id: int, dev) -> torch.Tensor:
-    """The summed next-token cross-entropy over the real tokens of a padded batch."""
+def token_loss_sum(model, rows: list[list[int]], pad_id: int, dev, bf16: bool) -> torch.Tensor:
+    """The summed next-token cross-entropy over the real tokens of a padded batch (the model in bf16 autocast where
+    `bf16`, the loss in fp32)."""
     input_ids, mask = (t.to(dev) for t in pad_batch(rows, pad_id))
-    logits = model(input_ids=input_ids, attention_mask=mask).logits[:, :-1].float()
+    with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+        logits = model(input_ids=input_ids, attention_mask=mask).logits[:, :-1].float()
     targets = input_ids[:, 1:].masked_fill(mask[:, 1:] == 0, -100)
     return F.cross_entropy(
         logits.reshape(-1, logits.shape[-1]),
@@ -57,7 +59,13 @@ def token_loss_sum(model, rows: list[list[int]], pad_id: int, dev) -> torch.Tens
 
 
 def lm_step(
-    engine, ids: list[list[int]], batch: list[int], minibatch_size: int, pad_id: int, dev
+    engine,
+    ids: list[list[int]],
+    batch: list[int],
+    minibatch_size: int,
+    pad_id: int,
+    dev,
+    bf16: bool,
 ) -> float:
     """One AdamW step on the mean next-token loss over every token the batch predicts, whichever process computes
     which rows: each process weights its minibatches by the whole batch's token count (known to all) times the
@@ -69,16 +77,22 @@ def lm_step(
     for mb in rank_minibatches(batch, minibatch_size, engine.rank, engine.world):
         # divided before scaled, so that one process computes exactly the mean a plain cross-entropy would
         rows = [ids[i] for i in mb or batch[:1]]
-        loss = token_loss_sum(engine, rows, pad_id, dev) / predicted * (engine.world if mb else 0)
+        loss = (
+            token_loss_sum(engine, rows, pad_id, dev, bf16)
+            / predicted
+            * (engine.world if mb else 0)
+        )
         engine.backward(loss)
         local += loss.item()
     engine.step()
     return engine.gather(torch.tensor([local], device=dev)).sum().item() / engine.world
 
 
-def lm_settings(lr: float, batch_size: int, minibatch_size: int, seed: int) -> TrainSettings:
+def lm_settings(
+    lr: float, batch_size: int, minibatch_size: int, seed: int, autocast: str
+) -> TrainSettings:
     """Generative finetuning's recipe for the engines: AdamW without weight decay, a cosine decay from the peak lr
-    without warmup (the fields the engines do not read are neutral)."""
+    without warmup, compute in bf16 where `autocast` says (the fields the engines do not read are neutral)."""
     return TrainSettings(
         lr=lr,
         batch_size=batch_size,
@@ -90,7 +104,7 @@ def lm_settings(lr: float, batch_size: int, minibatch_size: int, seed: int) -> T
         schedule="cosine",
         eval_every=0,
         log_every=0,
-        autocast="off",
+        autocast=autocast,
         dropout="model",
         seed=seed,
         checkpoint_every=0,
@@ -112,11 +126,14 @@ def generative_finetune(
     deepspeed: dict | None = None,
     minibatch_size: int | None = None,
     log_every: int = 20,
+    autocast: str = "off",
 ) -> dict | None:
     """Finetune `source` as a causal LM on the texts of `split_paths` for `steps` AdamW steps (cosine schedule,
     seeded batches of `batch_size` texts, each process's share in minibatches of `minibatch_size`: by default all
-    of it at once) and save it with its tokenizer to `out_dir`. With `deepspeed` (a model entry's launch layout),
-    this is one process of the launcher: ZeRO at its stage, rank 0 writing. Returns a summary (None off rank 0)."""
+    of it at once) and save it with its tokenizer to `out_dir`. The weights train in fp32 whatever dtype `source`
+    was saved in (TRAINING_DTYPE), in bf16 autocast where `autocast` says (training.autocast). With `deepspeed` (a
+    model entry's launch layout), this is one process of the launcher: ZeRO at its stage, rank 0 writing. Returns a
+    summary (None off rank 0)."""
     from transformers import AutoModelForCausalLM
 
     torch.set_num_threads(threads)
@@ -126,7 +143,10 @@ def generative_finetune(
     tokenizer = load_tokenizer(source, trust_remote_code)
     try:  # safetensors only, as everywhere
         model = AutoModelForCausalLM.from_pretrained(
-            local_model_dir(source), trust_remote_code=trust_remote_code, use_safetensors=True
+            local_model_dir(source),
+            dtype=DTYPES[TRAINING_DTYPE],
+            trust_remote_code=trust_remote_code,
+            use_safetensors=True,
         )
     except (OSError, ValueError) as exc:
         raise W2SError(f"could not load model {source!r} as a causal LM: {exc}") from None
@@ -135,7 +155,8 @@ def generative_finetune(
     ids, truncated = encode(texts, tokenizer, max_length)
     dev = device()
     model.to(dev)
-    settings = lm_settings(lr, batch_size, minibatch_size or batch_size, seed)
+    settings = lm_settings(lr, batch_size, minibatch_size or batch_size, seed, autocast)
+    bf16 = bf16_enabled(autocast, dev)
     if deepspeed:
         engine = DeepSpeedEngine(model, settings, steps, deepspeed["stage"], deepspeed["offload"])
     else:
@@ -145,6 +166,7 @@ def generative_finetune(
     order: list[int] = []
     if engine.rank == 0:
         layout = f", {engine.world} processes (ZeRO-{deepspeed['stage']})" if deepspeed else ""
+        layout += ", bf16 autocast" if bf16 else ""
         print(
             f"generative finetuning of {source} for {steps} steps, batch {batch_size}{layout}, on {len(texts)} texts "
             f"of {len(split_paths)} splits ({truncated} truncated to {max_length} tokens), labels unread",
@@ -157,7 +179,9 @@ def generative_finetune(
             rng.shuffle(order)
         batch, order = order[:batch_size], order[batch_size:]
         lr_now = engine.lr()
-        loss = lm_step(engine, ids, batch, settings.minibatch_size, tokenizer.pad_token_id, dev)
+        loss = lm_step(
+            engine, ids, batch, settings.minibatch_size, tokenizer.pad_token_id, dev, bf16
+        )
         if not math.isfinite(loss):  # the same loss in every process: all stop together
             raise W2SError(
                 f"generative finetuning diverged: the loss is {loss} at step {step} of {steps} "

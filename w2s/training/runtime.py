@@ -22,7 +22,24 @@ def seed_everything(seed: int) -> None:
 
 
 def device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """The device every job computes on: the GPU where there is one (its fp32 matmuls in TF32, `allow_tf32`)."""
+    if not torch.cuda.is_available():
+        return torch.device("cpu")
+    allow_tf32()
+    return torch.device("cuda")
+
+
+def allow_tf32() -> None:
+    """fp32 matmuls and convolutions on CUDA in TF32 (10-bit mantissa, fp32 range): what is left in fp32 under bf16
+    autocast (the fp32 head, a run with autocast off) runs on the tensor cores, at several times fp32's rate."""
+    matmul = torch.backends.cuda.matmul
+    if hasattr(
+        matmul, "fp32_precision"
+    ):  # torch 2.9 and later; mixing in the old flags is an error there
+        matmul.fp32_precision = "tf32"
+        torch.backends.cudnn.conv.fp32_precision = "tf32"
+    else:
+        matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
 
 
 AUTOCAST = ("auto", "bf16", "off")
