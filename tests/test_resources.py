@@ -6,12 +6,14 @@ import re
 from types import SimpleNamespace
 
 import pytest
+import torch
 import yaml
 from snakemake_helpers import SLURM_PROFILE, snakemake, tiny_config, write_config
 
 from w2s.errors import W2SError
 from w2s.pipeline import cluster
 from w2s.pipeline.config import validate_config
+from w2s.training.runtime import use_threads
 
 
 def config_with(**weakling) -> dict:
@@ -58,6 +60,37 @@ def test_cpus_follow_the_model_threads():
     assert cluster.job_resources(config, "weakling", "train_weak")["cpus_per_task"] == 6
     assert cluster.job_resources(config, "weakling", "build_base_model")["cpus_per_task"] == 6
     assert cluster.job_resources(config, "strongling", "train_weak")["cpus_per_task"] == 1
+
+
+def test_a_gpu_job_gets_cpus_per_gpu_unless_its_threads_are_set():
+    """One CPU for a 4-GPU ZeRO-3 job would put 4 processes on one core."""
+    config = config_with(gpus=4, deepspeed={"stage": 3})
+    assert cluster.job_resources(config, "weakling", "train_weak")["cpus_per_task"] == 16
+    assert cluster.job_resources(config, "weakling", "label_strong_train")["cpus_per_task"] == 16
+    assert (
+        cluster.job_resources(config_with(gpus=1), "weakling", "train_weak")["cpus_per_task"] == 4
+    )
+    assert (
+        cluster.job_resources(config_with(gpus=2, threads=3), "weakling", "train_weak")[
+            "cpus_per_task"
+        ]
+        == 3
+    )
+
+
+@pytest.mark.parametrize(("local_world", "threads"), [(None, 16), ("1", 16), ("4", 4), ("32", 1)])
+def test_a_jobs_threads_are_shared_among_its_processes_on_the_node(
+    local_world, threads, monkeypatch
+):
+    monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)
+    if local_world:
+        monkeypatch.setenv("LOCAL_WORLD_SIZE", local_world)
+    before = torch.get_num_threads()
+    try:
+        use_threads(16)
+        assert torch.get_num_threads() == threads
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_gpu_request():
@@ -135,7 +168,7 @@ def test_rule_resources_are_per_model():
     assert {name: value(weak) for name, value in resources.items()} == {
         "runtime": 240,
         "mem_mb": 8000,
-        "cpus_per_task": 1,
+        "cpus_per_task": 4,  # CPUS_PER_GPU
         "gpu": 1,
         "slurm_partition": "gpu",
     }

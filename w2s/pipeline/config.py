@@ -62,7 +62,15 @@ def validate_config(config: dict) -> dict:
         best = jsonschema.exceptions.best_match([error]) if not error.context else error.context[0]
         raise W2SError(f"config key {key_path(error)}: {best.message}")
     check_references(config)
+    for entry in config["models"].values():
+        entry.setdefault("threads", CPUS_PER_GPU * entry["gpus"] or 1)
     return config
+
+
+# A model job's CPUs per GPU where its entry sets no threads: each GPU's process needs a core for its Python thread
+# and kernel launches, and a few for its CPU ops and the collectives' threads (the data is tokenised up front:
+# there is no loader to feed). One CPU for a 4-GPU ZeRO-3 job leaves 4 processes and their hooks on one core.
+CPUS_PER_GPU = 4
 
 
 def check_finite(node, path: str = "") -> None:

@@ -38,7 +38,7 @@ from w2s.training.generate import generate_answers
 from w2s.training.loop import LocalEngine, train
 from w2s.training.losses import make_loss
 from w2s.training.predict import predict_p1
-from w2s.training.runtime import seed_everything
+from w2s.training.runtime import seed_everything, use_threads
 from w2s.training.settings import Diverged, TrainSettings
 
 
@@ -213,7 +213,7 @@ class Prepared:
 def prepare(job: FinetuneJob) -> Prepared:
     """Read the splits (checking a student's labels are its supervision), load the model, and tie the run's
     resumable state to a fingerprint of its data and settings."""
-    torch.set_num_threads(job.threads)
+    use_threads(job.threads)
     settings = TrainSettings(**job.params["settings"], **(job.progress or {}))
     if job.zero:
         init_distributed()

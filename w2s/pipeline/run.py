@@ -29,6 +29,7 @@ from w2s.training.distributed import (
 )
 from w2s.training.generate import generate_answers
 from w2s.training.predict import last_token_features, predict_p1
+from w2s.training.runtime import use_threads
 from w2s.version import checkpoint_sha256, code_version
 
 
@@ -103,7 +104,7 @@ def load_model(source: str, params: dict, zero_shot: bool = False):
 def extract_activations(params: dict, split_path, out_path, threads: int) -> None:
     """A backbone's last-token activations of a split's examples, in row order, for linear probes (safetensors,
     with the number of truncated texts in its metadata)."""
-    torch.set_num_threads(threads)
+    use_threads(threads)
     frame = read_split(split_path, "label")
     tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
     model = Classifier.load(
@@ -146,7 +147,7 @@ def label_split(
         "w2s.pipeline.run:label_split", dict(locals()), f"{out_path}.launch.json", params
     ):
         return None
-    torch.set_num_threads(threads)
+    use_threads(threads)
     rank = join_processes(params)
     frame = read_split(split_path, "label")
     start, stop, total = (
@@ -227,7 +228,7 @@ def zero_shot(
         "w2s.pipeline.run:zero_shot", dict(locals()), f"{outs[0]['metrics']}.launch.json", params
     ):
         return None
-    torch.set_num_threads(threads)
+    use_threads(threads)
     rank = join_processes(params)
     tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
     model = load_model(params["source"], params, zero_shot=True)

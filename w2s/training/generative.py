@@ -24,7 +24,13 @@ from w2s.models.paths import local_model_dir
 from w2s.models.tokens import capped_length, encode, pad_batch
 from w2s.training.distributed import DeepSpeedEngine, gathered_state, init_distributed
 from w2s.training.loop import LocalEngine
-from w2s.training.runtime import bf16_enabled, device, rank_minibatches, seed_everything
+from w2s.training.runtime import (
+    bf16_enabled,
+    device,
+    rank_minibatches,
+    seed_everything,
+    use_threads,
+)
 from w2s.training.settings import TrainSettings
 
 
@@ -136,7 +142,7 @@ def generative_finetune(
     summary (None off rank 0)."""
     from transformers import AutoModelForCausalLM
 
-    torch.set_num_threads(threads)
+    use_threads(threads)
     if deepspeed:
         init_distributed()
     seed_everything(seed)

@@ -30,7 +30,7 @@ from w2s.io import atomic_path
 from w2s.models.build import random_model
 from w2s.models.classifier import load_tokenizer
 from w2s.models.tokens import pad_batch
-from w2s.training.runtime import device
+from w2s.training.runtime import device, use_threads
 
 
 def corpus_batches(lines: list[str], batch_size: int, seed: int):
@@ -135,7 +135,7 @@ def pretrain(
     known_fraction: float = 1.0,
 ) -> dict:
     if threads:
-        torch.set_num_threads(threads)
+        use_threads(threads)
     tokenizer = load_tokenizer(str(Path(world_dir) / TOKENIZER))
     lines, objective, max_position = corpus_and_loss(
         world_dir, tokenizer, known_fraction, max_position

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import random
 from pathlib import Path
 
@@ -19,6 +20,13 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def use_threads(threads: int) -> None:
+    """A job's CPU threads (its `threads`, the CPUs it asked the cluster for), shared among the processes a
+    launcher started on this node (torchrun's LOCAL_WORLD_SIZE): 4 processes of a 16-CPU job take 4 threads each,
+    not 16 each on 16 cores."""
+    torch.set_num_threads(max(1, threads // int(os.environ.get("LOCAL_WORLD_SIZE", 1))))
 
 
 def device() -> torch.device:
