@@ -1,11 +1,12 @@
-"""What the paper's GPT-2 grid (configs/gpt2_paper.yaml) asks of a cluster and its disk, by `w2s plan`, offline.
+"""What a paper config asks of a cluster, its GPUs and its disk, by `w2s plan`, offline.
 
     python bench/plan_paper.py [configs/gpt2_paper.yaml] [--keep-checkpoints true|false]
 
-`w2s plan` counts a hub model's parameters from its config.json in the local Hugging Face cache. So that this runs
-without the models downloaded, it writes the four GPT-2 sizes' published shapes (hidden size x layers, heads,
-vocabulary 50257, context 1024) as config.json files into a temporary cache and points the plan at it. The job
-counts and hours come from a dry run of the grid in an empty folder, as for a first run.
+`w2s plan` reads a hub model's shape from its config.json in the local Hugging Face cache. So that this runs without
+the models downloaded, it writes the published shapes of the models the paper configs use (GPT-2, Pythia, Qwen2.5:
+their config.json fields that size a model) into a temporary cache, with a ref for every revision the config names,
+and points the plan at it. The job counts and hours come from a dry run of the grid in an empty folder, as for a
+first run.
 """
 
 from __future__ import annotations
@@ -21,26 +22,70 @@ import yaml
 from stamp import commit
 
 REPO = Path(__file__).resolve().parents[1]
-GPT2_SHAPES = {
-    "gpt2": (768, 12, 12),
-    "gpt2-medium": (1024, 24, 16),
-    "gpt2-large": (1280, 36, 20),
-    "gpt2-xl": (1600, 48, 25),
-}  # (n_embd, n_layer, n_head) of openai-community/<name>
+GPT2 = {  # (n_embd, n_layer, n_head); vocabulary 50257, context 1024
+    "openai-community/gpt2": (768, 12, 12),
+    "openai-community/gpt2-medium": (1024, 24, 16),
+    "openai-community/gpt2-large": (1280, 36, 20),
+    "openai-community/gpt2-xl": (1600, 48, 25),
+}
+PYTHIA = {  # (hidden, layers, heads); vocabulary 50304, context 2048, untied
+    "EleutherAI/pythia-410m": (1024, 24, 16),
+    "EleutherAI/pythia-1.4b": (2048, 24, 16),
+}
+QWEN = {  # (hidden, intermediate, layers, heads, kv heads, tied, vocabulary, context)
+    "Qwen/Qwen2.5-0.5B": (896, 4864, 24, 14, 2, True, 151936, 32768),
+    "Qwen/Qwen2.5-1.5B": (1536, 8960, 28, 12, 2, True, 151936, 131072),
+    "Qwen/Qwen2.5-3B": (2048, 11008, 36, 16, 2, True, 151936, 32768),
+    "Qwen/Qwen2.5-7B": (3584, 18944, 28, 28, 4, False, 152064, 131072),
+}
 
 
-def fake_cache(cache: Path) -> None:
-    from transformers import GPT2Config
+def published_config(repo_id: str):
+    from transformers import GPT2Config, GPTNeoXConfig, Qwen2Config
 
-    for name, (hidden, layers, heads) in GPT2_SHAPES.items():
-        repo = cache / f"models--openai-community--{name}"
-        snapshot = repo / "snapshots" / ("0" * 40)
-        snapshot.mkdir(parents=True)
-        (repo / "refs").mkdir()
-        (repo / "refs" / "main").write_text("0" * 40)
-        GPT2Config(
+    if repo_id in GPT2:
+        hidden, layers, heads = GPT2[repo_id]
+        return GPT2Config(
             n_embd=hidden, n_layer=layers, n_head=heads, vocab_size=50257, n_positions=1024
-        ).to_json_file(snapshot / "config.json")
+        )
+    if repo_id in PYTHIA:
+        hidden, layers, heads = PYTHIA[repo_id]
+        return GPTNeoXConfig(
+            hidden_size=hidden,
+            num_hidden_layers=layers,
+            num_attention_heads=heads,
+            intermediate_size=4 * hidden,
+            vocab_size=50304,
+            max_position_embeddings=2048,
+            tie_word_embeddings=False,
+        )
+    hidden, intermediate, layers, heads, kv_heads, tied, vocab, context = QWEN[repo_id]
+    return Qwen2Config(
+        hidden_size=hidden,
+        intermediate_size=intermediate,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=kv_heads,
+        tie_word_embeddings=tied,
+        vocab_size=vocab,
+        max_position_embeddings=context,
+    )
+
+
+def fake_cache(cache: Path, models: dict) -> None:
+    """config.json of every hub model of `models` (a config's entries), with a ref for each revision named."""
+    revisions: dict[str, set[str]] = {}
+    for entry in models.values():
+        if "path" in entry:
+            revisions.setdefault(entry["path"], {"main"}).add(entry.get("revision", "main"))
+    for number, (repo_id, refs) in enumerate(sorted(revisions.items())):
+        repo = cache / f"models--{repo_id.replace('/', '--')}"
+        sha = f"{number:040d}"
+        (repo / "refs").mkdir(parents=True)
+        for ref in refs:
+            (repo / "refs" / ref).write_text(sha)
+        (repo / "snapshots" / sha).mkdir(parents=True)
+        published_config(repo_id).to_json_file(repo / "snapshots" / sha / "config.json")
 
 
 def main() -> None:
@@ -53,8 +98,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="w2s-plan-"))
-    fake_cache(work / "hub")
     config = yaml.safe_load(Path(args.config).read_text())
+    fake_cache(work / "hub", config["models"])
     if args.keep_checkpoints:
         config["keep_checkpoints"] = args.keep_checkpoints == "true"
     (work / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))

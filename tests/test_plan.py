@@ -67,7 +67,10 @@ def test_plan_counts_jobs_hours_and_the_disk_of_checkpoints(tmp_path):
         and rows["train_student"][2] == 6.0
         and rows["train_weak"][2] == 0.0
     )
-    assert rows["train_student"][1] == 3.0  # two jobs of 90 minutes on one CPU each
+    assert rows["train_student"][1] == 24.0  # two jobs of 90 minutes on 8 CPUs each (4 per GPU)
+    # each GPU job kind's memory per process, set against the cluster's GPU (a CPU job's has none)
+    assert re.search(r"^  strongling training: [\d.]+ fits \(weights", text, re.MULTILINE)
+    assert "weakling training" not in text
     # Snakemake's own arguments after --, as a profile's set-resources would change the request
     assert (
         table(w2s_plan(tmp_path, "--set-resources", "train_weak:runtime=30"))["train_weak"][1]
@@ -108,7 +111,7 @@ def test_a_reward_models_size_counts_its_one_output_head():
     from w2s.models.classifier import Classifier
     from w2s.models.reward import RewardModel
     from w2s.pipeline.config import read_config_file, validate_config
-    from w2s.pipeline.plan import head_outputs, model_size
+    from w2s.pipeline.plan import head_outputs, model_shape
 
     rm_config = validate_config(read_config_file(REPO / "configs/reward_model.yaml"))
     assert head_outputs(rm_config, "kb_preferences") == 1
@@ -127,4 +130,28 @@ def test_a_reward_models_size_counts_its_one_output_head():
     )
     for model in (Classifier, RewardModel):
         built = sum(p.numel() for p in model(backbone).parameters())
-        assert model_size(config, "weakling", model.head_outputs) == (built, built)
+        shape, stored = model_shape(config, "weakling", model.head_outputs)
+        assert (shape.params, shape.trained, stored) == (built, built, built)
+
+
+def test_a_gpu_job_that_cannot_fit_is_named_with_the_change_that_fits(tmp_path):
+    """A GPT-2 of 256 x 4 layers at 16 rows of 1024 tokens in fp32 keeps ~2.3 GiB of activations (~0.6 GiB with
+    gradient checkpointing): on a GPU of 2.5 GiB, of which jobs plan 90%, it fits with checkpointing only."""
+    config = tiny_config(cluster={"gpu_memory_gib": 2.5})
+    build = {
+        "arch": "gpt2",
+        "hidden_size": 256,
+        "num_layers": 4,
+        "num_heads": 4,
+        "max_position": 1024,
+    }
+    config["models"]["strongling"].update(gpus=1, build=build, max_length=1024)
+    write_config(tmp_path, config)
+    text = w2s_plan(tmp_path)
+    line = re.search(
+        r"^  strongling training: ([\d.]+) DOES NOT FIT.*\n    (.*)$", text, re.MULTILINE
+    )
+    assert line and float(line.group(1)) > 0.9 * 2.5
+    assert re.match(
+        r"fits with models.strongling.gradient_checkpointing: True: [\d.]+ GiB$", line.group(2)
+    )

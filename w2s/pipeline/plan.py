@@ -19,11 +19,20 @@ from w2s.errors import W2SError
 from w2s.hub import split_revision
 from w2s.pipeline.cluster import runs_locally
 from w2s.pipeline.fetch import describe_pending, human
+from w2s.pipeline.gpu_memory import (
+    GPU_JOB_KINDS,
+    USABLE,
+    GiB,
+    Shape,
+    fix,
+    job_memory,
+    task_kind,
+)
 from w2s.pipeline.grid import keeps_checkpoint
 from w2s.pipeline.paths import TRAINED_ROLES
-from w2s.pipeline.rule_params import model_source
+from w2s.pipeline.rule_params import answer_params, model_source
 
-BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
+BYTES = {"float32": 4, "bfloat16": 2}
 TRAINING_ROLES = {
     f"train_{role}": role for role in TRAINED_ROLES
 }  # rule -> role (whose checkpoints keep_checkpoints names)
@@ -118,21 +127,21 @@ def submissions(jobs: list[Job]) -> tuple[int, int]:
 def head_outputs(config: dict, dataset: str) -> int:
     """The outputs of the head a model trains on `dataset`: a logit per class, or a reward model's one reward."""
     from w2s.models.reward import scoring_model
-    from w2s.pipeline.rule_params import answer_params
 
     return scoring_model(answer_params(config, dataset)).head_outputs
 
 
-def model_size(config: dict, model: str, outputs: int = 2) -> tuple[int, int] | None:
-    """(parameters of the classifier, parameters its checkpoint stores: all, or with LoRA the adapters and head),
-    with a head of `outputs` outputs, counted on an empty (meta-device) copy of the model; None where its config
-    cannot be had offline."""
+def model_shape(config: dict, model: str, outputs: int = 2) -> tuple[Shape, int] | None:
+    """The model's shape (w2s.pipeline.gpu_memory.Shape: its parameters with a head of `outputs` outputs, those that
+    train, its widths), and the parameters its checkpoint stores (all, or with LoRA the adapters and head), counted
+    on an empty (meta-device) copy of the model; None where its config cannot be had offline."""
     import torch
     from transformers import AutoConfig, AutoModel
 
     from w2s.data.tokenizers import byte_tokenizer
     from w2s.models.build import model_config
     from w2s.models.lora import add_adapters, lora_config
+    from w2s.models.tokens import capped_length
 
     entry = config["models"][model]
     own = (
@@ -160,15 +169,16 @@ def model_size(config: dict, model: str, outputs: int = 2) -> tuple[int, int] | 
             )
         except (OSError, ValueError):
             return None
+    context = capped_length(lm_config, entry["max_length"])
     with torch.device("meta"):
         backbone = AutoModel.from_config(lm_config, trust_remote_code=entry["trust_remote_code"])
         head = outputs * (lm_config.hidden_size + 1)
         total = sum(p.numel() for p in backbone.parameters()) + head
         if "lora" not in entry:
-            return total, total
+            return Shape.of(lm_config, total, total, context), total
         add_adapters(backbone, lora_config(entry["lora"], model))
         adapters = sum(p.numel() for p in backbone.parameters() if p.requires_grad)
-    return total + adapters, adapters + head
+    return Shape.of(lm_config, total + adapters, adapters + head, context), adapters + head
 
 
 def describe_plan(config: dict, jobs: list[Job]) -> str:
@@ -197,48 +207,99 @@ def describe_plan(config: dict, jobs: list[Job]) -> str:
         f"{unpacked} without (one per job; the rules marked local run where Snakemake runs)"
     )
 
-    sizes = {}
-    kept, deleted, largest, unknown = 0, 0, 0, set()
+    shapes = Shapes(config)
+    lines += checkpoint_lines(config, jobs, shapes)
+    lines += memory_lines(config, jobs, shapes)
+    return "\n".join(lines + describe_pending(config))
+
+
+class Shapes(dict):
+    """(model, head outputs) -> model_shape, each counted once."""
+
+    def __init__(self, config: dict):
+        super().__init__()
+        self.config = config
+
+    def __missing__(self, kind: tuple[str, int]):
+        self[kind] = model_shape(self.config, *kind)
+        return self[kind]
+
+    def of(self, job: Job):
+        return self[job.wildcards["model"], head_outputs(self.config, job.wildcards["dataset"])]
+
+
+def checkpoint_lines(config: dict, jobs: list[Job], shapes: Shapes) -> list[str]:
+    """The disk the training jobs' checkpoints take (fp32, as training holds its weights)."""
+    from w2s.models.classifier import TRAINING_DTYPE
+
+    kept, deleted, largest, unknown, counted = 0, 0, 0, set(), {}
     for job in jobs:
         role = TRAINING_ROLES.get(job.rule)
         if not role:
             continue
         model = job.wildcards["model"]
-        kind = model, head_outputs(config, job.wildcards["dataset"])
-        if kind not in sizes:
-            sizes[kind] = model_size(config, *kind)
-        if sizes[kind] is None:
+        size = shapes.of(job)
+        if size is None:
             unknown.add(model)
             continue
+        counted[model, head_outputs(config, job.wildcards["dataset"])] = size
         if config["models"][model]["mode"] == "probe":
             continue  # a probe's checkpoint links its backbone's files: only the head is new
-        n_bytes = sizes[kind][1] * BYTES[config["models"][model]["dtype"]]
+        n_bytes = size[1] * BYTES[TRAINING_DTYPE]
         largest = max(largest, n_bytes)
         if keeps_checkpoint(config, role):
             kept += n_bytes
         else:
             deleted += n_bytes
-    lines.append("")
-    lines.append(
-        "checkpoints of the training jobs above (weights only, estimated from each model's shape):"
-    )
-    lines.append(f"  kept at the end: {human(kept)}")
-    lines.append(
+    lines = [
+        "",
+        "checkpoints of the training jobs above (weights only, estimated from each model's shape):",
+        f"  kept at the end: {human(kept)}",
         f"  deleted once their predictions exist (keep_checkpoints: {config['keep_checkpoints']}): "
-        f"{human(deleted)}; each is on disk while its run and its readers run (the largest: {human(largest)})"
-    )
-    for (model, outputs), size in sizes.items():
-        if size:
-            lines.append(
-                f"  {model}{' (reward model)' if outputs == 1 else ''}: {size[0]:,} parameters, "
-                f"{size[1]:,} stored per checkpoint"
-                + (" (LoRA adapters and head)" if "lora" in config["models"][model] else "")
-            )
+        f"{human(deleted)}; each is on disk while its run and its readers run (the largest: {human(largest)})",
+    ]
+    for (model, outputs), (shape, stored) in counted.items():
+        lines.append(
+            f"  {model}{' (reward model)' if outputs == 1 else ''}: {shape.params:,} parameters, "
+            f"{stored:,} stored per checkpoint"
+            + (" (LoRA adapters and head)" if "lora" in config["models"][model] else "")
+        )
     if unknown:
         lines.append(
             f"  not counted (no config.json to be had offline): {', '.join(sorted(unknown))}"
         )
-    return "\n".join(lines + describe_pending(config))
+    return lines
+
+
+def memory_lines(config: dict, jobs: list[Job], shapes: Shapes) -> list[str]:
+    """Each GPU model job kind's estimated peak memory per process (w2s.pipeline.gpu_memory) against the cluster's
+    GPU; for one that does not fit, the first change that makes it fit."""
+    gpu = config["cluster"]["gpu_memory_gib"] * GiB
+    kinds = {}
+    for job in jobs:
+        kind, model = GPU_JOB_KINDS.get(job.rule), job.wildcards.get("model")
+        if kind and config["models"][model]["gpus"] and shapes.of(job):
+            dataset = job.wildcards["dataset"]
+            kinds.setdefault(
+                (model, kind, task_kind(config, dataset)), (dataset, shapes.of(job)[0])
+            )
+    if not kinds:
+        return []
+    lines = [
+        "",
+        f"GPU memory per process, estimated (GiB; the cluster's GPU: cluster.gpu_memory_gib {gpu / GiB:g}, of "
+        f"which jobs may plan {USABLE:.0%}):",
+    ]
+    for (model, kind, task), (dataset, shape) in kinds.items():
+        estimate = job_memory(config, model, kind, dataset, shape)
+        fits = estimate.peak <= USABLE * gpu
+        lines.append(
+            f"  {model} {kind}{task}: {estimate.peak / GiB:.1f} {'fits' if fits else 'DOES NOT FIT'} "
+            f"({estimate.describe()})"
+        )
+        if not fits:
+            lines.append(f"    {fix(config, model, kind, dataset, shape, USABLE * gpu)}")
+    return lines
 
 
 def plan(

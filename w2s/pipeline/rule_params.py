@@ -141,7 +141,8 @@ def generative_params(config: dict, model: str, seed) -> dict:
     recipe = {
         k: v for k, v in entry["generative_finetune"].items() if k != "splits"
     }  # splits: inputs
-    # a DeepSpeed model finetunes as it trains: in its launcher's processes, in minibatches of its minibatch_size
+    # it finetunes as the model trains: in minibatches of its minibatch_size (a batch of long texts in one pass
+    # would hold every position's full-vocabulary logits at once), a DeepSpeed model in its launcher's processes
     launch = deepspeed_launch(entry)
     return {
         "source": model_source(config, model),
@@ -150,7 +151,8 @@ def generative_params(config: dict, model: str, seed) -> dict:
         "seed": int(seed),
         **recipe,
         "autocast": config["training"]["autocast"],
-        **({"deepspeed": launch, "minibatch_size": entry["minibatch_size"]} if launch else {}),
+        "minibatch_size": entry["minibatch_size"],
+        **({"deepspeed": launch} if launch else {}),
     }
 
 

@@ -1,0 +1,271 @@
+"""Each model job's peak GPU memory per process, estimated from the model's shape and the recipe before anything
+runs: `w2s plan` sets it against the cluster's GPU (config cluster.gpu_memory_gb) and says which jobs cannot fit and
+what would make them fit.
+
+Per process, for N parameters of which T train, under ZeRO over P processes (bytes):
+  weights      4N: fp32 master weights in training (a prediction job's in its entry's dtype); /P under ZeRO-3
+  gradients    4T fp32; /P under ZeRO-2 and 3
+  optimizer    8T: Adam's two moments; /P under ZeRO
+  bf16 copies  2N: autocast's casts of the weights, made in the forward pass and kept for the backward pass
+  activations  what the backward pass keeps of each token in each layer (ACTIVATION_BYTES), or with gradient
+               checkpointing each layer's input (4 x hidden) plus one layer's activations while it is recomputed
+  logits       a language-model loss (generative finetuning) over the full vocabulary at every position
+  KV cache     generation's keys and values of every prompt token, in bf16
+The peak is the larger of the forward-backward pass and the optimizer step (whose foreach temporaries hold one
+more fp32 copy of the trained weights), plus the CUDA context. The constants are estimates, to be calibrated
+against bench/gpu_check.py's measurements on a GPU.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, replace
+
+from w2s.pipeline.paths import TRAINED_ROLES
+from w2s.pipeline.rule_params import answer_params, deepspeed_launch
+
+GiB = 2**30
+CUDA_CONTEXT = 1.0 * GiB  # the CUDA context and cuBLAS workspaces
+# The share of a GPU's memory a job may plan to use: the caching allocator's fragmentation takes some of the rest, and
+# these estimates are estimates (to be calibrated against bench/gpu_check.py's measurements).
+USABLE = 0.9
+
+
+def activation_bytes(hidden: int, intermediate: int) -> int:
+    """What the backward pass keeps per token per layer under bf16 autocast with SDPA attention (no score matrix):
+    the attention block's inputs, projections and fp32 norms, and the MLP's up, gate and activation outputs.
+    Measured with autograd's saved-tensor hooks on a CPU: Qwen2 38 x hidden + 8 x intermediate, GPT-2 64 x hidden at
+    intermediate 4 x hidden (tests/test_gpu_memory.py); both within this, GPT-2's 12% over."""
+    return 40 * hidden + 8 * intermediate
+
+
+def inference_bytes(hidden: int, intermediate: int) -> int:
+    """What one layer's forward pass without gradients holds per token at its widest, in bf16: the fp32 residual
+    stream and its normed copy, the attention's projections and output, and the MLP's gate, up and product (no
+    layer's tensors outlive it). An upper bound by counting, to be checked against bench/gpu_check.py."""
+    return 12 * hidden + 8 * intermediate
+
+
+LOGIT_BYTES = 14  # per token and vocabulary entry: the bf16 logits, their fp32 copy, its log-softmax, its gradient
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What the estimate needs of a model: parameters (all, and those that train), and its layers' widths."""
+
+    params: int
+    trained: int
+    hidden: int
+    intermediate: int
+    layers: int
+    vocab: int
+    kv_width: int  # keys (or values) per token per layer: kv heads x head width
+    context: (
+        int  # the tokens of a row: the entry's max_length, capped at the model's context window
+    )
+    lm_head: int  # the language-model head's parameters where it does not share the embedding's (0 where it does)
+
+    def as_language_model(self) -> Shape:
+        """The causal LM itself (generative finetuning, generated answers): its LM head too, where untied, which
+        trains where every weight does (not under LoRA)."""
+        trains = self.lm_head if self.trained == self.params else 0
+        return replace(self, params=self.params + self.lm_head, trained=self.trained + trains)
+
+    @classmethod
+    def of(cls, lm_config, params: int, trained: int, context: int) -> Shape:
+        hidden = lm_config.hidden_size
+        intermediate = (
+            getattr(lm_config, "intermediate_size", None)
+            or getattr(lm_config, "n_inner", None)
+            or 4 * hidden
+        )
+        heads = lm_config.num_attention_heads
+        kv_heads = getattr(lm_config, "num_key_value_heads", None) or heads
+        return cls(
+            params,
+            trained,
+            hidden,
+            intermediate,
+            lm_config.num_hidden_layers,
+            lm_config.vocab_size,
+            kv_heads * (hidden // heads),
+            context,
+            0 if getattr(lm_config, "tie_word_embeddings", True) else lm_config.vocab_size * hidden,
+        )
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a job spreads over processes: its ZeRO stage (0: none) and process count."""
+
+    zero_stage: int = 0
+    processes: int = 1
+
+    def share(self, stage: int) -> int:
+        """The divisor of state that ZeRO partitions from `stage` on."""
+        return self.processes if self.zero_stage >= stage else 1
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A job's memory per process (bytes): what it holds throughout (`held`) and what each of its phases (a training
+    pass, the optimizer step, an evaluation) adds while it runs; the phases take turns, so the peak has the largest."""
+
+    held: dict[str, float]
+    phases: dict[str, dict[str, float]]
+
+    @property
+    def peak(self) -> float:
+        largest = max((sum(parts.values()) for parts in self.phases.values()), default=0)
+        return sum(self.held.values()) + largest + CUDA_CONTEXT
+
+    def describe(self) -> str:
+        """GiB by part, e.g. "weights 11.5, ...; pass: activations 25.6, ...; optimizer step: ..."."""
+        held = ", ".join(f"{name} {value / GiB:.1f}" for name, value in self.held.items() if value)
+        phases = [
+            f"{phase}: "
+            + ", ".join(f"{name} {value / GiB:.1f}" for name, value in parts.items() if value)
+            for phase, parts in self.phases.items()
+            if any(parts.values())
+        ]
+        return "; ".join([held, *phases])
+
+
+def prediction_pass(
+    shape: Shape, rows: int, tokens: int, generated: int, autocast_copies: bool
+) -> dict[str, float]:
+    """A prediction pass: one layer's activations at a time (nothing is kept for a backward pass), the logits of
+    the positions read, a generating job's KV cache (keys and values of every token in every layer, bf16), and
+    autocast's bf16 casts of fp32 weights."""
+    return {
+        "bf16 copies": 2 * shape.params if autocast_copies else 0,
+        "activations": rows * tokens * inference_bytes(shape.hidden, shape.intermediate),
+        "logits": rows * shape.vocab * LOGIT_BYTES
+        if generated
+        else 0,  # the next token's, at each step
+        "KV cache": rows * (tokens + generated) * 2 * 2 * shape.kv_width * shape.layers
+        if generated
+        else 0,
+    }
+
+
+def training_memory(
+    shape: Shape,
+    rows: int,
+    tokens: int,
+    layout: Layout,
+    checkpointing: bool,
+    logit_tokens: int,
+    evaluation: dict[str, float],
+    bf16: bool = True,
+) -> Estimate:
+    """A training job's memory, for passes of `rows` x `tokens` whose loss reads the full vocabulary's logits at
+    `logit_tokens` positions per row (a language model's every token; a generated answer's tokens; a classifier's
+    none), evaluated by passes of `evaluation` (prediction_pass)."""
+    n, t = shape.params, shape.trained
+    kept = activation_bytes(shape.hidden, shape.intermediate) * (1 if bf16 else 2)
+    per_token = (4 * shape.hidden * shape.layers + kept) if checkpointing else kept * shape.layers
+    held = {
+        "weights": 4 * n / layout.share(3),
+        "gradients": 4 * t / layout.share(2),
+        "optimizer": 8 * t / layout.share(1),
+    }
+    training_pass = {
+        "bf16 copies": 2 * n if bf16 else 0,
+        "activations": rows * tokens * per_token,
+        "logits": rows * logit_tokens * shape.vocab * LOGIT_BYTES,
+    }
+    phases = {
+        "pass": training_pass,
+        "optimizer step": {"temporaries": 4 * t / layout.share(1)},
+        "evaluation": evaluation,
+    }
+    return Estimate(held, phases)
+
+
+def prediction_memory(shape: Shape, dtype_bytes: int, layout: Layout, evaluation: dict) -> Estimate:
+    """A prediction job's memory: its weights (in the entry's dtype) and its passes (prediction_pass)."""
+    return Estimate({"weights": dtype_bytes * shape.params / layout.share(3)}, {"pass": evaluation})
+
+
+# The rules whose jobs run a model on its GPUs, by what their memory holds.
+GPU_JOB_KINDS = {
+    **{f"train_{role}": "training" for role in TRAINED_ROLES},
+    "generative_finetune": "generative finetuning",
+    "label_strong_train": "prediction",
+    "predict_test": "prediction",
+    "score_zero_shot": "prediction",
+}
+DTYPE_BYTES = {"float32": 4, "bfloat16": 2}
+
+
+def task_kind(config: dict, dataset: str) -> str:
+    """How a dataset's jobs differ in memory: comparisons run both transcripts of a pair, answers read logits."""
+    task = answer_params(config, dataset)
+    return " (answers)" if "answers" in task else " (comparisons)" if task else ""
+
+
+def job_memory(config: dict, model: str, kind: str, dataset: str, shape: Shape) -> Estimate:
+    """The memory per process of a job of `kind` (GPU_JOB_KINDS) of `model` on `dataset`, computing on a GPU with
+    bf16 (training.autocast auto or bf16): passes of minibatch_size rows (a comparison's two transcripts each) of
+    max_length tokens, the worst case; evaluations and prediction jobs in passes of predict_batch_size rows."""
+    entry = config["models"][model]
+    task = answer_params(config, dataset)
+    generated = task["answers"]["max_new_tokens"] if "answers" in task else 0
+    transcripts = 2 if task.get("pairs") else 1
+    bf16 = config["training"]["autocast"] != "off"
+    launch = deepspeed_launch(entry)
+    layout = (
+        Layout(launch["stage"], launch["nodes"] * launch["processes_per_node"])
+        if launch
+        else Layout()
+    )
+    if generated or kind == "generative finetuning":
+        shape = shape.as_language_model()
+    tokens, rows = shape.context, config["training"]["predict_batch_size"] * transcripts
+    if kind == "prediction":
+        copies = bf16 and entry["dtype"] == "float32"  # autocast casts fp32 weights, not bf16 ones
+        passes = prediction_pass(shape, rows, tokens, generated, copies)
+        return prediction_memory(shape, DTYPE_BYTES[entry["dtype"]], layout, passes)
+    checkpointing = entry["gradient_checkpointing"]
+    if kind == "generative finetuning":  # a language model's loss reads every position's logits
+        return training_memory(
+            shape, entry["minibatch_size"], tokens, layout, checkpointing, tokens, {}, bf16
+        )
+    evaluation = prediction_pass(shape, rows, tokens, generated, bf16)
+    logit_tokens = generated + 1 if generated else 0  # an answer's tokens and its stop
+    rows = entry["minibatch_size"] * transcripts
+    return training_memory(
+        shape, rows, tokens, layout, checkpointing, logit_tokens, evaluation, bf16
+    )
+
+
+def fix(config: dict, model: str, kind: str, dataset: str, shape: Shape, budget: float) -> str:
+    """The first of the usual changes that brings a job within `budget` bytes: gradient checkpointing (for
+    prediction, bf16 weights), then halved minibatches and prediction batches, then (training) ZeRO-3 over more
+    GPUs."""
+    entry, training = config["models"][model], config["training"]
+    first = {"dtype": "bfloat16"} if kind == "prediction" else {"gradient_checkpointing": True}
+    base = {key: value for key, value in first.items() if entry[key] != value}
+    tries = [(base, {})]
+    minibatch, batch = entry["minibatch_size"], training["predict_batch_size"]
+    while minibatch > 1 or batch > 1:
+        minibatch, batch = max(1, minibatch // 2), max(1, batch // 2)
+        smaller = {} if kind == "prediction" else {"minibatch_size": minibatch}
+        tries.append(({**base, **smaller}, {"predict_batch_size": batch}))
+    if kind != "prediction":
+        tries += [
+            ({**base, "deepspeed": {"stage": 3}, "gpus": n}, {})
+            for n in (2, 4, 8)
+            if n > entry["gpus"]
+        ]
+    for model_changes, training_changes in tries:
+        changed = copy.deepcopy(config)
+        changed["models"][model].update(model_changes)
+        changed["training"].update(training_changes)
+        peak = job_memory(changed, model, kind, dataset, shape).peak
+        if peak <= budget:
+            keys = [f"models.{model}.{k}: {v}" for k, v in model_changes.items()]
+            keys += [f"training.{k}: {v}" for k, v in training_changes.items()]
+            return f"fits with {', '.join(keys)}: {peak / GiB:.1f} GiB"
+    return "none of gradient checkpointing, smaller batches or ZeRO-3 over 8 GPUs fits it: a larger GPU, or more nodes"
