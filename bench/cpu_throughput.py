@@ -1,9 +1,11 @@
 """The project's training loop against a reference-style loop on varied-length texts, side by side in one run.
 
-    python bench/cpu_throughput.py [--examples 256] [--minibatch 8] [--rounds 3] [--threads 1] [--seed 0] [--out FILE]
+    python bench/cpu_throughput.py [--examples 256] [--minibatch 8] [--lengths varied|fixed] [--rounds 3]
+                                   [--threads 1] [--seed 0] [--out FILE]
 
 Both train the same GPT-2-style model (hidden 256 x 4 layers, built from config) from the same weights on the same
-random token sequences (lengths uniform in 20-300), with the same example order, batch 32, Adam and a cosine
+random token sequences (lengths uniform in 20-300, or all of 160 with --lengths fixed, where grouping by length has
+nothing to gain and only the loops' own costs differ), with the same example order, batch 32, Adam and a cosine
 schedule, one epoch. The reference-style loop is written here the way the paper's released code trains: each
 minibatch in the shuffled order, padded to its own longest example, fp32. The project's loop is `w2s.training.loop
 .train`, with its minibatches grouped by length, in fp32 and with bf16 autocast. Runs are interleaved over rounds
@@ -21,6 +23,7 @@ import time
 from pathlib import Path
 
 import torch
+from recipe import recipe
 from stamp import commit
 
 from w2s.models.build import build_model
@@ -33,22 +36,28 @@ from w2s.training.runtime import cpu_has_native_bf16
 BATCH, PAD_ID = 32, 0
 
 
-def texts(n: int, seed: int = 0) -> tuple[list[list[int]], torch.Tensor]:
+FIXED_LENGTH = 160  # the varied lengths' mean
+
+
+def texts(n: int, seed: int = 0, fixed: bool = False) -> tuple[list[list[int]], torch.Tensor]:
     generator = torch.Generator().manual_seed(seed)
     lengths = torch.randint(20, 301, (n,), generator=generator).tolist()
+    if fixed:
+        lengths = [FIXED_LENGTH] * n
     ids = [torch.randint(3, 250, (length,), generator=generator).tolist() for length in lengths]
     return ids, torch.randint(0, 2, (n,), generator=generator).float()
 
 
 def settings(minibatch: int, seed: int, autocast: str = "off", group: bool = True) -> TrainSettings:
-    return TrainSettings(
+    return recipe(
         lr=1e-5,
         batch_size=BATCH,
         minibatch_size=minibatch,
-        epochs=1,
         seed=seed,
+        epochs=1,
         autocast=autocast,
         log_every=10**9,
+        checkpoint_every=0,
         group_by_length=group,
     )
 
@@ -118,6 +127,7 @@ def main() -> None:
     )
     parser.add_argument("--examples", type=int, default=256)
     parser.add_argument("--minibatch", type=int, default=8)
+    parser.add_argument("--lengths", choices=["varied", "fixed"], default="varied")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument(
@@ -126,7 +136,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="also write the table to this markdown file")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    ids, targets = texts(args.examples, args.seed)
+    ids, targets = texts(args.examples, args.seed, args.lengths == "fixed")
     model_dir = str(
         build_model(
             Path(tempfile.mkdtemp(prefix="w2s-cpu-")) / "model",
@@ -155,7 +165,8 @@ def main() -> None:
     reference = statistics.median(speeds["reference"])
 
     lines = [
-        f"GPT-2-style, hidden 256 x 4 layers; {args.examples} random texts of 20-300 tokens (mean {real:.0f}), "
+        f"GPT-2-style, hidden 256 x 4 layers; {args.examples} random texts of "
+        f"{'20-300 tokens' if args.lengths == 'varied' else f'{FIXED_LENGTH} tokens each'} (mean {real:.0f}), "
         f"one epoch, batch {BATCH}, minibatch {args.minibatch}, {args.threads} thread(s), seed {args.seed}, "
         f"{args.rounds} "
         f"interleaved rounds (medians; all rounds listed). Commit {commit()}, {platform.machine()}, CPU bf16 "

@@ -20,12 +20,12 @@ import tempfile
 from pathlib import Path
 
 import torch
+from recipe import recipe
 
 from w2s.models.build import build_model
 from w2s.models.classifier import Classifier
 from w2s.training.loop import LocalEngine, train
 from w2s.training.losses import XentLoss
-from w2s.training.settings import TrainSettings
 
 ZERO_STAGES = {"zero2": 2, "zero3": 3}
 ENGINES = ("plain", *ZERO_STAGES, "lora")
@@ -56,8 +56,15 @@ def one_run(path, engine: str, autocast: str, n: int, length: int) -> float:
     generator = torch.Generator().manual_seed(0)
     ids = torch.randint(0, 250, (n, length), generator=generator).tolist()
     targets = torch.randint(0, 2, (n,), generator=generator).float()
-    settings = TrainSettings(
-        lr=1e-4, batch_size=32, minibatch_size=32, epochs=1, autocast=autocast, log_every=10**9
+    settings = recipe(
+        lr=1e-4,
+        batch_size=32,
+        minibatch_size=32,
+        seed=0,
+        epochs=1,
+        autocast=autocast,
+        log_every=10**9,
+        checkpoint_every=0,
     )
     make_engine = (
         DeepSpeedEngine.factory(ZERO_STAGES[engine], False)
