@@ -7,7 +7,7 @@ import copy
 import polars as pl
 import pytest
 import yaml
-from snakemake_helpers import REPO, tiny_config
+from snakemake_helpers import REPO, planned_jobs, tiny_config, write_config
 
 from w2s.errors import W2SError
 from w2s.pipeline import analyses, grid, rule_params, targets
@@ -121,6 +121,20 @@ def test_pack_group_names_the_dataset_and_seed_of_packed_models_only():
     )  # a job of no one dataset and seed
     config["models"]["weakling"]["pack"] = False
     assert grid.pack_group(config, job) is None
+
+
+def test_a_split_stays_out_of_the_group_where_a_model_that_does_not_pack_supervises_one_that_does(
+    tmp_path,
+):
+    """weakling (not packed) labels strongling's student (packed): the split in the group would make the cycle
+    split (group) -> weakling's training (outside) -> strongling's student (group), which Snakemake refuses."""
+    config = tiny_config()
+    config["models"]["strongling"]["pack"] = True
+    job = {"dataset": "toy", "seed": "0"}
+    assert grid.pack_group(validate_config(copy.deepcopy(config)), job) is None
+    write_config(tmp_path, config)
+    planned = planned_jobs(tmp_path)  # the dry run builds the groups, or fails
+    assert planned["train_student"] == len(config["losses"]) and planned["split_dataset"] == 1
 
 
 def test_a_revision_goes_with_a_hub_id_and_into_the_models_source():

@@ -228,14 +228,26 @@ def is_probe(config: dict, model: str) -> bool:
 
 def pack_group(config: dict, wildcards: dict) -> str | None:
     """The job group (one cluster submission) a job of one dataset and seed joins, where its model packs (models.
-    <name>.pack); a job without a model (a split) joins where any model packs, which connects the group's jobs."""
+    <name>.pack); a job without a model (a split) joins where splits_pack says, which connects the group's jobs."""
     if "dataset" not in wildcards or "seed" not in wildcards:
         return None
     model = wildcards.get("model")
-    models = config["models"]
-    packs = models[model]["pack"] if model else any(e["pack"] for e in models.values())
+    packs = config["models"][model]["pack"] if model else splits_pack(config)
     return (
         PACK_GROUP.format(dataset=wildcards["dataset"], seed=wildcards["seed"]) if packs else None
+    )
+
+
+def splits_pack(config: dict) -> bool:
+    """Whether a dataset's splits join its pack group: where some model packs, unless a model that does not pack
+    supervises one that does. Its job, outside the group, would sit between the group's split and the group's
+    student, a cycle Snakemake refuses to submit."""
+    models = config["models"]
+    supervises = model_pairs(config) + [
+        link for chain in config["chains"] for link in zip(chain, chain[1:])
+    ]
+    return any(entry["pack"] for entry in models.values()) and not any(
+        models[strong]["pack"] and not models[weak]["pack"] for weak, strong in supervises
     )
 
 
