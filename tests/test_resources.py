@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from types import SimpleNamespace
 
@@ -13,6 +14,7 @@ from snakemake_helpers import SLURM_PROFILE, snakemake, tiny_config, write_confi
 from w2s.errors import W2SError
 from w2s.pipeline import cluster
 from w2s.pipeline.config import validate_config
+from w2s.pipeline.memory import HOST_MARGIN, PROCESS_OVERHEAD, model_shape
 from w2s.training.runtime import use_threads
 
 
@@ -91,6 +93,33 @@ def test_a_jobs_threads_are_shared_among_its_processes_on_the_node(
         assert torch.get_num_threads() == threads
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_gpu_jobs_host_memory_follows_from_its_model_size():
+    """gpt2-xl's shape: a resumable state copies its weights and Adam's moments to host memory (12 bytes a
+    parameter), which the 8 GB default would not hold; each of a launcher's processes loads the whole model."""
+    xl = {
+        "arch": "gpt2",
+        "hidden_size": 1600,
+        "num_layers": 48,
+        "num_heads": 25,
+        "max_position": 1024,
+    }
+    config = config_with(gpus=1, build=xl)
+    n = model_shape(config, "weakling")[0].params
+    assert 1.4e9 < n < 1.6e9  # gpt2-xl's layers, a byte vocabulary
+    train = cluster.job_resources(config, "weakling", "train_weak")["mem_mb"]
+    assert train == math.ceil((12 * n + PROCESS_OVERHEAD) * HOST_MARGIN / 1e6)
+    label = cluster.job_resources(config, "weakling", "label_strong_train")["mem_mb"]
+    assert label == math.ceil((4 * n + PROCESS_OVERHEAD) * HOST_MARGIN / 1e6)
+    four = config_with(gpus=4, build=xl, deepspeed={"stage": 3})
+    assert cluster.job_resources(four, "weakling", "label_strong_train")["mem_mb"] == math.ceil(
+        4 * (4 * n + PROCESS_OVERHEAD) * HOST_MARGIN / 1e6
+    )
+    # a CPU job keeps the stage's default, and an entry's own mem_mb wins
+    assert cluster.job_resources(config_with(build=xl), "weakling", "train_weak")["mem_mb"] == 8000
+    own = config_with(gpus=1, build=xl, resources={"mem_mb": 123})
+    assert cluster.job_resources(own, "weakling", "train_weak")["mem_mb"] == 123
 
 
 def test_gpu_request():

@@ -6,6 +6,11 @@ profile's `set-resources` replaces both. runtime is in minutes, mem_mb is host m
 
 from __future__ import annotations
 
+import json
+import math
+
+from w2s.pipeline.rule_params import deepspeed_launch
+
 STAGE_RESOURCES = {
     "split_dataset": {
         "runtime": 30,  # loading, formatting and sampling a Hugging Face task takes minutes, a synthetic one seconds
@@ -116,6 +121,9 @@ def job_resources(config: dict, model: str | None, stage: str) -> dict:
     entry = config["models"][model]
     own = entry.get("resources", {})
     resources["cpus_per_task"] = entry["threads"]  # the threads the rule gives the job
+    if entry.get("gpus") and stage in ACCELERATED_STAGES:
+        # a GPU job's model is large: its host memory follows from its size (None where that is not known offline)
+        resources["mem_mb"] = max(resources["mem_mb"], host_memory_mb(config, model, stage) or 0)
     resources.update({key: own[key] for key in ("runtime", "mem_mb") if key in own})
     resources.update({name: own[key] for key, name in SITE_RESOURCES.items() if key in own})
     extra = []
@@ -139,6 +147,37 @@ def job_resources(config: dict, model: str | None, stage: str) -> dict:
     if extra:
         resources["slurm_extra"] = " ".join(extra)
     return resources
+
+
+def host_memory_mb(config: dict, model: str, stage: str) -> int | None:
+    """The host memory a GPU job of `model` needs (w2s.pipeline.memory.host_bytes) in MB, with a margin; None where
+    the model's shape cannot be had offline (a hub model not yet fetched)."""
+    from w2s.pipeline.memory import DTYPE_BYTES, GPU_JOB_KINDS, HOST_MARGIN, host_bytes
+
+    shape = cached_shape(config, model)
+    if shape is None:
+        return None
+    entry = config["models"][model]
+    launch = deepspeed_launch(entry)
+    processes = launch["processes_per_node"] if launch else 1
+    kind = GPU_JOB_KINDS.get(stage, "training")
+    needed = host_bytes(shape, kind, processes, DTYPE_BYTES[entry["dtype"]]) * HOST_MARGIN
+    return math.ceil(needed / 1e6)
+
+
+# Snakemake evaluates every rule's resources for every model when it reads the Snakefile: each model's shape (an empty
+# copy built on the meta device) is counted once per process.
+_SHAPES: dict[str, object] = {}
+
+
+def cached_shape(config: dict, model: str):
+    from w2s.pipeline.memory import model_shape
+
+    key = json.dumps([model, config["models"]], sort_keys=True, default=str)
+    if key not in _SHAPES:
+        found = model_shape(config, model)
+        _SHAPES[key] = found[0] if found else None
+    return _SHAPES[key]
 
 
 def rule_resources(config: dict, stage: str) -> dict:

@@ -16,21 +16,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from w2s.errors import W2SError
-from w2s.hub import split_revision
 from w2s.pipeline.cluster import runs_locally
 from w2s.pipeline.fetch import describe_pending, human
-from w2s.pipeline.gpu_memory import (
+from w2s.pipeline.grid import keeps_checkpoint
+from w2s.pipeline.memory import (
     GPU_JOB_KINDS,
     USABLE,
     GiB,
-    Shape,
     fix,
     job_memory,
+    model_shape,
     task_kind,
 )
-from w2s.pipeline.grid import keeps_checkpoint
 from w2s.pipeline.paths import TRAINED_ROLES
-from w2s.pipeline.rule_params import answer_params, model_source
+from w2s.pipeline.rule_params import answer_params
 
 BYTES = {"float32": 4, "bfloat16": 2}
 TRAINING_ROLES = {
@@ -131,56 +130,6 @@ def head_outputs(config: dict, dataset: str) -> int:
     return scoring_model(answer_params(config, dataset)).head_outputs
 
 
-def model_shape(config: dict, model: str, outputs: int = 2) -> tuple[Shape, int] | None:
-    """The model's shape (w2s.pipeline.gpu_memory.Shape: its parameters with a head of `outputs` outputs, those that
-    train, its widths), and the parameters its checkpoint stores (all, or with LoRA the adapters and head), counted
-    on an empty (meta-device) copy of the model; None where its config cannot be had offline."""
-    import torch
-    from transformers import AutoConfig, AutoModel
-
-    from w2s.data.tokenizers import byte_tokenizer
-    from w2s.models.build import model_config
-    from w2s.models.lora import add_adapters, lora_config
-    from w2s.models.tokens import capped_length
-
-    entry = config["models"][model]
-    own = (
-        config["models"][entry["backbone"]] if "backbone" in entry else entry
-    )  # the entry that gives the model
-    shape = own.get("build") or own.get("pretrain")
-    if shape:
-        # the byte tokenizer: a world's is of the same order, and the embedding is a small share of the model
-        lm_config = model_config(
-            shape["arch"],
-            shape["hidden_size"],
-            shape["num_layers"],
-            shape["num_heads"],
-            shape.get("max_position", 256),
-            byte_tokenizer(),
-        )
-    else:
-        try:
-            name, revision = split_revision(model_source(config, model))
-            lm_config = AutoConfig.from_pretrained(
-                name,
-                revision=revision,
-                local_files_only=True,
-                trust_remote_code=entry["trust_remote_code"],
-            )
-        except (OSError, ValueError):
-            return None
-    context = capped_length(lm_config, entry["max_length"])
-    with torch.device("meta"):
-        backbone = AutoModel.from_config(lm_config, trust_remote_code=entry["trust_remote_code"])
-        head = outputs * (lm_config.hidden_size + 1)
-        total = sum(p.numel() for p in backbone.parameters()) + head
-        if "lora" not in entry:
-            return Shape.of(lm_config, total, total, context), total
-        add_adapters(backbone, lora_config(entry["lora"], model))
-        adapters = sum(p.numel() for p in backbone.parameters() if p.requires_grad)
-    return Shape.of(lm_config, total + adapters, adapters + head, context), adapters + head
-
-
 def describe_plan(config: dict, jobs: list[Job]) -> str:
     if not jobs:
         return "nothing to do: every output is there and up to date"
@@ -272,7 +221,7 @@ def checkpoint_lines(config: dict, jobs: list[Job], shapes: Shapes) -> list[str]
 
 
 def memory_lines(config: dict, jobs: list[Job], shapes: Shapes) -> list[str]:
-    """Each GPU model job kind's estimated peak memory per process (w2s.pipeline.gpu_memory) against the cluster's
+    """Each GPU model job kind's estimated peak memory per process (w2s.pipeline.memory) against the cluster's
     GPU; for one that does not fit, the first change that makes it fit."""
     gpu = config["cluster"]["gpu_memory_gib"] * GiB
     kinds = {}

@@ -1,4 +1,4 @@
-"""The GPU memory estimate of `w2s plan` (w2s.pipeline.gpu_memory): its activation constants against what autograd
+"""The GPU memory estimate of `w2s plan` (w2s.pipeline.memory): its activation constants against what autograd
 really keeps on this CPU, its arithmetic, and the change it proposes for a job that does not fit."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from transformers import AutoConfig, AutoModel
 
 from w2s.models.recompute import recompute_layers
 from w2s.pipeline.config import validate_config
-from w2s.pipeline.gpu_memory import (
+from w2s.pipeline.memory import (
     GiB,
     Layout,
     Shape,

@@ -1,19 +1,19 @@
-"""Each model job's peak GPU memory per process, estimated from the model's shape and the recipe before anything
-runs: `w2s plan` sets it against the cluster's GPU (config cluster.gpu_memory_gb) and says which jobs cannot fit and
-what would make them fit.
+"""Each model job's memory, estimated from the model's shape and the recipe before anything runs: its peak GPU memory
+per process, which `w2s plan` sets against the cluster's GPU (config cluster.gpu_memory_gib), saying which jobs cannot
+fit and what would make them fit; and its host memory, which a GPU job asks the cluster for (w2s.pipeline.cluster).
 
-Per process, for N parameters of which T train, under ZeRO over P processes (bytes):
+GPU memory per process, for N parameters of which T train, under ZeRO over P processes (bytes):
   weights      4N: fp32 master weights in training (a prediction job's in its entry's dtype); /P under ZeRO-3
   gradients    4T fp32; /P under ZeRO-2 and 3
   optimizer    8T: Adam's two moments; /P under ZeRO
   bf16 copies  2N: autocast's casts of the weights, made in the forward pass and kept for the backward pass
-  activations  what the backward pass keeps of each token in each layer (ACTIVATION_BYTES), or with gradient
+  activations  what the backward pass keeps of each token in each layer (activation_bytes), or with gradient
                checkpointing each layer's input (4 x hidden) plus one layer's activations while it is recomputed
   logits       a language-model loss (generative finetuning) over the full vocabulary at every position
   KV cache     generation's keys and values of every prompt token, in bf16
-The peak is the larger of the forward-backward pass and the optimizer step (whose foreach temporaries hold one
-more fp32 copy of the trained weights), plus the CUDA context. The constants are estimates, to be calibrated
-against bench/gpu_check.py's measurements on a GPU.
+The peak holds the largest phase (a pass, the optimizer step with its foreach temporaries, an evaluation) on top of
+the state, plus the CUDA context. The constants are estimates, to be calibrated against bench/gpu_check.py's
+measurements on a GPU.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, replace
 
+from w2s.hub import split_revision
 from w2s.pipeline.paths import TRAINED_ROLES
-from w2s.pipeline.rule_params import answer_params, deepspeed_launch
+from w2s.pipeline.rule_params import answer_params, deepspeed_launch, model_source
 
 GiB = 2**30
 CUDA_CONTEXT = 1.0 * GiB  # the CUDA context and cuBLAS workspaces
@@ -35,7 +36,7 @@ def activation_bytes(hidden: int, intermediate: int) -> int:
     """What the backward pass keeps per token per layer under bf16 autocast with SDPA attention (no score matrix):
     the attention block's inputs, projections and fp32 norms, and the MLP's up, gate and activation outputs.
     Measured with autograd's saved-tensor hooks on a CPU: Qwen2 38 x hidden + 8 x intermediate, GPT-2 64 x hidden at
-    intermediate 4 x hidden (tests/test_gpu_memory.py); both within this, GPT-2's 12% over."""
+    intermediate 4 x hidden (tests/test_memory.py); both within this, GPT-2's 12% over."""
     return 40 * hidden + 8 * intermediate
 
 
@@ -186,6 +187,73 @@ def training_memory(
 def prediction_memory(shape: Shape, dtype_bytes: int, layout: Layout, evaluation: dict) -> Estimate:
     """A prediction job's memory: its weights (in the entry's dtype) and its passes (prediction_pass)."""
     return Estimate({"weights": dtype_bytes * shape.params / layout.share(3)}, {"pass": evaluation})
+
+
+def model_shape(config: dict, model: str, outputs: int = 2) -> tuple[Shape, int] | None:
+    """The model's shape (w2s.pipeline.memory.Shape: its parameters with a head of `outputs` outputs, those that
+    train, its widths), and the parameters its checkpoint stores (all, or with LoRA the adapters and head), counted
+    on an empty (meta-device) copy of the model; None where its config cannot be had offline."""
+    import torch
+    from transformers import AutoConfig, AutoModel
+
+    from w2s.data.tokenizers import byte_tokenizer
+    from w2s.models.build import model_config
+    from w2s.models.lora import add_adapters, lora_config
+    from w2s.models.tokens import capped_length
+
+    entry = config["models"][model]
+    own = (
+        config["models"][entry["backbone"]] if "backbone" in entry else entry
+    )  # the entry that gives the model
+    shape = own.get("build") or own.get("pretrain")
+    if shape:
+        # the byte tokenizer: a world's is of the same order, and the embedding is a small share of the model
+        lm_config = model_config(
+            shape["arch"],
+            shape["hidden_size"],
+            shape["num_layers"],
+            shape["num_heads"],
+            shape.get("max_position", 256),
+            byte_tokenizer(),
+        )
+    else:
+        try:
+            name, revision = split_revision(model_source(config, model))
+            lm_config = AutoConfig.from_pretrained(
+                name,
+                revision=revision,
+                local_files_only=True,
+                trust_remote_code=entry["trust_remote_code"],
+            )
+        except (OSError, ValueError):
+            return None
+    context = capped_length(lm_config, entry["max_length"])
+    with torch.device("meta"):
+        backbone = AutoModel.from_config(lm_config, trust_remote_code=entry["trust_remote_code"])
+        head = outputs * (lm_config.hidden_size + 1)
+        total = sum(p.numel() for p in backbone.parameters()) + head
+        if "lora" not in entry:
+            return Shape.of(lm_config, total, total, context), total
+        add_adapters(backbone, lora_config(entry["lora"], model))
+        adapters = sum(p.numel() for p in backbone.parameters() if p.requires_grad)
+    return Shape.of(lm_config, total + adapters, adapters + head, context), adapters + head
+
+
+# A process's host memory besides the model: Python, torch and the CUDA libraries, the tokenised splits.
+PROCESS_OVERHEAD = 3e9
+HOST_MARGIN = (
+    1.25  # what a host request adds to the estimate: the allocator's and page cache's slack
+)
+
+
+def host_bytes(shape: Shape, kind: str, processes: int, dtype_bytes: int = 4) -> float:
+    """A job's host memory on one node (bytes), `processes` of its processes there: each loads the whole model
+    (training in fp32, prediction in the entry's dtype) before moving it to its GPU; a training job also writes
+    resumable states, its weights and Adam's moments copied to host memory (rank 0's weights, each process's share
+    of the moments), and its final checkpoint."""
+    load = processes * (4 if kind != "prediction" else dtype_bytes) * shape.params
+    save = 4 * shape.params + 8 * shape.trained if kind != "prediction" else 0
+    return max(load, save) + processes * PROCESS_OVERHEAD
 
 
 # The rules whose jobs run a model on its GPUs, by what their memory holds.
