@@ -122,6 +122,15 @@ def test_a_gpu_jobs_host_memory_follows_from_its_model_size():
     assert cluster.job_resources(own, "weakling", "train_weak")["mem_mb"] == 123
 
 
+def test_runtime_requests_are_capped_at_the_clusters_limit():
+    """A 48-hour request on partitions that grant 24 hours is refused; capped, a training job resumes its state."""
+    config = config_with(gpus=1, resources={"runtime": 2880})
+    assert cluster.job_resources(config, "weakling", "train_weak")["runtime"] == 1440
+    config["cluster"]["max_runtime"] = 600
+    assert cluster.job_resources(config, "weakling", "label_strong_train")["runtime"] == 600
+    assert cluster.job_resources(config, None, "split_dataset")["runtime"] == 30
+
+
 def test_gpu_request():
     config = config_with(gpus=2)
     for stage in ("train_weak", "train_student", "label_strong_train"):

@@ -125,6 +125,7 @@ def job_resources(config: dict, model: str | None, stage: str) -> dict:
         # a GPU job's model is large: its host memory follows from its size (None where that is not known offline)
         resources["mem_mb"] = max(resources["mem_mb"], host_memory_mb(config, model, stage) or 0)
     resources.update({key: own[key] for key in ("runtime", "mem_mb") if key in own})
+    resources["runtime"] = min(resources["runtime"], config["cluster"]["max_runtime"])
     resources.update({name: own[key] for key, name in SITE_RESOURCES.items() if key in own})
     extra = []
     gpus, nodes = entry.get("gpus", 0), entry.get("nodes", 1)
@@ -152,7 +153,7 @@ def job_resources(config: dict, model: str | None, stage: str) -> dict:
 def host_memory_mb(config: dict, model: str, stage: str) -> int | None:
     """The host memory a GPU job of `model` needs (w2s.pipeline.memory.host_bytes) in MB, with a margin; None where
     the model's shape cannot be had offline (a hub model not yet fetched)."""
-    from w2s.pipeline.memory import DTYPE_BYTES, GPU_JOB_KINDS, HOST_MARGIN, host_bytes
+    from w2s.pipeline.memory import DTYPE_BYTES, HOST_MARGIN, host_bytes, job_kind
 
     shape = cached_shape(config, model)
     if shape is None:
@@ -160,7 +161,7 @@ def host_memory_mb(config: dict, model: str, stage: str) -> int | None:
     entry = config["models"][model]
     launch = deepspeed_launch(entry)
     processes = launch["processes_per_node"] if launch else 1
-    kind = GPU_JOB_KINDS.get(stage, "training")
+    kind = job_kind(stage)
     needed = host_bytes(shape, kind, processes, DTYPE_BYTES[entry["dtype"]]) * HOST_MARGIN
     return math.ceil(needed / 1e6)
 

@@ -22,7 +22,6 @@ import copy
 from dataclasses import dataclass, replace
 
 from w2s.hub import split_revision
-from w2s.pipeline.paths import TRAINED_ROLES
 from w2s.pipeline.rule_params import answer_params, deepspeed_launch, model_source
 
 GiB = 2**30
@@ -256,14 +255,21 @@ def host_bytes(shape: Shape, kind: str, processes: int, dtype_bytes: int = 4) ->
     return max(load, save) + processes * PROCESS_OVERHEAD
 
 
-# The rules whose jobs run a model on its GPUs, by what their memory holds.
-GPU_JOB_KINDS = {
-    **{f"train_{role}": "training" for role in TRAINED_ROLES},
-    "generative_finetune": "generative finetuning",
-    "label_strong_train": "prediction",
-    "predict_test": "prediction",
-    "score_zero_shot": "prediction",
-}
+def job_kind(rule: str) -> str | None:
+    """What a rule's (or a cluster stage's) job holds in memory: "training", "generative finetuning" or
+    "prediction"; None for a job that runs no model on a GPU."""
+    if rule.startswith(("train_", "crossfit_")) or rule == "pretrain_model":
+        return "training"
+    if rule == "generative_finetune":
+        return "generative finetuning"
+    if rule.startswith(("label_", "predict_")) or rule in (
+        "score_zero_shot",
+        "extract_activations",
+    ):
+        return "prediction"
+    return None
+
+
 DTYPE_BYTES = {"float32": 4, "bfloat16": 2}
 
 
@@ -274,7 +280,7 @@ def task_kind(config: dict, dataset: str) -> str:
 
 
 def job_memory(config: dict, model: str, kind: str, dataset: str, shape: Shape) -> Estimate:
-    """The memory per process of a job of `kind` (GPU_JOB_KINDS) of `model` on `dataset`, computing on a GPU with
+    """The memory per process of a job of `kind` (job_kind) of `model` on `dataset`, computing on a GPU with
     bf16 (training.autocast auto or bf16): passes of minibatch_size rows (a comparison's two transcripts each) of
     max_length tokens, the worst case; evaluations and prediction jobs in passes of predict_batch_size rows."""
     entry = config["models"][model]

@@ -20,10 +20,10 @@ from w2s.pipeline.cluster import runs_locally
 from w2s.pipeline.fetch import describe_pending, human
 from w2s.pipeline.grid import keeps_checkpoint
 from w2s.pipeline.memory import (
-    GPU_JOB_KINDS,
     USABLE,
     GiB,
     fix,
+    job_kind,
     job_memory,
     model_shape,
     task_kind,
@@ -156,10 +156,42 @@ def describe_plan(config: dict, jobs: list[Job]) -> str:
         f"{unpacked} without (one per job; the rules marked local run where Snakemake runs)"
     )
 
+    lines += request_lines(config, jobs)
     shapes = Shapes(config)
     lines += checkpoint_lines(config, jobs, shapes)
     lines += memory_lines(config, jobs, shapes)
     return "\n".join(lines + describe_pending(config))
+
+
+def request_lines(config: dict, jobs: list[Job]) -> list[str]:
+    """What each kind of submission (rule and model) asks the cluster for, in sbatch's terms, and how many there
+    are; a request at or over the cluster's limits (cluster.gpus_per_node, cluster.max_runtime) says so."""
+    limits, requests = config["cluster"], Counter()
+    for job in jobs:
+        if job.local:
+            continue
+        r, nodes = job.resources, int(job.resources.get("nodes", 1))
+        request = f"-t {r.get('runtime')} --mem {r.get('mem_mb')}M --cpus-per-task {r.get('cpus_per_task', 1)}"
+        request += f" --nodes {nodes}" if nodes > 1 else ""
+        request += f" --gpus {job.gpus()}" if job.gpus() else ""
+        if job.gpus() > limits["gpus_per_node"] * nodes:
+            request += (
+                f"; MORE GPUS THAN A NODE HAS (cluster.gpus_per_node {limits['gpus_per_node']})"
+            )
+        if int(r.get("runtime", 0)) == limits["max_runtime"] and job_kind(job.rule) == "training":
+            request += (
+                "; capped at cluster.max_runtime (a training job resumes on Snakemake's retry)"
+            )
+        requests[job.rule, job.wildcards.get("model", ""), request] += 1
+    lines = [
+        "",
+        "requests of each kind of submission (packed jobs one by one: a group asks for the sum of those it runs "
+        "side by side):",
+    ]
+    lines += [
+        f"  {rule} {model}: {request} (x{n})" for (rule, model, request), n in requests.items()
+    ]
+    return lines
 
 
 class Shapes(dict):
@@ -226,7 +258,7 @@ def memory_lines(config: dict, jobs: list[Job], shapes: Shapes) -> list[str]:
     gpu = config["cluster"]["gpu_memory_gib"] * GiB
     kinds = {}
     for job in jobs:
-        kind, model = GPU_JOB_KINDS.get(job.rule), job.wildcards.get("model")
+        kind, model = job_kind(job.rule), job.wildcards.get("model")
         if kind and config["models"][model]["gpus"] and shapes.of(job):
             dataset = job.wildcards["dataset"]
             kinds.setdefault(
