@@ -9,9 +9,9 @@ nothing to gain and only the loops' own costs differ), with the same example ord
 schedule, one epoch. The reference-style loop is written here the way the paper's released code trains: each
 minibatch in the shuffled order, padded to its own longest example, fp32. The project's loop is `w2s.training.loop
 .train`, with its minibatches grouped by length, in fp32 and with bf16 autocast. Runs are interleaved over rounds
-(machine noise hits all alike), each round starting with the next loop (a loop's speed depends a little on
-the one before it: measured 0.97x against 0.99x with the order swapped); the table gives the median examples/s, the padded tokens per example each loop
-computes (from the schedule), and each one's ratio to the reference.
+(machine noise hits all alike), each round starting with the next loop (a loop's speed depends a little on the one
+before it: measured 0.97x against 0.99x with the order swapped); the table gives the median examples/s, the padded
+tokens per example each loop computes (from the schedule), and each one's ratio to the reference.
 """
 
 from __future__ import annotations
@@ -172,7 +172,8 @@ def main() -> None:
         f"{'20-300 tokens' if args.lengths == 'varied' else f'{FIXED_LENGTH} tokens each'} (mean {real:.0f}), "
         f"one epoch, batch {BATCH}, minibatch {args.minibatch}, {args.threads} thread(s), seed {args.seed}, "
         f"{args.rounds} "
-        f"interleaved rounds, each starting with the next loop (medians; all rounds listed). Commit {commit()}, {platform.machine()}, CPU bf16 "
+        "interleaved rounds, each starting with the next loop (medians; all rounds listed). "
+        f"Commit {commit()}, {platform.machine()}, CPU bf16 "
         f"instructions: {'yes' if cpu_has_native_bf16() else 'no'}.",
         "",
         "| loop | examples/s | rounds | padded tokens per example | vs reference |",

@@ -35,7 +35,6 @@ import os
 import platform
 import shlex
 import signal
-import socket
 import sys
 import time
 import types
@@ -44,6 +43,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
+from process_group import join_single_process_group
+from recipe import recipe
 from stamp import REPO, commit
 
 GiB = 2**30
@@ -294,27 +295,18 @@ def non_embedding_parameters(model) -> int:
     return sum(p.numel() for p in model.parameters()) - embedding
 
 
-def recipe(batch: int, minibatch: int):
+def paper_recipe(batch: int, minibatch: int):
     """The paper configs' training settings (the schema's defaults: Adam, bf16 autocast where native, dropout off,
-    length grouping), with no evaluation, logging or checkpoints."""
-    from w2s.training.settings import TrainSettings
-
-    return TrainSettings(
+    length grouping), one epoch, with no evaluation, logging or checkpoints."""
+    return recipe(
         lr=1e-5,
         batch_size=batch,
         minibatch_size=minibatch,
+        seed=0,
         epochs=1,
-        optimizer="adam",
-        weight_decay=0.0,
-        warmup_frac=0.0,
-        schedule="cosine",
         eval_every=0,
         log_every=10**9,
-        autocast="auto",
-        dropout="off",
-        seed=0,
         checkpoint_every=0,
-        group_by_length=True,
     )
 
 
@@ -396,7 +388,7 @@ def train_throughput(
     batch, warm = 32, 2 * 32
     lengths = nlp_lengths(warm + sizes.steps * batch, sizes.nlp_length)
     ids, targets = random_rows(lengths, sizes, 0), torch.rand(len(lengths))
-    settings, engine = recipe(batch, minibatch), make_engine or LocalEngine
+    settings, engine = paper_recipe(batch, minibatch), make_engine or LocalEngine
     train(model, ids[:warm], targets[:warm], XentLoss(), settings, 0, make_engine=engine)
     reset_peak()
     sync()
@@ -507,7 +499,7 @@ def step_peak(model, minibatch: int, length: int, sizes: Sizes) -> dict:
 
     examples, index = examples_of(model, minibatch, length, sizes), list(range(minibatch))
     rows = len(batch_rows([examples.ids[i] for i in index]))
-    engine = LocalEngine(model, recipe(minibatch, minibatch), total_steps=2)
+    engine = LocalEngine(model, paper_recipe(minibatch, minibatch), total_steps=2)
     training_mode(model, "off")
     n = sum(p.numel() for p in model.parameters())
     reset_peak()
@@ -636,19 +628,6 @@ def deepspeed_zero3(check: Check, args) -> None:
     zero3 = DeepSpeedEngine.factory(3, False)
     measured = (train_throughput, "qwen2.5-0.5b", 16, check.sizes, peak_tflops(args), zero3)
     check.measure("deepspeed", case, seconds, *measured)
-
-
-def join_single_process_group() -> None:
-    """DeepSpeed needs a process group: a group of this one process, at a free local port."""
-    from w2s.training.distributed import init_distributed
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    os.environ.update(
-        RANK="0", LOCAL_RANK="0", WORLD_SIZE="1", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port)
-    )
-    init_distributed()
 
 
 def commit_stamp(named: str | None) -> str:

@@ -14,12 +14,11 @@ whose frozen weights get no weight gradients), N the parameter count. --out also
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import tempfile
 from pathlib import Path
 
 import torch
+from process_group import join_single_process_group
 from recipe import recipe
 
 from w2s.models.build import build_model
@@ -32,19 +31,6 @@ ENGINES = ("plain", *ZERO_STAGES, "lora")
 LORA = {"r": 8, "alpha": 16, "dropout": 0.0}
 # Dense peak TFLOPS by GPU name (fp32 without tensor cores, bf16 tensor cores), from the vendors' data sheets.
 PEAK_TFLOPS = {"H200": (67.0, 989.0), "H100": (67.0, 989.0), "A100": (19.5, 312.0)}
-
-
-def join_single_process_group() -> None:
-    """DeepSpeed needs a process group; a benchmark in one process forms one of its own."""
-    from w2s.training.distributed import init_distributed
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    os.environ.update(
-        RANK="0", LOCAL_RANK="0", WORLD_SIZE="1", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port)
-    )
-    init_distributed()
 
 
 def one_run(path, engine: str, autocast: str, n: int, length: int) -> float:
