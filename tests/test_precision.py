@@ -137,7 +137,7 @@ def test_every_trained_model_loads_fp32_masters_from_a_bf16_checkpoint(bf16_gpt2
         **({"pairs": True} if kind == "reward" else {}),
     }
     run = AnswerRun if kind == "answers" else FinetuneRun
-    module = run.load(run, params)
+    module = run.load(params)
     assert {p.dtype for p in module.parameters()} == {torch.float32}
 
 

@@ -37,7 +37,8 @@ class FinetuneRun:
             for name, frame in frames.items()
         }
 
-    def load(self, params: dict):
+    @staticmethod
+    def load(params: dict):
         return scoring_model(params).load(
             params["source"],
             TRAINING_DTYPE,  # not params["dtype"], which is the dtype of the jobs that only predict
@@ -99,7 +100,8 @@ class AnswerRun(FinetuneRun):
         }
         return {"train": (ids, truncated), **prompts}
 
-    def load(self, params: dict):
+    @staticmethod
+    def load(params: dict):
         return Answerer.load(params["source"], TRAINING_DTYPE, params["trust_remote_code"])
 
 
