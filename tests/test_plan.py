@@ -71,6 +71,11 @@ def test_plan_counts_jobs_hours_and_the_disk_of_checkpoints(tmp_path):
     # each GPU job kind's memory per process, set against the cluster's GPU (a CPU job's has none)
     assert re.search(r"^  strongling training: [\d.]+ fits \(weights", text, re.MULTILINE)
     assert "weakling training" not in text
+    # the GPU jobs' FLOPs as GPU-hours, beside those they request (the table's GPU-hours)
+    flops = re.search(r"^  total: ([\d.e+-]+) \(requested ([\d.]+)\)$", text, re.MULTILINE)
+    assert float(flops.group(2)) == rows["total"][2] and 0 < float(flops.group(1)) < float(
+        flops.group(2)
+    )
     # each kind of submission's request, as sbatch gets it
     assert "  train_student strongling: -t 90 --mem 8000M --cpus-per-task 8 --gpus 2 (x2)" in text
     # Snakemake's own arguments after --, as a profile's set-resources would change the request

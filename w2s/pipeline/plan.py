@@ -17,6 +17,7 @@ from pathlib import Path
 
 from w2s.errors import W2SError
 from w2s.pipeline.cluster import runs_locally
+from w2s.pipeline.compute import job_flops
 from w2s.pipeline.fetch import describe_pending, human
 from w2s.pipeline.grid import keeps_checkpoint
 from w2s.pipeline.memory import (
@@ -156,11 +157,39 @@ def describe_plan(config: dict, jobs: list[Job]) -> str:
         f"{unpacked} without (one per job; the rules marked local run where Snakemake runs)"
     )
 
-    lines += request_lines(config, jobs)
     shapes = Shapes(config)
+    lines += compute_lines(config, jobs, shapes)
+    lines += request_lines(config, jobs)
     lines += checkpoint_lines(config, jobs, shapes)
     lines += memory_lines(config, jobs, shapes)
     return "\n".join(lines + describe_pending(config))
+
+
+def compute_lines(config: dict, jobs: list[Job], shapes: Shapes) -> list[str]:
+    """The GPU jobs' compute (w2s.pipeline.compute) as GPU-hours at the planned utilisation, beside the GPU-hours they
+    request, by model."""
+    cluster = config["cluster"]
+    rate = cluster["gpu_tflops"] * 1e12 * cluster["planned_mfu"] * 3600  # FLOPs in a GPU-hour
+    by_model: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for job in jobs:
+        model = job.wildcards.get("model")
+        if not job.gpus() or not shapes.of(job):
+            continue
+        by_model[model][0] += job_flops(config, job.rule, job.wildcards, shapes.of(job)[0]) / rate
+        by_model[model][1] += job.hours() * job.gpus()
+    if not by_model:
+        return []
+    lines = [
+        "",
+        f"GPU-hours from each job's FLOPs at cluster.planned_mfu {cluster['planned_mfu']:.0%} of cluster.gpu_tflops "
+        f"{cluster['gpu_tflops']:g} (every row at max_length: an upper bound), beside those requested:",
+    ]
+    lines += [
+        f"  {model}: {flops:.3g} (requested {asked:.1f})"
+        for model, (flops, asked) in by_model.items()
+    ]
+    total = [sum(hours[i] for hours in by_model.values()) for i in (0, 1)]
+    return [*lines, f"  total: {total[0]:.3g} (requested {total[1]:.1f})"]
 
 
 def request_lines(config: dict, jobs: list[Job]) -> list[str]:

@@ -1,0 +1,67 @@
+"""The compute of each GPU model job, counted from the model's size and the recipe: `w2s plan` turns it into GPU-hours
+at a planned utilisation (config cluster.gpu_tflops, cluster.planned_mfu), beside the hours the jobs request.
+
+A token costs 2N FLOPs forward and 6N forward and backward (8N where gradient checkpointing recomputes the forward),
+N the model's parameters. Every row counts at max_length (capped at the context window): an upper bound, since most
+rows are shorter and each pass is cut to its own longest row. Attention's FLOPs that grow with the length are left
+out, as MFU conventions do.
+"""
+
+from __future__ import annotations
+
+import math
+
+from w2s.pipeline.grid import uses_validation
+from w2s.pipeline.memory import Shape, job_kind
+from w2s.pipeline.rule_params import answer_params
+
+
+def job_flops(config: dict, rule: str, wildcards: dict, shape: Shape) -> float:
+    """The FLOPs of one job of `rule` (wildcards: its model, dataset and role's), 0 for a job that runs no model."""
+    kind = job_kind(rule)
+    entry, dataset = config["models"][wildcards["model"]], config["datasets"][wildcards["dataset"]]
+    task = answer_params(config, wildcards["dataset"])
+    transcripts = 2 if task.get("pairs") else 1  # a comparison's two transcripts, each a row
+    tokens = shape.context
+    if "answers" in task or kind == "generative finetuning":
+        shape = shape.as_language_model()
+    forward, backward = (
+        2 * shape.params,
+        (6 if not entry["gradient_checkpointing"] else 8) * shape.params,
+    )
+    if kind == "generative finetuning":
+        recipe = entry["generative_finetune"]
+        return recipe["steps"] * recipe["batch_size"] * tokens * backward
+    if kind == "training":
+        rows = dataset["n_weak_train" if rule == "train_weak" else "n_strong_train"]
+        training = config["training"]
+        steps = math.ceil(rows / entry["batch_size"]) * training["epochs"]
+        # every eval_every steps before the last, and at the end
+        evaluations = ((steps - 1) // training["eval_every"] if training["eval_every"] else 0) + 1
+        evaluated = evaluations * (
+            dataset["n_test"] + (dataset["n_validation"] if uses_validation(config) else 0)
+        )
+        if (
+            rule == "train_weak" and config["labelling"]["shards"] == 1
+        ):  # it labels strong_train itself
+            evaluated += dataset["n_strong_train"]
+        return (training["epochs"] * rows * backward + evaluated * forward) * transcripts * tokens
+    if kind == "prediction":
+        return prediction_rows(config, rule, dataset) * transcripts * tokens * forward
+    return 0.0
+
+
+def prediction_rows(config: dict, rule: str, dataset: dict) -> float:
+    """The rows a prediction job reads: a shard of strong_train or of test, a validation split, a chain link's
+    next split, or every seed's test split (zero-shot)."""
+    if rule == "label_strong_train":
+        return dataset["n_strong_train"] / config["labelling"]["shards"]
+    if "validation" in rule:
+        return dataset["n_validation"]
+    if rule == "label_chain_link":
+        return dataset["n_strong_train"]
+    if rule == "score_zero_shot":
+        return dataset["n_test"] * len(config["seeds"])
+    return (
+        dataset["n_test"] / config["labelling"]["test_shards"]
+    )  # predict_<role>_test: a test shard
