@@ -12,9 +12,11 @@ from snakemake_helpers import train_settings
 from w2s.analysis.metrics import accuracy, auroc, classification_metrics
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.tokens import encode
+from w2s.training import loop
 from w2s.training.loop import train
 from w2s.training.losses import LogConfLoss, ProductLoss, XentLoss
 from w2s.training.predict import predict_p1
+from w2s.training.resume import rng_state
 from w2s.training.settings import lr_factor
 
 
@@ -162,6 +164,27 @@ def test_with_model_dropout_the_threshold_pass_sees_the_gradient_pass_masks(
         weak = torch.cat([c[2] for c in calls])
         assert len({c[0] for c in calls}) == 1
         assert calls[0][0] == pytest.approx(LogConfLoss.batch_threshold(student, weak), abs=1e-6)
+
+
+@pytest.mark.parametrize(("dropout", "reads"), [("off", False), ("model", True)])
+def test_the_random_state_is_read_only_where_dropout_draws_from_it(
+    dropout_base, tokenizer, soft_data, monkeypatch, dropout, reads
+):
+    """Replaying the random state is for dropout's masks; in eval mode the loop reads none (on a GPU, reading it
+    touches every device, once a pass)."""
+    read = []
+    monkeypatch.setattr(loop, "rng_state", lambda: read.append(1) or rng_state())
+    ids, targets = soft_data
+    settings_ = settings(batch_size=8, minibatch_size=4, dropout=dropout)
+    train(
+        copy.deepcopy(dropout_base),
+        ids,
+        targets,
+        RecordingLogConf(),
+        settings_,
+        tokenizer.pad_token_id,
+    )
+    assert bool(read) == reads
 
 
 @pytest.mark.kernel_sensitive

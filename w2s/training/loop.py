@@ -281,15 +281,17 @@ def optimizer_step(
     """
     micro = examples.minibatches(batch, minibatch_size, engine.rank, engine.world, group_by_length)
     targets = examples.targets
-    # With dropout on, each minibatch's gradient pass replays the random state of its threshold pass, so that both
-    # see the same dropout masks and the threshold is that of the predictions the loss is computed on.
-    states = []
+    # With dropout on (the module in train mode), each minibatch's gradient pass replays the random state of its
+    # threshold pass, so that both see the same dropout masks and the threshold is that of the predictions the loss
+    # is computed on. In eval mode the passes are deterministic: no state to read (on a GPU, every device's).
+    states, replay = [], engine.module.training
     if loss_fn.needs_batch_threshold and (len(micro) > 1 or engine.world > 1):
         # The threshold must see the whole batch, not one minibatch: one extra forward pass, no grad.
         p1 = []
         with torch.no_grad():
             for mb in micro:
-                states.append(rng_state())
+                if replay:
+                    states.append(rng_state())
                 p1.append(
                     torch.softmax(examples.logits(engine, mb or batch[:1]).float(), -1)[
                         : len(mb), 1
@@ -299,7 +301,9 @@ def optimizer_step(
         ctx.threshold = loss_fn.batch_threshold(
             engine.gather(torch.cat(p1)), engine.gather(targets[mine])
         )
-    batch_loss, n_agreed = 0.0, 0
+    # summed on the device and read once a step: a read per pass would wait for the device each time
+    batch_loss = torch.zeros((), dtype=torch.float64, device=examples.device)
+    n_agreed = torch.zeros((), dtype=torch.long, device=examples.device)
     for k, mb in enumerate(micro):
         weight = len(mb) / len(batch) * engine.world  # the engine averages gradients over ranks
         real = len(mb)  # 0 for a stand-in row
@@ -315,17 +319,17 @@ def optimizer_step(
             )
         loss = loss_fn(logits, targets[mb], ctx) * weight
         engine.backward(loss)
-        batch_loss += loss.item()
+        batch_loss += loss.detach().double()
         matches = getattr(
             engine.module, "last_matches", None
         )  # a generative task's (w2s.models.answerer)
         if matches is not None:
-            n_agreed += int(matches[:real].sum())
+            n_agreed += matches[:real].sum()
         else:
             answers = logits.detach()[:real].argmax(-1)
-            n_agreed += int((answers == (targets[mb[:real]] > 0.5).long()).sum())
+            n_agreed += (answers == (targets[mb[:real]] > 0.5).long()).sum()
     engine.step()
-    return batch_loss, n_agreed, sum(map(len, micro))
+    return batch_loss.item(), int(n_agreed), sum(map(len, micro))
 
 
 def run_eval(model, evaluate, dropout: str) -> dict:
