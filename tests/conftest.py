@@ -12,6 +12,13 @@ sys.path.insert(0, str(Path(__file__).parent / "helpers"))
 
 from local_hub import LocalHub  # noqa: E402
 
+# The caller's hub settings are not the tests' (cluster users export HF_HUB_OFFLINE=1, which would turn the local
+# hub away): the session starts from none of them, and a test that wants one, offline mode included, sets it.
+for name in [
+    name for name in os.environ if name.startswith(("HF_", "HUGGINGFACE_", "TRANSFORMERS_"))
+]:
+    del os.environ[name]
+
 # Before anything imports huggingface_hub, which reads these once: hub ids resolve against a local hub on the
 # loopback address (never the real one), into a cache of this session's own.
 HUB = LocalHub()
