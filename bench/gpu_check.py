@@ -44,6 +44,7 @@ from pathlib import Path
 
 import torch
 from process_group import join_single_process_group
+from published_shapes import QWEN as PUBLISHED_QWEN
 from recipe import recipe
 from stamp import REPO, commit
 
@@ -79,11 +80,8 @@ class Shape:
     tied: bool
 
 
-QWEN = {  # the Qwen2.5 base models' configs
-    "qwen2.5-0.5b": Shape(896, 4864, 24, 14, 2, True),
-    "qwen2.5-1.5b": Shape(1536, 8960, 28, 12, 2, True),
-    "qwen2.5-3b": Shape(2048, 11008, 36, 16, 2, True),
-    "qwen2.5-7b": Shape(3584, 18944, 28, 28, 4, False),
+QWEN = {  # the Qwen2.5 base models' configs, by the names of configs/paper_*.yaml
+    repo.split("/")[1].lower(): Shape(*published[:6]) for repo, published in PUBLISHED_QWEN.items()
 }
 
 
