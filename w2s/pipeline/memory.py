@@ -60,9 +60,8 @@ class Shape:
     layers: int
     vocab: int
     kv_width: int  # keys (or values) per token per layer: kv heads x head width
-    context: (
-        int  # the tokens of a row: the entry's max_length, capped at the model's context window
-    )
+    # the tokens of a row: the entry's max_length, capped at the model's context window
+    context: int
     lm_head: int  # the language-model head's parameters where it does not share the embedding's (0 where it does)
 
     def as_language_model(self) -> Shape:
@@ -137,15 +136,13 @@ def prediction_pass(
     """A prediction pass: one layer's activations at a time (nothing is kept for a backward pass), the logits of
     the positions read, a generating job's KV cache (keys and values of every token in every layer, bf16), and
     autocast's bf16 casts of fp32 weights."""
+    # only generation reads the vocabulary's logits and keeps a KV cache
+    answering = 1 if generated else 0
     return {
         "bf16 copies": 2 * shape.params if autocast_copies else 0,
         "activations": rows * tokens * inference_bytes(shape.hidden, shape.intermediate),
-        "logits": rows * shape.vocab * LOGIT_BYTES
-        if generated
-        else 0,  # the next token's, at each step
-        "KV cache": rows * (tokens + generated) * 2 * 2 * shape.kv_width * shape.layers
-        if generated
-        else 0,
+        "logits": answering * rows * shape.vocab * LOGIT_BYTES,  # the next token's, at each step
+        "KV cache": answering * rows * (tokens + generated) * 2 * 2 * shape.kv_width * shape.layers,
     }
 
 

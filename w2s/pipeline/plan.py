@@ -21,6 +21,7 @@ from w2s.pipeline.compute import job_flops
 from w2s.pipeline.fetch import describe_pending, human
 from w2s.pipeline.grid import keeps_checkpoint
 from w2s.pipeline.memory import (
+    DTYPE_BYTES,
     USABLE,
     GiB,
     fix,
@@ -32,7 +33,6 @@ from w2s.pipeline.memory import (
 from w2s.pipeline.paths import TRAINED_ROLES
 from w2s.pipeline.rule_params import answer_params
 
-BYTES = {"float32": 4, "bfloat16": 2}
 TRAINING_ROLES = {
     f"train_{role}": role for role in TRAINED_ROLES
 }  # rule -> role (whose checkpoints keep_checkpoints names)
@@ -255,7 +255,7 @@ def checkpoint_lines(config: dict, jobs: list[Job], shapes: Shapes) -> list[str]
         counted[model, head_outputs(config, job.wildcards["dataset"])] = size
         if config["models"][model]["mode"] == "probe":
             continue  # a probe's checkpoint links its backbone's files: only the head is new
-        n_bytes = size[1] * BYTES[TRAINING_DTYPE]
+        n_bytes = size[1] * DTYPE_BYTES[TRAINING_DTYPE]
         largest = max(largest, n_bytes)
         if keeps_checkpoint(config, role):
             kept += n_bytes
