@@ -76,6 +76,15 @@ def hub_tasks():
     return HUB
 
 
+@pytest.fixture
+def empty_hub_cache(tmp_path, monkeypatch):
+    """A Hugging Face cache of the test's own, so that what it finds fetched it fetched itself."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub_cache"))
+    return tmp_path / "hub_cache"
+
+
 @pytest.fixture(scope="session")
 def hub_models(tmp_path_factory):
     """`w2s-test/tiny-lm` on the local hub: a tiny GPT-2 on main (seed 0) and another on branch step1 (seed 1), as a

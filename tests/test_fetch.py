@@ -20,15 +20,6 @@ from w2s.pipeline.fetch import describe_pending, fetch_grid, hub_references
 pytestmark = pytest.mark.usefixtures("private_datasets_cache")
 
 
-@pytest.fixture
-def empty_hub_cache(tmp_path, monkeypatch):
-    """A Hugging Face cache of the test's own, so that what it finds fetched it fetched itself."""
-    from huggingface_hub import constants
-
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub_cache"))
-    return tmp_path / "hub_cache"
-
-
 def weights(folder) -> dict[str, torch.Tensor]:
     return load_file(folder / "model.safetensors")
 

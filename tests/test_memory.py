@@ -3,6 +3,8 @@ really keeps on this CPU, its arithmetic, and the change it proposes for a job t
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 from snakemake_helpers import tiny_config
@@ -125,3 +127,80 @@ def test_a_job_that_does_not_fit_is_told_the_first_change_that_fits():
     assert job_memory(config, "strongling", "training", "toy", shape).peak <= 0.9 * 79 * GiB
     hopeless = fix(config, "strongling", "training", "toy", shape, 1 * GiB)
     assert hopeless.startswith("none of")
+
+
+def tensor_bytes(path) -> int:
+    """A safetensors file's tensor bytes, without its header."""
+    with open(path, "rb") as f:
+        return path.stat().st_size - 8 - int.from_bytes(f.read(8), "little")
+
+
+@pytest.mark.usefixtures("empty_hub_cache")
+def test_the_plans_disk_counts_early_stops_language_models_resume_states_and_the_hub_cache(
+    hub_models, tmp_path
+):
+    """What stays and what lives while runs train, each estimate against the bytes the real writers put on disk: a
+    generatively finetuned model with its untied LM head (save_pretrained), a resume state at a save (save_state: the
+    old state and the new side by side), early stops kept as models, and a hub model's weights in the cache."""
+    from w2s.data.tokenizers import byte_tokenizer
+    from w2s.hub import HubRef, local_copy
+    from w2s.models.build import random_model
+    from w2s.models.classifier import Classifier
+    from w2s.pipeline.fetch import human
+    from w2s.pipeline.plan import Job, Shapes, disk_lines
+    from w2s.training.resume import save_state
+
+    raw = tiny_config()
+    shape = {
+        **raw["models"]["strongling"]["build"],
+        "arch": "gpt_neox",
+    }  # GPT-NeoX unties its LM head
+    raw["models"]["strongling"]["build"] = shape
+    raw["models"]["hubling"] = {"path": "w2s-test/tiny-lm"}
+    raw.setdefault("training", {}).update(
+        early_stopping="weak_val", eval_every=2, checkpoint_every=5
+    )
+    config = validate_config(raw)
+    run = {"model": "strongling", "dataset": "toy", "seed": "0"}
+    jobs = [
+        Job("train_ceiling", run),
+        Job("train_student", {**run, "weak_model": "weakling"}),
+        Job("generative_finetune", run),
+    ]
+    text = "\n".join(disk_lines(config, jobs, Shapes(config)))
+    assert ": 0 B (not counted, not fetched yet: hubling)" in text
+    cached = tensor_bytes(local_copy(HubRef("w2s-test/tiny-lm")) / "model.safetensors")
+    text = "\n".join(disk_lines(config, jobs, Shapes(config)))
+
+    language_model = random_model(tokenizer=byte_tokenizer(), **shape)
+    assert not language_model.config.tie_word_embeddings
+    language_model.save_pretrained(tmp_path / "lm", safe_serialization=True)
+    saved_lm = tensor_bytes(tmp_path / "lm/model.safetensors")
+    assert (
+        f"generatively finetuned models kept (their untied LM heads included): {human(saved_lm)}"
+        in text
+    )
+
+    classifier = Classifier(language_model.base_model)
+    optimizer = torch.optim.AdamW(classifier.parameters())
+    sum(p.sum() for p in classifier.parameters()).backward()  # every weight gets its moments
+    optimizer.step()
+    save_state(
+        tmp_path / "resume",
+        1,
+        {"model": classifier.state_dict()},
+        {"engine": optimizer.state_dict()},
+    )
+    state = sum(tensor_bytes(f) for f in (tmp_path / "resume/step1").glob("*.safetensors"))
+    resume = re.search(r"the largest run's: ([\d.]+) (\w+)\); ([\d.]+) (\w+) if all 2 runs", text)
+    assert resume.group(2) == human(2 * state).split()[1]
+    assert float(resume.group(1)) == pytest.approx(float(human(2 * state).split()[0]), rel=0.02)
+
+    weights = sum(p.numel() for p in classifier.parameters()) * 4
+    assert (
+        f"early stops kept as models (early_stopping weak_val: each run where it agreed best with its "
+        f"supervision): {human(2 * weights)}" in text
+    )  # the ceiling's and the student's
+
+    hub = re.search(r"hub models in the cache \(.*\): (.*)$", text, re.MULTILINE)
+    assert hub.group(1) == human(cached)

@@ -63,6 +63,15 @@ class Shape:
     # the tokens of a row: the entry's max_length, capped at the model's context window
     context: int
     lm_head: int  # the language-model head's parameters where it does not share the embedding's (0 where it does)
+    # the language model's own parameters (no classifier head, no adapters; its LM head too where untied), and the
+    # bytes a parameter takes where its source stores it: the dtype its config names, fp32 where it names none
+    language_model: int = 0
+    source_dtype_bytes: int = 4
+
+    @property
+    def source_bytes(self) -> int:
+        """The language model's weights as its source stores them: what a hub model takes in the cache."""
+        return self.language_model * self.source_dtype_bytes
 
     def as_language_model(self) -> Shape:
         """The causal LM itself (generative finetuning, generated answers): its LM head too, where untied, which
@@ -71,7 +80,9 @@ class Shape:
         return replace(self, params=self.params + self.lm_head, trained=self.trained + trains)
 
     @classmethod
-    def of(cls, lm_config, params: int, trained: int, context: int) -> Shape:
+    def of(cls, lm_config, params: int, trained: int, context: int, backbone: int = 0) -> Shape:
+        """From a transformers config, the parameter counts and `backbone`, the language model's parameters
+        without its LM head."""
         hidden = lm_config.hidden_size
         intermediate = (
             getattr(lm_config, "intermediate_size", None)
@@ -80,6 +91,10 @@ class Shape:
         )
         heads = lm_config.num_attention_heads
         kv_heads = getattr(lm_config, "num_key_value_heads", None) or heads
+        lm_head = (
+            0 if getattr(lm_config, "tie_word_embeddings", True) else lm_config.vocab_size * hidden
+        )
+        source_dtype = str(getattr(lm_config, "dtype", None) or "float32").removeprefix("torch.")
         return cls(
             params,
             trained,
@@ -89,7 +104,9 @@ class Shape:
             lm_config.vocab_size,
             kv_heads * (hidden // heads),
             context,
-            0 if getattr(lm_config, "tie_word_embeddings", True) else lm_config.vocab_size * hidden,
+            lm_head,
+            backbone + lm_head,
+            SOURCE_DTYPE_BYTES.get(source_dtype, 4),
         )
 
 
@@ -227,12 +244,13 @@ def model_shape(config: dict, model: str, outputs: int = 2) -> tuple[Shape, int]
     with torch.device("meta"):
         backbone = AutoModel.from_config(lm_config, trust_remote_code=entry["trust_remote_code"])
         head = outputs * (lm_config.hidden_size + 1)
-        total = sum(p.numel() for p in backbone.parameters()) + head
+        own = sum(p.numel() for p in backbone.parameters())
+        total = own + head
         if "lora" not in entry:
-            return Shape.of(lm_config, total, total, context), total
+            return Shape.of(lm_config, total, total, context, own), total
         add_adapters(backbone, lora_config(entry["lora"], model))
         adapters = sum(p.numel() for p in backbone.parameters() if p.requires_grad)
-    return Shape.of(lm_config, total + adapters, adapters + head, context), adapters + head
+    return Shape.of(lm_config, total + adapters, adapters + head, context, own), adapters + head
 
 
 # A process's host memory besides the model: Python, torch and the CUDA libraries, the tokenised splits.
@@ -268,6 +286,7 @@ def job_kind(rule: str) -> str | None:
 
 
 DTYPE_BYTES = {"float32": 4, "bfloat16": 2}
+SOURCE_DTYPE_BYTES = {**DTYPE_BYTES, "float16": 2}  # what hub checkpoints come in
 
 
 def task_kind(config: dict, dataset: str) -> str:

@@ -2,8 +2,8 @@
 
 Snakemake's dry run gives the jobs it would run (only those whose outputs are missing or stale) with their cluster
 resources; the config gives each model's size. From both: jobs per rule, the hours they ask the cluster for (an
-upper bound: the requested wall time, CPUs and GPUs), and the disk the trained checkpoints take, those kept at the
-end and those deleted once read (keep_checkpoints).
+upper bound: the requested wall time, CPUs and GPUs) beside those their FLOPs need, each submission's request, each
+job kind's GPU memory, and the disk the jobs write: what stays at the end and what lives only while runs run.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from w2s.errors import W2SError
+from w2s.hub import cache_dir
 from w2s.pipeline.cluster import runs_locally
 from w2s.pipeline.compute import job_flops
-from w2s.pipeline.fetch import describe_pending, human
-from w2s.pipeline.grid import keeps_checkpoint
+from w2s.pipeline.fetch import describe_pending, hub_references, human
+from w2s.pipeline.grid import keeps_checkpoint, stops_early
 from w2s.pipeline.memory import (
     DTYPE_BYTES,
     USABLE,
@@ -160,7 +161,7 @@ def describe_plan(config: dict, jobs: list[Job]) -> str:
     shapes = Shapes(config)
     lines += compute_lines(config, jobs, shapes)
     lines += request_lines(config, jobs)
-    lines += checkpoint_lines(config, jobs, shapes)
+    lines += disk_lines(config, jobs, shapes)
     lines += memory_lines(config, jobs, shapes)
     return "\n".join(lines + describe_pending(config))
 
@@ -238,36 +239,69 @@ class Shapes(dict):
         return self[job.wildcards["model"], head_outputs(self.config, job.wildcards["dataset"])]
 
 
-def checkpoint_lines(config: dict, jobs: list[Job], shapes: Shapes) -> list[str]:
-    """The disk the training jobs' checkpoints take (fp32, as training holds its weights)."""
+def disk_lines(config: dict, jobs: list[Job], shapes: Shapes) -> list[str]:
+    """The disk the planned jobs write (weights in fp32, as training holds them), by what keeps it and for how long:
+    final checkpoints, early stops kept as models, generatively finetuned models, resume states while runs train; and
+    the hub models' weights in the cache."""
     from w2s.models.classifier import TRAINING_DTYPE
 
-    kept, deleted, largest, unknown, counted = 0, 0, 0, set(), {}
+    width = DTYPE_BYTES[TRAINING_DTYPE]
+    disk = Counter()  # what -> bytes
+    largest, resume_largest, runs, unknown, counted = 0, 0, 0, set(), {}
+    every = config["training"]["checkpoint_every"]
     for job in jobs:
         role = TRAINING_ROLES.get(job.rule)
-        if not role:
+        if job.rule != "generative_finetune" and not role:
             continue
         model = job.wildcards["model"]
         size = shapes.of(job)
         if size is None:
             unknown.add(model)
             continue
+        shape, stored = size
+        if (
+            job.rule == "generative_finetune"
+        ):  # the causal LM, saved with its untied head where it has one
+            disk["generative"] += width * shape.language_model
+            continue
         counted[model, head_outputs(config, job.wildcards["dataset"])] = size
+        if every:  # weights that train and Adam's two moments; the old state stays until the new one is written
+            runs += 1
+            resume_largest = max(resume_largest, 2 * 3 * width * shape.trained)
+            disk["resume"] += 2 * 3 * width * shape.trained
         if config["models"][model]["mode"] == "probe":
             continue  # a probe's checkpoint links its backbone's files: only the head is new
-        n_bytes = size[1] * DTYPE_BYTES[TRAINING_DTYPE]
+        n_bytes = stored * width
         largest = max(largest, n_bytes)
-        if keeps_checkpoint(config, role):
-            kept += n_bytes
-        else:
-            deleted += n_bytes
+        disk["kept" if keeps_checkpoint(config, role) else "deleted"] += n_bytes
+        if stops_early(config, role):
+            disk["early stops"] += n_bytes
+    hub, not_fetched = hub_bytes(config, shapes)
     lines = [
         "",
-        "checkpoints of the training jobs above (weights only, estimated from each model's shape):",
-        f"  kept at the end: {human(kept)}",
-        f"  deleted once their predictions exist (keep_checkpoints: {config['keep_checkpoints']}): "
-        f"{human(deleted)}; each is on disk while its run and its readers run (the largest: {human(largest)})",
+        f"disk of the jobs above, estimated from each model's shape (weights in {TRAINING_DTYPE}, as training holds "
+        "them):",
+        f"  final checkpoints kept at the end: {human(disk['kept'])}",
+        f"  early stops kept as models (early_stopping weak_val: each run where it agreed best with its supervision): "
+        f"{human(disk['early stops'])}",
+        f"  generatively finetuned models kept (their untied LM heads included): {human(disk['generative'])}",
+        f"  final checkpoints deleted once their predictions exist (keep_checkpoints: {config['keep_checkpoints']}): "
+        f"{human(disk['deleted'])}; each is on disk while its run and its readers run (the largest: {human(largest)})",
     ]
+    if every:
+        lines.append(
+            f"  resume states while a run trains (training.checkpoint_every {every}; deleted when it ends): up to "
+            f"two per run at a save, weights and Adam's moments (the largest run's: {human(resume_largest)}); "
+            f"{human(disk['resume'])} if all {runs} runs trained at once"
+        )
+    lines.append(
+        f"  hub models in the cache ({cache_dir()}; weights in the dtype each config.json names): {human(hub)}"
+        + (f" (not counted, not fetched yet: {', '.join(not_fetched)})" if not_fetched else "")
+    )
+    lines.append(
+        f"  kept at the end in all, hub cache included: "
+        f"{human(disk['kept'] + disk['early stops'] + disk['generative'] + hub)}"
+    )
     for (model, outputs), (shape, stored) in counted.items():
         lines.append(
             f"  {model}{' (reward model)' if outputs == 1 else ''}: {shape.params:,} parameters, "
@@ -279,6 +313,22 @@ def checkpoint_lines(config: dict, jobs: list[Job], shapes: Shapes) -> list[str]
             f"  not counted (no config.json to be had offline): {', '.join(sorted(unknown))}"
         )
     return lines
+
+
+def hub_bytes(config: dict, shapes: Shapes) -> tuple[int, list[str]]:
+    """The weights of the hub models the config loads, each repository and revision once; and the models whose
+    shape cannot be had offline (not fetched), not counted."""
+    total, unknown = 0, []
+    for keys in hub_references(config).values():
+        models = [key.removeprefix("models.") for key in keys if key.startswith("models.")]
+        if not models:
+            continue
+        shape = shapes[models[0], 2]
+        if shape:
+            total += shape[0].source_bytes
+        else:
+            unknown.append(models[0])
+    return total, unknown
 
 
 def memory_lines(config: dict, jobs: list[Job], shapes: Shapes) -> list[str]:
