@@ -99,6 +99,8 @@ def test_fetch_then_an_offline_packed_slurm_run_matches_a_local_one(slurm_cluste
             "14",
             "--latency-wait",
             "5",
+            "--cores",  # the profile's node size, here 1 CPU: the pack runs its parallel jobs one after another
+            "1",
             env={**slurm_cluster.env, **offline},
             timeout=300,
         )
@@ -116,11 +118,14 @@ def test_fetch_then_an_offline_packed_slurm_run_matches_a_local_one(slurm_cluste
     assert {job["state"] for job in jobs} == {"COMPLETED"}
     # build the strong model; the group (split, weak, ceiling, student); summary; plots: w2s plan's count
     assert (len(jobs), packed, unpacked) == (4, 4, 7)
-    assert any(
-        job["comment"]
-        == "rule_pack_sciq_seed0_split_dataset_train_ceiling_train_student_train_weak"
+    (pack,) = [
+        job
         for job in jobs
-    )
+        if job["comment"]
+        == "rule_pack_sciq_seed0_split_dataset_train_ceiling_train_student_train_weak"
+    ]
+    # its weak and ceiling jobs could run side by side (2 CPUs); past the profile's cores they run in series
+    assert pack["cpus"] == "1"
     local_rules = set(re.findall(r"^localrule (\w+):", output, re.MULTILINE))
     assert local_rules == {rule for rule in job_stats(output) if runs_locally(rule)}
     assert job_stats(output)["train_student"] == 1

@@ -43,10 +43,10 @@ class SlurmCluster:
         ).stdout
 
     def jobs(self) -> list[dict]:
-        """Every job slurmctld still knows (finished ones stay for MinJobAge): id, name, state, comment."""
-        out = self.run("squeue", "--states=all", "--noheader", "--format=%i|%j|%T|%k")
-        keys = ("id", "name", "state", "comment")
-        return [dict(zip(keys, line.split("|", 3))) for line in out.splitlines() if line.strip()]
+        """Every job slurmctld still knows (finished ones stay for MinJobAge): id, name, state, CPUs, comment."""
+        out = self.run("squeue", "--states=all", "--noheader", "--format=%i|%j|%T|%C|%k")
+        keys = ("id", "name", "state", "cpus", "comment")
+        return [dict(zip(keys, line.split("|", 4))) for line in out.splitlines() if line.strip()]
 
 
 def _free_port() -> int:

@@ -216,7 +216,7 @@ def request_lines(config: dict, jobs: list[Job]) -> list[str]:
     lines = [
         "",
         "requests of each kind of submission (packed jobs one by one: a group asks for the sum of those it runs "
-        "side by side):",
+        "side by side, up to the profile's cores, past which it runs them in series):",
     ]
     lines += [
         f"  {rule} {model}: {request} (x{n})" for (rule, model, request), n in requests.items()
