@@ -4,6 +4,7 @@ on it."""
 import dataclasses
 import json
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,12 @@ from w2s.analysis.predictions import PREDICTION_COLUMNS, merge_label_shards
 from w2s.models.classifier import Classifier
 from w2s.pipeline.finetune import finetune
 from w2s.pipeline.run import label_split
-from w2s.version import checkpoint_sha256, code_version
+from w2s.version import (
+    DIGEST_FILE,
+    checkpoint_sha256,
+    code_version,
+    compute_checkpoint_sha256,
+)
 
 MAX_LENGTH = 12
 
@@ -237,6 +243,17 @@ def test_label_split(weak_run, data, tmp_path):
     assert meta["split"] == "strong_train"
     assert meta["checkpoint_sha256"] == checkpoint_sha256(out["checkpoint"])
     assert len(meta["checkpoint_sha256"]) == 64
+    # Digested once, where the checkpoint was written: a labelling job takes the record, not the weights again.
+    assert (Path(out["checkpoint"]) / DIGEST_FILE).is_file()
+    assert compute_checkpoint_sha256(out["checkpoint"]) == meta["checkpoint_sha256"]
+    copy = Path(shutil.copytree(out["checkpoint"], tmp_path / "copy"))
+    weights = next(copy.glob("*.safetensors"))
+    changed = bytearray(weights.read_bytes())
+    changed[-1] ^= 1
+    weights.write_bytes(changed)  # the same names and sizes: the record stands
+    assert checkpoint_sha256(copy) == meta["checkpoint_sha256"]
+    weights.write_bytes(changed + b" ")  # another size: no longer the files it was recorded for
+    assert checkpoint_sha256(copy) == compute_checkpoint_sha256(copy) != meta["checkpoint_sha256"]
     assert meta["code_version"] == code_version()
     assert meta["n_truncated"] == str(n_longer(frames["strong_train"]))
 

@@ -25,18 +25,44 @@ def code_version() -> str:
     return f"{__version__}+{digest.hexdigest()[:12]}"
 
 
-def checkpoint_sha256(checkpoint: str | Path) -> str:
-    """One digest over a checkpoint's weight files (backbone or adapters, and head) and, for adapters, the record
-    of the base model they adapt, in name order."""
+DIGEST_FILE = "checkpoint_sha256.json"  # a checkpoint's digest, recorded where it is written
+
+
+def digested_files(checkpoint: str | Path) -> list[Path]:
+    """What a checkpoint's digest covers: its weight files (backbone or adapters, and head) and, for adapters, the
+    record of the base model they adapt, in name order."""
+    return sorted([*Path(checkpoint).glob("*.safetensors"), *Path(checkpoint).glob(BASE_FILE)])
+
+
+def compute_checkpoint_sha256(checkpoint: str | Path) -> str:
     digest = hashlib.sha256()
-    for path in sorted(
-        [*Path(checkpoint).glob("*.safetensors"), *Path(checkpoint).glob(BASE_FILE)]
-    ):
+    for path in digested_files(checkpoint):
         digest.update(path.name.encode() + b"\0")
         with open(path, "rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
                 digest.update(block)
     return digest.hexdigest()
+
+
+def record_checkpoint_sha256(checkpoint: str | Path) -> str:
+    """Digest a checkpoint once, where it is written, and keep the digest beside it with its files' sizes: every
+    labelling shard of a 7B model would otherwise read its 28 GB again."""
+    digest = compute_checkpoint_sha256(checkpoint)
+    sizes = {path.name: path.stat().st_size for path in digested_files(checkpoint)}
+    (Path(checkpoint) / DIGEST_FILE).write_text(json.dumps({"sha256": digest, "sizes": sizes}))
+    return digest
+
+
+def checkpoint_sha256(checkpoint: str | Path) -> str:
+    """One digest over a checkpoint's files (digested_files): the one recorded when it was written where its files
+    are still those it was recorded for (by name and size), else computed."""
+    recorded = Path(checkpoint) / DIGEST_FILE
+    if recorded.is_file():
+        record = json.loads(recorded.read_text())
+        sizes = {path.name: path.stat().st_size for path in digested_files(checkpoint)}
+        if record.get("sizes") == sizes:
+            return record["sha256"]
+    return compute_checkpoint_sha256(checkpoint)
 
 
 def checkpoint_parameters(checkpoint: str | Path) -> int:

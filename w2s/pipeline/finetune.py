@@ -40,6 +40,7 @@ from w2s.training.losses import make_loss
 from w2s.training.predict import predict_p1
 from w2s.training.runtime import seed_everything, use_threads
 from w2s.training.settings import Diverged, TrainSettings
+from w2s.version import record_checkpoint_sha256
 
 
 @dataclass
@@ -330,6 +331,7 @@ def write_outputs(job: FinetuneJob, run: Prepared, summary: dict) -> dict | None
         return None
     with atomic_path(job.out["checkpoint"]) as tmp:
         run.model.save(tmp, state)
+        record_checkpoint_sha256(tmp)
     if "labels" in job.out:
         write_labels(
             labels, label_truncated, job.out["checkpoint"], job.out["labels"], job.label_info
