@@ -131,6 +131,29 @@ def test_runtime_requests_are_capped_at_the_clusters_limit():
     assert cluster.job_resources(config, None, "split_dataset")["runtime"] == 30
 
 
+def test_a_gpu_prediction_jobs_runtime_comes_from_its_own_flops():
+    """A labelling, test-shard or zero-shot job on GPUs asks for its FLOPs' minutes at the planned utilisation (times
+    a margin, plus start-up), not its model's training runtime; a CPU model's keeps the entry's runtime."""
+    config = config_with(gpus=1, resources={"runtime": 1440})
+    w = SimpleNamespace(model="weakling", dataset="toy")
+    resources = cluster.rule_resources(config, "label_strong_train")
+    assert cluster.job_resources(config, "weakling", "train_weak")["runtime"] == 1440
+    assert resources["runtime"](w) == 60  # a tiny model: the stage's default
+    # on a GPU 1e11 times slower, the FLOPs' minutes count: twice the test rows, twice the minutes
+    config["cluster"]["gpu_tflops"] = 1e-8
+    minutes = {}
+    for n_test in (32, 64):
+        config["datasets"]["toy"]["n_test"] = n_test
+        minutes[n_test] = cluster.rule_resources(config, "predict_test")["runtime"](w)
+    start = cluster.PREDICTION_START_MINUTES
+    assert 60 < minutes[32] < 1440
+    assert minutes[64] - start == pytest.approx(2 * (minutes[32] - start), abs=1)
+    config["cluster"]["gpu_tflops"] = 1e-11  # never more than the entry's runtime
+    assert cluster.rule_resources(config, "score_zero_shot")["runtime"](w) == 1440
+    cpu = config_with(resources={"runtime": 45})
+    assert cluster.rule_resources(cpu, "label_strong_train")["runtime"](w) == 45
+
+
 def test_gpu_request():
     config = config_with(gpus=2)
     for stage in ("train_weak", "train_student", "label_strong_train"):

@@ -78,6 +78,13 @@ ACCELERATED_STAGES = (
     "generative_finetune",
 )
 MODEL_STAGES = (*ACCELERATED_STAGES, "build_base_model")
+# Stages whose jobs only predict: on GPUs their runtime is sized from their own FLOPs (prediction_runtime), not the
+# model entry's runtime, which is its training's.
+PREDICTION_STAGES = ("label_strong_train", "predict_test", "score_zero_shot")
+PREDICTION_START_MINUTES = 15  # loading the model and the split, starting the processes
+PREDICTION_MARGIN = (
+    3  # the FLOPs-based minutes times this: generation, padding, a slower GPU than planned
+)
 
 # A model entry's resources.<key> -> the resource name snakemake-executor-plugin-slurm turns into an sbatch option.
 SITE_RESOURCES = {
@@ -181,6 +188,23 @@ def cached_shape(config: dict, model: str):
     return _SHAPES[key]
 
 
+def prediction_runtime(config: dict, stage: str, model: str, dataset: str) -> int:
+    """A GPU prediction job's runtime request (minutes): its FLOPs at the planned utilisation of its GPUs, with a
+    margin and start-up time, at least the stage's default and at most the entry's runtime (its training's, capped
+    at cluster.max_runtime); the entry's runtime where the model's shape is not known offline."""
+    from w2s.pipeline.compute import stage_flops
+
+    ceiling = job_resources(config, model, stage)["runtime"]
+    shape = cached_shape(config, model)
+    if shape is None:
+        return ceiling
+    cluster = config["cluster"]
+    rate = config["models"][model]["gpus"] * cluster["gpu_tflops"] * 1e12 * cluster["planned_mfu"]
+    minutes = stage_flops(config, stage, model, dataset, shape) / rate / 60
+    estimate = math.ceil(PREDICTION_START_MINUTES + PREDICTION_MARGIN * minutes)
+    return min(ceiling, max(STAGE_RESOURCES[stage]["runtime"], estimate))
+
+
 def rule_resources(config: dict, stage: str) -> dict:
     """The `resources:` of rule `stage`: job_resources, as one function of the job's wildcards per resource.
 
@@ -191,7 +215,14 @@ def rule_resources(config: dict, stage: str) -> dict:
         return job_resources(config, None, stage)
     per_model = {model: job_resources(config, model, stage) for model in config["models"]}
     names = dict.fromkeys(name for resources in per_model.values() for name in resources)
-    return {name: _model_resource(per_model, name) for name in names}
+    resources = {name: _model_resource(per_model, name) for name in names}
+    if stage in PREDICTION_STAGES:
+        resources["runtime"] = lambda wildcards: (
+            prediction_runtime(config, stage, wildcards.model, wildcards.dataset)
+            if config["models"][wildcards.model].get("gpus")
+            else per_model[wildcards.model]["runtime"]
+        )
+    return resources
 
 
 def _model_resource(per_model: dict, name: str):

@@ -65,3 +65,25 @@ def prediction_rows(config: dict, rule: str, dataset: dict) -> float:
     return (
         dataset["n_test"] / config["labelling"]["test_shards"]
     )  # predict_<role>_test: a test shard
+
+
+def stage_rows(config: dict, stage: str, dataset: dict) -> float:
+    """The most rows one job of a prediction stage (w2s.pipeline.cluster) reads: its runtime request covers every
+    rule that stage sizes (labelling strong_train, a validation split or a chain link's split, a split's
+    activations; a test shard; every seed's test split for zero-shot)."""
+    if stage == "predict_test":
+        return dataset["n_test"] / config["labelling"]["test_shards"]
+    if stage == "score_zero_shot":
+        return dataset["n_test"] * len(config["seeds"])
+    splits = ("n_weak_train", "n_strong_train", "n_test", "n_validation")
+    return max(dataset.get(split) or 0 for split in splits)
+
+
+def stage_flops(config: dict, stage: str, model: str, dataset_name: str, shape: Shape) -> float:
+    """The forward FLOPs of the largest job of prediction stage `stage` for `model` on a dataset."""
+    task = answer_params(config, dataset_name)
+    transcripts = 2 if task.get("pairs") else 1
+    if "answers" in task:
+        shape = shape.as_language_model()
+    rows = stage_rows(config, stage, config["datasets"][dataset_name])
+    return rows * transcripts * shape.context * 2 * shape.params
