@@ -22,6 +22,7 @@ from pathlib import Path
 from w2s.errors import W2SError
 from w2s.pipeline.entry_points import entry_point
 from w2s.pipeline.job import sole_writer
+from w2s.training.gpus import claim_gpus
 
 # Rendezvous ports, one per Slurm job: two multi-node jobs whose first node is the same machine must not meet at
 # one port (a fixed port makes the second fail to bind, or join the first's rendezvous). Above the well-known and
@@ -153,6 +154,10 @@ def relaunched(target: str, job: dict, spec_path: str | Path, params: dict) -> b
     launch = params.get("deepspeed")
     if not launch or in_launched_worker():
         return False
+    if (
+        launch["nodes"] == 1
+    ):  # a local run's job on a machine of several GPUs takes its own (Slurm's have theirs)
+        claim_gpus(launch["processes_per_node"])
     run_distributed(
         {"target": target, "job": job}, spec_path, launch["nodes"], launch["processes_per_node"]
     )

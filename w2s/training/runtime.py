@@ -14,6 +14,7 @@ import torch
 import torch.distributed as dist
 
 from w2s.models.tokens import batch_rows, pad_batch
+from w2s.training.gpus import claim_gpus
 
 
 def seed_everything(seed: int) -> None:
@@ -30,7 +31,11 @@ def use_threads(threads: int) -> None:
 
 
 def device() -> torch.device:
-    """The device every job computes on: the GPU where there is one (its fp32 matmuls in TF32, `allow_tf32`)."""
+    """The device every job computes on: the GPU where there is one (its fp32 matmuls in TF32, `allow_tf32`); in a
+    local run on a machine with several, one no other job holds (w2s.training.gpus; a launched process computes on
+    those its launcher took)."""
+    if "LOCAL_RANK" not in os.environ and not torch.cuda.is_initialized():
+        claim_gpus(1)
     if not torch.cuda.is_available():
         return torch.device("cpu")
     allow_tf32()
