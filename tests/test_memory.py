@@ -204,3 +204,61 @@ def test_the_plans_disk_counts_early_stops_language_models_resume_states_and_the
 
     hub = re.search(r"hub models in the cache \(.*\): (.*)$", text, re.MULTILINE)
     assert hub.group(1) == human(cached)
+
+
+def kept_by(kept: list):
+    """A saved-tensor hook that notes each tensor autograd keeps for the backward pass."""
+
+    def keep(tensor):
+        kept.append(tensor)
+        return tensor
+
+    return keep
+
+
+def test_the_language_model_loss_keeps_no_fp32_log_probabilities_of_the_whole_batch():
+    """Generative finetuning's loss and gradients (in bf16 autocast) are the batch's plain summed cross-entropy,
+    while autograd keeps no fp32 tensor a vocabulary wide for the backward pass (each row's fp32 log-softmax is
+    recomputed there): the plain form kept the whole batch's."""
+    import torch.nn.functional as F
+    from transformers import AutoModelForCausalLM
+
+    from w2s.models.tokens import pad_batch
+    from w2s.training.generative import token_loss_sum
+
+    config = AutoConfig.for_model("qwen2", **SHAPES["qwen2"])
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(config)
+    rows = [torch.randint(1, 1000, (n,)).tolist() for n in (12, 20, 7, 16)]
+
+    def plain(model, rows):
+        input_ids, mask = pad_batch(rows, 0)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            logits = model(input_ids=input_ids, attention_mask=mask).logits[:, :-1].float()
+        targets = input_ids[:, 1:].masked_fill(mask[:, 1:] == 0, -100)
+        return F.cross_entropy(logits.reshape(-1, 1000), targets.reshape(-1), reduction="sum")
+
+    results = {}
+    for name, loss_of in (
+        ("plain", plain),
+        ("row by row", lambda m, r: token_loss_sum(m, r, 0, torch.device("cpu"), True)),
+    ):
+        model.zero_grad()
+        kept: list[torch.Tensor] = []
+        with torch.autograd.graph.saved_tensors_hooks(kept_by(kept), lambda t: t):
+            loss = loss_of(model, rows)
+        loss.backward()
+        weights = {p.untyped_storage().data_ptr() for p in model.parameters()}
+        vocabulary_wide = sum(  # fp32 activations a vocabulary wide (the bf16 logits are kept either way)
+            t.numel()
+            for t in kept
+            if t.dtype == torch.float32
+            and t.shape[-1:] == (1000,)
+            and t.untyped_storage().data_ptr() not in weights
+        )
+        results[name] = loss.item(), [p.grad.clone() for p in model.parameters()], vocabulary_wide
+    (plain_loss, plain_grads, plain_kept), (loss, grads, kept) = results.values()
+    assert loss == pytest.approx(plain_loss, rel=1e-5)
+    for grad, plain_grad in zip(grads, plain_grads, strict=True):
+        torch.testing.assert_close(grad, plain_grad, rtol=1e-3, atol=1e-5)
+    assert plain_kept >= 4 * 19 * 1000 and kept == 0

@@ -47,6 +47,9 @@ def inference_bytes(hidden: int, intermediate: int) -> int:
 
 
 LOGIT_BYTES = 14  # per token and vocabulary entry: the bf16 logits, their fp32 copy, its log-softmax, its gradient
+# Generative finetuning's loss keeps the bf16 logits and their gradient for every token (4 bytes an entry) and the
+# fp32 copy, log-softmax and gradient (12) for one row at a time (w2s.training.generative.token_loss_sum).
+LM_LOGIT_BYTES, LM_ROW_BYTES = 4, 12
 
 
 @dataclass(frozen=True)
@@ -172,10 +175,12 @@ def training_memory(
     logit_tokens: int,
     evaluation: dict[str, float],
     bf16: bool = True,
+    row_by_row: bool = False,
 ) -> Estimate:
     """A training job's memory, for passes of `rows` x `tokens` whose loss reads the full vocabulary's logits at
     `logit_tokens` positions per row (a language model's every token; a generated answer's tokens; a classifier's
-    none), evaluated by passes of `evaluation` (prediction_pass)."""
+    none), in fp32 for the whole pass or, `row_by_row`, for one row at a time; evaluated by passes of `evaluation`
+    (prediction_pass)."""
     n, t = shape.params, shape.trained
     kept = activation_bytes(shape.hidden, shape.intermediate) * (1 if bf16 else 2)
     per_token = (4 * shape.hidden * shape.layers + kept) if checkpointing else kept * shape.layers
@@ -187,7 +192,11 @@ def training_memory(
     training_pass = {
         "bf16 copies": 2 * n if bf16 else 0,
         "activations": rows * tokens * per_token,
-        "logits": rows * logit_tokens * shape.vocab * LOGIT_BYTES,
+        "logits": (
+            (rows * LM_LOGIT_BYTES + LM_ROW_BYTES) * logit_tokens * shape.vocab
+            if row_by_row
+            else rows * logit_tokens * shape.vocab * LOGIT_BYTES
+        ),
     }
     phases = {
         "pass": training_pass,
@@ -319,8 +328,9 @@ def job_memory(config: dict, model: str, kind: str, dataset: str, shape: Shape) 
         return prediction_memory(shape, DTYPE_BYTES[entry["dtype"]], layout, passes)
     checkpointing = entry["gradient_checkpointing"]
     if kind == "generative finetuning":  # a language model's loss reads every position's logits
+        minibatch = entry["minibatch_size"]
         return training_memory(
-            shape, entry["minibatch_size"], tokens, layout, checkpointing, tokens, {}, bf16
+            shape, minibatch, tokens, layout, checkpointing, tokens, {}, bf16, True
         )
     evaluation = prediction_pass(shape, rows, tokens, generated, bf16)
     logit_tokens = generated + 1 if generated else 0  # an answer's tokens and its stop
