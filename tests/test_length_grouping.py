@@ -14,7 +14,7 @@ from w2s.models.classifier import Classifier
 from w2s.training.loop import Examples, LocalEngine, optimizer_step, train
 from w2s.training.losses import LossContext, make_loss
 from w2s.training.predict import predict_p1
-from w2s.training.runtime import length_groups, rank_minibatches
+from w2s.training.runtime import length_groups, rank_minibatches, token_passes
 
 RUNS = (
     "weak/toy/seed0/weakling",
@@ -44,7 +44,8 @@ def test_grouped_minibatches_cover_the_batch_and_pad_less():
     assert [i for mb in grouped for i in mb] == examples.by_length(
         batch
     )  # every example once, shortest first
-    assert all(0 < len(mb) <= 4 for mb in grouped)
+    longest = max(map(len, ids))  # a pass holds at most the tokens of 4 of the longest example
+    assert all(0 < len(mb) * max(len(ids[i]) for i in mb) <= 4 * longest for mb in grouped)
     fixed_cuts = [examples.by_length(batch)[k : k + 4] for k in range(0, 16, 4)]
     real = sum(len(ids[i]) for i in batch)
     assert padded(ids, grouped) <= padded(ids, fixed_cuts)
@@ -54,10 +55,22 @@ def test_grouped_minibatches_cover_the_batch_and_pad_less():
 def test_length_groups_find_the_cheapest_cuts():
     lengths = [10, 10, 11, 50, 52, 100]
     share = list(range(6))
-    # no overhead: only equal lengths share a pass; a large one: passes as full as allowed
-    assert length_groups(share, lengths, 3, 0) == [[0, 1], [2], [3], [4], [5]]
-    assert length_groups(share, lengths, 3, 1000) == [[0, 1, 2], [3, 4, 5]]
-    assert length_groups(share, lengths, 3, 5) == [[0, 1, 2], [3, 4], [5]]
+    # no overhead: only equal lengths share a pass; a large one: passes as full as allowed (300 tokens)
+    assert length_groups(share, lengths, 300, 0) == [[0, 1], [2], [3], [4], [5]]
+    assert length_groups(share, lengths, 300, 1000) == [[0, 1, 2], [3, 4, 5]]
+    assert length_groups(share, lengths, 300, 5) == [[0, 1, 2], [3, 4], [5]]
+
+
+def test_passes_are_bounded_by_tokens_not_rows():
+    """A pass holds as many short rows as the tokens of minibatch_size rows of the longest allow: 3 x 100 tokens
+    take 8 rows of 10 in one pass (fixed at 3 rows they took 3), and a row longer than the budget goes alone."""
+    lengths, share = [10] * 8 + [100, 400], list(range(10))
+    assert length_groups(share, lengths, 300, 1000) == [list(range(8)), [8], [9]]
+    assert token_passes(share, lengths, 300) == [list(range(8)), [8], [9]]
+    predicted = rank_minibatches(share, 3, 0, 1, lengths, budget=300)
+    assert predicted == [list(range(8)), [8], [9]]
+    # the budget by default: minibatch_size rows of the batch's longest
+    assert rank_minibatches(share[:9], 3, 0, 1, lengths) == [list(range(8)), [8]]
 
 
 def test_every_rank_runs_as_many_minibatches():

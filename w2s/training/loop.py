@@ -83,7 +83,8 @@ def epoch_order(n: int, seed: int, epoch: int) -> list[int]:
 # to cut a batch (by device and bf16 autocast). On a CPU a few dozen: measured on a GPT-2 of hidden 256 x 4 layers,
 # one thread, a pass costs 8 ms plus 0.29 ms a token in fp32 (28 tokens' worth), 9 ms plus 0.19 ms in bf16 (which
 # casts the weights in every pass: 46), and a pass of fewer rows is as fast per token; so short examples are rarely
-# padded to long ones. On a GPU a pass of few rows leaves the device idle, so minibatches stay full.
+# padded to long ones. On a GPU a pass of few rows leaves the device idle: passes are as few as the token budget
+# (minibatch_size rows of the longest example) allows, many short rows to a pass.
 FORWARD_OVERHEAD_TOKENS = {
     ("cpu", False): 32,
     ("cpu", True): 48,
@@ -112,6 +113,7 @@ class Examples:
 
     def __post_init__(self):
         self.lengths = [len(row) for row in self.ids]
+        self.longest = max(self.lengths, default=1)
 
     def by_length(self, index: list[int]) -> list[int]:
         """`index` ordered by length (stable: examples of equal length keep their order)."""
@@ -130,6 +132,7 @@ class Examples:
             world,
             self.lengths,
             FORWARD_OVERHEAD_TOKENS[self.device.type, self.bf16],
+            size * self.longest,
         )
 
 

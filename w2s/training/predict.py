@@ -34,7 +34,11 @@ def predict_p1(
     p1 = torch.zeros(len(ids), dtype=torch.float64, device=dev)
     # Every process runs the same number of forward passes (ZeRO-3 gathers weights collectively in each); one
     # whose share has run out predicts a stand-in row and discards it.
-    for index in rank_minibatches(order, batch_size, rank, world):
+    lengths = [len(row) for row in ids]
+    budget = batch_size * max(
+        lengths, default=1
+    )  # tokens: batch_size rows of the longest, more of short ones
+    for index in rank_minibatches(order, batch_size, rank, world, lengths, budget=budget):
         logits = minibatch_logits(model, ids, index or order[:1], pad_id, dev, bf16)
         if index:
             p1[index] = torch.softmax(logits.float(), dim=-1)[:, 1].double()

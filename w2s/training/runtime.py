@@ -120,29 +120,52 @@ def rank_minibatches(
     rank: int,
     world: int,
     lengths: list[int] | None = None,
-    overhead: int = 0,
+    overhead: int | None = None,
+    budget: int | None = None,
 ) -> list[list[int]]:
     """This rank's share of a batch as minibatches; every rank gets the same count (some may be empty), because
     under ZeRO-3 each forward pass is a collective operation. Without `lengths`, consecutive runs of
-    `minibatch_size`; with the examples' `lengths` (and a batch ordered by length), `length_groups`."""
+    `minibatch_size`. With the examples' `lengths` (and a batch ordered by length), passes bounded by tokens, not
+    rows: each holds rows while their count times the longest of them stays within `budget` tokens (the memory of
+    minibatch_size rows of the longest example), cut where they compute the fewest tokens (`length_groups`, given
+    a pass's `overhead`) or, without one, filled in order (`token_passes`)."""
     shares = [batch[r::world] for r in range(world)]
     if lengths is None:
         count = math.ceil(math.ceil(len(batch) / world) / minibatch_size)
         return [shares[rank][i * minibatch_size : (i + 1) * minibatch_size] for i in range(count)]
-    groups = [length_groups(share, lengths, minibatch_size, overhead) for share in shares]
+    budget = budget or minibatch_size * max(lengths[i] for i in batch)
+    if overhead is None:
+        groups = [token_passes(share, lengths, budget) for share in shares]
+    else:
+        groups = [length_groups(share, lengths, budget, overhead) for share in shares]
     return groups[rank] + [[] for _ in range(max(map(len, groups)) - len(groups[rank]))]
 
 
+def token_passes(share: list[int], lengths: list[int], budget: int) -> list[list[int]]:
+    """`share` (ordered by length) cut in order into passes of rows whose count times the longest of them stays
+    within `budget` tokens (a row longer than that alone)."""
+    passes: list[list[int]] = []
+    for i in share:
+        if passes and (len(passes[-1]) + 1) * lengths[i] <= budget:
+            passes[-1].append(i)
+        else:
+            passes.append([i])
+    return passes
+
+
 def length_groups(
-    share: list[int], lengths: list[int], most: int, overhead: int
+    share: list[int], lengths: list[int], budget: int, overhead: int
 ) -> list[list[int]]:
-    """`share` (ordered by length) cut into consecutive minibatches of at most `most` examples that compute the
-    fewest tokens: a minibatch costs its size times its longest example (padding included), plus `overhead`
-    tokens' worth for running a forward and backward pass at all. Dynamic programming over the cut points."""
+    """`share` (ordered by length) cut into consecutive minibatches within `budget` tokens (rows times the longest
+    of them; one row at least) that compute the fewest tokens: a minibatch costs its size times its longest example
+    (padding included), plus `overhead` tokens' worth for running a forward and backward pass at all. Dynamic
+    programming over the cut points."""
     best, cut = [0.0] + [math.inf] * len(share), [0] * (len(share) + 1)
     for end in range(1, len(share) + 1):
-        for start in range(max(0, end - most), end):
-            cost = best[start] + (end - start) * lengths[share[end - 1]] + overhead
+        longest = lengths[share[end - 1]]
+        rows = max(1, budget // longest)
+        for start in range(max(0, end - rows), end):
+            cost = best[start] + (end - start) * longest + overhead
             if cost < best[end]:
                 best[end], cut[end] = cost, start
     groups, end = [], len(share)
