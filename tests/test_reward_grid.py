@@ -157,6 +157,32 @@ def test_a_reward_model_grid_runs_end_to_end(tmp_path):
     assert students["dataset"].unique().to_list() == ["kbp"]
 
 
+def test_a_model_without_label_tokens_scores_a_comparison_by_its_completions_likelihood(tmp_path):
+    """On a comparison task every model of a pair has a zero-shot score: a world-pretrained model its label tokens'
+    reward, a built one (no label tokens) the likelihood comparison of the two completions
+    (w2s.models.likelihood), which its zero-shot predictions equal."""
+    from w2s.models.likelihood import LikelihoodPreference
+    from w2s.training.predict import predict_p1
+
+    config = preference_grid()
+    built = {"build": {"arch": "gpt2", "hidden_size": 16, "num_layers": 1, "num_heads": 2}}
+    config["models"] = {"small": config["models"]["small"], "built": {**built, "max_length": 8}}
+    config["pairs"], config["chains"] = [{"weak": "small", "strong": "built"}], []
+    write_config(tmp_path, config)
+    targets = [f"results/zero_shot/kbp/seed0/{model}/metrics.json" for model in ("small", "built")]
+    snakemake(tmp_path, "--cores", "2", *targets)
+    folders = [(tmp_path / target).parent for target in targets]
+    test = pl.read_parquet(tmp_path / "results/data/kbp/seed0/test.parquet")
+    base = tmp_path / "results/base_models/built"
+    tokenizer = load_tokenizer(str(base))
+    pairs, _ = encode_split(test, tokenizer, 8)
+    model = LikelihoodPreference.load(str(base), "float32", False)
+    by_hand = predict_p1(model, pairs, tokenizer.pad_token_id, autocast="off")
+    scored = pl.read_parquet(folders[1] / "test_predictions.parquet")["soft_label"].to_numpy()
+    assert scored == pytest.approx(by_hand, abs=1e-5) and scored.std() > 0
+    assert json.loads((folders[0] / "metrics.json").read_text())["n"] == 30
+
+
 def test_the_split_files_record_the_rows_a_source_dropped(tmp_path):
     """Ties reach the splits' metadata through the split job (counted as `<reason>_dropped`)."""
 

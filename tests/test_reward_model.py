@@ -4,6 +4,8 @@ comparison encoding the training loop and the prediction jobs share."""
 
 from __future__ import annotations
 
+import math
+
 import polars as pl
 import pytest
 import torch
@@ -120,3 +122,35 @@ def test_generative_finetuning_reads_both_transcripts_of_each_comparison(tmp_pat
         p + c for c in ("completion_a", "completion_b") for p, c in zip(PAIRS["text"], PAIRS[c])
     ]
     assert texts == expected and "Q: 2+2= 5" in texts  # the worse completion too
+
+
+def test_the_likelihood_preference_compares_each_completions_mean_log_probability(tiny_gpt2):
+    """The zero-shot preference of a model without label tokens: each completion's mean log-probability after the
+    prefix the two transcripts share, computed here on each transcript alone (no padding, no partner), and
+    p(a) = sigmoid(score_a - score_b); swapping the completions gives 1 - p."""
+    from transformers import AutoModelForCausalLM
+
+    from w2s.models.likelihood import LikelihoodPreference
+
+    model = LikelihoodPreference.load(str(tiny_gpt2), "float32", False).eval()
+    tokenizer = load_tokenizer(str(tiny_gpt2))
+    language_model = AutoModelForCausalLM.from_pretrained(str(tiny_gpt2)).eval()
+    pairs, _ = encode_split(PAIRS, tokenizer, 64)
+
+    def mean_log_probability(row: list[int], start: int) -> float:
+        with torch.no_grad():
+            logits = language_model(input_ids=torch.tensor([row])).logits[0]
+        log_probs = torch.log_softmax(logits[:-1], -1).gather(-1, torch.tensor(row[1:])[:, None])
+        return log_probs[start - 1 :].mean().item()
+
+    expected = []
+    for pair in pairs:
+        start = next(i for i, (x, y) in enumerate(zip(pair.a, pair.b)) if x != y)
+        margin = mean_log_probability(pair.a, start) - mean_log_probability(pair.b, start)
+        expected.append(1 / (1 + math.exp(-margin)))
+    p1 = predict_p1(model, pairs, tokenizer.pad_token_id, batch_size=8, autocast="off")
+    assert p1 == pytest.approx(expected, abs=1e-5)
+    assert len(set(p1.round(3))) == 3  # the model has preferences
+    flipped, _ = encode_split(swapped(PAIRS), tokenizer, 64)
+    q1 = predict_p1(model, flipped, tokenizer.pad_token_id, batch_size=8, autocast="off")
+    assert p1 + q1 == pytest.approx([1.0] * 3, abs=1e-6)

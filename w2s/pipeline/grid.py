@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from w2s.data.answers import is_generative
+from w2s.data.registry import is_pairwise
 from w2s.pipeline.config import label_tokens
 from w2s.pipeline.paths import PACK_GROUP, RUN_FOLDERS
 
@@ -90,13 +91,13 @@ def strong_models(config: dict) -> list[str]:
 
 def zero_shot_models(config: dict, dataset: str) -> list[str]:
     """Models of the pairs that have a zero-shot answer to score: on a generative task every model (it writes its
-    answer), on a classification task those with label tokens."""
+    answer), on a comparison task every model (its label tokens' reward, or without them the likelihood of each
+    completion, w2s.models.likelihood), on a classification task those with label tokens."""
     models = {model for pair in model_pairs(config) for model in pair}
-    generative = is_generative(config["datasets"][dataset])
+    entry = config["datasets"][dataset]
+    every = is_generative(entry) or is_pairwise(entry)
     return [
-        m
-        for m in config["models"]
-        if m in models and (generative or label_tokens(config["models"][m]))
+        m for m in config["models"] if m in models and (every or label_tokens(config["models"][m]))
     ]
 
 

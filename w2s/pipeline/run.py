@@ -19,6 +19,7 @@ from w2s.analysis.predictions import (
 from w2s.io import atomic_path, write_parquet
 from w2s.models.answerer import Answerer
 from w2s.models.classifier import Classifier, load_tokenizer
+from w2s.models.likelihood import LikelihoodPreference
 from w2s.models.probe import FEATURES
 from w2s.models.reward import scoring_model
 from w2s.models.tokens import encode, encode_prompts, encode_split
@@ -89,9 +90,11 @@ def answers_file(frame: pl.DataFrame, answers: list, fmt: dict) -> pl.DataFrame:
 def load_model(source: str, params: dict, zero_shot: bool = False):
     """The model a prediction job runs: a generative task's causal LM (params `answers`), a comparison task's reward
     model (params `pairs`), else the classifier (for a zero-shot answer, with its head read out of the label
-    tokens)."""
+    tokens; a comparison's without label tokens, the LM's likelihood of each completion)."""
     if "answers" in params:
         return Answerer.load(source, params["dtype"], params["trust_remote_code"])
+    if zero_shot and params.get("pairs") and not params["label_tokens"]:
+        return LikelihoodPreference.load(source, params["dtype"], params["trust_remote_code"])
     if zero_shot:
         return scoring_model(params).load(
             source, params["dtype"], "readout", params["trust_remote_code"], params["label_tokens"]
