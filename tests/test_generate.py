@@ -63,3 +63,54 @@ def test_answers_come_back_in_input_order(lm):
     batched = greedy_generate(lm, prompts, 0, [], 3, batch_size=2)
     alone = [greedy_generate(lm, [p], 0, [], 3)[0] for p in prompts]
     assert [g.tokens for g in batched] == [g.tokens for g in alone]
+
+
+def generate_in_process(
+    rank: int, world: int, store: str, model_dir: str, prompts, results
+) -> None:
+    """One of `world` processes of a launched job: generate with the others, noting the prompt rows it ran."""
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=world)
+    model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
+    prompted = []
+    forward = model.forward
+
+    def counting(*args, **kwargs):
+        if (
+            "cache" not in kwargs and "past_key_values" not in kwargs
+        ):  # a prompt pass, not a decoding step
+            prompted.append(kwargs["input_ids"].shape[0])
+        return forward(*args, **kwargs)
+
+    model.forward = counting
+    generations = greedy_generate(
+        model, prompts, pad_id=0, stop_ids=[7], max_new_tokens=5, batch_size=2
+    )
+    results[rank] = ([(g.tokens, g.logprob, g.stopped) for g in generations], sum(prompted))
+    dist.destroy_process_group()
+
+
+def test_the_processes_of_a_launched_job_share_the_rows_and_all_get_every_answer(
+    lm, tiny_gpt2, tmp_path
+):
+    """Two processes generate 9 prompts: each runs its share (5 and 4 rows, a stand-in row in the second's last
+    batch) in step with the other, and both return every answer as one process alone would give it."""
+    import torch.multiprocessing as mp
+
+    prompts = [[5 + (i * 13 + j) % 200 for j in range(3 + i % 4)] for i in range(9)]
+    alone = greedy_generate(lm, prompts, pad_id=0, stop_ids=[7], max_new_tokens=5, batch_size=2)
+    results = mp.Manager().dict()
+    mp.spawn(
+        generate_in_process,
+        args=(2, str(tmp_path / "store"), str(tiny_gpt2), prompts, results),
+        nprocs=2,
+    )
+    expected = [(g.tokens, g.logprob, g.stopped) for g in alone]
+    for rank in (0, 1):
+        answers, prompted = results[rank]
+        assert [(t, s) for t, _, s in answers] == [(t, s) for t, _, s in expected]
+        assert [lp for _, lp, _ in answers] == pytest.approx(
+            [lp for _, lp, _ in expected], abs=1e-5
+        )
+    assert (results[0][1], results[1][1]) == (5, 5)  # 5 and 4 rows, and one stand-in row

@@ -62,8 +62,8 @@ def answers(
     fmt: dict,
     autocast: str,
 ):
-    """A generative task's predictions: the model's greedy answer to each prompt of `frame` (every process of a
-    launched job generates every row: greedy answers agree, and ZeRO-3 needs the same forward passes in each)."""
+    """A generative task's predictions: the model's greedy answer to each prompt of `frame` (in a launched job each
+    process generates its share, in step with the others, and every process gets every answer)."""
     ids, truncated = encode_prompts(
         frame["text"].to_list(), tokenizer, max_length, fmt["max_new_tokens"]
     )

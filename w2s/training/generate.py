@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import torch
+import torch.distributed as dist
 
-from w2s.training.runtime import bf16_enabled, device
+from w2s.training.runtime import bf16_enabled, device, rank_and_world, rank_minibatches
 
 
 @dataclass(frozen=True)
@@ -43,21 +44,41 @@ def greedy_generate(
         range(len(ids)), key=lambda i: len(ids[i])
     )  # batches of similar length: little padding
     out: list[Generation | None] = [None] * len(ids)
-    for start in range(0, len(order), batch_size):
-        batch = order[start : start + batch_size]
-        rows = [ids[i] for i in batch]
+    # In a launched job each process generates its share, in as many batches as every other, each decoding step
+    # in step with theirs (ZeRO-3 gathers weights collectively in every forward pass); one whose share has run out
+    # answers a stand-in row and discards it. The answers are then shared.
+    rank, world = rank_and_world()
+    for batch in rank_minibatches(order, batch_size, rank, world):
+        rows = [ids[i] for i in batch or order[:1]]
         with torch.autocast(device().type, dtype=torch.bfloat16, enabled=bf16):
             generations = _generate_batch(
-                model, rows, pad_id, stop_ids, max_new_tokens, min_new_tokens
+                model, rows, pad_id, stop_ids, max_new_tokens, min_new_tokens, world > 1
             )
         for i, generation in zip(batch, generations):
             out[i] = generation
-    return out
+    return out if world == 1 else shared_generations(out, max_new_tokens)
+
+
+def shared_generations(mine: list, max_new_tokens: int) -> list[Generation]:
+    """Every row's generation in every process, from the process that generated it (the others hold None): one
+    table summed across processes, a row's length, log-probability, stop and tokens."""
+    table = torch.zeros(len(mine), max_new_tokens + 3, dtype=torch.float64, device=device())
+    for row, generation in enumerate(mine):
+        if generation is not None:
+            n = len(generation.tokens)
+            table[row, :3] = torch.tensor([n, generation.logprob, generation.stopped])
+            table[row, 3 : 3 + n] = torch.tensor(generation.tokens, dtype=torch.float64)
+    dist.all_reduce(table)
+    return [
+        Generation([int(t) for t in row[3 : 3 + int(row[0])]], float(row[1]), bool(row[2]))
+        for row in table.cpu()
+    ]
 
 
 def _generate_batch(
-    model, rows, pad_id, stop_ids, max_new_tokens, min_new_tokens
+    model, rows, pad_id, stop_ids, max_new_tokens, min_new_tokens, in_step: bool = False
 ) -> list[Generation]:
+    """One batch's greedy answers; `in_step`: decode while any process's batch has a row still answering."""
     dev = device()
     width = max(map(len, rows))
     input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
@@ -95,7 +116,7 @@ def _generate_batch(
         lengths += keeps.long()
         stopped |= ends
         active = keeps
-        if not active.any() or step == max_new_tokens - 1:
+        if not any_active(active, in_step) or step == max_new_tokens - 1:
             break
         mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
         position = position + 1
@@ -111,6 +132,14 @@ def _generate_batch(
         Generation(tokens[r, : lengths[r]].tolist(), float(logprob[r]), bool(stopped[r]))
         for r in range(len(rows))
     ]
+
+
+def any_active(active: torch.Tensor, in_step: bool) -> bool:
+    """Whether a row of this batch (`in_step`: of any process's) is still answering."""
+    count = active.sum()
+    if in_step:
+        dist.all_reduce(count)
+    return bool(count)
 
 
 @dataclass(frozen=True)
