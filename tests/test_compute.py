@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from snakemake_helpers import tiny_config
 
-from w2s.pipeline.compute import job_flops
+from w2s.pipeline.compute import evaluation_share, job_flops
 from w2s.pipeline.config import validate_config
 from w2s.pipeline.memory import Shape
 
@@ -43,3 +43,13 @@ def test_a_prediction_job_counts_2n_a_token_of_its_rows(config):
         job_flops(config, "score_zero_shot", wildcards, SHAPE)
         == len(config["seeds"]) * 32 * 512 * 2 * N
     )
+
+
+def test_the_evaluations_share_of_a_training_job_counts_test_and_validation_passes(config):
+    """6 steps evaluated twice on 32 test rows: 64 forward passes a row against 2 x 48 rows trained at three passes'
+    worth each; a weak run's own labelling of strong_train is not an evaluation."""
+    wildcards = {"model": "strongling", "dataset": "toy"}
+    assert evaluation_share(config, "train_ceiling", wildcards) == pytest.approx(64 / (64 + 288))
+    assert evaluation_share(config, "train_weak", wildcards) == pytest.approx(64 / (64 + 288))
+    config["training"]["eval_every"] = 0  # the end's evaluation only
+    assert evaluation_share(config, "train_ceiling", wildcards) == pytest.approx(32 / (32 + 288))

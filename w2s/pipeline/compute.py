@@ -33,22 +33,34 @@ def job_flops(config: dict, rule: str, wildcards: dict, shape: Shape) -> float:
         recipe = entry["generative_finetune"]
         return recipe["steps"] * recipe["batch_size"] * tokens * backward
     if kind == "training":
-        rows = dataset["n_weak_train" if rule == "train_weak" else "n_strong_train"]
-        training = config["training"]
-        steps = math.ceil(rows / entry["batch_size"]) * training["epochs"]
-        # every eval_every steps before the last, and at the end
-        evaluations = ((steps - 1) // training["eval_every"] if training["eval_every"] else 0) + 1
-        evaluated = evaluations * (
-            dataset["n_test"] + (dataset["n_validation"] if uses_validation(config) else 0)
-        )
-        if (
-            rule == "train_weak" and config["labelling"]["shards"] == 1
-        ):  # it labels strong_train itself
-            evaluated += dataset["n_strong_train"]
-        return (training["epochs"] * rows * backward + evaluated * forward) * transcripts * tokens
+        trained, evaluated, labelled = training_rows(config, rule, entry, dataset)
+        return (trained * backward + (evaluated + labelled) * forward) * transcripts * tokens
     if kind == "prediction":
         return prediction_rows(config, rule, dataset) * transcripts * tokens * forward
     return 0.0
+
+
+def training_rows(config: dict, rule: str, entry: dict, dataset: dict) -> tuple[int, int, int]:
+    """A training job's rows trained (every epoch's), rows evaluated (its test split, and validation split, every
+    eval_every steps before the last and at the end) and rows labelled (strong_train, where a weak run labels it
+    itself)."""
+    rows = dataset["n_weak_train" if rule == "train_weak" else "n_strong_train"]
+    training = config["training"]
+    steps = math.ceil(rows / entry["batch_size"]) * training["epochs"]
+    evaluations = ((steps - 1) // training["eval_every"] if training["eval_every"] else 0) + 1
+    evaluated = evaluations * (
+        dataset["n_test"] + (dataset["n_validation"] if uses_validation(config) else 0)
+    )
+    labels_itself = rule == "train_weak" and config["labelling"]["shards"] == 1
+    return training["epochs"] * rows, evaluated, dataset["n_strong_train"] if labels_itself else 0
+
+
+def evaluation_share(config: dict, rule: str, wildcards: dict) -> float:
+    """The share of a training job's FLOPs its evaluations take (a forward pass a row, against the training's three
+    passes' worth: forward and backward)."""
+    entry, dataset = config["models"][wildcards["model"]], config["datasets"][wildcards["dataset"]]
+    trained, evaluated, _ = training_rows(config, rule, entry, dataset)
+    return evaluated / (evaluated + 3 * trained)
 
 
 def prediction_rows(config: dict, rule: str, dataset: dict) -> float:

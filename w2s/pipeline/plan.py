@@ -18,7 +18,7 @@ from pathlib import Path
 from w2s.errors import W2SError
 from w2s.hub import cache_dir
 from w2s.pipeline.cluster import runs_locally
-from w2s.pipeline.compute import job_flops
+from w2s.pipeline.compute import evaluation_share, job_flops
 from w2s.pipeline.fetch import describe_pending, hub_references, human
 from w2s.pipeline.grid import keeps_checkpoint, stops_early
 from w2s.pipeline.memory import (
@@ -190,7 +190,33 @@ def compute_lines(config: dict, jobs: list[Job], shapes: Shapes) -> list[str]:
         for model, (flops, asked) in by_model.items()
     ]
     total = [sum(hours[i] for hours in by_model.values()) for i in (0, 1)]
-    return [*lines, f"  total: {total[0]:.3g} (requested {total[1]:.1f})"]
+    lines.append(f"  total: {total[0]:.3g} (requested {total[1]:.1f})")
+    return lines + evaluation_lines(config, jobs)
+
+
+EVALUATION_NOTE = (
+    0.2  # the share of training compute past which the plan points at training.eval_every
+)
+
+
+def evaluation_lines(config: dict, jobs: list[Job]) -> list[str]:
+    """The share of the training jobs' compute their evaluations take (test and validation splits, every
+    training.eval_every steps), where some dataset's is over EVALUATION_NOTE."""
+    shares: dict[str, list[float]] = defaultdict(list)
+    for job in jobs:
+        if job.rule.startswith("train_") and job.gpus():
+            shares[job.wildcards["dataset"]].append(
+                evaluation_share(config, job.rule, job.wildcards)
+            )
+    heavy = {d: max(s) for d, s in shares.items() if max(s) > EVALUATION_NOTE}
+    if not heavy:
+        return []
+    worst = ", ".join(f"{d} {share:.0%}" for d, share in sorted(heavy.items(), key=lambda x: -x[1]))
+    return [
+        f"  evaluations take over {EVALUATION_NOTE:.0%} of some training jobs' compute (at most, by dataset: "
+        f"{worst}; the test and validation splits every training.eval_every {config['training']['eval_every']} "
+        "steps): a larger eval_every lowers it"
+    ]
 
 
 def request_lines(config: dict, jobs: list[Job]) -> list[str]:
