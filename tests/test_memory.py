@@ -100,6 +100,11 @@ def test_training_memory_holds_16_bytes_a_parameter_and_zero_shares_them():
     )  # weights, gradients and Adam over 4 processes
     zero2 = training_memory(shape, 4, 1024, Layout(2, 4), False, 0, {})
     assert zero2.held["weights"] == 4 * shape.params and zero2.held["gradients"] == shape.params
+    # DeepSpeed's bf16 mode: bf16 weights (2 bytes) and fp32 masters (4) all shared under ZeRO-3, no autocast copies
+    bf16 = training_memory(shape, 4, 1024, Layout(3, 4, deepspeed_bf16=True), False, 0, {})
+    assert sum(bf16.held.values()) == 18 * shape.params / 4
+    assert bf16.phases["pass"]["bf16 copies"] == 0
+    assert zero3.phases["pass"]["bf16 copies"] == 2 * shape.params
     lora = training_memory(qwen_3b(trained=10**6), 4, 1024, Layout(), False, 0, {})
     assert lora.held["optimizer"] == 8 * 10**6
     checkpointed = training_memory(shape, 4, 1024, Layout(), True, 0, {})

@@ -19,8 +19,11 @@ pytestmark = pytest.mark.workflow
 CEILING = "results/ceiling/toy/seed0/strongling"
 
 
-def long_ceiling_config(deepspeed: dict | None, lora: dict | None = None) -> dict:
+def long_ceiling_config(
+    deepspeed: dict | None, lora: dict | None = None, autocast: str = "off"
+) -> dict:
     config = tiny_config()
+    config["training"]["autocast"] = autocast
     config["datasets"]["toy"].update(n_strong_train=512)
     if deepspeed:
         config["models"]["strongling"]["deepspeed"] = deepspeed
@@ -34,21 +37,23 @@ def long_ceiling_config(deepspeed: dict | None, lora: dict | None = None) -> dic
 # any kernel path, so only the plain case, on which the Slurm requeue test relies too, is rerun on the portable
 # kernels in CI; the DeepSpeed cases resume through the same code with another state layout.
 @pytest.mark.parametrize(
-    "deepspeed,lora",
+    "deepspeed,lora,autocast",
     [
-        pytest.param(None, None, marks=pytest.mark.kernel_sensitive),
-        ({"stage": 2, "processes_per_node": 2, "offload": True}, None),
-        ({"stage": 3, "processes_per_node": 2}, None),
+        pytest.param(None, None, "off", marks=pytest.mark.kernel_sensitive),
+        ({"stage": 2, "processes_per_node": 2, "offload": True}, None, "off"),
+        ({"stage": 3, "processes_per_node": 2}, None, "off"),
         # the state then holds the adapters and head alone
-        ({"stage": 3, "processes_per_node": 2}, {"r": 4}),
+        ({"stage": 3, "processes_per_node": 2}, {"r": 4}, "off"),
+        # DeepSpeed's bf16 mode: the state holds the fp32 master weights, set again when the run resumes
+        ({"stage": 2, "processes_per_node": 2}, None, "bf16"),
     ],
-    ids=["plain", "zero2x2-offload", "zero3x2", "lora-zero3x2"],
+    ids=["plain", "zero2x2-offload", "zero3x2", "lora-zero3x2", "zero2x2-bf16"],
 )
-def test_killed_training_resumes_and_matches_uninterrupted_run(tmp_path, deepspeed, lora):
+def test_killed_training_resumes_and_matches_uninterrupted_run(tmp_path, deepspeed, lora, autocast):
     reference, preempted = tmp_path / "reference", tmp_path / "preempted"
     for workdir in (reference, preempted):
         workdir.mkdir()
-        write_config(workdir, long_ceiling_config(deepspeed, lora))
+        write_config(workdir, long_ceiling_config(deepspeed, lora, autocast))
     cores = "2" if deepspeed else "1"
     snakemake(reference, "--cores", cores, f"{CEILING}/metrics.json")
 
@@ -105,7 +110,7 @@ def test_killed_training_resumes_and_matches_uninterrupted_run(tmp_path, deepspe
         )
 
     # Reporting progress more often does not change the run: the saved state still resumes.
-    config = long_ceiling_config(deepspeed, lora)
+    config = long_ceiling_config(deepspeed, lora, autocast)
     config["training"]["log_every"] = 4
     write_config(preempted, config)
     snakemake(preempted, "--unlock")

@@ -186,6 +186,7 @@ def finetune_directly(
     lora=None,
     target_column: str = "label",
     loss: dict = LOGCONF,
+    autocast: str = "off",
     **params,
 ) -> dict:
     """A training rule's job called directly (w2s.pipeline.launch.finetune_job), the way the rule calls it: a weak run
@@ -213,7 +214,7 @@ def finetune_directly(
         "minibatch_size": 4,
         "seed": 0,
         "epochs": 2,
-        "autocast": "off",
+        "autocast": autocast,
         "log_every": 4,
         "eval_every": 0,
         "checkpoint_every": 0,

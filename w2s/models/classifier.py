@@ -60,7 +60,11 @@ class Classifier(BackboneModel):
         self.takes_position_ids = "position_ids" in inspect.signature(backbone.forward).parameters
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(input_ids, attention_mask))
+        return self.read_head(self.features(input_ids, attention_mask))
+
+    def read_head(self, features: torch.Tensor) -> torch.Tensor:
+        """The head on the features, in the head's dtype: fp32, or bf16 in DeepSpeed's bf16 mode."""
+        return self.head(features.to(self.head.weight.dtype))
 
     def features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """The final hidden state of each row's last real token, in float32: what the head reads (and a linear

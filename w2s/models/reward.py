@@ -23,7 +23,7 @@ class RewardModel(Classifier):
 
     def rewards(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Each row's scalar reward."""
-        return self.head(self.features(input_ids, attention_mask))[:, 0]
+        return self.read_head(self.features(input_ids, attention_mask))[:, 0]
 
     def init_readout(self, rows: torch.Tensor, bias: torch.Tensor | None = None) -> None:
         """The LM's own reward: its logit of the positive label token minus the negative one's at the last token

@@ -115,10 +115,12 @@ class Shape:
 
 @dataclass(frozen=True)
 class Layout:
-    """How a job spreads over processes: its ZeRO stage (0: none) and process count."""
+    """How a job spreads over processes: its ZeRO stage (0: none) and process count; and whether its module computes
+    in DeepSpeed's bf16 mode (bf16 weights, fp32 masters in the optimizer's partitions) rather than autocast."""
 
     zero_stage: int = 0
     processes: int = 1
+    deepspeed_bf16: bool = False
 
     def share(self, stage: int) -> int:
         """The divisor of state that ZeRO partitions from `stage` on."""
@@ -185,12 +187,13 @@ def training_memory(
     kept = activation_bytes(shape.hidden, shape.intermediate) * (1 if bf16 else 2)
     per_token = (4 * shape.hidden * shape.layers + kept) if checkpointing else kept * shape.layers
     held = {
-        "weights": 4 * n / layout.share(3),
+        "weights": (2 if layout.deepspeed_bf16 else 4) * n / layout.share(3),
+        "master weights": 4 * t / layout.share(1) if layout.deepspeed_bf16 else 0,
         "gradients": 4 * t / layout.share(2),
         "optimizer": 8 * t / layout.share(1),
     }
     training_pass = {
-        "bf16 copies": 2 * n if bf16 else 0,
+        "bf16 copies": 2 * n if bf16 and not layout.deepspeed_bf16 else 0,
         "activations": rows * tokens * per_token,
         "logits": (
             (rows * LM_LOGIT_BYTES + LM_ROW_BYTES) * logit_tokens * shape.vocab
@@ -315,7 +318,7 @@ def job_memory(config: dict, model: str, kind: str, dataset: str, shape: Shape) 
     bf16 = config["training"]["autocast"] != "off"
     launch = deepspeed_launch(entry)
     layout = (
-        Layout(launch["stage"], launch["nodes"] * launch["processes_per_node"])
+        Layout(launch["stage"], launch["nodes"] * launch["processes_per_node"], bf16)
         if launch
         else Layout()
     )
@@ -332,7 +335,7 @@ def job_memory(config: dict, model: str, kind: str, dataset: str, shape: Shape) 
         return training_memory(
             shape, minibatch, tokens, layout, checkpointing, tokens, {}, bf16, True
         )
-    evaluation = prediction_pass(shape, rows, tokens, generated, bf16)
+    evaluation = prediction_pass(shape, rows, tokens, generated, bf16 and not layout.deepspeed_bf16)
     logit_tokens = generated + 1 if generated else 0  # an answer's tokens and its stop
     rows = entry["minibatch_size"] * transcripts
     return training_memory(

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import torch
 import torch.distributed as dist
 
-from w2s.training.runtime import trained_names, trained_state
+from w2s.training.runtime import bf16_enabled, device, trained_names, trained_state
 from w2s.training.settings import TrainSettings, optimizer_and_schedule
 
 
@@ -34,8 +34,11 @@ def init_distributed() -> None:
 ZERO_STAGES = (2, 3)  # stage 1 (optimizer states only) saves too little to be worth a launcher
 
 
-def deepspeed_config(settings: TrainSettings, stage: int, offload: bool) -> dict:
-    """Weights stay fp32 (the loop's autocast gives bf16 compute where enabled, as in the plain path)."""
+def deepspeed_config(settings: TrainSettings, stage: int, offload: bool, bf16: bool) -> dict:
+    """In fp32, or, where training.autocast computes in bf16 on this device, in DeepSpeed's own bf16 mode: the
+    module's weights in bf16 for compute and for ZeRO's gathers and reductions (half the traffic of fp32), fp32
+    master weights and Adam moments in the optimizer's partitions. Autocast under ZeRO would instead keep bf16
+    copies of every weight outside the partitioning until the backward pass."""
     zero = {"stage": stage}
     if offload:
         zero["offload_optimizer"] = {"device": "cpu"}
@@ -51,6 +54,7 @@ def deepspeed_config(settings: TrainSettings, stage: int, offload: bool) -> dict
         "gradient_clipping": 0.0,
         "steps_per_print": 10**9,
         "wall_clock_breakdown": False,
+        "bf16": {"enabled": bf16},
     }
 
 
@@ -68,11 +72,13 @@ class DeepSpeedEngine:
         import deepspeed
 
         optimizer, scheduler = optimizer_and_schedule(model, settings, total_steps)
+        # the module computes in bf16 itself: the loop's autocast is then off (w2s.training.loop)
+        self.bf16 = bf16_enabled(settings.autocast, device())
         self.engine, _, _, self.scheduler = deepspeed.initialize(
             model=model,
             optimizer=optimizer,
             lr_scheduler=scheduler,
-            config=deepspeed_config(settings, stage, offload),
+            config=deepspeed_config(settings, stage, offload, self.bf16),
         )
         self.module, self.stage = self.engine.module, stage
         self.rank, self.world = dist.get_rank(), dist.get_world_size()
@@ -104,13 +110,26 @@ class DeepSpeedEngine:
         return self.scheduler.get_last_lr()[0]
 
     def model_state(self) -> dict | None:
-        """The full weights, on rank 0 (None elsewhere). They double as ZeRO's fp32 master weights, which equal
-        the module's in fp32 training, so a resumed run rebuilds both by loading them before the engine starts."""
+        """The full weights in fp32, on rank 0 (None elsewhere): ZeRO's master weights. In fp32 training they equal
+        the module's; in bf16 the module's are rounded from them, and `restore_weights` sets them again."""
         names = trained_names(self.module)
+        if self.bf16:
+            return master_state(self.module, self.rank, names)
         if self.stage == 3:
             return gathered_state(self.module, self.rank, names)
         state = trained_state(self.module.state_dict(), names)
         return {k: v.detach().cpu().clone() for k, v in state.items()} if self.rank == 0 else None
+
+    def restore_weights(self, state: dict) -> None:
+        """After a resumed run's engine starts from the saved weights (loaded into the module before it), the fp32
+        master weights exactly as saved: in bf16 mode DeepSpeed makes them from the module's bf16 rounding."""
+        if not self.bf16:
+            return
+        from deepspeed.utils import safe_set_full_fp32_param
+
+        for name, param in self.module.named_parameters():
+            if name in state:
+                safe_set_full_fp32_param(param, state[name].to(device()))
 
     def state_dict(self) -> dict:
         """This process's share: its partition of the Adam moments (as the torch optimizer ZeRO steps holds them)
@@ -174,8 +193,34 @@ def gathered_state(model: torch.nn.Module, rank: int, names: set[str] | None = N
     return state if rank == 0 else None
 
 
+def master_state(model: torch.nn.Module, rank: int, names: set[str] | None = None) -> dict | None:
+    """A model trained in DeepSpeed's bf16 mode: its state dict (its entries in `names`, where given) on rank 0
+    (None elsewhere; every rank must call this) with each trained weight its fp32 master, gathered one at a time
+    from the optimizer's partitions, and floating buffers in fp32."""
+    from deepspeed.utils import safe_get_full_fp32_param
+
+    state = {}
+    for name, value in model.state_dict(keep_vars=True).items():  # the same order on every rank
+        if names is not None and name not in names:
+            continue
+        if isinstance(value, torch.nn.Parameter) and value.requires_grad:
+            value = safe_get_full_fp32_param(value)
+        if rank == 0:
+            value = value.detach().cpu().clone()
+            state[name] = value.float() if value.is_floating_point() else value
+    return state if rank == 0 else None
+
+
+def trains_in_bf16(model: torch.nn.Module) -> bool:
+    """Whether a DeepSpeed engine's module trains in its bf16 mode: its trained weights are bf16 (the plain path
+    holds them in fp32 whatever the checkpoint's dtype)."""
+    return any(p.requires_grad and p.dtype == torch.bfloat16 for p in model.parameters())
+
+
 def checkpoint_state(model: torch.nn.Module, zero_stage: int, rank: int) -> dict | None:
-    """What a checkpoint is saved from: the ZeRO-3 weights gathered onto rank 0 (with LoRA, only those that
-    trained), or None where every rank holds its module's weights (the plain path and ZeRO-2) and the checkpoint
-    is saved from the module itself."""
+    """What a checkpoint is saved from: in DeepSpeed's bf16 mode the fp32 master weights, under ZeRO-3 the weights
+    gathered onto rank 0 (with LoRA, only those that trained); or None where every rank holds its module's fp32
+    weights (the plain path and ZeRO-2 in fp32) and the checkpoint is saved from the module itself."""
+    if zero_stage and trains_in_bf16(model):
+        return master_state(model, rank, trained_names(model))
     return gathered_state(model, rank, trained_names(model)) if zero_stage == 3 else None

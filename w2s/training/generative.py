@@ -23,7 +23,12 @@ from w2s.io import atomic_path, parquet_columns, read_parquet
 from w2s.models.classifier import DTYPES, TRAINING_DTYPE, load_tokenizer
 from w2s.models.paths import local_model_dir
 from w2s.models.tokens import capped_length, encode, pad_batch
-from w2s.training.distributed import DeepSpeedEngine, gathered_state, init_distributed
+from w2s.training.distributed import (
+    DeepSpeedEngine,
+    gathered_state,
+    init_distributed,
+    master_state,
+)
 from w2s.training.loop import LocalEngine
 from w2s.training.runtime import (
     bf16_enabled,
@@ -167,17 +172,19 @@ def generative_finetune(
     dev = device()
     model.to(dev)
     settings = lm_settings(lr, batch_size, minibatch_size or batch_size, seed, autocast)
-    bf16 = bf16_enabled(autocast, dev)
     if deepspeed:
         engine = DeepSpeedEngine(model, settings, steps, deepspeed["stage"], deepspeed["offload"])
     else:
         engine = LocalEngine(model, settings, steps)
+    bf16 = (
+        bf16_enabled(autocast, dev) and not engine.bf16
+    )  # autocast, unless the module computes in bf16
     model.train()  # after the engine is made: a DeepSpeed engine may set its own mode
     rng = random.Random(f"generative:{seed}")
     order: list[int] = []
     if engine.rank == 0:
         layout = f", {engine.world} processes (ZeRO-{deepspeed['stage']})" if deepspeed else ""
-        layout += ", bf16 autocast" if bf16 else ""
+        layout += ", bf16 autocast" if bf16 else ", DeepSpeed bf16" if engine.bf16 else ""
         print(
             f"generative finetuning of {source} for {steps} steps, batch {batch_size}{layout}, on {len(texts)} texts "
             f"of {len(split_paths)} splits ({truncated} truncated to {max_length} tokens), labels unread",
@@ -203,10 +210,13 @@ def generative_finetune(
                 f"step {step}/{steps} | loss {loss:.4f} | {step / (time.perf_counter() - start):.1f} steps/s",
                 flush=True,
             )
-    # under ZeRO-3 the weights gathered onto rank 0, tied ones once (as save_pretrained writes a plain model)
+    # under ZeRO-3 or in DeepSpeed's bf16 mode the (fp32 master) weights gathered onto rank 0, tied ones once (as
+    # save_pretrained writes a plain model)
     state = None
-    if deepspeed and deepspeed["stage"] == 3:
-        names = {n for n, _ in model.named_parameters()} | {n for n, _ in model.named_buffers()}
+    names = {n for n, _ in model.named_parameters()} | {n for n, _ in model.named_buffers()}
+    if engine.bf16:
+        state = master_state(engine.module, engine.rank, names)
+    elif deepspeed and deepspeed["stage"] == 3:
         state = gathered_state(engine.module, engine.rank, names)
     if engine.rank != 0:
         return None

@@ -36,6 +36,7 @@ class LocalEngine:
     """One process, plain PyTorch: the optimizer and schedule the loop steps. `DeepSpeedEngine` has the same face."""
 
     rank, world = 0, 1
+    bf16 = False  # the module stays in fp32 (the loop's autocast computes in bf16 where asked)
 
     def __init__(self, model: torch.nn.Module, settings: TrainSettings, total_steps: int):
         self.module = model
@@ -69,6 +70,9 @@ class LocalEngine:
     def load_state_dict(self, state: dict) -> None:
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
+
+    def restore_weights(self, state: dict) -> None:
+        """Nothing to do: the module's weights, loaded before the engine started, are the ones it steps."""
 
 
 @lru_cache(maxsize=2)
@@ -195,12 +199,13 @@ def train(
     schedule, resumable = Schedule(len(ids), settings), Resumable(resume_dir, fingerprint)
     total = schedule.total
     engine, step, history = resumable.start(model, settings, total, make_engine)
+    examples.bf16 = examples.bf16 and not engine.bf16  # a module in bf16 needs no autocast
     training_mode(
         model, settings.dropout
     )  # after the engine is made: a DeepSpeed engine may set its own mode
     print(
         f"training {total} steps ({settings.epochs} epochs of {len(ids)} examples, batch {settings.batch_size}, "
-        f"minibatch {settings.minibatch_size}, bf16 {examples.bf16}, device {dev})",
+        f"minibatch {settings.minibatch_size}, {compute_precision(engine, examples)}, device {dev})",
         flush=True,
     )
     start, first_step, recent, agreed = time.perf_counter(), step, [], [0, 0]
@@ -263,6 +268,12 @@ def train(
         "samples_per_s": trained / seconds if seconds else 0.0,
         **final,
     }
+
+
+def compute_precision(engine, examples: Examples) -> str:
+    if engine.bf16:
+        return "bf16 (DeepSpeed's bf16 mode, fp32 master weights)"
+    return "bf16 autocast (fp32 master weights)" if examples.bf16 else "fp32"
 
 
 def optimizer_step(

@@ -223,6 +223,7 @@ class Resumable:
             model, shared["model"]
         )  # before the engine: DeepSpeed partitions the weights it is given
         engine = make_engine(model, settings, total)
+        engine.restore_weights(shared["model"])
         engine.load_state_dict(own["engine"])
         set_rng_state(own["rng"])
         print(f"resumed from step {shared['step']} of {total} ({self.folder})", flush=True)
