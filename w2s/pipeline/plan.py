@@ -285,9 +285,8 @@ def disk_lines(config: dict, jobs: list[Job], shapes: Shapes) -> list[str]:
             unknown.add(model)
             continue
         shape, stored = size
-        if (
-            job.rule == "generative_finetune"
-        ):  # the causal LM, saved with its untied head where it has one
+        if job.rule == "generative_finetune":
+            # the causal LM, saved with its untied head where it has one
             disk["generative"] += width * shape.language_model
             continue
         counted[model, head_outputs(config, job.wildcards["dataset"])] = size
