@@ -127,6 +127,30 @@ def test_training_from_a_bf16_checkpoint_with_dtype_bfloat16_keeps_fp32_masters(
     assert share_moved(before, after) > 0.99
 
 
+@pytest.mark.workflow
+def test_a_bf16_checkpoint_trains_under_zero3_and_its_lora_adapters_train_in_fp32(
+    bf16_gpt2, sentiment_splits, tmp_path
+):
+    """The DeepSpeed path (ZeRO-3, two processes) moves every block weight of a checkpoint saved in bf16, as the
+    plain path does; LoRA's adapters on that checkpoint are fp32 and move too (the frozen base stays as loaded)."""
+    zero3 = {"stage": 3, "offload": False, "processes_per_node": 2, "nodes": 1}
+    common = {"lr": 1e-5, "max_length": 32, "loss": {"type": "xent"}}
+    out = finetune_directly(
+        sentiment_splits, tmp_path / "zero3", bf16_gpt2, deepspeed=zero3, **common
+    )
+    before = load_file(bf16_gpt2 / "model.safetensors")
+    after = load_file(Path(out["checkpoint"]) / "model.safetensors")
+    assert share_moved(before, after) > 0.99
+    lora = {"r": 4, "alpha": 8, "dropout": 0.0}
+    out = finetune_directly(sentiment_splits, tmp_path / "lora", bf16_gpt2, lora=lora, **common)
+    adapters = load_file(Path(out["checkpoint"]) / "adapter_model.safetensors")
+    lora_b = [
+        v for k, v in adapters.items() if "lora_B" in k
+    ]  # zero at the start: any change is training's
+    assert lora_b and all(v.dtype == torch.float32 for v in adapters.values())
+    assert all((v != 0).float().mean() > 0.99 for v in lora_b)
+
+
 @pytest.mark.parametrize("kind", ["classifier", "reward", "answers"])
 def test_every_trained_model_loads_fp32_masters_from_a_bf16_checkpoint(bf16_gpt2, kind):
     params = {
