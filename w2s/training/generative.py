@@ -170,7 +170,6 @@ def generative_finetune(
     max_length = capped_length(model.config, max_length)  # as the classification runs cap it
     ids, truncated = encode(texts, tokenizer, max_length)
     dev = device()
-    model.to(dev)
     settings = lm_settings(lr, batch_size, minibatch_size or batch_size, seed, autocast)
     if deepspeed:
         engine = DeepSpeedEngine(model, settings, steps, deepspeed["stage"], deepspeed["offload"])

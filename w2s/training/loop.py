@@ -39,7 +39,7 @@ class LocalEngine:
     bf16 = False  # the module stays in fp32 (the loop's autocast computes in bf16 where asked)
 
     def __init__(self, model: torch.nn.Module, settings: TrainSettings, total_steps: int):
-        self.module = model
+        self.module = model.to(device())  # a DeepSpeed engine places its module itself
         self.optimizer, self.scheduler = optimizer_and_schedule(model, settings, total_steps)
 
     def __call__(self, *inputs, **named):
@@ -195,7 +195,6 @@ def train(
         bf16_enabled(settings.autocast, dev),
         answer_lengths,
     )
-    model.to(dev)
     schedule, resumable = Schedule(len(ids), settings), Resumable(resume_dir, fingerprint)
     total = schedule.total
     engine, step, history = resumable.start(model, settings, total, make_engine)
