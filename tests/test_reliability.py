@@ -355,6 +355,46 @@ def test_a_damaged_resume_state_is_set_aside_and_training_starts_over(tmp_path, 
     assert "cannot be read" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("kind", ["tied head", "untied head", "lora"])
+def test_a_resume_state_of_every_model_kind_saves_and_restores_its_weights(tmp_path, kind):
+    """A causal LM whose output layer is its embedding (GPT-2: the generated-answer runs' model) once failed its first
+    save ("Some tensors share memory"); GPT-NeoX's is its own; LoRA's state holds adapters and head. Each saved after
+    an Adam step, then restored into a fresh copy: the same weights and optimizer state, bit for bit."""
+    from w2s.data.tokenizers import byte_tokenizer
+    from w2s.models.answerer import Answerer
+    from w2s.models.build import random_model
+    from w2s.training.loop import LocalEngine
+    from w2s.training.resume import Resumable
+
+    def made():
+        arch = "gpt_neox" if kind == "untied head" else "gpt2"
+        model = Answerer(random_model(arch, 16, 1, 2, 32, byte_tokenizer(), seed=3))
+        if kind == "lora":
+            model.add_lora({"r": 2, "alpha": 4, "dropout": 0.0}, "base")
+        return model
+
+    settings = train_settings(lr=1e-2, checkpoint_every=1)
+    model = made()
+    tied = model.backbone.lm_head.weight is model.backbone.get_input_embeddings().weight
+    assert tied == (kind != "untied head")
+    engine = LocalEngine(model, settings, 4)
+    ids = torch.randint(3, 200, (2, 10))
+    model.backbone(input_ids=ids, labels=ids).loss.backward()
+    engine.step()
+    resumable = Resumable(tmp_path / "resume", "run")
+    resumable.save(engine, 1, [{"step": 1}])
+    fresh = made()
+    restored, step, history = resumable.start(fresh, settings, 4, LocalEngine)
+    assert (step, history) == (1, [{"step": 1}])
+    for (name, a), b in zip(model.state_dict().items(), fresh.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name
+    moments = [s["exp_avg"] for s in engine.optimizer.state.values()]
+    restored_moments = [s["exp_avg"] for s in restored.optimizer.state.values()]
+    assert moments and all(
+        torch.equal(a, b) for a, b in zip(moments, restored_moments, strict=True)
+    )
+
+
 def load_on_two_ranks(rank: int, state: Path, store: Path, results: Path) -> None:
     torch.distributed.init_process_group(
         "gloo", init_method=f"file://{store}", rank=rank, world_size=2

@@ -23,17 +23,29 @@ from w2s.io import atomic_path
 from w2s.training.runtime import rank_and_world, trained_names
 
 
-def flatten(obj, tensors: dict, prefix: str = "t"):
-    """Replace every tensor in a nested dict/list structure by a reference into `tensors`."""
+def flatten(obj, tensors: dict, prefix: str = "t", seen: dict | None = None):
+    """Replace every tensor in a nested dict/list structure by a reference into `tensors`. A tensor met again (a
+    tied weight: a causal LM's output layer is its embedding) is referenced twice and stored once, as safetensors
+    refuses two entries that share memory; another view of a stored tensor's memory is stored as a copy."""
+    seen = {} if seen is None else seen
     if isinstance(obj, torch.Tensor):
+        tensor = obj.detach().cpu().contiguous()
+        view = (tensor.storage_offset(), tuple(tensor.shape), tensor.dtype)
+        memory = tensor.untyped_storage().data_ptr() if tensor.numel() else None
+        if memory in seen and seen[memory][0] == view:
+            return {"__tensor__": seen[memory][1]}
         key = f"{prefix}{len(tensors)}"
-        tensors[key] = obj.detach().cpu().contiguous()
+        if memory in seen:  # another view of stored memory
+            tensor = tensor.clone()
+        elif memory is not None:
+            seen[memory] = (view, key)
+        tensors[key] = tensor
         return {"__tensor__": key}
     if isinstance(obj, dict):
         # JSON keys are strings; remember which were ints (optimizer state is keyed by parameter index)
-        return {"__dict__": [[k, flatten(v, tensors, prefix)] for k, v in obj.items()]}
+        return {"__dict__": [[k, flatten(v, tensors, prefix, seen)] for k, v in obj.items()]}
     if isinstance(obj, (list, tuple)):
-        return [flatten(v, tensors, prefix) for v in obj]
+        return [flatten(v, tensors, prefix, seen) for v in obj]
     return obj
 
 
