@@ -328,6 +328,35 @@ def test_auroc_hand_computed():
     assert math.isnan(auroc(np.array([0.2, 0.7]), np.array([1, 1])))
 
 
+def test_an_undefined_auroc_is_null_in_strict_json(tmp_path):
+    """A test split of one class has no AUROC: metrics.json says null, which strict parsers (JavaScript's, Go's,
+    jq 1.6) read, where Python's default would write a bare NaN they refuse."""
+    import polars as pl
+
+    from w2s.analysis.predictions import write_scored
+
+    table = pl.DataFrame(
+        {
+            "id": ["a", "b"],
+            "text": ["x", "y"],
+            "label": [1, 1],
+            "soft_label": [0.2, 0.7],
+            "hard_label": [0, 1],
+            "correct": [False, True],
+            "group": ["all", "all"],
+        }
+    )
+    out = {"predictions": tmp_path / "p.parquet", "metrics": tmp_path / "metrics.json"}
+    metrics = write_scored(table, out, {"role": "weak"})
+    assert math.isnan(metrics["auroc"])
+
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+
+    written = json.loads((tmp_path / "metrics.json").read_text(), parse_constant=refuse)
+    assert written["auroc"] is None and written["accuracy"] == 0.5
+
+
 def test_accuracy_and_metrics():
     p1 = np.array([0.9, 0.5, 0.2, 0.51, 0.49])
     labels = np.array([1, 1, 0, 0, 0])

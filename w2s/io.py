@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 from contextlib import contextmanager
@@ -53,9 +54,26 @@ def write_table(frame: pl.DataFrame, csv_path: str | Path, parquet_path: str | P
     write_parquet(frame, parquet_path)
 
 
+def finite_or_null(obj):
+    """`obj` with every non-finite float (NaN, an infinity) as None: JSON has no such numbers, and strict parsers
+    (JavaScript's, Go's, jq 1.6) refuse the NaN Python's json writes by default."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {key: finite_or_null(value) for key, value in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite_or_null(value) for value in obj]
+    return obj
+
+
+def json_text(obj, **options) -> str:
+    """Strict JSON: a value JSON cannot hold is null (an undefined AUROC, for one), never a bare NaN."""
+    return json.dumps(finite_or_null(obj), allow_nan=False, **options)
+
+
 def write_json(obj, path: str | Path) -> None:
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+        tmp.write_text(json_text(obj, indent=2, sort_keys=True) + "\n")
 
 
 def damaged(path: str | Path, kind: str, exc: Exception) -> W2SError:

@@ -19,7 +19,7 @@ import torch
 import torch.distributed as dist
 from safetensors.torch import load_file, save_file
 
-from w2s.io import atomic_path
+from w2s.io import atomic_path, json_text
 from w2s.training.runtime import rank_and_world, trained_names
 
 
@@ -63,7 +63,7 @@ def write_part(folder: Path, name: str, obj: dict) -> None:
     tensors: dict[str, torch.Tensor] = {}
     structure = flatten(obj, tensors)
     save_file(tensors, folder / f"{name}.safetensors")
-    (folder / f"{name}.json").write_text(json.dumps(structure))
+    (folder / f"{name}.json").write_text(json_text(structure))
 
 
 def read_part(folder: Path, name: str) -> dict:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+from w2s.io import json_text
 
 UNPRINTED = ("test_answers",)  # trajectory keys kept in the file, not in the log
 
@@ -19,7 +20,7 @@ class Trajectory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.file = open(path, "w")
             self.file.writelines(
-                json.dumps(entry) + "\n" for entry in earlier
+                json_text(entry) + "\n" for entry in earlier
             )  # a resumed run's earlier points
         for entry in earlier:
             for mirror in self.mirrors:
@@ -45,7 +46,7 @@ class Trajectory:
             flush=True,
         )
         if self.file:
-            self.file.write(json.dumps(entry) + "\n")
+            self.file.write(json_text(entry) + "\n")
             self.file.flush()
         for mirror in self.mirrors:
             mirror.log(entry)
