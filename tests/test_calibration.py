@@ -85,3 +85,35 @@ def test_the_table_and_diagram_from_predictions_files(tmp_path):
         assert by_run["student"] == pytest.approx(0.3)
     plot_calibration(pooled_reliability(runs), "d", ["s", "l"], tmp_path / "calibration.png")
     assert matplotlib.image.imread(tmp_path / "calibration.png").shape[0] > 100
+
+
+def test_a_grid_of_classification_and_generated_answers_pools_into_one_reliability_table(tmp_path):
+    """A label is stored as a small integer and a generative task's `correct` as a bool: their calibration views
+    pool into one table (a mixed grid's analyse_calibration once stopped on a schema error, Int64 against Int8)."""
+    frame = pl.DataFrame(
+        {"id": ["a", "b"], "text": ["x", "y"], "label": [0, 1], "group": ["all", "all"]},
+        schema_overrides={"label": pl.Int8},
+    )
+    answers = pl.DataFrame(
+        {
+            "id": ["c", "d"],
+            "text": ["q1", "q2"],
+            "answer": ["1", "2"],
+            "generated": ["1", "3"],
+            "logprob": [-0.1, -2.0],
+            "stopped": [True, True],
+            "correct": [True, False],
+            "group": ["all", "all"],
+        }
+    )
+    paths = [tmp_path / "classification.parquet", tmp_path / "answers.parquet"]
+    write_parquet(prediction_table(frame, np.array([0.3, 0.8])), paths[0])
+    write_parquet(answers, paths[1])
+    runs = [
+        {"dataset": d, "seed": 0, "model": "m", "role": "weak", "weak": "", "loss": "", "chain": ""}
+        | {"predictions": path}
+        for d, path in zip(("cls", "gen"), paths, strict=True)
+    ]
+    pooled = pooled_reliability(runs)
+    assert set(pooled["dataset"]) == {"cls", "gen"} and pooled["n"].sum() == 4
+    assert calibration_table(runs)["accuracy"].to_list() == [1.0, 0.5]

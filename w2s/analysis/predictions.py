@@ -167,10 +167,13 @@ def hard_answers(table: pl.DataFrame) -> pl.Series:
 
 def confidence_view(table: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(p, outcome) for calibration: p(1) and the label; for a generative task, the answer's probability and
-    whether it is right (the answer's probability is its top-label confidence)."""
+    whether it is right (the answer's probability is its top-label confidence). Float64 and int64 for every kind,
+    so a grid's tables of several kinds pool into one (a label is stored as a small integer, `correct` as a bool)."""
     if is_answer_table(table):
-        return np.exp(table["logprob"].to_numpy()), table["correct"].to_numpy().astype(int)
-    return table["soft_label"].to_numpy(), table["label"].to_numpy()
+        p, outcome = np.exp(table["logprob"].to_numpy()), table["correct"].to_numpy()
+    else:
+        p, outcome = table["soft_label"].to_numpy(), table["label"].to_numpy()
+    return p.astype(np.float64), outcome.astype(np.int64)
 
 
 def scores(table: pl.DataFrame) -> dict:
