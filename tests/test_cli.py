@@ -60,6 +60,14 @@ def test_labels_on_a_file_that_is_not_a_labels_file(tmp_path):
     )
 
 
+@pytest.mark.parametrize("command", ["labels", "summary"])
+def test_a_path_where_nothing_is_is_named_as_missing_not_damaged(tmp_path, command):
+    path = tmp_path / "nowhere" / "labels.parquet"
+    result = run_cli(command, str(path))
+    assert result.returncode == 1
+    assert f"{path} is not there (no such file)" in result.stderr and "damaged" not in result.stderr
+
+
 def test_summary_shows_cells_and_flags_suspicious_runs(tmp_path):
     from w2s.analysis.summary import runs_table
 

@@ -158,7 +158,8 @@ def test_a_diverging_run_stops_with_the_step_and_the_learning_rate(tiny_gpt2):
     settings = train_settings(lr=1e30, batch_size=4, minibatch_size=4, epochs=2, autocast="off")
     with pytest.raises(
         Diverged,
-        match=r"the loss is (nan|inf) at step \d+ of 8 \(learning rate .*lower the learning",
+        # the configured peak, not only the schedule's value at that step (0 at a warmup's start)
+        match=r"the loss is (nan|inf) at step \d+ of 8 \(learning rate .* peak lr 1e\+30\); lower the learning",
     ):
         train(
             copy.deepcopy(model),
@@ -168,6 +169,18 @@ def test_a_diverging_run_stops_with_the_step_and_the_learning_rate(tiny_gpt2):
             settings,
             tokenizer.pad_token_id,
         )
+
+
+def test_a_diverging_generative_finetuning_names_the_step_and_the_peak_learning_rate(
+    tiny_gpt2, tmp_path
+):
+    from w2s.training.generative import generative_finetune
+
+    split = tmp_path / "train.parquet"
+    write_parquet(pl.DataFrame({"id": ["a", "b"], "text": ["good day", "bad day"]}), split)
+    with pytest.raises(W2SError, match=r"diverged: .* at step \d+ of 3 \(.* peak 1e\+30\)"):
+        generative_finetune(tmp_path / "out", str(tiny_gpt2), [split], 3, 1e30, 2, 16, 0)
+    assert not (tmp_path / "out").exists()
 
 
 def test_non_finite_predictions_are_an_error_not_a_table():

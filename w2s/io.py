@@ -77,7 +77,12 @@ def write_json(obj, path: str | Path) -> None:
 
 
 def damaged(path: str | Path, kind: str, exc: Exception) -> W2SError:
-    """The error for a file an earlier stage wrote that cannot be read: it names the file and says what to do."""
+    """The error for a file an earlier stage wrote that cannot be read: it names the file and says what to do; a
+    path where nothing is, is not called damaged."""
+    if not Path(path).exists():
+        return W2SError(
+            f"{path} is not there (no such file): check the path, or run the stage that writes it"
+        )
     return W2SError(
         f"{path} cannot be read as {kind} ({exc}): it is damaged or incomplete; {REMAKE}"
     )

@@ -202,7 +202,8 @@ def generative_finetune(
         if not math.isfinite(loss):  # the same loss in every process: all stop together
             raise W2SError(
                 f"generative finetuning diverged: the loss is {loss} at step {step} of {steps} "
-                f"(learning rate {lr_now:.3g}); lower generative_finetune.lr"
+                f"(learning rate {lr_now:.3g} at this step of the schedule, peak {lr:g}); lower "
+                "generative_finetune.lr"
             )
         if engine.rank == 0 and (step % log_every == 0 or step == steps):
             print(

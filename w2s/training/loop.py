@@ -224,8 +224,9 @@ def train(
             step += 1
             if not math.isfinite(loss):
                 raise Diverged(
-                    f"training diverged: the loss is {loss} at step {step} of {total} (learning "
-                    f"rate {engine.lr():.3g}); lower the learning rate (lr) and rerun"
+                    f"training diverged: the loss is {loss} at step {step} of {total} (learning rate "
+                    f"{engine.lr():.3g} at this step of the schedule, peak lr {settings.lr:g}); lower the learning "
+                    "rate (lr) and rerun"
                 )
             is_eval = (
                 evaluate is not None
