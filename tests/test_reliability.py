@@ -210,6 +210,22 @@ def test_a_duplicate_model_key_is_an_error_naming_file_and_lines(tmp_path):
     assert "Traceback" not in output
 
 
+def world_dataset(options: dict):
+    """A config change: dataset toy asks a declared world with `options`."""
+
+    def change(config: dict) -> None:
+        config["worlds"] = {"kb": {"n_entities": 60}}
+        config["datasets"]["toy"] = {
+            "kind": "world",
+            "options": options,
+            "n_weak_train": 8,
+            "n_strong_train": 8,
+            "n_test": 8,
+        }
+
+    return change
+
+
 def set_in(path: str, value):
     """A config change: set the value at a dotted key path (creating nothing: the path must exist but its last key)."""
 
@@ -314,6 +330,30 @@ CONFIG_FAULTS = {
     "unknown_dropout": (
         set_in("training.dropout", "on"),
         "config key training.dropout: 'on' is not one of",
+    ),
+    # a misspelt option of any kind: ignored, it ran the classification task or read the hub, not the user's file
+    "world_option_misspelt": (
+        world_dataset({"world": "kb", "fromat": "question"}),
+        "config key datasets.toy.options: unknown option(s) ['fromat'] for kind world; it takes ['world', "
+        "'format']",
+    ),
+    "world_given_a_chess_option": (
+        world_dataset({"world": "kb", "accept_any_mate": True}),
+        "config key datasets.toy.options: unknown option(s) ['accept_any_mate'] for kind world",
+    ),
+    "hub_task_option_misspelt": (
+        set_in("datasets.toy", {"kind": "sciq", "options": {"data_file": "mine.jsonl"}}),
+        "config key datasets.toy.options: unknown option(s) ['data_file'] for kind sciq; it takes ['source', "
+        "'subset', 'revision', 'data_dir', 'splits', 'data_files', 'format']",
+    ),
+    "synthetic_option_misspelt": (
+        set_in("datasets.toy.options", {"n_row": 100}),
+        "config key datasets.toy.options: unknown option(s) ['n_row'] for kind synthetic; it takes ['n_rows', ",
+    ),
+    "local_option_misspelt": (
+        set_in("datasets.toy", {"kind": "local", "options": {"path": "x.jsonl", "text_col": "t"}}),
+        "config key datasets.toy.options: unknown option(s) ['text_col'] for kind local; it takes ['path', "
+        "'text_column', 'label_column']",
     ),
 }
 

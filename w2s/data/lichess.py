@@ -48,16 +48,6 @@ OPTIONS = (
 )
 
 
-def checked_options(dataset: str, options: dict) -> dict:
-    unknown = sorted(set(options) - set(OPTIONS))
-    if unknown:
-        raise W2SError(
-            f"datasets.{dataset}.options: unknown option(s) {unknown} for kind lichess_puzzles; it takes "
-            f"{list(OPTIONS)}"
-        )
-    return options
-
-
 def references(options: dict) -> list[HubRef]:
     """The hub repositories the puzzles and their ratings come from (a local folder is none)."""
     refs = []
@@ -106,7 +96,6 @@ class LichessPuzzleSource(Source):
     answers = True
 
     def __init__(self, dataset: str, options: dict):
-        options = checked_options(dataset, options)
         refs = {ref.repo_id: ref for ref in references(options)}
         puzzle_source = options.get("source", PUZZLES.repo_id)
         rating_source = options.get("ratings_source", RATINGS.repo_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 from w2s.data.answers import is_generative
 from w2s.data.hf_tasks import HF_TASKS, HFSource
 from w2s.data.sources import LocalFileSource, Source, SyntheticSentimentSource
@@ -9,6 +11,35 @@ from w2s.data.world import WorldPreferenceSource, WorldQuestionSource, WorldTask
 from w2s.errors import W2SError
 
 KINDS = ("synthetic", "local", "world", "lichess_puzzles", *HF_TASKS)
+WORLD_OPTIONS = ("world", "format")
+HF_OPTIONS = ("source", "subset", "revision", "data_dir", "splits", "data_files", "format")
+
+
+def option_names(kind: str) -> tuple[str, ...]:
+    """The options a dataset kind takes (`datasets.<name>.options`)."""
+    if kind == "world":
+        return WORLD_OPTIONS
+    if kind == "lichess_puzzles":
+        from w2s.data.lichess import OPTIONS
+
+        return OPTIONS
+    if kind in HF_TASKS:
+        return HF_OPTIONS
+    source = {"synthetic": SyntheticSentimentSource, "local": LocalFileSource}[kind]
+    return tuple(inspect.signature(source).parameters)
+
+
+def check_options(dataset: str, entry: dict) -> None:
+    """A dataset's options, checked against those its kind takes: a misspelt key would otherwise be ignored, and
+    the run made of something else (`fromat: question` runs the classification task; `data_file:` reads the hub's
+    rows, not the user's file)."""
+    allowed = option_names(entry["kind"])
+    unknown = sorted(set(entry.get("options", {})) - set(allowed))
+    if unknown:
+        raise W2SError(
+            f"config key datasets.{dataset}.options: unknown option(s) {unknown} for kind {entry['kind']}; it "
+            f"takes {list(allowed)}"
+        )
 
 
 def is_pairwise(entry: dict) -> bool:

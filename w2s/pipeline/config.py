@@ -8,9 +8,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from w2s.data import lichess
 from w2s.data.answers import is_generative
-from w2s.data.registry import is_pairwise
+from w2s.data.registry import check_options, is_pairwise
 from w2s.data.world import MARKS
 from w2s.errors import W2SError
 from w2s.hub import looks_like_local_path
@@ -283,9 +282,8 @@ def check_references(config: dict) -> None:
                 f"config key datasets.{name}.options.world: {world!r} is not declared under worlds "
                 f"(declared: {list(config['worlds'])})"
             )
+        check_options(name, entry)
         check_world_format(name, entry, config["worlds"])
-        if entry["kind"] == "lichess_puzzles":
-            lichess.checked_options(name, entry.get("options", {}))
         if is_generative(entry):
             check_generative(config, name)
         if is_pairwise(entry):
