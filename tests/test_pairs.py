@@ -13,6 +13,7 @@ from w2s.data.hf_tasks import HFSource
 from w2s.data.splits import row_rng, sample_splits
 from w2s.data.tasks.comparisons import split_transcripts
 from w2s.data.world import KnowledgeBase, WorldPreferenceSource, generate_world
+from w2s.errors import W2SError
 
 pytestmark = pytest.mark.usefixtures("private_datasets_cache")
 
@@ -99,6 +100,26 @@ def test_ties_and_rows_with_nothing_to_compare_are_dropped_and_counted(tmp_path)
     assert len(source) == 6 and [r["chosen"] for r in source.rows] == [
         r["chosen"] for r in rows[:6]
     ]
+
+
+def test_a_comparison_without_a_transcript_is_dropped_and_counted_and_bad_text_is_named(tmp_path):
+    """A null transcript is left out and counted (it ended in a TypeError); text that is not UTF-8 stops the split
+    with the file and the row (it ended in a UnicodeDecodeError naming neither)."""
+    rows = raw_rows("anthropic_hh_comparisons")[:4]
+    path = tmp_path / "hh.jsonl"
+    lines = [json.dumps(row) for row in rows] + [json.dumps({"chosen": None, "rejected": "x"})]
+    path.write_text("\n".join(lines) + "\n")
+    source = HFSource("anthropic_hh_comparisons", {"data_files": str(path)})
+    assert source.dropped == {"missing_values": 1} and len(source) == 4
+    broken = lines[:2] + [lines[2].replace("Assistant:", "Assistant: \\u00e9", 1)]
+    data = ("\n".join(broken) + "\n").encode().replace(b"\\u00e9", b"\xff\xfe")
+    path.write_bytes(data)
+    with pytest.raises(
+        W2SError,
+        match=rf"dataset anthropic_hh_comparisons \({path}\): row 2 \(counting from 0 over the rows read\) "
+        r"has 'chosen' text that is not valid UTF-8",
+    ):
+        HFSource("anthropic_hh_comparisons", {"data_files": str(path)})
 
 
 def test_hh_subsets_are_chosen_by_data_dir_on_the_hub(hub_tasks):

@@ -16,10 +16,31 @@ from w2s.errors import W2SError
 from w2s.hub import HubRef, local_copy, looks_like_local_path
 
 
-def column_values(rows, column: str) -> list:
+def column_values(rows, column: str, where: str = "the dataset") -> list:
     """A column of a Dataset as a list, straight from Arrow (fast on millions of rows), of the rows it holds: after
-    `select`, `rows.data` still holds the rows left out, so it is read through the Dataset's own indices."""
-    return rows.select_columns([column]).with_format("arrow")[:].column(column).to_pylist()
+    `select`, `rows.data` still holds the rows left out, so it is read through the Dataset's own indices. Text that
+    is not UTF-8 (which the json loader lets through) is an error naming `where` and the row."""
+    values = rows.select_columns([column]).with_format("arrow")[:].column(column)
+    try:
+        return values.to_pylist()
+    except UnicodeDecodeError:
+        row = next(i for i in range(len(values)) if not decodes(values[i]))
+        raise not_utf8(where, row, column) from None
+
+
+def decodes(value) -> bool:
+    try:
+        value.as_py()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def not_utf8(where: str, row: int, column: str) -> W2SError:
+    return W2SError(
+        f"{where}: row {row} (counting from 0 over the rows read) has {column!r} text that is not valid UTF-8; "
+        "fix or remove that row (text files must be UTF-8)"
+    )
 
 
 def checked_labels(task_name: str, rows, where: str):
@@ -140,10 +161,14 @@ def load_hf_rows(task_name: str, options: dict):
     )
 
 
-def dropped_rows(task, rows):
-    """`rows` without those the task's `drop` names a reason for, and the count per reason."""
-    columns = {c: column_values(rows, c) for c in task.columns}
-    reasons = [task.drop(dict(zip(columns, values))) for values in zip(*columns.values())]
+def dropped_rows(task, rows, where: str):
+    """`rows` without those the task's `drop` names a reason for, or that lack a value it reads
+    ("missing_values"), and the count per reason."""
+    columns = {c: column_values(rows, c, where) for c in task.columns}
+    reasons = [
+        "missing_values" if None in values else task.drop(dict(zip(columns, values)))
+        for values in zip(*columns.values())
+    ]
     counts: dict[str, int] = {}
     for reason in reasons:
         if reason is not None:
@@ -166,11 +191,14 @@ class HFSource(Source):
                 f"{fmt!r}"
             )
         self.format = self.task.formats[fmt]
+        files = options.get("data_files")
+        source = ", ".join([files] if isinstance(files, str) else files) if files else None
+        self.where = f"dataset {task_name} ({source or options.get('source', self.task.source)})"
         self.rows, unlabelled = load_hf_rows(task_name, options)
         self.dropped = {"unlabelled_rows": unlabelled} if unlabelled else {}
         self.pairs = self.task.pairs
         if self.task.drop:
-            self.rows, reasons = dropped_rows(self.task, self.rows)
+            self.rows, reasons = dropped_rows(self.task, self.rows, self.where)
             self.dropped = {**self.dropped, **reasons}
             if reasons:
                 print(f"dataset {task_name}: rows left out: {reasons}", flush=True)
@@ -179,7 +207,11 @@ class HFSource(Source):
         return len(self.rows)
 
     def example(self, index: int, rng: random.Random) -> tuple[str, int]:
-        text, label = self.format(self.rows[index], rng)
+        try:
+            row = self.rows[index]
+        except UnicodeDecodeError:
+            raise not_utf8(self.where, index, "a text column") from None
+        text, label = self.format(row, rng)
         if label not in (0, 1):
             raise W2SError(
                 f"dataset {self.name}: row {index} gives label {label!r}; expected 0 or 1"
