@@ -199,3 +199,40 @@ def test_a_chess_grid_on_the_hub_puzzles_runs_end_to_end(tmp_path, lichess_hub, 
         "weak+mid+strong",
     ]
     assert set(runs["flags"]) <= {"ceiling_not_above_weak", ""}  # never below chance
+
+
+def test_puzzles_that_cannot_be_answered_are_left_out_and_counted_as_the_splits_are_drawn(
+    chess_world_dir, tmp_path
+):
+    """A transcript that does not replay and a target that is not a legal move stay out of the splits, counted in
+    the split's metadata (dropped), where they were drawn into them and found only once a run had trained."""
+    from lichess_hub import card, puzzle_tables, two_files
+
+    puzzles, ratings = puzzle_tables(chess_world_dir)
+    puzzles = puzzles.with_columns(
+        ctx=pl.when(pl.col("id") == "p5").then(pl.lit("1. e4 1... Ke9 2.")).otherwise("ctx"),
+        target=pl.when(pl.col("id") == "p6").then(pl.lit(" Zz9")).otherwise("target"),
+    )
+    folders = {}
+    for name, frame in (("puzzles", puzzles), ("ratings", ratings)):
+        folders[name] = tmp_path / name
+        for file, data in {"README.md": card(frame), **two_files(frame)}.items():
+            (folders[name] / file).parent.mkdir(parents=True, exist_ok=True)
+            (folders[name] / file).write_bytes(data if isinstance(data, bytes) else data.encode())
+    options = {"source": str(folders["puzzles"]), "ratings_source": str(folders["ratings"])}
+    source = make_source("chess", {"kind": "lichess_puzzles", "options": options})
+    usable = len(source) - 2
+    sizes = {"weak_train": 4, "strong_train": 4, "test": usable - 8}
+    splits, _ = sample_splits(source, "chess", sizes, seed=0)
+    drawn = {row_id for frame in splits.values() for row_id in frame["id"]}
+    bad = {
+        f"chess:{i}"
+        for i, (prompt, target) in enumerate(zip(source.prompts, source.targets, strict=True))
+        if "Ke9" in prompt or target == "Zz9"
+    }
+    assert len(bad) == 2 and not bad & drawn and len(drawn) == usable
+    assert source.dropped == {
+        "puzzles_without_rating": 2,
+        "malformed_transcripts": 1,
+        "illegal_targets": 1,
+    }

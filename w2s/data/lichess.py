@@ -18,6 +18,7 @@ import random
 
 import polars as pl
 
+from w2s.data.chess_world import board_of
 from w2s.data.sources import Source
 from w2s.errors import W2SError
 from w2s.hub import HubRef, local_copy, looks_like_local_path
@@ -137,3 +138,17 @@ class LichessPuzzleSource(Source):
 
     def test_only(self, index: int) -> bool:
         return self.max_train_rating is not None and self.ratings[index] > self.max_train_rating
+
+    def unusable(self, index: int) -> str | None:
+        """A puzzle whose transcript does not replay (no position to answer in) or whose target is not a legal move
+        there (no answer to learn or score): left out and counted as the splits draw it, not found after a
+        training run has read it."""
+        try:
+            board = board_of(self.prompts[index])
+        except W2SError:
+            return "malformed_transcripts"
+        try:
+            board.parse_san(self.targets[index])
+        except ValueError:
+            return "illegal_targets"
+        return None

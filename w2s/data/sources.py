@@ -44,6 +44,15 @@ class Source:
         """Whether only the test split may hold the row (an easy-to-hard setting's hard rows)."""
         return False
 
+    def unusable(self, index: int) -> str | None:
+        """Why a row cannot be used (a reason to count it under), checked as the splits draw it: only rows drawn
+        are checked, where a check costs too much to run on every row of a large source."""
+        return None
+
+    def left_out(self, reason: str) -> None:
+        """Count one more row left out for `reason` (in `dropped`, which the split's metadata records)."""
+        self.dropped = {**self.dropped, reason: self.dropped.get(reason, 0) + 1}
+
     def items(self) -> list | None:
         """Each row's source item, where one item spans several rows (the candidate answers of one question):
         the rows of one item are drawn into one split. None: every row is an item of its own."""

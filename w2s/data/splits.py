@@ -135,6 +135,10 @@ def sample_answer_splits(
         if split != "test" and source.test_only(index):
             test_only += 1
             continue
+        reason = source.unusable(index)
+        if reason:
+            source.left_out(reason)
+            continue
         drawn[split].append((f"{dataset}:{index}", prompt, answer, 1, source.group(index)))
         needed -= 1
         if not needed:
