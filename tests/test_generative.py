@@ -141,30 +141,24 @@ def test_runs_of_a_generatively_finetuned_model_start_from_it(tmp_path):
     )
 
 
-@pytest.mark.kernel_sensitive
-def test_a_deepspeed_model_finetunes_in_its_launchers_processes_like_the_plain_path(
-    tiny_gpt2, tmp_path, capfd
-):
-    """Rule generative_finetune's job for a model entry under ZeRO-3 in two processes: started by the launcher,
-    each batch split between the processes (batch 5 in minibatches of 2: one process runs a stand-in minibatch),
-    the weights gathered and saved by rank 0 as a plain Hugging Face model, equal to the single-process result."""
+ZERO3 = {"stage": 3, "offload": False, "processes_per_node": 2, "nodes": 1}
+
+
+def plain_and_zero3_runs(tmp_path, capfd, **recipe) -> tuple[dict, str]:
+    """Rule generative_finetune's job run as one plain process and under ZeRO-3 in two (in minibatches of 2), each
+    into tmp_path/<name>; returns each run's logged loss at every step, and the ZeRO-3 run's output."""
     paths = [str(p) for p in write_splits(tmp_path, [0] * 24)]
-    recipe = {
-        "source": str(tiny_gpt2),
-        "steps": 6,
-        "lr": 1e-3,
-        "batch_size": 5,
-        "max_length": 32,
-        "seed": 0,
-    }
-    zero3 = {"stage": 3, "offload": False, "processes_per_node": 2, "nodes": 1}
     losses = {}
-    for name, layout in (("plain", {}), ("zero3", {"deepspeed": zero3, "minibatch_size": 2})):
+    for name, layout in (("plain", {}), ("zero3", {"deepspeed": ZERO3, "minibatch_size": 2})):
         generative_job(
             out_dir=str(tmp_path / name),
             split_paths=paths,
             threads=1,
             log_every=1,
+            seed=0,
+            steps=6,
+            lr=1e-3,
+            max_length=32,
             **recipe,
             **layout,
         )
@@ -174,6 +168,17 @@ def test_a_deepspeed_model_finetunes_in_its_launchers_processes_like_the_plain_p
             for line in output.splitlines()
             if "| loss " in line
         ]
+    return losses, output
+
+
+@pytest.mark.kernel_sensitive
+def test_a_deepspeed_model_finetunes_in_its_launchers_processes_like_the_plain_path(
+    tiny_gpt2, tmp_path, capfd
+):
+    """Rule generative_finetune's job for a model entry under ZeRO-3 in two processes: started by the launcher,
+    each batch split between the processes (batch 5 in minibatches of 2: one process runs a stand-in minibatch),
+    the weights gathered and saved by rank 0 as a plain Hugging Face model, equal to the single-process result."""
+    losses, output = plain_and_zero3_runs(tmp_path, capfd, source=str(tiny_gpt2), batch_size=5)
     assert "--nproc_per_node=2" in output and "2 processes (ZeRO-3)" in output
     assert not list(tmp_path.glob(".*.launch.json"))
     # the same mean token loss at every step (logged once, by rank 0): each process weighs its share rightly
@@ -198,27 +203,9 @@ def test_a_deepspeed_model_in_bf16_saves_its_fp32_master_weights(tiny_gpt2, tmp_
     """With autocast bf16, generative finetuning under ZeRO-3 computes in DeepSpeed's bf16 mode and saves the fp32
     master weights (values no bf16 number equals), tied weights once; its losses follow the plain bf16-autocast
     run's."""
-    paths = [str(p) for p in write_splits(tmp_path, [0] * 24)]
-    recipe = {"source": str(tiny_gpt2), "steps": 6, "lr": 1e-3, "batch_size": 4, "max_length": 32}
-    zero3 = {"stage": 3, "offload": False, "processes_per_node": 2, "nodes": 1}
-    losses = {}
-    for name, layout in (("plain", {}), ("zero3", {"deepspeed": zero3, "minibatch_size": 2})):
-        generative_job(
-            out_dir=str(tmp_path / name),
-            split_paths=paths,
-            threads=1,
-            seed=0,
-            autocast="bf16",
-            log_every=1,
-            **recipe,
-            **layout,
-        )
-        output = capfd.readouterr().out
-        losses[name] = [
-            float(line.split("| loss ")[1].split()[0])
-            for line in output.splitlines()
-            if "| loss " in line
-        ]
+    losses, output = plain_and_zero3_runs(
+        tmp_path, capfd, source=str(tiny_gpt2), batch_size=4, autocast="bf16"
+    )
     assert "2 processes (ZeRO-3), DeepSpeed bf16" in output
     plain, zero3 = (load_file(tmp_path / name / "model.safetensors") for name in ("plain", "zero3"))
     assert sorted(zero3) == sorted(plain)
