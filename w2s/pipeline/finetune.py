@@ -162,8 +162,8 @@ class Evaluation:
 
 class AnswerEvaluation(Evaluation):
     """Evaluation on a generative task: the run's greedy answers, exact match, and the answer's probability as the
-    confidence. Every process generates every row (greedy decoding gives them the same answers, and under ZeRO-3
-    the same number of forward passes). Keeps the last test answers (`answers`)."""
+    confidence. Each process generates its share of the rows, in step with the others, and gets every answer
+    (w2s.training.generate). Keeps the last test answers (`answers`)."""
 
     answers = None
 
