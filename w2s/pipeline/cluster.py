@@ -200,7 +200,7 @@ def prediction_runtime(config: dict, stage: str, model: str, dataset: str) -> in
         return ceiling
     cluster = config["cluster"]
     rate = config["models"][model]["gpus"] * cluster["gpu_tflops"] * 1e12 * cluster["planned_mfu"]
-    minutes = stage_flops(config, stage, model, dataset, shape) / rate / 60
+    minutes = stage_flops(config, stage, dataset, shape) / rate / 60
     estimate = math.ceil(PREDICTION_START_MINUTES + PREDICTION_MARGIN * minutes)
     return min(ceiling, max(STAGE_RESOURCES[stage]["runtime"], estimate))
 

@@ -20,6 +20,10 @@ def job_flops(config: dict, rule: str, wildcards: dict, shape: Shape) -> float:
     """The FLOPs of one job of `rule` (wildcards: its model, dataset and role's), 0 for a job that runs no model."""
     kind = job_kind(rule)
     entry, dataset = config["models"][wildcards["model"]], config["datasets"][wildcards["dataset"]]
+    if kind == "prediction":
+        return prediction_rows(config, rule, dataset) * row_forward_flops(
+            config, wildcards["dataset"], shape
+        )
     task = answer_params(config, wildcards["dataset"])
     transcripts = 2 if task.get("pairs") else 1  # a comparison's two transcripts, each a row
     tokens = shape.context
@@ -35,9 +39,16 @@ def job_flops(config: dict, rule: str, wildcards: dict, shape: Shape) -> float:
     if kind == "training":
         trained, evaluated, labelled = training_rows(config, rule, entry, dataset)
         return (trained * backward + (evaluated + labelled) * forward) * transcripts * tokens
-    if kind == "prediction":
-        return prediction_rows(config, rule, dataset) * transcripts * tokens * forward
     return 0.0
+
+
+def row_forward_flops(config: dict, dataset: str, shape: Shape) -> float:
+    """One row's forward pass: 2N a token at max_length, for each transcript of a comparison, with a generative
+    task's LM head."""
+    task = answer_params(config, dataset)
+    if "answers" in task:
+        shape = shape.as_language_model()
+    return (2 if task.get("pairs") else 1) * shape.context * 2 * shape.params
 
 
 def training_rows(config: dict, rule: str, entry: dict, dataset: dict) -> tuple[int, int, int]:
@@ -91,11 +102,8 @@ def stage_rows(config: dict, stage: str, dataset: dict) -> float:
     return max(dataset.get(split) or 0 for split in splits)
 
 
-def stage_flops(config: dict, stage: str, model: str, dataset_name: str, shape: Shape) -> float:
-    """The forward FLOPs of the largest job of prediction stage `stage` for `model` on a dataset."""
-    task = answer_params(config, dataset_name)
-    transcripts = 2 if task.get("pairs") else 1
-    if "answers" in task:
-        shape = shape.as_language_model()
-    rows = stage_rows(config, stage, config["datasets"][dataset_name])
-    return rows * transcripts * shape.context * 2 * shape.params
+def stage_flops(config: dict, stage: str, dataset: str, shape: Shape) -> float:
+    """The forward FLOPs of the largest job of prediction stage `stage` on a dataset."""
+    return stage_rows(config, stage, config["datasets"][dataset]) * row_forward_flops(
+        config, dataset, shape
+    )
