@@ -17,7 +17,7 @@ from w2s.data.sources import SyntheticSentimentSource
 from w2s.data.splits import sample_splits
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.lora import is_adapter_checkpoint
-from w2s.pipeline.launch import launch_command, rendezvous_port
+from w2s.pipeline.launch import launch_command, leave_process_group, rendezvous_port
 from w2s.pipeline.run import label_split, predictions, zero_shot
 
 pytestmark = pytest.mark.workflow
@@ -281,6 +281,18 @@ def test_each_slurm_job_meets_at_a_port_of_its_own():
 def test_multi_node_outside_slurm_is_an_error():
     with pytest.raises(Exception, match="must run inside a Slurm job"):
         launch_command("spec.json", nodes=2, processes_per_node=1, env={})
+
+
+def test_a_worker_that_finished_leaves_its_process_group(tmp_path):
+    """Left to interpreter teardown, gloo's threads can abort a worker after it wrote its outputs."""
+    import torch.distributed as dist
+
+    dist.init_process_group(
+        "gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1
+    )
+    leave_process_group()
+    assert not dist.is_initialized()
+    leave_process_group()  # a job that never started DeepSpeed has none to leave
 
 
 def test_pipeline_trains_a_deepspeed_model(tmp_path):

@@ -138,6 +138,16 @@ def run_distributed(spec: dict, spec_path: str | Path, nodes: int, processes_per
         )
 
 
+def leave_process_group() -> None:
+    """Destroy the process group once the job has succeeded: left to interpreter teardown, gloo's worker threads
+    can outlive it and abort the process ("terminate called without an active exception") after the outputs are
+    written. Not after a failure, where the other ranks may still sit in a collective and destroying would hang."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
 def call(target: str, job: dict):
     return entry_point(target)(**job)
 
@@ -189,3 +199,4 @@ if __name__ == "__main__":  # one worker process of the launcher
     die_with_parent()
     spec = json.loads(Path(sys.argv[1]).read_text())
     call(spec["target"], spec["job"])
+    leave_process_group()
