@@ -3,15 +3,17 @@
     python bench/cpu_throughput.py [--examples 256] [--minibatch 8] [--lengths varied|fixed] [--rounds 3]
                                    [--threads 1] [--seed 0] [--out FILE]
 
-Both train the same GPT-2-style model (hidden 256 x 4 layers, built from config) from the same weights on the same
-random token sequences (lengths uniform in 20-300, or all of 160 with --lengths fixed, where grouping by length has
-nothing to gain and only the loops' own costs differ), with the same example order, batch 32, Adam and a cosine
-schedule, one epoch. The reference-style loop is written here the way the paper's released code trains: each
-minibatch in the shuffled order, padded to its own longest example, fp32. The project's loop is `w2s.training.loop
-.train`, with its minibatches grouped by length, in fp32 and with bf16 autocast. Runs are interleaved over rounds
-(machine noise hits all alike), each round starting with the next loop (a loop's speed depends a little on the one
-before it: measured 0.97x against 0.99x with the order swapped); the table gives the median examples/s, the padded
-tokens per example each loop computes (from the schedule), and each one's ratio to the reference.
+Both train the same GPT-2-style model (hidden 256 x 4 layers, built from config) from the same
+weights on the same random token sequences (lengths uniform in 20-300, or all of 160 with --lengths fixed, where
+grouping by length has nothing to gain and only the loops' own costs differ), with the same example order, batch 32,
+Adam and a cosine schedule, one epoch. The reference-style loop is written here the way the paper's released code
+trains: each minibatch in the shuffled order, padded to its own longest example, fp32, with GPT-2's GELU in the
+elementwise steps of Hugging Face's model code. The project's loop is `w2s.training.loop.train` on the model as w2s
+loads it (that GELU in one fused kernel, w2s.models.activations), with its minibatches grouped by length, in fp32 and
+with bf16 autocast. Runs are interleaved over rounds (machine noise hits all alike), each round starting with the next
+loop (a loop's speed depends a little on the one before it: measured 0.97x against 0.99x with the order swapped); the
+table gives the median examples/s, the padded tokens per example each loop computes (from the schedule), and each
+one's ratio to the reference.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 import torch
 from recipe import recipe
 from stamp import commit
+from transformers.activations import NewGELUActivation
 
 from w2s.models.build import build_model
 from w2s.models.classifier import Classifier
@@ -104,11 +107,22 @@ def padded_per_example(ids, run: TrainSettings) -> float:
     return total / len(ids)
 
 
+def as_released(model: Classifier) -> Classifier:
+    """The model as Hugging Face builds it, as the reference code runs it: GPT-2's GELU in elementwise steps, where
+    w2s loads it fused (w2s.models.activations)."""
+    for module in model.modules():
+        for name, child in module.named_children():
+            if isinstance(child, torch.nn.GELU):
+                setattr(module, name, NewGELUActivation())
+    return model
+
+
 def timed(loop: str, model_dir: str, ids, targets, minibatch: int, seed: int) -> float:
     """Examples per second of one run of `loop` from the built model's weights."""
     model = Classifier.load(model_dir, head_init="random")
     start = time.perf_counter()
     if loop == "reference":
+        as_released(model)
         reference_loop(model, ids, targets, minibatch, seed)
     else:
         train(

@@ -10,6 +10,7 @@ import torch
 from snakemake_helpers import tiny_config
 from transformers import AutoConfig, AutoModel
 
+from w2s.models.activations import fuse_activations
 from w2s.models.recompute import recompute_layers
 from w2s.pipeline.config import validate_config
 from w2s.pipeline.memory import (
@@ -38,7 +39,9 @@ SHAPES = {
 def backbone(arch: str):
     config = AutoConfig.for_model(arch, **SHAPES[arch])
     torch.manual_seed(0)
-    return AutoModel.from_config(config, attn_implementation="sdpa").eval(), config
+    model = AutoModel.from_config(config, attn_implementation="sdpa").eval()
+    fuse_activations(model)  # as w2s loads a model (w2s.models.backbone)
+    return model, config
 
 
 def kept_bytes(model, tokens: int, rows: int = 4) -> int:
@@ -68,7 +71,11 @@ def test_the_activation_constant_covers_what_autograd_keeps(arch):
     hidden = config.hidden_size
     intermediate = getattr(config, "intermediate_size", None) or 4 * hidden
     measured = per_token_per_layer(model, config)
-    assert measured <= activation_bytes(hidden, intermediate) <= 1.25 * measured
+    assert measured <= activation_bytes(hidden, intermediate)
+    if (
+        arch == "qwen2"
+    ):  # the large models: the estimate is tight there (GPT-2's fused GELU keeps less)
+        assert activation_bytes(hidden, intermediate) <= 1.25 * measured
 
 
 def test_gradient_checkpointing_keeps_each_layers_input_only():

@@ -118,6 +118,24 @@ def test_save_and_load_round_trip(tiny_gpt2, tmp_path):
     assert token_ids(reloaded_tokenizer, TEXTS) == token_ids(tokenizer, TEXTS)
 
 
+def test_gpt2s_gelu_is_fused_as_loaded_and_computes_hugging_faces_function(tmp_path):
+    from transformers import AutoModel
+    from transformers.activations import NewGELUActivation
+
+    path = build_model(tmp_path / "gpt2", "gpt2", 32, 2, 2, max_position=64, seed=1)
+    as_released = AutoModel.from_pretrained(path).eval()
+    model = Classifier.load(str(path)).eval()
+    kinds = {type(m) for m in model.modules()}
+    assert NewGELUActivation not in kinds and torch.nn.GELU in kinds
+    assert sum(type(m) is NewGELUActivation for m in as_released.modules()) == 2  # one per layer
+    ids = torch.randint(3, 200, (3, 20), generator=torch.Generator().manual_seed(0))
+    mask = torch.ones_like(ids)
+    with torch.no_grad():
+        ours = model.backbone(input_ids=ids, attention_mask=mask).last_hidden_state
+        theirs = as_released(input_ids=ids, attention_mask=mask).last_hidden_state
+    assert torch.allclose(ours, theirs, atol=1e-5) and not torch.equal(ours, torch.zeros_like(ours))
+
+
 def test_missing_local_path_is_a_w2s_error():
     with pytest.raises(W2SError, match=r"\./does/not/exist"):
         Classifier.load("./does/not/exist")

@@ -9,12 +9,14 @@ from pathlib import Path
 from torch import nn
 
 from w2s.models import lora
+from w2s.models.activations import fuse_activations
 from w2s.models.tokens import capped_length
 
 
 class BackboneModel(nn.Module):
     def __init__(self, backbone: nn.Module):
         super().__init__()
+        fuse_activations(backbone)
         self.backbone = backbone
         self.takes_use_cache = "use_cache" in inspect.signature(backbone.forward).parameters
         self.lora = None  # peft's LoRA config once adapters are added

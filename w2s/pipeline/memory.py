@@ -34,8 +34,9 @@ USABLE = 0.9
 def activation_bytes(hidden: int, intermediate: int) -> int:
     """What the backward pass keeps per token per layer under bf16 autocast with SDPA attention (no score matrix):
     the attention block's inputs, projections and fp32 norms, and the MLP's up, gate and activation outputs.
-    Measured with autograd's saved-tensor hooks on a CPU: Qwen2 38 x hidden + 8 x intermediate, GPT-2 64 x hidden at
-    intermediate 4 x hidden (tests/test_memory.py); both within this, GPT-2's 12% over."""
+    Measured with autograd's saved-tensor hooks on a CPU: Qwen2 38 x hidden + 8 x intermediate (this is 3% over);
+    GPT-2, its GELU fused as w2s loads it, 40 x hidden at intermediate 4 x hidden, which this over-estimates 1.8 times
+    (tests/test_memory.py): a safe bound for the small GPT-2s, tight for the large models."""
     return 40 * hidden + 8 * intermediate
 
 

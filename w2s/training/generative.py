@@ -20,6 +20,7 @@ from torch.utils.checkpoint import checkpoint
 from w2s.columns import COMPLETIONS
 from w2s.errors import W2SError
 from w2s.io import atomic_path, parquet_columns, read_parquet
+from w2s.models.activations import fuse_activations
 from w2s.models.classifier import DTYPES, TRAINING_DTYPE, load_tokenizer
 from w2s.models.paths import local_model_dir
 from w2s.models.tokens import capped_length, encode, pad_batch
@@ -166,6 +167,7 @@ def generative_finetune(
         )
     except (OSError, ValueError) as exc:
         raise W2SError(f"could not load model {source!r} as a causal LM: {exc}") from None
+    fuse_activations(model)
     texts = task_texts(split_paths)
     max_length = capped_length(model.config, max_length)  # as the classification runs cap it
     ids, truncated = encode(texts, tokenizer, max_length)
