@@ -25,7 +25,7 @@ from snakemake_helpers import (
 
 from w2s.pipeline.cluster import runs_locally
 from w2s.pipeline.config import validate_config
-from w2s.pipeline.plan import describe_plan, parse_jobs, submissions
+from w2s.pipeline.plan import describe_plan, parse_jobs, submission_cores, submissions
 
 RUNS = (
     "weak/sciq/seed0/weakling",
@@ -126,6 +126,19 @@ def test_fetch_then_an_offline_packed_slurm_run_matches_a_local_one(slurm_cluste
     ]
     # its weak and ceiling jobs could run side by side (2 CPUs); past the profile's cores they run in series
     assert pack["cpus"] == "1"
+    # what Slurm was asked for is what w2s plan says the pack asks for
+    cores = submission_cores(["--profile", str(SLURM_PROFILE), "--cores", "1"])
+    plan_text = describe_plan(validate_config(offline_grid()), planned, cores)
+    minutes, mem, cpus = re.search(
+        r"^  4 jobs: -t (\d+) --mem (\d+)M --cpus-per-task (\d+) \(x1\)$", plan_text, re.MULTILINE
+    ).groups()
+    details = slurm_cluster.run("scontrol", "show", "job", pack["id"], "--oneliner")
+    hours, mins, secs = re.search(r" TimeLimit=(\d+):(\d+):(\d+) ", details).groups()
+    assert (int(hours) * 60 + int(mins), int(secs)) == (int(minutes), 0)
+    assert f" MinMemoryNode={mem}M " in details and f" NumCPUs={cpus} " in details
+    assert (
+        int(minutes) > 3 * 5
+    )  # the split, then the weak and ceiling runs one after the other, then the student
     local_rules = set(re.findall(r"^localrule (\w+):", output, re.MULTILINE))
     assert local_rules == {rule for rule in job_stats(output) if runs_locally(rule)}
     assert job_stats(output)["train_student"] == 1

@@ -2,8 +2,9 @@
 
 Snakemake's dry run gives the jobs it would run (only those whose outputs are missing or stale) with their cluster
 resources; the config gives each model's size. From both: jobs per rule, the hours they ask the cluster for (an
-upper bound: the requested wall time, CPUs and GPUs) beside those their FLOPs need, each submission's request, each
-job kind's GPU memory, and the disk the jobs write: what stays at the end and what lives only while runs run.
+upper bound: the requested wall time, CPUs and GPUs) beside those their FLOPs need, each submission's request (a
+packed one's summed as Snakemake sums it), each job kind's GPU memory, and the disk the jobs write: what stays at
+the end and what lives only while runs run.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import yaml
 
 from w2s.errors import W2SError
 from w2s.hub import cache_dir
@@ -31,6 +34,7 @@ from w2s.pipeline.memory import (
     model_shape,
     task_kind,
 )
+from w2s.pipeline.packs import group_request
 from w2s.pipeline.paths import TRAINED_ROLES
 from w2s.pipeline.rule_params import answer_params
 
@@ -48,6 +52,8 @@ class Job:
     group: int | None = (
         None  # the group job (one submission) it is packed into, numbered in the dry run's order
     )
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
 
     def hours(self) -> float:
         return float(self.resources.get("runtime", 0)) / 60
@@ -115,6 +121,9 @@ def parse_jobs(output: str) -> list[Job]:
                 item.split("=", 1) for item in field_line.group(2).split(", ") if "=" in item
             )
             setattr(jobs[-1], field_line.group(1), items)
+        files = re.match(r"^\s+(input|output): (.*)$", line)
+        if files and jobs:
+            setattr(jobs[-1], f"{files.group(1)}s", tuple(files.group(2).split(", ")))
     return jobs
 
 
@@ -132,7 +141,8 @@ def head_outputs(config: dict, dataset: str) -> int:
     return scoring_model(answer_params(config, dataset)).head_outputs
 
 
-def describe_plan(config: dict, jobs: list[Job]) -> str:
+def describe_plan(config: dict, jobs: list[Job], cores: int | None = None) -> str:
+    """The plan of a dry run's jobs; `cores`: the CPUs a packed submission may run side by side (submission_cores)."""
     if not jobs:
         return "nothing to do: every output is there and up to date"
     counts = Counter(job.rule for job in jobs)
@@ -161,6 +171,7 @@ def describe_plan(config: dict, jobs: list[Job]) -> str:
     shapes = Shapes(config)
     lines += compute_lines(config, jobs, shapes)
     lines += request_lines(config, jobs)
+    lines += pack_lines(config, jobs, cores)
     lines += disk_lines(config, jobs, shapes)
     lines += memory_lines(config, jobs, shapes)
     return "\n".join(lines + describe_pending(config))
@@ -241,13 +252,60 @@ def request_lines(config: dict, jobs: list[Job]) -> list[str]:
         requests[job.rule, job.wildcards.get("model", ""), request] += 1
     lines = [
         "",
-        "requests of each kind of submission (packed jobs one by one: a group asks for the sum of those it runs "
-        "side by side, up to the profile's cores, past which it runs them in series):",
+        "requests of each kind of submission (a packed job's own, as if alone; its pack's below):",
     ]
     lines += [
         f"  {rule} {model}: {request} (x{n})" for (rule, model, request), n in requests.items()
     ]
     return lines
+
+
+def pack_lines(config: dict, jobs: list[Job], cores: int | None) -> list[str]:
+    """What each packed submission (group job) asks for, as Snakemake sums its jobs (w2s.pipeline.packs); one at
+    or over the cluster's limits says so."""
+    members = defaultdict(list)
+    for job in jobs:
+        if job.group is not None:
+            members[job.group].append(job)
+    if not members:
+        return []
+    limits, requests = config["cluster"], Counter()
+    for group in members.values():
+        request = group_request(group, cores)
+        line = request.sbatch()
+        if request.gpu > limits["gpus_per_node"]:
+            line += f"; MORE GPUS THAN A NODE HAS (cluster.gpus_per_node {limits['gpus_per_node']})"
+        if request.runtime > limits["max_runtime"]:
+            line += f"; OVER cluster.max_runtime {limits['max_runtime']}: fewer jobs to a pack, or no packing"
+        if request.too_wide:
+            line += f"; A JOB ASKS FOR MORE THAN {cores} CPUS: Snakemake refuses to pack it"
+        requests[request.jobs, line] += 1
+    side_by_side = (
+        f"up to {cores} CPUs" if cores else "all of a level (no --cores known: give --profile)"
+    )
+    lines = [
+        "",
+        f"requests of the packed submissions (a group's jobs side by side, {side_by_side}, the rest after them):",
+    ]
+    return lines + [f"  {n} jobs: {line} (x{count})" for (n, line), count in requests.items()]
+
+
+def submission_cores(extra: list[str]) -> int | None:
+    """The CPUs a packed submission may use side by side, as the run will have it: `--cores N` among the dry run's
+    arguments, else the `cores` of the profile `--profile` names (slurm/config.yaml: a GPU node's CPUs)."""
+    cores, profile = None, None
+    for flag, value in zip(extra, extra[1:] + [""]):
+        name, _, inline = flag.partition("=")
+        if name in ("--cores", "-c"):
+            cores = inline or value
+        elif name == "--profile":
+            profile = inline or value
+    if cores is None and profile:
+        for folder in (Path(profile), Path.home() / ".config/snakemake" / profile):
+            if (folder / "config.yaml").is_file():
+                cores = yaml.safe_load((folder / "config.yaml").read_text()).get("cores")
+                break
+    return int(cores) if str(cores).isdigit() else None
 
 
 class Shapes(dict):
@@ -397,4 +455,7 @@ def plan(
         raise W2SError(
             f"{snakefile} is not there: run w2s plan in the workflow's folder, or give -s PATH/Snakefile"
         )
-    return describe_plan(config, parse_jobs(dry_run(snakefile, configfile, extra or [])))
+    extra = extra or []
+    return describe_plan(
+        config, parse_jobs(dry_run(snakefile, configfile, extra)), submission_cores(extra)
+    )
