@@ -159,7 +159,7 @@ def test_the_plans_disk_counts_early_stops_language_models_resume_states_and_the
     from w2s.models.build import random_model
     from w2s.models.classifier import Classifier
     from w2s.pipeline.fetch import human
-    from w2s.pipeline.plan import Job, Shapes, disk_lines
+    from w2s.pipeline.plan import Job, disk_lines
     from w2s.training.resume import save_state
 
     raw = tiny_config()
@@ -179,10 +179,10 @@ def test_the_plans_disk_counts_early_stops_language_models_resume_states_and_the
         Job("train_student", {**run, "weak_model": "weakling"}),
         Job("generative_finetune", run),
     ]
-    text = "\n".join(disk_lines(config, jobs, Shapes(config)))
+    text = "\n".join(disk_lines(config, jobs))
     assert ": 0 B (not counted, not fetched yet: hubling)" in text
     cached = tensor_bytes(local_copy(HubRef("w2s-test/tiny-lm")) / "model.safetensors")
-    text = "\n".join(disk_lines(config, jobs, Shapes(config)))
+    text = "\n".join(disk_lines(config, jobs))
 
     language_model = random_model(tokenizer=byte_tokenizer(), **shape)
     assert not language_model.config.tie_word_embeddings

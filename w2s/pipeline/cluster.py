@@ -6,7 +6,6 @@ profile's `set-resources` replaces both. runtime is in minutes, mem_mb is host m
 
 from __future__ import annotations
 
-import json
 import math
 
 from w2s.pipeline.rule_params import deepspeed_launch
@@ -162,7 +161,7 @@ def host_memory_mb(config: dict, model: str, stage: str) -> int | None:
     the model's shape cannot be had offline (a hub model not yet fetched)."""
     from w2s.pipeline.memory import DTYPE_BYTES, HOST_MARGIN, host_bytes, job_kind
 
-    shape = cached_shape(config, model)
+    shape = known_shape(config, model)
     if shape is None:
         return None
     entry = config["models"][model]
@@ -173,19 +172,12 @@ def host_memory_mb(config: dict, model: str, stage: str) -> int | None:
     return math.ceil(needed / 1e6)
 
 
-# Snakemake evaluates every rule's resources for every model when it reads the Snakefile: each model's shape (an empty
-# copy built on the meta device) is counted once per process.
-_SHAPES: dict[str, object] = {}
-
-
-def cached_shape(config: dict, model: str):
+def known_shape(config: dict, model: str):
+    """The model's shape (w2s.pipeline.memory.Shape), None where it cannot be had offline."""
     from w2s.pipeline.memory import model_shape
 
-    key = json.dumps([model, config["models"]], sort_keys=True, default=str)
-    if key not in _SHAPES:
-        found = model_shape(config, model)
-        _SHAPES[key] = found[0] if found else None
-    return _SHAPES[key]
+    found = model_shape(config, model)
+    return found[0] if found else None
 
 
 def prediction_runtime(config: dict, stage: str, model: str, dataset: str) -> int:
@@ -195,7 +187,7 @@ def prediction_runtime(config: dict, stage: str, model: str, dataset: str) -> in
     from w2s.pipeline.compute import stage_flops
 
     ceiling = job_resources(config, model, stage)["runtime"]
-    shape = cached_shape(config, model)
+    shape = known_shape(config, model)
     if shape is None:
         return ceiling
     cluster = config["cluster"]

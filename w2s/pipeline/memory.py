@@ -19,6 +19,7 @@ measurements on a GPU.
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, replace
 
 from w2s.hub import split_revision
@@ -215,7 +216,21 @@ def prediction_memory(shape: Shape, dtype_bytes: int, layout: Layout, evaluation
     return Estimate({"weights": dtype_bytes * shape.params / layout.share(3)}, {"pass": evaluation})
 
 
+# Counting a shape builds an empty copy of the model. Snakemake asks for each model's in every rule's resources when
+# it reads the Snakefile, and w2s plan for every job: each is counted once per process.
+_SHAPES: dict[str, tuple[Shape, int] | None] = {}
+
+
 def model_shape(config: dict, model: str, outputs: int = 2) -> tuple[Shape, int] | None:
+    """count_shape, counted once per process for a model entry (and the entries it refers to) and head; a model not
+    to be had offline is asked for again (it may have been fetched since)."""
+    key = json.dumps([model, outputs, config["models"]], sort_keys=True, default=str)
+    if _SHAPES.get(key) is None:
+        _SHAPES[key] = count_shape(config, model, outputs)
+    return _SHAPES[key]
+
+
+def count_shape(config: dict, model: str, outputs: int = 2) -> tuple[Shape, int] | None:
     """The model's shape (w2s.pipeline.memory.Shape: its parameters with a head of `outputs` outputs, those that
     train, its widths), and the parameters its checkpoint stores (all, or with LoRA the adapters and head), counted
     on an empty (meta-device) copy of the model; None where its config cannot be had offline."""

@@ -168,16 +168,15 @@ def describe_plan(config: dict, jobs: list[Job], cores: int | None = None) -> st
         f"{unpacked} without (one per job; the rules marked local run where Snakemake runs)"
     )
 
-    shapes = Shapes(config)
-    lines += compute_lines(config, jobs, shapes)
+    lines += compute_lines(config, jobs)
     lines += request_lines(config, jobs)
     lines += pack_lines(config, jobs, cores)
-    lines += disk_lines(config, jobs, shapes)
-    lines += memory_lines(config, jobs, shapes)
+    lines += disk_lines(config, jobs)
+    lines += memory_lines(config, jobs)
     return "\n".join(lines + describe_pending(config))
 
 
-def compute_lines(config: dict, jobs: list[Job], shapes: Shapes) -> list[str]:
+def compute_lines(config: dict, jobs: list[Job]) -> list[str]:
     """The GPU jobs' compute (w2s.pipeline.compute) as GPU-hours at the planned utilisation, beside the GPU-hours they
     request, by model."""
     cluster = config["cluster"]
@@ -185,9 +184,11 @@ def compute_lines(config: dict, jobs: list[Job], shapes: Shapes) -> list[str]:
     by_model: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for job in jobs:
         model = job.wildcards.get("model")
-        if not job.gpus() or not shapes.of(job):
+        if not job.gpus() or not job_shape(config, job):
             continue
-        by_model[model][0] += job_flops(config, job.rule, job.wildcards, shapes.of(job)[0]) / rate
+        by_model[model][0] += (
+            job_flops(config, job.rule, job.wildcards, job_shape(config, job)[0]) / rate
+        )
         by_model[model][1] += job.hours() * job.gpus()
     if not by_model:
         return []
@@ -308,22 +309,15 @@ def submission_cores(extra: list[str]) -> int | None:
     return int(cores) if str(cores).isdigit() else None
 
 
-class Shapes(dict):
-    """(model, head outputs) -> model_shape, each counted once."""
-
-    def __init__(self, config: dict):
-        super().__init__()
-        self.config = config
-
-    def __missing__(self, kind: tuple[str, int]):
-        self[kind] = model_shape(self.config, *kind)
-        return self[kind]
-
-    def of(self, job: Job):
-        return self[job.wildcards["model"], head_outputs(self.config, job.wildcards["dataset"])]
+def job_shape(config: dict, job: Job):
+    """(shape, stored parameters) of the model a job trains or runs, with the head of its dataset's task
+    (w2s.pipeline.memory.model_shape); None where it cannot be had offline."""
+    return model_shape(
+        config, job.wildcards["model"], head_outputs(config, job.wildcards["dataset"])
+    )
 
 
-def disk_lines(config: dict, jobs: list[Job], shapes: Shapes) -> list[str]:
+def disk_lines(config: dict, jobs: list[Job]) -> list[str]:
     """The disk the planned jobs write (weights in fp32, as training holds them), by what keeps it and for how long:
     final checkpoints, early stops kept as models, generatively finetuned models, resume states while runs train; and
     the hub models' weights in the cache."""
@@ -338,7 +332,7 @@ def disk_lines(config: dict, jobs: list[Job], shapes: Shapes) -> list[str]:
         if job.rule != "generative_finetune" and not role:
             continue
         model = job.wildcards["model"]
-        size = shapes.of(job)
+        size = job_shape(config, job)
         if size is None:
             unknown.add(model)
             continue
@@ -359,7 +353,7 @@ def disk_lines(config: dict, jobs: list[Job], shapes: Shapes) -> list[str]:
         disk["kept" if keeps_checkpoint(config, role) else "deleted"] += n_bytes
         if stops_early(config, role):
             disk["early stops"] += n_bytes
-    hub, not_fetched = hub_bytes(config, shapes)
+    hub, not_fetched = hub_bytes(config)
     lines = [
         "",
         f"disk of the jobs above, estimated from each model's shape (weights in {TRAINING_DTYPE}, as training holds "
@@ -398,7 +392,7 @@ def disk_lines(config: dict, jobs: list[Job], shapes: Shapes) -> list[str]:
     return lines
 
 
-def hub_bytes(config: dict, shapes: Shapes) -> tuple[int, list[str]]:
+def hub_bytes(config: dict) -> tuple[int, list[str]]:
     """The weights of the hub models the config loads, each repository and revision once; and the models whose
     shape cannot be had offline (not fetched), not counted."""
     total, unknown = 0, []
@@ -406,7 +400,7 @@ def hub_bytes(config: dict, shapes: Shapes) -> tuple[int, list[str]]:
         models = [key.removeprefix("models.") for key in keys if key.startswith("models.")]
         if not models:
             continue
-        shape = shapes[models[0], 2]
+        shape = model_shape(config, models[0])
         if shape:
             total += shape[0].source_bytes
         else:
@@ -414,17 +408,17 @@ def hub_bytes(config: dict, shapes: Shapes) -> tuple[int, list[str]]:
     return total, unknown
 
 
-def memory_lines(config: dict, jobs: list[Job], shapes: Shapes) -> list[str]:
+def memory_lines(config: dict, jobs: list[Job]) -> list[str]:
     """Each GPU model job kind's estimated peak memory per process (w2s.pipeline.memory) against the cluster's
     GPU; for one that does not fit, the first change that makes it fit."""
     gpu = config["cluster"]["gpu_memory_gib"] * GiB
     kinds = {}
     for job in jobs:
         kind, model = job_kind(job.rule), job.wildcards.get("model")
-        if kind and config["models"][model]["gpus"] and shapes.of(job):
+        if kind and config["models"][model]["gpus"] and job_shape(config, job):
             dataset = job.wildcards["dataset"]
             kinds.setdefault(
-                (model, kind, task_kind(config, dataset)), (dataset, shapes.of(job)[0])
+                (model, kind, task_kind(config, dataset)), (dataset, job_shape(config, job)[0])
             )
     if not kinds:
         return []
