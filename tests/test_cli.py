@@ -161,6 +161,16 @@ def test_summary_gives_the_median_over_datasets(tmp_path):
     result = run_cli("summary", str(path))
     assert result.returncode == 0, result.stderr
     assert "  s -> l, xent: 0.50 | 0.50 over 3 datasets" in result.stdout
+    assert "zero-shot PGR" not in result.stdout  # no zero-shot score measured: no column
+
+    for dataset in ("a", "b", "c"):  # the strong model untrained: 0.63, a PGR of 0.3 in each
+        records.append({**records[1], "dataset": dataset, "role": "zero_shot", "accuracy": 0.63})
+    runs_table(records).write_parquet(path)
+    lines = run_cli("summary", str(path)).stdout.splitlines()
+    assert lines[0].rstrip().endswith("PGR of means zero-shot PGR")
+    assert [line.split()[-1] for line in lines if line.startswith(("a ", "b ", "c "))] == [
+        "0.30"
+    ] * 3
 
 
 def test_inspecting_files_does_not_load_torch():

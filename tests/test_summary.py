@@ -451,3 +451,53 @@ def test_zero_shot_records_join_by_dataset_seed_and_model():
     agg = aggregate(runs)
     assert agg["weak_zero_shot_acc_mean"].to_list() == pytest.approx([0.555] * agg.height)
     assert agg["weak_zero_shot_acc_sem"].to_list() == pytest.approx([0.005] * agg.height)
+
+
+def test_zero_shot_pgr_is_the_strong_models_untrained_answer_as_a_pgr():
+    records = make_records()
+    for seed, accuracy in ((0, 0.70), (1, 0.80)):
+        records.append(
+            {
+                "dataset": "d1",
+                "seed": seed,
+                "role": "zero_shot",
+                "model": "l",
+                "weak": None,
+                "loss": None,
+                "accuracy": accuracy,
+                "auroc": 0.8,
+                "n": 100,
+            }
+        )
+    agg = aggregate(runs_table(records))
+    large = agg.filter((pl.col("dataset") == "d1") & (pl.col("strong") == "l")).row(0, named=True)
+    # weak 0.60 / 0.62, ceiling 0.90 / 0.92: per seed (0.70 - 0.60) / 0.30 and (0.80 - 0.62) / 0.30
+    assert large["zero_shot_pgr_mean"] == pytest.approx((0.10 / 0.30 + 0.18 / 0.30) / 2)
+    assert large["zero_shot_pgr_of_means"] == pytest.approx((0.75 - 0.61) / (0.91 - 0.61))
+    unmeasured = agg.filter(pl.col("strong") == "m")
+    assert unmeasured["zero_shot_pgr_of_means"].null_count() == unmeasured.height
+    assert unmeasured["zero_shot_pgr_mean"].null_count() == unmeasured.height
+
+
+def test_the_reports_headline_gives_the_pgr_of_the_means_first():
+    from w2s.analysis.report_page import headline
+
+    runs = runs_table(make_records())
+    agg = aggregate(runs)
+    text = "\n".join(headline(agg, overall(agg), runs))
+    header = text.split("* - dataset", 1)[1].split("* -", 1)[0]
+    assert [cell.strip() for cell in header.split("- ")[-4:]] == [
+        "zero-shot (weak / strong)",
+        "PGR",
+        "PGR per seed (mean ± sem)",
+        "zero-shot PGR",
+    ]
+    row = agg.filter(
+        (pl.col("dataset") == "d1") & (pl.col("strong") == "l") & (pl.col("loss") == "xent")
+    )
+    r = row.row(0, named=True)
+    assert (
+        f"     - {r['pgr_of_means']:.2f}\n     - {r['pgr_mean']:.2f} ± {r['pgr_sem']:.2f}\n     - \n"
+        in text
+    )
+    assert "median PGR" in text and "median of per-seed PGRs" in text

@@ -134,9 +134,12 @@ def describe_summary(path: str) -> str:
     show_method = set(methods) != {
         "finetune, final model"
     }  # a column only where methods were compared
+    # the strong model's untrained answer as a PGR: what a student must beat for its supervision to count
+    show_zero_shot = cells["zero_shot_pgr_of_means"].drop_nulls().len() > 0
     lines = [
         f"{'dataset':<12} {'weak':<8} {'strong':<8} {'loss':<9} {'seeds':>5} {'weak':>6} {'ceiling':>7} "
         f"{'student':>7} {'PGR (mean ± sem)':>17} {'PGR of means':>12}"
+        + (f" {'zero-shot PGR':>13}" if show_zero_shot else "")
         + ("  method" if show_method else "")
     ]
     for r, method in zip(cells.iter_rows(named=True), methods, strict=True):
@@ -149,7 +152,8 @@ def describe_summary(path: str) -> str:
         lines.append(
             f"{r['dataset']:<12} {r['weak']:<8} {r['strong']:<8} {r['loss']:<9} {r['n_seeds']:>5} "
             f"{r['weak_acc_mean']:>6.3f} {r['ceiling_acc_mean']:>7.3f} {r['student_acc_mean']:>7.3f} "
-            f"{pgr:>17} {'undefined' if of_means is None else f'{of_means:.2f}':>12}"
+            f"{pgr:>17} {fmt(of_means):>12}"
+            + (f" {fmt(r['zero_shot_pgr_of_means']):>13}" if show_zero_shot else "")
             + (f"  {method}" if show_method else "")
         )
     if runs["strong_to_strong"].any():

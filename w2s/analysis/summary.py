@@ -19,6 +19,7 @@ METRICS = [
     "pgr",
     "weak_zero_shot_acc",
     "strong_zero_shot_acc",
+    "zero_shot_pgr",
 ]
 RUNS_SCHEMA = {
     "dataset": pl.String,
@@ -189,9 +190,14 @@ def aggregate(runs: pl.DataFrame) -> pl.DataFrame:
 
     `pgr_mean` is the mean of the seeds' PGRs (undefined ones left out, and counted in `n_pgr_undefined`);
     `pgr_of_means` is the paper's form, the PGR of the seed-mean accuracies (null where the mean ceiling does not
-    beat the mean weak accuracy). `n_below_chance` counts students below chance (none
+    beat the mean weak accuracy). `zero_shot_pgr` is the same ratio for the strong model's untrained answer: the
+    share of the gap it recovers with no supervision at all, which a student should beat for its supervision to
+    count (null where the zero-shot score was not measured). `n_below_chance` counts students below chance (none
     for generated answers, which have no chance level).
     """
+    gap = pl.col("ceiling_acc") - pl.col("weak_acc")
+    zero_shot = pl.when(gap > 0).then((pl.col("strong_zero_shot_acc") - pl.col("weak_acc")) / gap)
+    runs = runs.with_columns(zero_shot.alias("zero_shot_pgr"))
     stats = [pl.len().alias("n_seeds")]
     for col in METRICS:
         stats.append(pl.col(col).mean().alias(f"{col}_mean"))
@@ -202,7 +208,12 @@ def aggregate(runs: pl.DataFrame) -> pl.DataFrame:
     agg = runs.group_by(GROUP).agg(stats).sort(GROUP)
     gap = pl.col("ceiling_acc_mean") - pl.col("weak_acc_mean")
     of_means = pl.when(gap > 0).then((pl.col("student_acc_mean") - pl.col("weak_acc_mean")) / gap)
-    return agg.with_columns(of_means.alias("pgr_of_means"))
+    zero_shot_of_means = pl.when(gap > 0).then(
+        (pl.col("strong_zero_shot_acc_mean") - pl.col("weak_acc_mean")) / gap
+    )
+    return agg.with_columns(
+        of_means.alias("pgr_of_means"), zero_shot_of_means.alias("zero_shot_pgr_of_means")
+    )
 
 
 def overall(agg: pl.DataFrame) -> pl.DataFrame:
