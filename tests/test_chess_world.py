@@ -10,7 +10,7 @@ import chess.engine
 import polars as pl
 import pytest
 
-from w2s.analysis.predictions import answer_table, illegal_answers
+from w2s.analysis.predictions import answer_table, move_stats
 from w2s.data.chess_world import (
     MATE_PLIES,
     ONLY_MOVE_GAP,
@@ -19,6 +19,7 @@ from w2s.data.chess_world import (
     engine_path,
     is_legal,
     moves_of,
+    same_move,
     transcript,
 )
 from w2s.data.splits import sample_splits
@@ -131,17 +132,32 @@ def test_chess_questions_split_into_prompts_and_trimmed_moves(world_dir):
         assert tokenizer.decode(ids) == ctx + " Qxd5#"
 
 
-def test_answers_files_of_moves_count_the_illegal_ones(world_dir):
-    puzzles = pl.read_parquet(world_dir / TASK).head(3)
+def test_answers_files_of_moves_count_the_illegal_ones_and_the_right_moves_however_marked(
+    world_dir,
+):
+    from w2s.pipeline.run import answers_file
+
+    puzzles = pl.read_parquet(world_dir / TASK).head(4)
     frame = pl.DataFrame({"id": puzzles["id"], "text": puzzles["ctx"], "answer": puzzles["target"]})
+    right = puzzles["target"][3].strip()
+    remarked = (
+        right.rstrip("+#") if right[-1] in "+#" else right + "+"
+    )  # the right move, check marked wrongly
     answers = [Answer(puzzles["target"][0].strip(), -0.1, True), Answer("Ke9", -3.0, True)]
     answers.append(Answer(next(iter(board_of(puzzles["ctx"][2]).legal_moves)).uci(), -1.0, False))
-    legal = [is_legal(p, a.text) for p, a in zip(frame["text"], answers)]
-    table = answer_table(frame, answers, legal)
+    answers.append(Answer(remarked, -0.5, True))
+    table = answers_file(frame, answers, {"legal_moves": True})
     # python-chess reads a move in UCI too: a legal move counts in either notation (only SAN is ever correct)
-    assert table["legal"].to_list() == [True, False, True]
-    assert illegal_answers(table) == {"illegal_answers": 1}
-    assert illegal_answers(answer_table(frame, answers)) == {}
+    assert table["legal"].to_list() == [True, False, True, True]
+    assert table["correct"].to_list() == [True, False, False, False]  # the exact string
+    third_is_right = same_move(puzzles["ctx"][2], answers[2].text, puzzles["target"][2])
+    assert table["move_correct"].to_list() == [True, False, third_is_right, True]
+    assert move_stats(table) == {
+        "illegal_answers": 1,
+        "legal_rate": 0.75,
+        "move_accuracy": (2 + third_is_right) / 4,
+    }
+    assert move_stats(answer_table(frame, answers)) == {}  # not chess moves
 
 
 def test_a_missing_engine_says_how_to_install_it(monkeypatch):

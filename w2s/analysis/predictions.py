@@ -142,10 +142,20 @@ def answer_table(
     return table if legal is None else table.with_columns(legal=pl.Series(legal, dtype=pl.Boolean))
 
 
-def illegal_answers(table: pl.DataFrame) -> dict:
-    """What a labels or predictions file of chess moves records about its answers that are no legal move:
-    {"illegal_answers": count} (nothing for other files)."""
-    return {"illegal_answers": int((~table["legal"]).sum())} if "legal" in table.columns else {}
+def move_stats(table: pl.DataFrame) -> dict:
+    """What a labels or predictions file of chess moves records about its answers: how many are no legal move
+    (`illegal_answers`), the share that are legal (`legal_rate`), and the share that are the right move however they
+    mark check or mate (`move_accuracy`, beside the exact-string accuracy); nothing for other files (and no
+    move_accuracy for a file written before it was recorded)."""
+    if "legal" not in table.columns:
+        return {}
+    stats = {
+        "illegal_answers": int((~table["legal"]).sum()),
+        "legal_rate": float(table["legal"].mean()),
+    }
+    if "move_correct" in table.columns:
+        stats["move_accuracy"] = float(table["move_correct"].mean())
+    return stats
 
 
 def is_answer_table(table: pl.DataFrame) -> bool:
@@ -180,7 +190,7 @@ def scores(table: pl.DataFrame) -> dict:
     """Accuracy, AUROC and n of a predictions table (w2s.analysis.metrics)."""
     if is_answer_table(table):
         metrics = answer_metrics(table["correct"].to_numpy(), table["logprob"].to_numpy())
-        return metrics | illegal_answers(table)
+        return metrics | move_stats(table)
     return classification_metrics(table["soft_label"].to_numpy(), table["label"].to_numpy())
 
 
@@ -217,7 +227,7 @@ def merge_shards(shard_paths: list) -> tuple[pl.DataFrame, dict]:
         k: v for k, v in metadata[0].items() if not k.startswith("ARROW") and k not in shard_keys
     }
     merged["n_truncated"] = sum(int(m["n_truncated"]) for m in metadata)
-    merged |= illegal_answers(table)  # of the whole split, not of the first shard
+    merged |= move_stats(table)  # of the whole split, not of the first shard
     print(f"merged {len(shard_paths)} shards: {len(table)} rows", flush=True)
     return table, merged
 

@@ -91,6 +91,17 @@ def is_legal(ctx: str, san: str) -> bool:
     return True
 
 
+def same_move(ctx: str, san: str, other: str) -> bool:
+    """Whether `san` and `other` are the same legal move in the position `ctx` reaches, however each marks check or
+    mate ("Qh5" and "Qh5+" are one move; an exact comparison of the strings scores a right move with a wrong or
+    missing `+`/`#` wrong)."""
+    board = board_of(ctx)
+    try:
+        return board.parse_san(san.strip()) == board.parse_san(other.strip())
+    except ValueError:
+        return False
+
+
 def is_mate(ctx: str, san: str) -> bool:
     """Whether `san` is a legal move that checkmates in the position `ctx` reaches."""
     board = board_of(ctx)

@@ -18,7 +18,7 @@ import polars as pl
 import torch
 from safetensors.torch import save_file
 
-from w2s.analysis.predictions import check_provenance, illegal_answers, read_split
+from w2s.analysis.predictions import check_provenance, move_stats, read_split
 from w2s.errors import W2SError
 from w2s.io import read_parquet_metadata, write_parquet
 from w2s.models.probe import FEATURES, read_activations, truncated_texts
@@ -147,7 +147,7 @@ def crossfit_labels(
             "checkpoint_sha256": ",".join(checkpoints),
             "code_version": code_version(),
             "n_truncated": truncated,
-            **illegal_answers(table),
+            **move_stats(table),
         },
     )
     print(

@@ -11,7 +11,7 @@ from safetensors.torch import save_file
 
 from w2s.analysis.predictions import (
     answer_table,
-    illegal_answers,
+    move_stats,
     prediction_table,
     read_split,
     write_scored,
@@ -74,17 +74,22 @@ def answers(
 
 def answers_file(frame: pl.DataFrame, answers: list, fmt: dict) -> pl.DataFrame:
     """The answers table a job writes: for chess moves (`fmt` legal_moves) with each answer's legality in the
-    position its prompt reaches (replaying every transcript: for files, not for the evaluations during training);
-    with `any_mate`, a mating answer to a puzzle whose answer mates is correct too."""
-    legal, mates = None, None
+    position its prompt reaches (replaying every transcript: for files, not for the evaluations during training) and
+    whether it is the true move however it marks check (`move_correct`); with `any_mate`, a mating answer to a
+    puzzle whose answer mates is correct too."""
+    legal, mates, moves = None, None, None
     if fmt.get("legal_moves"):
-        from w2s.data.chess_world import is_legal, is_mate
+        from w2s.data.chess_world import is_legal, is_mate, same_move
 
         rows = list(zip(frame["text"], frame["answer"], answers, strict=True))
         legal = [is_legal(prompt, a.text) for prompt, _, a in rows]
         if fmt.get("any_mate"):  # where the true answer mates, so does any other mate
             mates = [is_mate(p, truth) and is_mate(p, a.text) for p, truth, a in rows]
-    return answer_table(frame, answers, legal, mates)
+        moves = [same_move(p, a.text, truth) for p, truth, a in rows]
+    table = answer_table(frame, answers, legal, mates)
+    if moves is None:
+        return table
+    return table.with_columns(move_correct=pl.Series(moves, dtype=pl.Boolean) | pl.col("correct"))
 
 
 def load_model(source: str, params: dict, zero_shot: bool = False):
@@ -207,12 +212,13 @@ def write_labels(table: pl.DataFrame, truncated: int, checkpoint, out_path, info
         "checkpoint_sha256": checkpoint_sha256(checkpoint),
         "code_version": code_version(),
         "n_truncated": truncated,
-        **illegal_answers(table),
+        **move_stats(table),
     }
     write_parquet(table, out_path, metadata)
     illegal = (
-        f", {metadata['illegal_answers']} answers not a legal move"
-        if "illegal_answers" in metadata
+        f", {metadata['illegal_answers']} answers not a legal move, the right move (however it marks check) "
+        f"{metadata['move_accuracy']:.4f}"
+        if "move_accuracy" in metadata
         else ""
     )
     print(
