@@ -19,6 +19,7 @@ from w2s.data.chess_world import (
     engine_path,
     is_legal,
     moves_of,
+    only_move,
     same_move,
     transcript,
 )
@@ -86,8 +87,8 @@ def test_every_puzzle_is_the_engines_only_move_in_a_real_position(world_dir, eng
             assert (
                 0 < score.mate() <= MATE_PLIES and puzzle["Themes"] == f"mate mateIn{score.mate()}"
             )
-            if score.mate() == 1:  # one mating move only: the paper scores one target
-                assert lines[1]["score"].relative.mate() != 1
+            # no other first move forces mate: the paper scores one target
+            assert len(lines) == 1 or (lines[1]["score"].relative.mate() or 0) <= 0
         else:
             second = lines[1]["score"].relative.score(mate_score=100_000)
             assert score.score() >= WINNING and score.score() - second >= ONLY_MOVE_GAP
@@ -111,6 +112,18 @@ def test_the_corpus_is_real_games_and_the_world_a_function_of_its_seed(world_dir
         "engine" in (world_dir / "world.json").read_text()
     )  # the engine's version is part of the world
     assert load_world(world_dir).n_entities == 24
+
+
+def test_a_mate_is_a_puzzle_only_where_no_other_first_move_forces_mate(engine):
+    # at the default depth (8): black mates in 2 with Qc3+, and in 4 with Qc1+: two winning first moves, no puzzle
+    two_ways = chess.Board("r3k3/pbqp4/1p6/P4p2/3P1P2/RP6/4P3/4KBr1 b q - 0 19")
+    assert only_move(two_ways, engine, depth=8) is None
+    # white mates in 2 with Qxh5+ only (the second-best move merely wins material)
+    one_way = chess.Board("r2qkbnQ/2ppp1p1/bpn2p2/p7/8/2P3P1/PP1PPP1P/RNB1KBNR w KQq - 1 6")
+    assert only_move(one_way, engine, depth=8) == (
+        chess.Move.from_uci("h8h5"),
+        "mate mateIn2",
+    )
 
 
 def test_chess_questions_split_into_prompts_and_trimmed_moves(world_dir):

@@ -3,13 +3,13 @@ positions solved by a real engine (Stockfish), in the format of the hub's chess 
 `ctx` a SAN transcript with every half-move numbered, `target` the best move in SAN with a leading space).
 
 The games are played by a simple player that takes the most valuable piece it can capture with probability
-`capture_rate` and otherwise moves at random, so the corpus is full of real tactics of one kind: pieces left
-hanging and taken. The pretraining corpus is one such game per line; the task's games are others, cut at a random
-position where Stockfish (fixed depth, one thread: the same answer on every run) finds an "only move": a mate in
-at most `MATE_PLIES`, or a move that keeps at least `ONLY_MOVE_GAP` centipawns more than the second best and wins.
-Each puzzle records, as the hub's Lichess/chess-puzzles does, the FEN before the opponent's set-up move and the
-moves in UCI (set-up, answer), and its themes (mateIn1..3 or advantage). A model's knowledge is set by its corpus:
-a share (`known_fraction`) of the corpus games, nested by share, as in the fact worlds.
+`capture_rate` and otherwise moves at random, so the corpus is full of real tactics of one kind: pieces left hanging
+and taken. The pretraining corpus is one such game per line; the task's games are others, cut at a random position
+where Stockfish (fixed depth, one thread: the same answer on every run) finds an "only move": a mate in at most
+`MATE_PLIES` where no other move forces mate, or a move that keeps at least `ONLY_MOVE_GAP` centipawns more than the
+second best and wins. Each puzzle records, as the hub's Lichess/chess-puzzles does, the FEN before the opponent's
+set-up move and the moves in UCI (set-up, answer), and its themes (mateIn1..3 or advantage). A model's knowledge is
+set by its corpus: a share (`known_fraction`) of the corpus games, nested by share, as in the fact worlds.
 
 Everything is a pure function of the world's seed and the engine's version (which world.json records).
 """
@@ -213,12 +213,13 @@ def only_move(board, engine, depth: int):
     best = lines[0]["score"].relative
     if best.is_mate():
         moves = best.mate()
-        if 0 < moves <= MATE_PLIES:
-            # a mate in one may have several mating moves (Lichess accepts any): only a unique one is a puzzle
-            if moves == 1 and len(lines) > 1 and lines[1]["score"].relative.mate() == 1:
-                return None
-            return lines[0]["pv"][0], f"mate mateIn{moves}"
-        return None
+        if not 0 < moves <= MATE_PLIES:
+            return None
+        # the first move must be the only one that forces mate, in any number of moves (as Lichess's mate puzzles):
+        # where another does too, a solver who finds that win would be scored wrong against the one target
+        if len(lines) > 1 and (lines[1]["score"].relative.mate() or 0) > 0:
+            return None
+        return lines[0]["pv"][0], f"mate mateIn{moves}"
     if len(lines) < 2:
         return None  # one legal move: nothing to find
     second = lines[1]["score"].relative.score(mate_score=100_000)
