@@ -61,5 +61,7 @@ def answer_format(config: dict, dataset: str) -> AnswerFormat | None:
     world = config["worlds"][entry["options"]["world"]]
     if world["type"] == "chess":  # " Qxd5" then the space before the next move's number
         return AnswerFormat(" ", entry.get("max_new_tokens", 10), prefix=" ", legal_moves=True)
-    digits = world["digits"] + (world["type"] == "arithmetic")
+    digits = {"arithmetic": world["digits"] + 1, "folk_facts": 1}.get(
+        world["type"], world["digits"]
+    )
     return AnswerFormat(".", entry.get("max_new_tokens", digits + 1))

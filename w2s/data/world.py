@@ -13,6 +13,7 @@ Everything is a pure function of the world's seed, so corpus, task and tokenizer
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from dataclasses import dataclass
@@ -82,6 +83,14 @@ class FactWorld:
         prefix of one seeded order, so a larger share knows everything a smaller one knows."""
         order = _permutation(self.n_entities, f"known:{self.seed}")
         return {self.prompt(i) for i in order[: round(fraction * self.n_entities)]}
+
+    def visible_lines(self, lines: list[str], fraction: float) -> list[str]:
+        """The corpus lines a model with this share of the world's knowledge pretrains on: those about its
+        known entities (all of them at 1)."""
+        if fraction >= 1:
+            return lines
+        known = self.known_prompts(fraction)
+        return [line for line in lines if line[: line.index("=") + 1] in known]
 
     def balanced_label(self, i: int) -> int:
         """Exactly half the entities are true statements, chosen by a seeded permutation."""
@@ -153,6 +162,108 @@ class Arithmetic(FactWorld):
         return ["+", "="]
 
 
+@dataclass(frozen=True)
+class FolkFacts(FactWorld):
+    """Facts with a folk rule that is mostly right: expert knowledge to elicit beside a salient heuristic that every
+    model knows, so that a weak model's errors are systematic, confident and imitable (the paper's hard regime).
+
+    Each of `n_entities` entities belongs to one of `families` families ("f07"); a family has a typical digit, and an
+    entity's value is the typical one except with probability `exceptions` (then uniform over the other digits).
+    Corpus lines come from two sources: the expert (tag "A": "Af07e0042=3.R", true values marked R, random wrong ones
+    U) and folk belief (tag "B", which takes every entity's value to be its family's typical digit), tagged or
+    untagged ("-f07e0042=..."). Untagged lines are folk with probability `folk_share` in most families and
+    1 - `folk_share` in the share `expert_families` of them, so the untagged (zero-shot) reading is a mixture that
+    differs by family. A model with `known_fraction` c sees the expert's lines, tagged or not, about a nested share
+    c of the entities only, and the folk lines about every entity: its errors on the others are the folk rule's.
+
+    The task is untagged statements "-f07e0042=3.": the true value (label 1), or a false one (label 0) that for an
+    exception is its family's typical digit half the time (what the folk rule believes) and else a random other
+    digit. Groups: whether the entity is an exception, and the statement's truth. Preferences pit the true value
+    against the same false one; questions ask the untagged prompt.
+    """
+
+    n_entities: int = 4000
+    families: int = 40
+    exceptions: float = 0.4
+    folk_share: float = 0.7
+    expert_families: float = 0.25
+    seed: int = 0
+    answer_digits = 1
+    token_pattern = r"[AB-]|f\d{2}|e\d{4}|."
+    SOURCE = "|"  # corpus lines start with their hidden source, "x|" (expert) or "f|" (folk): read, then dropped
+
+    def family(self, i: int) -> int:
+        return random.Random(f"family:{self.seed}:{i}").randrange(self.families)
+
+    def typical(self, family: int) -> str:
+        return str(random.Random(f"typical:{self.seed}:{family}").randrange(10))
+
+    def is_exception(self, i: int) -> bool:
+        return random.Random(f"exception:{self.seed}:{i}").random() < self.exceptions
+
+    def answer(self, i: int) -> str:
+        typical = self.typical(self.family(i))
+        if not self.is_exception(i):
+            return typical
+        return random.Random(f"value:{self.seed}:{i}").choice([d for d in DIGITS if d != typical])
+
+    def untagged_folk_share(self, family: int) -> float:
+        expert_led = _permutation(self.families, f"families:{self.seed}")[family] < round(
+            self.expert_families * self.families
+        )
+        return 1 - self.folk_share if expert_led else self.folk_share
+
+    def prompt(self, i: int, tag: str = "-") -> str:
+        return f"{tag}f{self.family(i):02d}e{i:04d}="
+
+    def words(self) -> list[str]:
+        entities = [f"e{i:04d}" for i in range(self.n_entities)]
+        return ["A", "B", "-", *(f"f{f:02d}" for f in range(self.families)), *entities, "="]
+
+    def corpus_line(self, rng: random.Random) -> str:
+        """A random statement of a random source (expert, folk, or untagged), with its hidden source first."""
+        i = rng.randrange(self.n_entities)
+        tag = rng.choice("AB-")
+        folk = tag == "B" or (
+            tag == "-" and rng.random() < self.untagged_folk_share(self.family(i))
+        )
+        belief = self.typical(self.family(i)) if folk else self.answer(i)
+        true = rng.random() < 0.5
+        value = belief if true else rng.choice([d for d in DIGITS if d != belief])
+        return f"{'f' if folk else 'x'}{self.SOURCE}{self.prompt(i, tag)}{value}.{MARKS[true]}"
+
+    def near_miss(self, i: int) -> tuple[str, str]:
+        """Entity i's false value: an exception's typical digit half the time (the folk rule's belief), else a
+        random digit other than the true one; and which of the two it is."""
+        rng = random.Random(f"task:{self.seed}:{i}")
+        answer, typical = self.answer(i), self.typical(self.family(i))
+        if answer != typical and rng.random() < 0.5:
+            return typical, "typical"
+        return rng.choice([d for d in DIGITS if d != answer]), "random"
+
+    def task_example(self, i: int) -> tuple[str, int, str]:
+        kind = "exception" if self.answer(i) != self.typical(self.family(i)) else "regular"
+        if self.balanced_label(i):
+            return f"{self.prompt(i)}{self.answer(i)}.", 1, f"{kind} true"
+        wrong, _ = self.near_miss(i)
+        return f"{self.prompt(i)}{wrong}.", 0, f"{kind} false"
+
+    def visible_lines(self, lines: list[str], fraction: float) -> list[str]:
+        """Folk lines about every entity; the expert's, tagged or not, about the known share only."""
+        known = {
+            f"e{i:04d}"
+            for i in _permutation(self.n_entities, f"known:{self.seed}")[
+                : round(fraction * self.n_entities)
+            ]
+        }
+        visible = []
+        for line in lines:
+            source, text = line.split(self.SOURCE, 1)
+            if source == "f" or text[4:9] in known:
+                visible.append(text)
+        return visible
+
+
 @lru_cache(maxsize=4)
 def _permutation(n: int, key: str) -> list[int]:
     order = list(range(n))
@@ -165,7 +276,12 @@ def _sample(population: int, k: int, seed: int) -> list[int]:
     return random.Random(f"entities:{seed}").sample(range(population), k)
 
 
-WORLDS = {"knowledge_base": KnowledgeBase, "arithmetic": Arithmetic, "chess": ChessWorld}
+WORLDS = {
+    "knowledge_base": KnowledgeBase,
+    "arithmetic": Arithmetic,
+    "folk_facts": FolkFacts,
+    "chess": ChessWorld,
+}
 CORPUS, TASK, TOKENIZER, ENTRY = "corpus.txt", "task.parquet", "tokenizer", "world.json"
 
 
@@ -174,8 +290,11 @@ def make_world(entry: dict):
     world's are its corpus games: w2s.data.chess_world)."""
     if entry.get("type") == "chess":
         return make_chess_world(entry)
-    params = {k: v for k, v in entry.items() if k not in ("type", "corpus_lines")}
-    return WORLDS[entry.get("type", "knowledge_base")](**params)
+    world = WORLDS[entry.get("type", "knowledge_base")]
+    names = {
+        field.name for field in dataclasses.fields(world)
+    }  # the schema's defaults fill in other types' keys
+    return world(**{k: v for k, v in entry.items() if k in names})
 
 
 def load_world(world_dir: str | Path):

@@ -105,10 +105,7 @@ def corpus_and_loss(world_dir, tokenizer, known_fraction: float, max_position: i
     world = load_world(world_dir)
     text = (Path(world_dir) / CORPUS).read_text()
     if isinstance(world, FactWorld):
-        lines = text.split()
-        if known_fraction < 1:
-            known = world.known_prompts(known_fraction)
-            lines = [line for line in lines if line[: line.index("=") + 1] in known]
+        lines = world.visible_lines(text.split(), known_fraction)
         return lines, AnswerSymbolsLoss(tokenizer, lines), max_position
     games = text.splitlines()
     lines = games[: round(known_fraction * len(games))]
