@@ -337,3 +337,89 @@ def test_pretraining_on_arithmetic_predicts_after_the_equals_sign(tmp_path):
     )
     # The loss covers the 2 sum digits, "." and the mark (13 symbols): below chance after a few steps.
     assert summary["final_loss"] < np.log(13)
+
+
+FOLK = {
+    "type": "folk_facts",
+    "n_entities": 400,
+    "families": 8,
+    "seed": 2,
+    "corpus_lines": 20000,
+    "digits": 2,
+}
+
+
+def test_folk_world_has_typical_digits_exceptions_and_statements_that_the_folk_rule_gets_wrong(
+    tmp_path,
+):
+    from w2s.data.world import FolkFacts, load_world
+
+    generate_world(
+        FOLK, tmp_path / "folk"
+    )  # the schema's defaults of other types (digits) are ignored
+    world = load_world(tmp_path / "folk")
+    assert world == FolkFacts(n_entities=400, families=8, seed=2)
+    exceptions = [i for i in range(400) if world.answer(i) != world.typical(world.family(i))]
+    assert 0.3 < len(exceptions) / 400 < 0.5  # exceptions: 0.4
+    task = pl.read_parquet(tmp_path / "folk" / TASK)
+    assert task["label"].sum() == 200 and set(task["kind"]) == {
+        "regular true",
+        "regular false",
+        "exception true",
+        "exception false",
+    }
+    for i, row in enumerate(task.iter_rows(named=True)):
+        family, value = world.family(i), row["text"][-2]
+        assert row["text"] == f"-f{family:02d}e{i:04d}={value}."
+        assert (value == world.answer(i)) == bool(row["label"])
+        folk_says_true = value == world.typical(family)
+        # the folk rule is right on regular entities, and wrong on every exception's true statement
+        assert folk_says_true == bool(row["label"]) or row["kind"].startswith("exception")
+        if row["kind"] == "exception true":
+            assert not folk_says_true
+    typical_misses = task.filter(
+        (pl.col("kind") == "exception false")
+        & (
+            pl.col("text").str.slice(-2, 1)
+            == pl.Series([world.typical(world.family(i)) for i in range(400)])
+        )
+    )
+    assert typical_misses.height > 0.3 * task.filter(pl.col("kind") == "exception false").height
+
+
+def test_folk_corpus_shows_the_expert_only_about_known_entities_and_the_folk_rule_about_all(
+    tmp_path,
+):
+    from w2s.data.world import load_world
+
+    generate_world(FOLK, tmp_path / "folk")
+    world = load_world(tmp_path / "folk")
+    lines = (tmp_path / "folk" / CORPUS).read_text().split()
+    for line in lines[:2000]:
+        source, text = line.split("|")
+        tag, i, value, mark = text[0], int(text[5:9]), text[-3], text[-1]
+        belief = world.answer(i) if source == "x" else world.typical(world.family(i))
+        assert (value == belief) == (mark == "R") and tag in ("A-" if source == "x" else "B-")
+    seen = world.visible_lines(lines, 0.25)
+    known = {int(text[5:9]) for text in world.visible_lines(lines, 0.25) if text[0] == "A"}
+    assert len(known) == 100 and known < {
+        int(t[5:9]) for t in world.visible_lines(lines, 0.5) if t[0] == "A"
+    }
+    # every folk line, and the expert's (tagged or not) about the known entities only
+    assert seen == [line[2:] for line in lines if line[0] == "f" or int(line[7:11]) in known]
+    assert {int(text[5:9]) for text in seen if text[0] == "B"} == set(
+        range(400)
+    )  # the folk rule about all
+    # untagged lines follow the folk rule in most families and the expert in the rest
+    folk_shares = sorted(round(world.untagged_folk_share(f), 6) for f in range(8))
+    assert folk_shares == [0.3] * 2 + [0.7] * 6  # expert_families 0.25 of 8
+    tokenizer = world.tokenizer()
+    assert tokenizer.tokenize(seen[0]) == [
+        seen[0][0],
+        seen[0][1:4],
+        seen[0][4:9],
+        "=",
+        seen[0][10],
+        ".",
+        seen[0][12],
+    ]
