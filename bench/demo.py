@@ -6,9 +6,11 @@
 For each pretraining seed the whole pipeline (world, pretraining, finetuning, summary) runs in a fresh working
 directory with every model's `pretrain.seed` set to it; the config's own `seeds` (the data splits and finetuning)
 vary inside each run. The file written to --out holds, stamped with the commit and the machine:
-- the headline table: every cell's accuracies and PGR, pooled over all pretraining and config seeds;
-- the robustness table: each cell's mean PGR per pretraining seed side by side, its largest distance from the
-  mean over pretraining seeds, and the weak models' accuracy per pretraining seed;
+- the headline table: every cell's accuracies pooled over all pretraining and config seeds, its PGR of the means
+  (the paper's form) with the s.e.m. over pretraining seeds of each seed's PGR of its means, the same for the
+  strong model's zero-shot answer, and the mean of the runs' PGRs;
+- the robustness table: each cell's PGR of the means per pretraining seed side by side, its largest distance from
+  the mean over pretraining seeds, and the weak models' accuracy per pretraining seed;
 - runs below chance (a student under 0.5 on a classification task's balanced test split), and the wall time of
   each run; the headline table has the strong model's zero-shot accuracy (where the config runs it).
 With --plots, the named plots of the first pretraining seed's run (results/plots/<name>.png) are copied beside the
@@ -106,15 +108,44 @@ def pm(mean: float | None, sem: float | None, digits: int = 3) -> str:
     return f"{mean:.{digits}f}" + (f" ± {sem:.{digits}f}" if sem is not None else "")
 
 
+def seed_means(runs: pl.DataFrame) -> pl.DataFrame:
+    """Each cell's PGR of the means and zero-shot PGR of the means within each pretraining seed (over its config
+    seeds): one sample per pretraining seed, for error bars over pretraining seeds."""
+    return pl.concat(
+        aggregate(runs.filter(pl.col("pretrain_seed") == seed))
+        .select(*CELL, "pgr_of_means", "zero_shot_pgr_of_means")
+        .with_columns(pl.lit(seed).alias("pretrain_seed"))
+        for seed in runs["pretrain_seed"].unique(maintain_order=True)
+    )
+
+
+def over_seeds(values: list) -> tuple[float | None, float | None]:
+    """Mean and s.e.m. over pretraining seeds of the defined values."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return None, None
+    mean = sum(known) / len(known)
+    if len(known) < 2:
+        return mean, None
+    return mean, (sum((v - mean) ** 2 for v in known) / (len(known) - 1)) ** 0.5 / len(known) ** 0.5
+
+
 def headline(runs: pl.DataFrame) -> str:
-    """Every cell pooled over pretraining and config seeds (the pipeline's own aggregate, over all those runs):
-    mean ± s.e.m., and PGR from the mean accuracies."""
+    """Every cell pooled over pretraining and config seeds: accuracies as mean ± s.e.m. over those runs; PGR of the
+    pooled means (the headline), with the s.e.m. over pretraining seeds of each seed's PGR of its means; the same for
+    the strong model's zero-shot answer; and the mean of the runs' PGRs."""
+    per_seed = runs.group_by("pretrain_seed").len().height
     lines = [
-        "| weak | strong | loss | method | runs | weak | ceiling | student | strong zero-shot | PGR (mean of runs) | "
-        "PGR of the means | students below chance |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| weak | strong | loss | method | runs | weak | ceiling | student | strong zero-shot | "
+        f"**PGR of the means** (± s.e.m. over {per_seed} pretraining seeds) | zero-shot PGR of the means | "
+        "PGR (mean of runs) | students below chance |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    by_seed = seed_means(runs)
     for row in aggregate(runs).iter_rows(named=True):
+        cell = by_seed.filter(pl.all_horizontal([pl.col(c) == row[c] for c in CELL]))
+        _, pgr_sem = over_seeds(cell["pgr_of_means"].to_list())
+        _, zero_shot_sem = over_seeds(cell["zero_shot_pgr_of_means"].to_list())
         undefined = f" ({row['n_pgr_undefined']} undefined)" if row["n_pgr_undefined"] else ""
         zero_shot = (
             "not run"
@@ -126,20 +157,21 @@ def headline(runs: pl.DataFrame) -> str:
             f"{pm(row['weak_acc_mean'], row['weak_acc_sem'])} | "
             f"{pm(row['ceiling_acc_mean'], row['ceiling_acc_sem'])} | "
             f"{pm(row['student_acc_mean'], row['student_acc_sem'])} | "
-            f"{zero_shot} | "
-            f"**{pm(row['pgr_mean'], row['pgr_sem'], 2)}**{undefined} | {pm(row['pgr_of_means'], None, 2)} | "
-            f"{row['n_below_chance']} |"
+            f"{zero_shot} | **{pm(row['pgr_of_means'], pgr_sem, 2)}** | "
+            f"{pm(row['zero_shot_pgr_of_means'], zero_shot_sem, 2) if zero_shot != 'not run' else 'not run'} | "
+            f"{pm(row['pgr_mean'], row['pgr_sem'], 2)}{undefined} | {row['n_below_chance']} |"
         )
     return "\n".join(lines)
 
 
 def robustness(runs: pl.DataFrame, seeds: list[int]) -> str:
-    """Each cell's mean PGR per pretraining seed; their mean ± s.e.m. over pretraining seeds (each seed's mean one
-    sample: error bars that cover pretraining and finetuning alike), and the largest distance from that mean."""
-    per_seed = runs.group_by([*CELL, "pretrain_seed"]).agg(pl.col("pgr").mean().alias("pgr"))
+    """Each cell's PGR of the means per pretraining seed (over its config seeds); their mean ± s.e.m. over
+    pretraining seeds (each seed one sample: error bars that cover pretraining and finetuning alike), and the largest
+    distance from that mean."""
+    per_seed = seed_means(runs).rename({"pgr_of_means": "pgr"})
     lines = [
         "| weak | strong | loss | method | "
-        + " | ".join(f"PGR, pretrain seed {s}" for s in seeds)
+        + " | ".join(f"PGR of the means, pretrain seed {s}" for s in seeds)
         + " | mean ± s.e.m. over pretraining seeds | largest distance |",
         "|---|---|---|---|" + "---|" * (len(seeds) + 2),
     ]
@@ -151,13 +183,8 @@ def robustness(runs: pl.DataFrame, seeds: list[int]) -> str:
             )["pgr"].item()
             for s in seeds
         ]
+        mean, sem = over_seeds(values)
         known = [v for v in values if v is not None]
-        mean = sum(known) / len(known) if known else None
-        sem = (
-            (sum((v - mean) ** 2 for v in known) / (len(known) - 1)) ** 0.5 / len(known) ** 0.5
-            if len(known) > 1
-            else None
-        )
         spread = max(abs(v - mean) for v in known) if known else None
         lines.append(
             f"| {cell[1]} | {cell[2]} | {cell[3]} | {method(dict(zip(CELL, cell)))} | "
@@ -224,8 +251,10 @@ def main() -> None:
                 f"{args.pretrain_seeds}` at {stamp(args.cores, config)}.",
                 f"Each cell pools {len(seeds)} pretraining seed(s) x the config's seeds {config.get('seeds', [0])} "
                 "(data splits and finetuning); mean ± s.e.m. over those runs. "
-                "'PGR (mean of runs)' averages each run's PGR; "
-                "'PGR of the means' is the paper's form, (student − weak) / (ceiling − weak) of the mean accuracies.",
+                "'PGR of the means' is the paper's form, (student − weak) / (ceiling − weak) of the mean accuracies, "
+                "with the s.e.m. over pretraining seeds of each seed's own PGR of the means; 'zero-shot PGR' is the "
+                "same for the strong model's untrained answer (a student must beat it for its supervision to count); "
+                "'PGR (mean of runs)' averages each run's PGR.",
                 headline(runs),
                 "## Across pretraining seeds",
                 robustness(runs, seeds),
