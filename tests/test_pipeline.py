@@ -398,16 +398,23 @@ def test_the_report_opens_in_a_browser_with_every_figure(finished, tmp_path):
             "xpath", "//h1[text()='Headline']/following::table[1]//tbody/tr"
         )
         cells = [[td.text for td in row.find_elements("tag name", "td")] for row in rows]
+
+        def cell(value) -> str:
+            return "undefined" if value is None else f"{value:.2f}"
+
         expected = [
             [
                 r["dataset"],
                 f"{r['weak']} → {r['strong']}",
                 r["loss"],
-                "undefined" if r["pgr_mean"] is None else f"{r['pgr_mean']:.2f}",
-            ]  # one seed: no ± s.e.m.
+                cell(r["pgr_of_means"]),  # the headline: the PGR of the means
+                cell(r["pgr_mean"]),  # one seed: no ± s.e.m.
+                "" if r["zero_shot_pgr_of_means"] is None else cell(r["zero_shot_pgr_of_means"]),
+            ]
             for r in aggregate.iter_rows(named=True)
         ]
-        assert [[c[0], c[1].replace("\n", " "), c[2], c[-1]] for c in cells] == expected
+        shown = [[c[0], c[1].replace("\n", " "), c[2], *(x.strip() for x in c[-3:])] for c in cells]
+        assert shown == expected  # an empty cell renders as a space
         figures = {path for _, _, path, _ in report_figures(tiny_config())}
         assert {name for name, width in loaded_images(browser).items() if width > 100} == figures
         browser.save_screenshot(str(tmp_path / "report.png"))

@@ -184,11 +184,10 @@ def compute_lines(config: dict, jobs: list[Job]) -> list[str]:
     by_model: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for job in jobs:
         model = job.wildcards.get("model")
-        if not job.gpus() or not job_shape(config, job):
+        size = job_shape(config, job) if job.gpus() else None
+        if not size:
             continue
-        by_model[model][0] += (
-            job_flops(config, job.rule, job.wildcards, job_shape(config, job)[0]) / rate
-        )
+        by_model[model][0] += job_flops(config, job.rule, job.wildcards, size[0]) / rate
         by_model[model][1] += job.hours() * job.gpus()
     if not by_model:
         return []
@@ -415,11 +414,10 @@ def memory_lines(config: dict, jobs: list[Job]) -> list[str]:
     kinds = {}
     for job in jobs:
         kind, model = job_kind(job.rule), job.wildcards.get("model")
-        if kind and config["models"][model]["gpus"] and job_shape(config, job):
+        size = job_shape(config, job) if kind and config["models"][model]["gpus"] else None
+        if size:
             dataset = job.wildcards["dataset"]
-            kinds.setdefault(
-                (model, kind, task_kind(config, dataset)), (dataset, job_shape(config, job)[0])
-            )
+            kinds.setdefault((model, kind, task_kind(config, dataset)), (dataset, size[0]))
     if not kinds:
         return []
     lines = [
