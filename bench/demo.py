@@ -11,6 +11,8 @@ vary inside each run. The file written to --out holds, stamped with the commit a
   strong model's zero-shot answer, and the mean of the runs' PGRs;
 - the robustness table: each cell's PGR of the means per pretraining seed side by side, its largest distance from
   the mean over pretraining seeds, and the weak models' accuracy per pretraining seed;
+- the imitation table: how often each student gives its supervisor's answer where that answer is wrong (and where
+  it is right), over pretraining seeds, with the ceiling's as the reference (the agreement analysis);
 - runs below chance (a student under 0.5 on a classification task's balanced test split), and the wall time of
   each run; the headline table has the strong model's zero-shot accuracy (where the config runs it).
 With --plots, the named plots of the first pretraining seed's run (results/plots/<name>.png) are copied beside the
@@ -164,6 +166,38 @@ def headline(runs: pl.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def imitation(workdir: Path, seeds: list[int]) -> str:
+    """How often each student (and, for reference, the ceiling) gives its weak supervisor's answer where that answer
+    is wrong, on the test split (the pipeline's agreement analysis): mean over config seeds within each pretraining
+    seed, then mean ± s.e.m. over pretraining seeds. Empty where the config runs no agreement analysis."""
+    paths = [workdir / f"pretrain_seed{s}/results/analysis/agreement.parquet" for s in seeds]
+    if not all(path.exists() for path in paths):
+        return ""
+    keys = ["weak", "strong", "role", "loss", "chain"]
+    table = pl.concat(
+        pl.read_parquet(path).with_columns(pl.lit(seed).alias("pretrain_seed"))
+        for seed, path in zip(seeds, paths)
+    ).with_columns(pl.col("loss").fill_null(""), pl.col("chain").fill_null(""))
+    per_seed = table.group_by([*keys, "pretrain_seed"]).agg(pl.col("agreement_weak_wrong").mean())
+    lines = [
+        "| weak | strong | model | imitation: agreement with the weak model where it is wrong (± s.e.m. over "
+        "pretraining seeds) | agreement where it is right |",
+        "|---|---|---|---|---|",
+    ]
+    for cell in per_seed.select(keys).unique().sort(keys).iter_rows(named=True):
+        rows = table.filter(pl.all_horizontal([pl.col(k) == v for k, v in cell.items()]))
+        wrong = per_seed.filter(pl.all_horizontal([pl.col(k) == v for k, v in cell.items()]))
+        right = rows.group_by("pretrain_seed").agg(pl.col("agreement_weak_right").mean())
+        model = "ceiling" if cell["role"] == "ceiling" else f"student, {cell['loss']}"
+        model += f", chain {cell['chain']}" if cell["chain"] else ""
+        lines.append(
+            f"| {cell['weak']} | {cell['strong']} | {model} | "
+            f"{pm(*over_seeds(wrong['agreement_weak_wrong'].to_list()), 2)} | "
+            f"{pm(*over_seeds(right['agreement_weak_right'].to_list()), 2)} |"
+        )
+    return "\n".join(lines)
+
+
 def robustness(runs: pl.DataFrame, seeds: list[int]) -> str:
     """Each cell's PGR of the means per pretraining seed (over its config seeds); their mean ± s.e.m. over
     pretraining seeds (each seed one sample: error bars that cover pretraining and finetuning alike), and the largest
@@ -258,6 +292,8 @@ def main() -> None:
                 headline(runs),
                 "## Across pretraining seeds",
                 robustness(runs, seeds),
+                "## Imitation of the weak supervisor",
+                imitation(workdir, seeds) or "No agreement analysis in this config.",
                 f"Runs with a student below chance (accuracy < 0.5 on a classification task; generated answers have "
                 f"no chance level): {below.height} of {runs.height}"
                 + (
