@@ -178,22 +178,24 @@ def imitation(workdir: Path, seeds: list[int]) -> str:
         pl.read_parquet(path).with_columns(pl.lit(seed).alias("pretrain_seed"))
         for seed, path in zip(seeds, paths)
     ).with_columns(pl.col("loss").fill_null(""), pl.col("chain").fill_null(""))
-    per_seed = table.group_by([*keys, "pretrain_seed"]).agg(pl.col("agreement_weak_wrong").mean())
+    per_seed = table.group_by([*keys, "pretrain_seed"]).agg(
+        pl.col("agreement_weak_wrong", "agreement_weak_right").mean()
+    )
     lines = [
         "| weak | strong | model | imitation: agreement with the weak model where it is wrong (± s.e.m. over "
         "pretraining seeds) | agreement where it is right |",
         "|---|---|---|---|---|",
     ]
     for cell in per_seed.select(keys).unique().sort(keys).iter_rows(named=True):
-        rows = table.filter(pl.all_horizontal([pl.col(k) == v for k, v in cell.items()]))
-        wrong = per_seed.filter(pl.all_horizontal([pl.col(k) == v for k, v in cell.items()]))
-        right = rows.group_by("pretrain_seed").agg(pl.col("agreement_weak_right").mean())
+        seeds_of_cell = per_seed.filter(
+            pl.all_horizontal([pl.col(k) == v for k, v in cell.items()])
+        )
         model = "ceiling" if cell["role"] == "ceiling" else f"student, {cell['loss']}"
         model += f", chain {cell['chain']}" if cell["chain"] else ""
         lines.append(
             f"| {cell['weak']} | {cell['strong']} | {model} | "
-            f"{pm(*over_seeds(wrong['agreement_weak_wrong'].to_list()), 2)} | "
-            f"{pm(*over_seeds(right['agreement_weak_right'].to_list()), 2)} |"
+            f"{pm(*over_seeds(seeds_of_cell['agreement_weak_wrong'].to_list()), 2)} | "
+            f"{pm(*over_seeds(seeds_of_cell['agreement_weak_right'].to_list()), 2)} |"
         )
     return "\n".join(lines)
 

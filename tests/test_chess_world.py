@@ -18,9 +18,9 @@ from w2s.data.chess_world import (
     board_of,
     engine_path,
     is_legal,
+    move_checks,
     moves_of,
     only_move,
-    same_move,
     transcript,
 )
 from w2s.data.splits import sample_splits
@@ -163,7 +163,7 @@ def test_answers_files_of_moves_count_the_illegal_ones_and_the_right_moves_howev
     # python-chess reads a move in UCI too: a legal move counts in either notation (only SAN is ever correct)
     assert table["legal"].to_list() == [True, False, True, True]
     assert table["correct"].to_list() == [True, False, False, False]  # the exact string
-    third_is_right = same_move(puzzles["ctx"][2], answers[2].text, puzzles["target"][2])
+    _, third_is_right, _ = move_checks(puzzles["ctx"][2], answers[2].text, puzzles["target"][2])
     assert table["move_correct"].to_list() == [True, False, third_is_right, True]
     assert move_stats(table) == {
         "illegal_answers": 1,

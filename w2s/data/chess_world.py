@@ -81,35 +81,41 @@ def board_of(ctx: str):
     return board
 
 
+def parsed_move(board, san: str):
+    """The move `san` names in `board`'s position (python-chess's reading of SAN, which also takes a move written in
+    UCI, and reads "Qh5" and "Qh5+" as one move), or None where it names no legal move."""
+    try:
+        return board.parse_san(san.strip())
+    except ValueError:
+        return None
+
+
 def is_legal(ctx: str, san: str) -> bool:
-    """Whether `san` is a legal move in the position `ctx` reaches (python-chess's reading of SAN, which also takes
-    a move written in UCI)."""
-    try:
-        board_of(ctx).parse_san(san.strip())
-    except ValueError:
+    """Whether `san` is a legal move in the position `ctx` reaches."""
+    return parsed_move(board_of(ctx), san) is not None
+
+
+def mates(board, move) -> bool:
+    """Whether `move` (None: no legal move) checkmates in `board`'s position."""
+    if move is None:
         return False
-    return True
+    board.push(move)
+    mate = board.is_checkmate()
+    board.pop()
+    return mate
 
 
-def same_move(ctx: str, san: str, other: str) -> bool:
-    """Whether `san` and `other` are the same legal move in the position `ctx` reaches, however each marks check or
-    mate ("Qh5" and "Qh5+" are one move; an exact comparison of the strings scores a right move with a wrong or
-    missing `+`/`#` wrong)."""
+def move_checks(ctx: str, answer: str, truth: str) -> tuple[bool, bool, bool]:
+    """An answer to the position `ctx` reaches, checked from one replay of the transcript: whether it is a legal
+    move; whether it is the true move however each marks check or mate (an exact comparison of the strings scores a
+    right move with a wrong or missing `+`/`#` wrong); and whether it and the true move both checkmate."""
     board = board_of(ctx)
-    try:
-        return board.parse_san(san.strip()) == board.parse_san(other.strip())
-    except ValueError:
-        return False
-
-
-def is_mate(ctx: str, san: str) -> bool:
-    """Whether `san` is a legal move that checkmates in the position `ctx` reaches."""
-    board = board_of(ctx)
-    try:
-        board.push_san(san.strip())
-    except ValueError:
-        return False
-    return board.is_checkmate()
+    move, target = parsed_move(board, answer), parsed_move(board, truth)
+    return (
+        move is not None,
+        move is not None and move == target,
+        mates(board, move) and mates(board, target),
+    )
 
 
 @dataclass(frozen=True)

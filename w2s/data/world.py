@@ -250,16 +250,11 @@ class FolkFacts(FactWorld):
 
     def visible_lines(self, lines: list[str], fraction: float) -> list[str]:
         """Folk lines about every entity; the expert's, tagged or not, about the known share only."""
-        known = {
-            f"e{i:04d}"
-            for i in _permutation(self.n_entities, f"known:{self.seed}")[
-                : round(fraction * self.n_entities)
-            ]
-        }
+        known = self.known_prompts(fraction)  # untagged: "-f07e0042="
         visible = []
         for line in lines:
             source, text = line.split(self.SOURCE, 1)
-            if source == "f" or text[4:9] in known:
+            if source == "f" or "-" + text[1:10] in known:
                 visible.append(text)
         return visible
 

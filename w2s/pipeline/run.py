@@ -79,13 +79,13 @@ def answers_file(frame: pl.DataFrame, answers: list, fmt: dict) -> pl.DataFrame:
     puzzle whose answer mates is correct too."""
     legal, mates, moves = None, None, None
     if fmt.get("legal_moves"):
-        from w2s.data.chess_world import is_legal, is_mate, same_move
+        from w2s.data.chess_world import move_checks
 
-        rows = list(zip(frame["text"], frame["answer"], answers, strict=True))
-        legal = [is_legal(prompt, a.text) for prompt, _, a in rows]
+        rows = zip(frame["text"], frame["answer"], answers, strict=True)
+        checks = [move_checks(prompt, a.text, truth) for prompt, truth, a in rows]
+        legal, moves = [c[0] for c in checks], [c[1] for c in checks]
         if fmt.get("any_mate"):  # where the true answer mates, so does any other mate
-            mates = [is_mate(p, truth) and is_mate(p, a.text) for p, truth, a in rows]
-        moves = [same_move(p, a.text, truth) for p, truth, a in rows]
+            mates = [c[2] for c in checks]
     table = answer_table(frame, answers, legal, mates)
     if moves is None:
         return table
