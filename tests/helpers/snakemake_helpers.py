@@ -107,8 +107,22 @@ def snakemake(
         command, capture_output=True, text=True, cwd=workdir, env=env or LOCAL_ENV, timeout=timeout
     )
     if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}"
+            f"{failed_job_logs(workdir, result.stderr)}"
+        )
     return result
+
+
+def failed_job_logs(workdir: Path, stderr: str, tail: int = 6000) -> str:
+    """The logs of the jobs that failed: the worker's own output (a traceback) is there, not in Snakemake's."""
+    logs = re.findall(r"^\s*log: (\S+) \(check log file", stderr, flags=re.MULTILINE)
+    text = ""
+    for log in dict.fromkeys(logs):
+        path = workdir / log
+        if path.is_file():
+            text += f"\n--- {log} (last {tail} characters) ---\n{path.read_text()[-tail:]}"
+    return text
 
 
 # The jobs that follow any change to a run: the summary, the analyses, the plots and the target rule.
