@@ -341,6 +341,15 @@ CONFIG_FAULTS = {
         world_dataset({"world": "kb", "accept_any_mate": True}),
         "config key datasets.toy.options: unknown option(s) ['accept_any_mate'] for kind world",
     ),
+    # a key of another world type: the world was made without it
+    "knowledge_base_given_a_folk_facts_key": (
+        set_in("worlds", {"kb": {"n_entities": 60, "folk_share": 0.5}}),
+        "config key worlds.kb.folk_share: only a folk_facts world has it (this one is knowledge_base)",
+    ),
+    "folk_facts_given_a_chess_key": (
+        set_in("worlds", {"ff": {"type": "folk_facts", "depth": 4}}),
+        "config key worlds.ff.depth: only a chess world has it (this one is folk_facts)",
+    ),
     "hub_task_option_misspelt": (
         set_in("datasets.toy", {"kind": "sciq", "options": {"data_file": "mine.jsonl"}}),
         "config key datasets.toy.options: unknown option(s) ['data_file'] for kind sciq; it takes ['source', "

@@ -216,17 +216,22 @@ def check_generative(config: dict, dataset: str) -> None:
             )
 
 
-CHESS_ONLY = ("depth", "max_plies", "capture_rate")
+# World keys only one type reads (the schema gives them no default): on another type they would be ignored.
+TYPE_ONLY_KEYS = {
+    "chess": ("depth", "max_plies", "capture_rate"),
+    "folk_facts": ("families", "exceptions", "folk_share", "expert_families"),
+}
 
 
 def check_references(config: dict) -> None:
     for name, entry in config["worlds"].items():
-        misplaced = [key for key in CHESS_ONLY if key in entry]
-        if misplaced and entry["type"] != "chess":
-            raise W2SError(
-                f"config key worlds.{name}.{misplaced[0]}: only a chess world has it (this one is "
-                f"{entry['type']})"
-            )
+        for world_type, keys in TYPE_ONLY_KEYS.items():
+            misplaced = [key for key in keys if key in entry]
+            if misplaced and entry["type"] != world_type:
+                raise W2SError(
+                    f"config key worlds.{name}.{misplaced[0]}: only a {world_type} world has it (this one is "
+                    f"{entry['type']})"
+                )
     models = config["models"]
     for name, entry in models.items():
         if sum(key in entry for key in MODEL_SOURCES) != 1:
