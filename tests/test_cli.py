@@ -226,14 +226,20 @@ def test_check_passes_a_good_config_and_names_what_it_holds(tmp_path):
             "config file {path}: expected a mapping of keys at the top level, found list",
         ),
         ("seeds: [0]\n", "config key (top level): 'datasets' is a required property"),
+        (
+            b"seeds: [0]\n# caf\xe9 (saved as Latin-1)\n",
+            "config file {path} is not UTF-8 text: byte 0xe9 at line 2; save it as UTF-8",
+        ),
     ],
-    ids=["missing", "syntax", "duplicate_key", "not_a_mapping", "schema"],
+    ids=["missing", "syntax", "duplicate_key", "not_a_mapping", "schema", "not_utf8"],
 )
 def test_check_names_the_file_and_line_snakemake_would_not(tmp_path, text, message):
     """Snakemake reads a --configfile before the workflow starts: for a missing file it prints a traceback, for a
     syntax error "not valid JSON or YAML" with no line. `w2s check` gives one sentence with the line."""
     path = tmp_path / "grid.yaml"
-    if text is not None:
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    elif text is not None:
         path.write_text(text)
     result = run_cli("check", str(path))
     assert result.returncode == 1

@@ -107,9 +107,16 @@ def read_config_file(path: str | Path) -> dict:
     """Read a config file strictly: a duplicate key is an error naming the file and both lines, a syntax error one
     naming the line."""
     try:
-        text = Path(path).read_text()
+        raw = Path(path).read_bytes()
     except OSError as exc:
         raise W2SError(f"config file {path} cannot be read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise W2SError(
+            f"config file {path} is not UTF-8 text: byte {raw[exc.start]:#04x} at line {line}; save it as UTF-8"
+        ) from None
     try:
         config = yaml.load(text, Loader=_UniqueKeyLoader)
     except W2SError as exc:
