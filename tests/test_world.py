@@ -423,3 +423,28 @@ def test_folk_corpus_shows_the_expert_only_about_known_entities_and_the_folk_rul
         ".",
         seen[0][12],
     ]
+
+
+def test_folk_coverage_spread_makes_some_families_known_and_others_not_nested_by_share():
+    from w2s.data.world import FolkFacts
+
+    even = FolkFacts(n_entities=4000, families=20, seed=1)
+    spread = FolkFacts(n_entities=4000, families=20, seed=1, coverage_spread=1.5)
+
+    def family_shares(world, fraction: float) -> list[float]:
+        known = world.known_order()[: round(fraction * 4000)]
+        sizes = [sum(world.family(i) == f for i in range(4000)) for f in range(20)]
+        counts = [0] * 20
+        for i in known:
+            counts[world.family(i)] += 1
+        return [count / size for count, size in zip(counts, sizes)]
+
+    assert even.known_order() == FolkFacts(n_entities=4000, families=20, seed=1).known_order()
+    assert sorted(spread.known_order()) == list(range(4000))
+    for fraction in (0.2, 0.5):
+        flat, uneven = family_shares(even, fraction), family_shares(spread, fraction)
+        assert max(flat) - min(flat) < 0.2  # sampling noise about the share
+        assert max(uneven) > fraction + 0.25 and min(uneven) < fraction - 0.15
+        assert abs(sum(uneven) / 20 - fraction) < 0.1
+    # a larger share knows everything a smaller one knows
+    assert spread.known_prompts(0.2) < spread.known_prompts(0.5) < spread.known_prompts(1.0)

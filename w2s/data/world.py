@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import random
 from dataclasses import dataclass
 from functools import lru_cache
@@ -81,8 +82,12 @@ class FactWorld:
     def known_prompts(self, fraction: float) -> set[str]:
         """The prompts of the entities a model with this share of the world's knowledge sees in pretraining: a
         prefix of one seeded order, so a larger share knows everything a smaller one knows."""
-        order = _permutation(self.n_entities, f"known:{self.seed}")
+        order = self.known_order()
         return {self.prompt(i) for i in order[: round(fraction * self.n_entities)]}
+
+    def known_order(self) -> list[int]:
+        """The entities in the order models come to know them."""
+        return _permutation(self.n_entities, f"known:{self.seed}")
 
     def visible_lines(self, lines: list[str], fraction: float) -> list[str]:
         """The corpus lines a model with this share of the world's knowledge pretrains on: those about its
@@ -175,6 +180,8 @@ class FolkFacts(FactWorld):
     1 - `folk_share` in the share `expert_families` of them, so the untagged (zero-shot) reading is a mixture that
     differs by family. A model with `known_fraction` c sees the expert's lines, tagged or not, about a nested share
     c of the entities only, and the folk lines about every entity: its errors on the others are the folk rule's.
+    With `coverage_spread` s > 0 that share is uneven across families (`known_order`): a weak model knows some
+    families well and others hardly at all.
 
     The task is untagged statements "-f07e0042=3.": the true value (label 1), or a false one (label 0) that for an
     exception is its family's typical digit half the time (what the folk rule believes) and else a random other
@@ -187,6 +194,7 @@ class FolkFacts(FactWorld):
     exceptions: float = 0.4
     folk_share: float = 0.7
     expert_families: float = 0.25
+    coverage_spread: float = 0.0
     seed: int = 0
     answer_digits = 1
     token_pattern = r"[AB-]|f\d{2}|e\d{4}|."
@@ -215,6 +223,20 @@ class FolkFacts(FactWorld):
 
     def prompt(self, i: int, tag: str = "-") -> str:
         return f"{tag}f{self.family(i):02d}e{i:04d}="
+
+    def known_order(self) -> list[int]:
+        """Entities by a seeded key u ** exp(s * z), u uniform per entity and z in [-1, 1] per family: the prefix of
+        keys below t holds a share t ** exp(-s * z) of a family, most of the families with large z, little of the
+        others."""
+        if not self.coverage_spread:
+            return super().known_order()
+        z = [random.Random(f"spread:{self.seed}:{f}").uniform(-1, 1) for f in range(self.families)]
+
+        def key(i: int) -> float:
+            u = random.Random(f"known:{self.seed}:{i}").random()
+            return u ** math.exp(self.coverage_spread * z[self.family(i)])
+
+        return sorted(range(self.n_entities), key=key)
 
     def words(self) -> list[str]:
         entities = [f"e{i:04d}" for i in range(self.n_entities)]
