@@ -75,6 +75,8 @@ rule write_report_page:
         **{t: paths.SUMMARY.format(table=t, ext="parquet") for t in paths.SUMMARY_TABLES},
         figures=[path for _, _, path, _ in analyses.report_figures(config)],
         labels=targets.label_files(config),
+        agreement=paths.ANALYSIS.format(name="agreement", ext="parquet"),
+        groups=paths.ANALYSIS.format(name="groups", ext="parquet"),
     output:
         paths.REPORT_PAGE,
     log:

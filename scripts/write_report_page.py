@@ -2,6 +2,8 @@
 
 import yaml
 
+from w2s.analysis.agreement import imitation_by_cell
+from w2s.analysis.groups import group_pgr
 from w2s.analysis.report_page import report_page
 from w2s.io import atomic_path, read_parquet
 from w2s.pipeline.job import logged
@@ -17,6 +19,8 @@ with logged(snakemake.log[0]):
         snakemake.params.figures,
         yaml.safe_dump(dict(snakemake.config), sort_keys=False),
         list(snakemake.input.labels),
+        imitation_by_cell(read_parquet(snakemake.input.agreement)),
+        group_pgr(read_parquet(snakemake.input.groups)),
     )
     with atomic_path(snakemake.output[0]) as tmp:
         with open(tmp, "w") as f:

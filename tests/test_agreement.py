@@ -83,3 +83,42 @@ def test_predictions_of_different_examples_are_refused(tmp_path):
     frame.write_parquet(other["predictions"])
     with pytest.raises(W2SError, match="the two files predict different examples"):
         agreement_table([other])
+
+
+def test_imitation_by_cell_is_the_mean_over_seeds_beside_the_ceilings():
+    from w2s.analysis.agreement import AGREEMENT_SCHEMA, imitation_by_cell
+
+    def row(seed, role, loss, wrong):
+        return {
+            "dataset": "d",
+            "seed": seed,
+            "weak": "s",
+            "strong": "l",
+            "role": role,
+            "loss": loss,
+            "chain": "",
+            "n": 8,
+            "agreement": 0.5,
+            "n_weak_right": 4,
+            "agreement_weak_right": 1.0,
+            "n_weak_wrong": 4,
+            "agreement_weak_wrong": wrong,
+        }
+
+    table = pl.DataFrame(
+        [
+            row(0, "student", "xent", 1.0),
+            row(1, "student", "xent", 0.5),
+            row(0, "student", "logconf", 0.25),
+            row(0, "ceiling", "", 0.0),
+            row(1, "ceiling", "", 0.5),
+        ],
+        schema=AGREEMENT_SCHEMA,
+    )
+    cells = {r["loss"]: r for r in imitation_by_cell(table).iter_rows(named=True)}
+    assert set(cells) == {"xent", "logconf"}  # the ceiling is the reference, not a cell
+    xent = cells["xent"]
+    assert (xent["n_seeds"], xent["imitation_mean"]) == (2, 0.75)
+    assert xent["imitation_sem"] == pytest.approx(np.std([1.0, 0.5], ddof=1) / np.sqrt(2))
+    assert xent["ceiling_imitation_mean"] == 0.25
+    assert cells["logconf"]["imitation_sem"] is None  # one seed

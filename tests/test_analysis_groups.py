@@ -70,3 +70,46 @@ def test_accuracy_within_each_group(tmp_path):
     assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(W2SError, match="no group rows for dataset 'x'"):
         plot_groups(table, "x", ["w", "s"], tmp_path / "x.png")
+
+
+def test_pgr_per_group_from_the_means_over_seeds(tmp_path):
+    """Group "true": weak 1.0, nothing to recover; group "changed": weak 2/6 (seed 0) and 4/6 (seed 1), ceiling 1,
+    student 4/6 and 5/6: PGR of the means (0.75 - 0.5) / (1 - 0.5) = 0.5."""
+    from w2s.analysis.groups import group_pgr
+
+    runs = []
+    for seed, weak_changed, student_changed in (
+        (0, [True, False, False, False, True, False], [True, True, True, False, True, False]),
+        (1, [True, True, False, True, True, False], [True, True, True, True, True, False]),
+    ):
+        folder = tmp_path / str(seed)
+        folder.mkdir()
+        runs += [
+            run(folder, "weak", [True] * 4 + weak_changed, seed=seed),
+            run(
+                folder,
+                "student",
+                [True] * 4 + student_changed,
+                seed=seed,
+                model="s",
+                role="student",
+                weak="w",
+                loss="xent",
+            ),
+            run(folder, "ceiling", [True] * 10, seed=seed, model="s", role="ceiling"),
+            run(folder, "labels", [False] * 10, seed=seed, role="weak_labels"),
+        ]
+    table = group_pgr(group_table(runs))
+    rows = {r["group"]: r for r in table.iter_rows(named=True)}
+    assert set(rows) == {"true", "changed"}
+    changed = rows["changed"]
+    assert (changed["weak"], changed["strong"], changed["loss"], changed["n_seeds"]) == (
+        "w",
+        "s",
+        "xent",
+        2,
+    )
+    assert changed["weak_acc_mean"] == pytest.approx(0.5)
+    assert changed["student_acc_mean"] == pytest.approx(0.75)
+    assert changed["pgr_of_means"] == pytest.approx(0.5)
+    assert rows["true"]["pgr_of_means"] is None  # the ceiling does not beat the weak model there

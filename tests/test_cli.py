@@ -109,6 +109,37 @@ def test_summary_shows_cells_and_flags_suspicious_runs(tmp_path):
         "d seed 1, s -> l, xent: PGR undefined: ceiling 0.690 does not beat weak 0.700"
         in result.stdout
     )
+    assert "imitation" not in result.stdout  # no agreement analysis in this folder
+    # with the agreement analysis beside the summary, each cell's imitation (mean over seeds)
+    from w2s.analysis.agreement import AGREEMENT_SCHEMA
+
+    agreement = pl.DataFrame(
+        [
+            {
+                "dataset": "d",
+                "seed": seed,
+                "weak": "s",
+                "strong": "l",
+                "role": "student",
+                "loss": "xent",
+                "chain": "",
+                "n": 100,
+                "agreement": 0.7,
+                "n_weak_right": 60,
+                "agreement_weak_right": 0.9,
+                "n_weak_wrong": 40,
+                "agreement_weak_wrong": wrong,
+            }
+            for seed, wrong in ((0, 0.8), (1, 0.6))
+        ],
+        schema=AGREEMENT_SCHEMA,
+    )
+    (tmp_path / "results/analysis").mkdir()
+    agreement.write_parquet(tmp_path / "results/analysis/agreement.parquet")
+    with_imitation = run_cli("summary", str(tmp_path / "results")).stdout
+    header, cell = with_imitation.splitlines()[:2]
+    assert header.split()[-1] == "imitation" and cell.split()[-1] == "0.70"
+    assert "where that answer is wrong" in with_imitation
     bad = run_cli("summary", str(tmp_path / "missing.parquet"))
     assert bad.returncode == 1 and "missing.parquet" in bad.stderr
     bad = run_cli("summary", str(tmp_path))

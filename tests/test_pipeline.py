@@ -123,6 +123,8 @@ def test_report_includes_plots_and_tables(finished):
     snakemake(finished, "--report", "report.html", "--cores", "1")
     html = (finished / "report.html").read_text(errors="replace")
     assert "accuracy_toy.png" in html and "pgr_xent.png" in html and "aggregate.csv" in html
+    # each student's imitation beside the headline; no table of PGR per group where the examples have one group
+    assert "imitation (ceiling)" in html and "PGR per group" not in html
 
 
 @pytest.mark.kernel_sensitive

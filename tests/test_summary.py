@@ -486,11 +486,12 @@ def test_the_reports_headline_gives_the_pgr_of_the_means_first():
     agg = aggregate(runs)
     text = "\n".join(headline(agg, overall(agg), runs))
     header = text.split("* - dataset", 1)[1].split("* -", 1)[0]
-    assert [cell.strip() for cell in header.split("- ")[-4:]] == [
+    assert [cell.strip() for cell in header.split("- ")[-5:]] == [
         "zero-shot (weak / strong)",
         "PGR",
         "PGR per seed (mean ± sem)",
         "zero-shot PGR",
+        "imitation (ceiling)",
     ]
     row = agg.filter(
         (pl.col("dataset") == "d1") & (pl.col("strong") == "l") & (pl.col("loss") == "xent")
@@ -501,3 +502,60 @@ def test_the_reports_headline_gives_the_pgr_of_the_means_first():
         in text
     )
     assert "median PGR" in text and "median of per-seed PGRs" in text
+
+
+def test_the_reports_headline_shows_imitation_and_a_table_of_pgr_per_group():
+    from w2s.analysis.agreement import IMITATION_SCHEMA
+    from w2s.analysis.groups import GROUP_PGR_SCHEMA
+    from w2s.analysis.report_page import group_section, headline
+
+    runs = runs_table(make_records())
+    agg = aggregate(runs)
+    first = agg.row(0, named=True)
+    cell = {k: first[k] for k in ("dataset", "weak", "strong", "loss", "chain")}
+    imitation = pl.DataFrame(
+        [
+            {
+                **cell,
+                "n_seeds": 2,
+                "imitation_mean": 0.9,
+                "imitation_sem": 0.02,
+                "ceiling_imitation_mean": 0.05,
+            }
+        ],
+        schema=IMITATION_SCHEMA,
+    )
+    text = "\n".join(headline(agg, overall(agg), runs, imitation))
+    header = text.split("* - dataset", 1)[1].split("* -", 1)[0]
+    assert header.rstrip().endswith("- imitation (ceiling)")
+    assert text.count("0.90 (0.05)") == 1  # the one cell given, the others empty
+
+    def group_row(dataset, group, weak, student):
+        return {
+            **cell,
+            "dataset": dataset,
+            "group": group,
+            "n_seeds": 2,
+            "n": 10.0,
+            "weak_acc_mean": weak,
+            "ceiling_acc_mean": 1.0,
+            "student_acc_mean": student,
+            "pgr_of_means": (student - weak) / (1.0 - weak),
+        }
+
+    groups = pl.DataFrame(
+        [
+            group_row("d1", "exception", 0.5, 0.6),
+            group_row("d1", "regular", 0.8, 0.95),
+            group_row("d2", "all", 0.7, 0.8),
+        ],
+        schema=GROUP_PGR_SCHEMA,
+    )
+    section = "\n".join(group_section(groups))
+    assert (
+        "     - exception\n     - 10\n     - 0.500\n     - 1.000\n     - 0.600\n     - 0.20"
+        in section
+    )
+    assert "     - 0.75" in section  # regular: (0.95 - 0.8) / 0.2
+    assert "d2" not in section  # one group only: the headline says it all
+    assert group_section(groups.filter(pl.col("dataset") == "d2")) == []

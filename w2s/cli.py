@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from w2s.analysis.agreement import AGREEMENT_SCHEMA, imitation_by_cell
 from w2s.analysis.predictions import (
     hard_answers,
     is_answer_table,
@@ -126,10 +127,33 @@ def fmt(value: float | None) -> str:
     return "undefined" if value is None else f"{value:.2f}"
 
 
+def imitation_beside(runs_path: str) -> dict[tuple, float | None]:
+    """Each student cell's imitation (agreement with its supervisor where the supervisor is wrong, mean over
+    seeds) from the agreement analysis in the same results folder, where it has been written."""
+    table = Path(runs_path).parent.parent / "analysis/agreement.parquet"
+    if not table.exists():
+        return {}
+    agreement = read_table(str(table), AGREEMENT_SCHEMA, "an agreement table (results/analysis)")
+    return {
+        (r["dataset"], r["weak"], r["strong"], r["loss"], r["chain"]): r["imitation_mean"]
+        for r in imitation_by_cell(agreement).iter_rows(named=True)
+    }
+
+
+def imitated(imitation: dict, row: dict) -> str:
+    """A cell's imitation; blank for an early-stopped pick (the agreement analysis compares final models)."""
+    if row["early_stopping"] != "none":
+        return ""
+    key = (row["dataset"], row["weak"], row["strong"], row["loss"], row["chain"])
+    return fmt(imitation[key]) if key in imitation else ""
+
+
 def describe_summary(path: str) -> str:
-    """Each cell's accuracies and PGR over seeds, then every flagged run (undefined PGR, student below chance)."""
+    """Each cell's accuracies and PGR over seeds (with its imitation where the agreement analysis has run), then
+    every flagged run (undefined PGR, student below chance)."""
     runs = read_table(path, RUNS_SCHEMA, "a runs table (results/summary/runs.parquet)")
     cells = aggregate(runs)
+    imitation = imitation_beside(path)
     methods = [method_label(r) for r in cells.iter_rows(named=True)]
     show_method = set(methods) != {
         "finetune, final model"
@@ -140,6 +164,7 @@ def describe_summary(path: str) -> str:
         f"{'dataset':<12} {'weak':<8} {'strong':<8} {'loss':<9} {'seeds':>5} {'weak':>6} {'ceiling':>7} "
         f"{'student':>7} {'PGR (mean ± sem)':>17} {'PGR of means':>12}"
         + (f" {'zero-shot PGR':>13}" if show_zero_shot else "")
+        + (f" {'imitation':>9}" if imitation else "")
         + ("  method" if show_method else "")
     ]
     for r, method in zip(cells.iter_rows(named=True), methods, strict=True):
@@ -154,6 +179,7 @@ def describe_summary(path: str) -> str:
             f"{r['weak_acc_mean']:>6.3f} {r['ceiling_acc_mean']:>7.3f} {r['student_acc_mean']:>7.3f} "
             f"{pgr:>17} {fmt(of_means):>12}"
             + (f" {fmt(r['zero_shot_pgr_of_means']):>13}" if show_zero_shot else "")
+            + (f" {imitated(imitation, r):>9}" if imitation else "")
             + (f"  {method}" if show_method else "")
         )
     if runs["strong_to_strong"].any():
@@ -180,6 +206,11 @@ def describe_summary(path: str) -> str:
     lines += (
         [f"\n{len(flagged)} flagged run(s):", *(f"  {line}" for line in flagged)] if flagged else []
     )
+    if imitation:
+        lines.append(
+            "\nimitation: how often the student gives its supervisor's answer where that answer is wrong "
+            "(results/analysis/agreement.csv has the ceiling's, the reference)"
+        )
     if (runs["early_stopping"] != "none").any():
         lines.append(
             "\nearly stop weak_val: each run at its best agreement with its own supervision on the validation "

@@ -8,6 +8,7 @@ from __future__ import annotations
 import polars as pl
 
 from w2s.analysis.predictions import hard_answers, on_same_examples, read_predictions
+from w2s.analysis.summary import sem
 from w2s.errors import W2SError
 
 AGREEMENT_SCHEMA = {
@@ -68,4 +69,44 @@ def agreement_table(runs: list[dict]) -> pl.DataFrame:
         )
     return pl.DataFrame(rows, schema=AGREEMENT_SCHEMA).sort(
         "dataset", "weak", "strong", "role", "loss", "chain", "seed"
+    )
+
+
+IMITATION_SCHEMA = {
+    "dataset": pl.String,
+    "weak": pl.String,
+    "strong": pl.String,
+    "loss": pl.String,
+    "chain": pl.String,
+    "n_seeds": pl.Int64,
+    "imitation_mean": pl.Float64,
+    "imitation_sem": pl.Float64,
+    "ceiling_imitation_mean": pl.Float64,
+}
+
+
+def imitation_by_cell(table: pl.DataFrame) -> pl.DataFrame:
+    """Per student cell (dataset, weak, strong, loss, chain): its imitation, the agreement with its supervisor
+    where the supervisor is wrong, as a mean over seeds with its s.e.m., beside the ceiling's (the same strong
+    model trained on ground truth, against the same supervisor): the agreement that no imitation at all gives."""
+    pair = ["dataset", "weak", "strong"]
+    students = (
+        table.filter(pl.col("role") == "student")
+        .group_by(*pair, "loss", "chain")
+        .agg(
+            pl.len().cast(pl.Int64).alias("n_seeds"),
+            pl.col("agreement_weak_wrong").mean().alias("imitation_mean"),
+            sem("agreement_weak_wrong").alias("imitation_sem"),
+        )
+    )
+    ceilings = (
+        table.filter(pl.col("role") == "ceiling")
+        .group_by(pair)
+        .agg(pl.col("agreement_weak_wrong").mean().alias("ceiling_imitation_mean"))
+    )
+    return (
+        students.join(ceilings, on=pair, how="left")
+        .select(*IMITATION_SCHEMA)
+        .cast(IMITATION_SCHEMA)
+        .sort("dataset", "weak", "strong", "loss", "chain")
     )

@@ -49,3 +49,54 @@ def group_table(runs: list[dict]) -> pl.DataFrame:
         .cast(GROUPS_SCHEMA)
         .sort("dataset", "role", "model", "weak", "loss", "chain", "seed", "group")
     )
+
+
+GROUP_PGR_SCHEMA = {
+    "dataset": pl.String,
+    "weak": pl.String,
+    "strong": pl.String,
+    "loss": pl.String,
+    "chain": pl.String,
+    "group": pl.String,
+    "n_seeds": pl.Int64,
+    "n": pl.Float64,  # the group's test examples, a mean over seeds
+    "weak_acc_mean": pl.Float64,
+    "ceiling_acc_mean": pl.Float64,
+    "student_acc_mean": pl.Float64,
+    "pgr_of_means": pl.Float64,
+}
+
+
+def group_pgr(table: pl.DataFrame) -> pl.DataFrame:
+    """PGR per group of test examples: for each student cell and group, the means over seeds of the weak model's,
+    the ceiling's and the student's accuracy within the group, and the PGR of those means (null where the ceiling
+    does not beat the weak model there). Where a student recovers the gap on some groups and not on others, the
+    headline's PGR is an average of unlike things."""
+    on = ["dataset", "seed", "group"]
+    weak = table.filter(pl.col("role") == "weak").select(
+        *on, pl.col("model").alias("weak"), pl.col("accuracy").alias("weak_acc")
+    )
+    ceiling = table.filter(pl.col("role") == "ceiling").select(
+        *on, pl.col("model").alias("strong"), pl.col("accuracy").alias("ceiling_acc")
+    )
+    students = (
+        table.filter(pl.col("role") == "student")
+        .select(*on, "weak", pl.col("model").alias("strong"), "loss", "chain", "n", "accuracy")
+        .join(weak, on=[*on, "weak"])
+        .join(ceiling, on=[*on, "strong"])
+    )
+    cells = students.group_by("dataset", "weak", "strong", "loss", "chain", "group").agg(
+        pl.len().cast(pl.Int64).alias("n_seeds"),
+        pl.col("n").mean().cast(pl.Float64),
+        pl.col("weak_acc").mean().alias("weak_acc_mean"),
+        pl.col("ceiling_acc").mean().alias("ceiling_acc_mean"),
+        pl.col("accuracy").mean().alias("student_acc_mean"),
+    )
+    gap = pl.col("ceiling_acc_mean") - pl.col("weak_acc_mean")
+    of_means = pl.when(gap > 0).then((pl.col("student_acc_mean") - pl.col("weak_acc_mean")) / gap)
+    return (
+        cells.with_columns(of_means.alias("pgr_of_means"))
+        .select(*GROUP_PGR_SCHEMA)
+        .cast(GROUP_PGR_SCHEMA)
+        .sort("dataset", "weak", "strong", "loss", "chain", "group")
+    )

@@ -37,8 +37,29 @@ def list_table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines + [""]
 
 
-def headline(aggregate: pl.DataFrame, overall: pl.DataFrame, runs: pl.DataFrame) -> list[str]:
-    """PGR per dataset, pair, loss and method, with the accuracies it comes from (means over seeds)."""
+CELL = ("dataset", "weak", "strong", "loss", "chain")
+
+
+def imitation_cells(imitation: pl.DataFrame | None) -> dict[tuple, str]:
+    """Each student cell's imitation beside its ceiling's, as the headline shows it."""
+    if imitation is None:
+        return {}
+    return {
+        tuple(r[k] for k in CELL): f"{_cell(r['imitation_mean'], digits=2)} "
+        f"({_cell(r['ceiling_imitation_mean'], digits=2)})"
+        for r in imitation.iter_rows(named=True)
+    }
+
+
+def headline(
+    aggregate: pl.DataFrame,
+    overall: pl.DataFrame,
+    runs: pl.DataFrame,
+    imitation: pl.DataFrame | None = None,
+) -> list[str]:
+    """PGR per dataset, pair, loss and method, with the accuracies it comes from (means over seeds), and where
+    `imitation` (agreement.imitation_by_cell) is given, how much of its supervisor's errors each student repeats."""
+    imitated = imitation_cells(imitation)
     methods = [method_label(r) for r in aggregate.iter_rows(named=True)]
     show_method = set(methods) != {
         "finetune, final model"
@@ -62,6 +83,10 @@ def headline(aggregate: pl.DataFrame, overall: pl.DataFrame, runs: pl.DataFrame)
                 ""
                 if r["zero_shot_pgr_of_means"] is None
                 else _cell(r["zero_shot_pgr_of_means"], digits=2),
+                # the agreement analysis compares final models only
+                imitated.get(tuple(r[k] for k in CELL), "")
+                if r["early_stopping"] == "none"
+                else "",
             ]
         )
     lines = [
@@ -70,8 +95,9 @@ def headline(aggregate: pl.DataFrame, overall: pl.DataFrame, runs: pl.DataFrame)
         "",
         "Test accuracies are means over the seeds; PGR is the paper's form, the PGR of those means, beside the "
         "mean of the seeds' PGRs ± its standard error; zero-shot PGR is the PGR of the strong model's untrained "
-        "answer, which a student must beat for its supervision to count (results/summary/aggregate.csv; every run in "
-        "runs.csv).",
+        "answer, which a student must beat for its supervision to count; imitation is how often the student gives its "
+        "supervisor's answer where that answer is wrong, beside the ceiling's (which learnt no errors) "
+        "(results/summary/aggregate.csv, every run in runs.csv; results/analysis/agreement.csv).",
         "",
     ]
     lines += list_table(
@@ -88,6 +114,7 @@ def headline(aggregate: pl.DataFrame, overall: pl.DataFrame, runs: pl.DataFrame)
             "PGR",
             "PGR per seed (mean ± sem)",
             "zero-shot PGR",
+            "imitation (ceiling)",
         ],
         rows,
     )
@@ -123,6 +150,53 @@ def headline(aggregate: pl.DataFrame, overall: pl.DataFrame, runs: pl.DataFrame)
     return lines
 
 
+def group_section(group_pgrs: pl.DataFrame | None) -> list[str]:
+    """PGR per group of test examples, for the datasets whose examples fall in more than one group."""
+    if group_pgrs is None:
+        return []
+    groups = group_pgrs.group_by("dataset").agg(pl.col("group").n_unique())
+    several = groups.filter(pl.col("group") > 1)["dataset"].to_list()
+    table = group_pgrs.filter(pl.col("dataset").is_in(several))
+    if table.is_empty():
+        return []
+    lines = [
+        "PGR per group",
+        "-------------",
+        "",
+        "Each student's PGR within each group of test examples (means over seeds; "
+        "results/analysis/groups.csv): where a student recovers the gap on some groups and not on others, the "
+        "headline's PGR averages unlike things. Undefined where the ceiling does not beat the weak model in a group.",
+        "",
+    ]
+    return lines + list_table(
+        [
+            "dataset",
+            "weak → strong",
+            "loss",
+            "group",
+            "examples",
+            "weak",
+            "ceiling",
+            "student",
+            "PGR",
+        ],
+        [
+            [
+                r["dataset"],
+                f"{r['weak']} → {r['strong']}",
+                r["loss"] + (f" (chain {r['chain']})" if r["chain"] else ""),
+                r["group"],
+                f"{r['n']:.0f}",
+                _cell(r["weak_acc_mean"]),
+                _cell(r["ceiling_acc_mean"]),
+                _cell(r["student_acc_mean"]),
+                _cell(r["pgr_of_means"], digits=2),
+            ]
+            for r in table.iter_rows(named=True)
+        ],
+    )
+
+
 def figure(title: str, caption: str, path: str, more: str) -> list[str]:
     """A section with the analysis's caption and its first figure, embedded (the report is one self-contained
     file)."""
@@ -153,8 +227,11 @@ def report_page(
     figures: list[tuple[str, str, str, int]],
     config_text: str,
     label_files: list[str],
+    imitation: pl.DataFrame | None = None,
+    group_pgrs: pl.DataFrame | None = None,
 ) -> str:
-    """The page: `figures` are (title, caption, first figure's path, number of figures of its kind)."""
+    """The page: `figures` are (title, caption, first figure's path, number of figures of its kind); `imitation`
+    and `group_pgrs` (agreement.imitation_by_cell, groups.group_pgr) add the mechanism beside the headline."""
     lines = [
         "w2s: weak-to-strong results",
         "===========================",
@@ -166,7 +243,8 @@ def report_page(
         INTRO,
         "",
     ]
-    lines += headline(aggregate, overall, runs)
+    lines += headline(aggregate, overall, runs, imitation)
+    lines += group_section(group_pgrs)
     for title, caption, path, count in figures:
         more = f"; {count - 1} more of this kind under Plots_ and Analyses_." if count > 1 else "."
         lines += figure(title, caption, path, more)
