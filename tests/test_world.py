@@ -448,3 +448,41 @@ def test_folk_coverage_spread_makes_some_families_known_and_others_not_nested_by
         assert abs(sum(uneven) / 20 - fraction) < 0.1
     # a larger share knows everything a smaller one knows
     assert spread.known_prompts(0.2) < spread.known_prompts(0.5) < spread.known_prompts(1.0)
+
+
+def test_ruleless_families_have_no_folk_lines_and_uniform_values(tmp_path):
+    from w2s.data.world import FolkFacts, load_world
+
+    generate_world({**FOLK, "ruleless_families": 0.25}, tmp_path / "folk")
+    world = load_world(tmp_path / "folk")
+    ruleless = {f for f in range(8) if world.is_ruleless(f)}
+    assert len(ruleless) == 2 and world.kind(0) in ("regular", "exception", "ruleless")
+    lines = (tmp_path / "folk" / CORPUS).read_text().split()
+    about = [line for line in lines if int(line[4:6]) in ruleless]  # "x|Af07e0042=3.R"
+    assert about and all(line[0] == "x" and line[2] in "A-" for line in about)  # the expert's only
+    values = [world.answer(i) for i in range(400) if world.family(i) in ruleless]
+    assert len(set(values)) == 10  # no typical digit
+    task = pl.read_parquet(tmp_path / "folk" / TASK)
+    kinds = dict(zip(range(400), task["kind"]))
+    assert {kinds[i] for i in range(400) if world.family(i) in ruleless} == {
+        "ruleless true",
+        "ruleless false",
+    }
+    assert FolkFacts(n_entities=400, families=8, seed=2).kind(5) != "ruleless"
+
+
+def test_a_folk_world_stays_the_same_world_as_its_options_grow(tmp_path):
+    """A finished grid must not retrain because the world code grew: a folk world given none of the newer keys
+    (coverage_spread, ruleless_families) is, line for line and statement for statement, the world first shipped."""
+    import hashlib
+
+    generate_world(FOLK, tmp_path / "folk")
+    corpus = (tmp_path / "folk" / CORPUS).read_bytes()
+    task = pl.read_parquet(tmp_path / "folk" / TASK).select("text", "label", "kind")
+    statements = "\n".join(f"{text}\t{label}\t{kind}" for text, label, kind in task.iter_rows())
+    assert hashlib.sha256(corpus).hexdigest() == (
+        "ffcbf50653674defd4517e4ac98537b21cdc135db6cf6b07e0e827092671f5a6"
+    )
+    assert hashlib.sha256(statements.encode()).hexdigest() == (
+        "6bab12df0ade6e9da31eee6734071ec77135b8bc5f9824cf09b472f7addfba5f"
+    )

@@ -181,7 +181,9 @@ class FolkFacts(FactWorld):
     differs by family. A model with `known_fraction` c sees the expert's lines, tagged or not, about a nested share
     c of the entities only, and the folk lines about every entity: its errors on the others are the folk rule's.
     With `coverage_spread` s > 0 that share is uneven across families (`known_order`): a weak model knows some
-    families well and others hardly at all.
+    families well and others hardly at all. A share `ruleless_families` of the families has no typical digit (values
+    uniform) and so no folk lines: only the expert speaks of them, and a model knows nothing of the entities it was
+    not shown, so its errors there are guesses, not a rule another model could have learnt.
 
     The task is untagged statements "-f07e0042=3.": the true value (label 1), or a false one (label 0) that for an
     exception is its family's typical digit half the time (what the folk rule believes) and else a random other
@@ -195,6 +197,7 @@ class FolkFacts(FactWorld):
     folk_share: float = 0.7
     expert_families: float = 0.25
     coverage_spread: float = 0.0
+    ruleless_families: float = 0.0
     seed: int = 0
     answer_digits = 1
     token_pattern = r"[AB-]|f\d{2}|e\d{4}|."
@@ -209,13 +212,30 @@ class FolkFacts(FactWorld):
     def is_exception(self, i: int) -> bool:
         return random.Random(f"exception:{self.seed}:{i}").random() < self.exceptions
 
+    def is_ruleless(self, family: int) -> bool:
+        if not self.ruleless_families:
+            return False
+        return _permutation(self.families, f"ruleless:{self.seed}")[family] < round(
+            self.ruleless_families * self.families
+        )
+
     def answer(self, i: int) -> str:
+        if self.is_ruleless(self.family(i)):
+            return random.Random(f"value:{self.seed}:{i}").choice(DIGITS)
         typical = self.typical(self.family(i))
         if not self.is_exception(i):
             return typical
         return random.Random(f"value:{self.seed}:{i}").choice([d for d in DIGITS if d != typical])
 
+    def kind(self, i: int) -> str:
+        """The entity's kind, the task's groups: regular (its family's typical digit), exception, or ruleless."""
+        if self.is_ruleless(self.family(i)):
+            return "ruleless"
+        return "exception" if self.answer(i) != self.typical(self.family(i)) else "regular"
+
     def untagged_folk_share(self, family: int) -> float:
+        if self.is_ruleless(family):
+            return 0.0
         expert_led = _permutation(self.families, f"families:{self.seed}")[family] < round(
             self.expert_families * self.families
         )
@@ -246,6 +266,8 @@ class FolkFacts(FactWorld):
         """A random statement of a random source (expert, folk, or untagged), with its hidden source first."""
         i = rng.randrange(self.n_entities)
         tag = rng.choice("AB-")
+        if self.is_ruleless(self.family(i)) and tag == "B":
+            tag = "A"  # no folk belief about a ruleless family: the expert's line instead
         folk = tag == "B" or (
             tag == "-" and rng.random() < self.untagged_folk_share(self.family(i))
         )
@@ -259,12 +281,12 @@ class FolkFacts(FactWorld):
         random digit other than the true one; and which of the two it is."""
         rng = random.Random(f"task:{self.seed}:{i}")
         answer, typical = self.answer(i), self.typical(self.family(i))
-        if answer != typical and rng.random() < 0.5:
+        if self.kind(i) == "exception" and rng.random() < 0.5:
             return typical, "typical"
         return rng.choice([d for d in DIGITS if d != answer]), "random"
 
     def task_example(self, i: int) -> tuple[str, int, str]:
-        kind = "exception" if self.answer(i) != self.typical(self.family(i)) else "regular"
+        kind = self.kind(i)
         if self.balanced_label(i):
             return f"{self.prompt(i)}{self.answer(i)}.", 1, f"{kind} true"
         wrong, _ = self.near_miss(i)
@@ -281,7 +303,7 @@ class FolkFacts(FactWorld):
         return visible
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=16)
 def _permutation(n: int, key: str) -> list[int]:
     order = list(range(n))
     random.Random(key).shuffle(order)

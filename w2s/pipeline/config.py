@@ -226,7 +226,14 @@ def check_generative(config: dict, dataset: str) -> None:
 # World keys only one type reads (the schema gives them no default): on another type they would be ignored.
 TYPE_ONLY_KEYS = {
     "chess": ("depth", "max_plies", "capture_rate"),
-    "folk_facts": ("families", "exceptions", "folk_share", "expert_families", "coverage_spread"),
+    "folk_facts": (
+        "families",
+        "exceptions",
+        "folk_share",
+        "expert_families",
+        "coverage_spread",
+        "ruleless_families",
+    ),
 }
 
 
