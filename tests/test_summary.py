@@ -121,10 +121,15 @@ def test_runs_table_shape_and_order(runs):
         "pgr",
         "weak_zero_shot_acc",
         "strong_zero_shot_acc",
+        "weak_legal_rate",
+        "ceiling_legal_rate",
+        "student_legal_rate",
+        "student_move_accuracy",
         "flags",
         "strong_to_strong",
     ]
     assert runs["weak_zero_shot_acc"].null_count() == runs.height  # no zero-shot records given
+    assert runs["student_legal_rate"].null_count() == runs.height  # no chess answers
     assert not runs["strong_to_strong"].any()
     assert runs.height == 2 * 2 * 2 * 2  # datasets x seeds x strong models x losses
     assert runs.rows() == runs.sort("dataset", "weak", "strong", "loss", "seed").rows()
@@ -559,3 +564,46 @@ def test_the_reports_headline_shows_imitation_and_a_table_of_pgr_per_group():
     assert "     - 0.75" in section  # regular: (0.95 - 0.8) / 0.2
     assert "d2" not in section  # one group only: the headline says it all
     assert group_section(groups.filter(pl.col("dataset") == "d2")) == []
+
+
+def test_chess_runs_carry_each_models_legal_rate_and_the_students_move_accuracy(tmp_path):
+    def rec(role, model, acc, legal, **more):
+        return {
+            "dataset": "c",
+            "seed": 0,
+            "role": role,
+            "model": model,
+            "accuracy": acc,
+            "n": 50,
+            "legal_rate": legal,
+            "chance": None,
+            **more,
+        }
+
+    records = [
+        rec("weak", "s", 0.1, 0.8),
+        rec("ceiling", "l", 0.4, 0.98),
+        rec("student", "l", 0.2, 0.9, weak="s", loss="xent", move_accuracy=0.24),
+    ]
+    runs = runs_table(records)
+    r = runs.row(0, named=True)
+    assert (r["weak_legal_rate"], r["ceiling_legal_rate"], r["student_legal_rate"]) == (
+        0.8,
+        0.98,
+        0.9,
+    )
+    assert r["student_move_accuracy"] == 0.24
+    assert aggregate(runs)["student_move_accuracy_mean"].to_list() == [0.24]
+    path = tmp_path / "runs.parquet"
+    runs.write_parquet(path)
+    from test_cli import run_cli
+
+    out = run_cli("summary", str(path)).stdout
+    header, cell = out.splitlines()[:2]
+    assert header.endswith("legal (weak/ceiling/student)") and cell.endswith("0.80/0.98/0.90")
+    # a runs table written before the columns existed still reads
+    runs.drop(
+        "weak_legal_rate", "ceiling_legal_rate", "student_legal_rate", "student_move_accuracy"
+    ).write_parquet(path)
+    older = run_cli("summary", str(path))
+    assert older.returncode == 0 and "legal" not in older.stdout

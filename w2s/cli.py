@@ -25,7 +25,14 @@ from w2s.analysis.predictions import (
     read_predictions,
     read_table,
 )
-from w2s.analysis.summary import RUNS_SCHEMA, aggregate, flagged_runs, method_label, overall
+from w2s.analysis.summary import (
+    MOVE_METRICS,
+    RUNS_SCHEMA,
+    aggregate,
+    flagged_runs,
+    method_label,
+    overall,
+)
 from w2s.columns import COMPLETIONS
 from w2s.errors import W2SError
 
@@ -140,6 +147,10 @@ def imitation_beside(runs_path: str) -> dict[tuple, float | None]:
     }
 
 
+def legal_rates(row: dict) -> str:
+    return "/".join(fmt(row[f"{role}_legal_rate_mean"]) for role in ("weak", "ceiling", "student"))
+
+
 def imitated(imitation: dict, row: dict) -> str:
     """A cell's imitation; blank for an early-stopped pick (the agreement analysis compares final models)."""
     if row["early_stopping"] != "none":
@@ -151,7 +162,11 @@ def imitated(imitation: dict, row: dict) -> str:
 def describe_summary(path: str) -> str:
     """Each cell's accuracies and PGR over seeds (with its imitation where the agreement analysis has run), then
     every flagged run (undefined PGR, student below chance)."""
-    runs = read_table(path, RUNS_SCHEMA, "a runs table (results/summary/runs.parquet)")
+    required = [column for column in RUNS_SCHEMA if column not in MOVE_METRICS]
+    runs = read_table(path, required, "a runs table (results/summary/runs.parquet)")
+    runs = runs.with_columns(  # a table summarised before chess answers had them
+        pl.lit(None, pl.Float64).alias(c) for c in MOVE_METRICS if c not in runs.columns
+    )
     cells = aggregate(runs)
     imitation = imitation_beside(path)
     methods = [method_label(r) for r in cells.iter_rows(named=True)]
@@ -160,11 +175,14 @@ def describe_summary(path: str) -> str:
     }  # a column only where methods were compared
     # the strong model's untrained answer as a PGR: what a student must beat for its supervision to count
     show_zero_shot = cells["zero_shot_pgr_of_means"].drop_nulls().len() > 0
+    # chess answers: the share of legal moves of the weak model, the ceiling and the student
+    show_legal = cells["student_legal_rate_mean"].drop_nulls().len() > 0
     lines = [
         f"{'dataset':<12} {'weak':<8} {'strong':<8} {'loss':<9} {'seeds':>5} {'weak':>6} {'ceiling':>7} "
         f"{'student':>7} {'PGR (mean ± sem)':>17} {'PGR of means':>12}"
         + (f" {'zero-shot PGR':>13}" if show_zero_shot else "")
         + (f" {'imitation':>9}" if imitation else "")
+        + (f" {'legal (weak/ceiling/student)':>28}" if show_legal else "")
         + ("  method" if show_method else "")
     ]
     for r, method in zip(cells.iter_rows(named=True), methods, strict=True):
@@ -180,6 +198,7 @@ def describe_summary(path: str) -> str:
             f"{pgr:>17} {fmt(of_means):>12}"
             + (f" {fmt(r['zero_shot_pgr_of_means']):>13}" if show_zero_shot else "")
             + (f" {imitated(imitation, r):>9}" if imitation else "")
+            + (f" {legal_rates(r):>28}" if show_legal else "")
             + (f"  {method}" if show_method else "")
         )
     if runs["strong_to_strong"].any():

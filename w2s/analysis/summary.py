@@ -11,6 +11,15 @@ import polars as pl
 
 from w2s.errors import W2SError
 
+# Chess answers: the share of each run's answers that are legal moves, and of the student's that are the right move
+# however they mark check or mate (exact-string accuracy scores a right move with a wrong "+" as wrong); null
+# for other tasks.
+MOVE_METRICS = [
+    "weak_legal_rate",
+    "ceiling_legal_rate",
+    "student_legal_rate",
+    "student_move_accuracy",
+]
 GROUP = ["dataset", "weak", "strong", "loss", "chain", "generative", "mode", "early_stopping"]
 METRICS = [
     "weak_acc",
@@ -20,6 +29,7 @@ METRICS = [
     "weak_zero_shot_acc",
     "strong_zero_shot_acc",
     "zero_shot_pgr",
+    *MOVE_METRICS,
 ]
 RUNS_SCHEMA = {
     "dataset": pl.String,
@@ -40,6 +50,7 @@ RUNS_SCHEMA = {
     "pgr": pl.Float64,
     "weak_zero_shot_acc": pl.Float64,  # the models' own answers without finetuning (null where not measured)
     "strong_zero_shot_acc": pl.Float64,
+    **dict.fromkeys(MOVE_METRICS, pl.Float64),
     "flags": pl.String,  # ";"-joined FLAGS that apply to the run ("" for none)
     # A pair of one model with itself: the control for "is it weak-to-strong, or just training on its own labels?"
     # Its weak and ceiling runs differ only in their training split, so its PGR measures noise; read
@@ -151,8 +162,9 @@ def runs_table(records: list[dict]) -> pl.DataFrame:
     for rec in records:
         if rec["role"] not in STUDENTS:
             continue
-        weak_acc = _baseline(index, "weak", rec, rec["weak"])["accuracy"]
-        ceiling_acc = _baseline(index, "ceiling", rec, rec["model"])["accuracy"]
+        weak = _baseline(index, "weak", rec, rec["weak"])
+        ceiling = _baseline(index, "ceiling", rec, rec["model"])
+        weak_acc, ceiling_acc = weak["accuracy"], ceiling["accuracy"]
         # None for generated answers: exact match has no chance level
         chance = rec.get("chance", CHANCE)
         rows.append(
@@ -172,6 +184,10 @@ def runs_table(records: list[dict]) -> pl.DataFrame:
                 "pgr": pgr(weak_acc, ceiling_acc, rec["accuracy"]),
                 "weak_zero_shot_acc": _zero_shot(index, rec, rec["weak"]),
                 "strong_zero_shot_acc": _zero_shot(index, rec, rec["model"]),
+                "weak_legal_rate": weak.get("legal_rate"),
+                "ceiling_legal_rate": ceiling.get("legal_rate"),
+                "student_legal_rate": rec.get("legal_rate"),
+                "student_move_accuracy": rec.get("move_accuracy"),
                 "flags": run_flags(weak_acc, ceiling_acc, rec["accuracy"], chance),
                 "strong_to_strong": rec["weak"] == rec["model"],
             }
