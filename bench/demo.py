@@ -37,7 +37,7 @@ import torch
 import yaml
 from stamp import commit
 
-from w2s.analysis.summary import BELOW_CHANCE, GROUP, aggregate
+from w2s.analysis.summary import BELOW_CHANCE, GROUP, aggregate, t95_half_width
 from w2s.analysis.summary import method_label as method
 
 REPO = Path(__file__).resolve().parents[1]
@@ -110,6 +110,12 @@ def pm(mean: float | None, sem: float | None, digits: int = 3) -> str:
     return f"{mean:.{digits}f}" + (f" ± {sem:.{digits}f}" if sem is not None else "")
 
 
+def interval(center: float | None, half: float | None) -> str:
+    if center is None or half is None:
+        return ""
+    return f"[{center - half:.2f}, {center + half:.2f}]"
+
+
 def seed_means(runs: pl.DataFrame) -> pl.DataFrame:
     """Each cell's PGR of the means and zero-shot PGR of the means within each pretraining seed (over its config
     seeds): one sample per pretraining seed, for error bars over pretraining seeds."""
@@ -139,14 +145,15 @@ def headline(runs: pl.DataFrame) -> str:
     per_seed = runs.group_by("pretrain_seed").len().height
     lines = [
         "| weak | strong | loss | method | runs | weak | ceiling | student | strong zero-shot | "
-        f"**PGR of the means** (± s.e.m. over {per_seed} pretraining seeds) | zero-shot PGR of the means | "
-        "PGR (mean of runs) | students below chance |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        f"**PGR of the means** (± s.e.m. over {per_seed} pretraining seeds) | 95% t interval | "
+        "zero-shot PGR of the means | PGR (mean of runs) | students below chance |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     by_seed = seed_means(runs)
     for row in aggregate(runs).iter_rows(named=True):
         cell = by_seed.filter(pl.all_horizontal([pl.col(c) == row[c] for c in CELL]))
         _, pgr_sem = over_seeds(cell["pgr_of_means"].to_list())
+        half = t95_half_width(pgr_sem, cell["pgr_of_means"].drop_nulls().len())
         _, zero_shot_sem = over_seeds(cell["zero_shot_pgr_of_means"].to_list())
         undefined = f" ({row['n_pgr_undefined']} undefined)" if row["n_pgr_undefined"] else ""
         zero_shot = (
@@ -159,7 +166,7 @@ def headline(runs: pl.DataFrame) -> str:
             f"{pm(row['weak_acc_mean'], row['weak_acc_sem'])} | "
             f"{pm(row['ceiling_acc_mean'], row['ceiling_acc_sem'])} | "
             f"{pm(row['student_acc_mean'], row['student_acc_sem'])} | "
-            f"{zero_shot} | **{pm(row['pgr_of_means'], pgr_sem, 2)}** | "
+            f"{zero_shot} | **{pm(row['pgr_of_means'], pgr_sem, 2)}** | {interval(row['pgr_of_means'], half)} | "
             f"{pm(row['zero_shot_pgr_of_means'], zero_shot_sem, 2) if zero_shot != 'not run' else 'not run'} | "
             f"{pm(row['pgr_mean'], row['pgr_sem'], 2)}{undefined} | {row['n_below_chance']} |"
         )

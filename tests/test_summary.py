@@ -607,3 +607,15 @@ def test_chess_runs_carry_each_models_legal_rate_and_the_students_move_accuracy(
     ).write_parquet(path)
     older = run_cli("summary", str(path))
     assert older.returncode == 0 and "legal" not in older.stdout
+
+
+def test_t_interval_half_width_by_number_of_values():
+    from w2s.analysis.summary import t95_half_width
+
+    assert t95_half_width(0.1, 5) == pytest.approx(
+        0.2776
+    )  # 4 degrees of freedom: five pretraining seeds
+    assert t95_half_width(0.1, 2) == pytest.approx(1.2706)
+    assert t95_half_width(0.1, 31) == pytest.approx(0.2042)
+    assert t95_half_width(0.1, 100) == pytest.approx(0.196)
+    assert t95_half_width(None, 5) is None and t95_half_width(0.1, 1) is None

@@ -164,9 +164,6 @@ def describe_summary(path: str) -> str:
     every flagged run (undefined PGR, student below chance)."""
     required = [column for column in RUNS_SCHEMA if column not in MOVE_METRICS]
     runs = read_table(path, required, "a runs table (results/summary/runs.parquet)")
-    runs = runs.with_columns(  # a table summarised before chess answers had them
-        pl.lit(None, pl.Float64).alias(c) for c in MOVE_METRICS if c not in runs.columns
-    )
     cells = aggregate(runs)
     imitation = imitation_beside(path)
     methods = [method_label(r) for r in cells.iter_rows(named=True)]

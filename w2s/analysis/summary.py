@@ -195,6 +195,22 @@ def runs_table(records: list[dict]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=RUNS_SCHEMA).sort(GROUP + ["seed"])
 
 
+# Student's t distribution's 97.5% quantile by degrees of freedom 1-30 (standard tables); above 30, the normal's.
+T975 = (
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+)  # fmt: skip
+
+
+def t95_half_width(sem_value: float | None, n: int) -> float | None:
+    """The half-width of a 95% t interval for a mean of n values with standard error `sem_value`: None with fewer
+    than two values."""
+    if sem_value is None or n < 2:
+        return None
+    return (T975[n - 2] if n - 1 <= len(T975) else 1.96) * sem_value
+
+
 def sem(column: str) -> pl.Expr:
     """The standard error of a column's mean over a group: null with fewer than two values; count() skips nulls, so
     a seed with an undefined value does not shrink it."""
@@ -211,6 +227,9 @@ def aggregate(runs: pl.DataFrame) -> pl.DataFrame:
     count (null where the zero-shot score was not measured). `n_below_chance` counts students below chance (none
     for generated answers, which have no chance level).
     """
+    runs = runs.with_columns(  # a runs table written before chess answers had them
+        pl.lit(None, pl.Float64).alias(c) for c in MOVE_METRICS if c not in runs.columns
+    )
     gap = pl.col("ceiling_acc") - pl.col("weak_acc")
     zero_shot = pl.when(gap > 0).then((pl.col("strong_zero_shot_acc") - pl.col("weak_acc")) / gap)
     runs = runs.with_columns(zero_shot.alias("zero_shot_pgr"))
