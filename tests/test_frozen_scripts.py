@@ -11,9 +11,15 @@ the commit message which finished jobs it reruns.
 from __future__ import annotations
 
 import hashlib
+import json
+import subprocess
+import sys
 from pathlib import Path
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPTS = REPO / "scripts"
 
 # sha256 of each frozen script's bytes
 FROZEN = {
@@ -51,4 +57,32 @@ def test_frozen_job_scripts_keep_their_bytes():
     assert not changed, (
         f"byte-frozen job scripts changed: {changed}; every finished grid would rerun their jobs and what reads them. "
         "Move the change into w2s/, or, where it is meant, update the pins in tests/test_frozen_scripts.py"
+    )
+
+
+@pytest.mark.workflow
+def test_every_shipped_configs_rule_params_match_their_snapshot():
+    """What w2s computes for the rules' params is frozen too: a changed value, key or key order reruns every
+    finished job of the rule (Snakemake's params trigger). Built by Snakemake itself from each shipped config, in a
+    process of its own; after an intended change, `python tests/helpers/params_snapshot.py --write` and a commit
+    message that says which finished jobs rerun."""
+    from helpers.params_snapshot import SNAPSHOT
+
+    result = subprocess.run(
+        [sys.executable, str(REPO / "tests/helpers/params_snapshot.py")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    now, pinned = json.loads(result.stdout), json.loads(SNAPSHOT.read_text())
+    changed = [
+        f"{config}: rule {rule} ({pinned[config].get(rule, {}).get('jobs', 0)} -> "
+        f"{now[config].get(rule, {}).get('jobs', 0)} jobs)"
+        for config in sorted(set(now) | set(pinned))
+        for rule in sorted(set(now.get(config, {})) | set(pinned.get(config, {})))
+        if now.get(config, {}).get(rule) != pinned.get(config, {}).get(rule)
+    ]
+    assert not changed, (
+        "rule params changed (finished grids would rerun these jobs):\n" + "\n".join(changed)
     )
