@@ -13,10 +13,15 @@ vary inside each run. The file written to --out holds, stamped with the commit a
   the mean over pretraining seeds, and the weak models' accuracy per pretraining seed;
 - the imitation table: how often each student gives its supervisor's answer where that answer is wrong (and where
   it is right), over pretraining seeds, with the ceiling's as the reference (the agreement analysis);
+- the losses compared, paired by pretraining seed: each loss's PGR of the means minus xent's in the same cell,
+  per pretraining seed, with its mean, s.e.m. and 95% t interval;
+- PGR of the means within each group of test examples (the groups analysis), where the task has several;
 - runs below chance (a student under 0.5 on a classification task's balanced test split), and the wall time of
   each run; the headline table has the strong model's zero-shot accuracy (where the config runs it).
 With --plots, the named plots of the first pretraining seed's run (results/plots/<name>.png) are copied beside the
 --out file as demo_<name>.png, and the file lists them, so that the figures in the docs come from the same run.
+With --tables-from WORKDIR --runs-made-at COMMIT, nothing runs: the tables are rendered again from the runs a
+earlier call left in WORKDIR (its summary and analyses), and the file says which commit made the runs.
 A benchmark, not a test: nothing here is asserted, the numbers are for reading (and for the README).
 """
 
@@ -207,6 +212,90 @@ def imitation(workdir: Path, seeds: list[int]) -> str:
     return "\n".join(lines)
 
 
+def loss_differences(runs: pl.DataFrame, baseline: str = "xent") -> str:
+    """Each loss against `baseline` in the same cell (weak, strong, method), paired by pretraining seed: the
+    difference of the two PGRs of the means within each pretraining seed, then its mean, s.e.m. and 95% t interval
+    over pretraining seeds (a paired comparison: what the two share within a seed, its world and models, cancels)."""
+    per_seed = seed_means(runs)
+    cell = [c for c in CELL if c != "loss"]
+    base = per_seed.filter(pl.col("loss") == baseline).select(
+        *cell, "pretrain_seed", pl.col("pgr_of_means").alias("base")
+    )
+    paired = (
+        per_seed.filter(pl.col("loss") != baseline)
+        .join(base, on=[*cell, "pretrain_seed"])
+        .with_columns((pl.col("pgr_of_means") - pl.col("base")).alias("difference"))
+    )
+    if paired.is_empty():
+        return ""
+    lines = [
+        f"| weak | strong | loss | method | PGR of the means minus {baseline}'s, per pretraining seed | mean ± "
+        "s.e.m. | 95% t interval |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key in paired.select(*cell, "loss").unique(maintain_order=True).iter_rows(named=True):
+        values = paired.filter(pl.all_horizontal([pl.col(k) == v for k, v in key.items()]))
+        differences = values.sort("pretrain_seed")["difference"].to_list()
+        mean, sem = over_seeds(differences)
+        half = t95_half_width(sem, len([d for d in differences if d is not None]))
+        lines.append(
+            f"| {key['weak']} | {key['strong']} | {key['loss']} | {method(key)} | "
+            + ", ".join(pm(d, None, 2) for d in differences)
+            + f" | {pm(mean, sem, 2)} | {interval(mean, half)} |"
+        )
+    return "\n".join(lines)
+
+
+MIN_GROUP_GAP = 0.05  # below it a group's PGR is a ratio of noise; the gap is shown instead
+
+
+def group_cell(row: dict | None) -> str:
+    if row is None:
+        return ""
+    gap = row["ceiling_acc_mean"] - row["weak_acc_mean"]
+    if gap < MIN_GROUP_GAP:
+        return f"(gap {gap:.2f})"
+    return pm(row["pgr_of_means"], None, 2)
+
+
+def group_pgrs(workdir: Path, seeds: list[int]) -> str:
+    """PGR of the means within each group of test examples (the groups analysis), pooled over pretraining and
+    config seeds, for every final-model student: where a student recovers the gap on some groups and not others.
+    Where the ceiling beats the weak model by less than MIN_GROUP_GAP in a group, the gap is shown instead of a
+    ratio of noise. Empty where the task's examples have one group."""
+    from w2s.analysis.groups import group_pgr
+
+    paths = [workdir / f"pretrain_seed{s}/results/analysis/groups.parquet" for s in seeds]
+    if not all(path.exists() for path in paths):
+        return ""
+    table = pl.concat(
+        pl.read_parquet(path).with_columns(pl.col("seed") + 1000 * seed)  # one "seed" per run
+        for seed, path in zip(seeds, paths)
+    )
+    if table["group"].n_unique() < 2:
+        return ""
+    groups = sorted(table["group"].unique())
+    cells = group_pgr(table)
+    lines = [
+        "| weak | strong | loss | " + " | ".join(groups) + " |",
+        "|---|---|---|" + "---|" * len(groups),
+    ]
+    for key in (
+        cells.select("weak", "strong", "loss", "chain")
+        .unique(maintain_order=True)
+        .iter_rows(named=True)
+    ):
+        rows = cells.filter(pl.all_horizontal([pl.col(k) == v for k, v in key.items()]))
+        by_group = {r["group"]: r for r in rows.iter_rows(named=True)}
+        loss = key["loss"] + (f", chain {key['chain']}" if key["chain"] else "")
+        lines.append(
+            f"| {key['weak']} | {key['strong']} | {loss} | "
+            + " | ".join(group_cell(by_group.get(g)) for g in groups)
+            + " |"
+        )
+    return "\n".join(lines)
+
+
 def robustness(runs: pl.DataFrame, seeds: list[int]) -> str:
     """Each cell's PGR of the means per pretraining seed (over its config seeds); their mean ± s.e.m. over
     pretraining seeds (each seed one sample: error bars that cover pretraining and finetuning alike), and the largest
@@ -273,25 +362,46 @@ def main() -> None:
     parser.add_argument(
         "--plots", default="", help="comma-separated names of plots to copy beside --out"
     )
+    parser.add_argument(
+        "--tables-from",
+        help="render the tables from the runs kept in this working directory (a --keep folder, or the temporary "
+        "one a run printed) instead of running; give --runs-made-at",
+    )
+    parser.add_argument(
+        "--runs-made-at", help="with --tables-from: the commit the runs were made at"
+    )
     args = parser.parse_args()
+    if args.tables_from and not args.runs_made_at:
+        parser.error(
+            "--tables-from needs --runs-made-at COMMIT: the tables must say what made the runs"
+        )
     seeds = [int(s) for s in args.pretrain_seeds.split(",")]
     config = yaml.safe_load(Path(args.configfile).read_text())
-    workdir = Path(args.keep or tempfile.mkdtemp(prefix="w2s-demo-"))
+    workdir = Path(args.tables_from or args.keep or tempfile.mkdtemp(prefix="w2s-demo-"))
+    print(f"working directory: {workdir}", flush=True)
     frames, walls = [], {}
     for seed in seeds:
-        runs, walls[seed] = run_once(
-            with_pretrain_seed(config, seed), workdir / f"pretrain_seed{seed}", args.cores
-        )
+        if args.tables_from:
+            runs = pl.read_parquet(workdir / f"pretrain_seed{seed}/results/summary/runs.parquet")
+        else:
+            runs, walls[seed] = run_once(
+                with_pretrain_seed(config, seed), workdir / f"pretrain_seed{seed}", args.cores
+            )
+            print(f"pretrain seed {seed}: {walls[seed]:.0f} s", flush=True)
         frames.append(runs.with_columns(pl.lit(seed).alias("pretrain_seed")))
-        print(f"pretrain seed {seed}: {walls[seed]:.0f} s", flush=True)
     runs = pl.concat(frames)
+    made = (
+        f"Runs made by `bench/demo.py` at commit `{args.runs_made_at}`; tables rendered from them (`--tables-from`) at "
+        if args.tables_from
+        else ""
+    )
     below = runs.filter(pl.col("flags").str.contains(BELOW_CHANCE, literal=True))
     report = (
         "\n\n".join(
             [
                 f"# Results of `{Path(args.configfile).name}`, pretraining seeds {args.pretrain_seeds}",
                 f"Written by `python bench/demo.py --configfile {Path(args.configfile).name} --pretrain-seeds "
-                f"{args.pretrain_seeds}` at {stamp(args.cores, config)}.",
+                f"{args.pretrain_seeds}`. {made or 'At '}{stamp(args.cores, config)}.",
                 f"Each cell pools {len(seeds)} pretraining seed(s) x the config's seeds {config.get('seeds', [0])} "
                 "(data splits and finetuning); mean ± s.e.m. over those runs. "
                 "'PGR of the means' is the paper's form, (student − weak) / (ceiling − weak) of the mean accuracies, "
@@ -301,8 +411,12 @@ def main() -> None:
                 headline(runs),
                 "## Across pretraining seeds",
                 robustness(runs, seeds),
+                "## Losses compared, paired by pretraining seed",
+                loss_differences(runs) or "One loss only, or no xent to compare with.",
                 "## Imitation of the weak supervisor",
                 imitation(workdir, seeds) or "No agreement analysis in this config.",
+                "## PGR per group of test examples (PGR of the means over all runs)",
+                group_pgrs(workdir, seeds) or "The task's examples have one group.",
                 f"Runs with a student below chance (accuracy < 0.5 on a classification task; generated answers have "
                 f"no chance level): {below.height} of {runs.height}"
                 + (
@@ -313,7 +427,10 @@ def main() -> None:
                     )
                 ),
                 "Wall time per run (the whole pipeline from an empty folder): "
-                + ", ".join(f"pretrain seed {s}: {w:.0f} s" for s, w in walls.items()),
+                + (
+                    ", ".join(f"pretrain seed {s}: {w:.0f} s" for s, w in walls.items())
+                    or "in the file written when the runs were made"
+                ),
             ]
         )
         + "\n"
