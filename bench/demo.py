@@ -246,23 +246,20 @@ def loss_differences(runs: pl.DataFrame, baseline: str = "xent") -> str:
     return "\n".join(lines)
 
 
-MIN_GROUP_GAP = 0.05  # below it a group's PGR is a ratio of noise; the gap is shown instead
-
-
 def group_cell(row: dict | None) -> str:
+    """A group's PGR; where it has none (too small a gap to make a ratio of, groups.MIN_GROUP_GAP), its gap."""
     if row is None:
         return ""
-    gap = row["ceiling_acc_mean"] - row["weak_acc_mean"]
-    if gap < MIN_GROUP_GAP:
-        return f"(gap {gap:.2f})"
+    if row["pgr_of_means"] is None:
+        return f"(gap {row['ceiling_acc_mean'] - row['weak_acc_mean']:.2f})"
     return pm(row["pgr_of_means"], None, 2)
 
 
 def group_pgrs(workdir: Path, seeds: list[int]) -> str:
     """PGR of the means within each group of test examples (the groups analysis), pooled over pretraining and
     config seeds, for every final-model student: where a student recovers the gap on some groups and not others.
-    Where the ceiling beats the weak model by less than MIN_GROUP_GAP in a group, the gap is shown instead of a
-    ratio of noise. Empty where the task's examples have one group."""
+    Where the ceiling beats the weak model by less than groups.MIN_GROUP_GAP in a group, the gap is shown instead of
+    a ratio of noise. Empty where the task's examples have one group."""
     from w2s.analysis.groups import group_pgr
 
     paths = [workdir / f"pretrain_seed{s}/results/analysis/groups.parquet" for s in seeds]

@@ -113,3 +113,26 @@ def test_pgr_per_group_from_the_means_over_seeds(tmp_path):
     assert changed["student_acc_mean"] == pytest.approx(0.75)
     assert changed["pgr_of_means"] == pytest.approx(0.5)
     assert rows["true"]["pgr_of_means"] is None  # the ceiling does not beat the weak model there
+
+
+def test_a_group_whose_gap_is_too_small_for_a_ratio_has_no_pgr():
+    from w2s.analysis.groups import GROUPS_SCHEMA, MIN_GROUP_GAP, group_pgr
+
+    def row(role, model, group, accuracy, weak="", loss=""):
+        return {"dataset": "d", "seed": 0, "model": model, "role": role, "weak": weak, "loss": loss,
+                "chain": "", "group": group, "n": 100, "accuracy": accuracy}  # fmt: skip
+
+    table = pl.DataFrame(
+        [
+            row("weak", "w", "narrow", 0.90),
+            row("ceiling", "s", "narrow", 0.90 + MIN_GROUP_GAP / 2),
+            row("student", "s", "narrow", 0.99, weak="w", loss="xent"),
+            row("weak", "w", "wide", 0.50),
+            row("ceiling", "s", "wide", 0.90),
+            row("student", "s", "wide", 0.70, weak="w", loss="xent"),
+        ],
+        schema=GROUPS_SCHEMA,
+    )
+    pgrs = {r["group"]: r["pgr_of_means"] for r in group_pgr(table).iter_rows(named=True)}
+    assert pgrs["narrow"] is None  # 0.99 against a gap of 0.025 would read as a PGR of 3.6
+    assert pgrs["wide"] == pytest.approx(0.5)

@@ -51,6 +51,9 @@ def group_table(runs: list[dict]) -> pl.DataFrame:
     )
 
 
+# A group is a small part of the test split: below this gap between the ceiling and the weak model its PGR would be
+# a ratio of noise (values of 5 or -3 from a gap of 0.01).
+MIN_GROUP_GAP = 0.05
 GROUP_PGR_SCHEMA = {
     "dataset": pl.String,
     "weak": pl.String,
@@ -70,8 +73,8 @@ GROUP_PGR_SCHEMA = {
 def group_pgr(table: pl.DataFrame) -> pl.DataFrame:
     """PGR per group of test examples: for each student cell and group, the means over seeds of the weak model's,
     the ceiling's and the student's accuracy within the group, and the PGR of those means (null where the ceiling
-    does not beat the weak model there). Where a student recovers the gap on some groups and not on others, the
-    headline's PGR is an average of unlike things."""
+    beats the weak model there by less than MIN_GROUP_GAP). Where a student recovers the gap on some groups and not
+    on others, the headline's PGR is an average of unlike things."""
     on = ["dataset", "seed", "group"]
     weak = table.filter(pl.col("role") == "weak").select(
         *on, pl.col("model").alias("weak"), pl.col("accuracy").alias("weak_acc")
@@ -93,7 +96,9 @@ def group_pgr(table: pl.DataFrame) -> pl.DataFrame:
         pl.col("accuracy").mean().alias("student_acc_mean"),
     )
     gap = pl.col("ceiling_acc_mean") - pl.col("weak_acc_mean")
-    of_means = pl.when(gap > 0).then((pl.col("student_acc_mean") - pl.col("weak_acc_mean")) / gap)
+    of_means = pl.when(gap >= MIN_GROUP_GAP).then(
+        (pl.col("student_acc_mean") - pl.col("weak_acc_mean")) / gap
+    )
     return (
         cells.with_columns(of_means.alias("pgr_of_means"))
         .select(*GROUP_PGR_SCHEMA)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
+from w2s.analysis.groups import MIN_GROUP_GAP
 from w2s.analysis.summary import flagged_runs, method_label
 
 INTRO = """Weak-to-strong generalization (Burns et al. 2023): for each dataset and seed, a weak model is finetuned on
@@ -165,7 +166,8 @@ def group_section(group_pgrs: pl.DataFrame | None) -> list[str]:
         "",
         "Each student's PGR within each group of test examples (means over seeds; "
         "results/analysis/groups.csv): where a student recovers the gap on some groups and not on others, the "
-        "headline's PGR averages unlike things. Undefined where the ceiling does not beat the weak model in a group.",
+        "headline's PGR averages unlike things. Undefined where the ceiling beats the weak model by less than "
+        f"{MIN_GROUP_GAP} in a group (a ratio of noise).",
         "",
     ]
     return lines + list_table(
