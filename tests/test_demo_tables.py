@@ -1,0 +1,70 @@
+"""bench/demo.py's tables on hand-made runs with known answers: the paired comparison of losses."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from w2s.analysis.summary import runs_table
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import demo  # noqa: E402  (bench/ scripts import their siblings as modules)
+
+
+def pretrain_seed_runs(pretrain_seed: int, xent: float, logconf: float):
+    """One pretraining seed's runs: weak 0.6, ceiling 1.0, one config seed; students at the given accuracies."""
+    import polars as pl
+
+    def rec(role, model, acc, **more):
+        return {
+            "dataset": "d",
+            "seed": 0,
+            "role": role,
+            "model": model,
+            "accuracy": acc,
+            "n": 100,
+            **more,
+        }
+
+    records = [
+        rec("weak", "s", 0.6),
+        rec("ceiling", "l", 1.0),
+        rec("student", "l", xent, weak="s", loss="xent"),
+        rec("student", "l", logconf, weak="s", loss="logconf"),
+    ]
+    return runs_table(records).with_columns(pl.lit(pretrain_seed).alias("pretrain_seed"))
+
+
+def test_losses_are_compared_paired_by_pretraining_seed():
+    """PGRs (xent, logconf) per pretraining seed: (0.25, 0.5), (0.5, 0.5), (0.75, 1.0): differences 0.25, 0, 0.25."""
+    import polars as pl
+
+    runs = pl.concat(
+        [
+            pretrain_seed_runs(0, 0.7, 0.8),
+            pretrain_seed_runs(1, 0.8, 0.8),
+            pretrain_seed_runs(2, 0.9, 1.0),
+        ]
+    )
+    table = demo.loss_differences(runs)
+    row = next(line for line in table.splitlines() if "| logconf |" in line)
+    cells = [cell.strip() for cell in row.split("|")[1:-1]]
+    assert cells[:3] == ["s", "l", "logconf"]
+    assert cells[4] == "0.25, 0.00, 0.25"
+    mean, sem = 1 / 6, (((0.25 - 1 / 6) ** 2 * 2 + (1 / 6) ** 2) / 2) ** 0.5 / 3**0.5
+    assert cells[5] == f"{mean:.2f} ± {sem:.2f}"
+    half = 4.303 * sem  # t with 2 degrees of freedom
+    assert cells[6] == f"[{mean - half:.2f}, {mean + half:.2f}]"
+    assert demo.loss_differences(runs.filter(pl.col("loss") == "xent")) == ""  # nothing to compare
+
+
+@pytest.mark.parametrize(("gap", "shown"), [(0.02, "(gap 0.02)"), (0.4, "0.50")])
+def test_a_groups_cell_shows_its_pgr_or_its_too_small_gap(gap, shown):
+    row = {
+        "weak_acc_mean": 0.5,
+        "ceiling_acc_mean": 0.5 + gap,
+        "pgr_of_means": 0.5 if gap > 0.05 else None,
+    }
+    assert demo.group_cell(row) == shown
