@@ -380,6 +380,7 @@ def test_the_report_opens_in_a_browser_with_every_figure(finished, tmp_path):
     from browser import chromium
     from selenium.webdriver.support.ui import WebDriverWait
 
+    from w2s.analysis.agreement import imitation_by_cell
     from w2s.pipeline.analyses import report_figures
 
     result = snakemake(finished, "--report", "report.html")
@@ -404,6 +405,15 @@ def test_the_report_opens_in_a_browser_with_every_figure(finished, tmp_path):
         def cell(value) -> str:
             return "undefined" if value is None else f"{value:.2f}"
 
+        agreement = pl.read_parquet(finished / "results/analysis/agreement.parquet")
+        imitation = {
+            (
+                r["weak"],
+                r["strong"],
+                r["loss"],
+            ): f"{r['imitation_mean']:.2f} ({r['ceiling_imitation_mean']:.2f})"
+            for r in imitation_by_cell(agreement).iter_rows(named=True)
+        }
         expected = [
             [
                 r["dataset"],
@@ -412,10 +422,11 @@ def test_the_report_opens_in_a_browser_with_every_figure(finished, tmp_path):
                 cell(r["pgr_of_means"]),  # the headline: the PGR of the means
                 cell(r["pgr_mean"]),  # one seed: no ± s.e.m.
                 "" if r["zero_shot_pgr_of_means"] is None else cell(r["zero_shot_pgr_of_means"]),
+                imitation[(r["weak"], r["strong"], r["loss"])],  # the student's, then the ceiling's
             ]
             for r in aggregate.iter_rows(named=True)
         ]
-        shown = [[c[0], c[1].replace("\n", " "), c[2], *(x.strip() for x in c[-3:])] for c in cells]
+        shown = [[c[0], c[1].replace("\n", " "), c[2], *(x.strip() for x in c[-4:])] for c in cells]
         assert shown == expected  # an empty cell renders as a space
         figures = {path for _, _, path, _ in report_figures(tiny_config())}
         assert {name for name, width in loaded_images(browser).items() if width > 100} == figures
