@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from w2s.analysis.agreement import AGREEMENT_SCHEMA, imitation_by_cell
+from w2s.analysis.agreement import AGREEMENT_SCHEMA, imitation_by_cell, imitation_lookup
 from w2s.analysis.predictions import (
     hard_answers,
     is_answer_table,
@@ -134,29 +134,23 @@ def fmt(value: float | None) -> str:
     return "undefined" if value is None else f"{value:.2f}"
 
 
-def imitation_beside(runs_path: str) -> dict[tuple, float | None]:
-    """Each student cell's imitation (agreement with its supervisor where the supervisor is wrong, mean over
-    seeds) from the agreement analysis in the same results folder, where it has been written."""
+def imitation_beside(runs_path: str):
+    """The imitation lookup (agreement.imitation_lookup) of the agreement analysis in the same results folder,
+    where it has been written and compared a student; None where not."""
     table = Path(runs_path).parent.parent / "analysis/agreement.parquet"
     if not table.exists():
-        return {}
+        return None
     agreement = read_table(str(table), AGREEMENT_SCHEMA, "an agreement table (results/analysis)")
-    return {
-        (r["dataset"], r["weak"], r["strong"], r["loss"], r["chain"]): r["imitation_mean"]
-        for r in imitation_by_cell(agreement).iter_rows(named=True)
-    }
+    cells = imitation_by_cell(agreement)
+    return imitation_lookup(cells) if cells.height else None
 
 
 def legal_rates(row: dict) -> str:
     return "/".join(fmt(row[f"{role}_legal_rate_mean"]) for role in ("weak", "ceiling", "student"))
 
 
-def imitated(imitation: dict, row: dict) -> str:
-    """A cell's imitation; blank for an early-stopped pick (the agreement analysis compares final models)."""
-    if row["early_stopping"] != "none":
-        return ""
-    key = (row["dataset"], row["weak"], row["strong"], row["loss"], row["chain"])
-    return fmt(imitation[key]) if key in imitation else ""
+def imitated(found: dict | None) -> str:
+    return fmt(found["imitation_mean"]) if found else ""
 
 
 def describe_summary(path: str) -> str:
@@ -194,7 +188,7 @@ def describe_summary(path: str) -> str:
             f"{r['weak_acc_mean']:>6.3f} {r['ceiling_acc_mean']:>7.3f} {r['student_acc_mean']:>7.3f} "
             f"{pgr:>17} {fmt(of_means):>12}"
             + (f" {fmt(r['zero_shot_pgr_of_means']):>13}" if show_zero_shot else "")
-            + (f" {imitated(imitation, r):>9}" if imitation else "")
+            + (f" {imitated(imitation(r)):>9}" if imitation else "")
             + (f" {legal_rates(r):>28}" if show_legal else "")
             + (f"  {method}" if show_method else "")
         )

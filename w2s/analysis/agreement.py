@@ -5,6 +5,8 @@ is wrong, as the ceiling (trained on ground truth) does: the ceiling's row is th
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from w2s.analysis.predictions import hard_answers, on_same_examples, read_predictions
@@ -110,3 +112,19 @@ def imitation_by_cell(table: pl.DataFrame) -> pl.DataFrame:
         .cast(IMITATION_SCHEMA)
         .sort("dataset", "weak", "strong", "loss", "chain")
     )
+
+
+CELL = ("dataset", "weak", "strong", "loss", "chain")
+
+
+def imitation_lookup(imitation: pl.DataFrame) -> Callable[[dict], dict | None]:
+    """For a summary row (aggregate.csv), its row of `imitation_by_cell` where the agreement analysis compared it:
+    final models only, so an early-stopped pick has none."""
+    rows = {tuple(r[k] for k in CELL): r for r in imitation.iter_rows(named=True)}
+
+    def lookup(row: dict) -> dict | None:
+        if row["early_stopping"] != "none":
+            return None
+        return rows.get(tuple(row[k] for k in CELL))
+
+    return lookup

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
+from w2s.analysis.agreement import imitation_lookup
 from w2s.analysis.groups import MIN_GROUP_GAP
 from w2s.analysis.summary import flagged_runs, method_label
 
@@ -38,18 +39,11 @@ def list_table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines + [""]
 
 
-CELL = ("dataset", "weak", "strong", "loss", "chain")
-
-
-def imitation_cells(imitation: pl.DataFrame | None) -> dict[tuple, str]:
-    """Each student cell's imitation beside its ceiling's, as the headline shows it."""
-    if imitation is None:
-        return {}
-    return {
-        tuple(r[k] for k in CELL): f"{_cell(r['imitation_mean'], digits=2)} "
-        f"({_cell(r['ceiling_imitation_mean'], digits=2)})"
-        for r in imitation.iter_rows(named=True)
-    }
+def imitation_text(found: dict | None) -> str:
+    """A cell's imitation beside its ceiling's, as the headline shows it."""
+    if found is None:
+        return ""
+    return f"{_cell(found['imitation_mean'], digits=2)} ({_cell(found['ceiling_imitation_mean'], digits=2)})"
 
 
 def headline(
@@ -60,7 +54,7 @@ def headline(
 ) -> list[str]:
     """PGR per dataset, pair, loss and method, with the accuracies it comes from (means over seeds), and where
     `imitation` (agreement.imitation_by_cell) is given, how much of its supervisor's errors each student repeats."""
-    imitated = imitation_cells(imitation)
+    imitated = imitation_lookup(imitation) if imitation is not None else lambda row: None
     methods = [method_label(r) for r in aggregate.iter_rows(named=True)]
     show_method = set(methods) != {
         "finetune, final model"
@@ -84,10 +78,7 @@ def headline(
                 ""
                 if r["zero_shot_pgr_of_means"] is None
                 else _cell(r["zero_shot_pgr_of_means"], digits=2),
-                # the agreement analysis compares final models only
-                imitated.get(tuple(r[k] for k in CELL), "")
-                if r["early_stopping"] == "none"
-                else "",
+                imitation_text(imitated(r)),
             ]
         )
     lines = [
