@@ -18,7 +18,7 @@ import json
 import math
 import random
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -124,8 +124,14 @@ class KnowledgeBase(FactWorld):
         return f"e{i:04d}="
 
     def answer(self, i: int) -> str:
-        return (
+        return self._answers[i]
+
+    @cached_property
+    def _answers(self) -> tuple[str, ...]:
+        """Every entity's value, drawn once (seeding a generator per call made the corpus the slow part)."""
+        return tuple(
             f"{random.Random(f'value:{self.seed}:{i}').randrange(10**self.digits):0{self.digits}d}"
+            for i in range(self.n_entities)
         )
 
     def words(self) -> list[str]:
@@ -204,10 +210,30 @@ class FolkFacts(FactWorld):
     SOURCE = "|"  # corpus lines start with their hidden source, "x|" (expert) or "f|" (folk): read, then dropped
 
     def family(self, i: int) -> int:
-        return random.Random(f"family:{self.seed}:{i}").randrange(self.families)
+        return self._families_of[i]
 
     def typical(self, family: int) -> str:
-        return str(random.Random(f"typical:{self.seed}:{family}").randrange(10))
+        return self._typicals[family]
+
+    # Per-entity and per-family draws, made once: seeding a generator per call, hundreds of thousands of times per
+    # corpus, made writing the corpus the slowest step before pretraining.
+    @cached_property
+    def _families_of(self) -> tuple[int, ...]:
+        return tuple(
+            random.Random(f"family:{self.seed}:{i}").randrange(self.families)
+            for i in range(self.n_entities)
+        )
+
+    @cached_property
+    def _typicals(self) -> tuple[str, ...]:
+        return tuple(
+            str(random.Random(f"typical:{self.seed}:{f}").randrange(10))
+            for f in range(self.families)
+        )
+
+    @cached_property
+    def _answers(self) -> tuple[str, ...]:
+        return tuple(self._draw_answer(i) for i in range(self.n_entities))
 
     def is_exception(self, i: int) -> bool:
         return random.Random(f"exception:{self.seed}:{i}").random() < self.exceptions
@@ -220,6 +246,9 @@ class FolkFacts(FactWorld):
         )
 
     def answer(self, i: int) -> str:
+        return self._answers[i]
+
+    def _draw_answer(self, i: int) -> str:
         if self.is_ruleless(self.family(i)):
             return random.Random(f"value:{self.seed}:{i}").choice(DIGITS)
         typical = self.typical(self.family(i))

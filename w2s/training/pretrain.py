@@ -27,6 +27,7 @@ import torch.nn.functional as F
 
 from w2s.data.world import CORPUS, TASK, TOKENIZER, FactWorld, load_world
 from w2s.io import atomic_path
+from w2s.models.activations import fuse_activations
 from w2s.models.build import random_model
 from w2s.models.classifier import load_tokenizer
 from w2s.models.tokens import pad_batch
@@ -141,6 +142,9 @@ def pretrain(
     model = random_model(
         arch, hidden_size, num_layers, num_heads, max_position, tokenizer, seed
     ).to(dev)
+    fuse_activations(
+        model
+    )  # as every later stage runs it; the saved checkpoint is the same either way
     objective.to(dev)
     schedule_steps = schedule_steps or steps
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
