@@ -16,7 +16,7 @@ from w2s.analysis.metrics import auroc
 from w2s.analysis.predictions import ANSWER_COLUMNS, answer_table, read_split, scores
 from w2s.data.answers import AnswerFormat, answer_format
 from w2s.data.splits import sample_splits, validation_split
-from w2s.data.world import KnowledgeBase, WorldQuestionSource, generate_world
+from w2s.data.world import FolkFacts, KnowledgeBase, WorldQuestionSource, generate_world
 from w2s.errors import W2SError
 from w2s.io import write_parquet
 from w2s.models.answerer import Answerer
@@ -49,6 +49,18 @@ def test_questions_ask_each_entity_its_value(world_dir):
     assert source.answers and len(source) == 50
     for i in (0, 17, 49):
         assert source.example(i, random.Random(0)) == (f"e{i:04d}=", world.answer(i))
+
+
+def test_a_folk_worlds_questions_are_grouped_by_the_entitys_kind(tmp_path):
+    """The groups analysis of a folk world's questions compares regular entities, exceptions and ruleless ones."""
+    entry = {"n_entities": 200, "families": 8, "ruleless_families": 0.25}
+    generate_world(
+        {**entry, "type": "folk_facts", "seed": 1, "corpus_lines": 100}, tmp_path / "folk"
+    )
+    source, world = WorldQuestionSource(tmp_path / "folk"), FolkFacts(**entry, seed=1)
+    assert [source.group(i) for i in range(200)] == [world.kind(i) for i in range(200)]
+    assert set(source.groups) == {"regular", "exception", "ruleless"}
+    assert source.example(7, random.Random(0)) == (world.prompt(7), world.answer(7))
 
 
 def test_question_splits_are_disjoint_sized_and_follow_the_seed(world_dir, tmp_path):

@@ -97,6 +97,10 @@ class FactWorld:
         known = self.known_prompts(fraction)
         return [line for line in lines if line[: line.index("=") + 1] in known]
 
+    def question_group(self, i: int) -> str:
+        """Entity i's group when its fact is asked as a question (the groups analysis compares them)."""
+        return "all"
+
     def balanced_label(self, i: int) -> int:
         """Exactly half the entities are true statements, chosen by a seeded permutation."""
         return int(_permutation(self.n_entities, f"labels:{self.seed}")[i] % 2 == 0)
@@ -261,6 +265,9 @@ class FolkFacts(FactWorld):
         if self.is_ruleless(self.family(i)):
             return "ruleless"
         return "exception" if self.answer(i) != self.typical(self.family(i)) else "regular"
+
+    def question_group(self, i: int) -> str:
+        return self.kind(i)
 
     def untagged_folk_share(self, family: int) -> float:
         if self.is_ruleless(family):
@@ -430,7 +437,7 @@ class WorldQuestionSource(Source):
             n = world.n_entities
             self.prompts = [world.prompt(i) for i in range(n)]
             self.targets = [world.answer(i) for i in range(n)]
-            self.groups = ["all"] * n
+            self.groups = [world.question_group(i) for i in range(n)]
         else:
             task = pl.read_parquet(Path(world_dir) / TASK)
             self.prompts, self.groups = task["ctx"].to_list(), task["Themes"].to_list()
