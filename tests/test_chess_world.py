@@ -24,7 +24,8 @@ from w2s.data.chess_world import (
     transcript,
 )
 from w2s.data.splits import sample_splits
-from w2s.data.world import CORPUS, TASK, WorldQuestionSource, generate_world, load_world
+from w2s.data.world import CORPUS, TASK, generate_world, load_world
+from w2s.data.world_sources import WorldQuestionSource
 from w2s.errors import W2SError
 from w2s.models.classifier import load_tokenizer
 from w2s.training.generate import Answer

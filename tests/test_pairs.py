@@ -12,7 +12,8 @@ from task_helpers import SEEDS, load, raw_rows
 from w2s.data.hf_tasks import HFSource
 from w2s.data.splits import row_rng, sample_splits
 from w2s.data.tasks.comparisons import split_transcripts
-from w2s.data.world import KnowledgeBase, WorldPreferenceSource, generate_world
+from w2s.data.world import KnowledgeBase, generate_world
+from w2s.data.world_sources import WorldPreferenceSource
 from w2s.errors import W2SError
 
 pytestmark = pytest.mark.usefixtures("private_datasets_cache")

@@ -16,7 +16,8 @@ from tolerance import assert_predictions_close
 
 from w2s.analysis.predictions import PREDICTION_COLUMNS
 from w2s.data.splits import sample_splits
-from w2s.data.world import WorldPreferenceSource, generate_world
+from w2s.data.world import generate_world
+from w2s.data.world_sources import WorldPreferenceSource
 from w2s.models.classifier import load_tokenizer
 from w2s.models.lora import is_adapter_checkpoint
 from w2s.models.reward import RewardModel

@@ -4,6 +4,7 @@ baseline, and the whole demo pipeline on a reduced world (well-formed outputs, n
 from __future__ import annotations
 
 import json
+import random
 
 import numpy as np
 import polars as pl
@@ -11,8 +12,11 @@ import pytest
 import torch
 from snakemake_helpers import REPORTING, planned_jobs, snakemake, write_config
 
+from w2s.data.registry import check_world_format
 from w2s.data.splits import sample_splits
-from w2s.data.world import CORPUS, TASK, KnowledgeBase, WorldTaskSource, generate_world
+from w2s.data.world import CORPUS, TASK, FolkFacts, KnowledgeBase, generate_world
+from w2s.data.world_sources import WorldPreferenceSource, WorldQuestionSource, WorldTaskSource
+from w2s.errors import W2SError
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.tokens import encode
 from w2s.training.pretrain import pretrain
@@ -352,7 +356,7 @@ FOLK = {
 def test_folk_world_has_typical_digits_exceptions_and_statements_that_the_folk_rule_gets_wrong(
     tmp_path,
 ):
-    from w2s.data.world import FolkFacts, load_world
+    from w2s.data.world import load_world
 
     generate_world(
         FOLK, tmp_path / "folk"
@@ -451,7 +455,7 @@ def test_folk_coverage_spread_makes_some_families_known_and_others_not_nested_by
 
 
 def test_ruleless_families_have_no_folk_lines_and_uniform_values(tmp_path):
-    from w2s.data.world import FolkFacts, load_world
+    from w2s.data.world import load_world
 
     generate_world({**FOLK, "ruleless_families": 0.25}, tmp_path / "folk")
     world = load_world(tmp_path / "folk")
@@ -531,3 +535,53 @@ def test_the_shipped_worlds_are_the_worlds_their_results_were_made_in(tmp_path, 
     statements = "\n".join(f"{text}\t{label}\t{kind}" for text, label, kind in task.iter_rows())
     assert hashlib.sha256((tmp_path / name / CORPUS).read_bytes()).hexdigest() == corpus_hash
     assert hashlib.sha256(statements.encode()).hexdigest() == statements_hash
+
+
+def test_a_separator_asks_the_same_facts_in_a_format_pretraining_never_showed(tmp_path):
+    """datasets.<name>.options.separator replaces the "=" between entity and value in every text of the task."""
+    entry = {"type": "folk_facts", "n_entities": 120, "families": 6, "seed": 4, "corpus_lines": 50}
+    generate_world(entry, tmp_path / "folk")
+    world = FolkFacts(n_entities=120, families=6, seed=4)
+    statements = WorldTaskSource(tmp_path / "folk", ".")
+    assert statements.texts[3] == pl.read_parquet(tmp_path / "folk" / TASK)["text"][3].replace(
+        "=", "."
+    )
+    assert (
+        statements.texts[3].startswith(f"-f{world.family(3):02d}e0003.")
+        and "=" not in statements.texts[3]
+    )
+    questions = WorldQuestionSource(tmp_path / "folk", ".")
+    assert questions.example(5, random.Random(0)) == (
+        f"-f{world.family(5):02d}e0005.",
+        world.answer(5),
+    )
+    (prompt, *completions), _ = WorldPreferenceSource(tmp_path / "folk", ".").example(
+        5, random.Random(0)
+    )
+    assert prompt == f"-f{world.family(5):02d}e0005." and f"{world.answer(5)}." in completions
+    assert WorldPreferenceSource(tmp_path / "folk").example(5, random.Random(0))[0][0].endswith("=")
+
+
+def test_the_config_refuses_a_separator_the_world_cannot_read():
+    config = {
+        "worlds": {"folk": {"type": "folk_facts"}, "chess": {"type": "chess"}},
+        "datasets": {
+            "prefs": {
+                "kind": "world",
+                "options": {"world": "folk", "format": "preference", "separator": "."},
+            }
+        },
+    }
+    check_world_format("prefs", config["datasets"]["prefs"], config["worlds"])  # "." is a token
+    config["datasets"]["prefs"]["options"]["separator"] = ":"
+    with pytest.raises(
+        W2SError,
+        match=r"datasets.prefs.options.separator: ':' is not a token of world 'folk_facts'",
+    ):
+        check_world_format("prefs", config["datasets"]["prefs"], config["worlds"])
+    puzzles = {
+        "kind": "world",
+        "options": {"world": "chess", "format": "question", "separator": "."},
+    }
+    with pytest.raises(W2SError, match="a chess world's puzzles have no separator"):
+        check_world_format("puzzles", puzzles, config["worlds"])

@@ -7,11 +7,12 @@ import inspect
 from w2s.data.answers import is_generative
 from w2s.data.hf_tasks import HF_TASKS, HFSource
 from w2s.data.sources import LocalFileSource, Source, SyntheticSentimentSource
-from w2s.data.world import WorldPreferenceSource, WorldQuestionSource, WorldTaskSource
+from w2s.data.world import MARKS, make_world
+from w2s.data.world_sources import WorldPreferenceSource, WorldQuestionSource, WorldTaskSource
 from w2s.errors import W2SError
 
 KINDS = ("synthetic", "local", "world", "lichess_puzzles", *HF_TASKS)
-WORLD_OPTIONS = ("world", "format")
+WORLD_OPTIONS = ("world", "format", "separator")
 HF_OPTIONS = ("source", "subset", "revision", "data_dir", "splits", "data_files", "format")
 
 
@@ -42,6 +43,49 @@ def check_options(dataset: str, entry: dict) -> None:
         )
 
 
+WORLD_FORMATS = ("statement", "question", "preference")
+
+
+def check_world_format(name: str, entry: dict, worlds: dict) -> None:
+    options = entry.get("options", {})
+    world = worlds.get(options.get("world"), {})
+    if world.get("type") == "chess" and options.get("format") != "question":
+        raise W2SError(
+            f"config key datasets.{name}.options.format: world {options['world']!r} is a chess world, whose "
+            "puzzles are answered by a move: set format: question"
+        )
+    if entry["kind"] == "world" and options.get("format", "statement") not in WORLD_FORMATS:
+        raise W2SError(
+            f"config key datasets.{name}.options.format: {options['format']!r} is not one of "
+            f"{list(WORLD_FORMATS)}"
+        )
+    if "separator" in options:
+        check_separator(name, options["separator"], world)
+    if not is_generative(entry) and "max_new_tokens" in entry:
+        raise W2SError(
+            f"config key datasets.{name}.max_new_tokens: only a generative task (a world dataset with "
+            "options.format question, or lichess_puzzles) generates answers"
+        )
+
+
+def check_separator(name: str, separator, world_entry: dict) -> None:
+    """A world dataset's `separator` (what stands between an entity and its value in the task's texts, "=" in
+    pretraining) must be one non-digit token of the world's vocabulary: another character would be read as unknown."""
+    if world_entry.get("type") == "chess":
+        raise W2SError(
+            f"config key datasets.{name}.options.separator: a chess world's puzzles have no separator to change"
+        )
+    world = make_world(world_entry)
+    allowed = sorted(
+        {w for w in [*world.words(), *MARKS.values(), "."] if len(w) == 1 and not w.isdigit()}
+    )
+    if separator not in allowed:
+        raise W2SError(
+            f"config key datasets.{name}.options.separator: {separator!r} is not a token of world "
+            f"{world_entry.get('type', 'knowledge_base')!r}; expected one of {allowed}"
+        )
+
+
 def is_pairwise(entry: dict) -> bool:
     """Whether a dataset entry of the config is a comparison task (w2s.data.pairs): a world's preference format,
     or a comparison set from the hub."""
@@ -54,11 +98,12 @@ def make_source(dataset: str, entry: dict, world_dir: str | None = None) -> Sour
     """`world_dir`: the generated world a dataset of kind world asks about."""
     kind, options = entry["kind"], entry.get("options", {})
     if kind == "world":
+        separator = options.get("separator", "=")
         if is_pairwise(entry):
-            return WorldPreferenceSource(world_dir)
-        return (
-            WorldQuestionSource(world_dir) if is_generative(entry) else WorldTaskSource(world_dir)
-        )
+            return WorldPreferenceSource(world_dir, separator)
+        if is_generative(entry):
+            return WorldQuestionSource(world_dir, separator)
+        return WorldTaskSource(world_dir, separator)
     try:
         if kind == "synthetic":
             return SyntheticSentimentSource(**options)

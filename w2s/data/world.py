@@ -1,4 +1,6 @@
-"""Synthetic worlds with facts that pretraining can teach: a knowledge base, and arithmetic.
+"""Synthetic worlds with facts that pretraining can teach: a knowledge base, arithmetic, and folk facts (a folk rule
+beside an expert: the default experiment's world); the chess world lives in w2s.data.chess_world, and the dataset
+sources that ask a generated world's task in w2s.data.world_sources.
 
 In the knowledge-base world each of `n_entities` entities (one token each, "e0042") has a value of `digits` digits.
 Pretraining text states a fact and marks its source: "e0042=17.R" is a reliable (true) statement, "e0042=63.U" an
@@ -24,8 +26,6 @@ from pathlib import Path
 import polars as pl
 
 from w2s.data.chess_world import ChessWorld, generate_chess_world, make_chess_world
-from w2s.data.pairs import ordered
-from w2s.data.sources import Source
 from w2s.io import atomic_path, write_parquet
 
 MARKS = {True: "R", False: "U"}  # the label tokens: their unembedding rows are the readout head
@@ -401,75 +401,3 @@ def generate_world(entry: dict, out_dir: str | Path) -> None:
         f"world {world}: {entry['corpus_lines']} corpus lines, {world.n_entities} task statements",
         flush=True,
     )
-
-
-class WorldTaskSource(Source):
-    """A world's task file as a dataset source: row i is entity i's statement (one row per entity, so splits drawn
-    from it are disjoint by entity); `group` is the kind of statement (true, or which digit was changed)."""
-
-    def __init__(self, world_dir: str | Path):
-        self.name = str(Path(world_dir) / TASK)
-        self.task = pl.read_parquet(Path(world_dir) / TASK)
-        self.texts, self.labels = self.task["text"].to_list(), self.task["label"].to_list()
-        self.kinds = self.task["kind"].to_list()
-
-    def __len__(self) -> int:
-        return len(self.texts)
-
-    def example(self, index: int, rng: random.Random) -> tuple[str, int]:
-        return self.texts[index], self.labels[index]
-
-    def group(self, index: int) -> str:
-        return self.kinds[index]
-
-
-class WorldQuestionSource(Source):
-    """A world's facts as questions whose answer a model generates (dataset option format: question): row i is
-    entity i's prompt ("e0042=") and its true answer ("17"); one row per entity, as for the statements. A chess
-    world's row i is puzzle i: the game so far (`ctx`) and its best move (`target`, trimmed)."""
-
-    answers = True
-
-    def __init__(self, world_dir: str | Path):
-        self.name = f"{Path(world_dir) / ENTRY} (questions)"
-        world = load_world(world_dir)
-        if isinstance(world, FactWorld):
-            n = world.n_entities
-            self.prompts = [world.prompt(i) for i in range(n)]
-            self.targets = [world.answer(i) for i in range(n)]
-            self.groups = [world.question_group(i) for i in range(n)]
-        else:
-            task = pl.read_parquet(Path(world_dir) / TASK)
-            self.prompts, self.groups = task["ctx"].to_list(), task["Themes"].to_list()
-            self.targets = task["target"].str.strip_chars().to_list()
-
-    def __len__(self) -> int:
-        return len(self.prompts)
-
-    def example(self, index: int, rng: random.Random) -> tuple[str, str]:
-        return self.prompts[index], self.targets[index]
-
-    def group(self, index: int) -> str:
-        return self.groups[index]
-
-
-class WorldPreferenceSource(Source):
-    """A world's facts as comparisons (dataset option format: preference, w2s.data.pairs): row i is entity i's
-    prompt ("e0042=") with two completions, its true answer and the task's near miss ("7." and "4."), the true one
-    preferred; one row per entity, as for the statements; `group` is which digit the near miss changed."""
-
-    pairs = True
-
-    def __init__(self, world_dir: str | Path):
-        self.name = f"{Path(world_dir) / ENTRY} (preferences)"
-        self.world = load_world(world_dir)
-
-    def __len__(self) -> int:
-        return self.world.n_entities
-
-    def example(self, index: int, rng: random.Random) -> tuple[tuple[str, str, str], int]:
-        wrong, _ = self.world.near_miss(index)
-        return ordered(self.world.prompt(index), f"{self.world.answer(index)}.", f"{wrong}.", rng)
-
-    def group(self, index: int) -> str:
-        return self.world.near_miss(index)[1]

@@ -9,7 +9,7 @@ import jsonschema
 import yaml
 
 from w2s.data.answers import is_generative
-from w2s.data.registry import check_options, is_pairwise
+from w2s.data.registry import check_options, check_world_format, is_pairwise
 from w2s.data.world import MARKS
 from w2s.errors import W2SError
 from w2s.hub import looks_like_local_path
@@ -170,29 +170,6 @@ def label_tokens(entry: dict) -> list[str] | None:
     if "label_tokens" in entry:
         return entry["label_tokens"]
     return [MARKS[False], MARKS[True]] if "pretrain" in entry else None
-
-
-WORLD_FORMATS = ("statement", "question", "preference")
-
-
-def check_world_format(name: str, entry: dict, worlds: dict) -> None:
-    options = entry.get("options", {})
-    world = worlds.get(options.get("world"), {})
-    if world.get("type") == "chess" and options.get("format") != "question":
-        raise W2SError(
-            f"config key datasets.{name}.options.format: world {options['world']!r} is a chess world, whose "
-            "puzzles are answered by a move: set format: question"
-        )
-    if entry["kind"] == "world" and options.get("format", "statement") not in WORLD_FORMATS:
-        raise W2SError(
-            f"config key datasets.{name}.options.format: {options['format']!r} is not one of "
-            f"{list(WORLD_FORMATS)}"
-        )
-    if not is_generative(entry) and "max_new_tokens" in entry:
-        raise W2SError(
-            f"config key datasets.{name}.max_new_tokens: only a generative task (a world dataset with "
-            "options.format question, or lichess_puzzles) generates answers"
-        )
 
 
 def check_pairwise(config: dict, dataset: str) -> None:
