@@ -15,8 +15,9 @@ from snakemake_helpers import tiny_config
 from w2s.analysis.metrics import auroc
 from w2s.analysis.predictions import ANSWER_COLUMNS, answer_table, read_split, scores
 from w2s.data.answers import AnswerFormat, answer_format
+from w2s.data.folk_facts import FolkFacts
 from w2s.data.splits import sample_splits, validation_split
-from w2s.data.world import FolkFacts, KnowledgeBase, generate_world
+from w2s.data.world import KnowledgeBase, generate_world
 from w2s.data.world_sources import WorldQuestionSource
 from w2s.errors import W2SError
 from w2s.io import write_parquet

@@ -12,9 +12,10 @@ import pytest
 import torch
 from snakemake_helpers import REPORTING, planned_jobs, snakemake, write_config
 
+from w2s.data.folk_facts import FolkFacts
 from w2s.data.registry import check_world_format
 from w2s.data.splits import sample_splits
-from w2s.data.world import CORPUS, TASK, FolkFacts, KnowledgeBase, generate_world
+from w2s.data.world import CORPUS, TASK, KnowledgeBase, generate_world
 from w2s.data.world_sources import WorldPreferenceSource, WorldQuestionSource, WorldTaskSource
 from w2s.errors import W2SError
 from w2s.models.classifier import Classifier, load_tokenizer
@@ -430,7 +431,6 @@ def test_folk_corpus_shows_the_expert_only_about_known_entities_and_the_folk_rul
 
 
 def test_folk_coverage_spread_makes_some_families_known_and_others_not_nested_by_share():
-    from w2s.data.world import FolkFacts
 
     even = FolkFacts(n_entities=4000, families=20, seed=1)
     spread = FolkFacts(n_entities=4000, families=20, seed=1, coverage_spread=1.5)

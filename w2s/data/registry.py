@@ -5,9 +5,10 @@ from __future__ import annotations
 import inspect
 
 from w2s.data.answers import is_generative
+from w2s.data.facts import MARKS
 from w2s.data.hf_tasks import HF_TASKS, HFSource
 from w2s.data.sources import LocalFileSource, Source, SyntheticSentimentSource
-from w2s.data.world import MARKS, make_world
+from w2s.data.world import make_world
 from w2s.data.world_sources import WorldPreferenceSource, WorldQuestionSource, WorldTaskSource
 from w2s.errors import W2SError
 

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import polars as pl
 
+from w2s.data.facts import FactWorld
 from w2s.data.pairs import ordered
 from w2s.data.sources import Source
-from w2s.data.world import ENTRY, TASK, FactWorld, load_world
+from w2s.data.world import ENTRY, TASK, load_world
 
 
 def asked_with(separator: str, text: str) -> str:

@@ -9,8 +9,8 @@ import jsonschema
 import yaml
 
 from w2s.data.answers import is_generative
+from w2s.data.facts import MARKS
 from w2s.data.registry import check_options, check_world_format, is_pairwise
-from w2s.data.world import MARKS
 from w2s.errors import W2SError
 from w2s.hub import looks_like_local_path
 from w2s.models.paths import check_model_path

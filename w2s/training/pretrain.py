@@ -25,7 +25,8 @@ import polars as pl
 import torch
 import torch.nn.functional as F
 
-from w2s.data.world import CORPUS, TASK, TOKENIZER, FactWorld, load_world
+from w2s.data.facts import FactWorld
+from w2s.data.world import CORPUS, TASK, TOKENIZER, load_world
 from w2s.io import atomic_path
 from w2s.models.activations import fuse_activations
 from w2s.models.build import random_model
