@@ -158,8 +158,9 @@ def test_the_plans_disk_counts_early_stops_language_models_resume_states_and_the
     from w2s.hub import HubRef, local_copy
     from w2s.models.build import random_model
     from w2s.models.classifier import Classifier
+    from w2s.pipeline.dry_run_jobs import Job
     from w2s.pipeline.fetch import human
-    from w2s.pipeline.plan import Job, disk_lines
+    from w2s.pipeline.plan_disk import disk_lines
     from w2s.training.resume import save_state
 
     raw = tiny_config()

@@ -25,7 +25,8 @@ from snakemake_helpers import (
 
 from w2s.pipeline.cluster import runs_locally
 from w2s.pipeline.config import validate_config
-from w2s.pipeline.plan import describe_plan, parse_jobs, submission_cores, submissions
+from w2s.pipeline.dry_run_jobs import parse_jobs, submissions
+from w2s.pipeline.plan import describe_plan, submission_cores
 
 RUNS = (
     "weak/sciq/seed0/weakling",

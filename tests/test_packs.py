@@ -6,8 +6,9 @@ from __future__ import annotations
 from snakemake_helpers import REPO, tiny_config
 
 from w2s.pipeline.config import validate_config
+from w2s.pipeline.dry_run_jobs import Job
 from w2s.pipeline.packs import group_request
-from w2s.pipeline.plan import Job, pack_lines, submission_cores
+from w2s.pipeline.plan import pack_lines, submission_cores
 
 
 def job(rule, reads=(), writes=(), cpus=4, runtime=240, mem=8000, gpu=1, group=0) -> Job:

@@ -10,7 +10,7 @@ import sys
 import pytest
 from snakemake_helpers import LOCAL_ENV, REPO, planned_jobs, snakemake, tiny_config, write_config
 
-from w2s.pipeline.plan import human
+from w2s.pipeline.fetch import human
 
 pytestmark = pytest.mark.workflow
 
@@ -118,7 +118,8 @@ def test_a_reward_models_size_counts_its_one_output_head():
     from w2s.models.classifier import Classifier
     from w2s.models.reward import RewardModel
     from w2s.pipeline.config import read_config_file, validate_config
-    from w2s.pipeline.plan import head_outputs, model_shape
+    from w2s.pipeline.dry_run_jobs import head_outputs
+    from w2s.pipeline.memory import model_shape
 
     rm_config = validate_config(read_config_file(REPO / "configs/reward_model.yaml"))
     assert head_outputs(rm_config, "kb_preferences") == 1

@@ -9,136 +9,25 @@ the end and what lives only while runs run.
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from w2s.errors import W2SError
-from w2s.hub import cache_dir
-from w2s.pipeline.cluster import runs_locally
 from w2s.pipeline.compute import evaluation_share, job_flops
-from w2s.pipeline.fetch import describe_pending, hub_references, human
-from w2s.pipeline.grid import keeps_checkpoint, stops_early
+from w2s.pipeline.dry_run_jobs import Job, dry_run, job_shape, parse_jobs, submissions
+from w2s.pipeline.fetch import describe_pending
 from w2s.pipeline.memory import (
-    DTYPE_BYTES,
     USABLE,
     GiB,
     fix,
     job_kind,
     job_memory,
-    model_shape,
     task_kind,
 )
 from w2s.pipeline.packs import group_request
-from w2s.pipeline.paths import TRAINED_ROLES
-from w2s.pipeline.rule_params import answer_params
-
-TRAINING_ROLES = {
-    f"train_{role}": role for role in TRAINED_ROLES
-}  # rule -> role (whose checkpoints keep_checkpoints names)
-
-
-@dataclass
-class Job:
-    rule: str
-    wildcards: dict[str, str] = field(default_factory=dict)
-    resources: dict[str, str] = field(default_factory=dict)
-    local: bool = False  # run where Snakemake runs (localrule), never submitted
-    group: int | None = (
-        None  # the group job (one submission) it is packed into, numbered in the dry run's order
-    )
-    inputs: tuple[str, ...] = ()
-    outputs: tuple[str, ...] = ()
-
-    def hours(self) -> float:
-        return float(self.resources.get("runtime", 0)) / 60
-
-    def gpus(self) -> int:
-        """The job's GPUs: `gpu` (the whole job's, one node) or gres gpu:N per node (w2s.pipeline.cluster)."""
-        per_node = re.search(r"gpu:(\d+)", self.resources.get("gres", ""))
-        if per_node:
-            return int(per_node.group(1)) * int(self.resources.get("nodes", 1))
-        return int(self.resources.get("gpu", 0))
-
-    def cpus(self) -> int:
-        return int(self.resources.get("cpus_per_task", 1)) * int(self.resources.get("nodes", 1))
-
-
-def dry_run(snakefile: str | Path, configfile: str | Path, extra: list[str]) -> str:
-    """The dry run's output, as Snakemake prints it for this config (and any further Snakemake arguments)."""
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(snakefile),
-        "--dry-run",
-        "--cores",
-        "1",
-        *extra,
-        "--configfile",
-        str(configfile),
-    ]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode:
-        raise W2SError(
-            f"the dry run failed ({' '.join(command)}):\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
-        )
-    return result.stdout + result.stderr
-
-
-def parse_jobs(output: str) -> list[Job]:
-    """The jobs of a dry run's output: each `rule NAME:` block with its wildcards and resources, and the group job
-    (`Group job NAME ...:`, its member blocks indented) it belongs to."""
-    jobs, group, groups = (
-        [],
-        None,
-        0,
-    )  # a dry run prints `rule` for a local rule too: runs_locally tells
-    for line in output.splitlines():
-        if re.match(r"^\[.*\] Group job \S+", line):
-            group, groups = groups, groups + 1
-        rule = re.match(r"^(\s*)(local)?rule (\w+):", line)
-        if rule:
-            indented = bool(rule.group(1))
-            name = rule.group(3)
-            jobs.append(
-                Job(
-                    name,
-                    local=bool(rule.group(2)) or runs_locally(name),
-                    group=group if indented else None,
-                )
-            )
-            continue
-        field_line = re.match(r"^\s+(wildcards|resources): (.*)$", line)
-        if field_line and jobs:
-            items = dict(
-                item.split("=", 1) for item in field_line.group(2).split(", ") if "=" in item
-            )
-            setattr(jobs[-1], field_line.group(1), items)
-        files = re.match(r"^\s+(input|output): (.*)$", line)
-        if files and jobs:
-            setattr(jobs[-1], f"{files.group(1)}s", tuple(files.group(2).split(", ")))
-    return jobs
-
-
-def submissions(jobs: list[Job]) -> tuple[int, int]:
-    """(cluster submissions as planned, with packing; without it: one per job not run locally)."""
-    submitted = [job for job in jobs if not job.local]
-    packed = {job.group for job in submitted if job.group is not None}
-    return sum(job.group is None for job in submitted) + len(packed), len(submitted)
-
-
-def head_outputs(config: dict, dataset: str) -> int:
-    """The outputs of the head a model trains on `dataset`: a logit per class, or a reward model's one reward."""
-    from w2s.models.reward import scoring_model
-
-    return scoring_model(answer_params(config, dataset)).head_outputs
+from w2s.pipeline.plan_disk import disk_lines
 
 
 def describe_plan(config: dict, jobs: list[Job], cores: int | None = None) -> str:
@@ -306,105 +195,6 @@ def submission_cores(extra: list[str]) -> int | None:
                 cores = yaml.safe_load((folder / "config.yaml").read_text()).get("cores")
                 break
     return int(cores) if str(cores).isdigit() else None
-
-
-def job_shape(config: dict, job: Job):
-    """(shape, stored parameters) of the model a job trains or runs, with the head of its dataset's task
-    (w2s.pipeline.memory.model_shape); None where it cannot be had offline."""
-    return model_shape(
-        config, job.wildcards["model"], head_outputs(config, job.wildcards["dataset"])
-    )
-
-
-def disk_lines(config: dict, jobs: list[Job]) -> list[str]:
-    """The disk the planned jobs write (weights in fp32, as training holds them), by what keeps it and for how long:
-    final checkpoints, early stops kept as models, generatively finetuned models, resume states while runs train; and
-    the hub models' weights in the cache."""
-    from w2s.models.classifier import TRAINING_DTYPE
-
-    width = DTYPE_BYTES[TRAINING_DTYPE]
-    disk = Counter()  # what -> bytes
-    largest, resume_largest, runs, unknown, counted = 0, 0, 0, set(), {}
-    every = config["training"]["checkpoint_every"]
-    for job in jobs:
-        role = TRAINING_ROLES.get(job.rule)
-        if job.rule != "generative_finetune" and not role:
-            continue
-        model = job.wildcards["model"]
-        size = job_shape(config, job)
-        if size is None:
-            unknown.add(model)
-            continue
-        shape, stored = size
-        if job.rule == "generative_finetune":
-            # the causal LM, saved with its untied head where it has one
-            disk["generative"] += width * shape.language_model
-            continue
-        counted[model, head_outputs(config, job.wildcards["dataset"])] = size
-        if every:  # weights that train and Adam's two moments; the old state stays until the new one is written
-            runs += 1
-            resume_largest = max(resume_largest, 2 * 3 * width * shape.trained)
-            disk["resume"] += 2 * 3 * width * shape.trained
-        if config["models"][model]["mode"] == "probe":
-            continue  # a probe's checkpoint links its backbone's files: only the head is new
-        n_bytes = stored * width
-        largest = max(largest, n_bytes)
-        disk["kept" if keeps_checkpoint(config, role) else "deleted"] += n_bytes
-        if stops_early(config, role):
-            disk["early stops"] += n_bytes
-    hub, not_fetched = hub_bytes(config)
-    lines = [
-        "",
-        f"disk of the jobs above, estimated from each model's shape (weights in {TRAINING_DTYPE}, as training holds "
-        "them):",
-        f"  final checkpoints kept at the end: {human(disk['kept'])}",
-        f"  early stops kept as models (early_stopping weak_val: each run where it agreed best with its supervision): "
-        f"{human(disk['early stops'])}",
-        f"  generatively finetuned models kept (their untied LM heads included): {human(disk['generative'])}",
-        f"  final checkpoints deleted once their predictions exist (keep_checkpoints: {config['keep_checkpoints']}): "
-        f"{human(disk['deleted'])}; each is on disk while its run and its readers run (the largest: {human(largest)})",
-    ]
-    if every:
-        lines.append(
-            f"  resume states while a run trains (training.checkpoint_every {every}; deleted when it ends): up to "
-            f"two per run at a save, weights and Adam's moments (the largest run's: {human(resume_largest)}); "
-            f"{human(disk['resume'])} if all {runs} runs trained at once"
-        )
-    lines.append(
-        f"  hub models in the cache ({cache_dir()}; weights in the dtype each config.json names): {human(hub)}"
-        + (f" (not counted, not fetched yet: {', '.join(not_fetched)})" if not_fetched else "")
-    )
-    lines.append(
-        f"  kept at the end in all, hub cache included: "
-        f"{human(disk['kept'] + disk['early stops'] + disk['generative'] + hub)}"
-    )
-    for (model, outputs), (shape, stored) in counted.items():
-        lines.append(
-            f"  {model}{' (reward model)' if outputs == 1 else ''}: {shape.params:,} parameters, "
-            f"{stored:,} stored per checkpoint"
-            + (" (LoRA adapters and head)" if "lora" in config["models"][model] else "")
-        )
-    if unknown:
-        lines.append(
-            f"  not counted (no config.json to be had offline): {', '.join(sorted(unknown))}"
-        )
-    return lines
-
-
-def hub_bytes(config: dict) -> tuple[int, list[str]]:
-    """The weights of the hub models the config loads, each repository and revision once; and the models whose
-    shape cannot be had offline (not fetched), not counted."""
-    total, unknown = 0, []
-    for keys in hub_references(config).values():
-        models = [key.removeprefix("models.") for key in keys if key.startswith("models.")]
-        if not models:
-            continue
-        shape = model_shape(config, models[0])
-        if shape:
-            total += shape[0].source_bytes
-        else:
-            unknown.append(models[0])
-    return total, unknown
 
 
 def memory_lines(config: dict, jobs: list[Job]) -> list[str]:
