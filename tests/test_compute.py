@@ -7,7 +7,7 @@ from snakemake_helpers import tiny_config
 
 from w2s.pipeline.compute import evaluation_share, job_flops
 from w2s.pipeline.config import validate_config
-from w2s.pipeline.memory import Shape
+from w2s.pipeline.model_shapes import Shape
 
 N = 10**9
 SHAPE = Shape(N, N, 2048, 8192, 16, 50000, 256, 512, 0)  # 512 tokens a row

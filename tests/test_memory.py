@@ -16,12 +16,12 @@ from w2s.pipeline.config import validate_config
 from w2s.pipeline.memory import (
     GiB,
     Layout,
-    Shape,
     activation_bytes,
     fix,
     job_memory,
     training_memory,
 )
+from w2s.pipeline.model_shapes import Shape
 
 SHAPES = {
     "qwen2": dict(

@@ -119,7 +119,7 @@ def test_a_reward_models_size_counts_its_one_output_head():
     from w2s.models.reward import RewardModel
     from w2s.pipeline.config import read_config_file, validate_config
     from w2s.pipeline.dry_run_jobs import head_outputs
-    from w2s.pipeline.memory import model_shape
+    from w2s.pipeline.model_shapes import model_shape
 
     rm_config = validate_config(read_config_file(REPO / "configs/reward_model.yaml"))
     assert head_outputs(rm_config, "kb_preferences") == 1

@@ -14,7 +14,8 @@ from snakemake_helpers import SLURM_PROFILE, snakemake, tiny_config, write_confi
 from w2s.errors import W2SError
 from w2s.pipeline import cluster
 from w2s.pipeline.config import validate_config
-from w2s.pipeline.memory import HOST_MARGIN, PROCESS_OVERHEAD, model_shape
+from w2s.pipeline.memory import HOST_MARGIN, PROCESS_OVERHEAD
+from w2s.pipeline.model_shapes import model_shape
 from w2s.training.runtime import use_threads
 
 

@@ -159,7 +159,8 @@ def job_resources(config: dict, model: str | None, stage: str) -> dict:
 def host_memory_mb(config: dict, model: str, stage: str) -> int | None:
     """The host memory a GPU job of `model` needs (w2s.pipeline.memory.host_bytes) in MB, with a margin; None where
     the model's shape cannot be had offline (a hub model not yet fetched)."""
-    from w2s.pipeline.memory import DTYPE_BYTES, HOST_MARGIN, host_bytes, job_kind
+    from w2s.pipeline.memory import HOST_MARGIN, host_bytes, job_kind
+    from w2s.pipeline.model_shapes import DTYPE_BYTES
 
     shape = known_shape(config, model)
     if shape is None:
@@ -173,8 +174,8 @@ def host_memory_mb(config: dict, model: str, stage: str) -> int | None:
 
 
 def known_shape(config: dict, model: str):
-    """The model's shape (w2s.pipeline.memory.Shape), None where it cannot be had offline."""
-    from w2s.pipeline.memory import model_shape
+    """The model's shape (w2s.pipeline.model_shapes.Shape), None where it cannot be had offline."""
+    from w2s.pipeline.model_shapes import model_shape
 
     found = model_shape(config, model)
     return found[0] if found else None

@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 
 from w2s.pipeline.grid import uses_validation
-from w2s.pipeline.memory import Shape, job_kind
+from w2s.pipeline.memory import job_kind
+from w2s.pipeline.model_shapes import Shape
 from w2s.pipeline.rule_params import answer_params
 
 

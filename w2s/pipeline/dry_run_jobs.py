@@ -11,7 +11,7 @@ from pathlib import Path
 
 from w2s.errors import W2SError
 from w2s.pipeline.cluster import runs_locally
-from w2s.pipeline.memory import model_shape
+from w2s.pipeline.model_shapes import model_shape
 from w2s.pipeline.paths import TRAINED_ROLES
 from w2s.pipeline.rule_params import answer_params
 
@@ -120,7 +120,7 @@ def head_outputs(config: dict, dataset: str) -> int:
 
 def job_shape(config: dict, job: Job):
     """(shape, stored parameters) of the model a job trains or runs, with the head of its dataset's task
-    (w2s.pipeline.memory.model_shape); None where it cannot be had offline."""
+    (w2s.pipeline.model_shapes.model_shape); None where it cannot be had offline."""
     return model_shape(
         config, job.wildcards["model"], head_outputs(config, job.wildcards["dataset"])
     )

@@ -9,7 +9,7 @@ from w2s.hub import cache_dir
 from w2s.pipeline.dry_run_jobs import TRAINING_ROLES, Job, head_outputs, job_shape
 from w2s.pipeline.fetch import hub_references, human
 from w2s.pipeline.grid import keeps_checkpoint, stops_early
-from w2s.pipeline.memory import DTYPE_BYTES, model_shape
+from w2s.pipeline.model_shapes import DTYPE_BYTES, model_shape
 
 
 def disk_lines(config: dict, jobs: list[Job]) -> list[str]:
