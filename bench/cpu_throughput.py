@@ -33,9 +33,11 @@ from transformers.activations import NewGELUActivation
 from w2s.models.build import build_model
 from w2s.models.classifier import Classifier
 from w2s.models.tokens import pad_batch
-from w2s.training.loop import Examples, Schedule, TrainSettings, optimizer_and_schedule, train
+from w2s.training.batches import Examples, Schedule
+from w2s.training.loop import train
 from w2s.training.losses import XentLoss
 from w2s.training.runtime import cpu_has_native_bf16
+from w2s.training.settings import TrainSettings, optimizer_and_schedule
 
 BATCH, PAD_ID = 32, 0
 

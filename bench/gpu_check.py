@@ -411,7 +411,7 @@ def train_throughput(
 
 def padded_tokens(lengths: list[int], settings) -> int:
     """The tokens the loop's minibatches compute, padding included: its own schedule and length grouping."""
-    from w2s.training.loop import Examples, Schedule
+    from w2s.training.batches import Examples, Schedule
     from w2s.training.runtime import bf16_enabled, device
 
     dev = device()
@@ -476,7 +476,7 @@ def examples_of(model, n: int, length: int, sizes: Sizes):
     """`n` examples of `length` tokens each (a reward model's: `n` pairs of two), as the loop holds them."""
     from w2s.models.reward import RewardModel
     from w2s.models.tokens import Pair
-    from w2s.training.loop import Examples
+    from w2s.training.batches import Examples
     from w2s.training.runtime import bf16_enabled, device
 
     rows = random_rows([length] * n * 2, sizes, 2)

@@ -11,7 +11,8 @@ from snakemake_helpers import planned_jobs, snakemake, tiny_config, train_settin
 from tolerance import assert_predictions_close
 
 from w2s.models.classifier import Classifier
-from w2s.training.loop import Examples, LocalEngine, optimizer_step, train
+from w2s.training.batches import Examples
+from w2s.training.loop import LocalEngine, optimizer_step, train
 from w2s.training.losses import LossContext, make_loss
 from w2s.training.predict import predict_p1
 from w2s.training.runtime import length_groups, rank_minibatches, token_passes

@@ -35,7 +35,7 @@ def four_layers(request, tmp_path_factory):
 
 def kept_bytes(model, ids, pad_id) -> int:
     """Bytes of the tensors autograd keeps for the backward pass during one training forward (eval mode)."""
-    from w2s.training.loop import minibatch_logits
+    from w2s.training.runtime import minibatch_logits
 
     kept = []
 
