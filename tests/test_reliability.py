@@ -335,7 +335,7 @@ CONFIG_FAULTS = {
     "world_option_misspelt": (
         world_dataset({"world": "kb", "fromat": "question"}),
         "config key datasets.toy.options: unknown option(s) ['fromat'] for kind world; it takes ['world', "
-        "'format', 'separator']",
+        "'format', 'separator', 'values_as']",
     ),
     "world_given_a_chess_option": (
         world_dataset({"world": "kb", "accept_any_mate": True}),

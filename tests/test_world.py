@@ -585,3 +585,43 @@ def test_the_config_refuses_a_separator_the_world_cannot_read():
     }
     with pytest.raises(W2SError, match="a chess world's puzzles have no separator"):
         check_world_format("puzzles", puzzles, config["worlds"])
+
+
+def test_comparisons_can_write_their_values_in_a_code_pretraining_never_put_after_an_entity(
+    tmp_path,
+):
+    """values_as: family_tokens writes each digit d of a comparison's completions as the token "f0d"."""
+    entry = {"type": "folk_facts", "n_entities": 120, "families": 12, "seed": 4, "corpus_lines": 50}
+    generate_world(entry, tmp_path / "folk")
+    world = FolkFacts(n_entities=120, families=12, seed=4)
+    plain = WorldPreferenceSource(tmp_path / "folk").example(5, random.Random(0))
+    coded = WorldPreferenceSource(tmp_path / "folk", "=", "family_tokens").example(
+        5, random.Random(0)
+    )
+    assert coded[0][0] == plain[0][0] == world.prompt(5) and coded[1] == plain[1]
+    assert [c for c in coded[0][1:]] == [f"f0{c[0]}." for c in plain[0][1:]]
+    assert f"f0{world.answer(5)}." in coded[0][1:]
+    tokenizer = load_tokenizer(str(tmp_path / "folk" / "tokenizer"))
+    ids = tokenizer(coded[0][1])["input_ids"]
+    assert tokenizer.convert_ids_to_tokens(ids) == [
+        coded[0][1][:3],
+        ".",
+    ]  # one known token, not unknown ones
+
+
+def test_the_config_refuses_values_written_in_a_code_where_there_is_none():
+    worlds = {"folk": {"type": "folk_facts"}, "few": {"type": "folk_facts", "families": 8}}
+    prefs = {
+        "kind": "world",
+        "options": {"world": "folk", "format": "preference", "values_as": "family_tokens"},
+    }
+    check_world_format("prefs", prefs, worlds)
+    statements = {"kind": "world", "options": {"world": "folk", "values_as": "family_tokens"}}
+    with pytest.raises(W2SError, match="values_as: only comparisons"):
+        check_world_format("statements", statements, worlds)
+    few = {"kind": "world", "options": {**prefs["options"], "world": "few"}}
+    with pytest.raises(W2SError, match="needs a folk_facts world of at least 10 families"):
+        check_world_format("few", few, worlds)
+    wrong = {"kind": "world", "options": {**prefs["options"], "values_as": "letters"}}
+    with pytest.raises(W2SError, match="'letters' is not one of"):
+        check_world_format("wrong", wrong, worlds)

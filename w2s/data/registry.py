@@ -13,7 +13,7 @@ from w2s.data.world_sources import WorldPreferenceSource, WorldQuestionSource, W
 from w2s.errors import W2SError
 
 KINDS = ("synthetic", "local", "world", "lichess_puzzles", *HF_TASKS)
-WORLD_OPTIONS = ("world", "format", "separator")
+WORLD_OPTIONS = ("world", "format", "separator", "values_as")
 HF_OPTIONS = ("source", "subset", "revision", "data_dir", "splits", "data_files", "format")
 
 
@@ -62,10 +62,32 @@ def check_world_format(name: str, entry: dict, worlds: dict) -> None:
         )
     if "separator" in options:
         check_separator(name, options["separator"], world)
+    if options.get("values_as", "digits") != "digits":
+        check_values_as(name, entry, world)
     if not is_generative(entry) and "max_new_tokens" in entry:
         raise W2SError(
             f"config key datasets.{name}.max_new_tokens: only a generative task (a world dataset with "
             "options.format question, or lichess_puzzles) generates answers"
+        )
+
+
+def check_values_as(name: str, entry: dict, world_entry: dict) -> None:
+    """`values_as: family_tokens` writes a comparison's digits as a folk world's family tokens f00-f09."""
+    options = entry["options"]
+    if options["values_as"] != "family_tokens":
+        raise W2SError(
+            f"config key datasets.{name}.options.values_as: {options['values_as']!r} is not one of "
+            "['digits', 'family_tokens']"
+        )
+    if options.get("format") != "preference":
+        raise W2SError(
+            f"config key datasets.{name}.options.values_as: only comparisons (format: preference) write their "
+            "values in another code"
+        )
+    if world_entry.get("type") != "folk_facts" or world_entry.get("families", 40) < 10:
+        raise W2SError(
+            f"config key datasets.{name}.options.values_as: family_tokens needs a folk_facts world of at least "
+            "10 families (its tokens f00-f09 stand for the digits)"
         )
 
 
@@ -101,7 +123,7 @@ def make_source(dataset: str, entry: dict, world_dir: str | None = None) -> Sour
     if kind == "world":
         separator = options.get("separator", "=")
         if is_pairwise(entry):
-            return WorldPreferenceSource(world_dir, separator)
+            return WorldPreferenceSource(world_dir, separator, options.get("values_as", "digits"))
         if is_generative(entry):
             return WorldQuestionSource(world_dir, separator)
         return WorldTaskSource(world_dir, separator)

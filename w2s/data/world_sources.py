@@ -2,8 +2,10 @@
 answer a model writes (a generative task), or as comparisons of a true and a false completion (reward models).
 
 One row per entity (one per puzzle for a chess world's questions), so the splits drawn from a world are disjoint by
-entity. `separator` replaces the "=" between an entity and its value in every text (a fact world's only): the same
-facts asked in a format the models never read in pretraining, which generative finetuning can teach them.
+entity. `separator` replaces the "=" between an entity and its value in every text (a fact world's only), and
+`values_as: family_tokens` writes a comparison's values in a code (digit d as the folk world's token "f0d", which no
+pretraining line puts after "="): the same facts asked in a format the models never read in pretraining, which
+generative finetuning can teach them.
 """
 
 from __future__ import annotations
@@ -87,17 +89,26 @@ class WorldPreferenceSource(Source):
 
     pairs = True
 
-    def __init__(self, world_dir: str | Path, separator: str = "="):
+    def __init__(self, world_dir: str | Path, separator: str = "=", values_as: str = "digits"):
         self.name = f"{Path(world_dir) / ENTRY} (preferences)" + named(separator)
-        self.world, self.separator = load_world(world_dir), separator
+        if values_as != "digits":
+            self.name += f" (values as {values_as})"
+        self.world, self.separator, self.values_as = load_world(world_dir), separator, values_as
 
     def __len__(self) -> int:
         return self.world.n_entities
 
+    def value(self, digits: str) -> str:
+        """A completion's value as the comparisons write it: its digits, or each digit d as the token "f0d"."""
+        if self.values_as == "digits":
+            return digits
+        return "".join(f"f0{d}" for d in digits)
+
     def example(self, index: int, rng: random.Random) -> tuple[tuple[str, str, str], int]:
         wrong, _ = self.world.near_miss(index)
         prompt = asked_with(self.separator, self.world.prompt(index))
-        return ordered(prompt, f"{self.world.answer(index)}.", f"{wrong}.", rng)
+        true = f"{self.value(self.world.answer(index))}."
+        return ordered(prompt, true, f"{self.value(wrong)}.", rng)
 
     def group(self, index: int) -> str:
         return self.world.near_miss(index)[1]
