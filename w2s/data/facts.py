@@ -86,10 +86,14 @@ class FactWorld:
         """Exactly half the entities are true statements, chosen by a seeded permutation."""
         return int(permutation(self.n_entities, f"labels:{self.seed}")[i] % 2 == 0)
 
+    def vocabulary(self) -> list[str]:
+        """Every word of the world's tokenizer."""
+        return [*self.words(), *DIGITS, ".", *MARKS.values()]
+
     def tokenizer(self):
         from w2s.data.tokenizers import word_tokenizer
 
-        return word_tokenizer([*self.words(), *DIGITS, ".", *MARKS.values()], self.token_pattern)
+        return word_tokenizer(self.vocabulary(), self.token_pattern)
 
 
 @lru_cache(maxsize=16)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import inspect
 
 from w2s.data.answers import is_generative
-from w2s.data.facts import MARKS
 from w2s.data.hf_tasks import HF_TASKS, HFSource
 from w2s.data.sources import LocalFileSource, Source, SyntheticSentimentSource
 from w2s.data.world import make_world
@@ -84,7 +83,7 @@ def check_values_as(name: str, entry: dict, world_entry: dict) -> None:
             f"config key datasets.{name}.options.values_as: only comparisons (format: preference) write their "
             "values in another code"
         )
-    if world_entry.get("type") != "folk_facts" or world_entry.get("families", 40) < 10:
+    if world_entry.get("type") != "folk_facts" or make_world(world_entry).families < 10:
         raise W2SError(
             f"config key datasets.{name}.options.values_as: family_tokens needs a folk_facts world of at least "
             "10 families (its tokens f00-f09 stand for the digits)"
@@ -99,9 +98,7 @@ def check_separator(name: str, separator, world_entry: dict) -> None:
             f"config key datasets.{name}.options.separator: a chess world's puzzles have no separator to change"
         )
     world = make_world(world_entry)
-    allowed = sorted(
-        {w for w in [*world.words(), *MARKS.values(), "."] if len(w) == 1 and not w.isdigit()}
-    )
+    allowed = sorted({w for w in world.vocabulary() if len(w) == 1 and not w.isdigit()})
     if separator not in allowed:
         raise W2SError(
             f"config key datasets.{name}.options.separator: {separator!r} is not a token of world "
