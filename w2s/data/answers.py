@@ -26,6 +26,7 @@ class AnswerFormat:
     legal_moves: bool = (
         False  # answers are chess moves: each answer's legality in its position is recorded
     )
+    nim_moves: bool = False  # answers are Nim moves, whose legality is recorded too
     any_mate: bool = (
         False  # a chess answer that mates where the true answer mates is right too (mates in one)
     )
@@ -46,8 +47,9 @@ def is_generative(entry: dict) -> bool:
 
 def answer_format(config: dict, dataset: str) -> AnswerFormat | None:
     """A dataset's answer format (None for a classification dataset): a world question's answer is its value's
-    digits (one token each), ended by "."; a chess puzzle's (a chess world's, or the hub's lichess_puzzles) is a move
-    in SAN after a space, ended by a space (a SAN move has at most 7 characters)."""
+    digits (one token each), ended by "." (a Nim position's: its move, "c2."); a chess puzzle's (a chess world's, or
+    the hub's lichess_puzzles) is a move in SAN after a space, ended by a space (a SAN move has at most 7
+    characters)."""
     entry = config["datasets"][dataset]
     if not is_generative(entry):
         return None
@@ -61,6 +63,8 @@ def answer_format(config: dict, dataset: str) -> AnswerFormat | None:
     world = config["worlds"][entry["options"]["world"]]
     if world["type"] == "chess":  # " Qxd5" then the space before the next move's number
         return AnswerFormat(" ", entry.get("max_new_tokens", 10), prefix=" ", legal_moves=True)
+    if world["type"] == "nim":  # "c2" then "."
+        return AnswerFormat(".", entry.get("max_new_tokens", 3), nim_moves=True)
     digits = {"arithmetic": world["digits"] + 1, "folk_facts": 1}.get(
         world["type"], world["digits"]
     )

@@ -49,10 +49,10 @@ WORLD_FORMATS = ("statement", "question", "preference")
 def check_world_format(name: str, entry: dict, worlds: dict) -> None:
     options = entry.get("options", {})
     world = worlds.get(options.get("world"), {})
-    if world.get("type") == "chess" and options.get("format") != "question":
+    if world.get("type") in ("chess", "nim") and options.get("format") != "question":
         raise W2SError(
-            f"config key datasets.{name}.options.format: world {options['world']!r} is a chess world, whose "
-            "puzzles are answered by a move: set format: question"
+            f"config key datasets.{name}.options.format: world {options['world']!r} is a {world['type']} world, "
+            "whose puzzles are answered by a move: set format: question"
         )
     if entry["kind"] == "world" and options.get("format", "statement") not in WORLD_FORMATS:
         raise W2SError(

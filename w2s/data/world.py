@@ -1,7 +1,7 @@
 """The synthetic worlds by type, and a world's files (corpus, task, tokenizer, entry); here the knowledge base and
 arithmetic. What fact worlds share is in w2s.data.facts, the folk-facts world (the default experiment's) in
-w2s.data.folk_facts, the chess world in w2s.data.chess_world, and the dataset sources that ask a world's task in
-w2s.data.world_sources.
+w2s.data.folk_facts, the chess world in w2s.data.chess_world, the levelled-Nim world in w2s.data.nim, and the dataset
+sources that ask a world's task in w2s.data.world_sources.
 
 In the knowledge-base world each of `n_entities` entities (one token each, "e0042") has a value of `digits` digits.
 Pretraining text states a fact and marks its source: "e0042=17.R" is a reliable (true) statement, "e0042=63.U" an
@@ -28,6 +28,7 @@ import polars as pl
 from w2s.data.chess_world import ChessWorld, generate_chess_world, make_chess_world
 from w2s.data.facts import FactWorld
 from w2s.data.folk_facts import FolkFacts
+from w2s.data.nim import Nim
 from w2s.io import atomic_path, write_parquet
 
 
@@ -107,6 +108,7 @@ WORLDS = {
     "arithmetic": Arithmetic,
     "folk_facts": FolkFacts,
     "chess": ChessWorld,
+    "nim": Nim,
 }
 CORPUS, TASK, TOKENIZER, ENTRY = "corpus.txt", "task.parquet", "tokenizer", "world.json"
 

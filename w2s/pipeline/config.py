@@ -211,6 +211,7 @@ TYPE_ONLY_KEYS = {
         "coverage_spread",
         "ruleless_families",
     ),
+    "nim": ("heuristic_share", "expert_bands"),
 }
 
 

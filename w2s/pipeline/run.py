@@ -73,11 +73,15 @@ def answers(
 
 
 def answers_file(frame: pl.DataFrame, answers: list, fmt: dict) -> pl.DataFrame:
-    """The answers table a job writes: for chess moves (`fmt` legal_moves) with each answer's legality in the
-    position its prompt reaches (replaying every transcript: for files, not for the evaluations during training) and
-    whether it is the true move however it marks check (`move_correct`); with `any_mate`, a mating answer to a
-    puzzle whose answer mates is correct too."""
+    """The answers table a job writes: for Nim moves (`fmt` nim_moves) with each answer's legality; for chess moves
+    (`fmt` legal_moves) with each answer's legality in the position its prompt reaches (replaying every transcript:
+    for files, not for the evaluations during training) and whether it is the true move however it marks check
+    (`move_correct`); with `any_mate`, a mating answer to a puzzle whose answer mates is correct too."""
     legal, mates, moves = None, None, None
+    if fmt.get("nim_moves"):
+        from w2s.data.nim import heaps_of, is_legal
+
+        legal = [is_legal(heaps_of(p), a.text) for p, a in zip(frame["text"], answers, strict=True)]
     if fmt.get("legal_moves"):
         from w2s.data.chess_world import move_checks
 
