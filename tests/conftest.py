@@ -1,9 +1,11 @@
 """Shared fixtures: one tiny random GPT-2 built once per session (test_model, test_train and test_jobs use it), and a
 local Hugging Face Hub that every hub id in the session resolves against."""
 
+import io
 import os
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 # The tests' helpers (tests/helpers/: tiny configs and Snakemake calls, the local hub, the Slurm cluster, ...) are
@@ -28,6 +30,7 @@ os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from safetensors.torch import load_file  # noqa: E402
 
 from w2s.models.build import build_model  # noqa: E402
 
@@ -113,14 +116,41 @@ def hub_models(tmp_path_factory):
                 "flax_model.msgpack": b"other weights",
             }
         HUB.add("w2s-test/tiny-lm", files, revision, kind="model")
-    # as Pythia's step branches are: the weights as a pickle only
+    # as Pythia's step branches are: the weights as a pickle only (of step1's tensors, at branch step1-pickled; with
+    # an object whose unpickling would run a command, at branch payload; not a pickle at all, at branch pickled)
     HUB.add(
         "w2s-test/tiny-lm",
         {"config.json": folders["main"] / "config.json", "pytorch_model.bin": b"pickle"},
         "pickled",
         kind="model",
     )
+    step1 = load_file(folders["step1"] / "model.safetensors")
+    others = {
+        p.name: p for p in folders["step1"].iterdir() if p.is_file() and p.suffix != ".safetensors"
+    }
+    for branch, state in (
+        ("step1-pickled", step1),
+        ("payload", {**step1, "payload": Payload(root / "PAYLOAD_RAN")}),
+    ):
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        HUB.add(
+            "w2s-test/tiny-lm",
+            {**others, "pytorch_model.bin": buffer.getvalue()},
+            branch,
+            kind="model",
+        )
     return HUB, folders
+
+
+@dataclass
+class Payload:
+    """Unpickling this creates `marker`: loading it must never happen."""
+
+    marker: Path
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
 
 
 # A small chess world (real positions, Stockfish's answers): the chess tests' puzzles and pretraining games.

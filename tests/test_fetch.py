@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
 from safetensors.torch import load_file
 from snakemake_helpers import tiny_config
 
+from w2s.converted import sha256
 from w2s.errors import W2SError
-from w2s.hub import HubRef, local_copy
+from w2s.hub import HubRef, local_copy, model_ref
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.paths import source_identity
 from w2s.pipeline.config import validate_config
@@ -134,6 +137,62 @@ def test_fetch_refuses_a_revision_with_pickled_weights_only():
     with pytest.raises(
         W2SError,
         match=r"model w2s-test/tiny-lm at revision pickled: no safetensors weights at this "
-        r"revision \(only pytorch_model.bin\): w2s loads no pickled weights",
+        r"revision \(only pytorch_model.bin\): w2s loads no pickled weights unless the model entry opts in "
+        r"with convert_pickle: true",
     ):
         fetch_grid(config, lambda line: None)
+
+
+def converted_grid(revision: str) -> dict:
+    config = hub_grid()
+    config["models"]["weakling"].update(revision=revision, convert_pickle=True)
+    return validate_config(config)
+
+
+@pytest.mark.usefixtures("hub_tasks")
+def test_a_pickle_only_revision_loads_after_the_opt_in_conversion(hub_models, empty_hub_cache):
+    _, folders = hub_models
+    config = converted_grid("step1-pickled")
+    spec = "w2s-test/tiny-lm@step1-pickled:converted"
+    assert model_ref(spec) in hub_references(config)  # the model's identity says it is converted
+    fetch_grid(config, lambda line: None)
+    folder = local_copy(model_ref(spec))
+    assert folder.parent.parent.name == "w2s-converted"  # in the cache, beside the snapshots
+    assert not list(folder.glob("*.bin")) and (folder / "tokenizer.json").is_file()
+    record = json.loads((folder / "conversion.json").read_text())
+    snapshot = local_copy(HubRef("w2s-test/tiny-lm", "step1-pickled"))
+    assert record["revision"] == "step1-pickled" and record["commit"] == folder.name
+    assert record["pickles_sha256"] == {"pytorch_model.bin": sha256(snapshot / "pytorch_model.bin")}
+    saved, converted = weights(folders["step1"]), weights(folder)
+    assert saved.keys() == converted.keys()
+    assert all(torch.equal(saved[k], converted[k]) for k in saved)
+    loaded = Classifier.load(spec).backbone.state_dict()
+    name = "wte.weight"
+    assert torch.equal(loaded[name], saved[f"transformer.{name}"])
+    assert source_identity(spec) != source_identity("w2s-test/tiny-lm@step1-pickled")
+
+
+@pytest.mark.usefixtures("hub_tasks")
+def test_a_pickle_carrying_other_objects_is_refused_and_never_run(hub_models, empty_hub_cache):
+    _, folders = hub_models
+    config = converted_grid("payload")
+    with pytest.raises(
+        W2SError,
+        match=r"model w2s-test/tiny-lm at revision payload \(its pickled weights converted\): "
+        r"pytorch_model.bin is not a pickle of tensors only, so it was not converted \(torch.load with "
+        r"weights_only=True refused it",
+    ):
+        fetch_grid(config, lambda line: None)
+    assert not list(Path(empty_hub_cache).glob("w2s-converted/*/*"))  # nothing half-written
+    assert not (
+        folders["main"].parent / "PAYLOAD_RAN"
+    ).exists()  # where unpickling it would have written
+
+
+def test_convert_pickle_is_for_hub_revisions_only():
+    config = tiny_config()
+    config["models"]["weakling"]["convert_pickle"] = True
+    with pytest.raises(
+        W2SError, match=r"config key models.weakling.convert_pickle: conversion is of a hub"
+    ):
+        validate_config(config)

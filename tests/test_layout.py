@@ -9,7 +9,7 @@ from pathlib import Path
 from snakemake_helpers import REPO
 
 # "" is the package itself (w2s.__version__)
-BASE = {"columns", "errors", "hub", "io", "version", ""}
+BASE = {"columns", "converted", "errors", "hub", "io", "version", ""}
 ALLOWED = {
     "base": {"base"},
     "data": {"base", "data"},

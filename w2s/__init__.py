@@ -10,8 +10,9 @@ The package in floors, each importing only from the ones below it:
     analysis/   predictions files, metrics, summary tables and plots (beside training: needs no torch)
     models/     the classifier on a Hugging Face LM, built models, tokenisation
     data/       dataset sources, splits, synthetic worlds, tokenizers
-    columns.py, errors.py, hub.py, io.py, version.py    what every floor uses (hub.py: local copies of hub
-                repositories; columns.py: column names the files of several floors share)
+    columns.py, converted.py, errors.py, hub.py, io.py, version.py    what every floor uses (hub.py: local
+                copies of hub repositories, converted.py: pickle-only ones converted on opt-in; columns.py: column
+                names the files of several floors share)
 """
 
 __version__ = "0.1.0"

@@ -5,7 +5,9 @@ load from its snapshot in the Hugging Face cache (`HF_HUB_CACHE`, by default ~/.
 can be reached, a job downloads what is missing first; with the hub offline (`HF_HUB_OFFLINE=1`, as on compute
 nodes without internet) the snapshot must be there already, put there by `w2s fetch` on a machine that reaches the
 hub (a login node), and a job that misses one says which and that command. A model's hub id carries its revision as
-`<id>@<revision>`, the way the hub's own `hf://` paths write one.
+`<id>@<revision>`, the way the hub's own `hf://` paths write one, and `:converted` after both where the model opts in
+to loading a pickle-only revision through a conversion to safetensors (w2s.converted; a ":" is in no hub id or git
+revision).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ FETCH_HINT = (
     "run `w2s fetch <config>` for this grid on a machine that reaches the hub (a cluster's login node), "
     "with the same HF_HUB_CACHE as the jobs"
 )
+CONVERTED = ":converted"
 
 
 @dataclass(frozen=True)
@@ -34,9 +37,11 @@ class HubRef:
     revision: str = "main"
     kind: str = "model"  # or "dataset"
     data_dir: str | None = None  # a dataset's folder: only its files are fetched
+    converted: bool = False  # a model's pickled weights, loaded as their conversion to safetensors
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.repo_id} at revision {self.revision}"
+        converted = " (its pickled weights converted)" if self.converted else ""
+        return f"{self.kind} {self.repo_id} at revision {self.revision}{converted}"
 
 
 def looks_like_local_path(name: str) -> bool:
@@ -47,14 +52,14 @@ def looks_like_local_path(name: str) -> bool:
 
 
 def split_revision(spec: str) -> tuple[str, str | None]:
-    """'org/name@rev' -> ('org/name', 'rev'); a spec without '@' has no revision."""
-    name, _, revision = spec.partition("@")
+    """'org/name@rev' -> ('org/name', 'rev'); a spec without '@' has no revision (a `:converted` mark is dropped)."""
+    name, _, revision = spec.removesuffix(CONVERTED).partition("@")
     return name, revision or None
 
 
 def model_ref(spec: str) -> HubRef:
     name, revision = split_revision(spec)
-    return HubRef(name, revision or "main")
+    return HubRef(name, revision or "main", converted=spec.endswith(CONVERTED))
 
 
 def cache_dir() -> str:
@@ -73,7 +78,7 @@ def wanted_files(ref: HubRef) -> list[str] | None:
     """The patterns of the files a job reads from the repository (None: all of them). A dataset's config needs the
     whole repository: `datasets` reads every config its README names to load one of them."""
     if ref.kind == "model":
-        return list(MODEL_FILES)
+        return [*MODEL_FILES, "*.bin"] if ref.converted else list(MODEL_FILES)
     if ref.data_dir:
         return [
             "README.md",
@@ -89,9 +94,17 @@ def wanted(path: str, patterns: list[str] | None) -> bool:
 
 
 def local_copy(ref: HubRef) -> Path:
-    """The reference's snapshot in the cache; downloaded first where the hub is reachable and not set offline. Asked
-    once per process for each cache and mode: a job loads its model's weights, tokenizer and identity from it."""
-    return _remembered_download(ref, cache_dir(), offline())
+    """The reference's snapshot in the cache; downloaded first where the hub is reachable and not set offline (a
+    converted model's: its converted folder, made once from the snapshot). Asked once per process for each cache and
+    mode: a job loads its model's weights, tokenizer and identity from it."""
+    snapshot = _remembered_download(ref, cache_dir(), offline())
+    return converted_copy(ref, snapshot) if ref.converted else snapshot
+
+
+def converted_copy(ref: HubRef, snapshot: Path) -> Path:
+    from w2s.converted import converted_copy as convert
+
+    return convert(snapshot, cache_dir(), ref.repo_id, ref.revision, str(ref))
 
 
 def download(ref: HubRef, cache: str, offline_now: bool) -> Path:
@@ -162,15 +175,17 @@ def fetch(ref: HubRef) -> Fetched:
         for m in check.mismatches
     ]
     problems += [f"{p}: missing" for p in missing]
+    if ref.converted and not problems:
+        path = converted_copy(ref, path)
     if ref.kind == "model" and not any(path.glob("*.safetensors")):
         pickled = sorted(
             p for p in check.missing_paths if p.endswith((".bin", ".pt", ".pth", ".ckpt"))
         )
         only = f" (only {', '.join(pickled)})" if pickled else ""
         problems.append(
-            f"no safetensors weights at this revision{only}: w2s loads "
-            'no pickled weights; convert them once on a machine you trust (docs/configuration.md, "Hub models and '
-            "datasets\") and give the folder as the model's path"
+            f"no safetensors weights at this revision{only}: w2s loads no pickled weights unless the model entry "
+            "opts in with convert_pickle: true (then `w2s fetch` converts them to safetensors reading tensors "
+            'only; docs/configuration.md, "Hub models and datasets")'
         )
     files = [
         f

@@ -253,6 +253,13 @@ def check_references(config: dict) -> None:
                 f"config key models.{name}.revision: a revision is of a hub repository; give it with a hub "
                 "id as path (org/name, without @), not with a local directory, build or pretrain"
             )
+        if entry.get("convert_pickle") and (
+            "path" not in entry or looks_like_local_path(entry["path"])
+        ):
+            raise W2SError(
+                f"config key models.{name}.convert_pickle: conversion is of a hub revision's pickled weights; give "
+                "it with a hub id as path (a local folder of yours you can convert yourself: docs/configuration.md)"
+            )
         if entry["minibatch_size"] > entry["batch_size"]:
             raise W2SError(
                 f"config key models.{name}.minibatch_size: {entry['minibatch_size']} exceeds batch_size "

@@ -8,6 +8,7 @@ from __future__ import annotations
 from w2s.data.answers import answer_format
 from w2s.data.registry import is_pairwise
 from w2s.data.splits import SPLITS
+from w2s.hub import CONVERTED
 from w2s.pipeline.config import label_tokens
 from w2s.pipeline.grid import (
     UNTRACKED_SETTINGS,
@@ -25,16 +26,17 @@ from w2s.pipeline.paths import BASE_MODEL, GENERATIVE, PRETRAINED
 
 
 def model_source(config: dict, model: str) -> str:
-    """What to load a model from: its hub id (`<id>@<revision>` with a revision) or path, or the directory the
-    pipeline builds it in."""
+    """What to load a model from: its hub id (`<id>@<revision>` with a revision, then `:converted` where it opts in
+    to a conversion of pickled weights: w2s.hub) or path, or the directory the pipeline builds it in."""
     entry = config["models"][model]
     if "backbone" in entry:
         return model_source(config, entry["backbone"])
     if "pretrain" in entry:
         return PRETRAINED.format(model=model)
-    if "revision" in entry:
-        return f"{entry['path']}@{entry['revision']}"
-    return entry["path"] if "path" in entry else BASE_MODEL.format(model=model)
+    if "path" not in entry:
+        return BASE_MODEL.format(model=model)
+    spec = f"{entry['path']}@{entry['revision']}" if "revision" in entry else entry["path"]
+    return spec + CONVERTED if entry.get("convert_pickle") else spec
 
 
 def run_source(config: dict, model: str, dataset: str, seed) -> str:
