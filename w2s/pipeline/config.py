@@ -144,13 +144,18 @@ MODEL_SOURCES = ("path", "build", "pretrain", "backbone")
 # take is an error now, not when its first student starts.
 def check_loss(name: str, entry: dict) -> None:
     """A loss entry against its class (w2s.training.losses): a known type, and options of that class's schema."""
+    from w2s.training.ground_truth import OPTION as GROUND_TRUTH
+    from w2s.training.ground_truth import SCHEMA as GROUND_TRUTH_SCHEMA
     from w2s.training.losses import LOSSES
 
     if entry["type"] not in LOSSES:
         raise W2SError(
             f"config key losses.{name}.type: {entry['type']!r} is not one of {sorted(LOSSES)}"
         )
-    options = LOSSES[entry["type"]].options
+    options = {
+        **LOSSES[entry["type"]].options,
+        GROUND_TRUTH: GROUND_TRUTH_SCHEMA,
+    }  # every loss takes a budget
     unknown = sorted(set(entry) - {"type", *options})
     if unknown:
         raise W2SError(

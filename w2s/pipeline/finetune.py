@@ -30,6 +30,8 @@ from w2s.pipeline.run import write_labels
 from w2s.pipeline.run_models import AnswerRun, FinetuneRun, ProbeRun
 from w2s.training.dashboards import dashboards
 from w2s.training.distributed import DeepSpeedEngine, checkpoint_state, init_distributed
+from w2s.training.ground_truth import OPTION as GROUND_TRUTH
+from w2s.training.ground_truth import with_ground_truth
 from w2s.training.loop import LocalEngine, train
 from w2s.training.losses import make_loss
 from w2s.training.runtime import seed_everything, use_threads
@@ -123,6 +125,10 @@ def prepare(job: FinetuneJob) -> Prepared:
     if job.supervision:
         check_provenance(job.train_path, job.supervision)
     frames = {"train": read_split(job.train_path, job.target_column)}
+    if job.supervision and job.loss_entry.get(GROUND_TRUTH):
+        frames["train"] = with_ground_truth(
+            frames["train"], job.target_column, job.loss_entry[GROUND_TRUTH], settings.seed
+        )
     frames["test"] = read_split(job.test_path, "label")
     if job.label_split_path:
         frames["label"] = read_split(job.label_split_path, "label")

@@ -12,6 +12,7 @@ import importlib
 import pkgutil
 
 from w2s.errors import W2SError
+from w2s.training.ground_truth import OPTION
 from w2s.training.losses.base import Loss, LossContext, as_two_class, soft_cross_entropy
 
 for _module in pkgutil.iter_modules(__path__):
@@ -29,7 +30,9 @@ XentLoss, LogConfLoss, ProductLoss = LOSSES["xent"], LOSSES["logconf"], LOSSES["
 
 def make_loss(name: str, entry: dict):
     """Build the loss a config entry `losses.<name>: {type: ..., <params>}` describes."""
-    params = {k: v for k, v in entry.items() if k != "type"}
+    params = {
+        k: v for k, v in entry.items() if k not in ("type", OPTION)
+    }  # the budget is not the loss's
     kind = entry.get("type", name)
     if kind not in LOSSES:
         raise W2SError(
