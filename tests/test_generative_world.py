@@ -102,6 +102,8 @@ def test_a_generative_world_grid_runs_end_to_end(tmp_path):
     runs = pl.read_parquet(results / "summary/runs.parquet")
     student = runs.filter(pl.col("chain").is_null() | (pl.col("chain") == ""))
     assert student.height >= 1 and student["pgr"].null_count() < student.height
+    # misfit: the weak answers' mean negative log-probability per token under each student and chain link
+    assert ((runs["misfit"] > 0) & runs["misfit"].is_finite()).all()
     agreement = pl.read_parquet(results / "analysis/agreement.parquet").filter(
         (pl.col("role") == "student") & (pl.col("chain") == "")
     )

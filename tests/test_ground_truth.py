@@ -1,7 +1,11 @@
-"""A ground-truth budget: a seeded share of a student's rows learn their true label; every loss type takes it."""
+"""A ground-truth budget (a seeded share of a student's rows learn their true label; every loss type takes it), and
+misfit, the student's distance from what it was taught."""
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import polars as pl
 import pytest
 from snakemake_helpers import tiny_config
@@ -10,6 +14,7 @@ from w2s.errors import W2SError
 from w2s.pipeline.config import validate_config
 from w2s.training.ground_truth import with_ground_truth
 from w2s.training.losses import LogConfLoss, make_loss
+from w2s.training.misfit import kl_misfit
 
 
 def labels_file(n: int) -> pl.DataFrame:
@@ -52,3 +57,17 @@ def test_every_loss_type_takes_a_budget_and_the_config_checks_it():
         W2SError, match=r"config key losses.xent_gt10.ground_truth: 1.5 is greater than"
     ):
         validate_config(config)
+
+
+def test_misfit_is_the_mean_kl_from_the_targets_to_the_student():
+    p, t = np.array([0.8, 0.5, 0.1]), np.array([1.0, 0.25, 0.0])
+    by_hand = [
+        -math.log(0.8),
+        0.25 * math.log(0.25 / 0.5) + 0.75 * math.log(0.75 / 0.5),
+        -math.log(0.9),
+    ]
+    assert kl_misfit(p, t) == pytest.approx(sum(by_hand) / 3)
+    assert kl_misfit(t.clip(0.1, 0.9), t.clip(0.1, 0.9)) == pytest.approx(0.0)  # a perfect fit
+    assert np.isfinite(
+        kl_misfit(np.array([0.0, 1.0]), np.array([1.0, 0.0]))
+    )  # clipped, not infinite

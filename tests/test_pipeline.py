@@ -72,6 +72,12 @@ def test_full_run_writes_every_stage(finished):
 
     runs = pl.read_csv(finished / "results/summary/runs.csv")
     assert runs.height == 2 and sorted(runs["loss"]) == ["logconf", "xent"]
+    # each student's misfit to its weak labels on its training rows: a KL, positive (soft labels are never fitted
+    # exactly), finite; runs on ground truth have none
+    assert ((runs["misfit"] > 0) & runs["misfit"].is_finite()).all()
+    assert "misfit" not in json.loads(
+        (finished / "results/weak/toy/seed0/weakling/metrics.json").read_text()
+    )
     for row in runs.iter_rows(named=True):
         if row["ceiling_acc"] > row["weak_acc"]:
             expected = (row["student_acc"] - row["weak_acc"]) / (

@@ -125,10 +125,12 @@ def test_runs_table_shape_and_order(runs):
         "ceiling_legal_rate",
         "student_legal_rate",
         "student_move_accuracy",
+        "misfit",
         "flags",
         "strong_to_strong",
     ]
     assert runs["weak_zero_shot_acc"].null_count() == runs.height  # no zero-shot records given
+    assert runs["misfit"].null_count() == runs.height  # records from before misfit was measured
     assert runs["student_legal_rate"].null_count() == runs.height  # no chess answers
     assert not runs["strong_to_strong"].any()
     assert runs.height == 2 * 2 * 2 * 2  # datasets x seeds x strong models x losses

@@ -30,6 +30,7 @@ METRICS = [
     "strong_zero_shot_acc",
     "zero_shot_pgr",
     *MOVE_METRICS,
+    "misfit",
 ]
 RUNS_SCHEMA = {
     "dataset": pl.String,
@@ -51,6 +52,8 @@ RUNS_SCHEMA = {
     "weak_zero_shot_acc": pl.Float64,  # the models' own answers without finetuning (null where not measured)
     "strong_zero_shot_acc": pl.Float64,
     **dict.fromkeys(MOVE_METRICS, pl.Float64),
+    # the student's mean KL to what it was taught, on its training rows (w2s.training.misfit; null in older runs)
+    "misfit": pl.Float64,
     "flags": pl.String,  # ";"-joined FLAGS that apply to the run ("" for none)
     # A pair of one model with itself: the control for "is it weak-to-strong, or just training on its own labels?"
     # Its weak and ceiling runs differ only in their training split, so its PGR measures noise; read
@@ -188,6 +191,7 @@ def runs_table(records: list[dict]) -> pl.DataFrame:
                 "ceiling_legal_rate": ceiling.get("legal_rate"),
                 "student_legal_rate": rec.get("legal_rate"),
                 "student_move_accuracy": rec.get("move_accuracy"),
+                "misfit": rec.get("misfit"),
                 "flags": run_flags(weak_acc, ceiling_acc, rec["accuracy"], chance),
                 "strong_to_strong": rec["weak"] == rec["model"],
             }

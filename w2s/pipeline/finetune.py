@@ -34,6 +34,8 @@ from w2s.training.ground_truth import OPTION as GROUND_TRUTH
 from w2s.training.ground_truth import with_ground_truth
 from w2s.training.loop import LocalEngine, train
 from w2s.training.losses import make_loss
+from w2s.training.misfit import kl_misfit
+from w2s.training.predict import predict_p1
 from w2s.training.runtime import seed_everything, use_threads
 from w2s.training.settings import Diverged, TrainSettings
 from w2s.version import record_checkpoint_sha256
@@ -223,6 +225,27 @@ def train_run(job: FinetuneJob, run: Prepared) -> dict:
         raise W2SError(f"run {job.run_dir}: {exc}") from None
 
 
+def student_misfit(job: FinetuneJob, run: Prepared) -> float:
+    """The trained student's misfit to what it was taught on its training rows (w2s.training.misfit); every
+    process takes part in predicting them."""
+    ids, _ = run.model.ids["train"]
+    p1 = predict_p1(
+        run.model.module,
+        ids,
+        run.model.pad_id,
+        job.params["predict_batch_size"],
+        run.settings.autocast,
+        run.model.answer_lengths,
+    )
+    generative = run.model.answer_lengths is not None
+    targets = np.ones(len(ids)) if generative else run.frames["train"][job.target_column].to_numpy()
+    misfit = kl_misfit(p1, targets)
+    print(
+        f"misfit to its supervision on its {len(ids)} training rows: {misfit:.4f} nats", flush=True
+    )
+    return misfit
+
+
 def write_outputs(job: FinetuneJob, run: Prepared, summary: dict) -> dict | None:
     """The checkpoint, the weak labels (a weak run, unsharded), the training summary, the early stops, and the
     test predictions and metrics where the job predicts the test split. Every process takes part in gathering
@@ -231,6 +254,7 @@ def write_outputs(job: FinetuneJob, run: Prepared, summary: dict) -> dict | None
     if "labels" in job.out:
         labels = run.evaluation.table("label", run.frames["label"], module)
         label_truncated = run.model.ids["label"][1]
+    misfit = student_misfit(job, run) if job.supervision else None
     state = checkpoint_state(module, job.zero_stage, run.rank)
     if run.rank != 0:
         return None
@@ -251,6 +275,8 @@ def write_outputs(job: FinetuneJob, run: Prepared, summary: dict) -> dict | None
     }
     if run.n_train_dropped is not None:
         training["n_train_dropped"] = run.n_train_dropped
+    if misfit is not None:
+        training["misfit"] = misfit
     write_json(training, job.out["training"])
     if job.early_stopping:
         lines = Path(job.out["trajectory"]).read_text().splitlines()

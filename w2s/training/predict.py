@@ -22,9 +22,15 @@ from w2s.training.runtime import (
 
 @torch.no_grad()
 def predict_p1(
-    model, ids: list[list[int]], pad_id: int, batch_size: int = 64, autocast: str = "auto"
+    model,
+    ids: list[list[int]],
+    pad_id: int,
+    batch_size: int = 64,
+    autocast: str = "auto",
+    answer_lengths: list[int] | None = None,
 ) -> np.ndarray:
-    """Probabilities in input order; batches are formed by length so little compute goes to padding."""
+    """Probabilities in input order; batches are formed by length so little compute goes to padding. With a
+    generative task's `answer_lengths` (w2s.models.answerer), each row's p(1) is the probability of its answer."""
     dev = device()
     bf16 = bf16_enabled(autocast, dev)
     rank, world = rank_and_world()
@@ -39,7 +45,7 @@ def predict_p1(
         lengths, default=1
     )  # tokens: batch_size rows of the longest, more of short ones
     for index in rank_minibatches(order, batch_size, rank, world, lengths, budget=budget):
-        logits = minibatch_logits(model, ids, index or order[:1], pad_id, dev, bf16)
+        logits = minibatch_logits(model, ids, index or order[:1], pad_id, dev, bf16, answer_lengths)
         if index:
             p1[index] = torch.softmax(logits.float(), dim=-1)[:, 1].double()
     if world > 1:
