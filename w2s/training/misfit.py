@@ -2,8 +2,9 @@
 KL(target || student) in nats over the two-class view every run trains in (w2s.training.losses). For a
 classification task the target is the weak soft label (the truth on a ground-truth budget's rows); for generated
 answers it is the supervisor's answer with probability 1, so the misfit is the answer's mean negative per-token
-log-probability. The theory of weak-to-strong gains (Charikar, Pabbaraju & Shiragur 2024) bounds a student's gain
-over its supervisor by this misfit: a student that fits its labels exactly cannot do better than they do.
+log-probability. The theory of weak-to-strong gains (Charikar, Pabbaraju & Shiragur 2024) relates a student's gain
+over its supervisor to this misfit (under its assumptions, for squared loss, the gain is at least the misfit): a
+student that fits its labels exactly has gained nothing over them.
 """
 
 from __future__ import annotations
