@@ -71,3 +71,48 @@ def test_misfit_is_the_mean_kl_from_the_targets_to_the_student():
     assert np.isfinite(
         kl_misfit(np.array([0.0, 1.0]), np.array([1.0, 0.0]))
     )  # clipped, not infinite
+
+
+def test_the_budget_and_misfit_analyses_tabulate_and_draw_what_the_summary_holds(tmp_path):
+    from w2s.analysis.gains import budget_table, misfit_table, plot_budget, plot_misfit
+
+    cells = [("xent", 0.2), ("xent_gt10", 0.5), ("logconf", 0.3)]
+    aggregate = pl.DataFrame(
+        {
+            "dataset": ["d"] * 4,
+            "weak": ["w"] * 4,
+            "strong": ["s"] * 4,
+            "loss": [loss for loss, _ in cells] + ["xent"],
+            "chain": ["", "", "", "w+m+s"],  # a chain's row is no plain student
+            "generative": [False] * 4,
+            "mode": ["finetune"] * 4,
+            "early_stopping": ["none"] * 4,
+            "n_seeds": [3] * 4,
+            "student_acc_mean": [0.7, 0.8, 0.75, 0.9],
+            "pgr_of_means": [pgr for _, pgr in cells] + [0.9],
+            "pgr_mean": [0.0] * 4,
+            "pgr_sem": [0.0] * 4,
+        }
+    )
+    shares = {"xent": 0.0, "xent_gt10": 0.1, "logconf": 0.0}
+    types = {"xent": "xent", "xent_gt10": "xent", "logconf": "logconf"}
+    table = budget_table(aggregate, shares, types)
+    assert table.select("loss_type", "ground_truth", "pgr_of_means").rows() == [
+        ("logconf", 0.0, 0.3),
+        ("xent", 0.0, 0.2),
+        ("xent", 0.1, 0.5),
+    ]
+    plot_budget(table, "d", ["w", "s"], tmp_path / "budget.png")
+    runs = aggregate.select(
+        "dataset", "weak", "strong", "loss", "chain", "generative", "mode", "early_stopping"
+    )
+    runs = runs.with_columns(seed=pl.lit(0), pgr=pl.Series([0.1, 0.2, None, 0.4]))
+    runs = runs.with_columns(
+        misfit=pl.Series([0.3, 0.2, 0.25, None])
+    )  # the last measured before misfit
+    misfits = misfit_table(runs)
+    assert misfits["misfit"].to_list() == [0.3, 0.2, 0.25]
+    assert misfits["method"].to_list() == ["finetune, final model"] * 3
+    assert misfit_table(runs.drop("misfit")).is_empty()  # a summary from before misfit existed
+    plot_misfit(misfits, "d", ["w", "s"], tmp_path / "misfit.png")
+    assert all((tmp_path / f).stat().st_size > 1000 for f in ("budget.png", "misfit.png"))

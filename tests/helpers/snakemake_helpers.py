@@ -133,6 +133,8 @@ REPORTING = {
     "analyse_trajectories": 1,
     "analyse_scaling": 1,
     "analyse_groups": 1,
+    "analyse_misfit": 1,
+    "analyse_budget": 1,
     "plot_results": 1,
     "write_report_page": 1,
     "all": 1,

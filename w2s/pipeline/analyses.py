@@ -136,6 +136,31 @@ def groups(inputs: dict, params: dict):
     return table, lambda key, path: plot_groups(table, key, params["model_order"], path)
 
 
+def misfit(inputs: dict, params: dict):
+    from w2s.analysis.gains import misfit_table, plot_misfit
+    from w2s.io import read_parquet
+
+    table = misfit_table(read_parquet(inputs["runs"][0]))
+    return table, lambda key, path: plot_misfit(table, key, params["model_order"], path)
+
+
+def budget(inputs: dict, params: dict):
+    from w2s.analysis.gains import budget_table, plot_budget
+    from w2s.io import read_parquet
+
+    table = budget_table(read_parquet(inputs["aggregate"][0]), params["shares"], params["types"])
+    return table, lambda key, path: plot_budget(table, key, params["model_order"], path)
+
+
+def ground_truth_shares(config: dict) -> dict:
+    """Each loss's ground-truth budget (0 where it has none) and type: the budget analysis's lines."""
+    losses = config["losses"]
+    return {
+        "shares": {name: entry.get("ground_truth", 0.0) for name, entry in losses.items()},
+        "types": {name: entry["type"] for name, entry in losses.items()},
+    }
+
+
 @dataclass(frozen=True)
 class Analysis:
     name: str
@@ -216,6 +241,24 @@ ANALYSES = (
         predictions_runs,
         lambda c, rows: {"predictions": files_of(rows, "predictions")},
         per_dataset,
+    ),
+    Analysis(
+        "misfit",
+        "Gain against misfit",
+        "dataset",
+        misfit,
+        lambda c: [],
+        lambda c, rows: {"runs": [SUMMARY.format(table="runs", ext="parquet")]},
+        per_dataset,
+    ),
+    Analysis(
+        "budget",
+        "Gain against a ground-truth budget",
+        "dataset",
+        budget,
+        lambda c: [],
+        lambda c, rows: {"aggregate": [SUMMARY.format(table="aggregate", ext="parquet")]},
+        lambda c, rows: {**per_dataset(c, rows), **ground_truth_shares(c)},
     ),
     Analysis(
         "calibration",
