@@ -131,6 +131,12 @@ def test_cross_entropy_to_the_answer_is_the_mean_next_token_loss_over_its_tokens
         for r, (row, n) in enumerate(zip(rows, lengths))
     ]
     assert model.last_matches.tolist() == expected
+    # the confidence loss's own term: the mean log-probability of the argmax token at each answer position
+    own_by_hand = [
+        np.mean([full[r, p - 1].max().item() for p in range(len(row) - n, len(row))])
+        for r, (row, n) in enumerate(zip(rows, lengths))
+    ]
+    assert model.last_own_logprobs.tolist() == pytest.approx(own_by_hand, rel=1e-5)
 
 
 def test_training_on_answers_teaches_them(answerer, world_dir):
@@ -201,9 +207,38 @@ def test_a_world_question_answers_in_its_digits_then_a_full_stop():
     assert answer_format(config, "kbq").max_new_tokens == 5
 
 
+def test_generated_answers_train_with_the_losses_defined_on_them_in_a_config_of_any_mix():
+    from w2s.pipeline.grid import runs
+
+    question_config(losses={"logconf": {"type": "logconf"}})  # the confidence loss on answers
+    with pytest.raises(
+        W2SError,
+        match=r"losses.prod: loss type 'product' is defined for two classes, and every dataset of this config asks "
+        r"for generated answers \(whose students train with \['logconf', 'xent'\]\)",
+    ):
+        question_config(losses={"xent": {"type": "xent"}, "prod": {"type": "product"}})
+    mixed = question_config(
+        datasets={
+            "kbq": {"kind": "world", "options": {"world": "kb", "format": "question"}},
+            "toy": tiny_config()["datasets"]["toy"],
+        },
+        losses={
+            "xent": {"type": "xent"},
+            "logconf": {"type": "logconf"},
+            "prod": {"type": "product"},
+        },
+    )
+    trained = {(run.dataset, run.loss) for run in runs(mixed, ("student",))}
+    assert trained == {
+        ("kbq", "xent"),
+        ("kbq", "logconf"),
+        ("toy", "xent"),
+        ("toy", "logconf"),
+        ("toy", "prod"),
+    }
+
+
 def test_the_config_refuses_what_a_generative_task_cannot_do():
-    with pytest.raises(W2SError, match="losses.logconf: dataset kbq is a generative task"):
-        question_config(losses={"logconf": {"type": "logconf"}})
     models = tiny_config()["models"]
     models["weakling"]["mode"] = "probe"
     with pytest.raises(W2SError, match="models.weakling.mode: dataset kbq is a generative task"):

@@ -38,7 +38,8 @@ def question_grid() -> dict:
         },
         "pairs": [{"weak": "small", "strong": "large"}],
         "chains": [["small", "medium", "large"]],
-        "losses": {"xent": {"type": "xent"}},
+        # the confidence loss on answers too (its own term: the student's own argmax tokens)
+        "losses": {"xent": {"type": "xent"}, "logconf": {"type": "logconf", "alpha_max": 0.5}},
         "labelling": {"shards": 2},
         "training": {"epochs": 2, "eval_every": 2, "early_stopping": "weak_val", "autocast": "off"},
     }
@@ -72,7 +73,9 @@ def test_a_generative_world_grid_runs_end_to_end(tmp_path):
         "chain": "chain/kbq/seed0/small+medium+large/xent/large",
         "zero_shot": "zero_shot/kbq/seed0/large",
     }
+    folders["student_logconf"] = "student/kbq/seed0/small/large/logconf"
     for role, folder in folders.items():
+        role = role.removesuffix("_logconf")
         metrics = json.loads((results / folder / "metrics.json").read_text())
         predictions = answers(results / folder / "test_predictions.parquet")
         assert metrics["role"] == role and metrics["n"] == test.height

@@ -188,3 +188,17 @@ def test_make_loss_errors_name_the_entry():
         make_loss("lc", {"type": "logconf", "alpha_mx": 0.5})
     with pytest.raises(W2SError, match=r"losses\.x:"):
         make_loss("x", {"type": "xent", "alpha": 1.0})
+
+
+def test_logconf_on_generated_answers_weighs_the_taught_answer_against_the_students_own():
+    """On answers (w2s.models.answerer's two-class view, the taught answer's p as p(1), target 1), the own term is the
+    cross-entropy to the student's own argmax tokens, whose mean log-probability the context carries."""
+    p_taught = torch.tensor([0.5, 0.9])
+    logits = torch.log(torch.stack([1 - p_taught, p_taught], dim=-1)).requires_grad_()
+    own = torch.tensor([-0.2, -0.1], requires_grad=True)
+    loss_fn = LogConfLoss(alpha_max=0.4, warmup_frac=0.0)
+    value = loss_fn(logits, torch.ones(2), LossContext(progress=0.5, own_logprobs=own))
+    taught = (-math.log(0.5) - math.log(0.9)) / 2
+    assert close(value.detach(), 0.6 * taught + 0.4 * (0.2 + 0.1) / 2)
+    value.backward()
+    assert own.grad is not None and torch.allclose(own.grad, torch.tensor([-0.2, -0.2]))

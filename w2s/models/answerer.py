@@ -30,8 +30,10 @@ class Answerer(BackboneModel):
     def __init__(self, lm: nn.Module):
         super().__init__(lm)
         # per row of the last forward pass: whether the model's own next token was the target at every answer
-        # position (teacher-forced exact match): the training loop's agreement with the targets
+        # position (teacher-forced exact match): the training loop's agreement with the targets; and the mean
+        # log-probability of those own tokens (with its gradient: the confidence loss's own term, w2s.training.losses)
         self.last_matches = None
+        self.last_own_logprobs = None
 
     def forward(self, input_ids, attention_mask, answer_lengths) -> torch.Tensor:
         mean = self.answer_logprobs(input_ids, attention_mask, answer_lengths)
@@ -54,8 +56,12 @@ class Answerer(BackboneModel):
         states = hidden.gather(1, before[..., None].expand(-1, -1, hidden.shape[-1]))
         logits = self.backbone.get_output_embeddings()(states).float()
         targets = input_ids.gather(1, before + 1)
-        token_logprobs = torch.log_softmax(logits, dim=-1).gather(-1, targets[..., None])[..., 0]
+        logprobs = torch.log_softmax(logits, dim=-1)
+        token_logprobs = logprobs.gather(-1, targets[..., None])[..., 0]
         self.last_matches = ((logits.argmax(dim=-1) == targets) | ~in_answer).all(dim=1).detach()
+        self.last_own_logprobs = (logprobs.max(dim=-1).values * in_answer).sum(
+            dim=1
+        ) / answer_lengths
         return (token_logprobs * in_answer).sum(dim=1) / answer_lengths
 
     @classmethod

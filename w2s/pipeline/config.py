@@ -187,16 +187,23 @@ def check_pairwise(config: dict, dataset: str) -> None:
             )
 
 
-def check_generative(config: dict, dataset: str) -> None:
-    """What a generative task cannot do yet: losses of two classes' confidence, and linear probes (a probe has no
-    answer to write)."""
+def check_losses_on_answers(config: dict) -> None:
+    """Where every dataset asks for generated answers, every loss must be defined on them (else it trains nothing)."""
+    from w2s.training.losses import LOSSES
+
     for name, entry in config["losses"].items():
-        if entry["type"] != "xent":
+        if not LOSSES[entry["type"]].answers:
+            defined = sorted(t for t, cls in LOSSES.items() if cls.answers)
             raise W2SError(
-                f"config key losses.{name}: dataset {dataset} is a generative task, whose students learn the "
-                f"weak model's answers by cross-entropy (xent); loss type {entry['type']!r} is defined for "
-                "two classes. Put the generative dataset in a config of its own with xent losses"
+                f"config key losses.{name}: loss type {entry['type']!r} is defined for two classes, and every "
+                f"dataset of this config asks for generated answers (whose students train with {defined}): it "
+                "would train no student"
             )
+
+
+def check_generative(config: dict, dataset: str) -> None:
+    """What a generative task cannot do: linear probes (a probe has no answer to write). Its students train with the
+    losses defined on generated answers only (w2s.pipeline.grid.dataset_losses)."""
     for name, entry in config["models"].items():
         if entry["mode"] == "probe":
             raise W2SError(
@@ -297,6 +304,8 @@ def check_references(config: dict) -> None:
             check_generative(config, name)
         if is_pairwise(entry):
             check_pairwise(config, name)
+    if all(is_generative(entry) for entry in config["datasets"].values()):
+        check_losses_on_answers(config)
     training = config["training"]
     if training["early_stopping"] != "none" and not training["eval_every"]:
         raise W2SError(

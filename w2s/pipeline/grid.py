@@ -118,18 +118,27 @@ def runs(config: dict, roles: tuple[str, ...] | None = None) -> list[Run]:
             found += [
                 Run("student", **here, model=strong, weak=weak, loss=loss)
                 for weak, strong in model_pairs(config)
-                for loss in config["losses"]
+                for loss in dataset_losses(config, dataset)
             ]
             found += [
                 Run("chain", **here, model=model, weak=chain[0], loss=loss, chain="+".join(chain))
                 for chain in config["chains"]
-                for loss in config["losses"]
+                for loss in dataset_losses(config, dataset)
                 for model in chain[2:]
             ]
     return [run for run in found if roles is None or run.role in roles]
 
 
 # Settings that decide which jobs and files a run has.
+
+
+def dataset_losses(config: dict, dataset: str) -> list[str]:
+    """The losses a dataset's students train with: all of them, or on generated answers those defined there."""
+    if not is_generative(config["datasets"][dataset]):
+        return list(config["losses"])
+    from w2s.training.losses import LOSSES
+
+    return [name for name, entry in config["losses"].items() if LOSSES[entry["type"]].answers]
 
 
 def test_shards(config: dict) -> int:

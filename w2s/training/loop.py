@@ -240,6 +240,8 @@ def optimizer_step(
             ctx.threshold = loss_fn.batch_threshold(
                 torch.softmax(logits.detach().float(), -1)[:, 1], targets[mb]
             )
+        # a generative task's own answers, from the same forward pass (w2s.models.answerer)
+        ctx.own_logprobs = getattr(engine.module, "last_own_logprobs", None)
         loss = loss_fn(logits, targets[mb], ctx) * weight
         engine.backward(loss)
         batch_loss += loss.detach().double()

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 class LossContext:
     progress: float = 0.0  # fraction of optimizer steps done, in [0, 1]
     threshold: float | None = None  # logconf: p(1) cut-off computed over the whole batch
+    # a generative task's: each row's mean log-probability of the student's own answer, the most probable token at
+    # each answer position given the taught answer's tokens before it (w2s.models.answerer); None otherwise
+    own_logprobs: torch.Tensor | None = None
 
 
 def as_two_class(p1: torch.Tensor) -> torch.Tensor:
@@ -44,6 +47,7 @@ class Loss:
     type: str
     options: dict = {}
     needs_batch_threshold = False
+    answers = False  # defined for generated answers too (the grid trains a generative dataset with these only)
 
     def keep(self, targets: np.ndarray) -> np.ndarray | None:
         return None

@@ -16,6 +16,7 @@ from w2s.training.losses.xent import XentLoss
 
 class ConfidenceFilterLoss(XentLoss):
     type = "confidence_filter"
+    answers = False  # it ranks soft labels; a generated answer has none
     options = {
         "contamination": {
             "type": "number",

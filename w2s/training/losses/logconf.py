@@ -15,10 +15,19 @@ class LogConfLoss(Loss):
       first learns the weak labels' direction, so its own predictions are worth reinforcing when the jump comes.
     - "linear": a ramps linearly from 0 to alpha_max at the end of warmup, as the paper's text describes. It
       reinforces the student's early, still arbitrary predictions, and collapses more often (docs/benchmarks.md).
+
+    On generated answers (the two-class view of w2s.models.answerer, whose p(1) is the taught answer's probability)
+    the own term is the cross-entropy to the student's own answer, token by token: at each answer position the
+    token it finds most probable given the taught answer's tokens before it (`LossContext.own_logprobs`), so the
+    loss is (1-a) CE(taught tokens) + a CE(own argmax tokens), the same schedule. Hardening by argmax is the
+    confidence loss's multi-class form; the binary threshold, which keeps the student's positive share at the weak
+    labels', has no counterpart over a vocabulary and is not used. Where the student's argmax is the taught token the
+    two terms agree; where it is not, the loss weighs imitating the supervisor against reinforcing itself.
     """
 
     type = "logconf"
     needs_batch_threshold = True
+    answers = True
     SCHEDULES = ("reference", "linear")
     options = {
         "alpha_max": {
@@ -69,9 +78,11 @@ class LogConfLoss(Loss):
     def __call__(self, logits, p1, ctx: LossContext):
         import torch
 
-        student_p1 = torch.softmax(logits.float().detach(), dim=-1)[:, 1]
-        hard = (student_p1 > ctx.threshold).float()
         a = self.alpha(ctx.progress)
         on_targets = soft_cross_entropy(logits, as_two_class(p1))
+        if ctx.own_logprobs is not None:  # generated answers (class docstring)
+            return (1 - a) * on_targets - a * ctx.own_logprobs.float().mean()
+        student_p1 = torch.softmax(logits.float().detach(), dim=-1)[:, 1]
+        hard = (student_p1 > ctx.threshold).float()
         on_own = soft_cross_entropy(logits, as_two_class(hard))
         return (1 - a) * on_targets + a * on_own

@@ -9,6 +9,7 @@ class XentLoss(Loss):
     """Cross-entropy to the (soft) targets."""
 
     type = "xent"
+    answers = True
 
     def __call__(self, logits, p1, ctx: LossContext):
         return soft_cross_entropy(logits, as_two_class(p1))
