@@ -73,46 +73,51 @@ def test_misfit_is_the_mean_kl_from_the_targets_to_the_student():
     )  # clipped, not infinite
 
 
-def test_the_budget_and_misfit_analyses_tabulate_and_draw_what_the_summary_holds(tmp_path):
-    from w2s.analysis.gains import budget_table, misfit_table, plot_budget, plot_misfit
+def test_the_gains_analysis_tabulates_misfit_and_budget_and_draws_both(tmp_path):
+    from w2s.analysis.gains import budget_lines, gains_table, plot_gains
 
-    cells = [("xent", 0.2), ("xent_gt10", 0.5), ("logconf", 0.3)]
-    aggregate = pl.DataFrame(
+    cells = {"xent": 0.80, "xent_gt10": 0.85, "logconf": 0.75}  # each loss's student accuracy
+    runs = pl.DataFrame(
         {
-            "dataset": ["d"] * 4,
-            "weak": ["w"] * 4,
-            "strong": ["s"] * 4,
-            "loss": [loss for loss, _ in cells] + ["xent"],
-            "chain": ["", "", "", "w+m+s"],  # a chain's row is no plain student
-            "generative": [False] * 4,
-            "mode": ["finetune"] * 4,
-            "early_stopping": ["none"] * 4,
-            "n_seeds": [3] * 4,
-            "student_acc_mean": [0.7, 0.8, 0.75, 0.9],
-            "pgr_of_means": [pgr for _, pgr in cells] + [0.9],
-            "pgr_mean": [0.0] * 4,
-            "pgr_sem": [0.0] * 4,
+            "dataset": "d",
+            "weak": "w",
+            "strong": "s",
+            "loss": [loss for loss in cells for _ in range(2)] + ["xent"],
+            "chain": [""] * 6 + ["w+m+s"],  # a chain's run is no plain student
+            "generative": False,
+            "mode": "finetune",
+            "early_stopping": "none",
+            "seed": [0, 1] * 3 + [0],
+            "weak_acc": [0.6, 0.7] * 3 + [0.6],
+            "ceiling_acc": 0.9,
+            "student_acc": [acc for acc in cells.values() for _ in range(2)] + [0.85],
+            "pgr": 0.5,
+            "misfit": [
+                0.3,
+                0.2,
+                0.25,
+                0.1,
+                0.4,
+                0.2,
+                None,
+            ],  # the chain link's from before misfit existed
         }
     )
     shares = {"xent": 0.0, "xent_gt10": 0.1, "logconf": 0.0}
     types = {"xent": "xent", "xent_gt10": "xent", "logconf": "logconf"}
-    table = budget_table(aggregate, shares, types)
-    assert table.select("loss_type", "ground_truth", "pgr_of_means").rows() == [
-        ("logconf", 0.0, 0.3),
-        ("xent", 0.0, 0.2),
-        ("xent", 0.1, 0.5),
+    table = gains_table(runs, shares, types)
+    assert table["ground_truth"].to_list() == [0.0, 0.0, 0.1, 0.1, 0.0, 0.0, 0.0]
+    assert table["method"].to_list()[-1] == "chain w+m+s"
+    lines = budget_lines(table).sort("loss_type", "ground_truth")
+    # PGR of the seed-mean accuracies: weak 0.65, ceiling 0.9
+    assert lines.select("loss_type", "ground_truth").rows() == [
+        ("logconf", 0.0),
+        ("xent", 0.0),
+        ("xent", 0.1),
     ]
-    plot_budget(table, "d", ["w", "s"], tmp_path / "budget.png")
-    runs = aggregate.select(
-        "dataset", "weak", "strong", "loss", "chain", "generative", "mode", "early_stopping"
-    )
-    runs = runs.with_columns(seed=pl.lit(0), pgr=pl.Series([0.1, 0.2, None, 0.4]))
-    runs = runs.with_columns(
-        misfit=pl.Series([0.3, 0.2, 0.25, None])
-    )  # the last measured before misfit
-    misfits = misfit_table(runs)
-    assert misfits["misfit"].to_list() == [0.3, 0.2, 0.25]
-    assert misfits["method"].to_list() == ["finetune, final model"] * 3
-    assert misfit_table(runs.drop("misfit")).is_empty()  # a summary from before misfit existed
-    plot_misfit(misfits, "d", ["w", "s"], tmp_path / "misfit.png")
-    assert all((tmp_path / f).stat().st_size > 1000 for f in ("budget.png", "misfit.png"))
+    assert lines["pgr_of_means"].to_list() == pytest.approx([0.1 / 0.25, 0.15 / 0.25, 0.2 / 0.25])
+    assert (
+        gains_table(runs.drop("misfit"), shares, types)["misfit"].null_count() == 7
+    )  # an older summary
+    plot_gains(table, "d", ["w", "s"], tmp_path / "gains.png")
+    assert (tmp_path / "gains.png").stat().st_size > 1000

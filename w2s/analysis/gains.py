@@ -1,125 +1,109 @@
 """What a student's gain goes with: its misfit to the labels it was taught (w2s.training.misfit), and the share of
-ground truth among them (a loss entry's `ground_truth` budget). Tables and figures of the misfit and budget
-analyses."""
+ground truth among them (a loss entry's `ground_truth` budget). The gains analysis: a table of the student runs
+and, per dataset, a figure of PGR against each."""
 
 from __future__ import annotations
 
 import polars as pl
 
 from w2s.analysis.plots import model_key, nan_values, new_figure, save_figure
-from w2s.analysis.summary import method_label
+from w2s.analysis.summary import method_label, pgr
 
-MISFIT_COLUMNS = ["dataset", "weak", "strong", "loss", "chain", "seed", "misfit", "pgr"]
+COLUMNS = [
+    "dataset",
+    "weak",
+    "strong",
+    "loss",
+    "chain",
+    "seed",
+    "weak_acc",
+    "ceiling_acc",
+    "student_acc",
+    "pgr",
+]
 
 
-def misfit_table(runs: pl.DataFrame) -> pl.DataFrame:
-    """Each student run's misfit beside its PGR (runs measured before misfit existed are left out, and a summary
-    written before it has no column for it)."""
+def gains_table(
+    runs: pl.DataFrame, shares: dict[str, float], types: dict[str, str]
+) -> pl.DataFrame:
+    """Each student run's PGR, misfit (null where it was not measured: runs, or a summary, from before it existed),
+    its method, and its loss's type and ground-truth share (0 without a budget)."""
     if "misfit" not in runs.columns:
         runs = runs.with_columns(misfit=pl.lit(None, pl.Float64))
-    measured = runs.filter(pl.col("misfit").is_not_null())
-    methods = [method_label(row) for row in measured.iter_rows(named=True)]
-    return measured.select(MISFIT_COLUMNS).with_columns(method=pl.Series(methods, dtype=pl.String))
+    methods = [method_label(row) for row in runs.iter_rows(named=True)]
+    return runs.select(
+        *COLUMNS,
+        "misfit",
+        method=pl.Series(methods, dtype=pl.String),
+        loss_type=pl.col("loss").replace_strict(types, return_dtype=pl.String),
+        ground_truth=pl.col("loss").replace_strict(shares, return_dtype=pl.Float64),
+    )
 
 
-def plot_misfit(table: pl.DataFrame, dataset: str, model_order: list[str], path) -> None:
-    """PGR against misfit, one point per run: a colour per weak -> strong pair, a marker per loss and method."""
+def budget_lines(rows: pl.DataFrame) -> pl.DataFrame:
+    """The plain students' PGR of the means (over seeds) per pair, loss type and ground-truth share."""
+    plain = rows.filter(pl.col("method") == "finetune, final model")
+    cells = plain.group_by("weak", "strong", "loss_type", "ground_truth").agg(
+        pl.col("weak_acc", "ceiling_acc", "student_acc").mean()
+    )
+    values = [
+        pgr(r["weak_acc"], r["ceiling_acc"], r["student_acc"]) for r in cells.iter_rows(named=True)
+    ]
+    return cells.with_columns(pgr_of_means=pl.Series(values, dtype=pl.Float64)).sort("ground_truth")
+
+
+def plot_gains(table: pl.DataFrame, dataset: str, model_order: list[str], path) -> None:
+    """Left, PGR against misfit, a point per run (a colour per weak -> strong pair, a marker per loss and
+    method); right, the plain students' PGR of the means against their loss's ground-truth share, a line per pair
+    and loss type."""
     rows = table.filter(pl.col("dataset") == dataset)
-    fig = new_figure(figsize=(6.5, 4.5))
-    ax = fig.subplots()
+    fig = new_figure(2, figsize=(11, 4.5))
+    misfit_ax, budget_ax = fig.subplots(1, 2)
     key = model_key(model_order)
     pairs = sorted(
         rows.select("weak", "strong").unique().iter_rows(), key=lambda p: (key(p[0]), key(p[1]))
     )
+    colour = {pair: f"C{n % 10}" for n, pair in enumerate(pairs)}
     kinds = sorted(rows.select("loss", "method").unique().iter_rows())
     markers = "osD^v<>ph*"
-    for p, (weak, strong) in enumerate(pairs):
+    measured = rows.filter(pl.col("misfit").is_not_null())
+    for (weak, strong), cell in measured.group_by("weak", "strong"):
         for k, (loss, method) in enumerate(kinds):
-            cell = rows.filter(
-                (pl.col("weak") == weak)
-                & (pl.col("strong") == strong)
-                & (pl.col("loss") == loss)
-                & (pl.col("method") == method)
-            )
-            if cell.is_empty():
+            points = cell.filter((pl.col("loss") == loss) & (pl.col("method") == method))
+            if points.is_empty():
                 continue
-            label = f"{weak} → {strong}, {loss}" + (
-                "" if method.startswith("finetune") else f", {method}"
-            )
-            ax.scatter(
-                cell["misfit"],
-                nan_values(cell, "pgr"),
-                color=f"C{p % 10}",
+            extra = "" if method == "finetune, final model" else f", {method}"
+            misfit_ax.scatter(
+                points["misfit"],
+                nan_values(points, "pgr"),
+                color=colour[(weak, strong)],
                 marker=markers[k % len(markers)],
-                label=label,
                 alpha=0.8,
+                label=f"{weak} → {strong}, {loss}{extra}",
             )
-    ax.axhline(0, color="grey", linewidth=0.8)
-    ax.set_xlabel("misfit: KL from the taught labels to the student, training rows (nats)")
-    ax.set_ylabel("PGR")
-    ax.set_title(f"{dataset}: gain against misfit")
-    if not rows.is_empty():
-        ax.legend(fontsize="x-small")
-    save_figure(fig, path, "one point per run (config seed); misfit measured after training")
-
-
-def budget_table(
-    aggregate: pl.DataFrame, shares: dict[str, float], types: dict[str, str]
-) -> pl.DataFrame:
-    """The plain students' PGR of the means (final models, no chain) against their loss's ground-truth share (0 where
-    it has none), with the loss's type: the lines of the budget figure."""
-    plain = aggregate.filter(
-        (pl.col("chain") == "") & (pl.col("early_stopping") == "none") & ~pl.col("generative")
+    misfit_ax.set_xlabel(
+        "misfit: KL from the taught labels to the student,\non its training rows (nats)"
     )
-    return plain.select(
-        "dataset",
-        "weak",
-        "strong",
-        "loss",
-        "mode",
-        pl.col("loss").replace_strict(types, return_dtype=pl.String).alias("loss_type"),
-        pl.col("loss").replace_strict(shares, return_dtype=pl.Float64).alias("ground_truth"),
-        "n_seeds",
-        "student_acc_mean",
-        "pgr_of_means",
-        "pgr_mean",
-        "pgr_sem",
-    ).sort("dataset", "weak", "strong", "loss_type", "ground_truth")
-
-
-def plot_budget(table: pl.DataFrame, dataset: str, model_order: list[str], path) -> None:
-    """PGR of the means against the share of ground truth among a student's labels: a line per weak -> strong pair
-    and loss type (and mode), its points the losses of that type with each share."""
-    rows = table.filter(pl.col("dataset") == dataset)
-    fig = new_figure(figsize=(6.5, 4.5))
-    ax = fig.subplots()
-    key = model_key(model_order)
-    lines = sorted(
-        rows.select("weak", "strong", "loss_type", "mode").unique().iter_rows(),
-        key=lambda g: (key(g[0]), key(g[1]), g[2], g[3]),
-    )
-    for n, (weak, strong, loss_type, mode) in enumerate(lines):
-        line = rows.filter(
-            (pl.col("weak") == weak)
-            & (pl.col("strong") == strong)
-            & (pl.col("loss_type") == loss_type)
-            & (pl.col("mode") == mode)
-        ).sort("ground_truth")
-        label = f"{weak} → {strong}, {loss_type}" + ("" if mode == "finetune" else f" ({mode})")
-        ax.plot(
+    misfit_ax.set_ylabel("PGR")
+    misfit_ax.set_title(f"{dataset}: gain against misfit (a point per run)")
+    lines = budget_lines(rows)
+    for (weak, strong, loss_type), line in lines.group_by(
+        "weak", "strong", "loss_type", maintain_order=True
+    ):
+        budget_ax.plot(
             line["ground_truth"],
             nan_values(line, "pgr_of_means"),
             marker="o",
-            color=f"C{n % 10}",
-            label=label,
+            color=colour[(weak, strong)],
+            label=f"{weak} → {strong}, {loss_type}",
         )
-    ax.axhline(0, color="grey", linewidth=0.8)
-    ax.axhline(1, color="grey", linewidth=0.8, linestyle=":")
-    ax.set_xlabel("ground truth among the student's labels (share of its training rows)")
-    ax.set_ylabel("PGR of the means")
-    ax.set_title(f"{dataset}: gain against a ground-truth budget")
-    if lines:
-        ax.legend(fontsize="x-small")
+    budget_ax.set_xlabel("ground truth among the student's labels\n(share of its training rows)")
+    budget_ax.set_ylabel("PGR of the means")
+    budget_ax.set_title(f"{dataset}: gain against a ground-truth budget")
+    for ax in (misfit_ax, budget_ax):
+        ax.axhline(0, color="grey", linewidth=0.8)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize="x-small")
     save_figure(
-        fig, path, "PGR of the seed-mean accuracies; plain students (final model, no chain)"
+        fig, path, "misfit measured after training; right: plain students (final model, no chain)"
     )

@@ -136,24 +136,16 @@ def groups(inputs: dict, params: dict):
     return table, lambda key, path: plot_groups(table, key, params["model_order"], path)
 
 
-def misfit(inputs: dict, params: dict):
-    from w2s.analysis.gains import misfit_table, plot_misfit
+def gains(inputs: dict, params: dict):
+    from w2s.analysis.gains import gains_table, plot_gains
     from w2s.io import read_parquet
 
-    table = misfit_table(read_parquet(inputs["runs"][0]))
-    return table, lambda key, path: plot_misfit(table, key, params["model_order"], path)
-
-
-def budget(inputs: dict, params: dict):
-    from w2s.analysis.gains import budget_table, plot_budget
-    from w2s.io import read_parquet
-
-    table = budget_table(read_parquet(inputs["aggregate"][0]), params["shares"], params["types"])
-    return table, lambda key, path: plot_budget(table, key, params["model_order"], path)
+    table = gains_table(read_parquet(inputs["runs"][0]), params["shares"], params["types"])
+    return table, lambda key, path: plot_gains(table, key, params["model_order"], path)
 
 
 def ground_truth_shares(config: dict) -> dict:
-    """Each loss's ground-truth budget (0 where it has none) and type: the budget analysis's lines."""
+    """Each loss's ground-truth budget (0 where it has none) and type: the gains analysis's budget lines."""
     losses = config["losses"]
     return {
         "shares": {name: entry.get("ground_truth", 0.0) for name, entry in losses.items()},
@@ -243,21 +235,12 @@ ANALYSES = (
         per_dataset,
     ),
     Analysis(
-        "misfit",
-        "Gain against misfit",
+        "gains",
+        "Gain against misfit and a ground-truth budget",
         "dataset",
-        misfit,
+        gains,
         lambda c: [],
         lambda c, rows: {"runs": [SUMMARY.format(table="runs", ext="parquet")]},
-        per_dataset,
-    ),
-    Analysis(
-        "budget",
-        "Gain against a ground-truth budget",
-        "dataset",
-        budget,
-        lambda c: [],
-        lambda c, rows: {"aggregate": [SUMMARY.format(table="aggregate", ext="parquet")]},
         lambda c, rows: {**per_dataset(c, rows), **ground_truth_shares(c)},
     ),
     Analysis(
