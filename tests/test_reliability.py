@@ -272,12 +272,12 @@ CONFIG_FAULTS = {
     ),
     "xent_parameter": (
         set_in("losses.plain", {"type": "xent", "alpha_max": 0.5}),
-        "config key losses.plain: loss type 'xent' takes no parameter 'alpha_max' (it takes none)",
+        "config key losses.plain: loss type 'xent' takes no parameter 'alpha_max' (it takes ['ground_truth'])",
     ),
     "product_parameter": (
         set_in("losses.prod", {"type": "product", "warmup_frac": 0.1}),
         "config key losses.prod: loss type 'product' takes no parameter 'warmup_frac' (it takes "
-        "['alpha', 'beta'])",
+        "['alpha', 'beta', 'ground_truth'])",
     ),
     "unknown_loss": (
         set_in("losses.mine", {"type": "hinge"}),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from w2s.pipeline.analyses import ANALYSES
 from w2s.pipeline.rule_params import deepspeed_launch
 
 STAGE_RESOURCES = {
@@ -98,11 +99,7 @@ SITE_RESOURCES = {
 LOCAL_RULES = (
     "all",
     "merge_label_shards",
-    "analyse_agreement",
-    "analyse_calibration",
-    "analyse_trajectories",
-    "analyse_scaling",
-    "analyse_groups",
+    *(f"analyse_{analysis.name}" for analysis in ANALYSES),
     "write_report_page",
 )
 
