@@ -110,6 +110,19 @@ def test_summary_shows_cells_and_flags_suspicious_runs(tmp_path):
         in result.stdout
     )
     assert "imitation" not in result.stdout  # no agreement analysis in this folder
+    assert "misfit" not in result.stdout  # none measured
+    # a runs table from before misfit existed is read as one without it
+    runs_table(records).drop("misfit").write_parquet(tmp_path / "old_runs.parquet")
+    assert run_cli("summary", str(tmp_path / "old_runs.parquet")).stdout == result.stdout
+    # each cell's mean misfit, where the students measured it
+    measured = [
+        {**r, "misfit": 0.25 + 0.1 * r["seed"]} if r["role"] == "student" else r for r in records
+    ]
+    runs_table(measured).write_parquet(tmp_path / "measured_runs.parquet")
+    header, cell = run_cli("summary", str(tmp_path / "measured_runs.parquet")).stdout.splitlines()[
+        :2
+    ]
+    assert header.split()[-1] == "misfit" and cell.split()[-1] == "0.30"
     # with the agreement analysis beside the summary, each cell's imitation (mean over seeds)
     from w2s.analysis.agreement import AGREEMENT_SCHEMA
 

@@ -25,7 +25,7 @@ from w2s.analysis.predictions import (
     read_table,
 )
 from w2s.analysis.summary import (
-    MOVE_METRICS,
+    LATER_METRICS,
     RUNS_SCHEMA,
     aggregate,
     flagged_runs,
@@ -61,7 +61,7 @@ def imitated(found: dict | None) -> str:
 def describe_summary(path: str) -> str:
     """Each cell's accuracies and PGR over seeds (with its imitation where the agreement analysis has run), then
     every flagged run (undefined PGR, student below chance)."""
-    required = [column for column in RUNS_SCHEMA if column not in MOVE_METRICS]
+    required = [column for column in RUNS_SCHEMA if column not in LATER_METRICS]
     runs = read_table(path, required, "a runs table (results/summary/runs.parquet)")
     cells = aggregate(runs)
     imitation = imitation_beside(path)
@@ -73,12 +73,15 @@ def describe_summary(path: str) -> str:
     show_zero_shot = cells["zero_shot_pgr_of_means"].drop_nulls().len() > 0
     # chess answers: the share of legal moves of the weak model, the ceiling and the student
     show_legal = cells["student_legal_rate_mean"].drop_nulls().len() > 0
+    # each student's misfit to the labels it was taught (runs from before it was measured have none)
+    show_misfit = cells["misfit_mean"].drop_nulls().len() > 0
     lines = [
         f"{'dataset':<12} {'weak':<8} {'strong':<8} {'loss':<9} {'seeds':>5} {'weak':>6} {'ceiling':>7} "
         f"{'student':>7} {'PGR (mean ± sem)':>17} {'PGR of means':>12}"
         + (f" {'zero-shot PGR':>13}" if show_zero_shot else "")
         + (f" {'imitation':>9}" if imitation else "")
         + (f" {'legal (weak/ceiling/student)':>28}" if show_legal else "")
+        + (f" {'misfit':>6}" if show_misfit else "")
         + ("  method" if show_method else "")
     ]
     for r, method in zip(cells.iter_rows(named=True), methods, strict=True):
@@ -95,6 +98,7 @@ def describe_summary(path: str) -> str:
             + (f" {fmt(r['zero_shot_pgr_of_means']):>13}" if show_zero_shot else "")
             + (f" {imitated(imitation(r)):>9}" if imitation else "")
             + (f" {legal_rates(r):>28}" if show_legal else "")
+            + (f" {fmt(r['misfit_mean']):>6}" if show_misfit else "")
             + (f"  {method}" if show_method else "")
         )
     if runs["strong_to_strong"].any():

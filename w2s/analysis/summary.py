@@ -61,6 +61,10 @@ RUNS_SCHEMA = {
     "strong_to_strong": pl.Boolean,
 }
 NO_GAP, BELOW_CHANCE = "ceiling_not_above_weak", "student_below_chance"
+LATER_METRICS = [
+    *MOVE_METRICS,
+    "misfit",
+]  # columns a runs table written by an older version may lack
 CHANCE = 0.5  # the test split is balanced 50/50
 ROLES = ("weak", "ceiling", "student", "chain", "zero_shot")
 STUDENTS = (
@@ -231,8 +235,8 @@ def aggregate(runs: pl.DataFrame) -> pl.DataFrame:
     count (null where the zero-shot score was not measured). `n_below_chance` counts students below chance (none
     for generated answers, which have no chance level).
     """
-    runs = runs.with_columns(  # a runs table written before chess answers had them
-        pl.lit(None, pl.Float64).alias(c) for c in MOVE_METRICS if c not in runs.columns
+    runs = runs.with_columns(  # a runs table written before chess answers, or misfit, had them
+        pl.lit(None, pl.Float64).alias(c) for c in LATER_METRICS if c not in runs.columns
     )
     gap = pl.col("ceiling_acc") - pl.col("weak_acc")
     zero_shot = pl.when(gap > 0).then((pl.col("strong_zero_shot_acc") - pl.col("weak_acc")) / gap)
