@@ -87,13 +87,20 @@ def plot_gains(table: pl.DataFrame, dataset: str, model_order: list[str], path) 
     misfit_ax.set_ylabel("PGR")
     misfit_ax.set_title(f"{dataset}: gain against misfit (a point per run)")
     lines = budget_lines(rows)
+    loss_types = sorted(lines["loss_type"].unique())
+    styles = {
+        t: (["-", "--", ":", "-."][k % 4], markers[k % len(markers)])
+        for k, t in enumerate(loss_types)
+    }
     for (weak, strong, loss_type), line in lines.group_by(
         "weak", "strong", "loss_type", maintain_order=True
     ):
+        style, marker = styles[loss_type]  # a colour per pair, a line and marker per loss type
         budget_ax.plot(
             line["ground_truth"],
             nan_values(line, "pgr_of_means"),
-            marker="o",
+            linestyle=style,
+            marker=marker,
             color=colour[(weak, strong)],
             label=f"{weak} → {strong}, {loss_type}",
         )
