@@ -47,7 +47,8 @@ report: targets.report_text(workflow.basedir)
 wildcard_constraints:
     dataset="|".join(map(re.escape, config["datasets"])),
     model="|".join(map(re.escape, config["models"])),
-    weak="|".join(map(re.escape, config["models"])),
+    weak="|".join(map(re.escape, [*config["models"], *config["ensembles"]])),
+    ensemble="|".join(map(re.escape, config["ensembles"])) or "(?!)",
     loss="|".join(map(re.escape, config["losses"])),
     chain="|".join(map(re.escape, grid.chain_ids(config))) or "(?!)",
     world="|".join(map(re.escape, config["worlds"])) or "(?!)",

@@ -105,3 +105,28 @@ if not grid.labels_in_weak_job(config):
             "../envs/w2s.yaml"
         script:
             "../scripts/merge_label_shards.py"
+
+
+# Ensemble supervisors (config key ensembles): the members' labels of strong_train and test predictions combined,
+# by their mean or by weights fitted on the members' labels of the validation split (w2s.pipeline.ensembles).
+if grid.ensembles_used(config):
+
+    rule combine_ensemble:
+        input:
+            labels=lambda w: rule_io.ensemble_member_files(config, w, paths.LABELS),
+            test=lambda w: rule_io.ensemble_member_files(config, w, f"{paths.WEAK}/test_predictions.parquet"),
+            validation=lambda w: rule_io.ensemble_validation_files(config, w),
+        output:
+            labels=paths.LABELS.replace("{model}", "{ensemble}"),
+            predictions=f"{paths.ENSEMBLE}/test_predictions.parquet",
+            metrics=f"{paths.ENSEMBLE}/metrics.json",
+        log:
+            "logs/ensemble/{dataset}/seed{seed}/{ensemble}.log",
+        # Averaging a few files is quick: it runs where Snakemake runs, not as a cluster job.
+        localrule: True
+        conda:
+            "../envs/w2s.yaml"
+        params:
+            job=lambda w: rule_params.ensemble_params(config, w),
+        script:
+            "../scripts/combine_ensemble.py"

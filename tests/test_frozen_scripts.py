@@ -24,6 +24,7 @@ SCRIPTS = REPO / "scripts"
 # sha256 of each frozen script's bytes
 FROZEN = {
     "build_base_model.py": "ad73e5a7ec3340ef4632468055fbb0b086d30fb09f514a2a2e2544b87a207169",
+    "combine_ensemble.py": "eb3fda60a474462ecaa10c6639c5aea625a65dfceb8a60931be5b9580f1bdcf9",
     "crossfit_chain_labels.py": "05398a5cf569e848219cf828eb7946a526002de449173100451e238242773a11",
     "extract_activations.py": "f9f6ddfe98ab1e3c5357091ed27d9f7ad8e905f30f9312608fdd787dd0b6cd7a",
     "finetune.py": "287e4ee14639263b71546578c5512ab4b010ddc3bbe8259c64dc1672bb6358e4",

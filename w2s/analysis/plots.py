@@ -56,6 +56,15 @@ def save_figure(fig: Figure, path, footer: str = ERROR_BARS) -> None:
         fig.savefig(tmp, format="png", dpi=120)
 
 
+def plot_note(path, text: str) -> None:
+    """A figure that says why there is nothing to draw (so every planned figure exists)."""
+    fig = new_figure(1)
+    ax = fig.subplots()
+    ax.axis("off")
+    ax.text(0.5, 0.5, textwrap.fill(text, 50), ha="center", va="center")
+    save_figure(fig, path, "")
+
+
 def _strong_axis(ax, strong: list[str]) -> None:
     ax.set_xticks(range(len(strong)), strong)
     ax.set_xlim(-0.5, len(strong) - 0.5)  # a single model still gets a readable axis

@@ -13,6 +13,7 @@ from w2s.pipeline.grid import model_pairs, runs
 from w2s.pipeline.paths import (
     ACCURACY_PLOT,
     ANALYSIS,
+    ENSEMBLE,
     LABELS,
     PGR_BY_TASK_PLOT,
     PGR_PLOT,
@@ -22,6 +23,13 @@ from w2s.pipeline.paths import (
 )
 
 PLOT = "results/plots/{name}_{key}.png"
+
+
+def weak_folder(config: dict, here: dict, weak: str) -> str:
+    """The folder of a supervisor's test predictions: a weak model's run, or an ensemble's."""
+    if weak in config["ensembles"]:
+        return ENSEMBLE.format(**here, ensemble=weak)
+    return WEAK.format(**here, model=weak)
 
 
 def compared_runs(config: dict) -> list[dict]:
@@ -45,7 +53,7 @@ def compared_runs(config: dict) -> list[dict]:
                 "chain": run.chain or "",
                 "predictions": f"{run.folder}/test_predictions.parquet",
                 "trajectory": f"{run.folder}/trajectory.jsonl",
-                "weak_predictions": f"{WEAK.format(**here, model=weak)}/test_predictions.parquet",
+                "weak_predictions": f"{weak_folder(config, here, weak)}/test_predictions.parquet",
             }
             for weak in weaks
         ]
@@ -54,12 +62,12 @@ def compared_runs(config: dict) -> list[dict]:
 
 def predictions_runs(config: dict) -> list[dict]:
     """Every predictions file whose calibration and group accuracy the analyses report: the weak, ceiling, student
-    and chain runs' test predictions, and the weak labels of strong_train."""
+    and chain runs' test predictions (an ensemble's as a weak model's), and the weak labels of strong_train."""
     rows = []
-    for run in runs(config, ("weak", "ceiling", "student", "chain")):
+    for run in runs(config, ("weak", "ensemble", "ceiling", "student", "chain")):
         here = {"dataset": run.dataset, "seed": run.seed}
         base = {**here, "weak": run.weak or "", "loss": run.loss or "", "chain": run.chain or ""}
-        role = "student" if run.role == "chain" else run.role
+        role = {"chain": "student", "ensemble": "weak"}.get(run.role, run.role)
         rows.append(
             {
                 **base,
@@ -68,7 +76,7 @@ def predictions_runs(config: dict) -> list[dict]:
                 "predictions": f"{run.folder}/test_predictions.parquet",
             }
         )
-        if run.role == "weak":
+        if role == "weak":
             labels = LABELS.format(**here, model=run.model)
             rows.append({**base, "model": run.model, "role": "weak_labels", "predictions": labels})
     return rows
@@ -84,8 +92,8 @@ def size_records(config: dict) -> list[str]:
 
 
 def scaling_compute(config: dict) -> dict:
-    """Each model's config `compute` (None where it gives none)."""
-    models = dict.fromkeys(m for pair in model_pairs(config) for m in pair)
+    """Each model's config `compute` (None where it gives none; an ensemble has no size and is left out)."""
+    models = dict.fromkeys(m for pair in model_pairs(config) for m in pair if m in config["models"])
     return {model: config["models"][model].get("compute") for model in models}
 
 
@@ -119,13 +127,26 @@ def trajectories(inputs: dict, params: dict):
 
 def scaling(inputs: dict, params: dict):
     from w2s.analysis.analysis_plots import plot_scaling
+    from w2s.analysis.plots import plot_note
     from w2s.analysis.scaling import model_sizes, scaling_table
     from w2s.io import read_json, read_parquet
 
     records = [read_json(path) for path in inputs["sizes"]]
     sizes, axis = model_sizes(records, params["compute"])
-    table = scaling_table(read_parquet(inputs["aggregate"][0]), sizes, axis)
-    return table, lambda key, path: plot_scaling(table, key, path)
+    aggregate = read_parquet(
+        inputs["aggregate"][0]
+    )  # ensembles have no size: their students are not drawn
+    aggregate = aggregate.filter(~aggregate["weak"].is_in(params.get("ensembles", [])))
+    table = scaling_table(aggregate, sizes, axis)
+
+    def draw(key, path):
+        if key in table["loss"]:
+            return plot_scaling(table, key, path)
+        plot_note(
+            path, f"loss {key}: no student of a single weak model to draw (an ensemble has no size)"
+        )
+
+    return table, draw
 
 
 def groups(inputs: dict, params: dict):
@@ -202,7 +223,11 @@ ANALYSES = (
             "aggregate": [SUMMARY.format(table="aggregate", ext="parquet")],
             "sizes": size_records(c),
         },
-        lambda c, rows: {"compute": scaling_compute(c), "losses": list(c["losses"])},
+        lambda c, rows: {
+            "compute": scaling_compute(c),
+            "losses": list(c["losses"]),
+            **({"ensembles": list(c["ensembles"])} if c["ensembles"] else {}),
+        },
     ),
     Analysis(
         "agreement",

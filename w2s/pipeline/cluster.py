@@ -99,6 +99,7 @@ SITE_RESOURCES = {
 LOCAL_RULES = (
     "all",
     "merge_label_shards",
+    "combine_ensemble",
     *(f"analyse_{analysis.name}" for analysis in ANALYSES),
     "write_report_page",
 )

@@ -187,6 +187,31 @@ def check_pairwise(config: dict, dataset: str) -> None:
             )
 
 
+def check_ensembles(config: dict) -> None:
+    """Ensembles: named apart from the models, of declared models, where their combination is defined."""
+    for name, entry in config["ensembles"].items():
+        key = f"config key ensembles.{name}"
+        if name in config["models"]:
+            raise W2SError(f"{key}: {name!r} is a model's name too; give the ensemble its own")
+        unknown = [m for m in entry["members"] if m not in config["models"]]
+        if unknown:
+            raise W2SError(
+                f"{key}.members: {unknown[0]!r} is not declared under models (declared: {list(config['models'])})"
+            )
+        generative = [d for d, e in config["datasets"].items() if is_generative(e)]
+        if generative:
+            raise W2SError(
+                f"{key}: dataset {generative[0]} asks for generated answers, which an ensemble cannot combine (it "
+                "averages soft labels of two classes); put the ensemble in a config of classification or "
+                "comparison tasks"
+            )
+        if config["training"]["early_stopping"] == "weak_val":
+            raise W2SError(
+                f"{key}: early_stopping weak_val stops a student by its supervisor's labels of the validation "
+                "split, which an ensemble does not write yet; use oracle or none"
+            )
+
+
 def check_losses_on_answers(config: dict) -> None:
     """Where every dataset asks for generated answers, every loss must be defined on them (else it trains nothing)."""
     from w2s.training.losses import LOSSES
@@ -312,13 +337,17 @@ def check_references(config: dict) -> None:
             f"config key training.early_stopping: {training['early_stopping']} chooses among the "
             "evaluations every training.eval_every steps, which is 0 (the end only); set eval_every"
         )
+    check_ensembles(config)
     if isinstance(config["pairs"], list):
         for i, pair in enumerate(config["pairs"]):
             for role in ("weak", "strong"):
-                if pair[role] not in models:
+                if pair[role] not in models and not (
+                    role == "weak" and pair[role] in config["ensembles"]
+                ):
                     raise W2SError(
                         f"config key pairs.{i}.{role}: model {pair[role]!r} is not declared under models "
                         f"(declared: {list(models)})"
+                        + (f" or ensembles ({list(config['ensembles'])})" if role == "weak" else "")
                     )
         seen = [(pair["weak"], pair["strong"]) for pair in config["pairs"]]
         for i, pair in enumerate(seen):

@@ -23,7 +23,8 @@ class Run:
 
     role: weak (ground truth of weak_train; labels strong_train), ceiling (ground truth of strong_train), student
     (the weak model `weak`'s labels, with `loss`), chain (a bootstrapping chain's link after its first student:
-    `chain`'s models joined by "+", whose first model is `weak`) or zero_shot (the model's own answer, untrained).
+    `chain`'s models joined by "+", whose first model is `weak`), zero_shot (the model's own answer, untrained) or
+    ensemble (`model` an ensemble of the config: its members' labels combined, nothing trained).
     """
 
     role: str
@@ -47,6 +48,8 @@ class Run:
     def fields(self) -> dict:
         """The run's wildcards: the values its folder pattern takes."""
         fields = {"dataset": self.dataset, "seed": self.seed, "model": self.model}
+        if self.role == "ensemble":
+            return {"dataset": self.dataset, "seed": self.seed, "ensemble": self.model}
         if self.role == "student":
             fields["weak"] = self.weak
         if self.role == "chain":
@@ -72,17 +75,35 @@ class Run:
 def model_pairs(config: dict) -> list[tuple[str, str]]:
     """The (weak, strong) pairs: those the config names, and each chain's first model with every later link (its
     first student, and the direct students a chain's links are compared with)."""
-    pairs = (
-        list(combinations(config["models"], 2))
-        if config["pairs"] == "all"
-        else [(pair["weak"], pair["strong"]) for pair in config["pairs"]]
-    )
+    if config["pairs"] == "all":
+        order = list(config["models"])
+        pairs = list(combinations(order, 2)) + [
+            (name, model)
+            for name, entry in config["ensembles"].items()
+            for model in order[max(map(order.index, entry["members"])) + 1 :]
+        ]
+    else:
+        pairs = [(pair["weak"], pair["strong"]) for pair in config["pairs"]]
     chained = [(chain[0], model) for chain in config["chains"] for model in chain[1:]]
     return list(dict.fromkeys(pairs + chained))
 
 
-def weak_models(config: dict) -> list[str]:
+def supervisors(config: dict) -> list[str]:
+    """The weak side of the pairs: models, and ensembles."""
     return list(dict.fromkeys(weak for weak, _ in model_pairs(config)))
+
+
+def ensembles_used(config: dict) -> list[str]:
+    return [name for name in supervisors(config) if name in config["ensembles"]]
+
+
+def weak_models(config: dict) -> list[str]:
+    """The models that train as weak models and label: the weak side of the pairs, an ensemble's members in its
+    place."""
+    found = []
+    for name in supervisors(config):
+        found += config["ensembles"][name]["members"] if name in config["ensembles"] else [name]
+    return list(dict.fromkeys(found))
 
 
 def strong_models(config: dict) -> list[str]:
@@ -113,6 +134,7 @@ def runs(config: dict, roles: tuple[str, ...] | None = None) -> list[Run]:
         for seed in map(int, config["seeds"]):
             here = {"dataset": dataset, "seed": seed}
             found += [Run("weak", **here, model=m) for m in weak_models(config)]
+            found += [Run("ensemble", **here, model=e) for e in ensembles_used(config)]
             found += [Run("ceiling", **here, model=m) for m in strong_models(config)]
             found += [Run("zero_shot", **here, model=m) for m in zero_shot_models(config, dataset)]
             found += [
@@ -151,7 +173,10 @@ def stopping_method(config: dict) -> str:
 
 
 def uses_validation(config: dict) -> bool:
-    return stopping_method(config) == "weak_val"
+    """Whether the grid draws a validation split, which its weak models label: for early stopping by weak_val, or
+    to fit an ensemble's weights on."""
+    fitted = any(config["ensembles"][e]["weighting"] == "fitted" for e in ensembles_used(config))
+    return stopping_method(config) == "weak_val" or fitted
 
 
 def stops_early(config: dict, role: str, method: str = "weak_val") -> bool:

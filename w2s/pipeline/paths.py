@@ -1,7 +1,8 @@
 """Where the workflow's files live: one pattern per kind of file, so a path is spelled in one place only.
 
-Wildcards: {dataset}, {seed}, {model}, {weak} (a student's weak model), {loss}, {chain} (a chain's models joined by
-"+"), {split}, {shard}/{shards}, {world}. A finished grid's folders depend on these: changing one moves every run.
+Wildcards: {dataset}, {seed}, {model}, {weak} (a student's weak model or ensemble), {ensemble}, {loss}, {chain} (a
+chain's models joined by "+"), {split}, {shard}/{shards}, {world}. A finished grid's folders depend on these:
+changing one moves every run.
 """
 
 from __future__ import annotations
@@ -23,18 +24,22 @@ CEILING = "results/ceiling/{dataset}/seed{seed}/{model}"
 STUDENT = "results/student/{dataset}/seed{seed}/{weak}/{model}/{loss}"
 CHAIN_STUDENT = "results/chain/{dataset}/seed{seed}/{chain}/{loss}/{model}"
 ZERO_SHOT = "results/zero_shot/{dataset}/seed{seed}/{model}"
+ENSEMBLE = (
+    "results/ensemble/{dataset}/seed{seed}/{ensemble}"  # an ensemble supervisor's test predictions
+)
 RUN_FOLDERS = {
     "weak": WEAK,
     "ceiling": CEILING,
     "student": STUDENT,
     "chain": CHAIN_STUDENT,
     "zero_shot": ZERO_SHOT,
+    "ensemble": ENSEMBLE,
 }
 TRAINED_ROLES = ("weak", "ceiling", "student", "chain")  # the roles a training rule makes
 
 # Labels: the weak model's of strong_train (in shards when labelling.shards > 1), its labels of the validation split
 # (early_stopping weak_val), and a chain link's labels of strong_train for the next link (and of validation).
-LABELS = "results/labels/{dataset}/seed{seed}/{model}.parquet"
+LABELS = "results/labels/{dataset}/seed{seed}/{model}.parquet"  # {model}: an ensemble's name too
 LABEL_SHARD = "results/labels/{dataset}/seed{seed}/{model}.shards/{shard}-of-{shards}.parquet"
 VALIDATION_LABELS = "results/labels/{dataset}/seed{seed}/validation/{model}.parquet"
 CHAIN_LABELS = "results/labels/{dataset}/seed{seed}/chain/{chain}/{loss}/{model}.parquet"

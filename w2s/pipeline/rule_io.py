@@ -108,6 +108,20 @@ def probe_activations(config: dict, wildcards, split: str | Callable) -> list[st
     return [ACTIVATIONS.format(**fields, split=split(wildcards) if callable(split) else split)]
 
 
+def ensemble_member_files(config: dict, wildcards, pattern: str) -> list[str]:
+    """A file of each member of the ensemble `wildcards.ensemble` (a labels file, or a run folder's file)."""
+    here = {"dataset": wildcards.dataset, "seed": wildcards.seed}
+    members = config["ensembles"][wildcards.ensemble]["members"]
+    return [pattern.format(**here, model=member) for member in members]
+
+
+def ensemble_validation_files(config: dict, wildcards) -> list[str]:
+    """The members' labels of the validation split, which a fitted ensemble's weights are fitted on."""
+    if config["ensembles"][wildcards.ensemble]["weighting"] != "fitted":
+        return []
+    return ensemble_member_files(config, wildcards, VALIDATION_LABELS)
+
+
 def supervisor_labels(run: Run, split: str = "strong_train") -> str:
     """The labels file of `split` that a student or chain link learns from (or stops early by): its weak model's,
     or the previous chain link's."""

@@ -220,6 +220,14 @@ def chain_label_info(link: Run, split: str = "strong_train") -> dict:
     return {**label_info(link, split), "chain": link.chain, "loss": link.loss}
 
 
+def ensemble_params(config: dict, wildcards) -> dict:
+    """What an ensemble's job reads besides its files: its members (in order) and weighting, and what its labels
+    record about themselves (as a weak model's do: the ensemble is their weak model)."""
+    entry = config["ensembles"][wildcards.ensemble]
+    run = Run("ensemble", wildcards.dataset, int(wildcards.seed), wildcards.ensemble)
+    return {"members": entry["members"], "weighting": entry["weighting"], "info": label_info(run)}
+
+
 def supervision(config: dict, run: Run) -> dict | None:
     """What a run's training labels must record about themselves (a student's or chain link's; None for ground
     truth): the labels file of another run would train it on the wrong supervision without a word."""
