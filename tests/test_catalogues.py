@@ -11,6 +11,7 @@ from w2s.data.registry import KINDS
 from w2s.data.world import WORLDS
 from w2s.models.build import ARCHS
 from w2s.models.classifier import DTYPES, HEAD_INITS
+from w2s.pipeline.ensembles import WEIGHTINGS
 from w2s.pipeline.grid import MODES
 from w2s.training.dashboards import WANDB_MODES
 from w2s.training.distributed import ZERO_STAGES
@@ -33,6 +34,7 @@ CATALOGUES = {
     "training.early_stopping": tuple(REPORTED),
     "models.mode": MODES,
     "logging.wandb.mode": WANDB_MODES,
+    "ensembles.weighting": WEIGHTINGS,
 }
 
 

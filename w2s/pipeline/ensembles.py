@@ -17,6 +17,7 @@ from w2s.analysis.predictions import prediction_table, read_split, write_scored
 from w2s.errors import W2SError
 from w2s.io import write_parquet
 
+WEIGHTINGS = ("mean", "fitted")  # config key ensembles.<name>.weighting
 EPS = 1e-6
 L2 = 1e-2  # a little shrinkage: a few hundred validation rows fit a handful of weights
 
