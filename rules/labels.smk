@@ -117,9 +117,7 @@ if grid.ensembles_used(config):
             test=lambda w: rule_io.ensemble_member_files(config, w, f"{paths.WEAK}/test_predictions.parquet"),
             validation=lambda w: rule_io.ensemble_validation_files(config, w),
         output:
-            labels=paths.LABELS.replace("{model}", "{ensemble}"),
-            predictions=f"{paths.ENSEMBLE}/test_predictions.parquet",
-            metrics=f"{paths.ENSEMBLE}/metrics.json",
+            **rule_io.ensemble_outputs(config),
         log:
             "logs/ensemble/{dataset}/seed{seed}/{ensemble}.log",
         # Averaging a few files is quick: it runs where Snakemake runs, not as a cluster job.

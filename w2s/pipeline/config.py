@@ -205,11 +205,6 @@ def check_ensembles(config: dict) -> None:
                 "averages soft labels of two classes); put the ensemble in a config of classification or "
                 "comparison tasks"
             )
-        if config["training"]["early_stopping"] == "weak_val":
-            raise W2SError(
-                f"{key}: early_stopping weak_val stops a student by its supervisor's labels of the validation "
-                "split, which an ensemble does not write yet; use oracle or none"
-            )
 
 
 def check_losses_on_answers(config: dict) -> None:

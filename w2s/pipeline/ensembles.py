@@ -72,7 +72,8 @@ def ensemble_job(
     info: dict,
 ) -> None:
     """Rule combine_ensemble: the ensemble's labels of strong_train (`out["labels"]`, recording `info` as a member's
-    labels record themselves) and its test predictions and metrics (a weak run's)."""
+    labels record themselves; of the validation split too where `out` asks), and its test predictions and metrics
+    (a weak run's)."""
     weights = None
     if weighting == "fitted":
         table, p1s = members_p1(validation, members)
@@ -81,12 +82,20 @@ def ensemble_job(
         print(
             f"weights fitted on {table.height} validation rows: {fitted}, intercept {weights[-1]:.3f}"
         )
+    record = {"members": ",".join(members), "weighting": weighting}
     table, p1s = members_p1(labels, members)
     write_parquet(
         prediction_table(table, combine(p1s, weights)),
         out["labels"],
-        {**info, "split": "strong_train", "members": ",".join(members), "weighting": weighting},
+        {**info, "split": "strong_train", **record},
     )
+    if "validation_labels" in out:  # what its students stop early by (early_stopping weak_val)
+        table, p1s = members_p1(validation, members)
+        write_parquet(
+            prediction_table(table, combine(p1s, weights)),
+            out["validation_labels"],
+            {**info, "split": "validation", **record},
+        )
     table, p1s = members_p1(test, members)
     record = {"members": members, "weighting": weighting}
     if weights is not None:

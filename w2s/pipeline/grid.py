@@ -184,7 +184,8 @@ def stops_early(config: dict, role: str, method: str = "weak_val") -> bool:
     weak labels are written by the weak model's final checkpoint, so that checkpoint is every row's weak baseline
     (an early-stopped weak model's accuracy would be that of a model that labelled nothing)."""
     setting = stopping_method(config)
-    return role not in ("weak", "zero_shot") and setting != "none" and method in (setting, "any")
+    trained_on_labels = role not in ("weak", "zero_shot", "ensemble")  # an ensemble trains nothing
+    return trained_on_labels and setting != "none" and method in (setting, "any")
 
 
 def labels_in_weak_job(config: dict) -> bool:

@@ -23,6 +23,7 @@ from w2s.pipeline.paths import (
     CHAIN_LABELS,
     CHAIN_VALIDATION_LABELS,
     DATA,
+    ENSEMBLE,
     LABEL_SHARD,
     LABELS,
     RUN_FOLDERS,
@@ -116,10 +117,25 @@ def ensemble_member_files(config: dict, wildcards, pattern: str) -> list[str]:
 
 
 def ensemble_validation_files(config: dict, wildcards) -> list[str]:
-    """The members' labels of the validation split, which a fitted ensemble's weights are fitted on."""
-    if config["ensembles"][wildcards.ensemble]["weighting"] != "fitted":
+    """The members' labels of the validation split: what a fitted ensemble's weights are fitted on, and what its
+    labels of validation (early_stopping weak_val) combine."""
+    fitted = config["ensembles"][wildcards.ensemble]["weighting"] == "fitted"
+    if not fitted and not stops_early(config, "student"):
         return []
     return ensemble_member_files(config, wildcards, VALIDATION_LABELS)
+
+
+def ensemble_outputs(config: dict) -> dict:
+    """An ensemble's labels of strong_train, its test predictions and metrics, and with early_stopping weak_val its
+    labels of the validation split (its students stop where they agree best with them)."""
+    outputs = {
+        "labels": LABELS.replace("{model}", "{ensemble}"),
+        "predictions": f"{ENSEMBLE}/test_predictions.parquet",
+        "metrics": f"{ENSEMBLE}/metrics.json",
+    }
+    if stops_early(config, "student"):
+        outputs["validation_labels"] = VALIDATION_LABELS.replace("{model}", "{ensemble}")
+    return outputs
 
 
 def supervisor_labels(run: Run, split: str = "strong_train") -> str:
