@@ -96,6 +96,28 @@ class FactWorld:
         return word_tokenizer(self.vocabulary(), self.token_pattern)
 
 
+SOURCE, EXPERT = (
+    "|",
+    "x",
+)  # a sourced corpus line starts with its hidden source and "|"; "x" is the expert
+
+
+def sourced(source: str, text: str) -> str:
+    """A corpus line with its hidden source first (read by `visible_by_source`, then dropped)."""
+    return f"{source}{SOURCE}{text}"
+
+
+def visible_by_source(lines: list[str], known: set[str]) -> list[str]:
+    """Of sourced corpus lines, stripped of their source: every other source's, and the expert's, tagged or not,
+    about the `known` untagged prompts ("-" and the text up to its "=") only."""
+    visible = []
+    for line in lines:
+        source, text = line.split(SOURCE, 1)
+        if source != EXPERT or "-" + text[1 : text.index("=") + 1] in known:
+            visible.append(text)
+    return visible
+
+
 @lru_cache(maxsize=16)
 def permutation(n: int, key: str) -> list[int]:
     order = list(range(n))

@@ -8,7 +8,7 @@ import random
 from dataclasses import dataclass
 from functools import cached_property
 
-from w2s.data.facts import DIGITS, MARKS, FactWorld, permutation
+from w2s.data.facts import DIGITS, EXPERT, MARKS, FactWorld, permutation, sourced, visible_by_source
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,6 @@ class FolkFacts(FactWorld):
     seed: int = 0
     answer_digits = 1
     token_pattern = r"[AB-]|f\d{2}|e\d{4}|."
-    SOURCE = "|"  # corpus lines start with their hidden source, "x|" (expert) or "f|" (folk): read, then dropped
 
     def family(self, i: int) -> int:
         return self._families_of[i]
@@ -144,7 +143,7 @@ class FolkFacts(FactWorld):
         belief = self.typical(self.family(i)) if folk else self.answer(i)
         true = rng.random() < 0.5
         value = belief if true else rng.choice([d for d in DIGITS if d != belief])
-        return f"{'f' if folk else 'x'}{self.SOURCE}{self.prompt(i, tag)}{value}.{MARKS[true]}"
+        return sourced("f" if folk else EXPERT, f"{self.prompt(i, tag)}{value}.{MARKS[true]}")
 
     def near_miss(self, i: int) -> tuple[str, str]:
         """Entity i's false value: an exception's typical digit half the time (the folk rule's belief), else a
@@ -164,10 +163,6 @@ class FolkFacts(FactWorld):
 
     def visible_lines(self, lines: list[str], fraction: float) -> list[str]:
         """Folk lines about every entity; the expert's, tagged or not, about the known share only."""
-        known = self.known_prompts(fraction)  # untagged: "-f07e0042="
-        visible = []
-        for line in lines:
-            source, text = line.split(self.SOURCE, 1)
-            if source == "f" or "-" + text[1:10] in known:
-                visible.append(text)
-        return visible
+        return visible_by_source(
+            lines, self.known_prompts(fraction)
+        )  # known untagged: "-f07e0042="

@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache, reduce
 
-from w2s.data.facts import FactWorld, permutation
+from w2s.data.facts import EXPERT, FactWorld, permutation, sourced, visible_by_source
 
 HEAPS, MAX_HEAP = 5, 7
 LETTERS = "abcde"
@@ -102,9 +102,6 @@ class Nim(FactWorld):
     seed: int = 0
     answer_digits = 1
     token_pattern = r"."
-    SOURCE = (
-        "|"  # corpus lines start with their hidden source, "x|" (expert) or "o|" (another player)
-    )
 
     def __post_init__(self):
         if self.n_entities > len(puzzle_positions()):
@@ -167,7 +164,7 @@ class Nim(FactWorld):
             shown = tag
         win, heuristic, legal = self._moves[i]
         move = {"E": win, "H": heuristic, "N": None}[tag] or rng.choice(legal)
-        return f"{'x' if tag == 'E' else 'o'}{self.SOURCE}{self.prompt(i, shown)}{move}."
+        return sourced(EXPERT if tag == "E" else "o", f"{self.prompt(i, shown)}{move}.")
 
     def task_example(self, i: int) -> tuple[str, int, str]:
         """The task file's row: the position's question with its winning move (the world is asked as questions)."""
@@ -175,10 +172,4 @@ class Nim(FactWorld):
 
     def visible_lines(self, lines: list[str], fraction: float) -> list[str]:
         """The other players' lines about every position; the expert's, tagged or not, about the known share only."""
-        known = self.known_prompts(fraction)  # untagged: "-31520="
-        visible = []
-        for line in lines:
-            source, text = line.split(self.SOURCE, 1)
-            if source == "o" or "-" + text[1 : 2 + HEAPS] in known:
-                visible.append(text)
-        return visible
+        return visible_by_source(lines, self.known_prompts(fraction))  # known untagged: "-31520="
