@@ -49,6 +49,7 @@ wildcard_constraints:
     model="|".join(map(re.escape, config["models"])),
     weak="|".join(map(re.escape, [*config["models"], *config["ensembles"]])),
     ensemble="|".join(map(re.escape, config["ensembles"])) or "(?!)",
+    shots="|".join(map(re.escape, ["truth", *config["models"], *config["ensembles"]])),
     loss="|".join(map(re.escape, config["losses"])),
     chain="|".join(map(re.escape, grid.chain_ids(config))) or "(?!)",
     world="|".join(map(re.escape, config["worlds"])) or "(?!)",

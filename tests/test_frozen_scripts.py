@@ -34,6 +34,7 @@ FROZEN = {
     "predict_shard.py": "9cc81b00e7f2b6a022ebb81f3617e80297b6bd3943bec0a558a0417c06cb6248",
     "pretrain_model.py": "1c95a70294209f5c3a7e9edb8c276833a26ae66a034641f8bd3330472a6bef34",
     "score_run.py": "729f24ba46386f7c3fd051131f9292ae9b1ba957014e340adaebc489555480f4",
+    "score_few_shot.py": "01864ff3754557256b24767b14206a6195f8728748fbd5c1cc36eafbfcc3958f",
     "score_zero_shot.py": "28bee50298032e44ba11a2d7371c9cfa46ba2da8f1b6e560cebb2db58bbe2c74",
     "split_chain_train.py": "5eadd1e5bde74810a72484c72c209b8f383c7a382e8131d3f55b9985bd4f14fa",
     "split_dataset.py": "1bcd6e2f6c24af0aad0755345b3da3da94a69682b18b590d1a4e67de6bda3954",

@@ -42,6 +42,8 @@ def question_grid() -> dict:
         "losses": {"xent": {"type": "xent"}, "logconf": {"type": "logconf", "alpha_max": 0.5}},
         "labelling": {"shards": 2},
         "training": {"epochs": 2, "eval_every": 2, "early_stopping": "weak_val", "autocast": "off"},
+        # each strong model answers prompts of 2 questions with its weak model's answers, then the test question
+        "few_shot": {"k": 2, "labels": ["weak"]},
     }
 
 
@@ -83,6 +85,16 @@ def test_a_generative_world_grid_runs_end_to_end(tmp_path):
     assert (
         results / "zero_shot/kbq/seed0/small/metrics.json"
     ).exists()  # every model answers zero-shot
+
+    # k-shot prompts: the weak model's answers as the examples' answers, the test question's own text kept
+    folder = results / "few_shot/kbq/seed0/small/large"
+    prompted = pl.read_parquet(folder / "test_predictions.parquet")
+    assert prompted.columns == [*ANSWER_COLUMNS, "shot_ids"]
+    assert prompted["text"].to_list() == test["text"].to_list()
+    assert all(len(set(ids)) == 2 for ids in prompted["shot_ids"])
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["role"] == "few_shot" and metrics["weak"] == "small"
+    assert metrics["accuracy"] == pytest.approx(prompted["correct"].mean())
 
     # the chain's next link learned from the medium link's cross-fitted answers of strong_train
     chain_labels = answers(

@@ -169,9 +169,13 @@ def test_a_model_without_label_tokens_scores_a_comparison_by_its_completions_lik
     built = {"build": {"arch": "gpt2", "hidden_size": 16, "num_layers": 1, "num_heads": 2}}
     config["models"] = {"small": config["models"]["small"], "built": {**built, "max_length": 8}}
     config["pairs"], config["chains"] = [{"weak": "small", "strong": "built"}], []
+    config["few_shot"] = {"k": 2, "labels": ["truth"], "separator": "|"}
     write_config(tmp_path, config)
     targets = [f"results/zero_shot/kbp/seed0/{model}/metrics.json" for model in ("small", "built")]
-    snakemake(tmp_path, "--cores", "2", *targets)
+    few_shot = tmp_path / "results/few_shot/kbp/seed0/truth/built"
+    snakemake(
+        tmp_path, "--cores", "2", *targets, str(few_shot.relative_to(tmp_path) / "metrics.json")
+    )
     folders = [(tmp_path / target).parent for target in targets]
     test = pl.read_parquet(tmp_path / "results/data/kbp/seed0/test.parquet")
     base = tmp_path / "results/base_models/built"
@@ -182,6 +186,20 @@ def test_a_model_without_label_tokens_scores_a_comparison_by_its_completions_lik
     scored = pl.read_parquet(folders[1] / "test_predictions.parquet")["soft_label"].to_numpy()
     assert scored == pytest.approx(by_hand, abs=1e-5) and scored.std() > 0
     assert json.loads((folders[0] / "metrics.json").read_text())["n"] == 30
+
+    # with k-shot prompts: each prefix after two of strong_train's prefixes with their preferred completions
+    train = pl.read_parquet(tmp_path / "results/data/kbp/seed0/strong_train.parquet")
+    shown = {
+        row["id"]: row["text"] + row["completion_a" if row["label"] else "completion_b"]
+        for row in train.iter_rows(named=True)
+    }
+    prompted = pl.read_parquet(few_shot / "test_predictions.parquet")
+    prefixes = ["".join(shown[i] + "|" for i in ids) for ids in prompted["shot_ids"]]
+    by_hand_test = test.with_columns(text=pl.Series(prefixes) + test["text"])
+    pairs, _ = encode_split(by_hand_test, tokenizer, 3 * 8)
+    by_hand = predict_p1(model, pairs, tokenizer.pad_token_id, autocast="off")
+    assert prompted["soft_label"].to_numpy() == pytest.approx(by_hand, abs=1e-5)
+    assert prompted["text"].to_list() == test["text"].to_list()
 
 
 def test_the_split_files_record_the_rows_a_source_dropped(tmp_path):

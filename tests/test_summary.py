@@ -126,6 +126,8 @@ def test_runs_table_shape_and_order(runs):
         "student_legal_rate",
         "student_move_accuracy",
         "misfit",
+        "few_shot_acc",
+        "few_shot_weak_acc",
         "flags",
         "strong_to_strong",
     ]

@@ -54,6 +54,10 @@ def legal_rates(row: dict) -> str:
     return "/".join(fmt(row[f"{role}_legal_rate_mean"]) for role in ("weak", "ceiling", "student"))
 
 
+def few_shot_pgrs(row: dict) -> str:
+    return f"{fmt(row['few_shot_pgr_of_means'])}/{fmt(row['few_shot_weak_pgr_of_means'])}"
+
+
 def imitated(found: dict | None) -> str:
     return fmt(found["imitation_mean"]) if found else ""
 
@@ -75,10 +79,13 @@ def describe_summary(path: str) -> str:
     show_legal = cells["student_legal_rate_mean"].drop_nulls().len() > 0
     # each student's misfit to the labels it was taught (runs from before it was measured have none)
     show_misfit = cells["misfit_mean"].drop_nulls().len() > 0
+    # the strong model's untrained answer to k-shot prompts with true labels / the weak model's, as PGRs
+    show_few_shot = cells["few_shot_pgr_of_means"].drop_nulls().len() > 0
     lines = [
         f"{'dataset':<12} {'weak':<8} {'strong':<8} {'loss':<9} {'seeds':>5} {'weak':>6} {'ceiling':>7} "
         f"{'student':>7} {'PGR (mean ± sem)':>17} {'PGR of means':>12}"
         + (f" {'zero-shot PGR':>13}" if show_zero_shot else "")
+        + (f" {'k-shot PGR (true/weak)':>22}" if show_few_shot else "")
         + (f" {'imitation':>9}" if imitation else "")
         + (f" {'legal (weak/ceiling/student)':>28}" if show_legal else "")
         + (f" {'misfit':>6}" if show_misfit else "")
@@ -96,6 +103,7 @@ def describe_summary(path: str) -> str:
             f"{r['weak_acc_mean']:>6.3f} {r['ceiling_acc_mean']:>7.3f} {r['student_acc_mean']:>7.3f} "
             f"{pgr:>17} {fmt(of_means):>12}"
             + (f" {fmt(r['zero_shot_pgr_of_means']):>13}" if show_zero_shot else "")
+            + (f" {few_shot_pgrs(r):>22}" if show_few_shot else "")
             + (f" {imitated(imitation(r)):>9}" if imitation else "")
             + (f" {legal_rates(r):>28}" if show_legal else "")
             + (f" {fmt(r['misfit_mean']):>6}" if show_misfit else "")

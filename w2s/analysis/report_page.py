@@ -59,8 +59,13 @@ def headline(
     show_method = set(methods) != {
         "finetune, final model"
     }  # a column only where methods were compared
+    # k-shot prompting's PGRs, with true labels and with the weak model's, a column only where it was run
+    show_few_shot = aggregate["few_shot_pgr_of_means"].drop_nulls().len() > 0
     rows = []
     for r, method in zip(aggregate.iter_rows(named=True), methods, strict=True):
+        few_shot = " / ".join(
+            _cell(r[f"{labels}_pgr_of_means"], digits=2) for labels in ("few_shot", "few_shot_weak")
+        )
         zero_shot = " / ".join(_cell(r[f"{m}_zero_shot_acc_mean"]) for m in ("weak", "strong"))
         rows.append(
             [
@@ -78,6 +83,7 @@ def headline(
                 ""
                 if r["zero_shot_pgr_of_means"] is None
                 else _cell(r["zero_shot_pgr_of_means"], digits=2),
+                *([few_shot] if show_few_shot else []),
                 imitation_text(imitated(r)),
             ]
         )
@@ -87,7 +93,8 @@ def headline(
         "",
         "Test accuracies are means over the seeds; PGR is the paper's form, the PGR of those means, beside the "
         "mean of the seeds' PGRs ± its standard error; zero-shot PGR is the PGR of the strong model's untrained "
-        "answer, which a student must beat for its supervision to count; imitation is how often the student gives its "
+        "answer, which a student must beat for its supervision to count (k-shot PGR: its answer to prompts of k "
+        "examples with true labels, and with the weak model's); imitation is how often the student gives its "
         "supervisor's answer where that answer is wrong, beside the ceiling's (which learnt no errors) "
         "(results/summary/aggregate.csv, every run in runs.csv; results/analysis/agreement.csv).",
         "",
@@ -106,6 +113,7 @@ def headline(
             "PGR",
             "PGR per seed (mean ± sem)",
             "zero-shot PGR",
+            *(["k-shot PGR (true / weak labels)"] if show_few_shot else []),
             "imitation (ceiling)",
         ],
         rows,

@@ -20,6 +20,9 @@ MOVE_METRICS = [
     "student_legal_rate",
     "student_move_accuracy",
 ]
+# k-shot prompting (config few_shot): the strong model's untrained answers to prompts whose examples show the truth, or
+# the row's weak model's labels; null where not measured
+FEW_SHOT_METRICS = ["few_shot_acc", "few_shot_weak_acc", "few_shot_pgr", "few_shot_weak_pgr"]
 GROUP = ["dataset", "weak", "strong", "loss", "chain", "generative", "mode", "early_stopping"]
 METRICS = [
     "weak_acc",
@@ -31,6 +34,7 @@ METRICS = [
     "zero_shot_pgr",
     *MOVE_METRICS,
     "misfit",
+    *FEW_SHOT_METRICS,
 ]
 RUNS_SCHEMA = {
     "dataset": pl.String,
@@ -54,6 +58,8 @@ RUNS_SCHEMA = {
     **dict.fromkeys(MOVE_METRICS, pl.Float64),
     # the student's mean KL to what it was taught, on its training rows (w2s.training.misfit; null in older runs)
     "misfit": pl.Float64,
+    "few_shot_acc": pl.Float64,
+    "few_shot_weak_acc": pl.Float64,
     "flags": pl.String,  # ";"-joined FLAGS that apply to the run ("" for none)
     # A pair of one model with itself: the control for "is it weak-to-strong, or just training on its own labels?"
     # Its weak and ceiling runs differ only in their training split, so its PGR measures noise; read
@@ -64,9 +70,17 @@ NO_GAP, BELOW_CHANCE = "ceiling_not_above_weak", "student_below_chance"
 LATER_METRICS = [
     *MOVE_METRICS,
     "misfit",
+    "few_shot_acc",
+    "few_shot_weak_acc",
 ]  # columns a runs table written by an older version may lack
+# The untrained strong model's accuracies, and the share of the gap each recovers
+BASELINE_PGRS = {
+    "strong_zero_shot_acc": "zero_shot_pgr",
+    "few_shot_acc": "few_shot_pgr",
+    "few_shot_weak_acc": "few_shot_weak_pgr",
+}
 CHANCE = 0.5  # the test split is balanced 50/50
-ROLES = ("weak", "ceiling", "student", "chain", "zero_shot")
+ROLES = ("weak", "ceiling", "student", "chain", "zero_shot", "few_shot")
 STUDENTS = (
     "student",
     "chain",
@@ -95,8 +109,9 @@ def stopping(record: dict) -> str:
 
 
 def _index_baselines(records: list[dict]) -> dict[tuple, dict]:
-    """Map (role, dataset, seed, model, early stopping) -> record for weak, ceiling and zero-shot runs; a duplicate
-    is ambiguous, so refuse it."""
+    """Map (role, dataset, seed, model, early stopping) -> record for weak, ceiling and zero-shot runs (for k-shot
+    prompts, the examples' labeller, "truth" or the weak model, in early stopping's place); a duplicate is
+    ambiguous, so refuse it."""
     index: dict[tuple, dict] = {}
     for rec in records:
         role = rec.get("role")
@@ -104,7 +119,8 @@ def _index_baselines(records: list[dict]) -> dict[tuple, dict]:
             raise W2SError(f"metrics record has role {role!r}; expected one of {ROLES}: {rec}")
         if role in STUDENTS:
             continue
-        key = (role, rec["dataset"], rec["seed"], rec["model"], stopping(rec))
+        last = (rec["weak"] or "truth") if role == "few_shot" else stopping(rec)
+        key = (role, rec["dataset"], rec["seed"], rec["model"], last)
         if key in index:
             raise W2SError(
                 f"two {role} records for dataset {rec['dataset']!r}, seed {rec['seed']}, model {rec['model']!r}"
@@ -148,6 +164,20 @@ def _baseline(index: dict, role: str, student: dict, model: str) -> dict:
 def _zero_shot(index: dict, student: dict, model: str) -> float | None:
     present = _baseline_key("zero_shot", student, model) in index
     return _baseline(index, "zero_shot", student, model)["accuracy"] if present else None
+
+
+def _few_shot(index: dict, student: dict, labeller: str) -> float | None:
+    """The student's strong model's accuracy on k-shot prompts whose examples `labeller` labelled ("truth", or the
+    student's weak model); None where not measured."""
+    key = ("few_shot", student["dataset"], student["seed"], student["model"], labeller)
+    if key not in index:
+        return None
+    if index[key].get("n") != student.get("n"):
+        raise W2SError(
+            f"few_shot record for dataset {student['dataset']!r}, seed {student['seed']}, model "
+            f"{student['model']!r} has n={index[key].get('n')} test examples but the student has n={student.get('n')}"
+        )
+    return index[key]["accuracy"]
 
 
 def pgr(weak: float, ceiling: float, student: float) -> float | None:
@@ -196,6 +226,8 @@ def runs_table(records: list[dict]) -> pl.DataFrame:
                 "student_legal_rate": rec.get("legal_rate"),
                 "student_move_accuracy": rec.get("move_accuracy"),
                 "misfit": rec.get("misfit"),
+                "few_shot_acc": _few_shot(index, rec, "truth"),
+                "few_shot_weak_acc": _few_shot(index, rec, rec["weak"]),
                 "flags": run_flags(weak_acc, ceiling_acc, rec["accuracy"], chance),
                 "strong_to_strong": rec["weak"] == rec["model"],
             }
@@ -232,15 +264,18 @@ def aggregate(runs: pl.DataFrame) -> pl.DataFrame:
     `pgr_of_means` is the paper's form, the PGR of the seed-mean accuracies (null where the mean ceiling does not
     beat the mean weak accuracy). `zero_shot_pgr` is the same ratio for the strong model's untrained answer: the
     share of the gap it recovers with no supervision at all, which a student should beat for its supervision to
-    count (null where the zero-shot score was not measured). `n_below_chance` counts students below chance (none
-    for generated answers, which have no chance level).
+    count (null where the zero-shot score was not measured); `few_shot_pgr` and `few_shot_weak_pgr` are the
+    same for its answers to k-shot prompts with true labels and with the weak model's. `n_below_chance` counts
+    students below chance (none for generated answers, which have no chance level).
     """
     runs = runs.with_columns(  # a runs table written before chess answers, or misfit, had them
         pl.lit(None, pl.Float64).alias(c) for c in LATER_METRICS if c not in runs.columns
     )
     gap = pl.col("ceiling_acc") - pl.col("weak_acc")
-    zero_shot = pl.when(gap > 0).then((pl.col("strong_zero_shot_acc") - pl.col("weak_acc")) / gap)
-    runs = runs.with_columns(zero_shot.alias("zero_shot_pgr"))
+    runs = runs.with_columns(
+        (pl.when(gap > 0).then((pl.col(acc) - pl.col("weak_acc")) / gap)).alias(name)
+        for acc, name in BASELINE_PGRS.items()
+    )
     stats = [pl.len().alias("n_seeds")]
     for col in METRICS:
         stats.append(pl.col(col).mean().alias(f"{col}_mean"))
@@ -251,11 +286,14 @@ def aggregate(runs: pl.DataFrame) -> pl.DataFrame:
     agg = runs.group_by(GROUP).agg(stats).sort(GROUP)
     gap = pl.col("ceiling_acc_mean") - pl.col("weak_acc_mean")
     of_means = pl.when(gap > 0).then((pl.col("student_acc_mean") - pl.col("weak_acc_mean")) / gap)
-    zero_shot_of_means = pl.when(gap > 0).then(
-        (pl.col("strong_zero_shot_acc_mean") - pl.col("weak_acc_mean")) / gap
-    )
     return agg.with_columns(
-        of_means.alias("pgr_of_means"), zero_shot_of_means.alias("zero_shot_pgr_of_means")
+        of_means.alias("pgr_of_means"),
+        *(
+            pl.when(gap > 0)
+            .then((pl.col(f"{acc}_mean") - pl.col("weak_acc_mean")) / gap)
+            .alias(f"{name}_of_means")
+            for acc, name in BASELINE_PGRS.items()
+        ),
     )
 
 

@@ -37,6 +37,10 @@ STAGE_RESOURCES = {
         "runtime": 60,  # one forward pass over the test split
         "mem_mb": 8000,  # the same model as its train_weak job
     },
+    "score_few_shot": {
+        "runtime": 60,  # one forward pass over the test split's k-shot prompts, k + 1 times as long
+        "mem_mb": 8000,  # the same model as its train_weak job
+    },
     "generate_world": {
         "runtime": 15,  # a 400k-line corpus and a 3000-row task: seconds
         "mem_mb": 2000,  # the corpus is written line by line
@@ -74,13 +78,14 @@ ACCELERATED_STAGES = (
     "label_strong_train",
     "predict_test",
     "score_zero_shot",
+    "score_few_shot",
     "pretrain_model",
     "generative_finetune",
 )
 MODEL_STAGES = (*ACCELERATED_STAGES, "build_base_model")
 # Stages whose jobs only predict: on GPUs their runtime is sized from their own FLOPs (prediction_runtime), not the
 # model entry's runtime, which is its training's.
-PREDICTION_STAGES = ("label_strong_train", "predict_test", "score_zero_shot")
+PREDICTION_STAGES = ("label_strong_train", "predict_test", "score_zero_shot", "score_few_shot")
 PREDICTION_START_MINUTES = 15  # loading the model and the split, starting the processes
 PREDICTION_MARGIN = (
     3  # the FLOPs-based minutes times this: generation, padding, a slower GPU than planned

@@ -77,14 +77,17 @@ def evaluation_share(config: dict, rule: str, wildcards: dict) -> float:
 
 def prediction_rows(config: dict, rule: str, dataset: dict) -> float:
     """The rows a prediction job reads: a shard of strong_train or of test, a validation split, a chain link's
-    next split, or every seed's test split (zero-shot)."""
+    next split, or every seed's test split (zero-shot, k-shot prompts)."""
     if rule == "label_strong_train":
         return dataset["n_strong_train"] / config["labelling"]["shards"]
     if "validation" in rule:
         return dataset["n_validation"]
     if rule == "label_chain_link":
         return dataset["n_strong_train"]
-    if rule == "score_zero_shot":
+    if rule in (
+        "score_zero_shot",
+        "score_few_shot",
+    ):  # a k-shot prompt's length is in its job's shape
         return dataset["n_test"] * len(config["seeds"])
     return (
         dataset["n_test"] / config["labelling"]["test_shards"]
@@ -94,11 +97,14 @@ def prediction_rows(config: dict, rule: str, dataset: dict) -> float:
 def stage_rows(config: dict, stage: str, dataset: dict) -> float:
     """The most rows one job of a prediction stage (w2s.pipeline.cluster) reads: its runtime request covers every
     rule that stage sizes (labelling strong_train, a validation split or a chain link's split, a split's
-    activations; a test shard; every seed's test split for zero-shot)."""
+    activations; a test shard; every seed's test split for zero-shot, k + 1 rows' worth of tokens per k-shot
+    prompt)."""
     if stage == "predict_test":
         return dataset["n_test"] / config["labelling"]["test_shards"]
     if stage == "score_zero_shot":
         return dataset["n_test"] * len(config["seeds"])
+    if stage == "score_few_shot":  # a prompt is k + 1 rows' worth of tokens
+        return dataset["n_test"] * len(config["seeds"]) * (config["few_shot"]["k"] + 1)
     splits = ("n_weak_train", "n_strong_train", "n_test", "n_validation")
     return max(dataset.get(split) or 0 for split in splits)
 

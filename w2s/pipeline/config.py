@@ -10,6 +10,7 @@ import yaml
 
 from w2s.data.answers import is_generative
 from w2s.data.facts import MARKS
+from w2s.data.prompting import TRUTH
 from w2s.data.registry import check_options, check_world_format, is_pairwise
 from w2s.errors import W2SError
 from w2s.hub import looks_like_local_path
@@ -207,6 +208,24 @@ def check_ensembles(config: dict) -> None:
             )
 
 
+def check_few_shot(config: dict) -> None:
+    """k-shot prompts: "truth" names the true labels' prompts (results/few_shot/<dataset>/seed<s>/truth/), so no
+    supervisor may be called that; and on classification tasks a model needs label tokens to answer them."""
+    if not config["few_shot"]:
+        return
+    if TRUTH in [*config["models"], *config["ensembles"]]:
+        raise W2SError(
+            f"config key few_shot: {TRUTH!r} names the prompts with true labels; rename the model or ensemble"
+        )
+    datasets = config["datasets"].values()
+    classification = all(not is_generative(d) and not is_pairwise(d) for d in datasets)
+    if classification and not any(label_tokens(entry) for entry in config["models"].values()):
+        raise W2SError(
+            "config key few_shot: no model answers k-shot prompts: on a classification task a model needs "
+            "label_tokens (the tokens its answer is read from)"
+        )
+
+
 def check_losses_on_answers(config: dict) -> None:
     """Where every dataset asks for generated answers, every loss must be defined on them (else it trains nothing)."""
     from w2s.training.losses import LOSSES
@@ -333,6 +352,7 @@ def check_references(config: dict) -> None:
             "evaluations every training.eval_every steps, which is 0 (the end only); set eval_every"
         )
     check_ensembles(config)
+    check_few_shot(config)
     if isinstance(config["pairs"], list):
         for i, pair in enumerate(config["pairs"]):
             for role in ("weak", "strong"):
@@ -367,3 +387,4 @@ def check_references(config: dict) -> None:
                     f"config key chains.{i}: model {model!r} is not declared under models (declared: "
                     f"{list(models)})"
                 )
+    check_few_shot(config)

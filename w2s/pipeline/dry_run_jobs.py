@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from w2s.errors import W2SError
@@ -120,7 +120,12 @@ def head_outputs(config: dict, dataset: str) -> int:
 
 def job_shape(config: dict, job: Job):
     """(shape, stored parameters) of the model a job trains or runs, with the head of its dataset's task
-    (w2s.pipeline.model_shapes.model_shape); None where it cannot be had offline."""
-    return model_shape(
+    (w2s.pipeline.model_shapes.model_shape), its rows k + 1 times as long for k-shot prompts (an upper bound: the
+    model's context caps them); None where it cannot be had offline."""
+    found = model_shape(
         config, job.wildcards["model"], head_outputs(config, job.wildcards["dataset"])
     )
+    if found and job.rule == "score_few_shot":
+        shape, stored = found
+        return replace(shape, context=shape.context * (config["few_shot"]["k"] + 1)), stored
+    return found

@@ -20,6 +20,7 @@ JOBS = (
     "w2s.pipeline.run:extract_activations",
     "w2s.pipeline.run:label_split",
     "w2s.pipeline.run:zero_shot",
+    "w2s.pipeline.run:few_shot",
 )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from w2s.data.answers import is_generative
+from w2s.data.prompting import TRUTH
 from w2s.data.registry import is_pairwise
 from w2s.pipeline.config import label_tokens
 from w2s.pipeline.paths import PACK_GROUP, RUN_FOLDERS
@@ -23,8 +24,9 @@ class Run:
 
     role: weak (ground truth of weak_train; labels strong_train), ceiling (ground truth of strong_train), student
     (the weak model `weak`'s labels, with `loss`), chain (a bootstrapping chain's link after its first student:
-    `chain`'s models joined by "+", whose first model is `weak`), zero_shot (the model's own answer, untrained) or
-    ensemble (`model` an ensemble of the config: its members' labels combined, nothing trained).
+    `chain`'s models joined by "+", whose first model is `weak`), zero_shot (the model's own answer, untrained),
+    few_shot (its answer, untrained, to k-shot prompts whose examples show the truth, or with `weak` the weak
+    model's labels) or ensemble (`model` an ensemble of the config: its members' labels combined, nothing trained).
     """
 
     role: str
@@ -40,6 +42,8 @@ class Run:
         """The run a job of a rule for `role` is about, from the job's wildcards (or a dict of them)."""
         w = dict(wildcards.items())
         weak = w["chain"].split("+")[0] if role == "chain" else w.get("weak")
+        if role == "few_shot":
+            weak = None if w["shots"] == TRUTH else w["shots"]
         return cls(
             role, w["dataset"], int(w["seed"]), w["model"], weak, w.get("loss"), w.get("chain")
         )
@@ -52,6 +56,8 @@ class Run:
             return {"dataset": self.dataset, "seed": self.seed, "ensemble": self.model}
         if self.role == "student":
             fields["weak"] = self.weak
+        if self.role == "few_shot":
+            fields["shots"] = self.weak or TRUTH
         if self.role == "chain":
             fields["chain"] = self.chain
         return {**fields, "loss": self.loss} if self.loss else fields
@@ -122,6 +128,24 @@ def zero_shot_models(config: dict, dataset: str) -> list[str]:
     ]
 
 
+def few_shot_runs(config: dict, dataset: str, seed: int) -> list[Run]:
+    """k-shot prompting (config few_shot): each strong model with a zero-shot answer, prompted with examples of
+    strong_train labelled with the truth, and with each of its supervisors' labels."""
+    setting = config["few_shot"]
+    if not setting:
+        return []
+    found = []
+    for model in zero_shot_models(config, dataset):
+        weak = [w for w, strong in model_pairs(config) if strong == model]
+        if not weak:
+            continue
+        labels = ([None] if TRUTH in setting["labels"] else []) + (
+            weak if "weak" in setting["labels"] else []
+        )
+        found += [Run("few_shot", dataset, seed, model, w) for w in labels]
+    return found
+
+
 def chain_ids(config: dict) -> list[str]:
     return ["+".join(chain) for chain in config["chains"]]
 
@@ -137,6 +161,7 @@ def runs(config: dict, roles: tuple[str, ...] | None = None) -> list[Run]:
             found += [Run("ensemble", **here, model=e) for e in ensembles_used(config)]
             found += [Run("ceiling", **here, model=m) for m in strong_models(config)]
             found += [Run("zero_shot", **here, model=m) for m in zero_shot_models(config, dataset)]
+            found += few_shot_runs(config, dataset, seed)
             found += [
                 Run("student", **here, model=strong, weak=weak, loss=loss)
                 for weak, strong in model_pairs(config)
@@ -184,7 +209,12 @@ def stops_early(config: dict, role: str, method: str = "weak_val") -> bool:
     weak labels are written by the weak model's final checkpoint, so that checkpoint is every row's weak baseline
     (an early-stopped weak model's accuracy would be that of a model that labelled nothing)."""
     setting = stopping_method(config)
-    trained_on_labels = role not in ("weak", "zero_shot", "ensemble")  # an ensemble trains nothing
+    trained_on_labels = role not in (
+        "weak",
+        "zero_shot",
+        "few_shot",
+        "ensemble",
+    )  # these train nothing
     return trained_on_labels and setting != "none" and method in (setting, "any")
 
 

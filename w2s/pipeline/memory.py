@@ -180,6 +180,7 @@ def job_kind(rule: str) -> str | None:
         return "generative finetuning"
     if rule.startswith(("label_", "predict_")) or rule in (
         "score_zero_shot",
+        "score_few_shot",
         "extract_activations",
     ):
         return "prediction"

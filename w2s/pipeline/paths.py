@@ -1,7 +1,8 @@
 """Where the workflow's files live: one pattern per kind of file, so a path is spelled in one place only.
 
 Wildcards: {dataset}, {seed}, {model}, {weak} (a student's weak model or ensemble), {ensemble}, {loss}, {chain} (a
-chain's models joined by "+"), {split}, {shard}/{shards}, {world}. A finished grid's folders depend on these:
+chain's models joined by "+"), {shots} (truth, or a weak model or ensemble),
+{split}, {shard}/{shards}, {world}. A finished grid's folders depend on these:
 changing one moves every run.
 """
 
@@ -24,6 +25,8 @@ CEILING = "results/ceiling/{dataset}/seed{seed}/{model}"
 STUDENT = "results/student/{dataset}/seed{seed}/{weak}/{model}/{loss}"
 CHAIN_STUDENT = "results/chain/{dataset}/seed{seed}/{chain}/{loss}/{model}"
 ZERO_SHOT = "results/zero_shot/{dataset}/seed{seed}/{model}"
+# k-shot prompting: {shots} is "truth" (the examples' true labels) or the weak model whose labels they show
+FEW_SHOT = "results/few_shot/{dataset}/seed{seed}/{shots}/{model}"
 ENSEMBLE = (
     "results/ensemble/{dataset}/seed{seed}/{ensemble}"  # an ensemble supervisor's test predictions
 )
@@ -33,6 +36,7 @@ RUN_FOLDERS = {
     "student": STUDENT,
     "chain": CHAIN_STUDENT,
     "zero_shot": ZERO_SHOT,
+    "few_shot": FEW_SHOT,
     "ensemble": ENSEMBLE,
 }
 TRAINED_ROLES = ("weak", "ceiling", "student", "chain")  # the roles a training rule makes

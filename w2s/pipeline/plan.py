@@ -207,7 +207,10 @@ def memory_lines(config: dict, jobs: list[Job]) -> list[str]:
         size = job_shape(config, job) if kind and config["models"][model]["gpus"] else None
         if size:
             dataset = job.wildcards["dataset"]
-            kinds.setdefault((model, kind, task_kind(config, dataset)), (dataset, size[0]))
+            task = task_kind(config, dataset) + (
+                " (k-shot prompts)" if job.rule == "score_few_shot" else ""
+            )
+            kinds.setdefault((model, kind, task), (dataset, size[0]))
     if not kinds:
         return []
     lines = [

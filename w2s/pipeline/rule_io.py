@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from w2s.data.prompting import TRUTH
 from w2s.pipeline.grid import (
     Run,
     chain_labelling,
@@ -221,7 +222,21 @@ def label_shard_files(config: dict, dataset: str, seed, model: str) -> list[str]
 
 def zero_shot_tests(config: dict, wildcards) -> list[str]:
     """A zero-shot job's inputs: the test split of every seed (its outputs are one run folder per seed)."""
-    return [DATA.format(dataset=wildcards.dataset, seed=s, split="test") for s in config["seeds"]]
+    return seed_splits(config, wildcards, "test")
+
+
+def seed_splits(config: dict, wildcards, split: str) -> list[str]:
+    """A dataset's `split` of every seed, in the config's order of seeds."""
+    return [DATA.format(dataset=wildcards.dataset, seed=s, split=split) for s in config["seeds"]]
+
+
+def few_shot_labels(config: dict, wildcards) -> list[str]:
+    """A k-shot job's examples' labels besides strong_train's truth: its weak model's labels file of every seed
+    (none where the examples show the truth)."""
+    if wildcards.shots == TRUTH:
+        return []
+    here = {"dataset": wildcards.dataset, "model": wildcards.shots}
+    return [LABELS.format(**here, seed=s) for s in config["seeds"]]
 
 
 # A bootstrapping chain's labels: a job of CHAIN_LABELS (wildcards dataset, seed, chain, loss, model) labels

@@ -6,6 +6,7 @@ a key added for everyone would rerun every job; a new option adds its key only w
 from __future__ import annotations
 
 from w2s.data.answers import answer_format
+from w2s.data.prompting import TRUTH
 from w2s.data.registry import is_pairwise
 from w2s.data.splits import SPLITS
 from w2s.hub import CONVERTED
@@ -132,6 +133,29 @@ def zero_shot_infos(config: dict, dataset: str, model: str) -> list[dict]:
     return [
         {"dataset": dataset, "seed": int(seed), "role": "zero_shot", "model": model}
         | {"weak": None, "loss": None}
+        for seed in config["seeds"]
+    ]
+
+
+def few_shot_params(config: dict, model: str, dataset: str) -> dict:
+    """What scoring `model`'s answers to k-shot prompts depends on: its zero-shot params, the prompts' settings
+    (config few_shot), and a prompt's length, (k + 1) x max_length tokens (capped at the model's context when it
+    runs); a comparison's label tokens are left out (it is read by the likelihood of each completion)."""
+    params = zero_shot_params(config, model, dataset)
+    setting = config["few_shot"]
+    return params | {
+        "max_length": (setting["k"] + 1) * params["max_length"],
+        "few_shot": {"k": setting["k"], "separator": setting["separator"]},
+        **({"label_tokens": None} if params.get("pairs") else {}),
+    }
+
+
+def few_shot_infos(config: dict, dataset: str, model: str, shots: str) -> list[dict]:
+    """What a k-shot job's metrics record, one per seed: its examples' labels (`weak`, None for the truth) and k."""
+    weak = None if shots == TRUTH else shots
+    return [
+        {"dataset": dataset, "seed": int(seed), "role": "few_shot", "model": model, "weak": weak}
+        | {"loss": None, "k": config["few_shot"]["k"]}
         for seed in config["seeds"]
     ]
 

@@ -12,10 +12,12 @@ from safetensors.torch import save_file
 from w2s.analysis.predictions import (
     answer_table,
     move_stats,
+    on_same_examples,
     prediction_table,
     read_split,
     write_scored,
 )
+from w2s.data.prompting import demonstrations, draw_shots, prompted
 from w2s.io import atomic_path, write_parquet
 from w2s.models.answerer import Answerer
 from w2s.models.classifier import Classifier, load_tokenizer
@@ -241,22 +243,78 @@ def zero_shot(
         "w2s.pipeline.run:zero_shot", dict(locals()), f"{outs[0]['metrics']}.launch.json", params
     ):
         return None
+    tests = [(read_split(path, "label"), None) for path in test_paths]
+    return score_untrained(params, tests, outs, infos, threads)
+
+
+def few_shot(
+    params: dict,
+    test_paths: list,
+    train_paths: list,
+    label_paths: list | None,
+    outs: list[dict],
+    infos: list[dict],
+    threads: int,
+) -> list[dict] | None:
+    """Score a model's own answer, untrained, to k-shot prompts (w2s.data.prompting) of each seed's test split: k
+    worked examples of that seed's strong_train, labelled with the truth (`label_paths` None) or with a weak model's
+    labels of it (its labels file per seed), before each test item. The predictions file keeps the test item's own
+    text and lists its examples' ids (`shot_ids`)."""
+    if relaunched(
+        "w2s.pipeline.run:few_shot", dict(locals()), f"{outs[0]['metrics']}.launch.json", params
+    ):
+        return None
+    shots = params["few_shot"]
+    tests = []
+    for i, (test_path, train_path) in enumerate(zip(test_paths, train_paths, strict=True)):
+        test, train = read_split(test_path, "label"), read_split(train_path, "label")
+        labels = demonstration_labels(train, label_paths[i] if label_paths else None, params)
+        drawn = draw_shots(
+            test["text"].to_list(), train["text"].to_list(), shots["k"], infos[i]["seed"]
+        )
+        examples = demonstrations(train, labels, params["label_tokens"], params.get("answers"))
+        # the predictions file keeps the test item's own text, and which examples preceded it
+        kept = pl.DataFrame(
+            {"text": test["text"], "shot_ids": [[train["id"][j] for j in row] for row in drawn]}
+        )
+        tests.append((prompted(test, examples, drawn, shots["separator"]), kept))
+    return score_untrained(params, tests, outs, infos, threads)
+
+
+def demonstration_labels(train: pl.DataFrame, labels_path, params: dict) -> pl.Series:
+    """The labels strong_train's rows are shown with: the truth (hard labels, or answers), or those of a weak model's
+    labels file of the split (its hard labels, or its generated answers), checked to be of the same rows."""
+    generative = "answers" in params
+    if labels_path is None:
+        return train["answer"] if generative else train["label"]
+    column = "generated" if generative else "soft_label"
+    weak = read_split(labels_path, column).select("id", column)
+    aligned = on_same_examples(train.select("id"), weak, f"strong_train and {labels_path}")[column]
+    return aligned if generative else (aligned > 0.5).cast(pl.Int8)
+
+
+def score_untrained(params: dict, tests: list, outs: list[dict], infos: list[dict], threads: int):
+    """Score the model of `params` (the base model, untrained) on each test split, a (frame, columns) pair whose
+    columns (or None) replace or join those of its predictions file, writing each run's predictions and metrics;
+    in the launcher's processes for a DeepSpeed model entry, rank 0 writing."""
     use_threads(threads)
     rank = join_processes(params)
     tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
     model = load_model(params["source"], params, zero_shot=True)
     predicting = prediction_model(model, params)
     scored = []
-    for test_path, out, info in zip(test_paths, outs, infos, strict=True):
+    for (frame, columns), out, info in zip(tests, outs, infos, strict=True):
         table, truncated = predictions(
             predicting,
             tokenizer,
-            read_split(test_path, "label"),
+            frame,
             model.max_tokens(params["max_length"]),
             params["predict_batch_size"],
             params["autocast"],
             params.get("answers"),
         )
+        if columns is not None:
+            table = table.with_columns(columns)
         if rank == 0:
             scored.append(write_scored(table, out, info, n_test_truncated=truncated))
     return scored if rank == 0 else None
