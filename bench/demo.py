@@ -121,12 +121,21 @@ def interval(center: float | None, half: float | None) -> str:
     return f"[{center - half:.2f}, {center + half:.2f}]"
 
 
+# The untrained strong model's PGRs of the means: its zero-shot answer, and its answers to k-shot prompts with true
+# labels and with the weak model's
+BASELINE_PGRS = {
+    "zero-shot": "zero_shot_pgr_of_means",
+    "k-shot, true labels": "few_shot_pgr_of_means",
+    "k-shot, weak labels": "few_shot_weak_pgr_of_means",
+}
+
+
 def seed_means(runs: pl.DataFrame) -> pl.DataFrame:
-    """Each cell's PGR of the means and zero-shot PGR of the means within each pretraining seed (over its config
-    seeds): one sample per pretraining seed, for error bars over pretraining seeds."""
+    """Each cell's PGR of the means, and its untrained baselines' (BASELINE_PGRS), within each pretraining seed
+    (over its config seeds): one sample per pretraining seed, for error bars over pretraining seeds."""
     return pl.concat(
         aggregate(runs.filter(pl.col("pretrain_seed") == seed))
-        .select(*CELL, "pgr_of_means", "zero_shot_pgr_of_means")
+        .select(*CELL, "pgr_of_means", *BASELINE_PGRS.values())
         .with_columns(pl.lit(seed).alias("pretrain_seed"))
         for seed in runs["pretrain_seed"].unique(maintain_order=True)
     )
@@ -208,6 +217,35 @@ def imitation(workdir: Path, seeds: list[int]) -> str:
             f"| {cell['weak']} | {cell['strong']} | {model} | "
             f"{pm(*over_seeds(seeds_of_cell['agreement_weak_wrong'].to_list()), 2)} | "
             f"{pm(*over_seeds(seeds_of_cell['agreement_weak_right'].to_list()), 2)} |"
+        )
+    return "\n".join(lines)
+
+
+def prompting(runs: pl.DataFrame) -> str:
+    """Where k-shot prompts were scored (config few_shot): per pair, the strong model's untrained answers as PGRs of
+    the means beside the finetuned student's (xent, final model), each with its 95% t interval over pretraining
+    seeds; empty where none were."""
+    cells = aggregate(runs).filter(
+        pl.col("few_shot_pgr_of_means").is_not_null()
+        | pl.col("few_shot_weak_pgr_of_means").is_not_null()
+    )
+    if cells.is_empty():
+        return ""
+    by_seed = seed_means(runs)
+    names = {"student": "pgr_of_means", **BASELINE_PGRS}
+    lines = [
+        "| weak | strong | loss | method | " + " | ".join(f"{n} PGR [95% t interval]" for n in names) + " |",
+        "|---|---|---|---|" + "---|" * len(names),
+    ]
+    for row in cells.iter_rows(named=True):
+        cell = by_seed.filter(pl.all_horizontal([pl.col(c) == row[c] for c in CELL]))
+        values = []
+        for column in names.values():
+            _, sem = over_seeds(cell[column].to_list())
+            half = t95_half_width(sem, cell[column].drop_nulls().len())
+            values.append(f"{pm(row[column], None, 2)} {interval(row[column], half)}")
+        lines.append(
+            f"| {row['weak']} | {row['strong']} | {row['loss']} | {method(row)} | " + " | ".join(values) + " |"
         )
     return "\n".join(lines)
 
@@ -410,6 +448,14 @@ def main() -> None:
                 robustness(runs, seeds),
                 "## Losses compared, paired by pretraining seed",
                 loss_differences(runs) or "One loss only, or no xent to compare with.",
+                *(
+                    [
+                        "## Prompting baselines: the untrained strong model beside its student",
+                        prompting(runs),
+                    ]
+                    if prompting(runs)
+                    else []
+                ),
                 "## Imitation of the weak supervisor",
                 imitation(workdir, seeds) or "No agreement analysis in this config.",
                 "## PGR per group of test examples (PGR of the means over all runs)",
