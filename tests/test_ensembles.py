@@ -4,12 +4,10 @@ ground truth) into one supervisor with its own labels file, test predictions and
 from __future__ import annotations
 
 import copy
-import json
 
 import numpy as np
-import polars as pl
 import pytest
-from snakemake_helpers import planned_jobs, snakemake, tiny_config, write_config
+from snakemake_helpers import tiny_config
 
 from w2s.errors import W2SError
 from w2s.pipeline.config import validate_config
@@ -84,50 +82,3 @@ def test_the_config_refuses_an_ensemble_it_cannot_build(change, message):
     change(config)
     with pytest.raises(W2SError, match=message):
         validate_config(config)
-
-
-@pytest.mark.workflow
-def test_ensembles_label_and_supervise_students_end_to_end(tmp_path):
-    config = ensemble_grid()
-    config["training"]["early_stopping"] = (
-        "weak_val"  # students stop by the ensemble's labels of validation
-    )
-    write_config(tmp_path, config)
-    snakemake(tmp_path, "--cores", "2")
-    results = tmp_path / "results"
-    members = [
-        pl.read_parquet(results / f"labels/toy/seed0/{m}.parquet") for m in ("weakling", "midling")
-    ]
-    mean = pl.read_parquet(results / "labels/toy/seed0/both.parquet")
-    assert mean["id"].to_list() == members[0]["id"].to_list()
-    expected = (members[0]["soft_label"] + members[1]["soft_label"]) / 2
-    assert np.allclose(mean["soft_label"].to_numpy(), expected.to_numpy())
-    meta = pl.read_parquet_metadata(results / "labels/toy/seed0/both.parquet")
-    assert meta["weak_model"] == "both" and meta["members"] == "weakling,midling"
-    validation = pl.read_parquet(results / "labels/toy/seed0/validation/both.parquet")
-    member_validation = [
-        pl.read_parquet(results / f"labels/toy/seed0/validation/{m}.parquet")
-        for m in ("weakling", "midling")
-    ]
-    expected = (member_validation[0]["soft_label"] + member_validation[1]["soft_label"]) / 2
-    assert np.allclose(validation["soft_label"].to_numpy(), expected.to_numpy())
-    stops = json.loads(
-        (results / "student/toy/seed0/both/strongling/xent/early_stopping.json").read_text()
-    )
-    assert {stop["early_stopping"] for stop in stops} >= {"weak_val"}
-    fitted = json.loads((results / "ensemble/toy/seed0/both_fitted/metrics.json").read_text())
-    assert (
-        fitted["role"] == "weak" and fitted["weighting"] == "fitted" and len(fitted["weights"]) == 3
-    )
-    test = pl.read_parquet(results / "ensemble/toy/seed0/both_fitted/test_predictions.parquet")
-    assert fitted["accuracy"] == pytest.approx(test["correct"].mean())
-    runs = pl.read_parquet(results / "summary/runs.parquet")
-    assert sorted(set(runs["weak"])) == ["both", "both_fitted"]  # a row per early stop of each
-    for row in runs.iter_rows(named=True):  # each ensemble is its students' weak baseline
-        metrics = json.loads(
-            (results / f"ensemble/toy/seed0/{row['weak']}/metrics.json").read_text()
-        )
-        assert row["weak_acc"] == pytest.approx(metrics["accuracy"])
-    agreement = pl.read_parquet(results / "analysis/agreement.parquet")
-    assert set(agreement.filter(pl.col("role") == "student")["weak"]) == {"both", "both_fitted"}
-    assert planned_jobs(tmp_path) == {}

@@ -1,13 +1,12 @@
-"""k-shot prompting (config few_shot): the draw of examples, how each kind of task writes them, the config's checks,
-and the prompts scored by a real Snakemake grid."""
+"""k-shot prompting (config few_shot): the draw of examples, how each kind of task writes them, the config's checks
+and the summary's columns (the prompts scored by real Snakemake grids: tests/test_every_method.py, and per kind
+tests/test_generative_world.py and tests/test_reward_grid.py)."""
 
 from __future__ import annotations
 
-import json
-
 import polars as pl
 import pytest
-from snakemake_helpers import planned_jobs, snakemake, tiny_config, write_config
+from snakemake_helpers import tiny_config
 
 from w2s.analysis.summary import aggregate, runs_table
 from w2s.data.prompting import demonstrations, draw_shots, prompted
@@ -88,52 +87,6 @@ def test_the_config_refuses_prompts_it_cannot_build(change, message):
     change(config)
     with pytest.raises(W2SError, match=message):
         validate_config(config)
-
-
-@pytest.mark.workflow
-def test_k_shot_prompts_are_scored_and_summarised_end_to_end(tmp_path):
-    write_config(tmp_path, few_shot_grid())
-    snakemake(tmp_path, "--cores", "2")
-    results = tmp_path / "results"
-    test = pl.read_parquet(results / "data/toy/seed0/test.parquet")
-    train = pl.read_parquet(results / "data/toy/seed0/strong_train.parquet")
-    weak_labels = pl.read_parquet(results / "labels/toy/seed0/weakling.parquet")
-    accuracies = {}
-    for shots in ("truth", "weakling"):
-        folder = results / f"few_shot/toy/seed0/{shots}/strongling"
-        table = pl.read_parquet(folder / "test_predictions.parquet")
-        assert table["id"].to_list() == test["id"].to_list()
-        assert (
-            table["text"].to_list() == test["text"].to_list()
-        )  # the item's own text, not the prompt
-        texts = dict(zip(train["id"], train["text"], strict=True))
-        for item, text, drawn in zip(table["id"], table["text"], table["shot_ids"], strict=True):
-            assert len(set(drawn)) == 3 and all(i in texts for i in drawn)  # strong_train's rows
-            assert item not in drawn and text not in [texts[i] for i in drawn]
-        metrics = json.loads((folder / "metrics.json").read_text())
-        assert metrics["role"] == "few_shot" and metrics["k"] == 3
-        assert metrics["weak"] == (None if shots == "truth" else "weakling")
-        assert metrics["accuracy"] == pytest.approx(table["correct"].mean())
-        accuracies[shots] = metrics["accuracy"]
-    # the same examples for both labellings: the comparison is paired
-    truth_table = pl.read_parquet(
-        results / "few_shot/toy/seed0/truth/strongling/test_predictions.parquet"
-    )
-    weak_table = pl.read_parquet(
-        results / "few_shot/toy/seed0/weakling/strongling/test_predictions.parquet"
-    )
-    assert truth_table["shot_ids"].to_list() == weak_table["shot_ids"].to_list()
-    assert weak_labels["id"].to_list() == train["id"].to_list()
-    runs = pl.read_parquet(results / "summary/runs.parquet")
-    assert set(runs["few_shot_acc"]) == {accuracies["truth"]}
-    assert set(runs["few_shot_weak_acc"]) == {accuracies["weakling"]}
-    aggregate = pl.read_csv(results / "summary/aggregate.csv")
-    row = aggregate.row(0, named=True)
-    gap = row["ceiling_acc_mean"] - row["weak_acc_mean"]
-    if gap > 0:
-        expected = (accuracies["truth"] - row["weak_acc_mean"]) / gap
-        assert row["few_shot_pgr_of_means"] == pytest.approx(expected)
-    assert planned_jobs(tmp_path) == {}
 
 
 def scored(role, model, accuracy, weak=None, loss=None, seed=0):

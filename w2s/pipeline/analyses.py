@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from w2s.pipeline.grid import model_pairs, runs
+from w2s.pipeline.grid import dataset_pairs, model_pairs, runs
 from w2s.pipeline.paths import (
     ACCURACY_PLOT,
     ANALYSIS,
@@ -39,7 +39,7 @@ def compared_runs(config: dict) -> list[dict]:
     for run in runs(config, ("ceiling", "student", "chain")):
         here = {"dataset": run.dataset, "seed": run.seed}
         weaks = (
-            [w for w, strong in model_pairs(config) if strong == run.model]
+            [w for w, strong in dataset_pairs(config, run.dataset) if strong == run.model]
             if run.role == "ceiling"
             else [run.weak]
         )

@@ -199,12 +199,11 @@ def check_ensembles(config: dict) -> None:
             raise W2SError(
                 f"{key}.members: {unknown[0]!r} is not declared under models (declared: {list(config['models'])})"
             )
-        generative = [d for d, e in config["datasets"].items() if is_generative(e)]
-        if generative:
+        if all(is_generative(e) for e in config["datasets"].values()):
             raise W2SError(
-                f"{key}: dataset {generative[0]} asks for generated answers, which an ensemble cannot combine (it "
-                "averages soft labels of two classes); put the ensemble in a config of classification or "
-                "comparison tasks"
+                f"{key}: every dataset asks for generated answers, which an ensemble cannot combine (it "
+                "averages soft labels of two classes): it would supervise nothing; give the config a "
+                "classification or comparison task"
             )
 
 

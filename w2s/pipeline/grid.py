@@ -94,6 +94,18 @@ def model_pairs(config: dict) -> list[tuple[str, str]]:
     return list(dict.fromkeys(pairs + chained))
 
 
+def dataset_pairs(config: dict, dataset: str) -> list[tuple[str, str]]:
+    """The pairs whose students learn `dataset`: all of them, less those an ensemble supervises on generated
+    answers (an ensemble combines two classes' soft labels: w2s.pipeline.ensembles)."""
+    skip = dataset_ensembles(config, dataset) != ensembles_used(config)
+    return [pair for pair in model_pairs(config) if not (skip and pair[0] in config["ensembles"])]
+
+
+def dataset_ensembles(config: dict, dataset: str) -> list[str]:
+    """The ensembles that supervise on `dataset`: every one used, except on generated answers."""
+    return [] if is_generative(config["datasets"][dataset]) else ensembles_used(config)
+
+
 def supervisors(config: dict) -> list[str]:
     """The weak side of the pairs: models, and ensembles."""
     return list(dict.fromkeys(weak for weak, _ in model_pairs(config)))
@@ -136,7 +148,7 @@ def few_shot_runs(config: dict, dataset: str, seed: int) -> list[Run]:
         return []
     found = []
     for model in zero_shot_models(config, dataset):
-        weak = [w for w, strong in model_pairs(config) if strong == model]
+        weak = [w for w, strong in dataset_pairs(config, dataset) if strong == model]
         if not weak:
             continue
         labels = ([None] if TRUTH in setting["labels"] else []) + (
@@ -158,13 +170,13 @@ def runs(config: dict, roles: tuple[str, ...] | None = None) -> list[Run]:
         for seed in map(int, config["seeds"]):
             here = {"dataset": dataset, "seed": seed}
             found += [Run("weak", **here, model=m) for m in weak_models(config)]
-            found += [Run("ensemble", **here, model=e) for e in ensembles_used(config)]
+            found += [Run("ensemble", **here, model=e) for e in dataset_ensembles(config, dataset)]
             found += [Run("ceiling", **here, model=m) for m in strong_models(config)]
             found += [Run("zero_shot", **here, model=m) for m in zero_shot_models(config, dataset)]
             found += few_shot_runs(config, dataset, seed)
             found += [
                 Run("student", **here, model=strong, weak=weak, loss=loss)
-                for weak, strong in model_pairs(config)
+                for weak, strong in dataset_pairs(config, dataset)
                 for loss in dataset_losses(config, dataset)
             ]
             found += [

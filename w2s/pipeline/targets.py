@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from w2s.pipeline.analyses import ANALYSES
-from w2s.pipeline.grid import ensembles_used, runs, stopping_method, stops_early, weak_models
+from w2s.pipeline.grid import dataset_ensembles, runs, stopping_method, stops_early, weak_models
 from w2s.pipeline.paths import (
     ACCURACY_PLOT,
     LABELS,
@@ -39,7 +39,7 @@ def label_files(config: dict) -> list[str]:
         LABELS.format(dataset=dataset, seed=seed, model=model)
         for dataset in config["datasets"]
         for seed in config["seeds"]
-        for model in [*weak_models(config), *ensembles_used(config)]
+        for model in [*weak_models(config), *dataset_ensembles(config, dataset)]
     ]
 
 
