@@ -234,7 +234,9 @@ def prompting(runs: pl.DataFrame) -> str:
     by_seed = seed_means(runs)
     names = {"student": "pgr_of_means", **BASELINE_PGRS}
     lines = [
-        "| weak | strong | loss | method | " + " | ".join(f"{n} PGR [95% t interval]" for n in names) + " |",
+        "| weak | strong | loss | method | "
+        + " | ".join(f"{n} PGR [95% t interval]" for n in names)
+        + " |",
         "|---|---|---|---|" + "---|" * len(names),
     ]
     for row in cells.iter_rows(named=True):
@@ -245,7 +247,9 @@ def prompting(runs: pl.DataFrame) -> str:
             half = t95_half_width(sem, cell[column].drop_nulls().len())
             values.append(f"{pm(row[column], None, 2)} {interval(row[column], half)}")
         lines.append(
-            f"| {row['weak']} | {row['strong']} | {row['loss']} | {method(row)} | " + " | ".join(values) + " |"
+            f"| {row['weak']} | {row['strong']} | {row['loss']} | {method(row)} | "
+            + " | ".join(values)
+            + " |"
         )
     return "\n".join(lines)
 

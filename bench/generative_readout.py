@@ -19,7 +19,7 @@ from stamp import commit
 
 from w2s.analysis.predictions import read_split
 from w2s.models.classifier import Classifier, load_tokenizer
-from w2s.pipeline.config import label_tokens
+from w2s.pipeline.config_checks import label_tokens
 from w2s.pipeline.paths import DATA, GENERATIVE, PRETRAINED
 from w2s.pipeline.run import predictions
 

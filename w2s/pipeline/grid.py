@@ -12,7 +12,7 @@ from itertools import combinations
 from w2s.data.answers import is_generative
 from w2s.data.prompting import TRUTH
 from w2s.data.registry import is_pairwise
-from w2s.pipeline.config import label_tokens
+from w2s.pipeline.config_checks import label_tokens
 from w2s.pipeline.paths import PACK_GROUP, RUN_FOLDERS
 
 MODES = ("finetune", "probe")  # models.<name>.mode

@@ -10,7 +10,7 @@ from w2s.data.prompting import TRUTH
 from w2s.data.registry import is_pairwise
 from w2s.data.splits import SPLITS
 from w2s.hub import CONVERTED
-from w2s.pipeline.config import label_tokens
+from w2s.pipeline.config_checks import label_tokens
 from w2s.pipeline.grid import (
     UNTRACKED_SETTINGS,
     Run,

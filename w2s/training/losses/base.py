@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     import torch
 
 # torch is imported where a loss computes, not with the module: the workflow reads the loss classes' options when it
-# checks a config (w2s.pipeline.config.check_loss), and a Snakemake run should not load torch for that.
+# checks a config (w2s.pipeline.config_checks.check_loss), and a Snakemake run should not load torch for that.
 
 
 @dataclass
