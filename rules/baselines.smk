@@ -1,7 +1,7 @@
 # One job per model scores its own answer on every seed's test split: the model is loaded once, not once a seed.
 rule score_zero_shot:
     input:
-        test=lambda w: rule_io.zero_shot_tests(config, w),
+        test=lambda w: rule_io.seed_splits(config, w, "test"),
         base=lambda w: rule_io.base_model_inputs(config, w.model),
     output:
         metrics=expand(f"{paths.ZERO_SHOT}/metrics.json", seed=config["seeds"], allow_missing=True),

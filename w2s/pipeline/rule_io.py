@@ -220,13 +220,9 @@ def label_shard_files(config: dict, dataset: str, seed, model: str) -> list[str]
     return [LABEL_SHARD.format(**here, shard=shard, shards=shards) for shard in range(shards)]
 
 
-def zero_shot_tests(config: dict, wildcards) -> list[str]:
-    """A zero-shot job's inputs: the test split of every seed (its outputs are one run folder per seed)."""
-    return seed_splits(config, wildcards, "test")
-
-
 def seed_splits(config: dict, wildcards, split: str) -> list[str]:
-    """A dataset's `split` of every seed, in the config's order of seeds."""
+    """A dataset's `split` of every seed, in the config's order of seeds: the inputs of a zero-shot or k-shot job,
+    which scores every seed's test split (its outputs are one run folder per seed)."""
     return [DATA.format(dataset=wildcards.dataset, seed=s, split=split) for s in config["seeds"]]
 
 
