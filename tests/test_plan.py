@@ -122,7 +122,7 @@ def test_a_reward_models_size_counts_its_one_output_head():
     from w2s.pipeline.model_shapes import model_shape
 
     rm_config = validate_config(read_config_file(REPO / "configs/reward_model.yaml"))
-    assert head_outputs(rm_config, "kb_preferences") == 1
+    assert head_outputs(rm_config, "folk_preferences") == 1
     config = validate_config(tiny_config())
     assert head_outputs(config, "toy") == 2
     shape = config["models"]["weakling"]["build"]
