@@ -278,7 +278,16 @@ def few_shot(
             {"text": test["text"], "shot_ids": [[train["id"][j] for j in row] for row in drawn]}
         )
         tests.append((prompted(test, examples, drawn, shots["separator"]), kept))
-    return score_untrained(params, tests, outs, infos, threads)
+    scored = score_untrained(params, tests, outs, infos, threads)
+    for metrics in scored or []:
+        if metrics["n_test_truncated"]:
+            print(
+                f"warning: {metrics['n_test_truncated']} of {metrics['n']} k-shot prompts did not fit the model's "
+                f"context (or {params['max_length']} tokens) and lost their first tokens: fewer than k examples "
+                "precede those items",
+                flush=True,
+            )
+    return scored
 
 
 def demonstration_labels(train: pl.DataFrame, labels_path, params: dict) -> pl.Series:
