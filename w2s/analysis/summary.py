@@ -130,20 +130,18 @@ def _index_baselines(records: list[dict]) -> dict[tuple, dict]:
     return index
 
 
-def _baseline_key(role: str, student: dict, model: str) -> tuple:
+def _baseline_key(role: str, student: dict, model: str, labeller: str | None = None) -> tuple:
     # Every row's weak baseline is the weak model's final checkpoint, the one that wrote the labels its students
-    # learnt from (early stopping picks among the strong runs only); zero-shot scores have no training to stop.
-    return (
-        role,
-        student["dataset"],
-        student["seed"],
-        model,
-        "none" if role != "ceiling" else stopping(student),
-    )
+    # learnt from (early stopping picks among the strong runs only); zero-shot scores have no training to stop; a
+    # k-shot score is keyed by its examples' labeller.
+    last = labeller if role == "few_shot" else "none" if role != "ceiling" else stopping(student)
+    return (role, student["dataset"], student["seed"], model, last)
 
 
-def _baseline(index: dict, role: str, student: dict, model: str) -> dict:
-    key = _baseline_key(role, student, model)
+def _baseline(
+    index: dict, role: str, student: dict, model: str, labeller: str | None = None
+) -> dict:
+    key = _baseline_key(role, student, model, labeller)
     if key not in index:
         raise W2SError(
             f"no {role} record for dataset {student['dataset']!r}, seed {student['seed']}, model {model!r}"
@@ -161,23 +159,14 @@ def _baseline(index: dict, role: str, student: dict, model: str) -> dict:
     return base
 
 
-def _zero_shot(index: dict, student: dict, model: str) -> float | None:
-    present = _baseline_key("zero_shot", student, model) in index
-    return _baseline(index, "zero_shot", student, model)["accuracy"] if present else None
-
-
-def _few_shot(index: dict, student: dict, labeller: str) -> float | None:
-    """The student's strong model's accuracy on k-shot prompts whose examples `labeller` labelled ("truth", or the
-    student's weak model); None where not measured."""
-    key = ("few_shot", student["dataset"], student["seed"], student["model"], labeller)
-    if key not in index:
+def _measured(
+    index: dict, role: str, student: dict, model: str, labeller: str | None = None
+) -> float | None:
+    """An untrained model's accuracy (zero-shot, or with k-shot prompts whose examples `labeller` labelled: "truth",
+    or the student's weak model) where it was measured, else None."""
+    if _baseline_key(role, student, model, labeller) not in index:
         return None
-    if index[key].get("n") != student.get("n"):
-        raise W2SError(
-            f"few_shot record for dataset {student['dataset']!r}, seed {student['seed']}, model "
-            f"{student['model']!r} has n={index[key].get('n')} test examples but the student has n={student.get('n')}"
-        )
-    return index[key]["accuracy"]
+    return _baseline(index, role, student, model, labeller)["accuracy"]
 
 
 def pgr(weak: float, ceiling: float, student: float) -> float | None:
@@ -219,15 +208,15 @@ def runs_table(records: list[dict]) -> pl.DataFrame:
                 "ceiling_acc": ceiling_acc,
                 "student_acc": rec["accuracy"],
                 "pgr": pgr(weak_acc, ceiling_acc, rec["accuracy"]),
-                "weak_zero_shot_acc": _zero_shot(index, rec, rec["weak"]),
-                "strong_zero_shot_acc": _zero_shot(index, rec, rec["model"]),
+                "weak_zero_shot_acc": _measured(index, "zero_shot", rec, rec["weak"]),
+                "strong_zero_shot_acc": _measured(index, "zero_shot", rec, rec["model"]),
                 "weak_legal_rate": weak.get("legal_rate"),
                 "ceiling_legal_rate": ceiling.get("legal_rate"),
                 "student_legal_rate": rec.get("legal_rate"),
                 "student_move_accuracy": rec.get("move_accuracy"),
                 "misfit": rec.get("misfit"),
-                "few_shot_acc": _few_shot(index, rec, "truth"),
-                "few_shot_weak_acc": _few_shot(index, rec, rec["weak"]),
+                "few_shot_acc": _measured(index, "few_shot", rec, rec["model"], "truth"),
+                "few_shot_weak_acc": _measured(index, "few_shot", rec, rec["model"], rec["weak"]),
                 "flags": run_flags(weak_acc, ceiling_acc, rec["accuracy"], chance),
                 "strong_to_strong": rec["weak"] == rec["model"],
             }

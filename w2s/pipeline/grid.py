@@ -97,8 +97,8 @@ def model_pairs(config: dict) -> list[tuple[str, str]]:
 def dataset_pairs(config: dict, dataset: str) -> list[tuple[str, str]]:
     """The pairs whose students learn `dataset`: all of them, less those an ensemble supervises on generated
     answers (an ensemble combines two classes' soft labels: w2s.pipeline.ensembles)."""
-    skip = dataset_ensembles(config, dataset) != ensembles_used(config)
-    return [pair for pair in model_pairs(config) if not (skip and pair[0] in config["ensembles"])]
+    generative = is_generative(config["datasets"][dataset])
+    return [p for p in model_pairs(config) if not (generative and p[0] in config["ensembles"])]
 
 
 def dataset_ensembles(config: dict, dataset: str) -> list[str]:

@@ -274,8 +274,9 @@ def few_shot(
         )
         examples = demonstrations(train, labels, params["label_tokens"], params.get("answers"))
         # the predictions file keeps the test item's own text, and which examples preceded it
+        ids = train["id"].to_list()
         kept = pl.DataFrame(
-            {"text": test["text"], "shot_ids": [[train["id"][j] for j in row] for row in drawn]}
+            {"text": test["text"], "shot_ids": [[ids[j] for j in row] for row in drawn]}
         )
         tests.append((prompted(test, examples, drawn, shots["separator"]), kept))
     scored = score_untrained(params, tests, outs, infos, threads)
