@@ -144,7 +144,7 @@ def pretrain(lines: list[tuple[str, str]], minutes: float, seed: int, shape: dic
     rng, steps, deadline = random.Random(seed), 0, time.time() + 60 * minutes
     model.train()
     while time.time() < deadline:
-        batch = rng.sample(rows, 64)
+        batch = rng.sample(rows, min(64, len(rows)))
         width = max(len(ids) for ids, _ in batch)
         ids = torch.full((len(batch), width), tokenizer.pad_token_id)
         targets = torch.full((len(batch), width), -100)

@@ -68,3 +68,25 @@ def test_a_groups_cell_shows_its_pgr_or_its_too_small_gap(gap, shown):
         "pgr_of_means": 0.5 if gap > 0.05 else None,
     }
     assert demo.group_cell(row) == shown
+
+
+def test_the_prompting_table_puts_the_untrained_models_pgrs_beside_the_students():
+    """Weak 0.6, ceiling 1.0; k-shot with true labels 0.7 and 0.8 (PGRs 0.25, 0.5), with weak labels 0.6 (0)."""
+    import polars as pl
+
+    frames = []
+    for pretrain_seed, few_shot in ((0, 0.7), (1, 0.8)):
+        runs = pretrain_seed_runs(pretrain_seed, 0.8, 0.9).filter(pl.col("loss") == "xent")
+        frames.append(
+            runs.with_columns(few_shot_acc=pl.lit(few_shot), few_shot_weak_acc=pl.lit(0.6))
+        )
+    table = demo.prompting(pl.concat(frames))
+    row = next(line for line in table.splitlines() if "| xent |" in line)
+    cells = [cell.strip() for cell in row.split("|")[1:-1]]
+    assert cells[4].startswith("0.50 ")  # the student: 0.8 in both seeds
+    half = (
+        12.706 * 0.125
+    )  # the two seeds' k-shot PGRs 0.25 and 0.5: s.e.m. 0.125, t with 1 degree of freedom
+    assert cells[6] == f"0.38 [{0.375 - half:.2f}, {0.375 + half:.2f}]"
+    assert cells[7].startswith("0.00 ")
+    assert demo.prompting(pl.concat(frames).drop("few_shot_acc", "few_shot_weak_acc")) == ""
