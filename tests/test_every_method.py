@@ -12,6 +12,7 @@ import numpy as np
 import polars as pl
 import pytest
 from snakemake_helpers import planned_jobs, snakemake, tiny_config, write_config
+from test_generative_world import question_grid
 
 from w2s.pipeline.config import validate_config
 from w2s.pipeline.grid import runs
@@ -21,16 +22,12 @@ pytestmark = pytest.mark.workflow
 
 def every_method_grid() -> dict:
     config = tiny_config()
-    config["worlds"] = {"kb": {"n_entities": 120, "digits": 1, "seed": 2, "corpus_lines": 3000}}
+    questions = (
+        question_grid()
+    )  # the generative world grid's question task, beside the classification one
+    config["worlds"] = questions["worlds"]
     config["datasets"]["toy"]["n_validation"] = 32
-    config["datasets"]["kbq"] = {
-        "kind": "world",
-        "options": {"world": "kb", "format": "question"},
-        "n_weak_train": 30,
-        "n_strong_train": 30,
-        "n_test": 30,
-        "n_validation": 20,
-    }
+    config["datasets"]["kbq"] = questions["datasets"]["kbq"]
     hubling = {"path": "w2s-test/tiny-lm", "revision": "step1-pickled", "convert_pickle": True}
     config["models"] = {
         "weakling": config["models"]["weakling"],
