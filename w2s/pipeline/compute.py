@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from w2s.pipeline.grid import uses_validation
+from w2s.pipeline.grid import prompt_rows, uses_validation
 from w2s.pipeline.memory import job_kind
 from w2s.pipeline.model_shapes import Shape
 from w2s.pipeline.rule_params import answer_params
@@ -104,7 +104,7 @@ def stage_rows(config: dict, stage: str, dataset: dict) -> float:
     if stage == "score_zero_shot":
         return dataset["n_test"] * len(config["seeds"])
     if stage == "score_few_shot":  # a prompt is k + 1 rows' worth of tokens
-        return dataset["n_test"] * len(config["seeds"]) * (config["few_shot"]["k"] + 1)
+        return dataset["n_test"] * len(config["seeds"]) * prompt_rows(config)
     splits = ("n_weak_train", "n_strong_train", "n_test", "n_validation")
     return max(dataset.get(split) or 0 for split in splits)
 

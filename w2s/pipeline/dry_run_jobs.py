@@ -11,6 +11,7 @@ from pathlib import Path
 
 from w2s.errors import W2SError
 from w2s.pipeline.cluster import runs_locally
+from w2s.pipeline.grid import prompt_rows
 from w2s.pipeline.model_shapes import model_shape
 from w2s.pipeline.paths import TRAINED_ROLES
 from w2s.pipeline.rule_params import answer_params
@@ -127,5 +128,5 @@ def job_shape(config: dict, job: Job):
     )
     if found and job.rule == "score_few_shot":
         shape, stored = found
-        return replace(shape, context=shape.context * (config["few_shot"]["k"] + 1)), stored
+        return replace(shape, context=shape.context * prompt_rows(config)), stored
     return found

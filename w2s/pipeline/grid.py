@@ -158,6 +158,12 @@ def few_shot_runs(config: dict, dataset: str, seed: int) -> list[Run]:
     return found
 
 
+def prompt_rows(config: dict) -> int:
+    """How many rows' worth of tokens a k-shot prompt may hold: its k examples and the item (the job's length, the
+    plan's memory and runtime all scale by it)."""
+    return config["few_shot"]["k"] + 1
+
+
 def chain_ids(config: dict) -> list[str]:
     return ["+".join(chain) for chain in config["chains"]]
 

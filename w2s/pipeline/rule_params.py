@@ -17,6 +17,7 @@ from w2s.pipeline.grid import (
     chain_folds,
     chain_train_split,
     is_probe,
+    prompt_rows,
     stopping_method,
     stops_early,
     training_split,
@@ -144,7 +145,7 @@ def few_shot_params(config: dict, model: str, dataset: str) -> dict:
     params = zero_shot_params(config, model, dataset)
     setting = config["few_shot"]
     return params | {
-        "max_length": (setting["k"] + 1) * params["max_length"],
+        "max_length": prompt_rows(config) * params["max_length"],
         "few_shot": {"k": setting["k"], "separator": setting["separator"]},
         **({"label_tokens": None} if params.get("pairs") else {}),
     }
