@@ -19,9 +19,10 @@ vary inside each run. The file written to --out holds, stamped with the commit a
 - runs below chance (a student under 0.5 on a classification task's balanced test split), and the wall time of
   each run; the headline table has the strong model's zero-shot accuracy (where the config runs it).
 With --plots, the named plots of the first pretraining seed's run (results/plots/<name>.png) are copied beside the
---out file as demo_<name>.png, and the file lists them, so that the figures in the docs come from the same run.
-With --tables-from WORKDIR --runs-made-at COMMIT, nothing runs: the tables are rendered again from the runs a
-earlier call left in WORKDIR (its summary and analyses), and the file says which commit made the runs.
+--out file as <its stem>_<name>.png (docs/demo.md: demo_<name>.png), and the file lists them, so that the figures in
+the docs come from the same run. With --tables-from WORKDIR --runs-made-at COMMIT, nothing runs: the tables are
+rendered again from the runs an earlier call left in WORKDIR (its summary, analyses and each run's wall time), and
+the file says which commit made the runs. bench/regenerate.py runs it for every published table at one commit.
 A benchmark, not a test: nothing here is asserted, the numbers are for reading (and for the README).
 """
 
@@ -84,7 +85,15 @@ def run_once(config: dict, workdir: Path, cores: str) -> tuple[pl.DataFrame, flo
         check=True,
         env=env,
     )
-    return pl.read_parquet(workdir / "results/summary/runs.parquet"), time.perf_counter() - start
+    wall = time.perf_counter() - start
+    # Kept beside the run, so that tables rendered later from this folder (--tables-from) still say what it took.
+    (workdir / "wall_s").write_text(f"{wall:.1f}\n")
+    return pl.read_parquet(workdir / "results/summary/runs.parquet"), wall
+
+
+def plot_file(out: str | None, name: str) -> str:
+    # Named after the tables' file, so that two worlds' plots of the same name sit side by side in docs/.
+    return f"{Path(out).stem if out else 'demo'}_{name}.png"
 
 
 def stamp(cores: str, config: dict) -> str:
@@ -422,6 +431,9 @@ def main() -> None:
     for seed in seeds:
         if args.tables_from:
             runs = pl.read_parquet(workdir / f"pretrain_seed{seed}/results/summary/runs.parquet")
+            wall_file = workdir / f"pretrain_seed{seed}/wall_s"
+            if wall_file.exists():
+                walls[seed] = float(wall_file.read_text())
         else:
             runs, walls[seed] = run_once(
                 with_pretrain_seed(config, seed), workdir / f"pretrain_seed{seed}", args.cores
@@ -488,7 +500,7 @@ def main() -> None:
             "\nPlots of pretraining seed "
             + str(seeds[0])
             + ": "
-            + ", ".join(f"[{name}](demo_{name}.png)" for name in plots)
+            + ", ".join(f"[{name}]({plot_file(args.out, name)})" for name in plots)
             + "\n"
         )
     print(report)
@@ -496,7 +508,7 @@ def main() -> None:
         Path(args.out).write_text(report)
         print(f"written to {args.out}")
         for name in plots:
-            target = Path(args.out).parent / f"demo_{name}.png"
+            target = Path(args.out).parent / plot_file(args.out, name)
             shutil.copyfile(workdir / f"pretrain_seed{seeds[0]}/results/plots/{name}.png", target)
             print(f"copied {name}.png to {target}")
 
