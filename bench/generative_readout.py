@@ -18,10 +18,10 @@ import polars as pl
 from stamp import commit
 
 from w2s.analysis.predictions import read_split
+from w2s.kinds import CLASSIFICATION
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.pipeline.config_checks import label_tokens
 from w2s.pipeline.paths import DATA, GENERATIVE, PRETRAINED
-from w2s.pipeline.run import predictions
 
 SPLITS = ("test", "strong_train")
 
@@ -36,8 +36,9 @@ def readout(model_dir: Path):
 
 def readout_accuracy(model, tokenizer, split_path: Path, max_length: int = 16) -> float:
     """The share of a split's statements whose mark the model, untrained for the task, predicts right."""
-    table, _ = predictions(
-        model, tokenizer, read_split(split_path, "label"), max_length, 256, "off"
+    frame = read_split(split_path, "label")
+    table, _ = CLASSIFICATION.predict(
+        model, tokenizer, frame, max_length, {"predict_batch_size": 256, "autocast": "off"}
     )
     return float(table["correct"].mean())
 

@@ -149,7 +149,7 @@ def test_chess_questions_split_into_prompts_and_trimmed_moves(world_dir):
 def test_answers_files_of_moves_count_the_illegal_ones_and_the_right_moves_however_marked(
     world_dir,
 ):
-    from w2s.pipeline.run import answers_file
+    from w2s.kinds.answers import answers_file
 
     puzzles = pl.read_parquet(world_dir / TASK).head(4)
     frame = pl.DataFrame({"id": puzzles["id"], "text": puzzles["ctx"], "answer": puzzles["target"]})

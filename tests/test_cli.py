@@ -235,6 +235,7 @@ def test_inspecting_files_does_not_load_torch():
         "w2s.pipeline.grid",
         "w2s.pipeline.config",
         "w2s.pipeline.cluster",
+        "w2s.kinds",
     ]
     check = f"import sys; import {', '.join(modules)}; print(sorted({{'torch', 'transformers'}} & set(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)

@@ -15,10 +15,11 @@ from tolerance import assert_predictions_close
 
 from w2s.data.sources import SyntheticSentimentSource
 from w2s.data.splits import sample_splits
+from w2s.kinds import CLASSIFICATION
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.lora import is_adapter_checkpoint
 from w2s.pipeline.launch import launch_command, leave_process_group, rendezvous_port
-from w2s.pipeline.run import label_split, predictions, zero_shot
+from w2s.pipeline.run import label_split, zero_shot
 
 pytestmark = pytest.mark.workflow
 
@@ -62,6 +63,9 @@ def run(
     }
 
 
+PREDICTING = {"predict_batch_size": 16, "autocast": "off"}
+
+
 @pytest.fixture(scope="module")
 def plain(task):
     return run(task, "plain", None)
@@ -86,9 +90,8 @@ def test_zero_matches_plain_path(task, plain, stage, processes):
     # and predicts what the run reported.
     checkpoint = result["out"]["checkpoint"]
     model, tokenizer = Classifier.load(checkpoint), load_tokenizer(checkpoint)
-    table, _ = predictions(
-        model, tokenizer, pl.read_parquet(task[0] / "test.parquet"), 48, 16, "off"
-    )
+    frame = pl.read_parquet(task[0] / "test.parquet")
+    table, _ = CLASSIFICATION.predict(model, tokenizer, frame, 48, PREDICTING)
     assert_predictions_close(
         table, result["table"]
     )  # with 2 processes, the run's batches were split between them
@@ -147,13 +150,12 @@ def test_lora_under_zero_matches_plain_lora(task, plain_lora, stage, processes):
     assert (
         is_adapter_checkpoint(checkpoint) and not (Path(checkpoint) / "model.safetensors").exists()
     )
-    table, _ = predictions(
+    table, _ = CLASSIFICATION.predict(
         Classifier.load(checkpoint),
         load_tokenizer(checkpoint),
         pl.read_parquet(task[0] / "test.parquet"),
         48,
-        16,
-        "off",
+        PREDICTING,
     )
     assert_predictions_close(table, result["table"])
 

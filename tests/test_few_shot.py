@@ -9,8 +9,9 @@ import pytest
 from snakemake_helpers import tiny_config
 
 from w2s.analysis.summary import aggregate, runs_table
-from w2s.data.prompting import demonstrations, draw_shots, prompted
+from w2s.data.prompting import draw_shots, prompted
 from w2s.errors import W2SError
+from w2s.kinds import ANSWERS, CLASSIFICATION, COMPARISONS
 from w2s.pipeline.config import validate_config
 from w2s.pipeline.grid import few_shot_runs
 
@@ -31,19 +32,20 @@ def test_no_test_item_is_among_its_own_examples_even_where_a_training_row_shares
 def test_each_kind_writes_its_examples_as_the_model_is_asked_to_continue():
     rows = pl.DataFrame({"text": ["a=1.", "b=2."]})
     labels = pl.Series([1, 0])
-    assert demonstrations(rows, labels, [" No", " Yes"], None) == ["a=1. Yes", "b=2. No"]
+    tokens = {"label_tokens": [" No", " Yes"]}
+    assert CLASSIFICATION.demonstrations(rows, labels, tokens) == ["a=1. Yes", "b=2. No"]
     answers = pl.Series([" c0 ", "d1"])
     fmt = {"prefix": " ", "stop": ".", "max_new_tokens": 3}
-    assert demonstrations(rows, answers, None, fmt) == ["a=1. c0.", "b=2. d1."]
+    assert ANSWERS.demonstrations(rows, answers, {"answers": fmt}) == ["a=1. c0.", "b=2. d1."]
     pairs = rows.with_columns(
         completion_a=pl.Series(["A1", "A2"]), completion_b=pl.Series(["B1", "B2"])
     )
-    assert demonstrations(pairs, labels, None, None) == [
+    assert COMPARISONS.demonstrations(pairs, labels, {"label_tokens": None}) == [
         "a=1.A1",
         "b=2.B2",
     ]  # the preferred completion
     with pytest.raises(W2SError, match="label_tokens"):
-        demonstrations(rows, labels, None, None)
+        CLASSIFICATION.demonstrations(rows, labels, {"label_tokens": None})
     test = pl.DataFrame({"id": [7], "text": ["q?"]})
     assert prompted(test, ["x1", "x2", "x3"], [[2, 0]], "\n\n")["text"].to_list() == [
         "x3\n\nx1\n\nq?"

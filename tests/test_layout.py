@@ -16,7 +16,8 @@ ALLOWED = {
     "models": {"base", "data", "models"},
     "training": {"base", "data", "models", "training"},
     "analysis": {"base", "analysis"},
-    "pipeline": {"base", "data", "models", "training", "analysis", "pipeline"},
+    "kinds": {"base", "data", "models", "training", "analysis", "kinds"},
+    "pipeline": {"base", "data", "models", "training", "analysis", "kinds", "pipeline"},
     "cli": {"base", "analysis", "pipeline"},
 }
 

@@ -19,9 +19,9 @@ from w2s.data.registry import make_source
 from w2s.data.splits import sample_splits
 from w2s.errors import W2SError
 from w2s.hub import local_copy
+from w2s.kinds.answers import answers_file
 from w2s.pipeline.config import validate_config
 from w2s.pipeline.fetch import hub_references
-from w2s.pipeline.run import answers_file
 from w2s.training.generate import Answer
 
 pytestmark = pytest.mark.usefixtures("private_datasets_cache")

@@ -124,7 +124,7 @@ def test_a_model_reads_the_expert_only_about_its_known_positions(world_dir):
 
 
 def test_answers_files_of_nim_moves_record_their_legality():
-    from w2s.pipeline.run import answers_file
+    from w2s.kinds.answers import answers_file
 
     frame = pl.DataFrame({"id": [0, 1, 2, 3], "text": ["-31520="] * 4, "answer": ["c0"] * 4})
     answers = [Answer("c0", -0.1, True), Answer("d5", -1.0, True)]

@@ -17,9 +17,11 @@ from transformers import AutoModelForCausalLM
 from w2s.data.sources import SyntheticSentimentSource
 from w2s.data.splits import sample_splits
 from w2s.errors import W2SError
+from w2s.kinds import of_params
+from w2s.kinds.answers import AnswerRun
+from w2s.kinds.classification import FinetuneRun
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.pipeline.config import validate_config
-from w2s.pipeline.run_models import AnswerRun, FinetuneRun
 from w2s.training.generative import generative_finetune
 from w2s.training.runtime import NATIVE_BF16_FLAGS, bf16_enabled
 
@@ -160,8 +162,7 @@ def test_every_trained_model_loads_fp32_masters_from_a_bf16_checkpoint(bf16_gpt2
         "trust_remote_code": False,
         **({"pairs": True} if kind == "reward" else {}),
     }
-    run = AnswerRun if kind == "answers" else FinetuneRun
-    module = run.load(params)
+    module = (AnswerRun if kind == "answers" else FinetuneRun).load(of_params(params), params)
     assert {p.dtype for p in module.parameters()} == {torch.float32}
 
 

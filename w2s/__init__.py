@@ -5,6 +5,8 @@ The package in floors, each importing only from the ones below it:
     cli.py      the `w2s` command (checks a config, inspects predictions files and results)
     pipeline/   the Snakemake side: config, the grid (runs, paths, rule params, inputs and outputs, analyses,
                 targets), cluster resources, the jobs the rules run (entry_points lists them)
+    kinds/      the task kinds, one module each (classification, generated answers, comparisons): what a job
+                does with its rows, its evaluation, its predictions and labels files, its k-shot examples
     training/   the training loop and its recipe, losses (one module each), engines, resumable state,
                 prediction, pretraining
     analysis/   predictions files, metrics, summary tables and plots (beside training: needs no torch)

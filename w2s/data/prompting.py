@@ -1,10 +1,10 @@
 """k-shot prompts: each test item preceded by k worked examples of a training split, with their true labels or a
 weak model's (the paper's few-shot prompting baselines).
 
-A demonstration is written as the model will be asked to continue the test item: a classification text followed by
-its label token (the token the zero-shot readout compares), a question followed by its answer in the task's answer
-format (prefix, answer, stop), a comparison's prefix followed by its preferred completion. Demonstrations and the
-test item are joined by a separator. Each test item has its own k examples, drawn with a seeded generator, none of
+A demonstration is written as the model will be asked to continue the test item, by the task's kind (w2s.kinds:
+a classification text followed by its label token, a question followed by its answer in the task's answer format, a
+comparison's prefix followed by its preferred completion). Demonstrations and the test item are joined by a
+separator. Each test item has its own k examples, drawn with a seeded generator, none of
 them with the test item's own text (a dataset may hold the same text in two splits).
 """
 
@@ -15,7 +15,6 @@ from collections import Counter
 import numpy as np
 import polars as pl
 
-from w2s.columns import COMPLETIONS
 from w2s.errors import W2SError
 
 TRUTH = "truth"  # the demonstrations' labels are the training split's ground truth; else a weak model's name
@@ -39,26 +38,6 @@ def draw_shots(test_texts: list[str], train_texts: list[str], k: int, seed: int)
             drawn = rng.choice(len(train_texts), size=k, replace=False)
         shots.append([int(i) for i in drawn])
     return shots
-
-
-def demonstrations(
-    train: pl.DataFrame,
-    labels: pl.Series,
-    label_tokens: list[str] | None,
-    answer_format: dict | None,
-) -> list[str]:
-    """Each training row written as a worked example with `labels` (hard labels 0/1, or a generative task's answer
-    strings): its text and label token, its prompt and answer, or its prefix and preferred completion."""
-    texts = train["text"].to_list()
-    if answer_format:
-        prefix, stop = answer_format.get("prefix", ""), answer_format["stop"]
-        return [f"{t}{prefix}{a.strip()}{stop}" for t, a in zip(texts, labels, strict=True)]
-    if COMPLETIONS[0] in train.columns:
-        a, b = (train[c].to_list() for c in COMPLETIONS)
-        return [f"{t}{x if y else z}" for t, x, z, y in zip(texts, a, b, labels, strict=True)]
-    if not label_tokens:
-        raise W2SError("k-shot prompts of a classification task need the model's label_tokens")
-    return [f"{t}{label_tokens[int(y)]}" for t, y in zip(texts, labels, strict=True)]
 
 
 def prompted(

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 
+from w2s.kinds import of_entry
 from w2s.pipeline.grid import prompt_rows, uses_validation
 from w2s.pipeline.memory import job_kind
 from w2s.pipeline.model_shapes import Shape
-from w2s.pipeline.rule_params import answer_params
 
 
 def job_flops(config: dict, rule: str, wildcards: dict, shape: Shape) -> float:
@@ -25,10 +25,10 @@ def job_flops(config: dict, rule: str, wildcards: dict, shape: Shape) -> float:
         return prediction_rows(config, rule, dataset) * row_forward_flops(
             config, wildcards["dataset"], shape
         )
-    task = answer_params(config, wildcards["dataset"])
-    transcripts = 2 if task.get("pairs") else 1  # a comparison's two transcripts, each a row
+    task = of_entry(dataset)
+    transcripts = task.transcripts  # a comparison's two transcripts, each a row
     tokens = shape.context
-    if "answers" in task or kind == "generative finetuning":
+    if task.trains_language_model or kind == "generative finetuning":
         shape = shape.as_language_model()
     forward, backward = (
         2 * shape.params,
@@ -46,10 +46,10 @@ def job_flops(config: dict, rule: str, wildcards: dict, shape: Shape) -> float:
 def row_forward_flops(config: dict, dataset: str, shape: Shape) -> float:
     """One row's forward pass: 2N a token at max_length, for each transcript of a comparison, with a generative
     task's LM head."""
-    task = answer_params(config, dataset)
-    if "answers" in task:
+    task = of_entry(config["datasets"][dataset])
+    if task.trains_language_model:
         shape = shape.as_language_model()
-    return (2 if task.get("pairs") else 1) * shape.context * 2 * shape.params
+    return task.transcripts * shape.context * 2 * shape.params
 
 
 def training_rows(config: dict, rule: str, entry: dict, dataset: dict) -> tuple[int, int, int]:

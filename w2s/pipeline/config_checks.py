@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import jsonschema
 
-from w2s.data.answers import is_generative
 from w2s.data.facts import MARKS
 from w2s.data.prompting import TRUTH
-from w2s.data.registry import check_options, check_world_format, is_pairwise
+from w2s.data.registry import check_options, check_world_format
 from w2s.errors import W2SError
 from w2s.hub import looks_like_local_path
+from w2s.kinds import of_entry
 from w2s.models.paths import check_model_path
 
 
@@ -59,16 +59,6 @@ def label_tokens(entry: dict) -> list[str] | None:
     return [MARKS[False], MARKS[True]] if "pretrain" in entry else None
 
 
-def check_pairwise(config: dict, dataset: str) -> None:
-    """What a comparison task cannot do yet: linear probes (a probe classifies one text, not a pair)."""
-    for name, entry in config["models"].items():
-        if entry["mode"] == "probe":
-            raise W2SError(
-                f"config key models.{name}.mode: dataset {dataset} is a comparison task, whose models are "
-                "reward models scoring each completion; a linear probe is not one: finetune the model"
-            )
-
-
 def check_ensembles(config: dict) -> None:
     """Ensembles: named apart from the models, of declared models, where their combination is defined."""
     for name, entry in config["ensembles"].items():
@@ -80,7 +70,7 @@ def check_ensembles(config: dict) -> None:
             raise W2SError(
                 f"{key}.members: {unknown[0]!r} is not declared under models (declared: {list(config['models'])})"
             )
-        if all(is_generative(e) for e in config["datasets"].values()):
+        if not any(of_entry(e).supervised_by_ensembles for e in config["datasets"].values()):
             raise W2SError(
                 f"{key}: every dataset asks for generated answers, which an ensemble cannot combine (it "
                 "averages soft labels of two classes): it would supervise nothing; give the config a "
@@ -98,36 +88,21 @@ def check_few_shot(config: dict) -> None:
             f"config key few_shot: {TRUTH!r} names the prompts with true labels; rename the model or ensemble"
         )
     datasets = config["datasets"].values()
-    classification = all(not is_generative(d) and not is_pairwise(d) for d in datasets)
-    if classification and not any(label_tokens(entry) for entry in config["models"].values()):
+    answered = any(of_entry(d).answers_untrained for d in datasets)
+    if not answered and not any(label_tokens(entry) for entry in config["models"].values()):
         raise W2SError(
             "config key few_shot: no model answers k-shot prompts: on a classification task a model needs "
             "label_tokens (the tokens its answer is read from)"
         )
 
 
-def check_losses_on_answers(config: dict) -> None:
-    """Where every dataset asks for generated answers, every loss must be defined on them (else it trains nothing)."""
-    from w2s.training.losses import LOSSES
-
+def check_losses_train(config: dict) -> None:
+    """Every loss trains a student on some dataset: a loss every dataset's kind refuses (w2s.kinds) trains none."""
     for name, entry in config["losses"].items():
-        if not LOSSES[entry["type"]].answers:
-            defined = sorted(t for t, cls in LOSSES.items() if cls.answers)
+        refusals = [of_entry(d).loss_refusal(entry["type"]) for d in config["datasets"].values()]
+        if all(refusals):
             raise W2SError(
-                f"config key losses.{name}: loss type {entry['type']!r} is defined for two classes, and every "
-                f"dataset of this config asks for generated answers (whose students train with {defined}): it "
-                "would train no student"
-            )
-
-
-def check_generative(config: dict, dataset: str) -> None:
-    """What a generative task cannot do: linear probes (a probe has no answer to write). Its students train with the
-    losses defined on generated answers only (w2s.pipeline.grid.dataset_losses)."""
-    for name, entry in config["models"].items():
-        if entry["mode"] == "probe":
-            raise W2SError(
-                f"config key models.{name}.mode: dataset {dataset} is a generative task: a linear probe "
-                "cannot write an answer; finetune the model"
+                f"config key losses.{name}: loss type {entry['type']!r} {refusals[0]}: it would train no student"
             )
 
 
@@ -219,12 +194,8 @@ def check_references(config: dict) -> None:
             )
         check_options(name, entry)
         check_world_format(name, entry, config["worlds"])
-        if is_generative(entry):
-            check_generative(config, name)
-        if is_pairwise(entry):
-            check_pairwise(config, name)
-    if all(is_generative(entry) for entry in config["datasets"].values()):
-        check_losses_on_answers(config)
+        of_entry(entry).check(config, name)
+    check_losses_train(config)
     training = config["training"]
     if training["early_stopping"] != "none" and not training["eval_every"]:
         raise W2SError(

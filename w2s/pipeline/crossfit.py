@@ -21,6 +21,7 @@ from safetensors.torch import save_file
 from w2s.analysis.predictions import check_provenance, move_stats, read_split
 from w2s.errors import W2SError
 from w2s.io import read_parquet_metadata, write_parquet
+from w2s.kinds import of_params
 from w2s.models.probe import FEATURES, read_activations, truncated_texts
 from w2s.pipeline.launch import finetune_job
 from w2s.version import checkpoint_sha256, code_version
@@ -72,9 +73,7 @@ def crossfit_labels(
         row order with `info` as provenance. `activations` (a linear probe's) are its backbone's of strong_train
     (`split`) and of the test split (`test`); `untracked` are the training job's progress and memory settings."""
     check_provenance(labels_path, supervision)
-    target = (
-        "generated" if "answers" in params else "soft_label"
-    )  # a generative task's: the answers
+    target = of_params(params).labels_column
     labels, split = read_split(labels_path, target), read_split(split_path, "label")
     if labels["id"].to_list() != split["id"].to_list():
         raise W2SError(

@@ -23,11 +23,12 @@ from w2s.analysis.predictions import (
 )
 from w2s.errors import W2SError
 from w2s.io import atomic_path, write_json
+from w2s.kinds import of_params
+from w2s.kinds.classification import Evaluation, FinetuneRun
 from w2s.models.paths import model_parameters, source_identity
-from w2s.pipeline.evaluation import AnswerEvaluation, Evaluation, validation_set
 from w2s.pipeline.kept_early_stop import KeptEarlyStop
+from w2s.pipeline.probe_run import ProbeRun
 from w2s.pipeline.run import write_labels
-from w2s.pipeline.run_models import AnswerRun, FinetuneRun, ProbeRun
 from w2s.training.dashboards import dashboards
 from w2s.training.distributed import DeepSpeedEngine, checkpoint_state, init_distributed
 from w2s.training.ground_truth import OPTION as GROUND_TRUTH
@@ -107,11 +108,22 @@ class Prepared:
     settings: TrainSettings
     rank: int
     frames: dict
-    model: FinetuneRun | AnswerRun | ProbeRun
+    model: FinetuneRun | ProbeRun  # an AnswerRun is a FinetuneRun
     fingerprint: str
-    evaluation: Evaluation
+    evaluation: Evaluation  # or its kind's subclass
     loss: object
     n_train_dropped: int | None  # rows the loss chose not to learn from
+
+
+def validation_set(path, supervision: dict | None, kind) -> tuple[pl.DataFrame, np.ndarray]:
+    """The validation split (a run on ground truth), or the labels of it by the model that supervises a student
+    (checked to be that model's, as its training labels are), and the run's own supervision on it: ground truth,
+    or its supervisor's (the kind's validation column)."""
+    if supervision:
+        check_provenance(path, {**supervision, "split": "validation"})
+    column = kind.validation_column(bool(supervision))
+    frame = read_split(path, column)
+    return frame, frame[column].to_numpy()
 
 
 def prepare(job: FinetuneJob) -> Prepared:
@@ -123,7 +135,7 @@ def prepare(job: FinetuneJob) -> Prepared:
         init_distributed()
     rank = torch.distributed.get_rank() if job.zero else 0
     seed_everything(settings.seed)
-    generative = "answers" in job.params
+    kind = of_params(job.params)
     if job.supervision:
         check_provenance(job.train_path, job.supervision)
     frames = {"train": read_split(job.train_path, job.target_column)}
@@ -137,15 +149,13 @@ def prepare(job: FinetuneJob) -> Prepared:
     validation_targets = None
     if job.validation_path:
         frames["validation"], validation_targets = validation_set(
-            job.validation_path, job.supervision, generative
+            job.validation_path, job.supervision, kind
         )
     probe = job.params.get("mode") == "probe"
     if probe:
         model = ProbeRun(job.params, job.activations, frames)
-    elif generative:
-        model = AnswerRun(job.params, frames, job.target_column, job.gradient_checkpointing)
     else:
-        model = FinetuneRun(job.params, frames, job.gradient_checkpointing)
+        model = kind.training_run(job.params, frames, job.target_column, job.gradient_checkpointing)
     loss = make_loss(job.loss_name, job.loss_entry)
     dropped = choose_training_rows(loss, frames, model, job.target_column)
     (n_train, train_cut), (n_test, test_cut) = (
@@ -167,7 +177,7 @@ def prepare(job: FinetuneJob) -> Prepared:
         kept = KeptEarlyStop(
             job.out["early_stop_weak_val"], fingerprint, model, rank, job.zero_stage
         )
-    evaluation = (AnswerEvaluation if generative else Evaluation)(
+    evaluation = kind.evaluation(
         job.params["predict_batch_size"], model, frames, settings, kept, validation_targets
     )
     return Prepared(settings, rank, frames, model, fingerprint, evaluation, loss, dropped)
@@ -180,10 +190,7 @@ def choose_training_rows(loss, frames: dict, model, target_column: str) -> int |
     if kept is None:
         return None
     rows = np.flatnonzero(kept)
-    ids, truncated = model.ids["train"]
-    model.ids["train"] = ([ids[i] for i in rows], truncated)
-    if model.answer_lengths is not None:
-        model.answer_lengths = [model.answer_lengths[i] for i in rows]
+    model.keep_rows(rows)
     frames["train"] = frames["train"][rows.tolist()]
     print(f"loss: learns from {len(rows)} of {len(kept)} training rows", flush=True)
     return len(kept) - len(rows)
@@ -191,10 +198,8 @@ def choose_training_rows(loss, frames: dict, model, target_column: str) -> int |
 
 def train_run(job: FinetuneJob, run: Prepared) -> dict:
     """The training loop over the prepared run, resuming from `<run>/resume` where a state of its fingerprint is."""
-    if run.model.answer_lengths is None:
-        targets = torch.tensor(run.frames["train"][job.target_column].cast(pl.Float32).to_numpy())
-    else:  # a generative task: the target answer's probability is 1 (w2s.models.answerer)
-        targets = torch.ones(len(run.frames["train"]))
+    kind = of_params(job.params)
+    targets = torch.tensor(kind.targets(run.frames["train"], job.target_column).astype(np.float32))
     make_engine = (
         DeepSpeedEngine.factory(job.zero["stage"], job.zero["offload"]) if job.zero else LocalEngine
     )
@@ -237,8 +242,7 @@ def student_misfit(job: FinetuneJob, run: Prepared) -> float:
         run.settings.autocast,
         run.model.answer_lengths,
     )
-    generative = run.model.answer_lengths is not None
-    targets = np.ones(len(ids)) if generative else run.frames["train"][job.target_column].to_numpy()
+    targets = of_params(job.params).targets(run.frames["train"], job.target_column)
     misfit = kl_misfit(p1, targets)
     print(
         f"misfit to its supervision on its {len(ids)} training rows: {misfit:.4f} nats", flush=True

@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import combinations
 
-from w2s.data.answers import is_generative
 from w2s.data.prompting import TRUTH
-from w2s.data.registry import is_pairwise
+from w2s.kinds import of_entry
 from w2s.pipeline.config_checks import label_tokens
 from w2s.pipeline.paths import PACK_GROUP, RUN_FOLDERS
 
@@ -97,13 +96,17 @@ def model_pairs(config: dict) -> list[tuple[str, str]]:
 def dataset_pairs(config: dict, dataset: str) -> list[tuple[str, str]]:
     """The pairs whose students learn `dataset`: all of them, less those an ensemble supervises on generated
     answers (an ensemble combines two classes' soft labels: w2s.pipeline.ensembles)."""
-    generative = is_generative(config["datasets"][dataset])
-    return [p for p in model_pairs(config) if not (generative and p[0] in config["ensembles"])]
+    ensembles = of_entry(config["datasets"][dataset]).supervised_by_ensembles
+    return [p for p in model_pairs(config) if ensembles or p[0] not in config["ensembles"]]
 
 
 def dataset_ensembles(config: dict, dataset: str) -> list[str]:
     """The ensembles that supervise on `dataset`: every one used, except on generated answers."""
-    return [] if is_generative(config["datasets"][dataset]) else ensembles_used(config)
+    return (
+        ensembles_used(config)
+        if of_entry(config["datasets"][dataset]).supervised_by_ensembles
+        else []
+    )
 
 
 def supervisors(config: dict) -> list[str]:
@@ -133,8 +136,7 @@ def zero_shot_models(config: dict, dataset: str) -> list[str]:
     answer), on a comparison task every model (its label tokens' reward, or without them the likelihood of each
     completion, w2s.models.likelihood), on a classification task those with label tokens."""
     models = {model for pair in model_pairs(config) for model in pair}
-    entry = config["datasets"][dataset]
-    every = is_generative(entry) or is_pairwise(entry)
+    every = of_entry(config["datasets"][dataset]).answers_untrained
     return [
         m for m in config["models"] if m in models and (every or label_tokens(config["models"][m]))
     ]
@@ -198,12 +200,12 @@ def runs(config: dict, roles: tuple[str, ...] | None = None) -> list[Run]:
 
 
 def dataset_losses(config: dict, dataset: str) -> list[str]:
-    """The losses a dataset's students train with: all of them, or on generated answers those defined there."""
-    if not is_generative(config["datasets"][dataset]):
-        return list(config["losses"])
-    from w2s.training.losses import LOSSES
-
-    return [name for name, entry in config["losses"].items() if LOSSES[entry["type"]].answers]
+    """The losses a dataset's students train with: those its kind does not refuse (on generated answers, the losses
+    defined there)."""
+    kind = of_entry(config["datasets"][dataset])
+    return [
+        name for name, entry in config["losses"].items() if not kind.loss_refusal(entry["type"])
+    ]
 
 
 def test_shards(config: dict) -> int:

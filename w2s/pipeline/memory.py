@@ -21,8 +21,9 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+from w2s.kinds import CLASSIFICATION, of_entry
 from w2s.pipeline.model_shapes import DTYPE_BYTES, Shape
-from w2s.pipeline.rule_params import answer_params, deepspeed_launch
+from w2s.pipeline.rule_params import deepspeed_launch
 
 GiB = 2**30
 CUDA_CONTEXT = 1.0 * GiB  # the CUDA context and cuBLAS workspaces
@@ -189,8 +190,8 @@ def job_kind(rule: str) -> str | None:
 
 def task_kind(config: dict, dataset: str) -> str:
     """How a dataset's jobs differ in memory: comparisons run both transcripts of a pair, answers read logits."""
-    task = answer_params(config, dataset)
-    return " (answers)" if "answers" in task else " (comparisons)" if task else ""
+    kind = of_entry(config["datasets"][dataset])
+    return "" if kind is CLASSIFICATION else f" ({kind.name})"
 
 
 def job_memory(config: dict, model: str, kind: str, dataset: str, shape: Shape) -> Estimate:
@@ -198,9 +199,8 @@ def job_memory(config: dict, model: str, kind: str, dataset: str, shape: Shape) 
     bf16 (training.autocast auto or bf16): passes of minibatch_size rows (a comparison's two transcripts each) of
     max_length tokens, the worst case; evaluations and prediction jobs in passes of predict_batch_size rows."""
     entry = config["models"][model]
-    task = answer_params(config, dataset)
-    generated = task["answers"]["max_new_tokens"] if "answers" in task else 0
-    transcripts = 2 if task.get("pairs") else 1
+    task = of_entry(config["datasets"][dataset])
+    generated, transcripts = task.generated_tokens(config, dataset), task.transcripts
     bf16 = config["training"]["autocast"] != "off"
     launch = deepspeed_launch(entry)
     layout = (

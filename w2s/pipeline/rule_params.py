@@ -5,11 +5,10 @@ a key added for everyone would rerun every job; a new option adds its key only w
 
 from __future__ import annotations
 
-from w2s.data.answers import answer_format
 from w2s.data.prompting import TRUTH
-from w2s.data.registry import is_pairwise
 from w2s.data.splits import SPLITS
 from w2s.hub import CONVERTED
+from w2s.kinds import of_entry
 from w2s.pipeline.config_checks import label_tokens
 from w2s.pipeline.grid import (
     UNTRACKED_SETTINGS,
@@ -58,14 +57,10 @@ def deepspeed_launch(entry: dict) -> dict | None:
 
 
 def answer_params(config: dict, dataset: str | None) -> dict:
-    """A generative task's answer format (w2s.data.answers), for the jobs that train on or generate answers; for a
-    comparison task, that its models are reward models; nothing for a classification task, whose params stay as
-    they were before these tasks existed."""
-    fmt = answer_format(config, dataset) if dataset else None
-    if fmt:
-        return {"answers": fmt.params()}
-    # a comparison task's models are reward models (w2s.models.reward)
-    return {"pairs": True} if dataset and is_pairwise(config["datasets"][dataset]) else {}
+    """What the dataset's task kind adds to its jobs' params (w2s.kinds): a generative task's answer format, for the
+    jobs that train on or generate answers; for a comparison task, that its models are reward models; nothing for a
+    classification task, whose params stay as they were before these tasks existed."""
+    return of_entry(config["datasets"][dataset]).task_params(config, dataset) if dataset else {}
 
 
 def training_params(config: dict, model: str, dataset: str, seed) -> dict:
@@ -147,7 +142,7 @@ def few_shot_params(config: dict, model: str, dataset: str) -> dict:
     return params | {
         "max_length": prompt_rows(config) * params["max_length"],
         "few_shot": {"k": setting["k"], "separator": setting["separator"]},
-        **({"label_tokens": None} if params.get("pairs") else {}),
+        **of_entry(config["datasets"][dataset]).few_shot_params(),
     }
 
 
@@ -230,7 +225,7 @@ def run_info(config: dict, run: Run) -> dict:
         info["generative"] = True
     if is_probe(config, run.model):
         info["mode"] = "probe"
-    if answer_format(config, run.dataset):  # written answers have no chance level to fall below
+    if not of_entry(config["datasets"][run.dataset]).has_chance_level:
         info["chance"] = None
     return info
 
@@ -267,10 +262,7 @@ def supervision(config: dict, run: Run) -> dict | None:
 def finetune_params(config: dict, run: Run) -> dict:
     """What a training job reads besides its model's training params: its targets, loss and identity."""
     student = run.role in ("student", "chain")
-    if answer_format(config, run.dataset):  # a generative task: the answers to learn
-        target = "generated" if student else "answer"
-    else:
-        target = "soft_label" if student else "label"
+    target = of_entry(config["datasets"][run.dataset]).target_column(student)
     params = {
         "target_column": target,
         "loss_name": run.loss if student else "xent",

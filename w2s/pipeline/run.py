@@ -1,6 +1,7 @@
 """The prediction jobs behind the rules: a backbone's activations of a split (linear probes), a trained model's
 predictions of a split (one shard of the weak labels, or of a run's test predictions), and a model's zero-shot
-answer. They write predictions in the format of `w2s.analysis.predictions`. (Training: w2s.pipeline.finetune.)
+answer. What a prediction is, and its file, are the task kind's (w2s.kinds); the files are in the format of
+`w2s.analysis.predictions`. (Training: w2s.pipeline.finetune.)
 """
 
 from __future__ import annotations
@@ -9,110 +10,21 @@ import polars as pl
 import torch
 from safetensors.torch import save_file
 
-from w2s.analysis.predictions import (
-    answer_table,
-    move_stats,
-    on_same_examples,
-    prediction_table,
-    read_split,
-    write_scored,
-)
-from w2s.data.prompting import demonstrations, draw_shots, prompted
+from w2s.analysis.predictions import move_stats, read_split, write_scored
+from w2s.data.prompting import draw_shots, prompted
 from w2s.io import atomic_path, write_parquet
-from w2s.models.answerer import Answerer
+from w2s.kinds import of_params
 from w2s.models.classifier import Classifier, load_tokenizer
-from w2s.models.likelihood import LikelihoodPreference
 from w2s.models.probe import FEATURES
-from w2s.models.reward import scoring_model
-from w2s.models.tokens import encode, encode_prompts, encode_split
+from w2s.models.tokens import encode
 from w2s.pipeline.launch import relaunched
 from w2s.training.distributed import (
     inference_module,
     init_distributed,
 )
-from w2s.training.generate import generate_answers
-from w2s.training.predict import last_token_features, predict_p1
+from w2s.training.predict import last_token_features
 from w2s.training.runtime import use_threads
 from w2s.version import checkpoint_sha256, code_version
-
-
-def predictions(
-    model,
-    tokenizer,
-    frame: pl.DataFrame,
-    max_length: int,
-    batch_size: int,
-    autocast: str,
-    answer_format: dict | None = None,
-):
-    """The prediction table for `frame` and the number of its texts that were truncated; for a generative task
-    (its `answer_format`), the model's answers."""
-    if answer_format:
-        return answers(model, tokenizer, frame, max_length, batch_size, answer_format, autocast)
-    ids, truncated = encode_split(frame, tokenizer, max_length)
-    return prediction_table(
-        frame, predict_p1(model, ids, tokenizer.pad_token_id, batch_size, autocast)
-    ), truncated
-
-
-def answers(
-    model: Answerer,
-    tokenizer,
-    frame: pl.DataFrame,
-    max_length: int,
-    batch_size: int,
-    fmt: dict,
-    autocast: str,
-):
-    """A generative task's predictions: the model's greedy answer to each prompt of `frame` (in a launched job each
-    process generates its share, in step with the others, and every process gets every answer)."""
-    ids, truncated = encode_prompts(
-        frame["text"].to_list(), tokenizer, max_length, fmt["max_new_tokens"]
-    )
-    return answers_file(
-        frame, generate_answers(model.backbone, tokenizer, ids, fmt, batch_size, autocast), fmt
-    ), truncated
-
-
-def answers_file(frame: pl.DataFrame, answers: list, fmt: dict) -> pl.DataFrame:
-    """The answers table a job writes: for Nim moves (`fmt` nim_moves) with each answer's legality; for chess moves
-    (`fmt` legal_moves) with each answer's legality in the position its prompt reaches (replaying every transcript:
-    for files, not for the evaluations during training) and whether it is the true move however it marks check
-    (`move_correct`); with `any_mate`, a mating answer to a puzzle whose answer mates is correct too."""
-    legal, mates, moves = None, None, None
-    if fmt.get("nim_moves"):
-        from w2s.data.nim import heaps_of, is_legal
-
-        legal = [is_legal(heaps_of(p), a.text) for p, a in zip(frame["text"], answers, strict=True)]
-    if fmt.get("legal_moves"):
-        from w2s.data.chess_world import move_checks
-
-        rows = zip(frame["text"], frame["answer"], answers, strict=True)
-        checks = [move_checks(prompt, a.text, truth) for prompt, truth, a in rows]
-        legal, moves = [c[0] for c in checks], [c[1] for c in checks]
-        if fmt.get("any_mate"):  # where the true answer mates, so does any other mate
-            mates = [c[2] for c in checks]
-    table = answer_table(frame, answers, legal, mates)
-    if moves is None:
-        return table
-    return table.with_columns(move_correct=pl.Series(moves, dtype=pl.Boolean) | pl.col("correct"))
-
-
-def load_model(source: str, params: dict, zero_shot: bool = False):
-    """The model a prediction job runs: a generative task's causal LM (params `answers`), a comparison task's reward
-    model (params `pairs`), else the classifier (for a zero-shot answer, with its head read out of the label
-    tokens; a comparison's without label tokens, the LM's likelihood of each completion)."""
-    if "answers" in params:
-        return Answerer.load(source, params["dtype"], params["trust_remote_code"])
-    if zero_shot and params.get("pairs") and not params["label_tokens"]:
-        return LikelihoodPreference.load(source, params["dtype"], params["trust_remote_code"])
-    if zero_shot:
-        return scoring_model(params).load(
-            source, params["dtype"], "readout", params["trust_remote_code"], params["label_tokens"]
-        )
-    return scoring_model(params).load(
-        source, params["dtype"], trust_remote_code=params["trust_remote_code"]
-    )
 
 
 def extract_activations(params: dict, split_path, out_path, threads: int) -> None:
@@ -170,16 +82,15 @@ def label_split(
         len(frame),
     )
     frame = frame.slice(start, stop - start)
+    kind = of_params(params)
     tokenizer = load_tokenizer(str(checkpoint), params["trust_remote_code"])
-    model = load_model(str(checkpoint), params)
-    table, truncated = predictions(
+    model = kind.load_model(str(checkpoint), params)
+    table, truncated = kind.predict(
         prediction_model(model, params),
         tokenizer,
         frame,
         model.max_tokens(params["max_length"]),
-        params["predict_batch_size"],
-        params["autocast"],
-        params.get("answers"),
+        params,
     )
     if rank != 0:
         return None
@@ -264,15 +175,15 @@ def few_shot(
         "w2s.pipeline.run:few_shot", dict(locals()), f"{outs[0]['metrics']}.launch.json", params
     ):
         return None
-    shots = params["few_shot"]
+    shots, kind = params["few_shot"], of_params(params)
     tests = []
     for i, (test_path, train_path) in enumerate(zip(test_paths, train_paths, strict=True)):
         test, train = read_split(test_path, "label"), read_split(train_path, "label")
-        labels = demonstration_labels(train, label_paths[i] if label_paths else None, params)
+        labels = kind.shown_labels(train, label_paths[i] if label_paths else None)
         drawn = draw_shots(
             test["text"].to_list(), train["text"].to_list(), shots["k"], infos[i]["seed"]
         )
-        examples = demonstrations(train, labels, params["label_tokens"], params.get("answers"))
+        examples = kind.demonstrations(train, labels, params)
         # the predictions file keeps the test item's own text, and which examples preceded it
         ids = train["id"].to_list()
         kept = pl.DataFrame(
@@ -291,37 +202,20 @@ def few_shot(
     return scored
 
 
-def demonstration_labels(train: pl.DataFrame, labels_path, params: dict) -> pl.Series:
-    """The labels strong_train's rows are shown with: the truth (hard labels, or answers), or those of a weak model's
-    labels file of the split (its hard labels, or its generated answers), checked to be of the same rows."""
-    generative = "answers" in params
-    if labels_path is None:
-        return train["answer"] if generative else train["label"]
-    column = "generated" if generative else "soft_label"
-    weak = read_split(labels_path, column).select("id", column)
-    aligned = on_same_examples(train.select("id"), weak, f"strong_train and {labels_path}")[column]
-    return aligned if generative else (aligned > 0.5).cast(pl.Int8)
-
-
 def score_untrained(params: dict, tests: list, outs: list[dict], infos: list[dict], threads: int):
     """Score the model of `params` (the base model, untrained) on each test split, a (frame, columns) pair whose
     columns (or None) replace or join those of its predictions file, writing each run's predictions and metrics;
     in the launcher's processes for a DeepSpeed model entry, rank 0 writing."""
     use_threads(threads)
     rank = join_processes(params)
+    kind = of_params(params)
     tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
-    model = load_model(params["source"], params, zero_shot=True)
+    model = kind.load_model(params["source"], params, zero_shot=True)
     predicting = prediction_model(model, params)
     scored = []
     for (frame, columns), out, info in zip(tests, outs, infos, strict=True):
-        table, truncated = predictions(
-            predicting,
-            tokenizer,
-            frame,
-            model.max_tokens(params["max_length"]),
-            params["predict_batch_size"],
-            params["autocast"],
-            params.get("answers"),
+        table, truncated = kind.predict(
+            predicting, tokenizer, frame, model.max_tokens(params["max_length"]), params
         )
         if columns is not None:
             table = table.with_columns(columns)

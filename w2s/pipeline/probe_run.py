@@ -1,0 +1,32 @@
+"""A linear probe's run: a probe on a backbone's cached activations of each split (the whole model's runs are each
+kind's: w2s.kinds)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from w2s.models.paths import local_model_dir
+from w2s.models.probe import LinearProbe, read_activations, truncated_texts
+
+
+class ProbeRun:
+    """A run that trains a linear probe on the backbone's cached activations of each split (w2s.models.probe)."""
+
+    answer_lengths = None  # a probe classifies (a generative task refuses probes)
+
+    def __init__(self, params: dict, activations: dict, frames: dict[str, pl.DataFrame]):
+        self.source, self.max_length, self.pad_id = params["source"], params["max_length"], 0
+        files = {name: activations[name] for name in frames}
+        self.module = LinearProbe(
+            {name: read_activations(files[name], len(frames[name])) for name in frames},
+            params["head_init"],
+        )
+        self.ids = {name: (self.module.ids(name), truncated_texts(files[name])) for name in frames}
+
+    def keep_rows(self, rows) -> None:
+        """Keep only these training rows (a loss that chooses what it learns from)."""
+        ids, truncated = self.ids["train"]
+        self.ids["train"] = ([ids[i] for i in rows], truncated)
+
+    def save(self, out_dir, state: dict | None = None) -> None:
+        self.module.save(out_dir, local_model_dir(self.source), state)
