@@ -3,7 +3,7 @@
 # checkpoint.
 
 # Bootstrapping chains: a link labels the next link's training rows: strong_train held out by cross-fitting
-# (chain_folds > 1: w2s.pipeline.crossfit) or in-sample by its own student (chain_folds 1), or a fresh split of the
+# (chain_folds > 1: w2s.jobs.crossfit) or in-sample by its own student (chain_folds 1), or a fresh split of the
 # next link's own (chain_folds fresh); the last two by rule label_chain_link below.
 if config["chains"] and grid.chain_labelling(config) == "crossfit":
 

@@ -15,11 +15,11 @@ from tolerance import assert_predictions_close
 
 from w2s.data.sources import SyntheticSentimentSource
 from w2s.data.splits import sample_splits
+from w2s.jobs.run import label_split, zero_shot
 from w2s.kinds import CLASSIFICATION
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.lora import is_adapter_checkpoint
-from w2s.pipeline.launch import launch_command, leave_process_group, rendezvous_port
-from w2s.pipeline.run import label_split, zero_shot
+from w2s.process.launch import launch_command, leave_process_group, rendezvous_port
 
 pytestmark = pytest.mark.workflow
 
@@ -232,7 +232,7 @@ def test_launch_command_one_node():
         "--nproc_per_node=4",
         "--standalone",
         "-m",
-        "w2s.pipeline.launch",
+        "w2s.process.launch",
         "spec.json",
     ]
 
@@ -263,7 +263,7 @@ def test_launch_command_two_nodes_in_a_slurm_job():
         "--rdzv_endpoint=gpu07:24242",
         "--rdzv_id=4242",
         "-m",
-        "w2s.pipeline.launch",
+        "w2s.process.launch",
         "spec.json",
     ]
 

@@ -13,7 +13,7 @@ from w2s.data.sources import SyntheticSentimentSource
 from w2s.data.splits import sample_splits, validation_split
 from w2s.errors import W2SError
 from w2s.io import write_parquet
-from w2s.pipeline.run import label_split
+from w2s.jobs.run import label_split
 from w2s.version import checkpoint_sha256
 
 pytestmark = pytest.mark.workflow

@@ -50,6 +50,27 @@ def test_every_job_script_is_frozen_or_free_to_change():
     assert {p.name for p in SCRIPTS.glob("*.py")} == set(FROZEN) | FREE
 
 
+def test_every_job_a_script_names_runs_and_every_module_it_imports_is_there():
+    """The scripts keep their bytes while the code moves: each `module:function` a script hands to run_job is routed
+    to an entry point that exists, and each w2s module it imports still exports the names it takes."""
+    import importlib
+    import re
+
+    from w2s.process.entry_points import JOBS, entry_point, script_entry_point
+
+    for script in SCRIPTS.glob("*.py"):
+        text = script.read_text()
+        for name in re.findall(r'"(w2s\.[a-z_.]+:[a-z_]+)"', text):
+            routed = script_entry_point(name)
+            assert routed in JOBS and callable(entry_point(routed)), (script.name, name)
+        for module, names in re.findall(r"^from (w2s[a-z_.]*) import (.+)$", text, re.MULTILINE):
+            imported = importlib.import_module(module)
+            assert all(hasattr(imported, n.strip()) for n in names.split(",")), (
+                script.name,
+                module,
+            )
+
+
 def test_frozen_job_scripts_keep_their_bytes():
     changed = [
         name

@@ -13,7 +13,7 @@ from snakemake_helpers import planned_jobs, snakemake, tiny_config, write_config
 from transformers import AutoModelForCausalLM
 
 from w2s.io import write_parquet
-from w2s.pipeline.launch import generative_job
+from w2s.process.launch import generative_job
 from w2s.training.generative import generative_finetune
 
 pytestmark = pytest.mark.workflow

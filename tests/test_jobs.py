@@ -1,4 +1,4 @@
-"""End-to-end tests of the jobs in w2s.pipeline.run: finetune a weak model, label a split with it, train a student
+"""End-to-end tests of the jobs in w2s.jobs.run: finetune a weak model, label a split with it, train a student
 on it."""
 
 import dataclasses
@@ -15,9 +15,9 @@ from tolerance import assert_predictions_close
 
 from w2s.analysis.metrics import auroc
 from w2s.analysis.predictions import PREDICTION_COLUMNS, merge_label_shards
+from w2s.jobs.finetune import finetune
+from w2s.jobs.run import label_split
 from w2s.models.classifier import Classifier
-from w2s.pipeline.finetune import finetune
-from w2s.pipeline.run import label_split
 from w2s.version import (
     DIGEST_FILE,
     checkpoint_sha256,

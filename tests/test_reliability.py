@@ -37,13 +37,13 @@ from w2s.analysis.predictions import (
 from w2s.data.sources import LocalFileSource
 from w2s.errors import W2SError
 from w2s.io import atomic_path, write_parquet
+from w2s.jobs.finetune import run_fingerprint
 from w2s.models.build import build_model
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.tokens import encode
 from w2s.pipeline import rule_io
 from w2s.pipeline.config import validate_config
-from w2s.pipeline.finetune import run_fingerprint
-from w2s.pipeline.job import sole_writer
+from w2s.process.job import sole_writer
 from w2s.training.loop import train
 from w2s.training.losses import XentLoss
 from w2s.training.resume import load_agreed_state, save_state, write_part
@@ -513,7 +513,7 @@ def test_writing_an_output_folder_over_a_finished_twin_replaces_it(tmp_path):
 def test_a_job_stops_when_its_snakemake_is_killed(tmp_path):
     """A stand-in for Snakemake starts a job that would run for a minute, and is killed with SIGKILL: the job must
     not outlive it."""
-    job = "from w2s.pipeline.job import stop_when_orphaned; import time; stop_when_orphaned(0.1); time.sleep(60)"
+    job = "from w2s.process.job import stop_when_orphaned; import time; stop_when_orphaned(0.1); time.sleep(60)"
     parent = (
         "import subprocess, sys, time; child = subprocess.Popen([sys.executable, '-c', sys.argv[1]]); "
         "print(child.pid, flush=True); time.sleep(60)"

@@ -3,8 +3,10 @@
 The package in floors, each importing only from the ones below it:
 
     cli.py      the `w2s` command (checks a config, inspects predictions files and results)
-    pipeline/   the Snakemake side: config, the grid (runs, paths, rule params, inputs and outputs, analyses,
-                targets), cluster resources, the jobs the rules run (entry_points lists them)
+    pipeline/   parse time, what the rules need: config, the grid (runs, paths, rule params, inputs and outputs,
+                analyses, targets), cluster resources, the plan
+    jobs/       job time, what a rule's job runs: finetuning, labelling and predicting, cross-fitted labels
+    process/    what starts and runs a job: its entry points, the warm worker, the DeepSpeed launcher, logging
     kinds/      the task kinds, one module each (classification, generated answers, comparisons): what a job
                 does with its rows, its evaluation, its predictions and labels files, its k-shot examples
     training/   the training loop and its recipe, losses (one module each), engines, resumable state,

@@ -204,13 +204,13 @@ def finetune_directly(
     autocast: str = "off",
     **params,
 ) -> dict:
-    """A training rule's job called directly (w2s.pipeline.launch.finetune_job), the way the rule calls it: a weak run
+    """A training rule's job called directly (w2s.process.launch.finetune_job), the way the rule calls it: a weak run
     of `base` (by default with logconf) on `data`/train.parquet scored on `data`/test.parquet, 2 epochs of batch 12 in
     minibatches of 4 (on 44 examples the last batch of each epoch is short, the minibatches uneven), outputs in
     `folder`. `params`: more of the job's params (pairs, answers). Returns the outputs' paths."""
     import dataclasses
 
-    from w2s.pipeline.launch import finetune_job
+    from w2s.process.launch import finetune_job
 
     out = {
         key: str(Path(folder) / file)

@@ -256,7 +256,7 @@ def chain_folds(config: dict) -> int | str:
 
 def chain_labelling(config: dict) -> str:
     """How a chain link labels the next link's training rows: crossfit (chain_folds >= 2: strong_train, each fold
-    by the link's model trained again on the other folds, w2s.pipeline.crossfit), in_sample (chain_folds 1:
+    by the link's model trained again on the other folds, w2s.jobs.crossfit), in_sample (chain_folds 1:
     strong_train, by the link's own student, which trained on those rows) or fresh (chain_folds fresh, as the
     paper does: a split of its own per link, which the link never saw)."""
     folds = chain_folds(config)

@@ -279,7 +279,7 @@ def crossfit_activation_inputs(config: dict) -> dict:
 
 @dataclass(frozen=True)
 class PredictionRule:
-    """A rule that labels a split with a trained checkpoint in one job (w2s.pipeline.run.label_split)."""
+    """A rule that labels a split with a trained checkpoint in one job (w2s.jobs.run.label_split)."""
 
     name: str
     checkpoint: str | Callable  # a pattern, or a function of the wildcards

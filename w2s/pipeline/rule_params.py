@@ -97,7 +97,7 @@ def prediction_params(config: dict, model: str, dataset: str | None = None) -> d
     """What predicting with a trained `model` (its checkpoint) depends on: the params of labelling and
     test-prediction jobs, so that they rerun when these change, not when the training recipe does (the recipe
     reaches them through the checkpoint file). A model trained in several DeepSpeed processes also predicts in
-    them (w2s.pipeline.run.prediction_model): its layout is part of these params; one of a single process predicts
+    them (w2s.jobs.run.prediction_model): its layout is part of these params; one of a single process predicts
     in one, as a plain model does."""
     entry = config["models"][model]
     launch = deepspeed_launch(entry)

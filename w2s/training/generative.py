@@ -3,7 +3,7 @@ texts, never its labels (the paper's setting: the strong model is adapted to the
 supervision), and saved as a Hugging Face checkpoint the classification runs start from.
 
 A model entry that trains with DeepSpeed finetunes here the same way, in every process of the launcher
-(w2s.pipeline.launch.generative_job): each process takes its share of each batch in minibatches of the entry's
+(w2s.process.launch.generative_job): each process takes its share of each batch in minibatches of the entry's
 minibatch_size, ZeRO partitions the optimizer state (and under ZeRO-3 the weights), and rank 0 saves the model."""
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Starting a model job under DeepSpeed's launcher: the launcher command, and the worker each of its processes runs.
 
-One node: `torchrun --standalone --nproc_per_node P -m w2s.pipeline.launch SPEC`. Several nodes (inside a Slurm job that
+One node: `torchrun --standalone --nproc_per_node P -m w2s.process.launch SPEC`. Several nodes (inside a Slurm job that
 asked for one task per node): `srun` starts one torchrun per node and they meet at the first node of the job
 (c10d rendezvous keyed by the Slurm job id, at a port derived from it). Each process then calls the job's function
-(`module:function`, one of w2s.pipeline.entry_points.JOBS) with the job's arguments, both from the spec file.
+(`module:function`, one of w2s.process.entry_points.JOBS) with the job's arguments, both from the spec file.
 
 The functions are named, not imported: the jobs import this module, never the other way round.
 """
@@ -21,8 +21,8 @@ import sys
 from pathlib import Path
 
 from w2s.errors import W2SError
-from w2s.pipeline.entry_points import entry_point
-from w2s.pipeline.job import sole_writer
+from w2s.process.entry_points import entry_point
+from w2s.process.job import sole_writer
 from w2s.training.gpus import claim_gpus
 
 # Rendezvous ports, one per Slurm job: two multi-node jobs whose first node is the same machine must not meet at
@@ -61,7 +61,7 @@ def launch_command(
         "torch.distributed.run",
         f"--nproc_per_node={processes_per_node}",
     ]
-    worker = ["-m", "w2s.pipeline.launch", str(spec_path)]
+    worker = ["-m", "w2s.process.launch", str(spec_path)]
     if nodes == 1:
         return [*torchrun, "--standalone", *worker]
     if "SLURM_JOB_ID" not in env:
@@ -175,12 +175,12 @@ def relaunched(target: str, job: dict, spec_path: str | Path, params: dict) -> b
     return True
 
 
-FINETUNE = "w2s.pipeline.finetune:finetune"
+FINETUNE = "w2s.jobs.finetune:finetune"
 GENERATIVE = "w2s.training.generative:generative_finetune"
 
 
 def finetune_job(**job) -> None:
-    """A training rule's job (the fields of `w2s.pipeline.finetune.FinetuneJob`), alone in its run folder."""
+    """A training rule's job (the fields of `w2s.jobs.finetune.FinetuneJob`), alone in its run folder."""
     run_dir = Path(job["out"]["training"]).parent
     with sole_writer(run_dir):
         if not relaunched(FINETUNE, job, run_dir / "launch.json", job["params"]):

@@ -1,7 +1,7 @@
 """The prediction jobs behind the rules: a backbone's activations of a split (linear probes), a trained model's
 predictions of a split (one shard of the weak labels, or of a run's test predictions), and a model's zero-shot
 answer. What a prediction is, and its file, are the task kind's (w2s.kinds); the files are in the format of
-`w2s.analysis.predictions`. (Training: w2s.pipeline.finetune.)
+`w2s.analysis.predictions`. (Training: w2s.jobs.finetune.)
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from w2s.kinds import of_params
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.probe import FEATURES
 from w2s.models.tokens import encode
-from w2s.pipeline.launch import relaunched
+from w2s.process.launch import relaunched
 from w2s.training.distributed import (
     inference_module,
     init_distributed,
@@ -69,9 +69,7 @@ def label_split(
     `shard` of `shards` of a split (contiguous rows, so that the shards concatenated in order are the whole split),
     with provenance in the parquet metadata. A model entry with DeepSpeed predicts in the processes of its launcher
     (`prediction_model`), and rank 0 writes."""
-    if relaunched(
-        "w2s.pipeline.run:label_split", dict(locals()), f"{out_path}.launch.json", params
-    ):
+    if relaunched("w2s.jobs.run:label_split", dict(locals()), f"{out_path}.launch.json", params):
         return None
     use_threads(threads)
     rank = join_processes(params)
@@ -151,7 +149,7 @@ def zero_shot(
     """Score a model's own answer (its label tokens' logits at the last token), untrained, on test splits (one per
     seed: the model is loaded once for all); in the launcher's processes for a DeepSpeed model entry."""
     if relaunched(
-        "w2s.pipeline.run:zero_shot", dict(locals()), f"{outs[0]['metrics']}.launch.json", params
+        "w2s.jobs.run:zero_shot", dict(locals()), f"{outs[0]['metrics']}.launch.json", params
     ):
         return None
     tests = [(read_split(path, "label"), None) for path in test_paths]
@@ -172,7 +170,7 @@ def few_shot(
     labels of it (its labels file per seed), before each test item. The predictions file keeps the test item's own
     text and lists its examples' ids (`shot_ids`)."""
     if relaunched(
-        "w2s.pipeline.run:few_shot", dict(locals()), f"{outs[0]['metrics']}.launch.json", params
+        "w2s.jobs.run:few_shot", dict(locals()), f"{outs[0]['metrics']}.launch.json", params
     ):
         return None
     shots, kind = params["few_shot"], of_params(params)

@@ -23,7 +23,7 @@ from w2s.errors import W2SError
 from w2s.io import read_parquet_metadata, write_parquet
 from w2s.kinds import of_params
 from w2s.models.probe import FEATURES, read_activations, truncated_texts
-from w2s.pipeline.launch import finetune_job
+from w2s.process.launch import finetune_job
 from w2s.version import checkpoint_sha256, code_version
 
 

@@ -23,12 +23,12 @@ from w2s.analysis.predictions import (
 )
 from w2s.errors import W2SError
 from w2s.io import atomic_path, write_json
+from w2s.jobs.kept_early_stop import KeptEarlyStop
+from w2s.jobs.probe_run import ProbeRun
+from w2s.jobs.run import write_labels
 from w2s.kinds import of_params
 from w2s.kinds.classification import Evaluation, FinetuneRun
 from w2s.models.paths import model_parameters, source_identity
-from w2s.pipeline.kept_early_stop import KeptEarlyStop
-from w2s.pipeline.probe_run import ProbeRun
-from w2s.pipeline.run import write_labels
 from w2s.training.dashboards import dashboards
 from w2s.training.distributed import DeepSpeedEngine, checkpoint_state, init_distributed
 from w2s.training.ground_truth import OPTION as GROUND_TRUTH
