@@ -17,11 +17,11 @@ from pathlib import Path
 import polars as pl
 from stamp import commit
 
-from w2s.analysis.predictions import read_split
 from w2s.kinds import CLASSIFICATION
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.pipeline.config_checks import label_tokens
 from w2s.pipeline.paths import DATA, GENERATIVE, PRETRAINED
+from w2s.records.predictions import read_split
 
 SPLITS = ("test", "strong_train")
 

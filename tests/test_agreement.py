@@ -9,9 +9,9 @@ import pytest
 
 from w2s.analysis.agreement import agreement_table
 from w2s.analysis.label_plots import plot_agreement
-from w2s.analysis.predictions import prediction_table
 from w2s.errors import W2SError
 from w2s.io import write_parquet
+from w2s.records.predictions import prediction_table
 
 LABELS = [1, 0, 1, 0, 1, 0, 1, 0]
 WEAK_P1 = [

@@ -8,9 +8,9 @@ import pytest
 
 from w2s.analysis.groups import group_table
 from w2s.analysis.label_plots import plot_groups
-from w2s.analysis.predictions import prediction_table
 from w2s.errors import W2SError
 from w2s.io import write_parquet
+from w2s.records.predictions import prediction_table
 
 
 def predictions(path, correct: list[bool], groups: list[str]) -> str:

@@ -12,8 +12,6 @@ import torch
 import torch.nn.functional as F
 from snakemake_helpers import tiny_config
 
-from w2s.analysis.metrics import auroc
-from w2s.analysis.predictions import ANSWER_COLUMNS, answer_table, read_split, scores
 from w2s.data.answers import AnswerFormat, answer_format
 from w2s.data.folk_facts import FolkFacts
 from w2s.data.splits import sample_splits, validation_split
@@ -26,6 +24,8 @@ from w2s.models.build import random_model
 from w2s.models.classifier import load_tokenizer
 from w2s.models.tokens import encode_answers, encode_prompts, pad_batch
 from w2s.pipeline.config import validate_config
+from w2s.records.metrics import auroc
+from w2s.records.predictions import ANSWER_COLUMNS, answer_table, read_split, scores
 from w2s.training.generate import Answer, generate_answers, stop_token_ids
 from w2s.training.losses import make_loss
 

@@ -15,8 +15,8 @@ from w2s.analysis.calibration import (
     top_label_ece,
 )
 from w2s.analysis.label_plots import plot_calibration
-from w2s.analysis.predictions import prediction_table
 from w2s.io import write_parquet
+from w2s.records.predictions import prediction_table
 
 
 def test_a_perfectly_calibrated_set_has_ece_0():

@@ -10,7 +10,6 @@ import chess.engine
 import polars as pl
 import pytest
 
-from w2s.analysis.predictions import answer_table, move_stats
 from w2s.data.chess_world import (
     MATE_PLIES,
     ONLY_MOVE_GAP,
@@ -28,6 +27,7 @@ from w2s.data.world import CORPUS, TASK, generate_world, load_world
 from w2s.data.world_sources import WorldQuestionSource
 from w2s.errors import W2SError
 from w2s.models.classifier import load_tokenizer
+from w2s.records.predictions import answer_table, move_stats
 from w2s.training.generate import Answer
 
 WORLD = {"type": "chess", "n_entities": 24, "seed": 4, "corpus_lines": 40, "depth": 6}

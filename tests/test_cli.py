@@ -222,7 +222,7 @@ def test_inspecting_files_does_not_load_torch():
     torch, no transformers (each costs seconds to import)."""
     modules = [
         "w2s.cli",
-        "w2s.analysis.predictions",
+        "w2s.records.predictions",
         "w2s.analysis.summary",
         "w2s.analysis.plots",
         "w2s.analysis.analysis_plots",

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from snakemake_helpers import snakemake, write_config
 
-from w2s.analysis.predictions import ANSWER_COLUMNS
+from w2s.records.predictions import ANSWER_COLUMNS
 
 PRETRAIN = {"world": "kb", "arch": "gpt2", "num_layers": 1, "num_heads": 2, "batch_size": 64}
 

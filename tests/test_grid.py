@@ -156,8 +156,8 @@ def test_a_revision_goes_with_a_hub_id_and_into_the_models_source():
 
 def test_a_chain_link_refuses_the_labels_of_another_loss(tmp_path):
     """Each loss has a chain of its own: the logconf link's labels must not train the xent link."""
-    from w2s.analysis.predictions import check_provenance
     from w2s.io import write_parquet
+    from w2s.records.predictions import check_provenance
 
     link = {"dataset": "d", "seed": "0", "chain": "a+b+c", "model": "c", "loss": "xent"}
     labels = tmp_path / "b.parquet"

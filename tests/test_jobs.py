@@ -13,11 +13,11 @@ import pytest
 from snakemake_helpers import train_settings
 from tolerance import assert_predictions_close
 
-from w2s.analysis.metrics import auroc
-from w2s.analysis.predictions import PREDICTION_COLUMNS, merge_label_shards
 from w2s.jobs.finetune import finetune
 from w2s.jobs.run import label_split
 from w2s.models.classifier import Classifier
+from w2s.records.metrics import auroc
+from w2s.records.predictions import PREDICTION_COLUMNS, merge_label_shards
 from w2s.version import (
     DIGEST_FILE,
     checkpoint_sha256,

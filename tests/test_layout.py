@@ -12,16 +12,38 @@ from snakemake_helpers import REPO
 BASE = {"columns", "converted", "errors", "hub", "io", "version", ""}
 ALLOWED = {
     "base": {"base"},
+    "records": {"base", "records"},
     "data": {"base", "data"},
     "models": {"base", "data", "models"},
     "training": {"base", "data", "models", "training"},
-    "analysis": {"base", "analysis"},
-    "kinds": {"base", "data", "models", "training", "analysis", "kinds"},
+    # records only for the two names the byte-frozen job scripts import (analysis/predictions.py)
+    "analysis": {"base", "records", "analysis"},
+    "kinds": {"base", "records", "data", "models", "training", "analysis", "kinds"},
     "process": {"base", "training", "process"},
-    "jobs": {"base", "data", "models", "training", "analysis", "kinds", "process", "jobs"},
+    "jobs": {
+        "base",
+        "records",
+        "data",
+        "models",
+        "training",
+        "analysis",
+        "kinds",
+        "process",
+        "jobs",
+    },
     # parse time; process only for the two names the byte-frozen job scripts import (pipeline/warm.py, job.py)
-    "pipeline": {"base", "data", "models", "training", "analysis", "kinds", "process", "pipeline"},
-    "cli": {"base", "analysis", "pipeline"},
+    "pipeline": {
+        "base",
+        "records",
+        "data",
+        "models",
+        "training",
+        "analysis",
+        "kinds",
+        "process",
+        "pipeline",
+    },
+    "cli": {"base", "records", "analysis", "pipeline"},
 }
 
 

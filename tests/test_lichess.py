@@ -11,7 +11,6 @@ import polars as pl
 import pytest
 from lichess_hub import TWO_MATES, UNRATED
 
-from w2s.analysis.predictions import read_split
 from w2s.data.answers import answer_format
 from w2s.data.chess_world import board_of, is_legal
 from w2s.data.lichess import PUZZLES, RATINGS, rating_band
@@ -22,6 +21,7 @@ from w2s.hub import local_copy
 from w2s.kinds.answers import answers_file
 from w2s.pipeline.config import validate_config
 from w2s.pipeline.fetch import hub_references
+from w2s.records.predictions import read_split
 from w2s.training.generate import Answer
 
 pytestmark = pytest.mark.usefixtures("private_datasets_cache")

@@ -8,7 +8,6 @@ import random
 import polars as pl
 import pytest
 
-from w2s.analysis.predictions import move_stats
 from w2s.data.nim import (
     Nim,
     after,
@@ -25,6 +24,7 @@ from w2s.data.world import CORPUS, TASK, generate_world
 from w2s.data.world_sources import WorldQuestionSource
 from w2s.errors import W2SError
 from w2s.models.classifier import load_tokenizer
+from w2s.records.predictions import move_stats
 from w2s.training.generate import Answer
 
 ENTRY = {"type": "nim", "n_entities": 600, "seed": 3, "corpus_lines": 20000}

@@ -28,12 +28,6 @@ from snakemake_helpers import (
     write_config,
 )
 
-from w2s.analysis.predictions import (
-    check_provenance,
-    merge_label_shards,
-    prediction_table,
-    read_split,
-)
 from w2s.data.sources import LocalFileSource
 from w2s.errors import W2SError
 from w2s.io import atomic_path, write_parquet
@@ -44,6 +38,12 @@ from w2s.models.tokens import encode
 from w2s.pipeline import rule_io
 from w2s.pipeline.config import validate_config
 from w2s.process.job import sole_writer
+from w2s.records.predictions import (
+    check_provenance,
+    merge_label_shards,
+    prediction_table,
+    read_split,
+)
 from w2s.training.loop import train
 from w2s.training.losses import XentLoss
 from w2s.training.resume import load_agreed_state, save_state, write_part

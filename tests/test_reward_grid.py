@@ -14,7 +14,6 @@ import torch
 from snakemake_helpers import LOCAL_ENV, finetune_directly, snakemake, write_config
 from tolerance import assert_predictions_close
 
-from w2s.analysis.predictions import PREDICTION_COLUMNS
 from w2s.data.splits import sample_splits
 from w2s.data.world import generate_world
 from w2s.data.world_sources import WorldPreferenceSource
@@ -22,6 +21,7 @@ from w2s.models.classifier import load_tokenizer
 from w2s.models.lora import is_adapter_checkpoint
 from w2s.models.reward import RewardModel
 from w2s.models.tokens import batch_rows, encode_split, pad_batch
+from w2s.records.predictions import PREDICTION_COLUMNS
 
 pytestmark = pytest.mark.workflow
 

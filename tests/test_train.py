@@ -1,4 +1,4 @@
-"""Tests for w2s.training.loop (accumulation, learning, determinism, schedule, trajectory) and w2s.analysis.metrics."""
+"""Tests for w2s.training.loop (accumulation, learning, determinism, schedule, trajectory) and w2s.records.metrics."""
 
 import copy
 import json
@@ -9,9 +9,9 @@ import pytest
 import torch
 from snakemake_helpers import train_settings
 
-from w2s.analysis.metrics import accuracy, auroc, classification_metrics
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.tokens import encode
+from w2s.records.metrics import accuracy, auroc, classification_metrics
 from w2s.training import loop
 from w2s.training.loop import train
 from w2s.training.losses import LogConfLoss, ProductLoss, XentLoss
@@ -333,7 +333,7 @@ def test_an_undefined_auroc_is_null_in_strict_json(tmp_path):
     jq 1.6) read, where Python's default would write a bare NaN they refuse."""
     import polars as pl
 
-    from w2s.analysis.predictions import write_scored
+    from w2s.records.predictions import write_scored
 
     table = pl.DataFrame(
         {

@@ -9,10 +9,10 @@ import polars as pl
 import pytest
 
 from w2s.analysis.analysis_plots import plot_trajectories
-from w2s.analysis.predictions import prediction_table
 from w2s.analysis.trajectories import evaluations, pack_answers, trajectory_table, unpack_answers
 from w2s.errors import W2SError
 from w2s.io import write_parquet
+from w2s.records.predictions import prediction_table
 
 LOG = {"loss": 0.5, "lr": 1e-4, "steps_per_s": 3.0}
 LABELS = [0, 1, 1, 0, 1, 0, 0, 1, 1, 0]  # ground truth of a 10-example test split

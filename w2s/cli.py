@@ -18,12 +18,6 @@ import polars as pl
 
 from w2s.analysis.agreement import AGREEMENT_SCHEMA, imitation_by_cell, imitation_lookup
 from w2s.analysis.labels_report import describe_labels
-from w2s.analysis.predictions import (
-    hard_answers,
-    on_same_examples,
-    read_predictions,
-    read_table,
-)
 from w2s.analysis.summary import (
     LATER_METRICS,
     RUNS_SCHEMA,
@@ -33,6 +27,12 @@ from w2s.analysis.summary import (
     overall,
 )
 from w2s.errors import W2SError
+from w2s.records.predictions import (
+    hard_answers,
+    on_same_examples,
+    read_predictions,
+    read_table,
+)
 
 
 def fmt(value: float | None) -> str:

@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 import polars as pl
 
-from w2s.analysis.predictions import hard_answers, on_same_examples, read_predictions
 from w2s.analysis.summary import sem
 from w2s.errors import W2SError
+from w2s.records.predictions import hard_answers, on_same_examples, read_predictions
 
 AGREEMENT_SCHEMA = {
     "dataset": pl.String,

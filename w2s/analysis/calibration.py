@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from w2s.analysis.predictions import confidence_view, is_answer_table, read_predictions
+from w2s.records.predictions import confidence_view, is_answer_table, read_predictions
 
 BINS = 10
 CALIBRATION_SCHEMA = {

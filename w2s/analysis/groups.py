@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from w2s.analysis.predictions import read_predictions
+from w2s.records.predictions import read_predictions
 
 GROUPS_SCHEMA = {
     "dataset": pl.String,

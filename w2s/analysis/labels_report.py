@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from w2s.analysis.predictions import is_answer_table, read_predictions
 from w2s.columns import COMPLETIONS
+from w2s.records.predictions import is_answer_table, read_predictions
 
 
 def histogram(values: np.ndarray, bins: int = 10, width: int = 40) -> list[str]:

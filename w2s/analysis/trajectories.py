@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from w2s.analysis.predictions import hard_answers, on_same_examples, read_predictions
 from w2s.errors import W2SError
 from w2s.io import REMAKE
+from w2s.records.predictions import hard_answers, on_same_examples, read_predictions
 
 TRAJECTORY_SCHEMA = {
     "dataset": pl.String,

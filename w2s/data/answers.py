@@ -3,7 +3,7 @@ move), rather than a class.
 
 A generative dataset's split files hold the prompt (`text`), the true `answer`, `label` 1 (the answer column is the
 truth: every split file has a label column) and `group`. Its labels and predictions files
-(w2s.analysis.predictions.ANSWER_COLUMNS) hold the answer a model generated (`generated`), its log-probability,
+(w2s.records.predictions.ANSWER_COLUMNS) hold the answer a model generated (`generated`), its log-probability,
 whether a stop string ended it, and `correct` (exact match after trimming whitespace). How an answer is written
 (`prefix`, `stop`) and how long it may run (`max_new_tokens`) are the task's answer format, which every job that
 trains on or generates answers receives in its params.

@@ -18,12 +18,12 @@ import polars as pl
 import torch
 from safetensors.torch import save_file
 
-from w2s.analysis.predictions import check_provenance, move_stats, read_split
 from w2s.errors import W2SError
 from w2s.io import read_parquet_metadata, write_parquet
 from w2s.kinds import of_params
 from w2s.models.probe import FEATURES, read_activations, truncated_texts
 from w2s.process.launch import finetune_job
+from w2s.records.predictions import check_provenance, move_stats, read_split
 from w2s.version import checkpoint_sha256, code_version
 
 

@@ -1,7 +1,7 @@
 """The training job behind rules train_weak, train_ceiling, train_student and train_chain: finetune one model (or a
 linear probe) on a split, in three steps: prepare (read the data, load the model, tie the run to a fingerprint),
 train (the one loop, w2s.training.loop), write (checkpoint, labels, training summary, early stops, test
-predictions and metrics, in the format of w2s.analysis.predictions).
+predictions and metrics, in the format of w2s.records.predictions).
 """
 
 from __future__ import annotations
@@ -16,11 +16,6 @@ import polars as pl
 import torch
 
 from w2s.analysis.early_stops import early_stops
-from w2s.analysis.predictions import (
-    check_provenance,
-    read_split,
-    write_scored,
-)
 from w2s.errors import W2SError
 from w2s.io import atomic_path, write_json
 from w2s.jobs.kept_early_stop import KeptEarlyStop
@@ -29,6 +24,11 @@ from w2s.jobs.run import write_labels
 from w2s.kinds import of_params
 from w2s.kinds.classification import Evaluation, FinetuneRun
 from w2s.models.paths import model_parameters, source_identity
+from w2s.records.predictions import (
+    check_provenance,
+    read_split,
+    write_scored,
+)
 from w2s.training.dashboards import dashboards
 from w2s.training.distributed import DeepSpeedEngine, checkpoint_state, init_distributed
 from w2s.training.ground_truth import OPTION as GROUND_TRUTH

@@ -1,7 +1,7 @@
 """The prediction jobs behind the rules: a backbone's activations of a split (linear probes), a trained model's
 predictions of a split (one shard of the weak labels, or of a run's test predictions), and a model's zero-shot
 answer. What a prediction is, and its file, are the task kind's (w2s.kinds); the files are in the format of
-`w2s.analysis.predictions`. (Training: w2s.jobs.finetune.)
+`w2s.records.predictions`. (Training: w2s.jobs.finetune.)
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import polars as pl
 import torch
 from safetensors.torch import save_file
 
-from w2s.analysis.predictions import move_stats, read_split, write_scored
 from w2s.data.prompting import draw_shots, prompted
 from w2s.io import atomic_path, write_parquet
 from w2s.kinds import of_params
@@ -18,6 +17,7 @@ from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.probe import FEATURES
 from w2s.models.tokens import encode
 from w2s.process.launch import relaunched
+from w2s.records.predictions import move_stats, read_split, write_scored
 from w2s.training.distributed import (
     inference_module,
     init_distributed,

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from w2s.analysis.predictions import answer_table, scores
 from w2s.data.answers import answer_format
 from w2s.kinds.classification import Evaluation, FinetuneRun, aligned_labels, refuse_probes
+from w2s.records.predictions import answer_table, scores
 
 
 class Answers:

@@ -1,6 +1,6 @@
 """Classification: a text and its two-class label. What the kind decides at job time: the run that finetunes the
 classifier on a label column, what each evaluation measures (p(1), accuracy, AUROC), the model a prediction job
-loads and its predictions file (w2s.analysis.predictions), and a k-shot prompt's worked examples. Comparisons are
+loads and its predictions file (w2s.records.predictions), and a k-shot prompt's worked examples. Comparisons are
 this kind with a reward model (w2s.kinds.comparisons).
 
 Torch and the models are imported inside the functions that use them: the workflow's parse asks a kind only its
@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from w2s.analysis.metrics import accuracy, classification_metrics
-from w2s.analysis.predictions import on_same_examples, prediction_table, read_split
 from w2s.analysis.trajectories import pack_answers
 from w2s.errors import W2SError
+from w2s.records.metrics import accuracy, classification_metrics
+from w2s.records.predictions import on_same_examples, prediction_table, read_split
 
 
 class Classification:

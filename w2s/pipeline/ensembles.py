@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from w2s.analysis.predictions import prediction_table, read_split, write_scored
 from w2s.errors import W2SError
 from w2s.io import write_parquet
+from w2s.records.predictions import prediction_table, read_split, write_scored
 
 WEIGHTINGS = ("mean", "fitted")  # config key ensembles.<name>.weighting
 EPS = 1e-6
