@@ -8,6 +8,7 @@ import sys
 import polars as pl
 import pytest
 import yaml
+from metrics_records import metrics_record
 from snakemake_helpers import tiny_config
 
 from w2s.io import write_parquet
@@ -71,25 +72,13 @@ def test_a_path_where_nothing_is_is_named_as_missing_not_damaged(tmp_path, comma
 def test_summary_shows_cells_and_flags_suspicious_runs(tmp_path):
     from w2s.analysis.summary import runs_table
 
-    def rec(seed, role, model, acc, weak=None, loss=None):
-        return {
-            "dataset": "d",
-            "seed": seed,
-            "role": role,
-            "model": model,
-            "weak": weak,
-            "loss": loss,
-            "accuracy": acc,
-            "n": 100,
-        }
-
     records = [
-        rec(0, "weak", "s", 0.6),
-        rec(0, "ceiling", "l", 0.9),
-        rec(0, "student", "l", 0.04, "s", "xent"),
-        rec(1, "weak", "s", 0.7),
-        rec(1, "ceiling", "l", 0.69),
-        rec(1, "student", "l", 0.72, "s", "xent"),
+        metrics_record("weak", "s", 0.6, seed=0),
+        metrics_record("ceiling", "l", 0.9, seed=0),
+        metrics_record("student", "l", 0.04, seed=0, weak="s", loss="xent"),
+        metrics_record("weak", "s", 0.7, seed=1),
+        metrics_record("ceiling", "l", 0.69, seed=1),
+        metrics_record("student", "l", 0.72, seed=1, weak="s", loss="xent"),
     ]
     path = tmp_path / "results/summary/runs.parquet"
     path.parent.mkdir(parents=True)

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from metrics_records import metrics_record
 
 from w2s.analysis.summary import runs_table
 
@@ -17,22 +18,11 @@ def pretrain_seed_runs(pretrain_seed: int, xent: float, logconf: float):
     """One pretraining seed's runs: weak 0.6, ceiling 1.0, one config seed; students at the given accuracies."""
     import polars as pl
 
-    def rec(role, model, acc, **more):
-        return {
-            "dataset": "d",
-            "seed": 0,
-            "role": role,
-            "model": model,
-            "accuracy": acc,
-            "n": 100,
-            **more,
-        }
-
     records = [
-        rec("weak", "s", 0.6),
-        rec("ceiling", "l", 1.0),
-        rec("student", "l", xent, weak="s", loss="xent"),
-        rec("student", "l", logconf, weak="s", loss="logconf"),
+        metrics_record("weak", "s", 0.6),
+        metrics_record("ceiling", "l", 1.0),
+        metrics_record("student", "l", xent, weak="s", loss="xent"),
+        metrics_record("student", "l", logconf, weak="s", loss="logconf"),
     ]
     return runs_table(records).with_columns(pl.lit(pretrain_seed).alias("pretrain_seed"))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from metrics_records import metrics_record
 from snakemake_helpers import tiny_config
 
 from w2s.analysis.summary import aggregate, runs_table
@@ -91,31 +92,18 @@ def test_the_config_refuses_prompts_it_cannot_build(change, message):
         validate_config(config)
 
 
-def scored(role, model, accuracy, weak=None, loss=None, seed=0):
-    return {
-        "dataset": "d",
-        "seed": seed,
-        "role": role,
-        "model": model,
-        "weak": weak,
-        "loss": loss,
-        "accuracy": accuracy,
-        "n": 100,
-    }
-
-
 def test_the_summary_puts_each_prompting_row_beside_the_student_it_matches():
     records = []
     for seed, shift in ((0, 0.0), (1, 0.02)):
         records += [
-            scored("weak", "s", 0.60 + shift, seed=seed),
-            scored("weak", "m", 0.70 + shift, seed=seed),
-            scored("ceiling", "l", 0.90 + shift, seed=seed),
-            scored("student", "l", 0.80 + shift, weak="s", loss="xent", seed=seed),
-            scored("student", "l", 0.85 + shift, weak="m", loss="xent", seed=seed),
-            scored("few_shot", "l", 0.66 + shift, seed=seed),  # true labels
-            scored("few_shot", "l", 0.63 + shift, weak="s", seed=seed),
-            scored("few_shot", "l", 0.69 + shift, weak="m", seed=seed),
+            metrics_record("weak", "s", 0.60 + shift, seed=seed),
+            metrics_record("weak", "m", 0.70 + shift, seed=seed),
+            metrics_record("ceiling", "l", 0.90 + shift, seed=seed),
+            metrics_record("student", "l", 0.80 + shift, weak="s", loss="xent", seed=seed),
+            metrics_record("student", "l", 0.85 + shift, weak="m", loss="xent", seed=seed),
+            metrics_record("few_shot", "l", 0.66 + shift, seed=seed),  # true labels
+            metrics_record("few_shot", "l", 0.63 + shift, weak="s", seed=seed),
+            metrics_record("few_shot", "l", 0.69 + shift, weak="m", seed=seed),
         ]
     runs = runs_table(records)
     by_weak = {r["weak"]: r for r in runs.filter(pl.col("seed") == 1).iter_rows(named=True)}
@@ -127,6 +115,6 @@ def test_the_summary_puts_each_prompting_row_beside_the_student_it_matches():
     assert cells["s"]["few_shot_pgr_of_means"] == pytest.approx(0.06 / 0.30)
     assert cells["s"]["few_shot_weak_pgr_of_means"] == pytest.approx(0.03 / 0.30)
     with pytest.raises(W2SError, match="two few_shot records"):
-        runs_table([*records, scored("few_shot", "l", 0.5, weak="s")])
+        runs_table([*records, metrics_record("few_shot", "l", 0.5, weak="s")])
     with pytest.raises(W2SError, match="few_shot record .* n=50"):
         runs_table([{**r, "n": 50} if r["role"] == "few_shot" else r for r in records])

@@ -4,6 +4,7 @@ import matplotlib.image
 import numpy as np
 import polars as pl
 import pytest
+from metrics_records import metrics_record
 
 from w2s.analysis.plots import (
     accuracy_figure,
@@ -58,21 +59,8 @@ ACC = {
 }
 
 
-def record(dataset, seed, role, model, acc, weak=None, loss=None):
-    # Extra keys mimic the real metrics files; the summary must ignore them.
-    return {
-        "dataset": dataset,
-        "seed": seed,
-        "role": role,
-        "model": model,
-        "weak": weak,
-        "loss": loss,
-        "accuracy": acc,
-        "auroc": 0.5,
-        "n": 100,
-        "train_time_s": 12.3,
-        "config": {"lr": 1e-5},
-    }
+# Extra keys mimic the real metrics files; the summary must ignore them.
+EXTRA = {"auroc": 0.5, "train_time_s": 12.3, "config": {"lr": 1e-5}}
 
 
 def make_records(acc=ACC):
@@ -80,11 +68,24 @@ def make_records(acc=ACC):
     for (dataset, seed), accs in acc.items():
         for key, value in accs.items():
             if key == "s":
-                recs.append(record(dataset, seed, "weak", "s", value))
+                recs.append(metrics_record("weak", "s", value, dataset=dataset, seed=seed, **EXTRA))
             elif isinstance(key, str):
-                recs.append(record(dataset, seed, "ceiling", key, value))
+                recs.append(
+                    metrics_record("ceiling", key, value, dataset=dataset, seed=seed, **EXTRA)
+                )
             else:
-                recs.append(record(dataset, seed, "student", key[0], value, weak="s", loss=key[1]))
+                recs.append(
+                    metrics_record(
+                        "student",
+                        key[0],
+                        value,
+                        dataset=dataset,
+                        seed=seed,
+                        weak="s",
+                        loss=key[1],
+                        **EXTRA,
+                    )
+                )
     return recs[::-1]  # out of order on purpose: the table must sort itself
 
 
@@ -186,9 +187,9 @@ def test_aggregate_single_seed_has_null_sem():
 
 def test_pgr_null_when_ceiling_equals_weak():
     recs = [
-        record("d", 0, "weak", "s", 0.7),
-        record("d", 0, "ceiling", "m", 0.7),
-        record("d", 0, "student", "m", 0.72, weak="s", loss="xent"),
+        metrics_record("weak", "s", 0.7, dataset="d", seed=0, **EXTRA),
+        metrics_record("ceiling", "m", 0.7, dataset="d", seed=0, **EXTRA),
+        metrics_record("student", "m", 0.72, dataset="d", seed=0, weak="s", loss="xent", **EXTRA),
     ]
     runs = runs_table(recs)
     assert runs["pgr"].to_list() == [None]
@@ -201,9 +202,11 @@ def seeds_of(accuracies: list[tuple[float, float, float]]) -> list[dict]:
     recs = []
     for seed, (weak, ceiling, student) in enumerate(accuracies):
         recs += [
-            record("d", seed, "weak", "s", weak),
-            record("d", seed, "ceiling", "l", ceiling),
-            record("d", seed, "student", "l", student, weak="s", loss="xent"),
+            metrics_record("weak", "s", weak, dataset="d", seed=seed, **EXTRA),
+            metrics_record("ceiling", "l", ceiling, dataset="d", seed=seed, **EXTRA),
+            metrics_record(
+                "student", "l", student, dataset="d", seed=seed, weak="s", loss="xent", **EXTRA
+            ),
         ]
     return recs
 
@@ -571,23 +574,21 @@ def test_the_reports_headline_shows_imitation_and_a_table_of_pgr_per_group():
 
 
 def test_chess_runs_carry_each_models_legal_rate_and_the_students_move_accuracy(tmp_path):
-    def rec(role, model, acc, legal, **more):
-        return {
-            "dataset": "c",
-            "seed": 0,
-            "role": role,
-            "model": model,
-            "accuracy": acc,
-            "n": 50,
-            "legal_rate": legal,
-            "chance": None,
-            **more,
-        }
-
     records = [
-        rec("weak", "s", 0.1, 0.8),
-        rec("ceiling", "l", 0.4, 0.98),
-        rec("student", "l", 0.2, 0.9, weak="s", loss="xent", move_accuracy=0.24),
+        metrics_record("weak", "s", 0.1, legal_rate=0.8, dataset="c", n=50, chance=None),
+        metrics_record("ceiling", "l", 0.4, legal_rate=0.98, dataset="c", n=50, chance=None),
+        metrics_record(
+            "student",
+            "l",
+            0.2,
+            legal_rate=0.9,
+            dataset="c",
+            n=50,
+            chance=None,
+            weak="s",
+            loss="xent",
+            move_accuracy=0.24,
+        ),
     ]
     runs = runs_table(records)
     r = runs.row(0, named=True)
