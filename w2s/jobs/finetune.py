@@ -105,6 +105,7 @@ def run_fingerprint(
 
 @dataclass
 class Prepared:
+    kind: object  # the task kind (w2s.kinds)
     settings: TrainSettings
     rank: int
     frames: dict
@@ -180,7 +181,7 @@ def prepare(job: FinetuneJob) -> Prepared:
     evaluation = kind.evaluation(
         job.params["predict_batch_size"], model, frames, settings, kept, validation_targets
     )
-    return Prepared(settings, rank, frames, model, fingerprint, evaluation, loss, dropped)
+    return Prepared(kind, settings, rank, frames, model, fingerprint, evaluation, loss, dropped)
 
 
 def choose_training_rows(loss, frames: dict, model, target_column: str) -> int | None:
@@ -198,8 +199,9 @@ def choose_training_rows(loss, frames: dict, model, target_column: str) -> int |
 
 def train_run(job: FinetuneJob, run: Prepared) -> dict:
     """The training loop over the prepared run, resuming from `<run>/resume` where a state of its fingerprint is."""
-    kind = of_params(job.params)
-    targets = torch.tensor(kind.targets(run.frames["train"], job.target_column).astype(np.float32))
+    targets = torch.tensor(
+        run.kind.targets(run.frames["train"], job.target_column).astype(np.float32)
+    )
     make_engine = (
         DeepSpeedEngine.factory(job.zero["stage"], job.zero["offload"]) if job.zero else LocalEngine
     )
@@ -242,7 +244,7 @@ def student_misfit(job: FinetuneJob, run: Prepared) -> float:
         run.settings.autocast,
         run.model.answer_lengths,
     )
-    targets = of_params(job.params).targets(run.frames["train"], job.target_column)
+    targets = run.kind.targets(run.frames["train"], job.target_column)
     misfit = kl_misfit(p1, targets)
     print(
         f"misfit to its supervision on its {len(ids)} training rows: {misfit:.4f} nats", flush=True
