@@ -4,7 +4,7 @@ loads and its predictions file (w2s.records.predictions), and a k-shot prompt's 
 this kind with a reward model (w2s.kinds.comparisons).
 
 Torch and the models are imported inside the functions that use them: the workflow's parse asks a kind only its
-name, and stays light."""
+facts and params, and stays light."""
 
 from __future__ import annotations
 
@@ -26,9 +26,7 @@ class Classification:
     trains_language_model = False  # reads its answer from the LM head, not a classification head
     has_chance_level = True  # a balanced two-class test split: 0.5
     supervised_by_ensembles = True  # an ensemble averages two classes' soft labels
-    answers_untrained = (
-        False  # without label tokens (the readout of its answer) a model has no zero-shot answer
-    )
+    answers_untrained = False  # an untrained model answers only with label tokens to read
 
     def task_params(self, config: dict, dataset: str) -> dict:
         """What the kind adds to its jobs' params: nothing (a classification job's params are what they were
