@@ -80,3 +80,25 @@ def test_the_prompting_table_puts_the_untrained_models_pgrs_beside_the_students(
     assert cells[6] == f"0.38 [{0.375 - half:.2f}, {0.375 + half:.2f}]"
     assert cells[7].startswith("0.00 ")
     assert demo.prompting(pl.concat(frames).drop("few_shot_acc", "few_shot_weak_acc")) == ""
+
+
+def test_two_renderings_are_compared_on_the_rows_and_columns_both_have():
+    import compare_tables
+
+    old = "\n".join(
+        [
+            "# Results of `a.yaml`, pretraining seeds 0,1",
+            "",
+            "| weak | strong | weak | PGR (± s.e.m. over 2 pretraining seeds) |",
+            "|---|---|---|---|",
+            "| s | l | 0.600 | **0.25 ± 0.01** |",
+            "| m | l | 0.700 | **0.40 ± 0.02** |",
+        ]
+    )
+    same = old.replace("a.yaml", "b.yaml").replace("0,1", "0,1,2").replace("over 2", "over 3")
+    lines, differing = compare_tables.compare(old, same, 0.0)
+    assert differing == 0 and lines == ["headline: 6 numbers compared, 0 differ"]
+    moved = same.replace("**0.40 ± 0.02**", "**0.43 ± 0.02**")
+    lines, differing = compare_tables.compare(old, moved, 0.0)
+    assert differing == 1 and "m / l | PGR (± s.e.m.): 0.4 -> 0.43 (0.030)" in lines[1]
+    assert compare_tables.compare(old, moved, 0.05)[1] == 0
