@@ -10,39 +10,20 @@ from snakemake_helpers import REPO
 
 # "" is the package itself (w2s.__version__)
 BASE = {"columns", "converted", "errors", "hub", "io", "version", ""}
+# what job time and parse time may both import (the kinds' modules import torch only inside functions)
+BELOW_JOBS = {"base", "records", "data", "models", "training", "analysis", "kinds", "process"}
 ALLOWED = {
     "base": {"base"},
     "records": {"base", "records"},
     "data": {"base", "data"},
     "models": {"base", "data", "models"},
     "training": {"base", "data", "models", "training"},
-    # records only for the two names the byte-frozen job scripts import (analysis/predictions.py)
     "analysis": {"base", "records", "analysis"},
     "kinds": {"base", "records", "data", "models", "training", "analysis", "kinds"},
     "process": {"base", "training", "process"},
-    "jobs": {
-        "base",
-        "records",
-        "data",
-        "models",
-        "training",
-        "analysis",
-        "kinds",
-        "process",
-        "jobs",
-    },
+    "jobs": BELOW_JOBS | {"jobs"},
     # parse time; process only for the two names the byte-frozen job scripts import (pipeline/warm.py, job.py)
-    "pipeline": {
-        "base",
-        "records",
-        "data",
-        "models",
-        "training",
-        "analysis",
-        "kinds",
-        "process",
-        "pipeline",
-    },
+    "pipeline": BELOW_JOBS | {"pipeline"},
     "cli": {"base", "records", "analysis", "pipeline"},
 }
 
