@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from w2s.kinds.classification import FinetuneRun
 from w2s.models.paths import local_model_dir
 from w2s.models.probe import LinearProbe, read_activations, truncated_texts
 
@@ -23,10 +24,7 @@ class ProbeRun:
         )
         self.ids = {name: (self.module.ids(name), truncated_texts(files[name])) for name in frames}
 
-    def keep_rows(self, rows) -> None:
-        """Keep only these training rows (a loss that chooses what it learns from)."""
-        ids, truncated = self.ids["train"]
-        self.ids["train"] = ([ids[i] for i in rows], truncated)
+    keep_rows = FinetuneRun.keep_rows  # its ids are split rows too, sliced the same way
 
     def save(self, out_dir, state: dict | None = None) -> None:
         self.module.save(out_dir, local_model_dir(self.source), state)
