@@ -16,7 +16,7 @@ rule score_zero_shot:
     resources:
         **cluster.rule_resources(config, "score_zero_shot"),
     params:
-        prediction=lambda w: rule_params.zero_shot_params(config, w.model, w.dataset),
+        prediction=lambda w: rule_params.zero_shot_params(config, w.model, w.dataset).to_dict(),
         info=lambda w: rule_params.zero_shot_infos(config, w.dataset, w.model),
     script:
         "../scripts/score_zero_shot.py"
@@ -43,7 +43,7 @@ rule score_few_shot:
     resources:
         **cluster.rule_resources(config, "score_few_shot"),
     params:
-        prediction=lambda w: rule_params.few_shot_params(config, w.model, w.dataset),
+        prediction=lambda w: rule_params.few_shot_params(config, w.model, w.dataset).to_dict(),
         info=lambda w: rule_params.few_shot_infos(config, w.dataset, w.model, w.shots),
     script:
         "../scripts/score_few_shot.py"

@@ -26,7 +26,7 @@ if config["chains"] and grid.chain_labelling(config) == "crossfit":
         resources:
             **cluster.rule_resources(config, "train_chain"),
         params:
-            training=lambda w: rule_params.training_params(config, w.model, w.dataset, w.seed),
+            training=lambda w: rule_params.training_params(config, w.model, w.dataset, w.seed).to_dict(),
             job=lambda w: rule_params.crossfit_params(config, rule_io.labeller_run(w), rule_io.chain_link(w)),
         script:
             "../scripts/crossfit_chain_labels.py"
@@ -55,7 +55,7 @@ for labelling in rule_io.prediction_rules(config):
         resources:
             **cluster.rule_resources(config, "label_strong_train"),
         params:
-            prediction=lambda w: rule_params.prediction_params(config, w.model, w.dataset),
+            prediction=lambda w: rule_params.prediction_params(config, w.model, w.dataset).to_dict(),
             info=labelling.info,
             shard=0,
             shards=1,
@@ -85,7 +85,7 @@ if not grid.labels_in_weak_job(config):
         resources:
             **cluster.rule_resources(config, "label_strong_train"),
         params:
-            prediction=lambda w: rule_params.prediction_params(config, w.model, w.dataset),
+            prediction=lambda w: rule_params.prediction_params(config, w.model, w.dataset).to_dict(),
             info=lambda w: rule_params.label_info(Run.of("weak", w)),
             shard=lambda w: int(w.shard),
             shards=lambda w: int(w.shards),

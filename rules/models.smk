@@ -53,6 +53,6 @@ rule extract_activations:
     resources:
         **cluster.rule_resources(config, "label_strong_train"),
     params:
-        activations=lambda w: rule_params.activation_params(config, w.model, w.dataset, w.seed),
+        activations=lambda w: rule_params.activation_params(config, w.model, w.dataset, w.seed).to_dict(),
     script:
         "../scripts/extract_activations.py"

@@ -26,7 +26,7 @@ if grid.test_shards(config) > 1:
             resources:
                 **cluster.rule_resources(config, "predict_test"),
             params:
-                prediction=lambda w: rule_params.prediction_params(config, w.model, w.dataset),
+                prediction=lambda w: rule_params.prediction_params(config, w.model, w.dataset).to_dict(),
                 info=lambda w, role=role: {**rule_params.run_info(config, Run.of(role, w)), "split": "test"},
                 shard=lambda w: int(w.shard),
                 shards=lambda w: int(w.shards),

@@ -23,7 +23,7 @@ for role in paths.TRAINED_ROLES:
         resources:
             **cluster.rule_resources(config, f"train_{role}"),
         params:
-            training=lambda w: rule_params.training_params(config, w.model, w.dataset, w.seed),
+            training=lambda w: rule_params.training_params(config, w.model, w.dataset, w.seed).to_dict(),
             job=lambda w, role=role: rule_params.finetune_params(config, Run.of(role, w)),
         script:
             "../scripts/finetune.py"

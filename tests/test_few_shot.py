@@ -4,6 +4,8 @@ tests/test_generative_world.py and tests/test_reward_grid.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 import pytest
 from metrics_records import metrics_record
@@ -15,6 +17,7 @@ from w2s.errors import W2SError
 from w2s.kinds import ANSWERS, CLASSIFICATION, COMPARISONS
 from w2s.pipeline.config import validate_config
 from w2s.pipeline.grid import few_shot_runs
+from w2s.records.params import ZeroShotParams
 
 
 def test_no_test_item_is_among_its_own_examples_even_where_a_training_row_shares_its_text():
@@ -33,20 +36,30 @@ def test_no_test_item_is_among_its_own_examples_even_where_a_training_row_shares
 def test_each_kind_writes_its_examples_as_the_model_is_asked_to_continue():
     rows = pl.DataFrame({"text": ["a=1.", "b=2."]})
     labels = pl.Series([1, 0])
-    tokens = {"label_tokens": [" No", " Yes"]}
-    assert CLASSIFICATION.demonstrations(rows, labels, tokens) == ["a=1. Yes", "b=2. No"]
+    params = ZeroShotParams(
+        source="m",
+        label_tokens=[" No", " Yes"],
+        dtype="float32",
+        trust_remote_code=False,
+        max_length=8,
+        predict_batch_size=2,
+        autocast="off",
+    )
+    assert CLASSIFICATION.demonstrations(rows, labels, params) == ["a=1. Yes", "b=2. No"]
     answers = pl.Series([" c0 ", "d1"])
     fmt = {"prefix": " ", "stop": ".", "max_new_tokens": 3}
-    assert ANSWERS.demonstrations(rows, answers, {"answers": fmt}) == ["a=1. c0.", "b=2. d1."]
+    generative = replace(params, label_tokens=None, answers=fmt)
+    assert ANSWERS.demonstrations(rows, answers, generative) == ["a=1. c0.", "b=2. d1."]
     pairs = rows.with_columns(
         completion_a=pl.Series(["A1", "A2"]), completion_b=pl.Series(["B1", "B2"])
     )
-    assert COMPARISONS.demonstrations(pairs, labels, {"label_tokens": None}) == [
+    unread = replace(params, label_tokens=None, pairs=True)  # read by each completion's likelihood
+    assert COMPARISONS.demonstrations(pairs, labels, unread) == [
         "a=1.A1",
         "b=2.B2",
     ]  # the preferred completion
     with pytest.raises(W2SError, match="label_tokens"):
-        CLASSIFICATION.demonstrations(rows, labels, {"label_tokens": None})
+        CLASSIFICATION.demonstrations(rows, labels, replace(params, label_tokens=None))
     test = pl.DataFrame({"id": [7], "text": ["q?"]})
     assert prompted(test, ["x1", "x2", "x3"], [[2, 0]], "\n\n")["text"].to_list() == [
         "x3\n\nx1\n\nq?"

@@ -76,9 +76,9 @@ def test_explicit_pairs_and_targets():
 def test_training_params_hold_every_hyperparameter():
     config = validate_config(tiny_config())
     params = rule_params.training_params(config, "weakling", "toy", "3")
-    assert params["source"] == "results/base_models/weakling"
-    assert params["settings"]["seed"] == 3 and params["settings"]["lr"] == 1e-3
-    assert params["settings"]["minibatch_size"] == 8 and params["settings"]["epochs"] == 1
+    assert params.source == "results/base_models/weakling"
+    assert params.settings["seed"] == 3 and params.settings["lr"] == 1e-3
+    assert params.settings["minibatch_size"] == 8 and params.settings["epochs"] == 1
 
 
 def test_prediction_params_leave_out_the_training_recipe():
@@ -91,11 +91,9 @@ def test_prediction_params_leave_out_the_training_recipe():
     changed["losses"]["logconf"]["alpha_max"] = 0.75
     for params in (rule_params.prediction_params, rule_params.zero_shot_params):
         assert params(changed, "weakling") == params(config, "weakling")
-    assert (
-        rule_params.zero_shot_params(config, "weakling")["source"] == "results/base_models/weakling"
-    )
+    assert rule_params.zero_shot_params(config, "weakling").source == "results/base_models/weakling"
     changed["training"]["predict_batch_size"] = 3
-    assert rule_params.prediction_params(changed, "weakling")["predict_batch_size"] == 3
+    assert rule_params.prediction_params(changed, "weakling").predict_batch_size == 3
 
 
 def test_minibatch_larger_than_batch_is_named():

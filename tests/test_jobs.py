@@ -1,7 +1,6 @@
 """End-to-end tests of the jobs in w2s.jobs.run: finetune a weak model, label a split with it, train a student
 on it."""
 
-import dataclasses
 import json
 import math
 import shutil
@@ -10,13 +9,14 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from snakemake_helpers import train_settings
+from snakemake_helpers import job_training_params
 from tolerance import assert_predictions_close
 
 from w2s.jobs.finetune import finetune
 from w2s.jobs.run import label_split
 from w2s.models.classifier import Classifier
 from w2s.records.metrics import auroc
+from w2s.records.params import PredictionParams
 from w2s.records.predictions import PREDICTION_COLUMNS, merge_label_shards
 from w2s.version import (
     DIGEST_FILE,
@@ -43,42 +43,19 @@ def split(n, offset, flip=()):
     return pl.DataFrame(rows)
 
 
-def training_params(source, seed=0, **settings):
-    """The shape w2s.pipeline.rule_params.training_params produces."""
-    return {
-        "source": str(source),
-        "dtype": "float32",
-        "head_init": "zero",
-        "trust_remote_code": False,
-        "max_length": MAX_LENGTH,
-        "settings": {
-            **dataclasses.asdict(train_settings()),
-            "lr": 1e-2,
-            "batch_size": 8,
-            "minibatch_size": 4,
-            "seed": seed,
-            "epochs": 4,
-            "optimizer": "adam",
-            "weight_decay": 0.0,
-            "schedule": "cosine",
-            "warmup_frac": 0.1,
-            "eval_every": 3,
-            "log_every": 2,
-            "autocast": "off",
-            **settings,
-        },
-        "predict_batch_size": 7,
-    }
+def training_params(source, seed=0, **settings) -> dict:
+    """What w2s.pipeline.rule_params.training_params produces, serialised as a rule hands it to its job."""
+    return job_training_params(source, MAX_LENGTH, seed, **settings).to_dict()
 
 
-# The shape w2s.pipeline.rule_params.prediction_params produces.
-PREDICTION = {
-    "dtype": "float32",
-    "trust_remote_code": False,
-    "max_length": MAX_LENGTH,
-    "predict_batch_size": 7,
-    "autocast": "off",
-}
+# What w2s.pipeline.rule_params.prediction_params produces, serialised.
+PREDICTION = PredictionParams(
+    dtype="float32",
+    trust_remote_code=False,
+    max_length=MAX_LENGTH,
+    predict_batch_size=7,
+    autocast="off",
+).to_dict()
 
 
 def outputs(root):

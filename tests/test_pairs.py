@@ -216,11 +216,11 @@ def test_a_comparison_tasks_jobs_are_told_their_models_are_reward_models():
     from w2s.pipeline.rule_params import prediction_params, training_params
 
     config = preference_config()
-    assert training_params(config, "strongling", "kbp", 0)["pairs"] is True
-    assert prediction_params(config, "weakling", "kbp")["pairs"] is True
+    assert training_params(config, "strongling", "kbp", 0).pairs is True
+    assert prediction_params(config, "weakling", "kbp").pairs is True
     classification = preference_config(datasets={"toy": {"kind": "synthetic"}})
-    assert "pairs" not in training_params(
-        classification, "strongling", "toy", 0
+    assert (
+        "pairs" not in training_params(classification, "strongling", "toy", 0).to_dict()
     )  # params as before
 
 

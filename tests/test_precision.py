@@ -22,6 +22,7 @@ from w2s.kinds.answers import AnswerRun
 from w2s.kinds.classification import FinetuneRun
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.pipeline.config import validate_config
+from w2s.records.params import TrainingParams
 from w2s.training.generative import generative_finetune
 from w2s.training.runtime import NATIVE_BF16_FLAGS, bf16_enabled
 
@@ -155,13 +156,18 @@ def test_a_bf16_checkpoint_trains_under_zero3_and_its_lora_adapters_train_in_fp3
 
 @pytest.mark.parametrize("kind", ["classifier", "reward", "answers"])
 def test_every_trained_model_loads_fp32_masters_from_a_bf16_checkpoint(bf16_gpt2, kind):
-    params = {
-        "source": str(bf16_gpt2),
-        "dtype": "bfloat16",
-        "head_init": "zero",
-        "trust_remote_code": False,
-        **({"pairs": True} if kind == "reward" else {}),
-    }
+    params = TrainingParams(
+        source=str(bf16_gpt2),
+        dtype="bfloat16",
+        head_init="zero",
+        label_tokens=None,
+        trust_remote_code=False,
+        max_length=32,
+        pairs=True if kind == "reward" else None,
+        settings={},
+        predict_batch_size=8,
+        deepspeed=None,
+    )
     module = (AnswerRun if kind == "answers" else FinetuneRun).load(of_params(params), params)
     assert {p.dtype for p in module.parameters()} == {torch.float32}
 

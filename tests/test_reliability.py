@@ -21,6 +21,7 @@ from snakemake_helpers import (
     REPO,
     REPORTING,
     SNAKEMAKE,
+    job_training_params,
     planned_jobs,
     snakemake,
     tiny_config,
@@ -58,7 +59,7 @@ def test_resume_state_does_not_survive_a_rebuilt_base_model(tmp_path):
     contents, not just its path."""
     base = tmp_path / "base"
     build_model(base, "gpt2", hidden_size=8, num_layers=1, num_heads=2, max_position=32, seed=0)
-    params = {"source": str(base), "settings": {"lr": 1e-3}}
+    params = job_training_params(base, max_length=16, lr=1e-3)
     train_file = tmp_path / "train.parquet"
     pl.DataFrame({"id": ["a"], "text": ["x"], "label": [1]}).write_parquet(train_file)
     before = run_fingerprint(params, {"type": "xent"}, "label", None, {"train": train_file})
@@ -73,7 +74,7 @@ def test_resume_state_does_not_survive_other_evaluation_files_or_early_stopping(
     base = build_model(
         tmp_path / "base", "gpt2", hidden_size=8, num_layers=1, num_heads=2, max_position=32, seed=0
     )
-    params = {"source": str(base), "settings": {"lr": 1e-3}}
+    params = job_training_params(base, max_length=16, lr=1e-3)
     files = {name: tmp_path / f"{name}.parquet" for name in ("train", "test", "validation")}
     for name, path in files.items():
         pl.DataFrame({"id": [name], "text": ["x"], "label": [1]}).write_parquet(path)

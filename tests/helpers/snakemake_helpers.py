@@ -182,12 +182,47 @@ def train_settings(**overrides):
     build = tiny_config()["models"]["weakling"]["build"]
     models = {"plain": {"build": build}, "other": {"build": build}}
     config = validate_config(tiny_config(training={}, models=models))
-    settings = training_params(config, "plain", "toy", 0)["settings"]
+    settings = training_params(config, "plain", "toy", 0).settings
     progress = untracked_job_settings(config, "plain")["progress"]
     return TrainSettings(**{**settings, **progress, **overrides})
 
 
 LOGCONF = {"type": "logconf", "alpha_max": 0.5, "warmup_frac": 0.2}
+
+
+def job_training_params(source, max_length: int, seed: int = 0, **settings):
+    """A weak run's training params as w2s.pipeline.rule_params.training_params builds them: `base`, 4 epochs of
+    batch 8 in minibatches of 4 at lr 1e-2, evaluated every 3 steps; `settings` overrides the recipe."""
+    import dataclasses
+
+    from w2s.records.params import TrainingParams
+
+    return TrainingParams(
+        source=str(source),
+        dtype="float32",
+        head_init="zero",
+        label_tokens=None,
+        trust_remote_code=False,
+        max_length=max_length,
+        settings={
+            **dataclasses.asdict(train_settings()),
+            "lr": 1e-2,
+            "batch_size": 8,
+            "minibatch_size": 4,
+            "seed": seed,
+            "epochs": 4,
+            "optimizer": "adam",
+            "weight_decay": 0.0,
+            "schedule": "cosine",
+            "warmup_frac": 0.1,
+            "eval_every": 3,
+            "log_every": 2,
+            "autocast": "off",
+            **settings,
+        },
+        predict_batch_size=7,
+        deepspeed=None,
+    )
 
 
 def finetune_directly(
@@ -211,6 +246,7 @@ def finetune_directly(
     import dataclasses
 
     from w2s.process.launch import finetune_job
+    from w2s.records.params import TrainingParams
 
     out = {
         key: str(Path(folder) / file)
@@ -234,20 +270,23 @@ def finetune_directly(
         "eval_every": 0,
         "checkpoint_every": 0,
     }
-    job_params = {
-        "source": str(base),
-        "dtype": "float32",
-        "head_init": "zero",
-        "trust_remote_code": False,
-        "max_length": max_length,
-        "predict_batch_size": 16,
-        "deepspeed": deepspeed,
-        **params,
-        "settings": settings,
-        **({"lora": lora} if lora else {}),
-    }
+    job_params = TrainingParams(
+        **{
+            "source": str(base),
+            "dtype": "float32",
+            "head_init": "zero",
+            "label_tokens": None,
+            "trust_remote_code": False,
+            "max_length": max_length,
+            "predict_batch_size": 16,
+            "deepspeed": deepspeed,
+            "lora": lora,
+            "settings": settings,
+            **params,
+        }
+    )
     finetune_job(
-        params=job_params,
+        params=job_params.to_dict(),  # serialised, as the rule's script hands it
         train_path=str(Path(data) / "train.parquet"),
         target_column=target_column,
         test_path=str(Path(data) / "test.parquet"),

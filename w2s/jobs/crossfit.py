@@ -23,6 +23,7 @@ from w2s.io import read_parquet_metadata, write_parquet
 from w2s.kinds import of_params
 from w2s.models.probe import FEATURES, read_activations, truncated_texts
 from w2s.process.launch import finetune_job
+from w2s.records.params import TrainingParams
 from w2s.records.predictions import check_provenance, move_stats, read_split
 from w2s.version import checkpoint_sha256, code_version
 
@@ -72,6 +73,7 @@ def crossfit_labels(
         supervisor's labels of strong_train, checked against `supervision`), written to `out_path` in strong_train's
         row order with `info` as provenance. `activations` (a linear probe's) are its backbone's of strong_train
     (`split`) and of the test split (`test`); `untracked` are the training job's progress and memory settings."""
+    params = TrainingParams.from_dict(params)
     check_provenance(labels_path, supervision)
     target = of_params(params).labels_column
     labels, split = read_split(labels_path, target), read_split(split_path, "label")
@@ -79,7 +81,7 @@ def crossfit_labels(
         raise W2SError(
             f"{labels_path} does not label the rows of {split_path} in their order; delete it and rerun"
         )
-    fold = fold_of_rows(split.height, folds, params["settings"]["seed"])
+    fold = fold_of_rows(split.height, folds, params.settings["seed"])
     metadata = read_parquet_metadata(labels_path)
     folds_dir = Path(out_path).with_suffix(".folds")
     parts, checkpoints, truncated = [], [], 0
@@ -116,7 +118,7 @@ def crossfit_labels(
             flush=True,
         )
         finetune_job(
-            params=params,
+            params=params.to_dict(),  # a job is handed its params serialised
             train_path=str(run_dir / "train.parquet"),
             target_column=target,
             test_path=str(test_path),

@@ -24,6 +24,7 @@ from w2s.jobs.run import write_labels
 from w2s.kinds import of_params
 from w2s.kinds.classification import Evaluation, FinetuneRun
 from w2s.models.paths import model_parameters, source_identity
+from w2s.records.params import TrainingParams
 from w2s.records.predictions import (
     check_provenance,
     read_split,
@@ -54,10 +55,10 @@ class FinetuneJob:
     (labelling unsharded), as a labelling job would from the checkpoint; early_stopping (and early_stop_weak_val)
     where the run stops early by `early_stopping`, which measures each evaluation's agreement with the run's
     supervision on `validation_path`. A student's labels file must record its `supervision`. With
-    `params["mode"]` "probe" the run trains a linear probe on the backbone's cached `activations` of each split.
+    `params.mode` "probe" the run trains a linear probe on the backbone's cached `activations` of each split.
     """
 
-    params: dict
+    params: TrainingParams  # given as its serialised form, a dict, by the job's script
     train_path: str
     target_column: str
     test_path: str
@@ -76,9 +77,12 @@ class FinetuneJob:
     gradient_checkpointing: bool = False
     logging: dict | None = None
 
+    def __post_init__(self):
+        self.params = TrainingParams.from_dict(self.params)
+
     @property
     def zero(self) -> dict | None:
-        return self.params.get("deepspeed")
+        return self.params.deepspeed
 
     @property
     def zero_stage(self) -> int:
@@ -90,16 +94,26 @@ class FinetuneJob:
 
 
 def run_fingerprint(
-    params: dict, loss_entry: dict, target_column: str, early_stopping: str | None, data_paths: dict
+    params: TrainingParams,
+    loss_entry: dict,
+    target_column: str,
+    early_stopping: str | None,
+    data_paths: dict,
 ) -> str:
     """What a resumable state must match to be resumed: the run's settings, loss and early stopping, every file its
     history was computed from (`data_paths`: the training data, and the test and validation splits its evaluations
     scored) and the contents of the model it starts from."""
-    settings = [params, loss_entry, target_column, early_stopping or "none", sorted(data_paths)]
+    settings = [
+        params.to_dict(),
+        loss_entry,
+        target_column,
+        early_stopping or "none",
+        sorted(data_paths),
+    ]
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
     for name in sorted(data_paths):
         digest.update(Path(data_paths[name]).read_bytes())
-    digest.update(source_identity(params["source"]).encode())
+    digest.update(source_identity(params.source).encode())
     return digest.hexdigest()
 
 
@@ -131,7 +145,7 @@ def prepare(job: FinetuneJob) -> Prepared:
     """Read the splits (checking a student's labels are its supervision), load the model, and tie the run's
     resumable state to a fingerprint of its data and settings."""
     use_threads(job.threads)
-    settings = TrainSettings(**job.params["settings"], **(job.progress or {}))
+    settings = TrainSettings(**job.params.settings, **(job.progress or {}))
     if job.zero:
         init_distributed()
     rank = torch.distributed.get_rank() if job.zero else 0
@@ -152,7 +166,7 @@ def prepare(job: FinetuneJob) -> Prepared:
         frames["validation"], validation_targets = validation_set(
             job.validation_path, job.supervision, kind
         )
-    probe = job.params.get("mode") == "probe"
+    probe = job.params.probe
     if probe:
         model = ProbeRun(job.params, job.activations, frames)
     else:
@@ -163,7 +177,7 @@ def prepare(job: FinetuneJob) -> Prepared:
         (len(model.ids[s][0]), model.ids[s][1]) for s in ("train", "test")
     )
     print(
-        f"model {job.params['source']}{' (linear probe)' if probe else ''}: {n_train} training examples "
+        f"model {job.params.source}{' (linear probe)' if probe else ''}: {n_train} training examples "
         f"({train_cut} truncated to {model.max_length} tokens), {n_test} test examples ({test_cut} truncated)",
         flush=True,
     )
@@ -179,7 +193,7 @@ def prepare(job: FinetuneJob) -> Prepared:
             job.out["early_stop_weak_val"], fingerprint, model, rank, job.zero_stage
         )
     evaluation = kind.evaluation(
-        job.params["predict_batch_size"], model, frames, settings, kept, validation_targets
+        job.params.predict_batch_size, model, frames, settings, kept, validation_targets
     )
     return Prepared(kind, settings, rank, frames, model, fingerprint, evaluation, loss, dropped)
 
@@ -209,7 +223,10 @@ def train_run(job: FinetuneJob, run: Prepared) -> dict:
     mirrors = []
     if run.rank == 0:
         mirrors = dashboards(
-            job.logging, job.run_dir, job.run_dir.as_posix(), {**job.params, "loss": job.loss_entry}
+            job.logging,
+            job.run_dir,
+            job.run_dir.as_posix(),
+            {**job.params.to_dict(), "loss": job.loss_entry},
         )
     try:
         return train(
@@ -240,7 +257,7 @@ def student_misfit(job: FinetuneJob, run: Prepared) -> float:
         run.model.module,
         ids,
         run.model.pad_id,
-        job.params["predict_batch_size"],
+        job.params.predict_batch_size,
         run.settings.autocast,
         run.model.answer_lengths,
     )

@@ -8,6 +8,7 @@ import polars as pl
 from w2s.kinds.classification import FinetuneRun
 from w2s.models.paths import local_model_dir
 from w2s.models.probe import LinearProbe, read_activations, truncated_texts
+from w2s.records.params import TrainingParams
 
 
 class ProbeRun:
@@ -15,12 +16,12 @@ class ProbeRun:
 
     answer_lengths = None  # a probe classifies (a generative task refuses probes)
 
-    def __init__(self, params: dict, activations: dict, frames: dict[str, pl.DataFrame]):
-        self.source, self.max_length, self.pad_id = params["source"], params["max_length"], 0
+    def __init__(self, params: TrainingParams, activations: dict, frames: dict[str, pl.DataFrame]):
+        self.source, self.max_length, self.pad_id = params.source, params.max_length, 0
         files = {name: activations[name] for name in frames}
         self.module = LinearProbe(
             {name: read_activations(files[name], len(frames[name])) for name in frames},
-            params["head_init"],
+            params.head_init,
         )
         self.ids = {name: (self.module.ids(name), truncated_texts(files[name])) for name in frames}
 

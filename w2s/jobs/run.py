@@ -17,6 +17,7 @@ from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.probe import FEATURES
 from w2s.models.tokens import encode
 from w2s.process.launch import relaunched
+from w2s.records.params import ActivationParams, PredictionParams, ZeroShotParams
 from w2s.records.predictions import move_stats, read_split, write_scored
 from w2s.training.distributed import (
     inference_module,
@@ -30,27 +31,24 @@ from w2s.version import checkpoint_sha256, code_version
 def extract_activations(params: dict, split_path, out_path, threads: int) -> None:
     """A backbone's last-token activations of a split's examples, in row order, for linear probes (safetensors,
     with the number of truncated texts in its metadata)."""
+    params = ActivationParams.from_dict(params)
     use_threads(threads)
     frame = read_split(split_path, "label")
-    tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
-    model = Classifier.load(
-        params["source"], params["dtype"], trust_remote_code=params["trust_remote_code"]
-    )
-    ids, truncated = encode(
-        frame["text"].to_list(), tokenizer, model.max_tokens(params["max_length"])
-    )
+    tokenizer = load_tokenizer(params.source, params.trust_remote_code)
+    model = Classifier.load(params.source, params.dtype, trust_remote_code=params.trust_remote_code)
+    ids, truncated = encode(frame["text"].to_list(), tokenizer, model.max_tokens(params.max_length))
     features = last_token_features(
-        model, ids, tokenizer.pad_token_id, params["predict_batch_size"], params["autocast"]
+        model, ids, tokenizer.pad_token_id, params.predict_batch_size, params.autocast
     )
     with atomic_path(out_path) as tmp:
         save_file(
             {FEATURES: features.contiguous()},
             tmp,
-            metadata={"n_truncated": str(truncated), "source": params["source"]},
+            metadata={"n_truncated": str(truncated), "source": params.source},
         )
     print(
         f"activations of {len(frame)} rows of {split_path} ({features.shape[1]} wide, {truncated} truncated) from "
-        f"{params['source']}",
+        f"{params.source}",
         flush=True,
     )
 
@@ -69,7 +67,8 @@ def label_split(
     `shard` of `shards` of a split (contiguous rows, so that the shards concatenated in order are the whole split),
     with provenance in the parquet metadata. A model entry with DeepSpeed predicts in the processes of its launcher
     (`prediction_model`), and rank 0 writes."""
-    if relaunched("w2s.jobs.run:label_split", dict(locals()), f"{out_path}.launch.json", params):
+    job, params = dict(locals()), PredictionParams.from_dict(params)
+    if relaunched("w2s.jobs.run:label_split", job, f"{out_path}.launch.json", params.deepspeed):
         return None
     use_threads(threads)
     rank = join_processes(params)
@@ -81,13 +80,13 @@ def label_split(
     )
     frame = frame.slice(start, stop - start)
     kind = of_params(params)
-    tokenizer = load_tokenizer(str(checkpoint), params["trust_remote_code"])
+    tokenizer = load_tokenizer(str(checkpoint), params.trust_remote_code)
     model = kind.load_model(str(checkpoint), params)
     table, truncated = kind.predict(
         prediction_model(model, params),
         tokenizer,
         frame,
-        model.max_tokens(params["max_length"]),
+        model.max_tokens(params.max_length),
         params,
     )
     if rank != 0:
@@ -106,17 +105,19 @@ def label_split(
     return table
 
 
-def join_processes(params: dict) -> int:
+def join_processes(params: PredictionParams | ZeroShotParams) -> int:
     """This process's rank: in a job launched for a DeepSpeed model entry, after joining the others; else 0."""
-    if not params.get("deepspeed"):
+    if not params.deepspeed:
         return 0
     init_distributed()
     return torch.distributed.get_rank()
 
 
-def prediction_model(model: Classifier, params: dict) -> torch.nn.Module:
+def prediction_model(
+    model: Classifier, params: PredictionParams | ZeroShotParams
+) -> torch.nn.Module:
     """The model a prediction job runs: under a model entry's ZeRO-3, partitioned over the launched processes."""
-    launch = params.get("deepspeed")
+    launch = params.deepspeed
     return inference_module(model, launch["stage"]) if launch else model
 
 
@@ -148,8 +149,9 @@ def zero_shot(
 ) -> list[dict] | None:
     """Score a model's own answer (its label tokens' logits at the last token), untrained, on test splits (one per
     seed: the model is loaded once for all); in the launcher's processes for a DeepSpeed model entry."""
+    job, params = dict(locals()), ZeroShotParams.from_dict(params)
     if relaunched(
-        "w2s.jobs.run:zero_shot", dict(locals()), f"{outs[0]['metrics']}.launch.json", params
+        "w2s.jobs.run:zero_shot", job, f"{outs[0]['metrics']}.launch.json", params.deepspeed
     ):
         return None
     tests = [(read_split(path, "label"), None) for path in test_paths]
@@ -169,11 +171,12 @@ def few_shot(
     worked examples of that seed's strong_train, labelled with the truth (`label_paths` None) or with a weak model's
     labels of it (its labels file per seed), before each test item. The predictions file keeps the test item's own
     text and lists its examples' ids (`shot_ids`)."""
+    job, params = dict(locals()), ZeroShotParams.from_dict(params)
     if relaunched(
-        "w2s.jobs.run:few_shot", dict(locals()), f"{outs[0]['metrics']}.launch.json", params
+        "w2s.jobs.run:few_shot", job, f"{outs[0]['metrics']}.launch.json", params.deepspeed
     ):
         return None
-    shots, kind = params["few_shot"], of_params(params)
+    shots, kind = params.few_shot, of_params(params)
     tests = []
     for i, (test_path, train_path) in enumerate(zip(test_paths, train_paths, strict=True)):
         test, train = read_split(test_path, "label"), read_split(train_path, "label")
@@ -193,27 +196,29 @@ def few_shot(
         if metrics["n_test_truncated"]:
             print(
                 f"warning: {metrics['n_test_truncated']} of {metrics['n']} k-shot prompts did not fit the model's "
-                f"context (or {params['max_length']} tokens) and lost their first tokens: fewer than k examples "
+                f"context (or {params.max_length} tokens) and lost their first tokens: fewer than k examples "
                 "precede those items",
                 flush=True,
             )
     return scored
 
 
-def score_untrained(params: dict, tests: list, outs: list[dict], infos: list[dict], threads: int):
+def score_untrained(
+    params: ZeroShotParams, tests: list, outs: list[dict], infos: list[dict], threads: int
+):
     """Score the model of `params` (the base model, untrained) on each test split, a (frame, columns) pair whose
     columns (or None) replace or join those of its predictions file, writing each run's predictions and metrics;
     in the launcher's processes for a DeepSpeed model entry, rank 0 writing."""
     use_threads(threads)
     rank = join_processes(params)
     kind = of_params(params)
-    tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
-    model = kind.load_model(params["source"], params, zero_shot=True)
+    tokenizer = load_tokenizer(params.source, params.trust_remote_code)
+    model = kind.load_model(params.source, params, zero_shot=True)
     predicting = prediction_model(model, params)
     scored = []
     for (frame, columns), out, info in zip(tests, outs, infos, strict=True):
         table, truncated = kind.predict(
-            predicting, tokenizer, frame, model.max_tokens(params["max_length"]), params
+            predicting, tokenizer, frame, model.max_tokens(params.max_length), params
         )
         if columns is not None:
             table = table.with_columns(columns)

@@ -16,6 +16,7 @@ from w2s.data.registry import is_pairwise
 from w2s.kinds.answers import ANSWERS
 from w2s.kinds.classification import CLASSIFICATION
 from w2s.kinds.comparisons import COMPARISONS
+from w2s.records.params import ModelParams
 
 KINDS = {kind.name: kind for kind in (CLASSIFICATION, ANSWERS, COMPARISONS)}
 
@@ -27,8 +28,8 @@ def of_entry(entry: dict):
     return COMPARISONS if is_pairwise(entry) else CLASSIFICATION
 
 
-def of_params(params: dict):
+def of_params(params: ModelParams):
     """The kind of a job, from its params."""
-    if "answers" in params:
+    if params.answers is not None:
         return ANSWERS
-    return COMPARISONS if params.get("pairs") else CLASSIFICATION
+    return COMPARISONS if params.pairs else CLASSIFICATION

@@ -13,6 +13,7 @@ import polars as pl
 
 from w2s.data.answers import answer_format
 from w2s.kinds.classification import Evaluation, FinetuneRun, aligned_labels, refuse_probes
+from w2s.records.params import ModelParams, TrainingParams
 from w2s.records.predictions import answer_table, scores
 
 
@@ -56,7 +57,7 @@ class Answers:
         return answer_format(config, dataset).max_new_tokens
 
     def training_run(
-        self, params: dict, frames: dict, target_column: str, gradient_checkpointing: bool
+        self, params: TrainingParams, frames: dict, target_column: str, gradient_checkpointing: bool
     ):
         return AnswerRun(params, frames, target_column, gradient_checkpointing)
 
@@ -74,23 +75,23 @@ class Answers:
         """The probability the run should give each training row's answer: 1 (w2s.models.answerer)."""
         return np.ones(len(frame))
 
-    def load_model(self, source: str, params: dict, zero_shot: bool = False):
+    def load_model(self, source: str, params: ModelParams, zero_shot: bool = False):
         from w2s.models.answerer import Answerer
 
-        return Answerer.load(source, params["dtype"], params["trust_remote_code"])
+        return Answerer.load(source, params.dtype, params.trust_remote_code)
 
-    def predict(self, model, tokenizer, frame: pl.DataFrame, max_length: int, params: dict):
+    def predict(self, model, tokenizer, frame: pl.DataFrame, max_length: int, params: ModelParams):
         """The model's greedy answer to each prompt of `frame` (in a launched job each process generates its share,
         in step with the others, and every process gets every answer), and how many prompts were truncated."""
         from w2s.models.tokens import encode_prompts
         from w2s.training.generate import generate_answers
 
-        fmt = params["answers"]
+        fmt = params.answers
         ids, truncated = encode_prompts(
             frame["text"].to_list(), tokenizer, max_length, fmt["max_new_tokens"]
         )
         generated = generate_answers(
-            model.backbone, tokenizer, ids, fmt, params["predict_batch_size"], params["autocast"]
+            model.backbone, tokenizer, ids, fmt, params.predict_batch_size, params.autocast
         )
         return answers_file(frame, generated, fmt), truncated
 
@@ -102,9 +103,11 @@ class Answers:
             else aligned_labels(train, labels_path, self.labels_column)
         )
 
-    def demonstrations(self, train: pl.DataFrame, labels: pl.Series, params: dict) -> list[str]:
+    def demonstrations(
+        self, train: pl.DataFrame, labels: pl.Series, params: ModelParams
+    ) -> list[str]:
         """Each training row as its prompt and answer, written in the task's answer format."""
-        fmt = params["answers"]
+        fmt = params.answers
         prefix, stop = fmt.get("prefix", ""), fmt["stop"]
         return [f"{t}{prefix}{a.strip()}{stop}" for t, a in zip(train["text"], labels, strict=True)]
 
@@ -138,12 +141,16 @@ class AnswerRun(FinetuneRun):
     answers); the other splits are prompts to answer."""
 
     def __init__(
-        self, params: dict, frames: dict, target_column: str, gradient_checkpointing: bool = False
+        self,
+        params: TrainingParams,
+        frames: dict,
+        target_column: str,
+        gradient_checkpointing: bool = False,
     ):
-        self.target_column, self.answer_format = target_column, params["answers"]
+        self.target_column, self.answer_format = target_column, params.answers
         super().__init__(ANSWERS, params, frames, gradient_checkpointing)
 
-    def encode(self, params: dict, frames: dict) -> dict:
+    def encode(self, params: TrainingParams, frames: dict) -> dict:
         """The training split as prompt-then-answer rows (their answer lengths kept), the others as prompts."""
         from w2s.models.tokens import encode_answers, encode_prompts
 
@@ -166,11 +173,11 @@ class AnswerRun(FinetuneRun):
         return {"train": (ids, truncated), **prompts}
 
     @staticmethod
-    def load(kind, params: dict):
+    def load(kind, params: TrainingParams):
         from w2s.models.answerer import Answerer
         from w2s.models.classifier import TRAINING_DTYPE
 
-        return Answerer.load(params["source"], TRAINING_DTYPE, params["trust_remote_code"])
+        return Answerer.load(params.source, TRAINING_DTYPE, params.trust_remote_code)
 
     def keep_rows(self, rows) -> None:
         super().keep_rows(rows)

@@ -14,6 +14,7 @@ import polars as pl
 from w2s.analysis.trajectories import pack_answers
 from w2s.errors import W2SError
 from w2s.records.metrics import accuracy, classification_metrics
+from w2s.records.params import ModelParams, TrainingParams
 from w2s.records.predictions import on_same_examples, prediction_table, read_split
 
 
@@ -60,7 +61,7 @@ class Classification:
         return Classifier
 
     def training_run(
-        self, params: dict, frames: dict, target_column: str, gradient_checkpointing: bool
+        self, params: TrainingParams, frames: dict, target_column: str, gradient_checkpointing: bool
     ):
         return FinetuneRun(self, params, frames, gradient_checkpointing)
 
@@ -78,28 +79,28 @@ class Classification:
         """What the run learns for each training row: its label or soft label, p(1)."""
         return frame[column].to_numpy()
 
-    def load_model(self, source: str, params: dict, zero_shot: bool = False):
+    def load_model(self, source: str, params: ModelParams, zero_shot: bool = False):
         """The model a prediction job runs (for a zero-shot answer, with its head read out of the label tokens)."""
         if zero_shot:
             return self._scoring_model().load(
                 source,
-                params["dtype"],
+                params.dtype,
                 "readout",
-                params["trust_remote_code"],
-                params["label_tokens"],
+                params.trust_remote_code,
+                params.label_tokens,
             )
         return self._scoring_model().load(
-            source, params["dtype"], trust_remote_code=params["trust_remote_code"]
+            source, params.dtype, trust_remote_code=params.trust_remote_code
         )
 
-    def predict(self, model, tokenizer, frame: pl.DataFrame, max_length: int, params: dict):
+    def predict(self, model, tokenizer, frame: pl.DataFrame, max_length: int, params: ModelParams):
         """The prediction table for `frame` and the number of its texts that were truncated."""
         from w2s.models.tokens import encode_split
         from w2s.training.predict import predict_p1
 
         ids, truncated = encode_split(frame, tokenizer, max_length)
         p1 = predict_p1(
-            model, ids, tokenizer.pad_token_id, params["predict_batch_size"], params["autocast"]
+            model, ids, tokenizer.pad_token_id, params.predict_batch_size, params.autocast
         )
         return prediction_table(frame, p1), truncated
 
@@ -110,9 +111,11 @@ class Classification:
             return train["label"]
         return (aligned_labels(train, labels_path, self.labels_column) > 0.5).cast(pl.Int8)
 
-    def demonstrations(self, train: pl.DataFrame, labels: pl.Series, params: dict) -> list[str]:
+    def demonstrations(
+        self, train: pl.DataFrame, labels: pl.Series, params: ModelParams
+    ) -> list[str]:
         """Each training row as a worked example: its text and its label's token."""
-        label_tokens = params["label_tokens"]
+        label_tokens = params.label_tokens
         if not label_tokens:
             raise W2SError("k-shot prompts of a classification task need the model's label_tokens")
         return [f"{t}{label_tokens[int(y)]}" for t, y in zip(train["text"], labels, strict=True)]
@@ -140,18 +143,22 @@ class FinetuneRun:
     answer_lengths = None
 
     def __init__(
-        self, kind: Classification, params: dict, frames: dict, gradient_checkpointing: bool = False
+        self,
+        kind: Classification,
+        params: TrainingParams,
+        frames: dict,
+        gradient_checkpointing: bool = False,
     ):
         from w2s.models.classifier import load_tokenizer
 
-        self.tokenizer = load_tokenizer(params["source"], params["trust_remote_code"])
+        self.tokenizer = load_tokenizer(params.source, params.trust_remote_code)
         self.module = self.load(kind, params)
         self.adapt(params, gradient_checkpointing)
-        self.max_length = self.module.max_tokens(params["max_length"])
+        self.max_length = self.module.max_tokens(params.max_length)
         self.pad_id = self.tokenizer.pad_token_id
         self.ids = self.encode(params, frames)
 
-    def encode(self, params: dict, frames: dict) -> dict:
+    def encode(self, params: TrainingParams, frames: dict) -> dict:
         """Each split's token ids and how many of its texts were truncated."""
         from w2s.models.tokens import encode_split
 
@@ -161,21 +168,21 @@ class FinetuneRun:
         }
 
     @staticmethod
-    def load(kind: Classification, params: dict):
+    def load(kind: Classification, params: TrainingParams):
         from w2s.models.classifier import TRAINING_DTYPE
 
         return kind._scoring_model().load(
-            params["source"],
-            TRAINING_DTYPE,  # not params["dtype"], which is the dtype of the jobs that only predict
-            params["head_init"],
-            params["trust_remote_code"],
-            params.get("label_tokens"),
+            params.source,
+            TRAINING_DTYPE,  # not params.dtype, which is the dtype of the jobs that only predict
+            params.head_init,
+            params.trust_remote_code,
+            params.label_tokens,
         )
 
-    def adapt(self, params: dict, gradient_checkpointing: bool) -> None:
+    def adapt(self, params: TrainingParams, gradient_checkpointing: bool) -> None:
         """LoRA adapters and gradient checkpointing, where the run asks for them."""
-        if params.get("lora"):
-            trainable = self.module.add_lora(params["lora"], params["source"])
+        if params.lora:
+            trainable = self.module.add_lora(params.lora, params.source)
             total = sum(p.numel() for p in self.module.parameters())
             print(
                 f"LoRA: {trainable:,} of {total:,} parameters train (adapters and head)", flush=True

@@ -9,6 +9,7 @@ import polars as pl
 
 from w2s.columns import COMPLETIONS
 from w2s.kinds.classification import Classification, refuse_probes
+from w2s.records.params import ModelParams
 
 
 class Comparisons(Classification):
@@ -38,14 +39,16 @@ class Comparisons(Classification):
 
         return RewardModel
 
-    def load_model(self, source: str, params: dict, zero_shot: bool = False):
-        if zero_shot and not params["label_tokens"]:
+    def load_model(self, source: str, params: ModelParams, zero_shot: bool = False):
+        if zero_shot and not params.label_tokens:
             from w2s.models.likelihood import LikelihoodPreference
 
-            return LikelihoodPreference.load(source, params["dtype"], params["trust_remote_code"])
+            return LikelihoodPreference.load(source, params.dtype, params.trust_remote_code)
         return super().load_model(source, params, zero_shot)
 
-    def demonstrations(self, train: pl.DataFrame, labels: pl.Series, params: dict) -> list[str]:
+    def demonstrations(
+        self, train: pl.DataFrame, labels: pl.Series, params: ModelParams
+    ) -> list[str]:
         """Each training row as its prefix followed by the completion `labels` prefers (1: completion a)."""
         a, b = (train[c].to_list() for c in COMPLETIONS)
         return [

@@ -5,6 +5,8 @@ a key added for everyone would rerun every job; a new option adds its key only w
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from w2s.data.prompting import TRUTH
 from w2s.data.splits import SPLITS
 from w2s.hub import CONVERTED
@@ -24,6 +26,7 @@ from w2s.pipeline.grid import (
     writes_labels,
 )
 from w2s.pipeline.paths import BASE_MODEL, GENERATIVE, PRETRAINED
+from w2s.records.params import ActivationParams, PredictionParams, TrainingParams, ZeroShotParams
 
 
 def model_source(config: dict, model: str) -> str:
@@ -63,7 +66,7 @@ def answer_params(config: dict, dataset: str | None) -> dict:
     return of_entry(config["datasets"][dataset]).task_params(config, dataset) if dataset else {}
 
 
-def training_params(config: dict, model: str, dataset: str, seed) -> dict:
+def training_params(config: dict, model: str, dataset: str, seed) -> TrainingParams:
     """Everything a finetuning run's result depends on besides its data and loss."""
     entry = config["models"][model]
     recipe = {
@@ -71,29 +74,29 @@ def training_params(config: dict, model: str, dataset: str, seed) -> dict:
         for k, v in config["training"].items()
         if k not in ("predict_batch_size", "early_stopping", *UNTRACKED_SETTINGS)
     }
-    return {
-        "source": run_source(config, model, dataset, seed),
-        "dtype": entry["dtype"],
-        "head_init": entry["head_init"],
-        "label_tokens": label_tokens(entry),
-        "trust_remote_code": entry["trust_remote_code"],
-        "max_length": entry["max_length"],
-        **({"mode": "probe"} if is_probe(config, model) else {}),
-        **({"lora": entry["lora"]} if "lora" in entry else {}),
+    return TrainingParams(
+        source=run_source(config, model, dataset, seed),
+        dtype=entry["dtype"],
+        head_init=entry["head_init"],
+        label_tokens=label_tokens(entry),
+        trust_remote_code=entry["trust_remote_code"],
+        max_length=entry["max_length"],
+        mode="probe" if is_probe(config, model) else None,
+        lora=entry.get("lora"),
         **answer_params(config, dataset),
-        "settings": {
+        settings={
             "lr": entry["lr"],
             "batch_size": entry["batch_size"],
             "minibatch_size": entry["minibatch_size"],
             "seed": int(seed),
             **recipe,
         },
-        "predict_batch_size": config["training"]["predict_batch_size"],
-        "deepspeed": deepspeed_launch(entry),
-    }
+        predict_batch_size=config["training"]["predict_batch_size"],
+        deepspeed=deepspeed_launch(entry),
+    )
 
 
-def prediction_params(config: dict, model: str, dataset: str | None = None) -> dict:
+def prediction_params(config: dict, model: str, dataset: str | None = None) -> PredictionParams:
     """What predicting with a trained `model` (its checkpoint) depends on: the params of labelling and
     test-prediction jobs, so that they rerun when these change, not when the training recipe does (the recipe
     reaches them through the checkpoint file). A model trained in several DeepSpeed processes also predicts in
@@ -102,26 +105,26 @@ def prediction_params(config: dict, model: str, dataset: str | None = None) -> d
     entry = config["models"][model]
     launch = deepspeed_launch(entry)
     several = launch and launch["nodes"] * launch["processes_per_node"] > 1
-    return {
-        "dtype": entry["dtype"],
-        "trust_remote_code": entry["trust_remote_code"],
-        "max_length": entry["max_length"],
-        "predict_batch_size": config["training"]["predict_batch_size"],
-        "autocast": config["training"]["autocast"],
-        **({"deepspeed": launch} if several else {}),
+    return PredictionParams(
+        dtype=entry["dtype"],
+        trust_remote_code=entry["trust_remote_code"],
+        max_length=entry["max_length"],
+        predict_batch_size=config["training"]["predict_batch_size"],
+        autocast=config["training"]["autocast"],
+        deepspeed=launch if several else None,
         **answer_params(config, dataset),
-    }
+    )
 
 
-def zero_shot_params(config: dict, model: str, dataset: str | None = None) -> dict:
+def zero_shot_params(config: dict, model: str, dataset: str | None = None) -> ZeroShotParams:
     """What scoring `model`'s own answer depends on: the base model, its label tokens and how it predicts (on a
     generative task, the answer format)."""
     entry = config["models"][model]
-    return {
-        "source": model_source(config, model),
-        "label_tokens": label_tokens(entry),
-        **prediction_params(config, model, dataset),
-    }
+    return ZeroShotParams(
+        source=model_source(config, model),
+        label_tokens=label_tokens(entry),
+        **prediction_params(config, model, dataset).to_dict(),
+    )
 
 
 def zero_shot_infos(config: dict, dataset: str, model: str) -> list[dict]:
@@ -133,17 +136,18 @@ def zero_shot_infos(config: dict, dataset: str, model: str) -> list[dict]:
     ]
 
 
-def few_shot_params(config: dict, model: str, dataset: str) -> dict:
+def few_shot_params(config: dict, model: str, dataset: str) -> ZeroShotParams:
     """What scoring `model`'s answers to k-shot prompts depends on: its zero-shot params, the prompts' settings
     (config few_shot), and a prompt's length, (k + 1) x max_length tokens (capped at the model's context when it
     runs); a comparison's label tokens are left out (it is read by the likelihood of each completion)."""
     params = zero_shot_params(config, model, dataset)
     setting = config["few_shot"]
-    return params | {
-        "max_length": prompt_rows(config) * params["max_length"],
-        "few_shot": {"k": setting["k"], "separator": setting["separator"]},
+    return replace(
+        params,
+        max_length=prompt_rows(config) * params.max_length,
+        few_shot={"k": setting["k"], "separator": setting["separator"]},
         **of_entry(config["datasets"][dataset]).few_shot_params(),
-    }
+    )
 
 
 def few_shot_infos(config: dict, dataset: str, model: str, shots: str) -> list[dict]:
@@ -178,9 +182,12 @@ def generative_params(config: dict, model: str, seed) -> dict:
     }
 
 
-def activation_params(config: dict, model: str, dataset: str, seed) -> dict:
+def activation_params(config: dict, model: str, dataset: str, seed) -> ActivationParams:
     """What a backbone's activations of a split depend on: the model they come from and how it reads texts."""
-    return {"source": run_source(config, model, dataset, seed), **prediction_params(config, model)}
+    return ActivationParams(
+        source=run_source(config, model, dataset, seed),
+        **prediction_params(config, model).to_dict(),
+    )
 
 
 def split_entry(config: dict, dataset: str) -> dict:

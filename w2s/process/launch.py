@@ -157,12 +157,11 @@ def in_launched_worker() -> bool:
     return "LOCAL_RANK" in os.environ  # set by torchrun for each process it starts
 
 
-def relaunched(target: str, job: dict, spec_path: str | Path, params: dict) -> bool:
-    """For a model job that may need several processes: where its `params` name a DeepSpeed layout (a model entry's,
-    `grid.deepspeed_launch`) and this is not already one of the launcher's processes, run `target(**job)`
-    (`module:function`) in every process of the launcher, where rank 0 writes the job's outputs, and return True;
-    else False (the caller does the job here)."""
-    launch = params.get("deepspeed")
+def relaunched(target: str, job: dict, spec_path: str | Path, launch: dict | None) -> bool:
+    """For a model job that may need several processes: where its params name a DeepSpeed layout, `launch` (a model
+    entry's, `rule_params.deepspeed_launch`) and this is not already one of the launcher's processes, run
+    `target(**job)` (`module:function`) in every process of the launcher, where rank 0 writes the job's outputs, and
+    return True; else False (the caller does the job here)."""
     if not launch or in_launched_worker():
         return False
     if (
@@ -183,7 +182,7 @@ def finetune_job(**job) -> None:
     """A training rule's job (the fields of `w2s.jobs.finetune.FinetuneJob`), alone in its run folder."""
     run_dir = Path(job["out"]["training"]).parent
     with sole_writer(run_dir):
-        if not relaunched(FINETUNE, job, run_dir / "launch.json", job["params"]):
+        if not relaunched(FINETUNE, job, run_dir / "launch.json", job["params"]["deepspeed"]):
             call(FINETUNE, job)
 
 
@@ -192,7 +191,9 @@ def generative_job(**job) -> None:
     model entry that trains with DeepSpeed, in the launcher's processes, as its training does."""
     out = Path(job["out_dir"])
     out.parent.mkdir(parents=True, exist_ok=True)
-    if not relaunched(GENERATIVE, job, out.with_name(f".{out.name}.launch.json"), job):
+    if not relaunched(
+        GENERATIVE, job, out.with_name(f".{out.name}.launch.json"), job.get("deepspeed")
+    ):
         call(GENERATIVE, job)
 
 
