@@ -14,7 +14,8 @@ The package in floors, each importing only from the ones below it:
     analysis/   summary tables and plots, the analyses (beside training: needs no torch)
     models/     the classifier on a Hugging Face LM, built models, tokenisation
     data/       dataset sources, splits, synthetic worlds, tokenizers
-    records/    the files every floor above reads or writes: splits, labels, predictions, answers; their metrics
+    records/    the files every floor above reads or writes: splits, labels, predictions, answers; their metrics;
+                a model job's params (typed; what parse time writes and a job reads back)
     columns.py, converted.py, errors.py, hub.py, io.py, version.py    what every floor uses (hub.py: local
                 copies of hub repositories, converted.py: pickle-only ones converted on opt-in; columns.py: column
                 names the files of several floors share)
