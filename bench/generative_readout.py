@@ -21,6 +21,7 @@ from w2s.kinds import CLASSIFICATION
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.pipeline.config_checks import label_tokens
 from w2s.pipeline.paths import DATA, GENERATIVE, PRETRAINED
+from w2s.records.params import PredictionParams
 from w2s.records.predictions import read_split
 
 SPLITS = ("test", "strong_train")
@@ -37,9 +38,14 @@ def readout(model_dir: Path):
 def readout_accuracy(model, tokenizer, split_path: Path, max_length: int = 16) -> float:
     """The share of a split's statements whose mark the model, untrained for the task, predicts right."""
     frame = read_split(split_path, "label")
-    table, _ = CLASSIFICATION.predict(
-        model, tokenizer, frame, max_length, {"predict_batch_size": 256, "autocast": "off"}
+    params = PredictionParams(
+        dtype="float32",
+        trust_remote_code=False,
+        max_length=max_length,
+        predict_batch_size=256,
+        autocast="off",
     )
+    table, _ = CLASSIFICATION.predict(model, tokenizer, frame, max_length, params)
     return float(table["correct"].mean())
 
 

@@ -20,6 +20,7 @@ from w2s.kinds import CLASSIFICATION
 from w2s.models.classifier import Classifier, load_tokenizer
 from w2s.models.lora import is_adapter_checkpoint
 from w2s.process.launch import launch_command, leave_process_group, rendezvous_port
+from w2s.records.params import PredictionParams
 
 pytestmark = pytest.mark.workflow
 
@@ -63,7 +64,9 @@ def run(
     }
 
 
-PREDICTING = {"predict_batch_size": 16, "autocast": "off"}
+PREDICTING = PredictionParams(
+    dtype="float32", trust_remote_code=False, max_length=48, predict_batch_size=16, autocast="off"
+)
 
 
 @pytest.fixture(scope="module")
