@@ -52,6 +52,7 @@ def test_the_kinds_parse_time_facts():
         False,
     ]
     assert not ANSWERS.supervised_by_ensembles and not ANSWERS.has_chance_level
+    assert [k.head_outputs for k in (CLASSIFICATION, ANSWERS, COMPARISONS)] == [2, 2, 1]
     assert [k.target_column(True) for k in (CLASSIFICATION, ANSWERS, COMPARISONS)] == [
         "soft_label",
         "generated",

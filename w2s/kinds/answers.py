@@ -27,6 +27,7 @@ class Answers:
     has_chance_level = False  # written answers have no chance level to fall below
     supervised_by_ensembles = False  # an ensemble combines two classes' soft labels, not answers
     answers_untrained = True  # it writes its answer
+    head_outputs = 2  # what the plan counts (as for classification: 2 x (width + 1), a rounding error beside the LM)
 
     def few_shot_params(self) -> dict:
         return {}

@@ -28,6 +28,7 @@ class Classification:
     has_chance_level = True  # a balanced two-class test split: 0.5
     supervised_by_ensembles = True  # an ensemble averages two classes' soft labels
     answers_untrained = False  # an untrained model answers only with label tokens to read
+    head_outputs = 2  # the head's width the plan counts: a logit per class
 
     def task_params(self, config: dict, dataset: str) -> dict:
         """What the kind adds to its jobs' params: nothing (a classification job's params are what they were

@@ -15,6 +15,7 @@ from w2s.records.params import ModelParams
 class Comparisons(Classification):
     name = "comparisons"
     transcripts = 2
+    head_outputs = 1  # a reward model's one reward
     answers_untrained = (
         True  # by its label tokens' reward, or the LM's likelihood of each completion
     )

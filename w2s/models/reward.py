@@ -32,8 +32,3 @@ class RewardModel(Classifier):
         with torch.no_grad():
             self.head.weight.copy_((rows[1] - rows[0]).float()[None])
             self.head.bias.fill_(float(bias[1] - bias[0]) if bias is not None else 0.0)
-
-
-def scoring_model(params: dict) -> type[Classifier]:
-    """The model a run or prediction job of a classification or comparison task (params `pairs`) loads."""
-    return RewardModel if params.get("pairs") else Classifier

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from w2s.errors import W2SError
+from w2s.kinds import of_entry
 from w2s.pipeline.cluster import runs_locally
 from w2s.pipeline.grid import prompt_rows
 from w2s.pipeline.model_shapes import model_shape
 from w2s.pipeline.paths import TRAINED_ROLES
-from w2s.pipeline.rule_params import answer_params
 
 TRAINING_ROLES = {
     f"train_{role}": role for role in TRAINED_ROLES
@@ -114,9 +114,7 @@ def submissions(jobs: list[Job]) -> tuple[int, int]:
 
 def head_outputs(config: dict, dataset: str) -> int:
     """The outputs of the head a model trains on `dataset`: a logit per class, or a reward model's one reward."""
-    from w2s.models.reward import scoring_model
-
-    return scoring_model(answer_params(config, dataset)).head_outputs
+    return of_entry(config["datasets"][dataset]).head_outputs
 
 
 def job_shape(config: dict, job: Job):
