@@ -11,7 +11,7 @@ The package in floors, each importing only from the ones below it:
                 does with its rows, its evaluation, its predictions and labels files, its k-shot examples
     training/   the training loop and its recipe, losses (one module each), engines, resumable state,
                 prediction, pretraining
-    analysis/   summary tables and plots, the analyses (beside training: needs no torch)
+    analysis/   summary tables and plots, the analyses, the feature sandbox (beside training: needs no torch)
     models/     the classifier on a Hugging Face LM, built models, tokenisation
     data/       dataset sources, splits, synthetic worlds, tokenizers
     records/    the files every floor above reads or writes: splits, labels, predictions, answers; their metrics;
