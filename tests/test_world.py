@@ -126,6 +126,30 @@ def test_pretraining_lowers_the_loss_and_saves_a_hf_checkpoint(pretrained):
     assert AutoModelForCausalLM.from_pretrained(path).config.n_embd == 16
 
 
+def test_the_plan_counts_a_pretrained_models_parameters_as_its_checkpoint_holds(pretrained):
+    """The plan's count comes from the world's own tokenizer and pretraining's window, before any job runs."""
+    from transformers import AutoModel
+
+    from w2s.pipeline.model_shapes import count_shape
+
+    path, _ = pretrained
+    shape = {
+        "world": "kb",
+        "arch": "gpt2",
+        "hidden_size": 16,
+        "num_layers": 1,
+        "num_heads": 2,
+        "steps": 30,
+    }
+    config = {
+        "worlds": {"kb": SMALL_WORLD},
+        "models": {"m": {"pretrain": shape, "max_length": 16, "trust_remote_code": False}},
+    }
+    _, planned = count_shape(config, "m", outputs=2)
+    stored = sum(p.numel() for p in AutoModel.from_pretrained(path).parameters())
+    assert planned == stored + 2 * (16 + 1)  # and a head of two outputs
+
+
 @pytest.mark.kernel_sensitive
 def test_readout_head_is_the_lm_own_answer(pretrained):
     """With head_init readout, the classifier's logits are exactly the LM's logits of U and R at the last token."""

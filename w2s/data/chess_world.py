@@ -240,8 +240,6 @@ def generate_chess_world(
     """Write the corpus (one game a line), the puzzles (hub schema) and a character tokenizer to `out_dir`."""
     import chess.engine
 
-    from w2s.data.tokenizers import word_tokenizer
-
     world = make_chess_world(entry)
     engine = chess.engine.SimpleEngine.popen_uci(engine_path())
     engine.configure({"Threads": 1, "Hash": 16})
@@ -263,7 +261,7 @@ def generate_chess_world(
                 if puzzle is not None:
                     puzzles.append(puzzle)
             write_parquet(pl.DataFrame(puzzles), tmp / task_file)
-            word_tokenizer(list(CHESS_CHARACTERS), r".").save_pretrained(tmp / tokenizer_dir)
+            chess_tokenizer().save_pretrained(tmp / tokenizer_dir)
             (tmp / entry_file).write_text(
                 json.dumps({**entry, "engine": version}, sort_keys=True) + "\n"
             )
@@ -277,6 +275,21 @@ def generate_chess_world(
 
 
 CHESS_KEYS = ("n_entities", "seed", "corpus_lines", "depth", "max_plies", "capture_rate")
+
+
+def chess_tokenizer():
+    """A chess world's tokenizer: one token per character of a transcript."""
+    from w2s.data.tokenizers import word_tokenizer
+
+    return word_tokenizer(list(CHESS_CHARACTERS), r".")
+
+
+def window_bound(max_plies: int) -> int:
+    """At least the context window a chess world's pretraining takes (its longest game, or puzzle with its answer,
+    and one): per half-move, the answer's included, its number ("8... "), its SAN (at most 7 characters, "exd8=Q#")
+    and a space; and one."""
+    per_ply = len(str(max_plies // 2 + 1)) + 4 + 7 + 1
+    return (max_plies + 1) * per_ply + 1
 
 
 def make_chess_world(entry: dict) -> ChessWorld:

@@ -25,7 +25,12 @@ from pathlib import Path
 
 import polars as pl
 
-from w2s.data.chess_world import ChessWorld, generate_chess_world, make_chess_world
+from w2s.data.chess_world import (
+    ChessWorld,
+    chess_tokenizer,
+    generate_chess_world,
+    make_chess_world,
+)
 from w2s.data.facts import FactWorld
 from w2s.data.folk_facts import FolkFacts
 from w2s.data.nim import Nim
@@ -123,6 +128,13 @@ def make_world(entry: dict):
         field.name for field in dataclasses.fields(world)
     }  # the schema's defaults fill in other types' keys
     return world(**{k: v for k, v in entry.items() if k in names})
+
+
+def world_tokenizer(entry: dict):
+    """The tokenizer a world's models pretrain with, from its config entry: what generate_world saves."""
+    if entry.get("type") == "chess":
+        return chess_tokenizer()
+    return make_world(entry).tokenizer()
 
 
 def load_world(world_dir: str | Path):

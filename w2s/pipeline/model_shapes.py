@@ -89,6 +89,23 @@ def model_shape(config: dict, model: str, outputs: int = 2) -> tuple[Shape, int]
     return _SHAPES[key]
 
 
+def built_vocabulary(config: dict, entry: dict) -> tuple:
+    """The tokenizer and context window of a model its job makes: bytes and the entry's window for `build`; for
+    `pretrain`, its world's tokenizer and pretraining's window (a chess world's is its longest game or puzzle, bounded
+    here before the world exists)."""
+    from w2s.data.chess_world import make_chess_world, window_bound
+    from w2s.data.tokenizers import byte_tokenizer
+    from w2s.data.world import world_tokenizer
+    from w2s.training.pretrain import FACT_WINDOW
+
+    if "build" in entry:
+        return byte_tokenizer(), entry["build"].get("max_position", 256)
+    world = config["worlds"][entry["pretrain"]["world"]]
+    if world.get("type") == "chess":
+        return world_tokenizer(world), window_bound(make_chess_world(world).max_plies)
+    return world_tokenizer(world), FACT_WINDOW
+
+
 def count_shape(config: dict, model: str, outputs: int = 2) -> tuple[Shape, int] | None:
     """The model's shape (Shape: its parameters with a head of `outputs` outputs, those that
     train, its widths), and the parameters its checkpoint stores (all, or with LoRA the adapters and head), counted
@@ -96,7 +113,6 @@ def count_shape(config: dict, model: str, outputs: int = 2) -> tuple[Shape, int]
     import torch
     from transformers import AutoConfig, AutoModel
 
-    from w2s.data.tokenizers import byte_tokenizer
     from w2s.models.build import model_config
     from w2s.models.lora import add_adapters, lora_config
     from w2s.models.tokens import capped_length
@@ -107,14 +123,14 @@ def count_shape(config: dict, model: str, outputs: int = 2) -> tuple[Shape, int]
     )  # the entry that gives the model
     shape = own.get("build") or own.get("pretrain")
     if shape:
-        # the byte tokenizer: a world's is of the same order, and the embedding is a small share of the model
+        tokenizer, window = built_vocabulary(config, own)
         lm_config = model_config(
             shape["arch"],
             shape["hidden_size"],
             shape["num_layers"],
             shape["num_heads"],
-            shape.get("max_position", 256),
-            byte_tokenizer(),
+            window,
+            tokenizer,
         )
     else:
         try:

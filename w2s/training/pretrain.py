@@ -100,6 +100,10 @@ class NextTokenLoss:
         )
 
 
+# a fact world's context window: its corpus lines and questions are a few tokens each
+FACT_WINDOW = 32
+
+
 def corpus_and_loss(world_dir, tokenizer, known_fraction: float, max_position: int):
     """The corpus lines a model sees (its `known_fraction` of them), its loss, and its context window: a fact
     world's statements, or a chess world's games (one a line; a share of the games, nested by share; a window
@@ -129,7 +133,7 @@ def pretrain(
     schedule_steps: int | None = None,
     seed: int = 0,
     log_every: int = 100,
-    max_position: int = 32,
+    max_position: int = FACT_WINDOW,
     threads: int | None = None,
     known_fraction: float = 1.0,
 ) -> dict:
