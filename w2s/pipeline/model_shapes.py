@@ -89,7 +89,7 @@ def model_shape(config: dict, model: str, outputs: int = 2) -> tuple[Shape, int]
     return _SHAPES[key]
 
 
-def built_vocabulary(config: dict, entry: dict) -> tuple:
+def built_tokenizer_and_window(config: dict, entry: dict) -> tuple:
     """The tokenizer and context window of a model its job makes: bytes and the entry's window for `build`; for
     `pretrain`, its world's tokenizer and pretraining's window (a chess world's is its longest game or puzzle, bounded
     here before the world exists)."""
@@ -123,7 +123,7 @@ def count_shape(config: dict, model: str, outputs: int = 2) -> tuple[Shape, int]
     )  # the entry that gives the model
     shape = own.get("build") or own.get("pretrain")
     if shape:
-        tokenizer, window = built_vocabulary(config, own)
+        tokenizer, window = built_tokenizer_and_window(config, own)
         lm_config = model_config(
             shape["arch"],
             shape["hidden_size"],
