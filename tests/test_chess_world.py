@@ -14,7 +14,6 @@ from w2s.data.chess_world import (
     MATE_PLIES,
     ONLY_MOVE_GAP,
     WINNING,
-    ChessWorld,
     board_of,
     engine_path,
     is_legal,
@@ -22,16 +21,23 @@ from w2s.data.chess_world import (
     moves_of,
     only_move,
     transcript,
-    window_bound,
 )
 from w2s.data.splits import sample_splits
-from w2s.data.world import CORPUS, TASK, TOKENIZER, generate_world, load_world, world_tokenizer
+from w2s.data.world import (
+    CORPUS,
+    FACT_WINDOW,
+    TASK,
+    TOKENIZER,
+    generate_world,
+    load_world,
+    pretraining_tokenizer_and_window,
+)
 from w2s.data.world_sources import WorldQuestionSource
 from w2s.errors import W2SError
 from w2s.models.classifier import load_tokenizer
 from w2s.records.predictions import answer_table, move_stats
 from w2s.training.generate import Answer
-from w2s.training.pretrain import FACT_WINDOW, corpus_and_loss
+from w2s.training.pretrain import corpus_and_loss
 
 WORLD = {"type": "chess", "n_entities": 24, "seed": 4, "corpus_lines": 40, "depth": 6}
 
@@ -120,9 +126,10 @@ def test_the_corpus_is_real_games_and_the_world_a_function_of_its_seed(world_dir
 
 def test_the_plan_knows_a_chess_worlds_tokenizer_and_bounds_its_window(world_dir):
     saved = load_tokenizer(str(world_dir / TOKENIZER))
-    assert world_tokenizer(WORLD).get_vocab() == saved.get_vocab()
+    tokenizer, bound = pretraining_tokenizer_and_window(WORLD)
+    assert tokenizer.get_vocab() == saved.get_vocab()
     _, _, window = corpus_and_loss(world_dir, saved, 1.0, FACT_WINDOW)
-    assert window <= window_bound(ChessWorld().max_plies)  # the world's max_plies, by default
+    assert window <= bound
 
 
 def test_a_mate_is_a_puzzle_only_where_no_other_first_move_forces_mate(engine):

@@ -30,6 +30,7 @@ from w2s.data.chess_world import (
     chess_tokenizer,
     generate_chess_world,
     make_chess_world,
+    window_bound,
 )
 from w2s.data.facts import FactWorld
 from w2s.data.folk_facts import FolkFacts
@@ -130,11 +131,17 @@ def make_world(entry: dict):
     return world(**{k: v for k, v in entry.items() if k in names})
 
 
-def world_tokenizer(entry: dict):
-    """The tokenizer a world's models pretrain with, from its config entry: what generate_world saves."""
+# a fact world's context window in pretraining: its corpus lines and questions are a few tokens each
+FACT_WINDOW = 32
+
+
+def pretraining_tokenizer_and_window(entry: dict) -> tuple:
+    """From a world's config entry, before the world exists: the tokenizer its models pretrain with (what
+    generate_world saves) and at least the context window pretraining gives them (a fact world's FACT_WINDOW; a
+    chess world's is its longest game or puzzle, bounded by its max_plies)."""
     if entry.get("type") == "chess":
-        return chess_tokenizer()
-    return make_world(entry).tokenizer()
+        return chess_tokenizer(), window_bound(make_chess_world(entry).max_plies)
+    return make_world(entry).tokenizer(), FACT_WINDOW
 
 
 def load_world(world_dir: str | Path):

@@ -91,19 +91,13 @@ def model_shape(config: dict, model: str, outputs: int = 2) -> tuple[Shape, int]
 
 def built_tokenizer_and_window(config: dict, entry: dict) -> tuple:
     """The tokenizer and context window of a model its job makes: bytes and the entry's window for `build`; for
-    `pretrain`, its world's tokenizer and pretraining's window (a chess world's is its longest game or puzzle, bounded
-    here before the world exists)."""
-    from w2s.data.chess_world import make_chess_world, window_bound
+    `pretrain`, its world's (w2s.data.world.pretraining_tokenizer_and_window)."""
     from w2s.data.tokenizers import byte_tokenizer
-    from w2s.data.world import world_tokenizer
-    from w2s.training.pretrain import FACT_WINDOW
+    from w2s.data.world import pretraining_tokenizer_and_window
 
     if "build" in entry:
         return byte_tokenizer(), entry["build"].get("max_position", 256)
-    world = config["worlds"][entry["pretrain"]["world"]]
-    if world.get("type") == "chess":
-        return world_tokenizer(world), window_bound(make_chess_world(world).max_plies)
-    return world_tokenizer(world), FACT_WINDOW
+    return pretraining_tokenizer_and_window(config["worlds"][entry["pretrain"]["world"]])
 
 
 def count_shape(config: dict, model: str, outputs: int = 2) -> tuple[Shape, int] | None:

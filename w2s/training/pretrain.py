@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from w2s.data.facts import FactWorld
-from w2s.data.world import CORPUS, TASK, TOKENIZER, load_world
+from w2s.data.world import CORPUS, FACT_WINDOW, TASK, TOKENIZER, load_world
 from w2s.io import atomic_path
 from w2s.models.activations import fuse_activations
 from w2s.models.build import random_model
@@ -98,10 +98,6 @@ class NextTokenLoss:
         return F.cross_entropy(
             logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100
         )
-
-
-# a fact world's context window: its corpus lines and questions are a few tokens each
-FACT_WINDOW = 32
 
 
 def corpus_and_loss(world_dir, tokenizer, known_fraction: float, max_position: int):
