@@ -175,9 +175,36 @@ def lichess_hub(chess_world_dir):
     return add_lichess_repositories(HUB, chess_world_dir)
 
 
+# The longest modules, longest first (seconds of one process's time in a whole run at 2572afa, 2 cores): they start
+# the run, so that none begins late and ends it on one process while the others wait.
+LONGEST_MODULES = (
+    "test_slurm",  # 254
+    "test_resume",  # 243
+    "test_deepspeed",  # 168
+    "test_pipeline",  # 129
+    "test_chains",  # 120
+    "test_reliability",  # 114
+    "test_offline_cluster",  # 102
+    "test_plan",  # 95
+    "test_bad_input",  # 93
+)
+
+
+def pytest_configure(config):
+    # pytest-xdist's --dist loadfile would otherwise hand out modules by their number of tests, most first, which
+    # puts the few-test, minutes-long modules (Slurm, the offline cluster) at the run's end
+    config.option.loadscopereorder = False
+
+
 def pytest_collection_modifyitems(items):
-    """The modules that hold workflow tests (minutes each) first, each module's own order kept: two processes
-    (pytest -n 2 --dist loadfile) take modules in this order, so the long ones start early instead of ending the
-    run on one process."""
-    heavy = {item.module.__name__ for item in items if item.get_closest_marker("workflow")}
-    items.sort(key=lambda item: item.module.__name__ not in heavy)
+    """Modules in the order the processes (pytest -n 2 --dist loadfile) should take them: the longest first, then
+    the other modules with workflow tests (seconds to minutes each), then the rest; each module's own order kept."""
+    workflow = {item.module.__name__ for item in items if item.get_closest_marker("workflow")}
+
+    def rank(item) -> tuple[int, int]:
+        name = item.module.__name__
+        if name in LONGEST_MODULES:
+            return 0, LONGEST_MODULES.index(name)
+        return (1 if name in workflow else 2), 0
+
+    items.sort(key=rank)

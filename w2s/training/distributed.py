@@ -18,6 +18,8 @@ import torch.distributed as dist
 from w2s.training.runtime import bf16_enabled, device, trained_names, trained_state
 from w2s.training.settings import TrainSettings, optimizer_and_schedule
 
+SHARED_MEMORY_OP = "deepspeed_shm_comm"  # DeepSpeed's ShareMemCommBuilder.NAME
+
 
 def init_distributed() -> None:
     """Join the process group a launcher (torchrun, or srun + torchrun) describes in the environment."""
@@ -25,6 +27,10 @@ def init_distributed() -> None:
 
     # DeepSpeed calls these collectives under their old names, once per step: keep the job logs readable.
     warnings.filterwarnings("ignore", r"`torch\.distributed\.\w+` is deprecated", FutureWarning)
+    if not torch.cuda.is_available():
+        # On a CPU, DeepSpeed's backend compiles a shared-memory all-reduce with the C++ compiler when it starts
+        # (about 50 s on 2 cores, once per machine); only its inference path calls it, ZeRO reduces through gloo.
+        deepspeed.ops.__compatible_ops__[SHARED_MEMORY_OP] = False
     if not dist.is_initialized():
         deepspeed.init_distributed(dist_backend="nccl" if torch.cuda.is_available() else "gloo")
     if torch.cuda.is_available():
