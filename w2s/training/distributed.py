@@ -29,7 +29,8 @@ def init_distributed() -> None:
     warnings.filterwarnings("ignore", r"`torch\.distributed\.\w+` is deprecated", FutureWarning)
     if not torch.cuda.is_available():
         # On a CPU, DeepSpeed's backend compiles a shared-memory all-reduce with the C++ compiler when it starts
-        # (about 50 s on 2 cores, once per machine); only its inference path calls it, ZeRO reduces through gloo.
+        # (27 s on an idle 2-core machine, once per machine); only its inference path calls it, ZeRO reduces through
+        # gloo.
         deepspeed.ops.__compatible_ops__[SHARED_MEMORY_OP] = False
     if not dist.is_initialized():
         deepspeed.init_distributed(dist_backend="nccl" if torch.cuda.is_available() else "gloo")
