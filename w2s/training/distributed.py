@@ -27,14 +27,15 @@ def init_distributed() -> None:
 
     # DeepSpeed calls these collectives under their old names, once per step: keep the job logs readable.
     warnings.filterwarnings("ignore", r"`torch\.distributed\.\w+` is deprecated", FutureWarning)
-    if not torch.cuda.is_available():
+    cuda = torch.cuda.is_available()
+    if not cuda:
         # On a CPU, DeepSpeed's backend compiles a shared-memory all-reduce with the C++ compiler when it starts
         # (27 s on an idle 2-core machine, once per machine); only its inference path calls it, ZeRO reduces through
         # gloo.
         deepspeed.ops.__compatible_ops__[SHARED_MEMORY_OP] = False
     if not dist.is_initialized():
-        deepspeed.init_distributed(dist_backend="nccl" if torch.cuda.is_available() else "gloo")
-    if torch.cuda.is_available():
+        deepspeed.init_distributed(dist_backend="nccl" if cuda else "gloo")
+    if cuda:
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
 
 
