@@ -15,6 +15,8 @@ vary inside each run. The file written to --out holds, stamped with the commit a
   it is right), over pretraining seeds, with the ceiling's as the reference (the agreement analysis);
 - the losses compared, paired by pretraining seed: each loss's PGR of the means minus xent's in the same cell,
   per pretraining seed, with its mean, s.e.m. and 95% t interval;
+- the methods compared the same way, where the config has them: each bootstrapping chain and early stop minus the
+  plain student of its cell (the same models and loss, taught directly, its final model);
 - PGR of the means within each group of test examples (the groups analysis), where the task has several;
 - runs below chance (a student under 0.5 on a classification task's balanced test split), and the wall time of
   each run; the headline table has the strong model's zero-shot accuracy (where the config runs it).
@@ -263,10 +265,27 @@ def prompting(runs: pl.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def paired_rows(paired: pl.DataFrame, keys: list[str], label) -> list[str]:
+    """Table rows of paired differences (`paired`: one `difference` per key and pretraining seed): each key's
+    differences per pretraining seed, then their mean, s.e.m. and 95% t interval over pretraining seeds (a paired
+    comparison: what the two sides share within a seed, its world and models, cancels). `label(key)` names the row."""
+    lines = []
+    for key in paired.select(keys).unique(maintain_order=True).iter_rows(named=True):
+        values = paired.filter(pl.all_horizontal([pl.col(k) == v for k, v in key.items()]))
+        differences = values.sort("pretrain_seed")["difference"].to_list()
+        mean, sem = over_seeds(differences)
+        half = t95_half_width(sem, len([d for d in differences if d is not None]))
+        lines.append(
+            f"| {label(key)} | "
+            + ", ".join(pm(d, None, 2) for d in differences)
+            + f" | {pm(mean, sem, 2)} | {interval(mean, half)} |"
+        )
+    return lines
+
+
 def loss_differences(runs: pl.DataFrame, baseline: str = "xent") -> str:
     """Each loss against `baseline` in the same cell (weak, strong, method), paired by pretraining seed: the
-    difference of the two PGRs of the means within each pretraining seed, then its mean, s.e.m. and 95% t interval
-    over pretraining seeds (a paired comparison: what the two share within a seed, its world and models, cancels)."""
+    difference of the two PGRs of the means within each pretraining seed (paired_rows)."""
     per_seed = seed_means(runs)
     cell = [c for c in CELL if c != "loss"]
     base = per_seed.filter(pl.col("loss") == baseline).select(
@@ -279,22 +298,54 @@ def loss_differences(runs: pl.DataFrame, baseline: str = "xent") -> str:
     )
     if paired.is_empty():
         return ""
-    lines = [
-        f"| weak | strong | loss | method | PGR of the means minus {baseline}'s, per pretraining seed | mean ± "
-        "s.e.m. | 95% t interval |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for key in paired.select(*cell, "loss").unique(maintain_order=True).iter_rows(named=True):
-        values = paired.filter(pl.all_horizontal([pl.col(k) == v for k, v in key.items()]))
-        differences = values.sort("pretrain_seed")["difference"].to_list()
-        mean, sem = over_seeds(differences)
-        half = t95_half_width(sem, len([d for d in differences if d is not None]))
-        lines.append(
-            f"| {key['weak']} | {key['strong']} | {key['loss']} | {method(key)} | "
-            + ", ".join(pm(d, None, 2) for d in differences)
-            + f" | {pm(mean, sem, 2)} | {interval(mean, half)} |"
-        )
-    return "\n".join(lines)
+    return "\n".join(
+        [
+            f"| weak | strong | loss | method | PGR of the means minus {baseline}'s, per pretraining seed | mean ± "
+            "s.e.m. | 95% t interval |",
+            "|---|---|---|---|---|---|---|",
+            *paired_rows(
+                paired,
+                [*cell, "loss"],
+                lambda key: f"{key['weak']} | {key['strong']} | {key['loss']} | {method(key)}",
+            ),
+        ]
+    )
+
+
+# A student taught directly by its weak model, its final model kept: what a bootstrapping chain or an early stop
+# is measured against
+PLAIN = (pl.col("chain").fill_null("") == "") & (pl.col("early_stopping") == "none")
+
+
+def method_differences(runs: pl.DataFrame) -> str:
+    """Each bootstrapping chain and early stop against the plain student of its cell (the same weak and strong
+    models and loss, taught directly, its final model), paired by pretraining seed (paired_rows). Strong-to-strong
+    pairs are left out (their PGR measures noise); a probe's or a generatively finetuned model's rows are compared
+    with its own plain student, as their ceilings are their own."""
+    per_seed = seed_means(runs).filter(pl.col("weak") != pl.col("strong"))
+    same = [c for c in CELL if c not in ("chain", "early_stopping")]
+    base = per_seed.filter(PLAIN).select(
+        *same, "pretrain_seed", pl.col("pgr_of_means").alias("base")
+    )
+    paired = (
+        per_seed.filter(~PLAIN)
+        .join(base, on=[*same, "pretrain_seed"])
+        .with_columns((pl.col("pgr_of_means") - pl.col("base")).alias("difference"))
+    )
+    if paired.is_empty():
+        return ""
+    return "\n".join(
+        [
+            "| weak | strong | loss | method | PGR of the means minus the plain student's, per pretraining seed | "
+            "mean ± s.e.m. | 95% t interval |",
+            "|---|---|---|---|---|---|---|",
+            *paired_rows(
+                paired,
+                CELL,
+                lambda key: f"{key['weak']} | {key['strong']} | {key['loss']} | {method(key)}",
+            ),
+        ]
+    )
 
 
 def group_cell(row: dict | None) -> str:
@@ -464,6 +515,14 @@ def main() -> None:
                 robustness(runs, seeds),
                 "## Losses compared, paired by pretraining seed",
                 loss_differences(runs) or "One loss only, or no xent to compare with.",
+                *(
+                    [
+                        "## Methods compared with the plain student, paired by pretraining seed",
+                        method_differences(runs),
+                    ]
+                    if method_differences(runs)
+                    else []
+                ),
                 *(
                     [
                         "## Prompting baselines: the untrained strong model beside its student",

@@ -1,4 +1,4 @@
-"""bench/demo.py's tables on hand-made runs with known answers: the paired comparison of losses."""
+"""bench/demo.py's tables on hand-made runs with known answers: the paired comparisons of losses and of methods."""
 
 from __future__ import annotations
 
@@ -48,6 +48,46 @@ def test_losses_are_compared_paired_by_pretraining_seed():
     half = 4.303 * sem  # t with 2 degrees of freedom
     assert cells[6] == f"[{mean - half:.2f}, {mean + half:.2f}]"
     assert demo.loss_differences(runs.filter(pl.col("loss") == "xent")) == ""  # nothing to compare
+
+
+def test_a_chain_is_compared_with_the_plain_student_of_its_cell():
+    """The same PGRs as above, the chain's in logconf's place: differences 0.25, 0, 0.25 against the direct student;
+    an early stop of the same cell is compared with the same plain student, a pair of a model with itself not."""
+    import polars as pl
+
+    frames = []
+    for pretrain_seed, direct, chain in ((0, 0.7, 0.8), (1, 0.8, 0.8), (2, 0.9, 1.0)):
+        records = [
+            metrics_record("weak", "s", 0.6),
+            metrics_record("weak", "l", 0.9),
+            metrics_record("ceiling", "l", 1.0),
+            metrics_record("ceiling", "l", 1.0, early_stopping="oracle"),
+            metrics_record("student", "l", direct, weak="s", loss="xent"),
+            metrics_record("student", "l", 0.8, weak="s", loss="xent", early_stopping="oracle"),
+            metrics_record("chain", "l", chain, weak="s", loss="xent", chain="s+m+l"),
+            metrics_record("student", "l", 0.95, weak="l", loss="xent"),
+            metrics_record("student", "l", 0.9, weak="l", loss="xent", early_stopping="oracle"),
+        ]
+        frames.append(
+            runs_table(records).with_columns(pl.lit(pretrain_seed).alias("pretrain_seed"))
+        )
+    table = demo.method_differences(pl.concat(frames))
+    rows = [[c.strip() for c in line.split("|")[1:-1]] for line in table.splitlines()[2:]]
+    assert {tuple(row[:4]) for row in rows} == {
+        ("s", "l", "xent", "chain s+m+l"),
+        ("s", "l", "xent", "early stop oracle"),
+    }
+    chain = next(row for row in rows if row[3] == "chain s+m+l")
+    assert chain[4] == "0.25, 0.00, 0.25"
+    mean, sem = 1 / 6, (((0.25 - 1 / 6) ** 2 * 2 + (1 / 6) ** 2) / 2) ** 0.5 / 3**0.5
+    assert chain[5:] == [
+        f"{mean:.2f} ± {sem:.2f}",
+        f"[{mean - 4.303 * sem:.2f}, {mean + 4.303 * sem:.2f}]",
+    ]
+    stop = next(row for row in rows if row[3] == "early stop oracle")
+    assert stop[4] == "0.25, 0.00, -0.25"  # 0.5 each seed against 0.25, 0.5, 0.75
+    plain = pl.concat(frames).filter((pl.col("chain") == "") & (pl.col("early_stopping") == "none"))
+    assert demo.method_differences(plain) == ""  # nothing to compare
 
 
 @pytest.mark.parametrize(("gap", "shown"), [(0.02, "(gap 0.02)"), (0.4, "0.50")])
