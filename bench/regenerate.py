@@ -67,6 +67,7 @@ TABLES = [
         "docs/folk_questions_methods_results.md",
     ),
     Table("chess", "configs/chess.yaml", range(5), "docs/demo_chess.md"),
+    Table("arithmetic", "configs/arithmetic.yaml", range(5), "docs/arithmetic.md"),
     Table(
         "saturated_control",
         "configs/saturated_control.yaml",
