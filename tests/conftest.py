@@ -27,6 +27,8 @@ HUB = LocalHub()
 os.environ["HF_ENDPOINT"] = HUB.start()
 os.environ["HF_HUB_CACHE"] = tempfile.mkdtemp(prefix="w2s_test_hub_cache_")
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+# The model shapes the session counts are stored in a folder of its own, not the user's (w2s.pipeline.shape_store).
+os.environ["W2S_CACHE"] = tempfile.mkdtemp(prefix="w2s_test_cache_")
 
 import pytest  # noqa: E402
 import torch  # noqa: E402

@@ -53,3 +53,23 @@ def test_the_evaluations_share_of_a_training_job_counts_test_and_validation_pass
     assert evaluation_share(config, "train_weak", wildcards) == pytest.approx(64 / (64 + 288))
     config["training"]["eval_every"] = 0  # the end's evaluation only
     assert evaluation_share(config, "train_ceiling", wildcards) == pytest.approx(32 / (32 + 288))
+
+
+def test_the_plans_note_on_evaluations_lists_datasets_largest_share_first_then_by_name(config):
+    """The dry run lists jobs in no fixed order: the note must read the same whatever the order."""
+    from w2s.pipeline.dry_run_jobs import Job
+    from w2s.pipeline.plan import evaluation_lines
+
+    toy = config["datasets"]["toy"]
+    config["datasets"] = {
+        "b_toy": {**toy, "n_test": 64},
+        "a_toy": {**toy, "n_test": 64},
+        "toy": {**toy, "n_test": 128},  # the largest share
+    }
+    jobs = [
+        Job("train_ceiling", {"model": "strongling", "dataset": name}, {"gpu": "1"})
+        for name in ("b_toy", "toy", "a_toy")
+    ]
+    (note,) = evaluation_lines(config, jobs)
+    assert "(at most, by dataset: toy 47%, a_toy 31%, b_toy 31%;" in note
+    assert evaluation_lines(config, jobs[::-1]) == [note]

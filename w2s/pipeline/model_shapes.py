@@ -5,10 +5,11 @@ disk estimates of `w2s plan` and the cluster requests are computed from."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 from w2s.hub import split_revision
 from w2s.pipeline.rule_params import model_source
+from w2s.pipeline.shape_store import read_record, shape_digest, write_record
 
 DTYPE_BYTES = {"float32": 4, "bfloat16": 2}
 SOURCE_DTYPE_BYTES = {**DTYPE_BYTES, "float16": 2}  # what hub checkpoints come in
@@ -76,17 +77,36 @@ class Shape:
 
 
 # Counting a shape builds an empty copy of the model. Snakemake asks for each model's in every rule's resources when
-# it reads the Snakefile, and w2s plan for every job: each is counted once per process.
+# it reads the Snakefile, and w2s plan for every job: each is looked up once per process, and counted once per
+# machine (w2s.pipeline.shape_store).
 _SHAPES: dict[str, tuple[Shape, int] | None] = {}
 
 
 def model_shape(config: dict, model: str, outputs: int = 2) -> tuple[Shape, int] | None:
-    """count_shape, counted once per process for a model entry (and the entries it refers to) and head; a model not
-    to be had offline is asked for again (it may have been fetched since)."""
+    """stored_shape, once per process for a model entry (and the entries it refers to) and head; a model not to be
+    had offline is asked for again (it may have been fetched since)."""
     key = json.dumps([model, outputs, config["models"]], sort_keys=True, default=str)
     if _SHAPES.get(key) is None:
-        _SHAPES[key] = count_shape(config, model, outputs)
+        _SHAPES[key] = stored_shape(config, model, outputs)
     return _SHAPES[key]
+
+
+def stored_shape(config: dict, model: str, outputs: int = 2) -> tuple[Shape, int] | None:
+    """count_shape, read from the shape store where a process counted it before, else counted and stored."""
+    digest = shape_digest(config, model, outputs)
+    record = read_record(digest) if digest else None
+    try:
+        return Shape(**record["shape"]), int(record["stored"])
+    except (
+        TypeError,
+        KeyError,
+        ValueError,
+    ):  # none, or not a record of this version's Shape: count
+        pass
+    counted = count_shape(config, model, outputs)
+    if counted is not None and digest:
+        write_record(digest, {"shape": asdict(counted[0]), "stored": counted[1]})
+    return counted
 
 
 def built_tokenizer_and_window(config: dict, entry: dict) -> tuple:

@@ -111,7 +111,10 @@ def evaluation_lines(config: dict, jobs: list[Job]) -> list[str]:
     heavy = {d: max(s) for d, s in shares.items() if max(s) > EVALUATION_NOTE}
     if not heavy:
         return []
-    worst = ", ".join(f"{d} {share:.0%}" for d, share in sorted(heavy.items(), key=lambda x: -x[1]))
+    # largest first, equal shares by name: the dry run lists jobs in no fixed order
+    worst = ", ".join(
+        f"{d} {share:.0%}" for d, share in sorted(heavy.items(), key=lambda x: (-x[1], x[0]))
+    )
     return [
         f"  evaluations take over {EVALUATION_NOTE:.0%} of some training jobs' compute (at most, by dataset: "
         f"{worst}; the test and validation splits every training.eval_every {config['training']['eval_every']} "
