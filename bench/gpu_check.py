@@ -268,7 +268,8 @@ def build(name: str, sizes: Sizes, causal: bool = False) -> torch.nn.Module:
     """A backbone (or, `causal`, a language model) in the fp32 master weights training holds, on the device."""
     from transformers import AutoModel, AutoModelForCausalLM
 
-    from w2s.models.classifier import DTYPES, TRAINING_DTYPE
+    from w2s.models.classifier import DTYPES
+    from w2s.models.dtypes import TRAINING_DTYPE
     from w2s.training.runtime import device
 
     kind = AutoModelForCausalLM if causal else AutoModel

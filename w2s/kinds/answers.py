@@ -176,7 +176,7 @@ class AnswerRun(FinetuneRun):
     @staticmethod
     def load(kind, params: TrainingParams):
         from w2s.models.answerer import Answerer
-        from w2s.models.classifier import TRAINING_DTYPE
+        from w2s.models.dtypes import TRAINING_DTYPE
 
         return Answerer.load(params.source, TRAINING_DTYPE, params.trust_remote_code)
 

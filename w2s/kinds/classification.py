@@ -170,7 +170,7 @@ class FinetuneRun:
 
     @staticmethod
     def load(kind: Classification, params: TrainingParams):
-        from w2s.models.classifier import TRAINING_DTYPE
+        from w2s.models.dtypes import TRAINING_DTYPE
 
         return kind._scoring_model().load(
             params.source,

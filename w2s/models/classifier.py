@@ -21,11 +21,6 @@ from w2s.models.paths import local_model_dir
 
 HEAD_FILE = "head.safetensors"
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
-# Training holds its weights in fp32, whatever dtype a checkpoint carries (Qwen2.5's: bf16) or an entry's `dtype`
-# asks for: at the paper's learning rates most of Adam's updates are below bf16's resolution (10 steps at lr 1e-5
-# left 85% of a bf16 model's weights unchanged, measured on a CPU), so bf16 weights would barely train. bf16
-# compute comes from autocast (training.autocast), over these fp32 master weights.
-TRAINING_DTYPE = "float32"
 HEAD_INITS = ("zero", "random", "readout")
 PICKLED_WEIGHTS = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
 TOKENIZER_FILES = (

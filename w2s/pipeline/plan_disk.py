@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from w2s.hub import cache_dir
+from w2s.models.dtypes import TRAINING_DTYPE
 from w2s.pipeline.dry_run_jobs import TRAINING_ROLES, Job, head_outputs, job_shape
 from w2s.pipeline.fetch import hub_references, human
 from w2s.pipeline.grid import keeps_checkpoint, stops_early
@@ -16,8 +17,6 @@ def disk_lines(config: dict, jobs: list[Job]) -> list[str]:
     """The disk the planned jobs write (weights in fp32, as training holds them), by what keeps it and for how long:
     final checkpoints, early stops kept as models, generatively finetuned models, resume states while runs train; and
     the hub models' weights in the cache."""
-    from w2s.models.classifier import TRAINING_DTYPE
-
     width = DTYPE_BYTES[TRAINING_DTYPE]
     disk = Counter()  # what -> bytes
     largest, resume_largest, runs, unknown, counted = 0, 0, 0, set(), {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
 
@@ -24,6 +25,12 @@ from w2s.pipeline.rule_params import model_source
 from w2s.version import code_version
 
 LIBRARIES = ("torch", "transformers", "peft")
+
+
+@lru_cache(maxsize=1)
+def library_versions() -> dict[str, str]:
+    """Read once per process: a plan asks for a shape per job (reading a package's metadata takes milliseconds)."""
+    return {library: version(library) for library in LIBRARIES}
 
 
 def store_dir() -> Path:
@@ -63,7 +70,7 @@ def shape_digest(config: dict, model: str, outputs: int) -> str | None:
         "own": own,
         "outputs": outputs,
         "w2s": code_version(),
-        **{library: version(library) for library in LIBRARIES},
+        **library_versions(),
     }
     if "pretrain" in own:
         inputs["world"] = config["worlds"][own["pretrain"]["world"]]

@@ -21,7 +21,8 @@ from w2s.columns import COMPLETIONS
 from w2s.errors import W2SError
 from w2s.io import atomic_path, parquet_columns, read_parquet
 from w2s.models.activations import fuse_activations
-from w2s.models.classifier import DTYPES, TRAINING_DTYPE, load_tokenizer
+from w2s.models.classifier import DTYPES, load_tokenizer
+from w2s.models.dtypes import TRAINING_DTYPE
 from w2s.models.paths import local_model_dir
 from w2s.models.tokens import capped_length, encode, pad_batch
 from w2s.training.distributed import (
