@@ -95,14 +95,11 @@ def stored_shape(config: dict, model: str, outputs: int = 2) -> tuple[Shape, int
     """count_shape, read from the shape store where a process counted it before, else counted and stored."""
     digest = shape_digest(config, model, outputs)
     record = read_record(digest) if digest else None
-    try:
-        return Shape(**record["shape"]), int(record["stored"])
-    except (
-        TypeError,
-        KeyError,
-        ValueError,
-    ):  # none, or not a record of this version's Shape: count
-        pass
+    if record is not None:
+        try:
+            return Shape(**record["shape"]), int(record["stored"])
+        except (TypeError, KeyError, ValueError):
+            pass  # not a record of this version's Shape: count again
     counted = count_shape(config, model, outputs)
     if counted is not None and digest:
         write_record(digest, {"shape": asdict(counted[0]), "stored": counted[1]})
