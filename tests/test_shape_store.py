@@ -109,3 +109,15 @@ def test_a_local_models_record_follows_its_config_json(store, counts, tiny_gpt2,
     model_shapes.stored_shape(config, "strongling")
     model_shapes.stored_shape(config, "strongling")
     assert len(counts) == 4 and len(list(store.glob("*.json"))) == stored
+
+
+def test_without_a_home_folder_the_shape_is_counted_and_not_stored(monkeypatch, counts):
+    monkeypatch.delenv("W2S_CACHE")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")  # as pathlib says it
+
+    monkeypatch.setattr("pathlib.Path.home", no_home)
+    config = validate_config(tiny_config())
+    assert model_shapes.stored_shape(config, "weakling") is not None and counts == ["weakling"]

@@ -88,7 +88,7 @@ def record_path(digest: str) -> Path:
 def read_record(digest: str) -> dict | None:
     try:
         record = json.loads(record_path(digest).read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RuntimeError):  # RuntimeError: no home folder to find the store in
         return None
     return record if isinstance(record, dict) else None
 
@@ -98,5 +98,5 @@ def write_record(digest: str, record: dict) -> None:
     try:
         with atomic_path(record_path(digest)) as tmp:
             tmp.write_text(json.dumps(record))
-    except OSError:
+    except (OSError, RuntimeError):
         return  # not kept: the next process counts again
