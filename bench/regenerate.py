@@ -68,6 +68,7 @@ TABLES = [
     ),
     Table("chess", "configs/chess.yaml", range(5), "docs/demo_chess.md"),
     Table("arithmetic", "configs/arithmetic.yaml", range(5), "docs/arithmetic.md"),
+    Table("chains", "configs/chains.yaml", range(5), "docs/chains_results.md"),
     Table(
         "saturated_control",
         "configs/saturated_control.yaml",
