@@ -265,50 +265,47 @@ def prompting(runs: pl.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def paired_rows(paired: pl.DataFrame, keys: list[str], label) -> list[str]:
-    """Table rows of paired differences (`paired`: one `difference` per key and pretraining seed): each key's
-    differences per pretraining seed, then their mean, s.e.m. and 95% t interval over pretraining seeds (a paired
-    comparison: what the two sides share within a seed, its world and models, cancels). `label(key)` names the row."""
-    lines = []
-    for key in paired.select(keys).unique(maintain_order=True).iter_rows(named=True):
+def paired_differences(
+    per_seed: pl.DataFrame, baseline: pl.Expr, differing: tuple[str, ...], against: str
+) -> str:
+    """Each cell (per_seed: seed_means) against the `baseline` cell that is the same but in the `differing` columns,
+    paired by pretraining seed: the difference of the two PGRs of the means within each pretraining seed, then its
+    mean, s.e.m. and 95% t interval over pretraining seeds (a paired comparison: what the two share within a seed,
+    its world and models, cancels). `against` names the baseline in the header; empty where nothing pairs."""
+    same = [c for c in CELL if c not in differing]
+    base = per_seed.filter(baseline).select(
+        *same, "pretrain_seed", pl.col("pgr_of_means").alias("base")
+    )
+    paired = (
+        per_seed.filter(~baseline)
+        .join(base, on=[*same, "pretrain_seed"])
+        .with_columns((pl.col("pgr_of_means") - pl.col("base")).alias("difference"))
+    )
+    if paired.is_empty():
+        return ""
+    lines = [
+        f"| weak | strong | loss | method | PGR of the means minus {against}, per pretraining seed | mean ± "
+        "s.e.m. | 95% t interval |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key in paired.select(CELL).unique(maintain_order=True).iter_rows(named=True):
         values = paired.filter(pl.all_horizontal([pl.col(k) == v for k, v in key.items()]))
         differences = values.sort("pretrain_seed")["difference"].to_list()
         mean, sem = over_seeds(differences)
         half = t95_half_width(sem, len([d for d in differences if d is not None]))
         lines.append(
-            f"| {label(key)} | "
+            f"| {key['weak']} | {key['strong']} | {key['loss']} | {method(key)} | "
             + ", ".join(pm(d, None, 2) for d in differences)
             + f" | {pm(mean, sem, 2)} | {interval(mean, half)} |"
         )
-    return lines
+    return "\n".join(lines)
 
 
 def loss_differences(runs: pl.DataFrame, baseline: str = "xent") -> str:
-    """Each loss against `baseline` in the same cell (weak, strong, method), paired by pretraining seed: the
-    difference of the two PGRs of the means within each pretraining seed (paired_rows)."""
-    per_seed = seed_means(runs)
-    cell = [c for c in CELL if c != "loss"]
-    base = per_seed.filter(pl.col("loss") == baseline).select(
-        *cell, "pretrain_seed", pl.col("pgr_of_means").alias("base")
-    )
-    paired = (
-        per_seed.filter(pl.col("loss") != baseline)
-        .join(base, on=[*cell, "pretrain_seed"])
-        .with_columns((pl.col("pgr_of_means") - pl.col("base")).alias("difference"))
-    )
-    if paired.is_empty():
-        return ""
-    return "\n".join(
-        [
-            f"| weak | strong | loss | method | PGR of the means minus {baseline}'s, per pretraining seed | mean ± "
-            "s.e.m. | 95% t interval |",
-            "|---|---|---|---|---|---|---|",
-            *paired_rows(
-                paired,
-                [*cell, "loss"],
-                lambda key: f"{key['weak']} | {key['strong']} | {key['loss']} | {method(key)}",
-            ),
-        ]
+    """Each loss against `baseline` in the same cell (weak, strong, method), paired by pretraining seed
+    (paired_differences)."""
+    return paired_differences(
+        seed_means(runs), pl.col("loss") == baseline, ("loss",), f"{baseline}'s"
     )
 
 
@@ -319,33 +316,11 @@ PLAIN = (pl.col("chain").fill_null("") == "") & (pl.col("early_stopping") == "no
 
 def method_differences(runs: pl.DataFrame) -> str:
     """Each bootstrapping chain and early stop against the plain student of its cell (the same weak and strong
-    models and loss, taught directly, its final model), paired by pretraining seed (paired_rows). Strong-to-strong
-    pairs are left out (their PGR measures noise); a probe's or a generatively finetuned model's rows are compared
-    with its own plain student, as their ceilings are their own."""
+    models and loss, taught directly, its final model), paired by pretraining seed (paired_differences).
+    Strong-to-strong pairs are left out (their PGR measures noise); a probe's or a generatively finetuned model's
+    rows are compared with its own plain student, as their ceilings are their own."""
     per_seed = seed_means(runs).filter(pl.col("weak") != pl.col("strong"))
-    same = [c for c in CELL if c not in ("chain", "early_stopping")]
-    base = per_seed.filter(PLAIN).select(
-        *same, "pretrain_seed", pl.col("pgr_of_means").alias("base")
-    )
-    paired = (
-        per_seed.filter(~PLAIN)
-        .join(base, on=[*same, "pretrain_seed"])
-        .with_columns((pl.col("pgr_of_means") - pl.col("base")).alias("difference"))
-    )
-    if paired.is_empty():
-        return ""
-    return "\n".join(
-        [
-            "| weak | strong | loss | method | PGR of the means minus the plain student's, per pretraining seed | "
-            "mean ± s.e.m. | 95% t interval |",
-            "|---|---|---|---|---|---|---|",
-            *paired_rows(
-                paired,
-                CELL,
-                lambda key: f"{key['weak']} | {key['strong']} | {key['loss']} | {method(key)}",
-            ),
-        ]
-    )
+    return paired_differences(per_seed, PLAIN, ("chain", "early_stopping"), "the plain student's")
 
 
 def group_cell(row: dict | None) -> str:
